@@ -1,0 +1,60 @@
+/**
+ * `@zonekeeper/core`: the error family, injected runtime (clock, logger, cancellation), the shared
+ * plan/apply shape and DNS name validation used by every zonekeeper package. Dependency-free.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  defaultRetryClass,
+  type ErrorCode,
+  ErrorCodes,
+  hasErrorCode,
+  invalidInput,
+  isAbortError,
+  isRetryable,
+  isZonekeeperError,
+  type RetryClass,
+  toZonekeeperError,
+  ZonekeeperError,
+  type ZonekeeperErrorOptions,
+} from './errors.js';
+export {
+  type HostnameOptions,
+  isWithinDomain,
+  MAX_DOMAIN_LENGTH,
+  MAX_LABEL_LENGTH,
+  normalizeBaseDomain,
+  normalizeDomainName,
+  normalizeHostname,
+  organizationZoneName,
+  toFqdn,
+  toOrganizationLabel,
+  validateClusterId,
+  validateDnsLabel,
+  validateOrganizationName,
+} from './names.js';
+export {
+  type ApplyStepsOptions,
+  applySteps,
+  type EnsureOptions,
+  type PlanStep,
+  type RuntimeDeps,
+  type StepExecutor,
+  type StepOutcome,
+  type StepStatus,
+} from './plan.js';
+export {
+  type CallOptions,
+  type Clock,
+  createManualClock,
+  type Logger,
+  type ManualClock,
+  maskSecret,
+  noopLogger,
+  type PollOptions,
+  type PollResult,
+  pollUntil,
+  systemClock,
+  throwIfAborted,
+} from './runtime.js';

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ZonekeeperError } from './errors.js';
+import { applySteps, type StepOutcome } from './plan.js';
+
+type Step = { op: 'a' } | { op: 'b' } | { op: 'c' };
+const steps: Step[] = [{ op: 'a' }, { op: 'b' }, { op: 'c' }];
+
+describe('applySteps', () => {
+  it('runs every step in order and reports them applied', async () => {
+    const ran: string[] = [];
+    const out = await applySteps(steps, async (s) => void ran.push(s.op));
+    expect(ran).toEqual(['a', 'b', 'c']);
+    expect(out.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
+  });
+
+  it('stops at a failing step, reports the rest not-executed and re-throws a zonekeeper error', async () => {
+    const outcomes: StepOutcome<Step>[] = [];
+    const err = await applySteps(
+      steps,
+      async (s) => {
+        if (s.op === 'b') throw new ZonekeeperError('THROTTLED', 'slow down');
+      },
+      { onOutcome: (o) => outcomes.push(o) },
+    ).catch((e) => e);
+    expect(err.code).toBe('THROTTLED');
+    expect(outcomes.map((o) => `${o.step.op}:${o.status}`)).toEqual([
+      'a:applied',
+      'b:failed',
+      'c:not-executed',
+    ]);
+  });
+
+  it('wraps a non-zonekeeper failure as INTERNAL naming the step', async () => {
+    const err = await applySteps(steps, async () => {
+      throw new TypeError('bad');
+    }).catch((e) => e);
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).toBe('Step a failed: bad');
+  });
+
+  it('re-throws an abort between steps and runs nothing after it', async () => {
+    const c = new AbortController();
+    const ran: string[] = [];
+    const outcomes: StepOutcome<Step>[] = [];
+    const err = await applySteps(
+      steps,
+      async (s) => {
+        ran.push(s.op);
+        if (s.op === 'a') c.abort();
+      },
+      { signal: c.signal, onOutcome: (o) => outcomes.push(o) },
+    ).catch((e) => e);
+    expect(err.name).toBe('AbortError');
+    expect(ran).toEqual(['a']);
+    expect(outcomes.map((o) => o.status)).toEqual(['applied', 'not-executed', 'not-executed']);
+  });
+});

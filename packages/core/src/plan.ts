@@ -1,0 +1,101 @@
+/**
+ * The shared shape of gather → pure plan → apply.
+ *
+ * Every `ensure*` function reads the current state, computes a plan as plain JSON data with a pure
+ * `plan*` function, and applies it step by step with {@link applySteps}. Dry-run returns the plan and
+ * stops, so it lives in exactly one place. After a successful apply, planning again yields no steps.
+ *
+ * @packageDocumentation
+ */
+
+import { isAbortError, toZonekeeperError, type ZonekeeperError } from './errors.js';
+import { type CallOptions, type Clock, type Logger, noopLogger, throwIfAborted } from './runtime.js';
+
+/**
+ * One step of a plan: a tagged union member with an `op` name. Steps are JSON-serialisable data.
+ * @public
+ */
+export interface PlanStep {
+  /** What the step does, e.g. `'create-zone'`. */
+  readonly op: string;
+}
+
+/**
+ * Options of every `ensure*` operation.
+ * @public
+ */
+export interface EnsureOptions extends CallOptions {
+  /** Plan only: gather and plan, return the plan, change nothing. Default false. */
+  readonly dryRun?: boolean;
+}
+
+/**
+ * Injected runtime dependencies shared by apply and ensure functions. All optional.
+ * @public
+ */
+export interface RuntimeDeps {
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+  /** Default: silent. */
+  readonly logger?: Logger;
+}
+
+/** How a step ended. @public */
+export type StepStatus = 'applied' | 'failed' | 'not-executed';
+
+/** The outcome of one step. @public */
+export interface StepOutcome<S extends PlanStep = PlanStep> {
+  readonly step: S;
+  readonly status: StepStatus;
+  /** Present when `status` is `'failed'`. */
+  readonly error?: ZonekeeperError;
+}
+
+/**
+ * Performs one step. It may throw; {@link applySteps} then stops and re-throws (as a zonekeeper error,
+ * so `code` and `retry` still say what to do next).
+ * @public
+ */
+export type StepExecutor<S extends PlanStep> = (step: S, index: number) => Promise<void>;
+
+/** Options of {@link applySteps}. @public */
+export interface ApplyStepsOptions<S extends PlanStep> extends CallOptions {
+  /** Receives debug lines `apply <op> (i/n)`; never secrets (steps must not contain secrets). */
+  readonly logger?: Logger;
+  /** Called after every step with its outcome (including `not-executed` ones after a failure). */
+  readonly onOutcome?: (outcome: StepOutcome<S>) => void;
+}
+
+/**
+ * Applies steps in order. Checks `signal` before each step (an abort re-throws `signal.reason` and leaves
+ * the rest unexecuted). If a step throws, the remaining steps are reported `not-executed` and the error
+ * is re-thrown as a `ZonekeeperError` (aborts stay the platform abort error). Returns every outcome when
+ * all steps were applied.
+ * @public
+ */
+export async function applySteps<S extends PlanStep>(
+  steps: readonly S[],
+  execute: StepExecutor<S>,
+  options: ApplyStepsOptions<S> = {},
+): Promise<readonly StepOutcome<S>[]> {
+  const logger = options.logger ?? noopLogger;
+  const outcomes: StepOutcome<S>[] = [];
+  const report = (o: StepOutcome<S>) => {
+    outcomes.push(o);
+    options.onOutcome?.(o);
+  };
+  for (const [i, step] of steps.entries()) {
+    try {
+      throwIfAborted(options.signal);
+      logger.debug(`apply ${step.op} (${i + 1}/${steps.length})`);
+      await execute(step, i);
+      report({ step, status: 'applied' });
+    } catch (error) {
+      const failure = isAbortError(error) ? undefined : toZonekeeperError(error, `Step ${step.op} failed`);
+      report(failure ? { step, status: 'failed', error: failure } : { step, status: 'not-executed' });
+      for (const rest of steps.slice(i + 1)) report({ step: rest, status: 'not-executed' });
+      throw failure ?? error;
+    }
+  }
+  return outcomes;
+}

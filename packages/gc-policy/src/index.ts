@@ -1,0 +1,19 @@
+/**
+ * `@zonekeeper/gc-policy`: the pure, billing-aware garbage-collection decision for Route 53 hosted
+ * zones. See {@link planGarbageCollection} and docs/billing-model.md.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  decideZoneFate,
+  defaultGcPolicyOptions,
+  type GcPlan,
+  type GcPolicyOptions,
+  nextChargeAt,
+  planGarbageCollection,
+  type ZoneAction,
+  type ZoneDecision,
+  type ZoneDecisionReason,
+  type ZoneFacts,
+} from './policy.js';
