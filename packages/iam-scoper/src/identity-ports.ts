@@ -1,0 +1,80 @@
+/**
+ * The identity port: the IAM user and access-key calls zonekeeper makes, shaped after AWS IAM. A provider
+ * reads and writes; it never decides ownership, never retries on its own and never implements dry-run.
+ *
+ * Errors are `ZonekeeperError`s: `NOT_FOUND` (no such user/key/policy), `ALREADY_EXISTS` (user exists),
+ * `CONFLICT` (the two-keys-per-user limit, `DeleteConflict` while keys or policies remain),
+ * `INVALID_INPUT` (malformed policy, invalid name), `THROTTLED`, `UNAVAILABLE`, `PERMISSION_DENIED`.
+ *
+ * @packageDocumentation
+ */
+
+import type { CallOptions } from '@zonekeeper/core';
+
+/** An IAM user. @public */
+export interface IdentityUser {
+  readonly userName: string;
+  /** IAM path, e.g. `/zonekeeper/`. */
+  readonly path: string;
+  readonly arn: string;
+  readonly userId: string;
+  readonly createdAt: Date;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** What IAM tells about an access key after creation (never the secret). @public */
+export interface AccessKeyMetadata {
+  readonly accessKeyId: string;
+  readonly status: 'Active' | 'Inactive';
+  readonly createdAt: Date;
+}
+
+/**
+ * A freshly created access key. The secret exists only in this object: IAM never returns it again.
+ * Callers store it (Vault) and must never log it.
+ * @public
+ */
+export interface AccessKey extends AccessKeyMetadata {
+  readonly userName: string;
+  readonly secretAccessKey: string;
+}
+
+/**
+ * The identity provider port.
+ * @public
+ */
+export interface IdentityProvider {
+  /** `iam`, `memory`, … for messages. */
+  readonly kind: string;
+  /** The user, or `undefined` if it does not exist. */
+  getUser(userName: string, options?: CallOptions): Promise<IdentityUser | undefined>;
+  /** Creates a user with path and tags; `ALREADY_EXISTS` if the name is taken. */
+  createUser(
+    spec: {
+      readonly userName: string;
+      readonly path: string;
+      readonly tags: Readonly<Record<string, string>>;
+    },
+    options?: CallOptions,
+  ): Promise<IdentityUser>;
+  /** Adds or overwrites tags. */
+  tagUser(userName: string, tags: Readonly<Record<string, string>>, options?: CallOptions): Promise<void>;
+  /** Users under a path prefix (all pages). */
+  listUsers(pathPrefix: string, options?: CallOptions): Promise<readonly IdentityUser[]>;
+  /** Deletes a user with no keys and no policies left, else `CONFLICT`. */
+  deleteUser(userName: string, options?: CallOptions): Promise<void>;
+  /** Names of the user's inline policies. */
+  listUserPolicies(userName: string, options?: CallOptions): Promise<readonly string[]>;
+  /** The inline policy document as JSON text (decoded), or `undefined`. */
+  getUserPolicy(userName: string, policyName: string, options?: CallOptions): Promise<string | undefined>;
+  /** Creates or replaces an inline policy. */
+  putUserPolicy(userName: string, policyName: string, document: string, options?: CallOptions): Promise<void>;
+  /** Deletes an inline policy; `NOT_FOUND` if absent. */
+  deleteUserPolicy(userName: string, policyName: string, options?: CallOptions): Promise<void>;
+  /** The user's access keys (metadata only). */
+  listAccessKeys(userName: string, options?: CallOptions): Promise<readonly AccessKeyMetadata[]>;
+  /** Creates an access key; `CONFLICT` (not retried) when the user already has two. */
+  createAccessKey(userName: string, options?: CallOptions): Promise<AccessKey>;
+  /** Deletes an access key; `NOT_FOUND` if absent. */
+  deleteAccessKey(userName: string, accessKeyId: string, options?: CallOptions): Promise<void>;
+}

@@ -1,0 +1,49 @@
+/**
+ * Input checks shared by every secret store, so bad input fails before any remote call and no error
+ * message ever contains a secret value (only field names).
+ *
+ * @packageDocumentation
+ */
+
+import { invalidInput } from '@zonekeeper/core';
+
+const PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
+
+/**
+ * Checks a secret path: relative, `/`-separated segments of letters, digits, `.`, `_` and `-`, no empty
+ * or `.`/`..` segments. Shared by every store so bad paths fail before any remote call.
+ * @public
+ */
+export function validateSecretPath(path: unknown, what = 'Secret path'): string {
+  if (typeof path !== 'string' || path.length === 0)
+    throw invalidInput(`${what} must be a non-empty string.`);
+  if (!PATH.test(path) || path.split('/').some((s) => s === '.' || s === '..')) {
+    throw invalidInput(
+      `${what} ${JSON.stringify(path)} is invalid: use "/"-separated segments of letters, digits, ".", "_" and "-", without leading or trailing "/".`,
+    );
+  }
+  return path;
+}
+
+/** Checks a list prefix (`''` = the root). @internal */
+export function validatePrefix(prefix: string): string {
+  return prefix === '' ? '' : validateSecretPath(prefix.replace(/\/$/, ''), 'Secret prefix');
+}
+
+/** Checks secret data: an object of string values; errors name the field, never the value. @internal */
+export function validateSecretData(data: unknown): Readonly<Record<string, string>> {
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw invalidInput('Secret data must be an object of string values.');
+  for (const [k, v] of Object.entries(data)) {
+    // Name the key, never the value: values are secrets.
+    if (typeof v !== 'string') throw invalidInput(`Secret data field ${JSON.stringify(k)} must be a string.`);
+  }
+  return { ...(data as Record<string, string>) };
+}
+
+/** Checks a check-and-set version: an integer ≥ 0. @internal */
+export function validateCas(cas: unknown): number {
+  if (typeof cas !== 'number' || !Number.isInteger(cas) || cas < 0)
+    throw invalidInput('Check-and-set version (cas) must be an integer ≥ 0.');
+  return cas;
+}
