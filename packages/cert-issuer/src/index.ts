@@ -1,1 +1,24 @@
-export {};
+/**
+ * `@zonekeeper/cert-issuer`: per-organisation certificate authorities and TLS server certificates.
+ *
+ * The crypto core is pure: {@link createCertificateAuthority} and {@link issueServerCertificate} turn
+ * data (names, validity, `now`) into PEM certificates and PKCS#8 keys with Node's WebCrypto and
+ * `@peculiar/x509`; {@link renewalTime} says when to renew. Storing in Vault and injecting into clusters
+ * builds on it.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  type CertificateAuthority,
+  type CertificateAuthorityOptions,
+  certificateDefaults,
+  createCertificateAuthority,
+  type IssuedCertificate,
+  issueServerCertificate,
+  KEY_ALGORITHMS,
+  type KeyAlgorithm,
+  type RenewalTimeOptions,
+  renewalTime,
+  type ServerCertificateOptions,
+} from './certificates.js';
