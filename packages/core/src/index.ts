@@ -20,6 +20,18 @@ export {
   type ZonekeeperErrorOptions,
 } from './errors.js';
 export {
+  type ApplyOptions,
+  type ClusterClient,
+  describeRef,
+  type KubernetesMetadata,
+  type KubernetesObject,
+  type ListOptions,
+  type ObjectRef,
+  refOf,
+  ZONEKEEPER_MANAGER,
+  ZonekeeperLabels,
+} from './kubernetes.js';
+export {
   type HostnameOptions,
   isWithinDomain,
   MAX_DOMAIN_LENGTH,
