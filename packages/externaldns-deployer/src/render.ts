@@ -1,0 +1,1027 @@
+/**
+ * The pure half of the ExternalDNS deployer: options in, Kubernetes objects out. No I/O, no clock, no
+ * randomness: the same options always give deep-equal objects, so applying them again changes nothing.
+ *
+ * What one cluster gets, in apply order:
+ *
+ * ```
+ *  Namespace           only with createNamespace: true; labelled zonekeeper.io/created-namespace=true
+ *  ServiceAccount      <name>, token not automounted by default (the pod opts in)
+ *  ClusterRole         zonekeeper:<namespace>:<name>, read rules for the selected sources only
+ *  ClusterRoleBinding  zonekeeper:<namespace>:<name>
+ *  Secret              <name>-aws-credentials, key `credentials`: an AWS shared-credentials file
+ *  Deployment          <name>, 1 replica, Recreate (ExternalDNS has no leader election)
+ * ```
+ *
+ * The secret access key appears only in the Secret. The pod template carries a short SHA-256-based hash of
+ * the credentials file ({@link CREDENTIALS_HASH_ANNOTATION}), so rotating a key rolls the pod.
+ *
+ * @packageDocumentation
+ */
+
+import { createHash } from 'node:crypto';
+import {
+  invalidInput,
+  isZonekeeperError,
+  type KubernetesObject,
+  normalizeDomainName,
+  validateDnsLabel,
+  ZONEKEEPER_MANAGER,
+  ZonekeeperLabels,
+} from '@zonekeeper/core';
+
+// ---------------------------------------------------------------------------------------------------
+// Public types and constants
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * The ExternalDNS sources this package knows how to grant RBAC for, in canonical order (the order of
+ * the `--source` flags). Rules per source follow the upstream chart's `clusterrole.yaml`.
+ * @public
+ */
+export const EXTERNAL_DNS_SOURCES = [
+  'service',
+  'ingress',
+  'node',
+  'pod',
+  'crd',
+  'gateway-httproute',
+  'gateway-grpcroute',
+  'gateway-tlsroute',
+  'gateway-tcproute',
+  'gateway-udproute',
+] as const;
+
+/** One of {@link EXTERNAL_DNS_SOURCES}. @public */
+export type ExternalDnsSource = (typeof EXTERNAL_DNS_SOURCES)[number];
+
+/**
+ * ExternalDNS's `--policy` (required since v0.22.0): `upsert-only` never deletes, `create-only` never
+ * updates or deletes, `sync` also deletes records it owns whose source is gone.
+ * @public
+ */
+export type ExternalDnsPolicy = 'upsert-only' | 'sync' | 'create-only';
+
+/** The policies accepted by {@link ExternalDnsOptions.policy}. @public */
+export const EXTERNAL_DNS_POLICIES: readonly ExternalDnsPolicy[] = ['upsert-only', 'sync', 'create-only'];
+
+/** A container's image pull policy. @public */
+export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** Static AWS credentials (an IAM user's access key). @public */
+export interface AwsStaticCredentials {
+  /** The access key id, e.g. `AKIA…` (16–128 letters, digits or `_`, as IAM documents it). */
+  readonly accessKeyId: string;
+  /** The secret access key (1–128 printable ASCII characters, no whitespace). Written only into the Secret; never echoed in an error. */
+  readonly secretAccessKey: string;
+}
+
+/** CPU and memory quantities, e.g. `{ cpu: '50m', memory: '64Mi' }`. @public */
+export interface ResourceQuantities {
+  readonly cpu?: string;
+  readonly memory?: string;
+}
+
+/** Container resource requests and limits. Each quantity given overrides the default one. @public */
+export interface ExternalDnsResources {
+  readonly requests?: ResourceQuantities;
+  readonly limits?: ResourceQuantities;
+}
+
+/**
+ * Options of {@link renderExternalDns}. Everything is validated before anything is rendered; a bad value
+ * is an `INVALID_INPUT` `ZonekeeperError`. Unknown option names are rejected too (typos would otherwise be
+ * silently ignored).
+ * @public
+ */
+export interface ExternalDnsOptions {
+  /** The cluster id (a lowercase DNS label); labels every object and is the default TXT owner id. */
+  readonly clusterId: string;
+  /** The organisation (a lowercase DNS label); labels every object. */
+  readonly organization: string;
+  /** The organisation's zone, e.g. `acme.example.com` (lowercased, trailing dot removed): `--domain-filter`. */
+  readonly zoneName: string;
+  /** The Route 53 hosted zone id, `Z…` or `/hostedzone/Z…`: `--zone-id-filter` (bare `Z…` form). */
+  readonly zoneId: string;
+  /** The zone-scoped IAM user's access key. */
+  readonly credentials: AwsStaticCredentials;
+  /** AWS region for the SDK (`AWS_REGION`, `AWS_DEFAULT_REGION`). Default `us-east-1`. */
+  readonly region?: string;
+  /** Namespace of the namespaced objects (a DNS label). Default `external-dns`. */
+  readonly namespace?: string;
+  /** Also render the Namespace (so uninstall may delete it). Default `false`. */
+  readonly createNamespace?: boolean;
+  /** Name of the ServiceAccount and Deployment, and `app.kubernetes.io/instance` (a DNS label). Default `external-dns`. */
+  readonly name?: string;
+  /** Container image, pinned by tag or digest. Default {@link DEFAULT_EXTERNAL_DNS_IMAGE}. */
+  readonly image?: string;
+  /** Sources to watch, each from {@link EXTERNAL_DNS_SOURCES}, no duplicates. Default `['service', 'ingress']`. */
+  readonly sources?: readonly ExternalDnsSource[];
+  /** `--policy`. Default `upsert-only`. */
+  readonly policy?: ExternalDnsPolicy;
+  /** `--interval`, a Go duration of at least 1m (Route 53 allows 5 requests/s per account, shared by every cluster). Default `1m`. */
+  readonly interval?: string;
+  /** `--txt-owner-id`: 1–63 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or digit. Default: `clusterId`. */
+  readonly txtOwnerId?: string;
+  /** `--txt-prefix`: 1–63 characters of `a-z 0-9 . _ -`, may contain `%{record_type}`. Default: none. */
+  readonly txtPrefix?: string;
+  /** Resource requests and limits, merged over the defaults (requests 50m CPU / 64Mi, limit 128Mi memory). */
+  readonly resources?: ExternalDnsResources;
+  /**
+   * More ExternalDNS flags (each `--flag` or `--flag=value`), appended after the managed ones. Flags that
+   * this renderer manages (`--provider`, `--source`, `--domain-filter`, `--zone-id-filter`,
+   * `--aws-zone-type`, `--registry`, `--txt-owner-id`, `--txt-prefix`, `--policy`, `--interval`) are
+   * rejected: set the matching option instead. Suggested: `--events`, `--aws-zones-cache-duration=1h`.
+   */
+  readonly extraArgs?: readonly string[];
+  /** More labels for every object and the pod template (not the selector). `zonekeeper.io/`, `app.kubernetes.io/`, `kubernetes.io/` and `k8s.io/` keys are reserved. */
+  readonly extraLabels?: Readonly<Record<string, string>>;
+  /** The container's image pull policy. Default: unset (Kubernetes picks `IfNotPresent` for a tagged image). */
+  readonly imagePullPolicy?: ImagePullPolicy;
+}
+
+/** {@link ExternalDnsOptions} after validation, normalisation and defaults. @public */
+export interface ResolvedExternalDnsOptions {
+  readonly clusterId: string;
+  readonly organization: string;
+  /** Lowercase, no trailing dot. */
+  readonly zoneName: string;
+  /** The bare id, `Z…`. */
+  readonly zoneId: string;
+  readonly credentials: AwsStaticCredentials;
+  readonly region: string;
+  readonly namespace: string;
+  readonly createNamespace: boolean;
+  readonly name: string;
+  readonly image: string;
+  /** The image tag when it is a valid label value (used for `app.kubernetes.io/version`). */
+  readonly version: string | undefined;
+  /** In canonical ({@link EXTERNAL_DNS_SOURCES}) order. */
+  readonly sources: readonly ExternalDnsSource[];
+  readonly policy: ExternalDnsPolicy;
+  readonly interval: string;
+  readonly txtOwnerId: string;
+  readonly txtPrefix: string | undefined;
+  readonly resources: {
+    readonly requests: Readonly<Record<string, string>>;
+    readonly limits: Readonly<Record<string, string>>;
+  };
+  readonly extraArgs: readonly string[];
+  readonly extraLabels: Readonly<Record<string, string>>;
+  readonly imagePullPolicy: ImagePullPolicy | undefined;
+}
+
+/** What {@link renderExternalDns} returns: the objects for one cluster, in apply order. @public */
+export type ExternalDnsManifest = readonly KubernetesObject[];
+
+/** The ExternalDNS image rendered by default (pinned; v0.22.0 requires `--policy`). @public */
+export const DEFAULT_EXTERNAL_DNS_IMAGE = 'registry.k8s.io/external-dns/external-dns:v0.22.0';
+
+/** The defaults of the optional {@link ExternalDnsOptions}. @public */
+export const defaultExternalDnsOptions = Object.freeze({
+  region: 'us-east-1',
+  namespace: 'external-dns',
+  createNamespace: false,
+  name: 'external-dns',
+  image: DEFAULT_EXTERNAL_DNS_IMAGE,
+  sources: Object.freeze(['service', 'ingress'] as const),
+  policy: 'upsert-only',
+  interval: '1m',
+  resources: Object.freeze({
+    requests: Object.freeze({ cpu: '50m', memory: '64Mi' }),
+    limits: Object.freeze({ memory: '128Mi' }),
+  }),
+} as const);
+
+/** Pod-template annotation carrying {@link credentialsHash}; a rotated key changes it and rolls the pod. @public */
+export const CREDENTIALS_HASH_ANNOTATION = 'zonekeeper.io/credentials-hash';
+
+/** The key of the credentials file in the Secret. @public */
+export const CREDENTIALS_SECRET_KEY = 'credentials';
+
+/** Where the Secret is mounted (read-only) in the container. @public */
+export const CREDENTIALS_MOUNT_PATH = '/etc/zonekeeper/aws';
+
+/** ExternalDNS's health and metrics port (`/healthz`). @public */
+export const EXTERNAL_DNS_HTTP_PORT = 7979;
+
+/** The `app.kubernetes.io/name` of every rendered object. @public */
+export const EXTERNAL_DNS_APP_NAME = 'external-dns';
+
+// ---------------------------------------------------------------------------------------------------
+// Credentials
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * The AWS shared-credentials file ExternalDNS reads through `AWS_SHARED_CREDENTIALS_FILE`:
+ * `[default]\naws_access_key_id = …\naws_secret_access_key = …\n`. Validates both fields first.
+ * @public
+ */
+export function credentialsFile(credentials: AwsStaticCredentials): string {
+  const { accessKeyId, secretAccessKey } = validateCredentials(credentials);
+  return `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`;
+}
+
+/**
+ * A short (16 hex characters) SHA-256-based fingerprint of {@link credentialsFile}: changes whenever the
+ * key changes, reveals nothing usable about it (a secret access key has ~240 bits of entropy).
+ * @public
+ */
+export function credentialsHash(credentials: AwsStaticCredentials): string {
+  return createHash('sha256')
+    .update('zonekeeper.io/credentials-hash/v1\n')
+    .update(credentialsFile(credentials))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------------------
+
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+  'clusterId',
+  'organization',
+  'zoneName',
+  'zoneId',
+  'credentials',
+  'region',
+  'namespace',
+  'createNamespace',
+  'name',
+  'image',
+  'sources',
+  'policy',
+  'interval',
+  'txtOwnerId',
+  'txtPrefix',
+  'resources',
+  'extraArgs',
+  'extraLabels',
+  'imagePullPolicy',
+]);
+
+/** Flags the renderer sets itself; `extraArgs` may not repeat or override them. */
+const MANAGED_FLAGS: ReadonlySet<string> = new Set([
+  'provider',
+  'source',
+  'domain-filter',
+  'zone-id-filter',
+  'aws-zone-type',
+  'registry',
+  'txt-owner-id',
+  'txt-prefix',
+  'policy',
+  'interval',
+]);
+
+const RESERVED_LABEL_PREFIXES = ['zonekeeper.io/', 'app.kubernetes.io/', 'kubernetes.io/', 'k8s.io/'];
+
+const ACCESS_KEY_ID = /^\w{16,128}$/;
+const SECRET_ACCESS_KEY = /^[\x21-\x7e]{1,128}$/;
+const ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+const TXT_OWNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const TXT_PREFIX = /^(?:[a-z0-9._-]|%\{record_type\})+$/;
+const QUANTITY = /^(\d+(?:\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const LABEL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const IMAGE_NAME =
+  /^(?:[A-Za-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const IMAGE_DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Fa-f0-9]{32,}$/;
+const CONTROL_CHARS = /\p{Cc}/u;
+
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+};
+const MIN_INTERVAL_MS = 60_000;
+
+const QUANTITY_FACTOR: Readonly<Record<string, number>> = {
+  '': 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** A description of a non-secret value for messages. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  // Never truncated: the secret masking in resolveExternalDnsOptions must see whole values.
+  if (typeof value === 'string') return JSON.stringify(value);
+  return `a ${typeof value}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const PREFIX = 'ExternalDNS options';
+
+function fail(message: string, details?: Readonly<Record<string, unknown>>): never {
+  throw invalidInput(`${PREFIX}: ${message}`, details);
+}
+
+function optionalString(options: Record<string, unknown>, key: string): string | undefined {
+  const value = options[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') fail(`${key} must be a string, got ${describe(value)}.`, { option: key });
+  return value;
+}
+
+/** The type of a value, never its content (for the credentials fields). */
+function kindOf(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (value === '') return 'an empty string';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function validateCredentials(value: unknown): AwsStaticCredentials {
+  // Never echo either field (or the whole value): a caller who swaps them would print the secret.
+  if (!isPlainObject(value)) {
+    fail(`credentials must be an object { accessKeyId, secretAccessKey }, got ${kindOf(value)}.`, {
+      option: 'credentials',
+    });
+  }
+  const { accessKeyId, secretAccessKey } = value;
+  if (typeof accessKeyId !== 'string' || accessKeyId.length === 0) {
+    fail(
+      `credentials.accessKeyId is required: a non-empty string (the IAM access key id, "AKIA…"), got ${kindOf(accessKeyId)}.`,
+      { option: 'credentials.accessKeyId' },
+    );
+  }
+  if (!ACCESS_KEY_ID.test(accessKeyId)) {
+    fail(
+      `credentials.accessKeyId is not an AWS access key id: expected 16–128 letters, digits or "_" (e.g. "AKIA…"), got a string of ${accessKeyId.length} characters (not shown).`,
+      { option: 'credentials.accessKeyId' },
+    );
+  }
+  if (typeof secretAccessKey !== 'string' || secretAccessKey.length === 0) {
+    fail(`credentials.secretAccessKey is required: a non-empty string, got ${kindOf(secretAccessKey)}.`, {
+      option: 'credentials.secretAccessKey',
+    });
+  }
+  if (!SECRET_ACCESS_KEY.test(secretAccessKey)) {
+    fail(
+      `credentials.secretAccessKey is not an AWS secret access key: expected 1–128 printable ASCII characters without whitespace or line breaks (AWS issues 40 characters of A-Z, a-z, 0-9, "/" and "+"), got a string of ${secretAccessKey.length} characters (not shown).`,
+      { option: 'credentials.secretAccessKey' },
+    );
+  }
+  return { accessKeyId, secretAccessKey };
+}
+
+function validateZoneId(value: unknown): string {
+  if (typeof value !== 'string')
+    fail(`zoneId is required: a string, got ${describe(value)}.`, { option: 'zoneId' });
+  const bare = value.startsWith('/hostedzone/') ? value.slice('/hostedzone/'.length) : value;
+  if (!ZONE_ID.test(bare)) {
+    fail(
+      `zoneId ${describe(value)} is not a Route 53 hosted zone id: expected "Z…" or "/hostedzone/Z…" (uppercase letters and digits).`,
+      { option: 'zoneId', value },
+    );
+  }
+  return bare;
+}
+
+function validateZoneName(value: unknown): string {
+  const zone = normalizeDomainName(value, `${PREFIX}: zoneName`);
+  if (!zone.includes('.')) {
+    fail(
+      `zoneName ${describe(value)} is a top-level domain; expected an organisation zone such as "acme.example.com".`,
+      {
+        option: 'zoneName',
+        value,
+      },
+    );
+  }
+  return zone;
+}
+
+function parseGoDurationMs(text: string): number {
+  let total = 0;
+  for (const match of text.matchAll(GO_DURATION_PART)) {
+    total += Number(match[1]) * (DURATION_UNIT_MS[match[2] as string] as number);
+  }
+  return total;
+}
+
+function validateInterval(value: string): string {
+  if (!GO_DURATION.test(value)) {
+    fail(`interval ${describe(value)} is not a Go duration such as "1m", "90s" or "1h30m".`, {
+      option: 'interval',
+      value,
+    });
+  }
+  if (parseGoDurationMs(value) < MIN_INTERVAL_MS) {
+    fail(
+      `interval ${describe(value)} is shorter than 1m; Route 53 allows 5 requests per second per AWS account, shared by every cluster, so use "1m" or more (add "--events" to extraArgs for faster reactions).`,
+      { option: 'interval', value },
+    );
+  }
+  return value;
+}
+
+function parseImage(value: string): { image: string; version: string | undefined } {
+  const problem = (why: string): never => fail(`image ${describe(value)} ${why}`, { option: 'image', value });
+  if (value.length === 0) problem('is empty.');
+  if (/\s/.test(value) || CONTROL_CHARS.test(value)) problem('contains whitespace.');
+  const at = value.indexOf('@');
+  const withoutDigest = at === -1 ? value : value.slice(0, at);
+  const digest = at === -1 ? undefined : value.slice(at + 1);
+  if (digest !== undefined && !IMAGE_DIGEST.test(digest))
+    problem('has an invalid digest (expected "@sha256:<hex>").');
+  const lastSlash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.indexOf(':', lastSlash + 1);
+  const name = colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
+  const tag = colon === -1 ? undefined : withoutDigest.slice(colon + 1);
+  if (!IMAGE_NAME.test(name)) problem('is not a valid image reference (registry/repository:tag).');
+  if (tag !== undefined && !IMAGE_TAG.test(tag)) problem('has an invalid tag.');
+  if (tag === undefined && digest === undefined) {
+    problem(`is not pinned: add a tag or a digest (e.g. ${JSON.stringify(DEFAULT_EXTERNAL_DNS_IMAGE)}).`);
+  }
+  const version = tag !== undefined && tag.length <= 63 && LABEL_VALUE.test(tag) ? tag : undefined;
+  return { image: value, version };
+}
+
+function validateSources(value: unknown): readonly ExternalDnsSource[] {
+  if (value === undefined) return defaultExternalDnsOptions.sources;
+  if (!Array.isArray(value)) fail(`sources must be an array, got ${describe(value)}.`, { option: 'sources' });
+  if (value.length === 0) {
+    fail(`sources must not be empty; choose from ${EXTERNAL_DNS_SOURCES.join(', ')}.`, { option: 'sources' });
+  }
+  const known: readonly string[] = EXTERNAL_DNS_SOURCES;
+  const seen = new Set<string>();
+  for (const [i, source] of value.entries()) {
+    if (typeof source !== 'string' || !known.includes(source)) {
+      fail(`sources[${i}] ${describe(source)} is not a supported source; choose from ${known.join(', ')}.`, {
+        option: 'sources',
+        value: source,
+      });
+    }
+    if (seen.has(source))
+      fail(`sources lists ${describe(source)} twice.`, { option: 'sources', value: source });
+    seen.add(source);
+  }
+  return EXTERNAL_DNS_SOURCES.filter((s) => seen.has(s));
+}
+
+function quantityValue(text: string): number {
+  const match = QUANTITY.exec(text) as RegExpExecArray;
+  return Number(match[1]) * (QUANTITY_FACTOR[match[2] ?? ''] as number);
+}
+
+function validateQuantities(
+  value: unknown,
+  path: string,
+  defaults: Readonly<Record<string, string>>,
+): Record<string, string> {
+  if (value === undefined) return { ...defaults };
+  if (!isPlainObject(value)) fail(`${path} must be an object { cpu?, memory? }, got ${describe(value)}.`);
+  const merged: Record<string, string> = { ...defaults };
+  for (const [key, quantity] of Object.entries(value)) {
+    if (key !== 'cpu' && key !== 'memory') fail(`${path}.${key} is not supported; only cpu and memory are.`);
+    if (quantity === undefined) continue;
+    if (typeof quantity !== 'string' || !QUANTITY.test(quantity)) {
+      fail(
+        `${path}.${key} ${describe(quantity)} is not a Kubernetes quantity such as "100m", "0.5", "64Mi" or "1Gi".`,
+        {
+          option: `${path}.${key}`,
+          value: quantity,
+        },
+      );
+    }
+    merged[key] = quantity;
+  }
+  return merged;
+}
+
+function validateResources(value: unknown): ResolvedExternalDnsOptions['resources'] {
+  if (value !== undefined && !isPlainObject(value)) {
+    fail(`resources must be an object { requests?, limits? }, got ${describe(value)}.`, {
+      option: 'resources',
+    });
+  }
+  const given = value ?? {};
+  for (const key of Object.keys(given)) {
+    if (key !== 'requests' && key !== 'limits')
+      fail(`resources.${key} is not supported; only requests and limits are.`);
+  }
+  const defaults = defaultExternalDnsOptions.resources;
+  const requests = validateQuantities(given.requests, 'resources.requests', defaults.requests);
+  const limits = validateQuantities(given.limits, 'resources.limits', defaults.limits);
+  for (const key of ['cpu', 'memory'] as const) {
+    const request = requests[key];
+    const limit = limits[key];
+    if (request !== undefined && limit !== undefined && quantityValue(limit) < quantityValue(request)) {
+      fail(`resources.limits.${key} (${limit}) is lower than resources.requests.${key} (${request}).`, {
+        option: `resources.limits.${key}`,
+      });
+    }
+  }
+  return { requests, limits };
+}
+
+function validateExtraArgs(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail(`extraArgs must be an array of strings, got ${describe(value)}.`);
+  return value.map((arg, i) => {
+    if (typeof arg !== 'string') fail(`extraArgs[${i}] must be a string, got ${describe(arg)}.`);
+    const flag = /^--([a-z0-9][a-z0-9-]*)(?:=|$)/.exec(arg);
+    if (!flag) {
+      fail(`extraArgs[${i}] ${describe(arg)} is not a flag; write "--flag" or "--flag=value".`, {
+        option: 'extraArgs',
+        index: i,
+      });
+    }
+    if (CONTROL_CHARS.test(arg)) {
+      fail(`extraArgs[${i}] contains a control character or line break.`, { option: 'extraArgs', index: i });
+    }
+    const name = flag[1] as string;
+    if (MANAGED_FLAGS.has(name)) {
+      fail(
+        `extraArgs[${i}] sets --${name}, which the renderer manages; use the matching option instead (zoneName, zoneId, sources, policy, interval, txtOwnerId, txtPrefix).`,
+        { option: 'extraArgs', index: i, flag: `--${name}` },
+      );
+    }
+    return arg;
+  });
+}
+
+function validateLabelKey(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash === -1) return LABEL_NAME.test(key);
+  const prefix = key.slice(0, slash);
+  return prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
+}
+
+function validateExtraLabels(value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) fail(`extraLabels must be an object of strings, got ${describe(value)}.`);
+  const labels: Record<string, string> = {};
+  for (const key of Object.keys(value).sort()) {
+    const label = value[key];
+    if (!validateLabelKey(key)) {
+      fail(
+        `extraLabels key ${describe(key)} is not a valid label key ([prefix/]name, name ≤ 63 characters).`,
+        {
+          option: 'extraLabels',
+          key,
+        },
+      );
+    }
+    const reserved = RESERVED_LABEL_PREFIXES.find((p) => key.startsWith(p) || key.includes(`.${p}`));
+    if (reserved !== undefined) {
+      fail(`extraLabels key ${describe(key)} uses the reserved prefix ${describe(reserved)}.`, {
+        option: 'extraLabels',
+        key,
+      });
+    }
+    if (typeof label !== 'string' || label.length > 63 || !LABEL_VALUE.test(label)) {
+      fail(
+        `extraLabels[${describe(key)}] ${describe(label)} is not a valid label value (≤ 63 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit).`,
+        { option: 'extraLabels', key },
+      );
+    }
+    labels[key] = label;
+  }
+  return labels;
+}
+
+/**
+ * Validates `options`, applies the defaults and normalises names (zone name lowercased, zone id bare,
+ * sources in canonical order). Throws `INVALID_INPUT` on the first problem; no message or detail ever
+ * contains the secret access key.
+ * @public
+ */
+export function resolveExternalDnsOptions(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
+  try {
+    return resolve(options);
+  } catch (error) {
+    throw scrubSecret(error, options);
+  }
+}
+
+/**
+ * Defence in depth: if the secret access key was passed in a field that is echoed (say `region`), the
+ * error must still not contain it. Rebuilds the error with every occurrence masked.
+ */
+function scrubSecret(error: unknown, options: unknown): unknown {
+  const credentials = isPlainObject(options) ? options.credentials : undefined;
+  const secret = isPlainObject(credentials) ? credentials.secretAccessKey : undefined;
+  if (typeof secret !== 'string' || secret.length === 0 || !isZonekeeperError(error)) return error;
+  const escaped = JSON.stringify(secret).slice(1, -1); // as describe() quotes it
+  const mask = (text: string): string => text.split(secret).join('********').split(escaped).join('********');
+  const maskDeep = (value: unknown): unknown => {
+    if (typeof value === 'string') return mask(value);
+    if (Array.isArray(value)) return value.map(maskDeep);
+    if (isPlainObject(value))
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [mask(k), maskDeep(v)]));
+    return value;
+  };
+  return invalidInput(
+    mask(error.message),
+    error.details === undefined ? undefined : (maskDeep(error.details) as Record<string, unknown>),
+  );
+}
+
+function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
+  const raw: unknown = options;
+  if (!isPlainObject(raw))
+    fail(`expected an options object, got ${raw === undefined ? 'nothing' : describe(raw)}.`);
+  for (const key of Object.keys(raw)) {
+    if (!OPTION_NAMES.has(key)) {
+      fail(`unknown option ${describe(key)}; known options: ${[...OPTION_NAMES].join(', ')}.`, {
+        option: key,
+      });
+    }
+  }
+
+  const required: ReadonlyArray<readonly [string, string]> = [
+    ['clusterId', 'the cluster id, a DNS label such as "prod-eu"'],
+    ['organization', 'the organisation, a DNS label such as "acme"'],
+    ['zoneName', 'the organisation zone, such as "acme.example.com"'],
+    ['zoneId', 'the Route 53 hosted zone id, "Z…"'],
+    ['credentials', 'the IAM access key, { accessKeyId, secretAccessKey }'],
+  ];
+  for (const [key, what] of required) {
+    if (raw[key] === undefined || raw[key] === null) fail(`${key} is required (${what}).`, { option: key });
+  }
+  const clusterId = validateDnsLabel(raw.clusterId, `${PREFIX}: clusterId`);
+  const organization = validateDnsLabel(raw.organization, `${PREFIX}: organization`);
+  const zoneName = validateZoneName(raw.zoneName);
+  const zoneId = validateZoneId(raw.zoneId);
+  const credentials = validateCredentials(raw.credentials);
+
+  const region = optionalString(raw, 'region') ?? defaultExternalDnsOptions.region;
+  if (!REGION.test(region)) {
+    fail(`region ${describe(region)} is not an AWS region such as "us-east-1" or "eu-central-1".`, {
+      option: 'region',
+      value: region,
+    });
+  }
+  const namespace = validateDnsLabel(
+    optionalString(raw, 'namespace') ?? defaultExternalDnsOptions.namespace,
+    `${PREFIX}: namespace`,
+  );
+  const createNamespace = raw.createNamespace ?? defaultExternalDnsOptions.createNamespace;
+  if (typeof createNamespace !== 'boolean') {
+    fail(`createNamespace must be a boolean, got ${describe(createNamespace)}.`, {
+      option: 'createNamespace',
+    });
+  }
+  const name = validateDnsLabel(
+    optionalString(raw, 'name') ?? defaultExternalDnsOptions.name,
+    `${PREFIX}: name`,
+  );
+  const { image, version } = parseImage(optionalString(raw, 'image') ?? defaultExternalDnsOptions.image);
+  const sources = validateSources(raw.sources);
+  const policy = raw.policy ?? defaultExternalDnsOptions.policy;
+  if (typeof policy !== 'string' || !(EXTERNAL_DNS_POLICIES as readonly string[]).includes(policy)) {
+    fail(`policy ${describe(policy)} is not one of ${EXTERNAL_DNS_POLICIES.join(', ')}.`, {
+      option: 'policy',
+      value: policy,
+    });
+  }
+  const interval = validateInterval(optionalString(raw, 'interval') ?? defaultExternalDnsOptions.interval);
+  const txtOwnerId = optionalString(raw, 'txtOwnerId') ?? clusterId;
+  if (!TXT_OWNER_ID.test(txtOwnerId)) {
+    fail(
+      `txtOwnerId ${describe(txtOwnerId)} must be 1–63 characters of A-Z, a-z, 0-9, ".", "_" and "-", starting with a letter or digit.`,
+      { option: 'txtOwnerId', value: txtOwnerId },
+    );
+  }
+  const txtPrefix = optionalString(raw, 'txtPrefix');
+  if (txtPrefix !== undefined && (txtPrefix.length > 63 || !TXT_PREFIX.test(txtPrefix))) {
+    fail(
+      `txtPrefix ${describe(txtPrefix)} must be 1–63 characters of a-z, 0-9, ".", "_" and "-" (it may contain "%{record_type}").`,
+      { option: 'txtPrefix', value: txtPrefix },
+    );
+  }
+  const resources = validateResources(raw.resources);
+  const extraArgs = validateExtraArgs(raw.extraArgs);
+  const extraLabels = validateExtraLabels(raw.extraLabels);
+  const imagePullPolicy = raw.imagePullPolicy;
+  if (
+    imagePullPolicy !== undefined &&
+    imagePullPolicy !== 'Always' &&
+    imagePullPolicy !== 'IfNotPresent' &&
+    imagePullPolicy !== 'Never'
+  ) {
+    fail(`imagePullPolicy ${describe(imagePullPolicy)} is not one of Always, IfNotPresent, Never.`, {
+      option: 'imagePullPolicy',
+      value: imagePullPolicy,
+    });
+  }
+
+  return {
+    clusterId,
+    organization,
+    zoneName,
+    zoneId,
+    credentials,
+    region,
+    namespace,
+    createNamespace,
+    name,
+    image,
+    version,
+    sources,
+    policy: policy as ExternalDnsPolicy,
+    interval,
+    txtOwnerId,
+    txtPrefix,
+    resources,
+    extraArgs,
+    extraLabels,
+    imagePullPolicy,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// RBAC
+// ---------------------------------------------------------------------------------------------------
+
+/** One RBAC policy rule. @public */
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+}
+
+const READ = ['get', 'list', 'watch'] as const;
+const GATEWAY_ROUTES: Readonly<Partial<Record<ExternalDnsSource, string>>> = {
+  'gateway-httproute': 'httproutes',
+  'gateway-grpcroute': 'grpcroutes',
+  'gateway-tlsroute': 'tlsroutes',
+  'gateway-tcproute': 'tcproutes',
+  'gateway-udproute': 'udproutes',
+};
+
+/**
+ * The ClusterRole rules ExternalDNS needs for `sources`, following the upstream chart's per-source rules
+ * (`charts/external-dns/templates/clusterrole.yaml`) plus `discovery.k8s.io` EndpointSlices for the
+ * service source (read by current releases; core Endpoints kept for older images):
+ *
+ * - `service`: core `nodes` list/watch; core `pods`, `services`, `endpoints` and `discovery.k8s.io`
+ *   `endpointslices` get/list/watch;
+ * - `ingress`: `networking.k8s.io` and `extensions` `ingresses` get/list/watch;
+ * - `node`: core `nodes` list/watch; `pod`: core `nodes` list/watch and `pods` get/list/watch;
+ * - `crd`: `externaldns.k8s.io` `dnsendpoints` get/list/watch and `dnsendpoints/status` update;
+ * - `gateway-*route`: core `namespaces` and `gateway.networking.k8s.io` `gateways` + the route kind
+ *   get/list/watch.
+ *
+ * Read-only except the crd source's status update. Rules come out in a fixed order.
+ * @public
+ */
+export function externalDnsRbacRules(sources: readonly ExternalDnsSource[]): readonly PolicyRule[] {
+  const has = (...wanted: ExternalDnsSource[]): boolean => wanted.some((s) => sources.includes(s));
+  const routes = EXTERNAL_DNS_SOURCES.flatMap((s) => {
+    const resource = GATEWAY_ROUTES[s];
+    return resource !== undefined && sources.includes(s) ? [resource] : [];
+  });
+  const rules: PolicyRule[] = [];
+  const add = (apiGroups: string[], resources: string[], verbs: readonly string[]): void => {
+    rules.push({ apiGroups, resources, verbs: [...verbs] });
+  };
+  if (has('service', 'node', 'pod')) add([''], ['nodes'], ['list', 'watch']);
+  if (has('service', 'pod')) add([''], ['pods'], READ);
+  if (has('service')) {
+    add([''], ['services', 'endpoints'], READ);
+    add(['discovery.k8s.io'], ['endpointslices'], READ);
+  }
+  if (has('ingress')) add(['networking.k8s.io', 'extensions'], ['ingresses'], READ);
+  if (routes.length > 0) {
+    add([''], ['namespaces'], READ);
+    add(['gateway.networking.k8s.io'], ['gateways', ...routes], READ);
+  }
+  if (has('crd')) {
+    add(['externaldns.k8s.io'], ['dnsendpoints'], READ);
+    add(['externaldns.k8s.io'], ['dnsendpoints/status'], ['update']);
+  }
+  return rules;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Rendering
+// ---------------------------------------------------------------------------------------------------
+
+/** The name of the ClusterRole and ClusterRoleBinding: cluster-scoped, so it includes the namespace. @public */
+export function externalDnsClusterRoleName(namespace: string, name: string): string {
+  return `zonekeeper:${namespace}:${name}`;
+}
+
+/** The name of the credentials Secret. @public */
+export function externalDnsSecretName(name: string): string {
+  return `${name}-aws-credentials`;
+}
+
+/**
+ * The ExternalDNS arguments for resolved options: `--provider=aws`, one `--source=` per source,
+ * `--domain-filter`, `--zone-id-filter` (both: a domain filter alone also matches sibling and child
+ * zones), `--aws-zone-type=public`, `--registry=txt`, `--txt-owner-id`, `--txt-prefix` (when set),
+ * `--policy`, `--interval`, then `extraArgs`.
+ * @public
+ */
+export function externalDnsArgs(resolved: ResolvedExternalDnsOptions): readonly string[] {
+  return [
+    '--provider=aws',
+    ...resolved.sources.map((s) => `--source=${s}`),
+    `--domain-filter=${resolved.zoneName}`,
+    `--zone-id-filter=${resolved.zoneId}`,
+    '--aws-zone-type=public',
+    '--registry=txt',
+    `--txt-owner-id=${resolved.txtOwnerId}`,
+    ...(resolved.txtPrefix === undefined ? [] : [`--txt-prefix=${resolved.txtPrefix}`]),
+    `--policy=${resolved.policy}`,
+    `--interval=${resolved.interval}`,
+    ...resolved.extraArgs,
+  ];
+}
+
+function selectorLabels(r: ResolvedExternalDnsOptions): Record<string, string> {
+  return { 'app.kubernetes.io/name': EXTERNAL_DNS_APP_NAME, 'app.kubernetes.io/instance': r.name };
+}
+
+function commonLabels(r: ResolvedExternalDnsOptions): Record<string, string> {
+  return {
+    ...r.extraLabels,
+    ...selectorLabels(r),
+    ...(r.version === undefined ? {} : { 'app.kubernetes.io/version': r.version }),
+    'app.kubernetes.io/component': 'dns-controller',
+    'app.kubernetes.io/part-of': 'zonekeeper',
+    'app.kubernetes.io/managed-by': ZONEKEEPER_MANAGER,
+    [ZonekeeperLabels.managedBy]: ZONEKEEPER_MANAGER,
+    [ZonekeeperLabels.organization]: r.organization,
+    [ZonekeeperLabels.cluster]: r.clusterId,
+  };
+}
+
+function probe(initialDelaySeconds: number, failureThreshold: number): Record<string, unknown> {
+  return {
+    httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP' },
+    initialDelaySeconds,
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+    successThreshold: 1,
+    failureThreshold,
+  };
+}
+
+/**
+ * Renders ExternalDNS for one cluster: [Namespace], ServiceAccount, ClusterRole, ClusterRoleBinding,
+ * Secret, Deployment, in apply order. Pure and deterministic. Validates everything first
+ * ({@link resolveExternalDnsOptions}); throws `INVALID_INPUT` on bad options.
+ *
+ * @example
+ * ```ts
+ * const objects = renderExternalDns({
+ *   clusterId: 'prod-eu', organization: 'acme', zoneName: 'acme.example.com', zoneId: 'Z0123456789ABC',
+ *   credentials: { accessKeyId, secretAccessKey },
+ * });
+ * console.log(toYaml(objects)); // Secret values redacted
+ * ```
+ * @public
+ */
+export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManifest {
+  const r = resolveExternalDnsOptions(options);
+  const labels = (): Record<string, string> => commonLabels(r);
+  const clusterRoleName = externalDnsClusterRoleName(r.namespace, r.name);
+  const secretName = externalDnsSecretName(r.name);
+  const file = credentialsFile(r.credentials);
+
+  const objects: KubernetesObject[] = [];
+  if (r.createNamespace) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: r.namespace,
+        labels: {
+          ...labels(),
+          [ZonekeeperLabels.createdNamespace]: 'true',
+          'pod-security.kubernetes.io/enforce': 'restricted',
+        },
+      },
+    });
+  }
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: r.name, namespace: r.namespace, labels: labels() },
+    automountServiceAccountToken: false,
+  });
+  objects.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: clusterRoleName, labels: labels() },
+    rules: externalDnsRbacRules(r.sources).map((rule) => ({
+      apiGroups: [...rule.apiGroups],
+      resources: [...rule.resources],
+      verbs: [...rule.verbs],
+    })),
+  });
+  objects.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: clusterRoleName, labels: labels() },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRoleName },
+    subjects: [{ kind: 'ServiceAccount', name: r.name, namespace: r.namespace }],
+  });
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: secretName, namespace: r.namespace, labels: labels() },
+    type: 'Opaque',
+    data: { [CREDENTIALS_SECRET_KEY]: Buffer.from(file, 'utf8').toString('base64') },
+  });
+
+  const container: Record<string, unknown> = {
+    name: 'external-dns',
+    image: r.image,
+    ...(r.imagePullPolicy === undefined ? {} : { imagePullPolicy: r.imagePullPolicy }),
+    args: [...externalDnsArgs(r)],
+    env: [
+      { name: 'AWS_REGION', value: r.region },
+      { name: 'AWS_DEFAULT_REGION', value: r.region },
+      { name: 'AWS_SHARED_CREDENTIALS_FILE', value: `${CREDENTIALS_MOUNT_PATH}/${CREDENTIALS_SECRET_KEY}` },
+    ],
+    ports: [{ name: 'http', containerPort: EXTERNAL_DNS_HTTP_PORT, protocol: 'TCP' }],
+    livenessProbe: probe(10, 2),
+    readinessProbe: probe(5, 6),
+    resources: { requests: { ...r.resources.requests }, limits: { ...r.resources.limits } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+    },
+    volumeMounts: [{ name: 'aws-credentials', mountPath: CREDENTIALS_MOUNT_PATH, readOnly: true }],
+  };
+
+  objects.push({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: r.name, namespace: r.namespace, labels: labels() },
+    spec: {
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: selectorLabels(r) },
+      template: {
+        metadata: {
+          labels: labels(),
+          annotations: { [CREDENTIALS_HASH_ANNOTATION]: credentialsHash(r.credentials) },
+        },
+        spec: {
+          serviceAccountName: r.name,
+          automountServiceAccountToken: true,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65534,
+            runAsGroup: 65534,
+            fsGroup: 65534,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [container],
+          volumes: [
+            {
+              name: 'aws-credentials',
+              secret: {
+                secretName,
+                defaultMode: 0o440,
+                items: [{ key: CREDENTIALS_SECRET_KEY, path: CREDENTIALS_SECRET_KEY }],
+              },
+            },
+          ],
+        },
+      },
+    },
+  });
+  return objects;
+}
