@@ -22,3 +22,17 @@ export {
   renewalTime,
   type ServerCertificateOptions,
 } from './certificates.js';
+export {
+  type CertificateAuthorityStep,
+  type CertificateDeps,
+  type CertificateStep,
+  type CertificateSummary,
+  type EnsureCertificateAuthorityInput,
+  type EnsureCertificateAuthorityResult,
+  type EnsureCertificateInput,
+  type EnsureCertificateResult,
+  ensureCertificate,
+  ensureCertificateAuthority,
+  type IssueReason,
+  type TlsSecretTarget,
+} from './ensure.js';

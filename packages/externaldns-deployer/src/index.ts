@@ -7,6 +7,12 @@
  */
 
 export {
+  createMemoryCluster,
+  MEMORY_CLUSTER_KINDS,
+  type MemoryCluster,
+  type MemoryClusterOptions,
+} from './memory-cluster.js';
+export {
   type AwsStaticCredentials,
   CREDENTIALS_HASH_ANNOTATION,
   CREDENTIALS_MOUNT_PATH,
