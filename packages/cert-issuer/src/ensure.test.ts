@@ -58,14 +58,12 @@ describe('ensureCertificate', () => {
     // The CA private key never reaches the cluster.
     const caKey = (await readCertificateAuthority(secrets, 'acme'))?.privateKeyPem as string;
     const everything = JSON.stringify(
-      cluster
-        .objects()
-        .map((o) => ({
-          ...o,
-          decoded: Object.values((o.data as Record<string, string>) ?? {}).map((v) =>
-            Buffer.from(v, 'base64').toString('utf8'),
-          ),
-        })),
+      cluster.objects().map((o) => ({
+        ...o,
+        decoded: Object.values((o.data as Record<string, string>) ?? {}).map((v) =>
+          Buffer.from(v, 'base64').toString('utf8'),
+        ),
+      })),
     );
     expect(everything.includes(caKey.trim().split('\n')[1] as string)).toBe(false);
 
@@ -94,7 +92,7 @@ describe('ensureCertificate', () => {
     expect(renamed.plan.steps[0]).toMatchObject({ op: 'issue-certificate', reason: 'names-changed' });
     expect(renamed.certificate?.serialNumber).not.toBe(first.certificate?.serialNumber);
 
-    await clock.set(new Date((renamed.certificate?.renewAt as Date).getTime() + 1));
+    await clock.set(new Date(renamed.certificate!.renewAt.getTime() + 1));
     const renewed = await ensureCertificate(
       { ...base, dnsNames: ['b.acme.example.com', 'a.acme.example.com'] },
       deps,
