@@ -7,6 +7,20 @@
  */
 
 export {
+  type ApplyDeps,
+  type ApplyExternalDnsOptions,
+  type ApplyExternalDnsResult,
+  type ApplyObjectStep,
+  applyExternalDns,
+  isSubsetOf,
+  planApply,
+  type RolloutStatus,
+  type UninstallStep,
+  type UninstallTarget,
+  uninstallExternalDns,
+  waitForRollout,
+} from './apply.js';
+export {
   createMemoryCluster,
   MEMORY_CLUSTER_KINDS,
   type MemoryCluster,
