@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import {
   deleteClusterSecrets,
   deleteOrganizationSecrets,
+  listAttachedClusters,
   listStoredOrganizations,
   readAccessKey,
+  readAttachment,
   readCertificate,
   readCertificateAuthority,
   secretPaths,
   writeAccessKey,
+  writeAttachment,
   writeCertificate,
   writeCertificateAuthority,
 } from './layout.js';
@@ -199,5 +202,48 @@ describe('deleting', () => {
       'zonekeeper/orgs/acme/aws-access-key',
       'zonekeeper/orgs/acme/clusters/c2/aws-access-key',
     ]);
+  });
+});
+
+describe('cluster attachments', () => {
+  it('record where ExternalDNS runs, list attached clusters, and disappear with the cluster’s secrets', async () => {
+    const store = createMemorySecretStore();
+    expect(await readAttachment(store, 'acme', 'c1')).toBeUndefined();
+    await writeAttachment(
+      store,
+      {
+        organization: 'acme',
+        clusterId: 'c1',
+        namespace: 'external-dns',
+        scope: 'organization',
+        tlsSecrets: ['web/tls', 'api/tls'],
+        attachedAt: new Date('2026-05-01T00:00:00Z'),
+      },
+      { cas: 0 },
+    );
+    await writeAccessKey(store, { organization: 'acme', clusterId: 'c2' }, key, { cas: 0 });
+    await writeAttachment(
+      store,
+      {
+        organization: 'acme',
+        clusterId: 'c2',
+        namespace: 'dns',
+        scope: 'cluster',
+        tlsSecrets: [],
+        attachedAt: new Date('2026-05-01T00:00:00Z'),
+      },
+      { cas: 0 },
+    );
+    expect(await readAttachment(store, 'acme', 'c1')).toMatchObject({
+      namespace: 'external-dns',
+      scope: 'organization',
+      tlsSecrets: ['api/tls', 'web/tls'],
+      version: 1,
+    });
+    expect(await readAttachment(store, 'acme', 'c2')).toMatchObject({ scope: 'cluster', tlsSecrets: [] });
+    expect(await listAttachedClusters(store, 'acme')).toEqual(['c1', 'c2']);
+    await deleteClusterSecrets(store, 'acme', 'c2');
+    expect(await listAttachedClusters(store, 'acme')).toEqual(['c1']);
+    expect(await listAttachedClusters(store, 'globex')).toEqual([]);
   });
 });

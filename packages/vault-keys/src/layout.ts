@@ -380,6 +380,113 @@ export async function listSecretsRecursively(
   return out;
 }
 
+/** Where and how ExternalDNS is installed on a cluster, recorded by the facade (secret-free). @public */
+export interface ClusterAttachment {
+  readonly organization: string;
+  readonly clusterId: string;
+  /** Namespace of the ExternalDNS installation. */
+  readonly namespace: string;
+  /** Whether the cluster has its own scoped identity. */
+  readonly scope: 'organization' | 'cluster';
+  /** TLS Secrets injected into the cluster, as `namespace/name`. */
+  readonly tlsSecrets: readonly string[];
+  readonly attachedAt: Date;
+  /** The stored version (pass it as `cas` to the next write). */
+  readonly version: number;
+}
+
+function attachmentPath(options: LayoutOptions, organization: string, clusterId: string): string {
+  return `${secretPaths(options).organization(organization)}/clusters/${validateClusterId(clusterId)}/attachment`;
+}
+
+/**
+ * Reads a cluster's attachment record; `undefined` when the cluster is not attached.
+ * @public
+ */
+export async function readAttachment(
+  store: SecretStore,
+  organization: string,
+  clusterId: string,
+  options: LayoutOptions = {},
+): Promise<ClusterAttachment | undefined> {
+  const path = attachmentPath(options, organization, clusterId);
+  const secret = await store.read(path, signalOnly(options));
+  if (!secret) return undefined;
+  const { namespace, scope, tlsSecrets, attachedAt } = secret.data;
+  if (
+    !namespace ||
+    (scope !== 'organization' && scope !== 'cluster') ||
+    tlsSecrets === undefined ||
+    !attachedAt
+  ) {
+    throw new ZonekeeperError(
+      'INTERNAL',
+      `${store.kind} secret store: ${path} does not hold a zonekeeper attachment record.`,
+      { details: { path } },
+    );
+  }
+  return {
+    organization,
+    clusterId,
+    namespace,
+    scope,
+    tlsSecrets: tlsSecrets === '' ? [] : tlsSecrets.split(','),
+    attachedAt: new Date(attachedAt),
+    version: secret.version,
+  };
+}
+
+/**
+ * Records (with check-and-set) that a cluster is attached: where ExternalDNS runs and which TLS Secrets
+ * were injected, so rotation and detach know where to act.
+ * @public
+ */
+export async function writeAttachment(
+  store: SecretStore,
+  attachment: Omit<ClusterAttachment, 'version'>,
+  options: LayoutOptions & { readonly cas: number },
+): Promise<{ readonly version: number }> {
+  const path = attachmentPath(options, attachment.organization, attachment.clusterId);
+  const data = {
+    namespace: validateDnsLabel(attachment.namespace, 'Namespace'),
+    scope: attachment.scope,
+    tlsSecrets: [...attachment.tlsSecrets].sort().join(','),
+    attachedAt: attachment.attachedAt.toISOString(),
+  };
+  const written = await store.write(path, data, { cas: options.cas, ...signalOnly(options) });
+  await store.writeMetadata(
+    path,
+    {
+      customMetadata: {
+        kind: 'cluster-attachment',
+        organization: attachment.organization,
+        cluster: attachment.clusterId,
+      },
+    },
+    signalOnly(options),
+  );
+  return written;
+}
+
+/**
+ * The ids of an organisation's attached clusters.
+ * @public
+ */
+export async function listAttachedClusters(
+  store: SecretStore,
+  organization: string,
+  options: LayoutOptions = {},
+): Promise<readonly string[]> {
+  const folder = `${secretPaths(options).organization(organization)}/clusters`;
+  const out: string[] = [];
+  for (const entry of await store.list(folder, signalOnly(options))) {
+    if (!entry.endsWith('/')) continue;
+    const id = entry.slice(0, -1);
+    if ((await store.list(`${folder}/${id}`, signalOnly(options))).includes('attachment')) out.push(id);
+  }
+  return out;
+}
+
 async function deleteFolder(
   store: SecretStore,
   folder: string,
