@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { type ZoneLifetime, type ZonePricing, zoneChargeInstants, zoneCost } from './charges.js';
 export {
   decideZoneFate,
   defaultGcPolicyOptions,
