@@ -54,4 +54,19 @@ describe('applySteps', () => {
     expect(ran).toEqual(['a']);
     expect(outcomes.map((o) => o.status)).toEqual(['applied', 'not-executed', 'not-executed']);
   });
+
+  it('re-throws any abort reason untouched, not only AbortError', async () => {
+    const c = new AbortController();
+    const reason = new Error('shutting down');
+    const err = await applySteps(
+      steps,
+      async (s) => {
+        if (s.op === 'a') c.abort(reason);
+        await Promise.resolve();
+        c.signal.throwIfAborted();
+      },
+      { signal: c.signal },
+    ).catch((e) => e);
+    expect(err).toBe(reason);
+  });
 });

@@ -91,10 +91,13 @@ export async function applySteps<S extends PlanStep>(
       await execute(step, i);
       report({ step, status: 'applied' });
     } catch (error) {
-      const failure = isAbortError(error) ? undefined : toZonekeeperError(error, `Step ${step.op} failed`);
+      // An abort (whatever its reason) leaves this and the following steps unexecuted and re-throws the
+      // reason untouched, as every zonekeeper function does.
+      const aborted = options.signal?.aborted === true || isAbortError(error);
+      const failure = aborted ? undefined : toZonekeeperError(error, `Step ${step.op} failed`);
       report(failure ? { step, status: 'failed', error: failure } : { step, status: 'not-executed' });
       for (const rest of steps.slice(i + 1)) report({ step: rest, status: 'not-executed' });
-      throw failure ?? error;
+      throw failure ?? (options.signal?.aborted ? options.signal.reason : error);
     }
   }
   return outcomes;

@@ -4,7 +4,8 @@
  *
  * Errors are `ZonekeeperError`s: `NOT_FOUND` (no such user/key/policy), `ALREADY_EXISTS` (user exists),
  * `CONFLICT` (the two-keys-per-user limit, `DeleteConflict` while keys or policies remain),
- * `INVALID_INPUT` (malformed policy, invalid name), `THROTTLED`, `UNAVAILABLE`, `PERMISSION_DENIED`.
+ * `INVALID_INPUT` (malformed policy, invalid name, path or tag; checked before any request is sent),
+ * `THROTTLED`, `UNAVAILABLE`, `PERMISSION_DENIED`. Aborts re-throw `signal.reason`.
  *
  * @packageDocumentation
  */
@@ -57,24 +58,30 @@ export interface IdentityProvider {
     },
     options?: CallOptions,
   ): Promise<IdentityUser>;
-  /** Adds or overwrites tags. */
+  /** Adds or overwrites tags (others are kept); `NOT_FOUND` if the user does not exist, `CONFLICT` beyond 50 tags. */
   tagUser(userName: string, tags: Readonly<Record<string, string>>, options?: CallOptions): Promise<void>;
-  /** Users under a path prefix (all pages). */
+  /** Users under a path prefix (all pages), with their tags (the IAM adapter reads them with one `ListUserTags` per user). */
   listUsers(pathPrefix: string, options?: CallOptions): Promise<readonly IdentityUser[]>;
-  /** Deletes a user with no keys and no policies left, else `CONFLICT`. */
+  /** Deletes a user with no keys and no policies left, else `CONFLICT`; `NOT_FOUND` if absent. */
   deleteUser(userName: string, options?: CallOptions): Promise<void>;
-  /** Names of the user's inline policies. */
+  /** Names of the user's inline policies; `NOT_FOUND` if the user does not exist. */
   listUserPolicies(userName: string, options?: CallOptions): Promise<readonly string[]>;
-  /** The inline policy document as JSON text (decoded), or `undefined`. */
+  /** The inline policy document as JSON text (decoded), or `undefined` (no such policy or user). */
   getUserPolicy(userName: string, policyName: string, options?: CallOptions): Promise<string | undefined>;
-  /** Creates or replaces an inline policy. */
+  /**
+   * Creates or replaces an inline policy; `NOT_FOUND` if the user does not exist, `CONFLICT` when the
+   * user's inline policies would exceed IAM's 2,048-character budget.
+   */
   putUserPolicy(userName: string, policyName: string, document: string, options?: CallOptions): Promise<void>;
   /** Deletes an inline policy; `NOT_FOUND` if absent. */
   deleteUserPolicy(userName: string, policyName: string, options?: CallOptions): Promise<void>;
-  /** The user's access keys (metadata only). */
+  /** The user's access keys (metadata only); `NOT_FOUND` if the user does not exist. */
   listAccessKeys(userName: string, options?: CallOptions): Promise<readonly AccessKeyMetadata[]>;
-  /** Creates an access key; `CONFLICT` (not retried) when the user already has two. */
+  /**
+   * Creates an access key; `CONFLICT` (not retried) when the user already has two, `NOT_FOUND` if the
+   * user does not exist. The secret is only in the result.
+   */
   createAccessKey(userName: string, options?: CallOptions): Promise<AccessKey>;
-  /** Deletes an access key; `NOT_FOUND` if absent. */
+  /** Deletes an access key; `NOT_FOUND` if absent (or if it belongs to another user). */
   deleteAccessKey(userName: string, accessKeyId: string, options?: CallOptions): Promise<void>;
 }

@@ -1,11 +1,66 @@
 /**
  * `@zonekeeper/iam-scoper`: the least-privilege IAM policy for one organisation's Route 53 zone (a pure
- * builder, proven with an IAM policy simulator) and the deterministic names of the IAM identities that
- * carry it. The IAM adapter (users, access keys) comes later on its own subpath.
+ * builder, proven with an IAM policy simulator), the deterministic names of the IAM identities that
+ * carry it, and the identity operations (ensure the user and its policy; issue, rotate, revoke and
+ * reconcile access keys; delete and list identities) on the `IdentityProvider` port, with an in-memory
+ * provider. The AWS IAM adapter is on the `@zonekeeper/iam-scoper/iam` subpath, the port's contract
+ * suite on `@zonekeeper/iam-scoper/testing`.
  *
  * @packageDocumentation
  */
 
+export {
+  type DeleteZoneIdentityResult,
+  deleteZoneIdentity,
+  type EnsureZoneIdentityInput,
+  type EnsureZoneIdentityResult,
+  ensureZoneIdentity,
+  type IdentityCallOptions,
+  type IdentityDeps,
+  issueAccessKey,
+  listZoneIdentities,
+  type ReconcileAccessKeysResult,
+  type RevokeAccessKeyResult,
+  type RotateAccessKeyInput,
+  type RotateAccessKeyResult,
+  reconcileAccessKeys,
+  revokeAccessKey,
+  rotateAccessKey,
+  type ZoneIdentity,
+} from './identity.js';
+export {
+  buildIdentityAdminPolicy,
+  IDENTITY_ADMIN_ACTIONS,
+  type IdentityAdminPolicyInput,
+} from './identity-admin-policy.js';
+export {
+  createMemoryIdentityProvider,
+  IDENTITY_WRITE_METHODS,
+  type IdentityProviderMethod,
+  MAX_ACCESS_KEYS_PER_USER,
+  type MemoryIdentityFault,
+  type MemoryIdentityProvider,
+  type MemoryIdentityProviderOptions,
+  type MemoryIdentitySnapshotUser,
+} from './identity-memory.js';
+export {
+  type AccessKeyReconciliationPlan,
+  type CurrentZoneIdentity,
+  type DeleteAccessKeyStep,
+  type DesiredZoneIdentity,
+  IDENTITY_TAGS,
+  isManagedIdentity,
+  MANAGED_BY_VALUE,
+  planAccessKeyReconciliation,
+  planZoneIdentity,
+  planZoneIdentityDeletion,
+  samePolicyDocument,
+  type ZoneIdentityDeletionPlan,
+  type ZoneIdentityDeletionStep,
+  type ZoneIdentityPlan,
+  type ZoneIdentityStep,
+} from './identity-plan.js';
+export type { AccessKey, AccessKeyMetadata, IdentityProvider, IdentityUser } from './identity-ports.js';
 export {
   IDENTITY_PATH,
   IDENTITY_POLICY_SUFFIX,

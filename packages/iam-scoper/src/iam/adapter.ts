@@ -1,0 +1,398 @@
+/**
+ * The AWS IAM adapter of the {@link IdentityProvider} port, on `@aws-sdk/client-iam`.
+ *
+ * - Lists are paged to the end (`ListUsers`, `ListUserTags`, `ListUserPolicies`, `ListAccessKeys`, with
+ *   `Marker`/`IsTruncated`). `ListUsers` does not return tags, so `listUsers` reads each user's tags with
+ *   `ListUserTags` (one more call per user).
+ * - Inline policy documents come back URL-encoded from `GetUserPolicy`; they are decoded.
+ * - Errors are translated to `ZonekeeperError`s (`IAM: …`) without keeping the SDK error object (see
+ *   `errors.ts`); `LimitExceeded` is never retried, and `CreateAccessKey` is retried only after
+ *   throttling.
+ * - Input is validated before anything is sent (`INVALID_INPUT`).
+ * - Aborts re-throw `signal.reason`.
+ *
+ * @packageDocumentation
+ */
+
+import {
+  CreateAccessKeyCommand,
+  type CreateAccessKeyCommandOutput,
+  CreateUserCommand,
+  type CreateUserCommandOutput,
+  DeleteAccessKeyCommand,
+  DeleteUserCommand,
+  DeleteUserPolicyCommand,
+  GetUserCommand,
+  type GetUserCommandOutput,
+  GetUserPolicyCommand,
+  type GetUserPolicyCommandOutput,
+  IAMClient,
+  type IAMClientConfig,
+  ListAccessKeysCommand,
+  type ListAccessKeysCommandOutput,
+  ListUserPoliciesCommand,
+  type ListUserPoliciesCommandOutput,
+  ListUsersCommand,
+  type ListUsersCommandOutput,
+  ListUserTagsCommand,
+  type ListUserTagsCommandOutput,
+  PutUserPolicyCommand,
+  type Tag,
+  TagUserCommand,
+  type User,
+} from '@aws-sdk/client-iam';
+import { StandardRetryStrategy } from '@smithy/core/retry';
+import {
+  type CallOptions,
+  hasErrorCode,
+  invalidInput,
+  throwIfAborted,
+  ZonekeeperError,
+} from '@zonekeeper/core';
+import type { AccessKey, AccessKeyMetadata, IdentityProvider, IdentityUser } from '../identity-ports.js';
+import {
+  validateAccessKeyId,
+  validateIamPath,
+  validatePathPrefix,
+  validatePolicyDocument,
+  validatePolicyName,
+  validateTags,
+  validateUserName,
+} from '../identity-validation.js';
+import { type IamCallTarget, translateIamError, withRetryGuard } from './errors.js';
+
+/**
+ * The part of an `IAMClient` the adapter uses: `send`. Any AWS SDK v3 IAM client fits.
+ * @public
+ */
+export interface IamClientLike {
+  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+}
+
+/** Options of {@link createIamIdentityProvider}. @public */
+export interface IamIdentityProviderOptions {
+  /**
+   * A caller-built IAM client (its own credentials, retry strategy, logger, …). When given, `region`,
+   * `endpoint`, `credentials`, `maxAttempts` and `retryStrategy` are ignored. The adapter's retry guard
+   * (no retry of `LimitExceeded`; `CreateAccessKey` retried only after throttling) applies to it too.
+   */
+  readonly client?: IamClientLike;
+  /** Region for signing (default `AWS_REGION`, else `us-east-1`; IAM is a global service). */
+  readonly region?: string;
+  /** Endpoint URL, e.g. moto's (default: the SDK's IAM endpoint). */
+  readonly endpoint?: string;
+  /** zonekeeper's own AWS credentials (default: the SDK's provider chain). Never logged. */
+  readonly credentials?: IAMClientConfig['credentials'];
+  /** Attempts per call, first included (default 3, the SDK's). Ignored when `retryStrategy` is given. */
+  readonly maxAttempts?: number;
+  /** The SDK retry strategy (default `new StandardRetryStrategy(maxAttempts)`). */
+  readonly retryStrategy?: IAMClientConfig['retryStrategy'];
+  /** `MaxItems` per page of the list calls (default: IAM's default, 100). */
+  readonly pageSize?: number;
+}
+
+function tagsOf(tags: readonly Tag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (typeof t.Key === 'string') out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+function toTagList(tags: Readonly<Record<string, string>>): Tag[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/** IAM returns policy documents URL-encoded (RFC 3986). */
+function decodePolicyDocument(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function malformed(op: string, what: string): ZonekeeperError {
+  return new ZonekeeperError(
+    'INTERNAL',
+    `IAM: ${op} returned no ${what}; this is unexpected, please report it.`,
+    {
+      details: { operation: op },
+    },
+  );
+}
+
+/**
+ * Creates the IAM identity provider.
+ *
+ * @example
+ * ```ts
+ * import { createIamIdentityProvider } from '@zonekeeper/iam-scoper/iam';
+ * const identity = createIamIdentityProvider({ region: 'us-east-1' }); // credentials from the SDK chain
+ * ```
+ * @public
+ */
+export function createIamIdentityProvider(options: IamIdentityProviderOptions = {}): IdentityProvider {
+  const pageSize = options.pageSize;
+  if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 1000)) {
+    throw invalidInput(`IAM: pageSize must be an integer from 1 to 1000, got ${String(pageSize)}.`);
+  }
+  const maxAttempts = options.maxAttempts;
+  if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
+    throw invalidInput(`IAM: maxAttempts must be an integer ≥ 1, got ${String(maxAttempts)}.`);
+  }
+  const client: IamClientLike =
+    options.client ??
+    new IAMClient({
+      region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+      retryStrategy: options.retryStrategy ?? new StandardRetryStrategy(maxAttempts ?? 3),
+    });
+  const page = pageSize === undefined ? {} : { MaxItems: pageSize };
+
+  async function send<T>(
+    op: string,
+    target: IamCallTarget,
+    command: { middlewareStack: unknown },
+    opts: CallOptions | undefined,
+  ): Promise<T> {
+    const signal = opts?.signal;
+    throwIfAborted(signal);
+    try {
+      return (await client.send(
+        withRetryGuard(command),
+        signal === undefined ? {} : { abortSignal: signal },
+      )) as T;
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw translateIamError(error, op, target);
+    }
+  }
+
+  async function undefinedIfNotFound<T>(promise: Promise<T>): Promise<T | undefined> {
+    try {
+      return await promise;
+    } catch (error) {
+      if (hasErrorCode(error, 'NOT_FOUND')) return undefined;
+      throw error;
+    }
+  }
+
+  function toUser(user: User | undefined, tags: Record<string, string>, op: string): IdentityUser {
+    if (!user?.UserName || !user.Arn || !user.UserId) throw malformed(op, 'user');
+    return {
+      userName: user.UserName,
+      path: user.Path ?? '/',
+      arn: user.Arn,
+      userId: user.UserId,
+      createdAt: user.CreateDate instanceof Date ? user.CreateDate : new Date(user.CreateDate ?? 0),
+      tags,
+    };
+  }
+
+  async function listUserTags(
+    userName: string,
+    opts: CallOptions | undefined,
+  ): Promise<Record<string, string>> {
+    const tags: Tag[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await send<ListUserTagsCommandOutput>(
+        'ListUserTags',
+        { userName },
+        new ListUserTagsCommand({ UserName: userName, ...page, ...(marker ? { Marker: marker } : {}) }),
+        opts,
+      );
+      tags.push(...(out.Tags ?? []));
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+    return tagsOf(tags);
+  }
+
+  const provider: IdentityProvider = {
+    kind: 'iam',
+
+    async getUser(userName, opts) {
+      validateUserName(userName);
+      const out = await undefinedIfNotFound(
+        send<GetUserCommandOutput>('GetUser', { userName }, new GetUserCommand({ UserName: userName }), opts),
+      );
+      if (!out) return undefined;
+      return toUser(out.User, tagsOf(out.User?.Tags), 'GetUser');
+    },
+
+    async createUser(spec, opts) {
+      const userName = validateUserName(spec?.userName);
+      const path = validateIamPath(spec.path);
+      const tags = validateTags(spec.tags);
+      const out = await send<CreateUserCommandOutput>(
+        'CreateUser',
+        { userName },
+        new CreateUserCommand({
+          UserName: userName,
+          Path: path,
+          ...(Object.keys(tags).length === 0 ? {} : { Tags: toTagList(tags) }),
+        }),
+        opts,
+      );
+      // CreateUser echoes the tags it was given; use ours if an implementation leaves them out.
+      return toUser(out.User, out.User?.Tags ? tagsOf(out.User.Tags) : tags, 'CreateUser');
+    },
+
+    async tagUser(userName, tags, opts) {
+      validateUserName(userName);
+      const clean = validateTags(tags, { allowEmpty: false });
+      await send(
+        'TagUser',
+        { userName },
+        new TagUserCommand({ UserName: userName, Tags: toTagList(clean) }),
+        opts,
+      );
+    },
+
+    async listUsers(pathPrefix, opts) {
+      const prefix = validatePathPrefix(pathPrefix);
+      const users: User[] = [];
+      let marker: string | undefined;
+      do {
+        const out = await send<ListUsersCommandOutput>(
+          'ListUsers',
+          {},
+          new ListUsersCommand({ PathPrefix: prefix, ...page, ...(marker ? { Marker: marker } : {}) }),
+          opts,
+        );
+        users.push(...(out.Users ?? []));
+        marker = out.IsTruncated ? out.Marker : undefined;
+      } while (marker);
+      const result: IdentityUser[] = [];
+      for (const user of users) {
+        if (!user.UserName) continue;
+        // A user deleted between the two calls is simply not listed.
+        const tags = await undefinedIfNotFound(listUserTags(user.UserName, opts));
+        if (tags) result.push(toUser(user, tags, 'ListUsers'));
+      }
+      return result;
+    },
+
+    async deleteUser(userName, opts) {
+      validateUserName(userName);
+      await send('DeleteUser', { userName }, new DeleteUserCommand({ UserName: userName }), opts);
+    },
+
+    async listUserPolicies(userName, opts) {
+      validateUserName(userName);
+      const names: string[] = [];
+      let marker: string | undefined;
+      do {
+        const out = await send<ListUserPoliciesCommandOutput>(
+          'ListUserPolicies',
+          { userName },
+          new ListUserPoliciesCommand({ UserName: userName, ...page, ...(marker ? { Marker: marker } : {}) }),
+          opts,
+        );
+        names.push(...(out.PolicyNames ?? []));
+        marker = out.IsTruncated ? out.Marker : undefined;
+      } while (marker);
+      return names;
+    },
+
+    async getUserPolicy(userName, policyName, opts) {
+      validateUserName(userName);
+      validatePolicyName(policyName);
+      const out = await undefinedIfNotFound(
+        send<GetUserPolicyCommandOutput>(
+          'GetUserPolicy',
+          { userName, policyName },
+          new GetUserPolicyCommand({ UserName: userName, PolicyName: policyName }),
+          opts,
+        ),
+      );
+      if (!out) return undefined;
+      if (typeof out.PolicyDocument !== 'string') throw malformed('GetUserPolicy', 'policy document');
+      return decodePolicyDocument(out.PolicyDocument);
+    },
+
+    async putUserPolicy(userName, policyName, document, opts) {
+      validateUserName(userName);
+      validatePolicyName(policyName);
+      validatePolicyDocument(document);
+      await send(
+        'PutUserPolicy',
+        { userName, policyName },
+        new PutUserPolicyCommand({ UserName: userName, PolicyName: policyName, PolicyDocument: document }),
+        opts,
+      );
+    },
+
+    async deleteUserPolicy(userName, policyName, opts) {
+      validateUserName(userName);
+      validatePolicyName(policyName);
+      await send(
+        'DeleteUserPolicy',
+        { userName, policyName },
+        new DeleteUserPolicyCommand({ UserName: userName, PolicyName: policyName }),
+        opts,
+      );
+    },
+
+    async listAccessKeys(userName, opts) {
+      validateUserName(userName);
+      const keys: AccessKeyMetadata[] = [];
+      let marker: string | undefined;
+      do {
+        const out = await send<ListAccessKeysCommandOutput>(
+          'ListAccessKeys',
+          { userName },
+          new ListAccessKeysCommand({ UserName: userName, ...page, ...(marker ? { Marker: marker } : {}) }),
+          opts,
+        );
+        for (const k of out.AccessKeyMetadata ?? []) {
+          if (!k.AccessKeyId) throw malformed('ListAccessKeys', 'access key id');
+          keys.push({
+            accessKeyId: k.AccessKeyId,
+            status: k.Status === 'Inactive' ? 'Inactive' : 'Active',
+            createdAt: k.CreateDate instanceof Date ? k.CreateDate : new Date(k.CreateDate ?? 0),
+          });
+        }
+        marker = out.IsTruncated ? out.Marker : undefined;
+      } while (marker);
+      return keys;
+    },
+
+    async createAccessKey(userName, opts) {
+      validateUserName(userName);
+      const out = await send<CreateAccessKeyCommandOutput>(
+        'CreateAccessKey',
+        { userName },
+        new CreateAccessKeyCommand({ UserName: userName }),
+        opts,
+      );
+      const k = out.AccessKey;
+      if (!k?.AccessKeyId || !k.SecretAccessKey) {
+        throw new ZonekeeperError(
+          'INTERNAL',
+          `IAM: CreateAccessKey (user ${userName}) returned no key; if IAM created one, run reconcileAccessKeys with the known ids.`,
+          { details: { operation: 'CreateAccessKey', userName } },
+        );
+      }
+      return {
+        userName: k.UserName ?? userName,
+        accessKeyId: k.AccessKeyId,
+        status: k.Status === 'Inactive' ? 'Inactive' : 'Active',
+        createdAt: k.CreateDate instanceof Date ? k.CreateDate : new Date(k.CreateDate ?? 0),
+        secretAccessKey: k.SecretAccessKey,
+      } satisfies AccessKey;
+    },
+
+    async deleteAccessKey(userName, accessKeyId, opts) {
+      validateUserName(userName);
+      validateAccessKeyId(accessKeyId);
+      await send(
+        'DeleteAccessKey',
+        { userName, accessKeyId },
+        new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }),
+        opts,
+      );
+    },
+  };
+  return provider;
+}

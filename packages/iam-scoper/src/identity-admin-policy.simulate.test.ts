@@ -1,0 +1,113 @@
+/**
+ * zonekeeper's own IAM permissions for the identity operations, proven with the IAM policy simulator
+ * (@cloud-copilot/iam-simulate, AGPL: tests only). That the list of actions is complete is checked
+ * against real traffic in identity.iam.test.ts.
+ */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { hasErrorCode } from '@zonekeeper/core';
+import { describe, expect, it } from 'vitest';
+import { buildIdentityAdminPolicy, IDENTITY_ADMIN_ACTIONS } from './identity-admin-policy.js';
+import { identityUserName } from './naming.js';
+import type { IamPolicyDocument } from './policy.js';
+
+const ACCOUNT = '123456789012';
+const PRINCIPAL = `arn:aws:iam::${ACCOUNT}:user/platform/zonekeeper-admin`;
+const USER = identityUserName({ baseDomain: 'example.com', organization: 'acme' });
+const OURS = `arn:aws:iam::${ACCOUNT}:user/zonekeeper/${USER}`;
+const PATHLESS = `arn:aws:iam::${ACCOUNT}:user/${USER}`;
+const OTHER_PLATFORM = `arn:aws:iam::${ACCOUNT}:user/zonekeeper/${identityUserName({ baseDomain: 'example.org', organization: 'acme' })}`;
+const FOREIGN = `arn:aws:iam::${ACCOUNT}:user/ops/alice`;
+const TAGGED = {
+  'aws:RequestTag/zonekeeper:managed-by': 'zonekeeper',
+  'aws:TagKeys': ['zonekeeper:managed-by'],
+};
+
+async function decide(
+  policy: IamPolicyDocument,
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]> = {},
+): Promise<string> {
+  const result = await runSimulation(
+    {
+      identityPolicies: [{ name: 'zonekeeper-admin', policy }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        action,
+        principal: PRINCIPAL,
+        resource: { accountId: ACCOUNT, resource },
+        contextVariables: context,
+      },
+    },
+    {},
+  );
+  if (result.resultType !== 'single') throw new Error(`simulation did not run: ${JSON.stringify(result)}`);
+  expect(result.result.ignoredContextKeys ?? []).toEqual([]);
+  return result.result.analysis.result;
+}
+
+describe('buildIdentityAdminPolicy', () => {
+  const policy = buildIdentityAdminPolicy({ accountId: ACCOUNT });
+  const userActions = IDENTITY_ADMIN_ACTIONS.filter((a) => a !== 'iam:ListUsers' && a !== 'iam:CreateUser');
+
+  for (const action of userActions) {
+    it(`allows ${action} on zonekeeper's users and not on anyone else`, async () => {
+      expect(await decide(policy, action, OURS)).toBe('Allowed');
+      expect(await decide(policy, action, FOREIGN)).toBe('ImplicitlyDenied');
+    });
+  }
+
+  it('allows CreateUser under /zonekeeper/ only with the ownership tag in the request', async () => {
+    expect(await decide(policy, 'iam:CreateUser', OURS, TAGGED)).toBe('Allowed');
+    expect(
+      await decide(policy, 'iam:CreateUser', OURS, { 'aws:RequestTag/team': 'x', 'aws:TagKeys': ['team'] }),
+    ).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'iam:CreateUser', PATHLESS, TAGGED)).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'iam:CreateUser', FOREIGN, TAGGED)).toBe('ImplicitlyDenied');
+  });
+
+  it('allows looking up a user that does not exist yet (IAM checks the path-less ARN), and nothing else there', async () => {
+    expect(await decide(policy, 'iam:GetUser', PATHLESS)).toBe('Allowed');
+    for (const action of ['iam:DeleteUser', 'iam:CreateAccessKey', 'iam:PutUserPolicy', 'iam:TagUser']) {
+      expect(await decide(policy, action, PATHLESS)).toBe('ImplicitlyDenied');
+    }
+  });
+
+  it('allows ListUsers, which IAM cannot scope', async () => {
+    expect(await decide(policy, 'iam:ListUsers', '*')).toBe('Allowed');
+  });
+
+  it('with a base domain, only that platform’s users', async () => {
+    const narrow = buildIdentityAdminPolicy({ accountId: ACCOUNT, baseDomain: 'example.com' });
+    expect(await decide(narrow, 'iam:DeleteAccessKey', OURS)).toBe('Allowed');
+    expect(await decide(narrow, 'iam:GetUser', PATHLESS)).toBe('Allowed');
+    expect(await decide(narrow, 'iam:DeleteAccessKey', OTHER_PLATFORM)).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'iam:DeleteAccessKey', OTHER_PLATFORM)).toBe('Allowed');
+  });
+
+  it('never grants anything beyond the identity actions', async () => {
+    for (const action of [
+      'iam:AttachUserPolicy',
+      'iam:CreateLoginProfile',
+      'iam:UpdateAccessKey',
+      'iam:UpdateUser',
+      'iam:UntagUser',
+      'iam:PutUserPermissionsBoundary',
+    ]) {
+      expect(await decide(policy, action, OURS)).toBe('ImplicitlyDenied');
+    }
+    const actions = policy.Statement.flatMap((s) => s.Action);
+    expect([...new Set(actions)].sort()).toEqual([...IDENTITY_ADMIN_ACTIONS].sort());
+  });
+
+  it('rejects an account id that is not 12 digits', () => {
+    let thrown: unknown;
+    try {
+      buildIdentityAdminPolicy({ accountId: '1234' });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(hasErrorCode(thrown, 'INVALID_INPUT')).toBe(true);
+  });
+});

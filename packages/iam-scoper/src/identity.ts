@@ -1,0 +1,682 @@
+/**
+ * The identity operations: an IAM user per organisation (or per cluster) carrying the zone policy, and
+ * its access keys. Each one validates everything first (`INVALID_INPUT` before any remote call), then
+ * gathers, plans with a pure planner (`identity-plan.ts`) and applies with `applySteps`.
+ *
+ * Ownership: a user without the tag `zonekeeper:managed-by=zonekeeper` is never modified, given a key or
+ * deleted (`NOT_OWNED`).
+ *
+ * Crash safety of access keys (the invariant "no IAM access key that Vault does not know"): the secret of
+ * a key exists only in the return value of `createAccessKey`. If the process dies after IAM created a key
+ * and before the caller stored it, that key is unknown. {@link reconcileAccessKeys} with the ids the
+ * caller knows (those in Vault) deletes every other key; run it before issuing or rotating.
+ *
+ * @packageDocumentation
+ */
+
+import {
+  applySteps,
+  type CallOptions,
+  type EnsureOptions,
+  hasErrorCode,
+  invalidInput,
+  type Logger,
+  noopLogger,
+  normalizeBaseDomain,
+  normalizeDomainName,
+  type PlanStep,
+  type RuntimeDeps,
+  throwIfAborted,
+  validateClusterId,
+  validateOrganizationName,
+  ZonekeeperError,
+} from '@zonekeeper/core';
+import {
+  type AccessKeyReconciliationPlan,
+  type DesiredZoneIdentity,
+  IDENTITY_TAGS,
+  isManagedIdentity,
+  MANAGED_BY_VALUE,
+  planAccessKeyReconciliation,
+  planZoneIdentity,
+  planZoneIdentityDeletion,
+  type ZoneIdentityDeletionPlan,
+  type ZoneIdentityPlan,
+} from './identity-plan.js';
+import type { AccessKey, AccessKeyMetadata, IdentityProvider, IdentityUser } from './identity-ports.js';
+import { validateAccessKeyId, validateUserName } from './identity-validation.js';
+import { IDENTITY_PATH, identityPolicyName, identityUserName, identityUserNamePrefix } from './naming.js';
+import {
+  buildZonePolicy,
+  clusterRecordNames,
+  normalizeHostedZoneId,
+  type WritableRecordType,
+} from './policy.js';
+
+/** Dependencies of the identity operations. @public */
+export interface IdentityDeps extends RuntimeDeps {
+  /** The IAM port: `createIamIdentityProvider()` (`@zonekeeper/iam-scoper/iam`) or `createMemoryIdentityProvider()`. */
+  readonly identity: IdentityProvider;
+}
+
+/** Input of {@link ensureZoneIdentity}. @public */
+export interface EnsureZoneIdentityInput {
+  /** The platform's base domain, e.g. `example.com`. */
+  readonly baseDomain: string;
+  /** The organisation, a lowercase DNS label. */
+  readonly organization: string;
+  /**
+   * Omit for the organisation's identity (Pipeline's model: the whole zone). Set it for a per-cluster
+   * identity whose policy covers only `<cluster>.<zone>` and the names below it ({@link clusterRecordNames}).
+   */
+  readonly clusterId?: string | undefined;
+  /** The organisation's hosted zone id (`Z…` or `/hostedzone/Z…`). */
+  readonly zoneId: string;
+  /** The organisation's zone name; must be `<organization>.<baseDomain>`. */
+  readonly zoneName: string;
+  /** Record types the identity may change (default `A`, `AAAA`, `CNAME`, `TXT`). */
+  readonly recordTypes?: readonly WritableRecordType[] | undefined;
+}
+
+/** Result of {@link ensureZoneIdentity}. @public */
+export interface EnsureZoneIdentityResult {
+  /** The steps planned (and applied, unless `dryRun`). Empty when the identity was already as desired. */
+  readonly plan: ZoneIdentityPlan;
+  readonly userName: string;
+  readonly policyName: string;
+  readonly dryRun: boolean;
+}
+
+/** Options of the operations that only read or create secrets (no plan to dry-run). @public */
+export type IdentityCallOptions = CallOptions;
+
+function sig(options: CallOptions | undefined): CallOptions {
+  return options?.signal === undefined ? {} : { signal: options.signal };
+}
+
+function loggerOf(deps: IdentityDeps): Logger {
+  return deps.logger ?? noopLogger;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value}`;
+}
+
+function requireObject(value: unknown, what: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidInput(`${what} must be an object, got ${describe(value)}.`);
+  }
+}
+
+function validateDeps(deps: unknown, fn: string): IdentityDeps {
+  const identity = (deps as { identity?: unknown } | null | undefined)?.identity as
+    | Partial<IdentityProvider>
+    | undefined;
+  if (typeof identity !== 'object' || identity === null || typeof identity.getUser !== 'function') {
+    throw invalidInput(
+      `${fn}: deps.identity must be an IdentityProvider (createIamIdentityProvider() or createMemoryIdentityProvider()).`,
+    );
+  }
+  return deps as IdentityDeps;
+}
+
+function validateDryRun(options: EnsureOptions | undefined): boolean {
+  const dryRun = options?.dryRun;
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') {
+    throw invalidInput(`dryRun must be a boolean, got ${describe(dryRun)}.`);
+  }
+  return dryRun === true;
+}
+
+/** The desired identity, fully validated. Pure. */
+function desiredIdentity(input: EnsureZoneIdentityInput): DesiredZoneIdentity {
+  requireObject(input, 'ensureZoneIdentity input');
+  const baseDomain = normalizeBaseDomain(input.baseDomain);
+  const organization = validateOrganizationName(input.organization);
+  const clusterId = input.clusterId === undefined ? undefined : validateClusterId(input.clusterId);
+  const zoneId = normalizeHostedZoneId(input.zoneId);
+  const zoneName = normalizeDomainName(input.zoneName, 'Zone name');
+  if (zoneName !== `${organization}.${baseDomain}`) {
+    throw invalidInput(
+      `Zone name ${JSON.stringify(zoneName)} is not the zone of organisation ${JSON.stringify(organization)} under ${JSON.stringify(baseDomain)}; expected ${JSON.stringify(`${organization}.${baseDomain}`)}.`,
+      { zoneName, organization, baseDomain },
+    );
+  }
+  const policy = buildZonePolicy({
+    zoneId,
+    zoneName,
+    recordNames: clusterId === undefined ? undefined : clusterRecordNames(zoneName, clusterId),
+    recordTypes: input.recordTypes,
+  });
+  const who = { baseDomain, organization, clusterId };
+  return {
+    userName: identityUserName(who),
+    path: IDENTITY_PATH,
+    policyName: identityPolicyName(who),
+    policy,
+    tags: {
+      [IDENTITY_TAGS.managedBy]: MANAGED_BY_VALUE,
+      [IDENTITY_TAGS.organization]: organization,
+      ...(clusterId === undefined ? {} : { [IDENTITY_TAGS.cluster]: clusterId }),
+      [IDENTITY_TAGS.zoneId]: zoneId,
+      [IDENTITY_TAGS.baseDomain]: baseDomain,
+    },
+  };
+}
+
+/**
+ * Creates or repairs the IAM identity of an organisation (or of one of its clusters): the user
+ * `identityUserName(…)` under `/zonekeeper/` with zonekeeper's tags, carrying exactly one inline policy,
+ * `buildZonePolicy(…)`, named `identityPolicyName(…)`.
+ *
+ * Steps: `create-user`, `tag-user` (missing or changed tags, e.g. a new zone id), `delete-stale-policies`
+ * (other inline policies on the user), `put-policy` (only if the stored document differs semantically).
+ * A second run plans nothing and makes no write call. A `create-user` that meets an existing user (a
+ * concurrent run, or a retried request IAM had already applied) adopts it if it carries zonekeeper's tag.
+ *
+ * @throws `INVALID_INPUT` (before any remote call) for an invalid base domain, organisation, cluster id,
+ *   zone id, zone name (it must be `<organization>.<baseDomain>`) or record type; `NOT_OWNED` if a user of
+ *   that name exists without zonekeeper's tag; `CONFLICT` if it is zonekeeper's but tagged for another
+ *   organisation, cluster or platform, or lives at another path; adapter errors (`THROTTLED`,
+ *   `UNAVAILABLE`, `PERMISSION_DENIED`, …) as thrown by the provider. Re-run after a failure: it converges.
+ * @public
+ */
+export async function ensureZoneIdentity(
+  input: EnsureZoneIdentityInput,
+  deps: IdentityDeps,
+  options: EnsureOptions = {},
+): Promise<EnsureZoneIdentityResult> {
+  const dryRun = validateDryRun(options);
+  const desired = desiredIdentity(input);
+  const { identity } = validateDeps(deps, 'ensureZoneIdentity');
+  const logger = loggerOf(deps);
+  const call = sig(options);
+
+  const user = await identity.getUser(desired.userName, call);
+  let policyNames: readonly string[] = [];
+  let policyDocument: string | undefined;
+  if (user && isManagedIdentity(user.tags)) {
+    policyNames = await identity.listUserPolicies(desired.userName, call);
+    if (policyNames.includes(desired.policyName)) {
+      policyDocument = await identity.getUserPolicy(desired.userName, desired.policyName, call);
+    }
+  }
+  const plan = planZoneIdentity(
+    {
+      ...(user ? { user: { userName: user.userName, path: user.path, tags: user.tags } } : {}),
+      policyNames,
+      ...(policyDocument === undefined ? {} : { policyDocument }),
+    },
+    desired,
+  );
+  const result = { plan, userName: desired.userName, policyName: desired.policyName };
+  if (dryRun) return { ...result, dryRun: true };
+
+  await apply(
+    plan.steps,
+    async (step) => {
+      switch (step.op) {
+        case 'create-user':
+          try {
+            await identity.createUser({ userName: step.userName, path: step.path, tags: step.tags }, call);
+          } catch (error) {
+            if (!hasErrorCode(error, 'ALREADY_EXISTS')) throw error;
+            await adoptUser(identity, desired, call);
+          }
+          break;
+        case 'tag-user':
+          await identity.tagUser(step.userName, step.tags, call);
+          break;
+        case 'delete-stale-policies':
+          for (const name of step.policyNames) {
+            throwIfAborted(options.signal);
+            await ignoreNotFound(identity.deleteUserPolicy(step.userName, name, call));
+          }
+          break;
+        case 'put-policy':
+          await identity.putUserPolicy(step.userName, step.policyName, step.document, call);
+          break;
+      }
+    },
+    { ...call, logger },
+  );
+  if (plan.steps.length > 0) {
+    logger.info(
+      `IAM identity ${desired.userName}: applied ${plan.steps.map((s) => s.op).join(', ')} (${identity.kind}).`,
+    );
+  }
+  return { ...result, dryRun: false };
+}
+
+/** `create-user` met an existing user: adopt it if it is ours and matches, else refuse. */
+async function adoptUser(
+  identity: IdentityProvider,
+  desired: DesiredZoneIdentity,
+  call: CallOptions,
+): Promise<void> {
+  const existing = await identity.getUser(desired.userName, call);
+  if (!existing) {
+    throw new ZonekeeperError(
+      'CONFLICT',
+      `IAM: user ${desired.userName} was reported to exist, then could not be read (it is being created or deleted concurrently). Run ensureZoneIdentity again.`,
+      { retry: 'transient', details: { userName: desired.userName } },
+    );
+  }
+  // Throws NOT_OWNED / CONFLICT exactly like a fresh plan would.
+  const plan = planZoneIdentity(
+    { user: { userName: existing.userName, path: existing.path, tags: existing.tags }, policyNames: [] },
+    desired,
+  );
+  const tagStep = plan.steps.find((s) => s.op === 'tag-user');
+  if (tagStep) await identity.tagUser(desired.userName, tagStep.tags, call);
+}
+
+/**
+ * `applySteps`, except that an abort always re-throws `signal.reason` untouched: core's `applySteps`
+ * recognises only reasons named `AbortError`/`TimeoutError` and wraps any other reason as `INTERNAL`.
+ */
+async function apply<S extends PlanStep>(
+  steps: readonly S[],
+  execute: (step: S) => Promise<void>,
+  options: CallOptions & { readonly logger: Logger },
+): Promise<void> {
+  try {
+    await applySteps(steps, execute, options);
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw error;
+  }
+}
+
+async function ignoreNotFound(promise: Promise<void>): Promise<boolean> {
+  try {
+    await promise;
+    return true;
+  } catch (error) {
+    if (hasErrorCode(error, 'NOT_FOUND')) return false;
+    throw error;
+  }
+}
+
+/** Reads the user and checks zonekeeper owns it. */
+async function ownedUser(
+  identity: IdentityProvider,
+  userName: string,
+  action: string,
+  call: CallOptions,
+): Promise<IdentityUser> {
+  const user = await identity.getUser(userName, call);
+  if (!user) {
+    throw new ZonekeeperError(
+      'NOT_FOUND',
+      `IAM user ${userName} does not exist, so zonekeeper cannot ${action}. Create it with ensureZoneIdentity first.`,
+      { details: { userName } },
+    );
+  }
+  if (!isManagedIdentity(user.tags)) {
+    throw new ZonekeeperError(
+      'NOT_OWNED',
+      `IAM user ${userName} does not carry the tag ${IDENTITY_TAGS.managedBy}=${MANAGED_BY_VALUE}, so zonekeeper will not ${action}.`,
+      { details: { userName } },
+    );
+  }
+  return user;
+}
+
+function keyLimitError(userName: string, keys: readonly AccessKeyMetadata[], next: string): ZonekeeperError {
+  return new ZonekeeperError(
+    'CONFLICT',
+    `IAM user ${userName} already has ${keys.length} access keys (${keys.map((k) => k.accessKeyId).join(', ')}), IAM's maximum of 2. ${next}`,
+    { details: { userName, accessKeyIds: keys.map((k) => k.accessKeyId) } },
+  );
+}
+
+/**
+ * Creates an access key for a zonekeeper user. The secret is only in the returned object (IAM never shows
+ * it again): store it (Vault) before anything else, and never log it. Not a plan: there is no dry run.
+ *
+ * Crash safety: if the process dies before the caller stored the key, the key is unknown to the caller;
+ * {@link reconcileAccessKeys} with the known ids deletes it. When IAM's answer is lost (network, 5xx) the
+ * IAM adapter does not retry `CreateAccessKey`, so at most one unknown key is created per call.
+ *
+ * @throws `INVALID_INPUT` (before any remote call); `NOT_FOUND` if the user does not exist; `NOT_OWNED`
+ *   without zonekeeper's tag; `CONFLICT` if the user already has two keys (IAM's limit; reconcile first).
+ * @public
+ */
+export async function issueAccessKey(
+  input: { readonly userName: string },
+  deps: IdentityDeps,
+  options: IdentityCallOptions = {},
+): Promise<AccessKey> {
+  requireObject(input, 'issueAccessKey input');
+  const userName = validateUserName(input.userName);
+  const { identity } = validateDeps(deps, 'issueAccessKey');
+  const call = sig(options);
+  await ownedUser(identity, userName, 'issue it an access key', call);
+  const keys = await identity.listAccessKeys(userName, call);
+  if (keys.length >= 2) {
+    throw keyLimitError(
+      userName,
+      keys,
+      'Delete the keys zonekeeper does not know with reconcileAccessKeys (pass the ids stored in Vault), then issue again.',
+    );
+  }
+  throwIfAborted(options.signal);
+  const key = await identity.createAccessKey(userName, call);
+  loggerOf(deps).info(`IAM user ${userName}: issued access key ${key.accessKeyId}.`);
+  return key;
+}
+
+/** Input of {@link rotateAccessKey}. @public */
+export interface RotateAccessKeyInput {
+  readonly userName: string;
+  /** The key in use now (the one stored in Vault); deleted once the new key is published. */
+  readonly currentAccessKeyId: string;
+  /**
+   * Stores and rolls out the new key (write it to Vault, update the clusters' Secrets, optionally
+   * `waitForAccessKey`). If it throws, the new key is deleted again (best effort) and the error re-thrown,
+   * leaving the current key as the only one.
+   */
+  publish(newKey: AccessKey, options: CallOptions): Promise<void>;
+}
+
+/** Result of {@link rotateAccessKey}. @public */
+export interface RotateAccessKeyResult {
+  /** The new key, with its secret: never log it. */
+  readonly newKey: AccessKey;
+  readonly deletedAccessKeyId: string;
+}
+
+/**
+ * Rotates a user's access key: create the new key, `await publish(newKey)`, then delete the current key.
+ *
+ * Refuses with `CONFLICT` before creating anything if the user has any key other than
+ * `currentAccessKeyId` (a leaked key or a half-finished rotation): run {@link reconcileAccessKeys} with
+ * the known ids first. A crash between creating the new key and deleting the old one leaves two keys;
+ * `reconcileAccessKeys` with the ids the caller knows then removes the one it does not (the new key if
+ * publishing never completed, the old key if it did).
+ *
+ * @throws `INVALID_INPUT` (before any remote call); `NOT_FOUND` if the user or the current key does not
+ *   exist; `NOT_OWNED`; `CONFLICT` as above; whatever `publish` threw.
+ * @public
+ */
+export async function rotateAccessKey(
+  input: RotateAccessKeyInput,
+  deps: IdentityDeps,
+  options: IdentityCallOptions = {},
+): Promise<RotateAccessKeyResult> {
+  requireObject(input, 'rotateAccessKey input');
+  const userName = validateUserName(input.userName);
+  const currentAccessKeyId = validateAccessKeyId(input.currentAccessKeyId, 'currentAccessKeyId');
+  if (typeof input.publish !== 'function') {
+    throw invalidInput('rotateAccessKey: publish must be a function that stores and rolls out the new key.');
+  }
+  const { identity } = validateDeps(deps, 'rotateAccessKey');
+  const logger = loggerOf(deps);
+  const call = sig(options);
+
+  await ownedUser(identity, userName, 'rotate its access key', call);
+  const keys = await identity.listAccessKeys(userName, call);
+  const others = keys.filter((k) => k.accessKeyId !== currentAccessKeyId);
+  if (others.length > 0) {
+    throw new ZonekeeperError(
+      'CONFLICT',
+      `IAM user ${userName} has access key(s) ${others.map((k) => k.accessKeyId).join(', ')} besides the current ${currentAccessKeyId} (a leaked key or an unfinished rotation). Run reconcileAccessKeys with the ids stored in Vault, then rotate again.`,
+      { details: { userName, currentAccessKeyId, otherAccessKeyIds: others.map((k) => k.accessKeyId) } },
+    );
+  }
+  if (keys.length === 0) {
+    throw new ZonekeeperError(
+      'NOT_FOUND',
+      `IAM user ${userName} has no access key ${currentAccessKeyId} to rotate; issue a new one with issueAccessKey.`,
+      { details: { userName, currentAccessKeyId } },
+    );
+  }
+
+  throwIfAborted(options.signal);
+  const newKey = await identity.createAccessKey(userName, call);
+  logger.info(
+    `IAM user ${userName}: created access key ${newKey.accessKeyId} to replace ${currentAccessKeyId}.`,
+  );
+  try {
+    await input.publish(newKey, call);
+  } catch (error) {
+    try {
+      // Best effort, and not cancellable: the new key must not outlive a failed publish.
+      await ignoreNotFound(identity.deleteAccessKey(userName, newKey.accessKeyId));
+      logger.warn(
+        `IAM user ${userName}: publishing access key ${newKey.accessKeyId} failed; deleted it, ${currentAccessKeyId} stays in use.`,
+      );
+    } catch {
+      logger.error(
+        `IAM user ${userName}: publishing access key ${newKey.accessKeyId} failed and deleting it failed too; run reconcileAccessKeys with the known ids (${currentAccessKeyId}).`,
+      );
+    }
+    throw error;
+  }
+  throwIfAborted(options.signal);
+  await ignoreNotFound(identity.deleteAccessKey(userName, currentAccessKeyId, call));
+  logger.info(
+    `IAM user ${userName}: deleted access key ${currentAccessKeyId}; ${newKey.accessKeyId} is in use.`,
+  );
+  return { newKey, deletedAccessKeyId: currentAccessKeyId };
+}
+
+/** Result of {@link revokeAccessKey}. @public */
+export interface RevokeAccessKeyResult {
+  /** True if the key existed (and, unless `dryRun`, was deleted). */
+  readonly revoked: boolean;
+  readonly dryRun: boolean;
+}
+
+/**
+ * Deletes one access key of a zonekeeper user. Idempotent: a key that is already gone is fine
+ * (`revoked: false`).
+ * @throws `INVALID_INPUT` (before any remote call); `NOT_FOUND` if the user does not exist; `NOT_OWNED`.
+ * @public
+ */
+export async function revokeAccessKey(
+  input: { readonly userName: string; readonly accessKeyId: string },
+  deps: IdentityDeps,
+  options: EnsureOptions = {},
+): Promise<RevokeAccessKeyResult> {
+  const dryRun = validateDryRun(options);
+  requireObject(input, 'revokeAccessKey input');
+  const userName = validateUserName(input.userName);
+  const accessKeyId = validateAccessKeyId(input.accessKeyId);
+  const { identity } = validateDeps(deps, 'revokeAccessKey');
+  const call = sig(options);
+  await ownedUser(identity, userName, 'revoke its access key', call);
+  if (dryRun) {
+    const keys = await identity.listAccessKeys(userName, call);
+    return { revoked: keys.some((k) => k.accessKeyId === accessKeyId), dryRun: true };
+  }
+  const revoked = await ignoreNotFound(identity.deleteAccessKey(userName, accessKeyId, call));
+  if (revoked) loggerOf(deps).info(`IAM user ${userName}: revoked access key ${accessKeyId}.`);
+  return { revoked, dryRun: false };
+}
+
+/** Result of {@link reconcileAccessKeys}. @public */
+export interface ReconcileAccessKeysResult {
+  readonly plan: AccessKeyReconciliationPlan;
+  /** Ids of the keys deleted (empty in a dry run). */
+  readonly deleted: readonly string[];
+  readonly dryRun: boolean;
+}
+
+/**
+ * Deletes every access key of a zonekeeper user that is not in `knownAccessKeyIds` (the ids stored in
+ * Vault): the repair after a crash between creating a key and storing it. An empty known set deletes
+ * every key. After a successful run, planning again yields no steps.
+ * @throws `INVALID_INPUT` (before any remote call); `NOT_FOUND` if the user does not exist; `NOT_OWNED`.
+ * @public
+ */
+export async function reconcileAccessKeys(
+  input: { readonly userName: string; readonly knownAccessKeyIds: readonly string[] },
+  deps: IdentityDeps,
+  options: EnsureOptions = {},
+): Promise<ReconcileAccessKeysResult> {
+  const dryRun = validateDryRun(options);
+  requireObject(input, 'reconcileAccessKeys input');
+  const userName = validateUserName(input.userName);
+  if (!Array.isArray(input.knownAccessKeyIds)) {
+    throw invalidInput(
+      `knownAccessKeyIds must be an array of access key ids (empty to delete every key), got ${describe(input.knownAccessKeyIds)}.`,
+    );
+  }
+  const known = input.knownAccessKeyIds.map((id, i) => validateAccessKeyId(id, `knownAccessKeyIds[${i}]`));
+  const { identity } = validateDeps(deps, 'reconcileAccessKeys');
+  const logger = loggerOf(deps);
+  const call = sig(options);
+
+  await ownedUser(identity, userName, 'reconcile its access keys', call);
+  const keys = await identity.listAccessKeys(userName, call);
+  const plan = planAccessKeyReconciliation({
+    userName,
+    accessKeyIds: keys.map((k) => k.accessKeyId),
+    knownAccessKeyIds: known,
+  });
+  if (dryRun) return { plan, deleted: [], dryRun: true };
+  const deleted: string[] = [];
+  await apply(
+    plan.steps,
+    async (step) => {
+      if (await ignoreNotFound(identity.deleteAccessKey(step.userName, step.accessKeyId, call))) {
+        deleted.push(step.accessKeyId);
+      }
+    },
+    { ...call, logger },
+  );
+  if (deleted.length > 0) {
+    logger.warn(`IAM user ${userName}: deleted access key(s) unknown to the caller: ${deleted.join(', ')}.`);
+  }
+  return { plan, deleted, dryRun: false };
+}
+
+/** Result of {@link deleteZoneIdentity}. @public */
+export interface DeleteZoneIdentityResult {
+  readonly plan: ZoneIdentityDeletionPlan;
+  readonly dryRun: boolean;
+}
+
+/**
+ * Deletes a zonekeeper identity: its access keys, then its inline policies, then the user. Idempotent:
+ * a user that is already gone gives an empty plan. A user with things zonekeeper does not manage
+ * (attached managed policies, a login profile, MFA devices, groups) cannot be deleted: IAM's
+ * `DeleteConflict` surfaces as `CONFLICT`.
+ * @throws `INVALID_INPUT` (before any remote call); `NOT_OWNED` without zonekeeper's tag; `CONFLICT`.
+ * @public
+ */
+export async function deleteZoneIdentity(
+  input: { readonly userName: string },
+  deps: IdentityDeps,
+  options: EnsureOptions = {},
+): Promise<DeleteZoneIdentityResult> {
+  const dryRun = validateDryRun(options);
+  requireObject(input, 'deleteZoneIdentity input');
+  const userName = validateUserName(input.userName);
+  const { identity } = validateDeps(deps, 'deleteZoneIdentity');
+  const logger = loggerOf(deps);
+  const call = sig(options);
+
+  const user = await identity.getUser(userName, call);
+  let accessKeyIds: readonly string[] = [];
+  let policyNames: readonly string[] = [];
+  if (user && isManagedIdentity(user.tags)) {
+    accessKeyIds = (await identity.listAccessKeys(userName, call)).map((k) => k.accessKeyId);
+    policyNames = await identity.listUserPolicies(userName, call);
+  }
+  const plan = planZoneIdentityDeletion({
+    userName,
+    ...(user ? { user: { tags: user.tags } } : {}),
+    accessKeyIds,
+    policyNames,
+  });
+  if (dryRun) return { plan, dryRun: true };
+  await apply(
+    plan.steps,
+    async (step) => {
+      switch (step.op) {
+        case 'delete-access-key':
+          await ignoreNotFound(identity.deleteAccessKey(step.userName, step.accessKeyId, call));
+          break;
+        case 'delete-policy':
+          await ignoreNotFound(identity.deleteUserPolicy(step.userName, step.policyName, call));
+          break;
+        case 'delete-user':
+          await ignoreNotFound(identity.deleteUser(step.userName, call));
+          break;
+      }
+    },
+    { ...call, logger },
+  );
+  if (plan.steps.length > 0) logger.info(`IAM identity ${userName}: deleted (${plan.steps.length} steps).`);
+  return { plan, dryRun: false };
+}
+
+/** A zonekeeper identity as listed by {@link listZoneIdentities}. @public */
+export interface ZoneIdentity {
+  readonly userName: string;
+  readonly arn: string;
+  readonly createdAt: Date;
+  readonly baseDomain: string;
+  readonly organization: string;
+  /** Present for per-cluster identities. */
+  readonly clusterId?: string;
+  /** The zone id the identity was last ensured for. */
+  readonly zoneId?: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Lists zonekeeper's identities of one platform (base domain), optionally of one organisation: users
+ * under `/zonekeeper/` whose name starts with `identityUserNamePrefix(baseDomain)` and that carry
+ * zonekeeper's ownership tag and the platform's base-domain tag. Sorted by user name. The garbage
+ * collector uses it to find an organisation's identities. The IAM adapter reads each user's tags with
+ * one extra call per user under the path.
+ * @throws `INVALID_INPUT` (before any remote call) for an invalid base domain or organisation.
+ * @public
+ */
+export async function listZoneIdentities(
+  input: { readonly baseDomain: string; readonly organization?: string | undefined },
+  deps: IdentityDeps,
+  options: IdentityCallOptions = {},
+): Promise<readonly ZoneIdentity[]> {
+  requireObject(input, 'listZoneIdentities input');
+  const baseDomain = normalizeBaseDomain(input.baseDomain);
+  const organization =
+    input.organization === undefined ? undefined : validateOrganizationName(input.organization);
+  const prefix = identityUserNamePrefix(baseDomain);
+  const { identity } = validateDeps(deps, 'listZoneIdentities');
+  const users = await identity.listUsers(IDENTITY_PATH, sig(options));
+  const out: ZoneIdentity[] = [];
+  for (const user of users) {
+    const t = user.tags;
+    const org = t[IDENTITY_TAGS.organization];
+    if (
+      user.path !== IDENTITY_PATH ||
+      !user.userName.startsWith(prefix) ||
+      !isManagedIdentity(t) ||
+      t[IDENTITY_TAGS.baseDomain] !== baseDomain ||
+      org === undefined ||
+      (organization !== undefined && org !== organization)
+    ) {
+      continue;
+    }
+    const cluster = t[IDENTITY_TAGS.cluster];
+    const zoneId = t[IDENTITY_TAGS.zoneId];
+    out.push({
+      userName: user.userName,
+      arn: user.arn,
+      createdAt: user.createdAt,
+      baseDomain,
+      organization: org,
+      ...(cluster === undefined ? {} : { clusterId: cluster }),
+      ...(zoneId === undefined ? {} : { zoneId }),
+      tags: { ...t },
+    });
+  }
+  return out.sort((a, b) => (a.userName < b.userName ? -1 : a.userName > b.userName ? 1 : 0));
+}
