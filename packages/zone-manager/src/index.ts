@@ -1,1 +1,81 @@
-export {};
+/**
+ * `@zonekeeper/zone-manager`: one managed public hosted zone per organisation, delegated from the parent
+ * zone — the `DnsProvider` port, an in-memory provider, the pure planners and the ensure / list / delete
+ * operations. The Route 53 adapter is on `@zonekeeper/zone-manager/route53`, the provider contract suite
+ * on `@zonekeeper/zone-manager/testing`.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  createMemoryDnsProvider,
+  type MemoryDnsProvider,
+  type MemoryDnsProviderOptions,
+  type MemoryZoneSnapshot,
+} from './memory.js';
+export { canonicalRecordName, encodeRecordName, normalizeZoneId } from './names.js';
+export {
+  CALLER_REFERENCE_PREFIX,
+  type CallerReferenceFacts,
+  organizationCallerReference,
+  organizationZoneComment,
+  readCallerReference,
+  ZONEKEEPER_MANAGED_BY,
+  ZoneTags,
+} from './ownership.js';
+export {
+  type BatchLimits,
+  batchRecordChanges,
+  type DeleteDelegationStep,
+  type DeleteRecordsStep,
+  type DeleteZoneStep,
+  MAX_BATCH_CHARACTERS,
+  MAX_BATCH_RECORDS,
+  planZoneDeletion,
+  type ZoneDeletionPlan,
+  type ZoneDeletionState,
+  type ZoneDeletionStep,
+} from './plan-deletion.js';
+export {
+  type CreateZoneStep,
+  DEFAULT_DELEGATION_TTL,
+  type DeleteDuplicateZoneStep,
+  type ObservedZone,
+  type OrganizationZoneDesired,
+  type OrganizationZonePlan,
+  type OrganizationZoneState,
+  type OrganizationZoneStep,
+  planOrganizationZone,
+  sortCanonically,
+  type TagZoneStep,
+  type UpsertDelegationStep,
+  zoneOwnership,
+} from './plan-zone.js';
+export type {
+  AliasTarget,
+  ChangeInfo,
+  DnsProvider,
+  HostedZone,
+  HostedZoneDetails,
+  RecordChange,
+  RecordPage,
+  RecordSet,
+  Tags,
+} from './ports.js';
+export {
+  type DeleteOrganizationZoneOptions,
+  type DeleteOrganizationZoneResult,
+  deleteOrganizationZone,
+  type EnsureOrganizationZoneInput,
+  type EnsureOrganizationZoneOptions,
+  type EnsureOrganizationZoneResult,
+  ensureOrganizationZone,
+  gatherOrganizationZone,
+  gatherZoneDeletion,
+  type ListManagedZonesOptions,
+  listManagedZones,
+  type ManagedZone,
+  type OrganizationZone,
+  type SyncOptions,
+  type ZoneManagerDeps,
+} from './zones.js';

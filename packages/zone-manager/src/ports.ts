@@ -120,7 +120,10 @@ export interface DnsProvider {
   ): Promise<HostedZoneDetails & { readonly change: ChangeInfo }>;
   /** Deletes an empty zone (only the apex SOA and NS left), else `CONFLICT`. */
   deleteZone(zoneId: string, options?: CallOptions): Promise<ChangeInfo>;
-  /** Tags of up to 10 zones per call (Route 53 `ListTagsForResources`); missing zones are omitted. */
+  /**
+   * Tags of 1 to 10 zones per call (Route 53 `ListTagsForResources`; more is `INVALID_INPUT`). Missing
+   * zones are omitted (some emulators, such as moto, return them with no tags instead).
+   */
   getTags(zoneIds: readonly string[], options?: CallOptions): Promise<ReadonlyMap<string, Tags>>;
   /** Adds or overwrites `add` and removes `remove` keys. */
   changeTags(

@@ -1,0 +1,533 @@
+/**
+ * An in-memory {@link DnsProvider} with Route 53 semantics, including the ones moto does not reproduce:
+ * a reused CallerReference is `ALREADY_EXISTS` (also after the zone was deleted), zone names may repeat,
+ * new zones get an apex SOA and four NS records, a change batch is validated as a whole and applied
+ * atomically (`CONFLICT` for every `InvalidChangeBatch` rule), changes are `PENDING` until a configurable
+ * delay has passed on the injected clock, and a non-empty zone cannot be deleted. Shipped for users' own
+ * tests and the embedded demo.
+ *
+ * @packageDocumentation
+ */
+
+import { isIPv4, isIPv6 } from 'node:net';
+import {
+  type CallOptions,
+  type Clock,
+  invalidInput,
+  isWithinDomain,
+  normalizeDomainName,
+  systemClock,
+  throwIfAborted,
+  ZonekeeperError,
+} from '@zonekeeper/core';
+import { compareDnsNames, normalizeChangeId, normalizeZoneId, validateRecordName } from './names.js';
+import type {
+  ChangeInfo,
+  DnsProvider,
+  HostedZone,
+  RecordChange,
+  RecordPage,
+  RecordSet,
+  Tags,
+} from './ports.js';
+import { validateChangeInput, validateTagChange, validateTagIds } from './validation.js';
+
+/** Options of {@link createMemoryDnsProvider}. @public */
+export interface MemoryDnsProviderOptions {
+  /** Stamps changes and decides when they are `INSYNC` (default: the system clock). */
+  readonly clock?: Clock;
+  /**
+   * How long a change stays `PENDING`, in milliseconds of the clock (default 0: `INSYNC` at once).
+   * Route 53 usually takes tens of seconds.
+   */
+  readonly changeSyncDelayMs?: number;
+}
+
+/** One zone as stored, for assertions. @public */
+export interface MemoryZoneSnapshot {
+  readonly id: string;
+  readonly name: string;
+  readonly callerReference: string;
+  readonly comment?: string;
+  readonly nameServers: readonly string[];
+  readonly tags: Tags;
+  /** Every record set, in listing order (apex SOA and NS included). */
+  readonly records: readonly RecordSet[];
+}
+
+/** A memory provider plus inspection helpers for tests. @public */
+export interface MemoryDnsProvider extends DnsProvider {
+  /** Port method calls since creation or {@link MemoryDnsProvider.resetCounters}, by method name. */
+  readonly calls: Readonly<Record<string, number>>;
+  /**
+   * The Route 53 API requests the same calls would have made, by operation name (`ListHostedZones`
+   * counts one per page of 100, `ListTagsForResources` one per call).
+   */
+  readonly requests: Readonly<Record<string, number>>;
+  /** Calls that changed (or tried to change) state: createZone, deleteZone, changeTags, changeRecords. */
+  readonly writes: number;
+  /** Zeroes {@link MemoryDnsProvider.calls}, {@link MemoryDnsProvider.requests} and writes. */
+  resetCounters(): void;
+  /** Every zone with its tags and records, ordered by id. */
+  snapshot(): readonly MemoryZoneSnapshot[];
+}
+
+interface StoredZone {
+  readonly id: string;
+  readonly name: string;
+  readonly callerReference: string;
+  readonly comment: string | undefined;
+  readonly nameServers: readonly string[];
+  records: Map<string, RecordSet>;
+  readonly tags: Map<string, string>;
+}
+
+interface StoredChange {
+  readonly id: string;
+  readonly submittedAt: Date;
+}
+
+const WRITE_METHODS = new Set(['createZone', 'deleteZone', 'changeTags', 'changeRecords']);
+const MAX_RECORD_ELEMENTS = 1000;
+const MAX_VALUE_CHARS = 32_000;
+const QUOTED_TXT = /^"(?:[^"\\]|\\.)*"(?:\s+"(?:[^"\\]|\\.)*")*$/;
+
+function recordKey(r: {
+  readonly name: string;
+  readonly type: string;
+  readonly setIdentifier?: string;
+}): string {
+  return `${r.name}\u0000${r.type}\u0000${r.setIdentifier ?? ''}`;
+}
+
+function compareRecords(a: RecordSet, b: RecordSet): number {
+  return (
+    compareDnsNames(a.name, b.name) ||
+    (a.type < b.type ? -1 : a.type > b.type ? 1 : 0) ||
+    ((a.setIdentifier ?? '') < (b.setIdentifier ?? '')
+      ? -1
+      : (a.setIdentifier ?? '') > (b.setIdentifier ?? '')
+        ? 1
+        : 0)
+  );
+}
+
+function copyRecord(r: RecordSet): RecordSet {
+  return {
+    name: r.name,
+    type: r.type,
+    ...(r.ttl === undefined ? {} : { ttl: r.ttl }),
+    values: [...r.values],
+    ...(r.aliasTarget === undefined ? {} : { aliasTarget: { ...r.aliasTarget } }),
+    ...(r.setIdentifier === undefined ? {} : { setIdentifier: r.setIdentifier }),
+    ...(r.providerFields === undefined ? {} : { providerFields: structuredClone(r.providerFields) }),
+  };
+}
+
+function sameRecord(a: RecordSet, b: RecordSet): boolean {
+  const values = (r: RecordSet) => JSON.stringify([...r.values].sort());
+  const alias = (r: RecordSet) =>
+    r.aliasTarget === undefined
+      ? ''
+      : JSON.stringify([
+          r.aliasTarget.hostedZoneId,
+          r.aliasTarget.dnsName,
+          r.aliasTarget.evaluateTargetHealth,
+        ]);
+  return a.ttl === b.ttl && values(a) === values(b) && alias(a) === alias(b);
+}
+
+function describeRecord(r: RecordSet): string {
+  return `[name='${r.name}.', type='${r.type}'${r.setIdentifier === undefined ? '' : `, set-identifier='${r.setIdentifier}'`}]`;
+}
+
+/**
+ * Creates an in-memory DNS provider.
+ *
+ * @example
+ * ```ts
+ * const dns = createMemoryDnsProvider();
+ * const parent = await dns.createZone({ name: 'example.com', callerReference: 'parent-1' });
+ * ```
+ * @public
+ */
+export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}): MemoryDnsProvider {
+  const clock = options.clock ?? systemClock;
+  const syncDelayMs = options.changeSyncDelayMs ?? 0;
+  if (!(Number.isFinite(syncDelayMs) && syncDelayMs >= 0)) {
+    throw invalidInput(
+      'memory DNS provider: changeSyncDelayMs must be a non-negative number of milliseconds.',
+    );
+  }
+  const zones = new Map<string, StoredZone>();
+  const usedCallerReferences = new Set<string>();
+  const changes = new Map<string, StoredChange>();
+  let zoneCounter = 0;
+  let changeCounter = 0;
+  let calls: Record<string, number> = {};
+  let requests: Record<string, number> = {};
+  let writes = 0;
+
+  const enter = (method: string, request: string, opts: CallOptions | undefined, pages = 1) => {
+    throwIfAborted(opts?.signal);
+    calls[method] = (calls[method] ?? 0) + 1;
+    requests[request] = (requests[request] ?? 0) + pages;
+    if (WRITE_METHODS.has(method)) writes++;
+  };
+
+  const statusOf = (c: StoredChange): ChangeInfo['status'] =>
+    clock.now().getTime() - c.submittedAt.getTime() >= syncDelayMs ? 'INSYNC' : 'PENDING';
+
+  const newChange = (): ChangeInfo => {
+    changeCounter++;
+    const change: StoredChange = {
+      id: `C${String(changeCounter).padStart(13, '0')}`,
+      submittedAt: clock.now(),
+    };
+    changes.set(change.id, change);
+    return { id: change.id, status: statusOf(change), submittedAt: new Date(change.submittedAt) };
+  };
+
+  const zoneView = (z: StoredZone): HostedZone => ({
+    id: z.id,
+    name: z.name,
+    callerReference: z.callerReference,
+    ...(z.comment === undefined ? {} : { comment: z.comment }),
+    recordSetCount: z.records.size,
+    privateZone: false,
+  });
+
+  const mustGet = (zoneId: string, op: string): StoredZone => {
+    const id = normalizeZoneId(zoneId);
+    const zone = zones.get(id);
+    if (!zone) {
+      throw new ZonekeeperError('NOT_FOUND', `memory DNS: ${op}: no hosted zone with id ${id}.`, {
+        details: { zoneId: id },
+      });
+    }
+    return zone;
+  };
+
+  const conflict = (zone: StoredZone, message: string) =>
+    new ZonekeeperError(
+      'CONFLICT',
+      `memory DNS: invalid change batch for zone ${zone.id} (${zone.name}): ${message}. Nothing was changed; read the zone again and fix the batch.`,
+      { details: { zoneId: zone.id } },
+    );
+
+  /** Every `InvalidChangeBatch` rule, on a copy; returns the new record map or throws CONFLICT. */
+  const applyBatch = (zone: StoredZone, batch: readonly RecordChange[]): Map<string, RecordSet> => {
+    let elements = 0;
+    let chars = 0;
+    for (const c of batch) {
+      const weight = c.action === 'UPSERT' ? 2 : 1;
+      elements += weight * Math.max(1, c.recordSet.values.length);
+      chars += weight * c.recordSet.values.reduce((n, v) => n + v.length, 0);
+    }
+    if (elements > MAX_RECORD_ELEMENTS) {
+      throw conflict(
+        zone,
+        `the batch has ${elements} ResourceRecord elements (UPSERT counts twice); the limit is ${MAX_RECORD_ELEMENTS}`,
+      );
+    }
+    if (chars > MAX_VALUE_CHARS) {
+      throw conflict(
+        zone,
+        `the batch has ${chars} characters of values (UPSERT counts twice); the limit is ${MAX_VALUE_CHARS}`,
+      );
+    }
+    const next = new Map(zone.records);
+    const seen = new Set<string>();
+    const touched = new Set<string>();
+    for (const { action, recordSet } of batch) {
+      const key = recordKey(recordSet);
+      if (seen.has(key)) {
+        throw conflict(zone, `the batch changes ${describeRecord(recordSet)} more than once`);
+      }
+      seen.add(key);
+      touched.add(recordSet.name);
+      if (!isWithinDomain(recordSet.name, zone.name)) {
+        throw conflict(zone, `RRSet with DNS name ${recordSet.name}. is not permitted in zone ${zone.name}.`);
+      }
+      const apex = recordSet.name === zone.name;
+      if (action !== 'DELETE') {
+        if (recordSet.type === 'A' && !recordSet.values.every((v) => isIPv4(v))) {
+          throw conflict(
+            zone,
+            `ARRDATAIllegalIPv4Address: a value of ${describeRecord(recordSet)} is not a valid IPv4 address`,
+          );
+        }
+        if (recordSet.type === 'AAAA' && !recordSet.values.every((v) => isIPv6(v))) {
+          throw conflict(
+            zone,
+            `AAAARRDATAIllegalIPv6Address: a value of ${describeRecord(recordSet)} is not a valid IPv6 address`,
+          );
+        }
+        if (
+          (recordSet.type === 'TXT' || recordSet.type === 'SPF') &&
+          !recordSet.values.every((v) => QUOTED_TXT.test(v))
+        ) {
+          throw conflict(
+            zone,
+            `Invalid Resource Record: InvalidCharacterString (Value should be enclosed in quotation marks) in ${describeRecord(recordSet)}`,
+          );
+        }
+        if (recordSet.type === 'CNAME' && (apex || recordSet.values.length > 1)) {
+          throw conflict(
+            zone,
+            `${describeRecord(recordSet)}: a CNAME must have one value and cannot be at the zone apex`,
+          );
+        }
+        if (recordSet.type === 'SOA' && !apex) {
+          throw conflict(zone, `${describeRecord(recordSet)}: an SOA record can only be at the zone apex`);
+        }
+      }
+      const existing = next.get(key);
+      if (action === 'CREATE') {
+        if (existing)
+          throw conflict(
+            zone,
+            `Tried to create resource record set ${describeRecord(recordSet)} but it already exists`,
+          );
+        next.set(key, copyRecord(recordSet));
+      } else if (action === 'UPSERT') {
+        next.set(key, copyRecord(recordSet));
+      } else {
+        if (!existing)
+          throw conflict(
+            zone,
+            `Tried to delete resource record set ${describeRecord(recordSet)} but it was not found`,
+          );
+        if (!sameRecord(existing, recordSet)) {
+          throw conflict(
+            zone,
+            `Tried to delete resource record set ${describeRecord(recordSet)} but the values provided do not match the current values`,
+          );
+        }
+        if (apex && (recordSet.type === 'SOA' || recordSet.type === 'NS')) {
+          throw conflict(zone, `the apex ${recordSet.type} record of a hosted zone cannot be deleted`);
+        }
+        next.delete(key);
+      }
+    }
+    for (const name of touched) {
+      const types = new Set([...next.values()].filter((r) => r.name === name).map((r) => r.type));
+      if (types.has('CNAME') && types.size > 1) {
+        throw conflict(
+          zone,
+          `RRSet of type CNAME with DNS name ${name}. is not permitted as it conflicts with other records with the same DNS name`,
+        );
+      }
+    }
+    return next;
+  };
+
+  const provider: MemoryDnsProvider = {
+    kind: 'memory',
+    get calls() {
+      return { ...calls };
+    },
+    get requests() {
+      return { ...requests };
+    },
+    get writes() {
+      return writes;
+    },
+    resetCounters() {
+      calls = {};
+      requests = {};
+      writes = 0;
+    },
+    snapshot() {
+      return [...zones.values()]
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .map((z) => ({
+          id: z.id,
+          name: z.name,
+          callerReference: z.callerReference,
+          ...(z.comment === undefined ? {} : { comment: z.comment }),
+          nameServers: [...z.nameServers],
+          tags: Object.fromEntries(z.tags),
+          records: [...z.records.values()].sort(compareRecords).map(copyRecord),
+        }));
+    },
+
+    async listZones(opts = {}) {
+      enter('listZones', 'ListHostedZones', opts, Math.max(1, Math.ceil(zones.size / 100)));
+      return [...zones.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(zoneView);
+    },
+
+    async findZonesByName(name, opts = {}) {
+      enter('findZonesByName', 'ListHostedZonesByName', opts);
+      const wanted = normalizeDomainName(name, 'Zone name');
+      return [...zones.values()]
+        .filter((z) => z.name === wanted)
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .map(zoneView);
+    },
+
+    async getZone(zoneId, opts = {}) {
+      enter('getZone', 'GetHostedZone', opts);
+      const zone = zones.get(normalizeZoneId(zoneId));
+      return zone ? { zone: zoneView(zone), nameServers: [...zone.nameServers] } : undefined;
+    },
+
+    async createZone(spec, opts = {}) {
+      enter('createZone', 'CreateHostedZone', opts);
+      const name = normalizeDomainName(spec.name, 'Zone name');
+      if (!name.includes('.')) {
+        throw invalidInput(
+          `memory DNS: ${name} is a top-level domain; a hosted zone cannot be created for it.`,
+          { name },
+        );
+      }
+      const ref = spec.callerReference;
+      if (typeof ref !== 'string' || ref.length < 1 || ref.length > 128) {
+        throw invalidInput('memory DNS: callerReference must be a string of 1–128 characters.');
+      }
+      if (spec.comment !== undefined && (typeof spec.comment !== 'string' || spec.comment.length > 256)) {
+        throw invalidInput('memory DNS: comment must be a string of at most 256 characters.');
+      }
+      if (usedCallerReferences.has(ref)) {
+        throw new ZonekeeperError(
+          'ALREADY_EXISTS',
+          `memory DNS: a hosted zone has already been created with caller reference ${JSON.stringify(ref)}; find it by name instead of creating it again.`,
+          { details: { callerReference: ref, name } },
+        );
+      }
+      usedCallerReferences.add(ref);
+      zoneCounter++;
+      const n = zoneCounter;
+      const id = `Z${String(n).padStart(13, '0')}`;
+      // Four name servers in four TLDs, different for every zone, as Route 53 assigns them.
+      const nameServers = [
+        `ns-${(n * 4) % 2048}.awsdns-${String(n % 64).padStart(2, '0')}.com`,
+        `ns-${(n * 4 + 1) % 2048}.awsdns-${String((n + 16) % 64).padStart(2, '0')}.net`,
+        `ns-${(n * 4 + 2) % 2048}.awsdns-${String((n + 32) % 64).padStart(2, '0')}.org`,
+        `ns-${(n * 4 + 3) % 2048}.awsdns-${String((n + 48) % 64).padStart(2, '0')}.co.uk`,
+      ];
+      const zone: StoredZone = {
+        id,
+        name,
+        callerReference: ref,
+        comment: spec.comment,
+        nameServers,
+        records: new Map(),
+        tags: new Map(),
+      };
+      const soa: RecordSet = {
+        name,
+        type: 'SOA',
+        ttl: 900,
+        values: [`${nameServers[0]}. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400`],
+      };
+      const ns: RecordSet = { name, type: 'NS', ttl: 172_800, values: nameServers.map((s) => `${s}.`) };
+      zone.records.set(recordKey(soa), soa);
+      zone.records.set(recordKey(ns), ns);
+      zones.set(id, zone);
+      return { zone: zoneView(zone), nameServers: [...nameServers], change: newChange() };
+    },
+
+    async deleteZone(zoneId, opts = {}) {
+      enter('deleteZone', 'DeleteHostedZone', opts);
+      const zone = mustGet(zoneId, 'deleteZone');
+      const others = [...zone.records.values()].filter(
+        (r) => !(r.name === zone.name && (r.type === 'SOA' || r.type === 'NS')),
+      );
+      if (others.length > 0) {
+        throw new ZonekeeperError(
+          'CONFLICT',
+          `memory DNS: hosted zone ${zone.id} (${zone.name}) still has ${others.length} record sets besides the apex SOA and NS; delete them first.`,
+          { details: { zoneId: zone.id, recordSets: others.length } },
+        );
+      }
+      zones.delete(zone.id);
+      return newChange();
+    },
+
+    async getTags(zoneIds, opts = {}) {
+      enter('getTags', 'ListTagsForResources', opts);
+      const ids = validateTagIds(zoneIds, 'memory DNS');
+      const result = new Map<string, Tags>();
+      for (const id of ids) {
+        const zone = zones.get(id);
+        if (zone) result.set(id, Object.fromEntries(zone.tags));
+      }
+      return result;
+    },
+
+    async changeTags(zoneId, change, opts = {}) {
+      enter('changeTags', 'ChangeTagsForResource', opts);
+      const { add, remove } = validateTagChange(change, 'memory DNS');
+      const zone = mustGet(zoneId, 'changeTags');
+      const next = new Map(zone.tags);
+      for (const key of remove) next.delete(key);
+      for (const [k, v] of Object.entries(add)) next.set(k, v);
+      if (next.size > 10) {
+        throw new ZonekeeperError(
+          'CONFLICT',
+          `memory DNS: hosted zone ${zone.id} would have ${next.size} tags; at most 10 are allowed. Remove some first.`,
+          { details: { zoneId: zone.id } },
+        );
+      }
+      zone.tags.clear();
+      for (const [k, v] of next) zone.tags.set(k, v);
+    },
+
+    async listRecords(zoneId, page = {}, opts = {}) {
+      enter('listRecords', 'ListResourceRecordSets', opts);
+      const maxItems = page.maxItems ?? 300;
+      if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 300) {
+        throw invalidInput('memory DNS: maxItems must be an integer from 1 to 300.');
+      }
+      const zone = mustGet(zoneId, 'listRecords');
+      const all = [...zone.records.values()].sort(compareRecords);
+      let start = 0;
+      if (page.from) {
+        const from: RecordSet = {
+          name: validateRecordName(page.from.name),
+          type: page.from.type,
+          values: [],
+          ...(page.from.setIdentifier === undefined ? {} : { setIdentifier: page.from.setIdentifier }),
+        };
+        start = all.findIndex((r) => compareRecords(r, from) >= 0);
+        if (start === -1) start = all.length;
+      }
+      const slice = all.slice(start, start + maxItems).map(copyRecord);
+      const following = all[start + maxItems];
+      return {
+        recordSets: slice,
+        ...(following
+          ? {
+              next: {
+                name: following.name,
+                type: following.type,
+                ...(following.setIdentifier === undefined ? {} : { setIdentifier: following.setIdentifier }),
+              },
+            }
+          : {}),
+      } satisfies RecordPage;
+    },
+
+    async changeRecords(zoneId, batch, opts = {}) {
+      enter('changeRecords', 'ChangeResourceRecordSets', opts);
+      const changesIn = validateChangeInput(batch, 'memory DNS');
+      const zone = mustGet(zoneId, 'changeRecords');
+      zone.records = applyBatch(zone, changesIn);
+      return newChange();
+    },
+
+    async getChange(changeId, opts = {}) {
+      enter('getChange', 'GetChange', opts);
+      const id = normalizeChangeId(changeId);
+      const change = changes.get(id);
+      if (!change) {
+        throw new ZonekeeperError('NOT_FOUND', `memory DNS: no change with id ${id}.`, {
+          details: { changeId: id },
+        });
+      }
+      return { id, status: statusOf(change), submittedAt: new Date(change.submittedAt) };
+    },
+  };
+  return provider satisfies DnsProvider;
+}
