@@ -1,38 +1,34 @@
 /**
- * The zonekeeper demo. Until the facade lands this prints the garbage collector's plan for a sample
- * fleet of organisation zones at a few instants of a simulated month.
+ * `pnpm demo [--backend memory|emulators]`: the whole zonekeeper story in seconds.
+ *
+ * - `memory` (default): the embedded in-memory ports, a simulated clock starting 2026-03-10 08:00 UTC.
+ * - `emulators`: the same story over real HTTP — Route 53 and IAM on moto, Vault and Kubernetes on the
+ *   testkit fakes — driven by the real AWS SDK, node-vault and @kubernetes/client-node.
  */
-import { planGarbageCollection, type ZoneFacts } from '@zonekeeper/gc-policy';
+import { parseArgs } from 'node:util';
+import { createManualClock } from '@zonekeeper/core';
+import { createMemoryInventory, createZonekeeper } from 'zonekeeper';
+import { startEmulators } from './emulators.js';
+import { runStory } from './story.js';
 
-const H = 3_600_000;
-const start = new Date('2026-03-10T09:00:00.000Z');
-const fleet: ZoneFacts[] = [
-  { zoneId: 'Z0ACME', managed: true, inUse: true, createdAt: new Date('2025-06-01T10:00:00Z') },
-  { zoneId: 'Z0GLOBEX', managed: true, inUse: false, createdAt: new Date('2026-03-10T05:00:00Z') },
-  { zoneId: 'Z0INITECH', managed: true, inUse: false, createdAt: new Date('2026-01-20T08:00:00Z') },
-  {
-    zoneId: 'Z0UMBRELLA',
-    managed: true,
-    inUse: false,
-    protected: true,
-    createdAt: new Date('2025-12-01T00:00:00Z'),
-  },
-  { zoneId: 'Z0PARENT', managed: false, inUse: false },
-  { zoneId: 'Z0HOOLI', managed: true, inUse: false },
-];
+const { values } = parseArgs({
+  options: { backend: { type: 'string', default: 'memory' } },
+  allowPositionals: false,
+});
+const backend = values.backend;
+const print = (line = '') => console.log(line);
 
-for (const now of [start, new Date(start.getTime() + 6 * H), new Date('2026-03-31T23:10:00.000Z')]) {
-  const plan = planGarbageCollection(fleet, now);
-  console.log(
-    `\nGC plan at ${now.toISOString()} (next review ${plan.nextReviewAt?.toISOString() ?? 'none'})`,
-  );
-  console.table(
-    plan.decisions.map((d) => ({
-      zone: d.zoneId,
-      action: d.action,
-      reason: d.reason,
-      eligibleAt: d.eligibleAt?.toISOString() ?? '',
-    })),
-  );
-  console.log(`delete now: ${plan.toDelete.join(', ') || 'nothing'}`);
+if (backend === 'memory') {
+  const clock = createManualClock(new Date('2026-03-10T08:00:00.000Z'), { autoAdvance: true });
+  const inventory = createMemoryInventory();
+  const zk = createZonekeeper({ baseDomain: 'example.com', clock, inventory });
+  await runStory({ zk, inventory, clock, backend: 'embedded in-memory ports', print });
+} else if (backend === 'emulators') {
+  const started = Date.now();
+  await using emulators = await startEmulators();
+  await runStory({ ...emulators.context, print });
+  print(`\n(emulators: ${emulators.describe()}; ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+} else {
+  console.error(`unknown backend ${JSON.stringify(backend)}: use --backend memory or --backend emulators`);
+  process.exit(2);
 }
