@@ -1,1 +1,67 @@
-export {};
+/**
+ * `@zonekeeper/testkit`: the most faithful test servers we can run on 127.0.0.1 without Docker —
+ * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, and wire-level fakes of
+ * the HashiCorp Vault and Kubernetes APIs. Each is also on its own subpath
+ * (`@zonekeeper/testkit/moto`, `/fault-proxy`, `/vault`, `/kubernetes`).
+ *
+ * @packageDocumentation
+ */
+
+export {
+  type AwsErrorPreset,
+  type AwsErrorSpec,
+  type AwsProtocol,
+  type AwsRequestIdentity,
+  type AwsRequestLike,
+  awsErrorPresets,
+  type FaultAction,
+  type FaultProxy,
+  type FaultProxyLogEntry,
+  type FaultProxyLogFilter,
+  type FaultProxyOptions,
+  type FaultRule,
+  identifyAwsRequest,
+  route53OperationNames,
+  startFaultProxy,
+} from './fault-proxy/index.js';
+export {
+  type ClientNodeKubeconfigOptions,
+  type Kubeconfig,
+  type KubeconfigDocument,
+  type KubeconfigOptions,
+  type KubernetesFake,
+  type KubernetesFakeOptions,
+  type KubernetesObjectFilter,
+  type KubernetesRequestRecord,
+  type PutOptions,
+  startKubernetesFake,
+} from './kubernetes/index.js';
+export {
+  createMotoGlobalSetup,
+  isProcessRunning,
+  type ListMotoProcessesOptions,
+  listMotoProcesses,
+  type MotoGlobalSetup,
+  type MotoGlobalSetupOptions,
+  type MotoGlobalSetupProject,
+  type MotoOptions,
+  type MotoProcessInfo,
+  type MotoServer,
+  motoInstallHint,
+  resetMoto,
+  startMoto,
+} from './moto/index.js';
+export {
+  startVaultFake,
+  type VaultCapability,
+  type VaultFake,
+  type VaultFakeFailOptions,
+  type VaultFakeKvV1Secret,
+  type VaultFakeKvV2Secret,
+  type VaultFakeKvVersion,
+  type VaultFakeOptions,
+  type VaultFakeRequest,
+  type VaultFakeSecret,
+  type VaultFakeTokenOptions,
+  type VaultPolicyRules,
+} from './vault/index.js';
