@@ -1,6 +1,7 @@
 import { hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryCluster } from './memory-cluster.js';
+import { clusterClientContract } from './testing.js';
 
 const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dns' } };
 const deployment = (image: string): KubernetesObject => ({
@@ -117,3 +118,5 @@ describe('memory cluster', () => {
     expect(conditions.find((x) => x.type === 'Progressing')?.reason).toBe('ProgressDeadlineExceeded');
   });
 });
+
+clusterClientContract({ name: 'memory', create: async () => ({ cluster: createMemoryCluster() }) });

@@ -533,6 +533,7 @@ export class Api {
     this.checkNameAndNamespace(def, config, namespace, name);
     const typed = findTypeMismatch(config, def.schema);
     if (typed) throw typedPatchError(def, namespace, name, smdTypeError(typed));
+    checkSecretData(def, config);
     const live = this.store.get(def, namespace, name);
     if (!live) this.checkNamespace(def, namespace, name);
     const liveManagers = live ? decodeManagers(obj(live.metadata)?.managedFields) : [];
@@ -856,16 +857,7 @@ export class Api {
         `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${goDecodeError(def.kind, mismatch)}`,
       );
     }
-    if (def.kind === 'Secret') {
-      const data = obj(o.data);
-      for (const [k, v] of Object.entries(data ?? {})) {
-        if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 === 1) {
-          throw badRequest(
-            `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${Math.max(0, String(v).search(/[^A-Za-z0-9+/=]/))} (key ${JSON.stringify(k)})`,
-          );
-        }
-      }
-    }
+    checkSecretData(def, o);
     return o;
   }
 
@@ -1064,4 +1056,16 @@ function scaleOf(deployment: JsonObject): JsonObject {
       selector: selectorString(fromLabelSelectorObject(spec.selector)),
     },
   };
+}
+
+/** Secret `data` values are bytes on the wire: anything that is not base64 cannot be decoded. */
+function checkSecretData(def: ResourceDefinition, o: JsonObject): void {
+  if (def.kind !== 'Secret') return;
+  for (const [k, v] of Object.entries(obj(o.data) ?? {})) {
+    if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 === 1) {
+      throw badRequest(
+        `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${Math.max(0, String(v).search(/[^A-Za-z0-9+/=]/))} (key ${JSON.stringify(k)})`,
+      );
+    }
+  }
 }
