@@ -33,3 +33,20 @@ describe('the demo story (memory backend)', () => {
     expect(out).not.toContain('PRIVATE KEY');
   });
 });
+
+describe('the demo story (emulator backend: moto, Vault and Kubernetes fakes over HTTP)', () => {
+  it('runs end to end over the real clients', async () => {
+    const { startEmulators } = await import('./emulators.js');
+    await using emulators = await startEmulators();
+    const lines: string[] = [];
+    const cost = await runStory({ ...emulators.context, print: (l = '') => lines.push(l) });
+    const out = lines.join('\n');
+    expect(out).toMatch(/globex\s+delete\s+FREE_DELETION_WINDOW\s+deleted/);
+    expect(out).toMatch(/initech\s+delete\s+BEFORE_NEXT_CHARGE\s+deleted/);
+    expect(out).toContain('nothing to do (converged)');
+    expect(out).toMatch(/generation 1 → 2/);
+    expect(cost.zonekeeper).toBeLessThan(cost.immediate);
+    expect(cost.zonekeeper).toBeLessThan(cost.never);
+    expect(out).not.toMatch(/AKIA[A-Z0-9]{16}/);
+  }, 120_000);
+});

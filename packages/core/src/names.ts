@@ -207,6 +207,31 @@ export function isWithinDomain(name: string, zone: string): boolean {
   return n === z || n.endsWith(`.${z}`);
 }
 
+/** The longest hosted zone id zonekeeper accepts. @public */
+export const MAX_HOSTED_ZONE_ID_LENGTH = 32;
+
+const HOSTED_ZONE_ID = /^[A-Z0-9]{1,32}$/;
+
+/**
+ * Normalises a Route 53 hosted zone id: strips a `/hostedzone/` prefix and checks 1–32 uppercase
+ * letters and digits (real ids start with `Z`; moto's do not, so the letter is not required).
+ * @param what - How the value is called in error messages, e.g. `'zoneId'`.
+ * @public
+ */
+export function normalizeHostedZoneId(input: unknown, what = 'Zone id'): string {
+  if (typeof input !== 'string') throw invalidInput(`${what} must be a string, got ${describe(input)}.`);
+  const id = input.startsWith('/hostedzone/') ? input.slice('/hostedzone/'.length) : input;
+  if (!HOSTED_ZONE_ID.test(id)) {
+    throw invalidInput(
+      `${what} ${describe(input)} is not a hosted zone id; expected 1–${MAX_HOSTED_ZONE_ID_LENGTH} uppercase letters and digits such as "Z0123456789ABCDEFGHIJ" (or "/hostedzone/Z…").`,
+      {
+        value: input,
+      },
+    );
+  }
+  return id;
+}
+
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /** Options of {@link normalizeHostname}. @public */

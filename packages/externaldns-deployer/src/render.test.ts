@@ -471,9 +471,9 @@ describe('renderExternalDns: invalid input', () => {
       bad({ zoneName: 'acme..example.com' }),
       /zoneName "acme..example.com": label 2/,
     ],
-    ['zoneId malformed', bad({ zoneId: 'abc' }), /zoneId "abc" is not a Route 53 hosted zone id/],
-    ['zoneId lowercase', bad({ zoneId: 'z0123' }), /zoneId "z0123" is not a Route 53 hosted zone id/],
-    ['zoneId prefix only', bad({ zoneId: '/hostedzone/' }), /is not a Route 53 hosted zone id/],
+    ['zoneId malformed (lowercase)', bad({ zoneId: 'abc' }), /zoneId "abc" is not a hosted zone id/],
+    ['zoneId lowercase', bad({ zoneId: 'z0123' }), /zoneId "z0123" is not a hosted zone id/],
+    ['zoneId prefix only', bad({ zoneId: '/hostedzone/' }), /is not a hosted zone id/],
     [
       'credentials not an object (value not echoed)',
       withCreds(`AKIA:${SECRET}`),

@@ -25,6 +25,7 @@ import {
   isZonekeeperError,
   type KubernetesObject,
   normalizeDomainName,
+  normalizeHostedZoneId,
   validateDnsLabel,
   ZONEKEEPER_MANAGER,
   ZonekeeperLabels,
@@ -279,7 +280,6 @@ const RESERVED_LABEL_PREFIXES = ['zonekeeper.io/', 'app.kubernetes.io/', 'kubern
 
 const ACCESS_KEY_ID = /^\w{16,128}$/;
 const SECRET_ACCESS_KEY = /^[\x21-\x7e]{1,128}$/;
-const ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
 const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
@@ -397,14 +397,11 @@ function validateCredentials(value: unknown): AwsStaticCredentials {
 function validateZoneId(value: unknown): string {
   if (typeof value !== 'string')
     fail(`zoneId is required: a string, got ${describe(value)}.`, { option: 'zoneId' });
-  const bare = value.startsWith('/hostedzone/') ? value.slice('/hostedzone/'.length) : value;
-  if (!ZONE_ID.test(bare)) {
-    fail(
-      `zoneId ${describe(value)} is not a Route 53 hosted zone id: expected "Z…" or "/hostedzone/Z…" (uppercase letters and digits).`,
-      { option: 'zoneId', value },
-    );
+  try {
+    return normalizeHostedZoneId(value, 'zoneId');
+  } catch (error) {
+    fail(`${(error as Error).message}`, { option: 'zoneId', value });
   }
-  return bare;
 }
 
 function validateZoneName(value: unknown): string {

@@ -6,9 +6,8 @@
  * @packageDocumentation
  */
 
-import { invalidInput } from '@zonekeeper/core';
+import { invalidInput, normalizeHostedZoneId } from '@zonekeeper/core';
 
-const ZONE_ID = /^[A-Z0-9]{1,32}$/;
 const CHANGE_ID = /^[A-Z0-9]{1,64}$/;
 
 /**
@@ -18,17 +17,7 @@ const CHANGE_ID = /^[A-Z0-9]{1,64}$/;
  * @public
  */
 export function normalizeZoneId(input: unknown): string {
-  if (typeof input !== 'string') {
-    throw invalidInput(`Zone id must be a string, got ${input === null ? 'null' : `a ${typeof input}`}.`);
-  }
-  const id = input.startsWith('/hostedzone/') ? input.slice('/hostedzone/'.length) : input;
-  if (!ZONE_ID.test(id)) {
-    throw invalidInput(
-      `Zone id ${JSON.stringify(input)} is not a hosted zone id; expected 1–32 uppercase letters and digits such as "Z0123456789ABCDEFGHIJ".`,
-      { value: input },
-    );
-  }
-  return id;
+  return normalizeHostedZoneId(input, 'Zone id');
 }
 
 /**
