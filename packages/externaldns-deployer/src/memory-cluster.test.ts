@@ -84,7 +84,7 @@ describe('memory cluster', () => {
     expect(await names('tier')).toEqual(['a']);
     expect(await names('!tier')).toEqual(['b']);
     expect(await c.delete({ apiVersion: 'v1', kind: 'Namespace', name: 'dns' })).toBe(true);
-    expect(c.objects()).toEqual([]);
+    expect(c.objects().map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/default']);
     expect(await c.delete({ apiVersion: 'v1', kind: 'Namespace', name: 'dns' })).toBe(false);
   });
 
@@ -120,3 +120,18 @@ describe('memory cluster', () => {
 });
 
 clusterClientContract({ name: 'memory', create: async () => ({ cluster: createMemoryCluster() }) });
+
+describe('memory cluster namespaces', () => {
+  it('starts with the default namespace, or the ones asked for', async () => {
+    expect(
+      createMemoryCluster()
+        .objects('Namespace')
+        .map((n) => n.metadata.name),
+    ).toEqual(['default']);
+    expect(createMemoryCluster({ namespaces: [] }).objects('Namespace')).toEqual([]);
+    const c = createMemoryCluster({ namespaces: ['default', 'web'] });
+    expect(
+      await c.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'web' } }),
+    ).toMatchObject({ kind: 'ConfigMap' });
+  });
+});

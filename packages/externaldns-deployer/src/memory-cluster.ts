@@ -49,6 +49,8 @@ export interface MemoryClusterOptions {
   readonly name?: string;
   /** Stamps creation times (default: the system clock). */
   readonly clock?: Clock;
+  /** Namespaces that exist from the start (default `['default']`, as in every real cluster). */
+  readonly namespaces?: readonly string[];
 }
 
 /** A memory cluster plus inspection and control helpers for tests and demos. @public */
@@ -254,6 +256,9 @@ export function createMemoryCluster(options: MemoryClusterOptions = {}): MemoryC
     store.set(key, next);
     return clone(next);
   };
+
+  for (const ns of options.namespaces ?? ['default'])
+    write({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, 'apply');
 
   return {
     name: options.name ?? 'memory',
