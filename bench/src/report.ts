@@ -16,18 +16,43 @@ export function machine(): Record<string, string | number> {
   };
 }
 
-/** Prints `rows` as a table under `title`, then `BENCH <json>` with the name, machine, date and data. */
+/** A further table of a benchmark (printed before the main one, kept in the JSON under `tables`). */
+export interface Table {
+  readonly title: string;
+  readonly rows: readonly Row[];
+}
+
+/**
+ * Prints `rows` as a table under `title` (after any `tables`), then one `BENCH <json>` line with the
+ * name, machine, load, date and data.
+ */
 export function report(
   name: string,
   title: string,
   rows: readonly Row[],
   summary: Record<string, unknown>,
+  tables: readonly Table[] = [],
 ): void {
+  for (const t of tables) {
+    console.log(`\n## ${t.title}\n`);
+    console.table(t.rows);
+  }
   console.log(`\n## ${title}\n`);
   console.table(rows);
+  const extra = tables.length === 0 ? {} : { tables };
   console.log(
-    `BENCH ${JSON.stringify({ bench: name, date: new Date().toISOString(), machine: machine(), rows, summary })}`,
+    `BENCH ${JSON.stringify({ bench: name, date: new Date().toISOString(), machine: machine(), load: load(), rows, summary, ...extra })}`,
   );
+}
+
+/** The 1-, 5- and 15-minute load averages when the benchmark ended (the machine may be shared). */
+export function load(): number[] {
+  return os.loadavg().map((l) => Number(l.toFixed(2)));
+}
+
+/** True with `--quick` on the command line or `BENCH_QUICK=1`: smaller settings, not for the record. */
+export function isQuick(): boolean {
+  return process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 }
 
 /** Runs `fn` `repeat` times and returns the median wall time in milliseconds. */

@@ -1,0 +1,221 @@
+/**
+ * Benchmark 2: collector time under Route 53's request budget, through `createRoute53RateLimiter` at
+ * 5 requests/s (the long-standing per-account limit that ExternalDNS's docs still quote), against the
+ * theoretical minimum (Route 53 calls ÷ 5 s⁻¹, the calls counted by the fault proxy).
+ *
+ * Two measurements run at the same time, each against its own moto (two accounts, two limiters): they
+ * spend nearly all their time waiting for the limiter, so running them side by side saves minutes
+ * without touching either result (a call takes milliseconds; the limiter hands out a slot every 200 ms).
+ *
+ * A. A collector sweep over 5,000 managed zones, `collectGarbage()`: half of the organisations have a
+ *    running cluster and the other half were charged already, so nothing is deleted and the sweep is its
+ *    reads (zones and tags from Route 53, the inventory, the orphan check's IAM and Vault listings).
+ * B. Deleting 100 zones of 50 records each (plus each zone's NS delegation in the parent zone) with
+ *    `collectGarbage()`: every zone is unused and in the last hour before the monthly charge.
+ *
+ * The process prints `SEEDED` once both moto servers are seeded: from then on it mostly waits, and
+ * `pnpm bench` starts the CPU-bound benchmarks (see main.ts).
+ *
+ * `--quick` (or BENCH_QUICK=1): 1,000 zones for A, 20 zones for B.
+ */
+import { ListHostedZonesCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { createRoute53RateLimiter } from '@zonekeeper/zone-manager/route53';
+import { createMemoryInventory, createZonekeeper } from 'zonekeeper';
+import { type Backend, withBackend } from './lib/backend.js';
+import { createSeeder, type ZoneSeed } from './lib/seed.js';
+import { isQuick, type Row, report } from './report.js';
+
+const RPS = 5;
+const SWEEP_ZONES = isQuick() ? 1_000 : 5_000;
+const DELETE_ZONES = isQuick() ? 20 : 100;
+const RECORDS_PER_ZONE = 50;
+const H = 3_600_000;
+
+interface Measured {
+  readonly row: Row;
+  readonly summary: Record<string, unknown>;
+}
+
+function measured(
+  what: string,
+  calls: number,
+  granted: number,
+  ms: number,
+  extra: Record<string, unknown>,
+): Measured {
+  const minimum = calls / RPS;
+  const seconds = ms / 1000;
+  const over = seconds / minimum - 1;
+  return {
+    row: {
+      measurement: what,
+      'Route 53 calls': calls,
+      'theoretical minimum, s': Number(minimum.toFixed(1)),
+      'measured, s': Number(seconds.toFixed(1)),
+      'measured ÷ minimum': Number((seconds / minimum).toFixed(3)),
+      'within 10 %': over <= 0.1 ? 'yes' : 'no',
+    },
+    summary: {
+      what,
+      calls,
+      limiterGranted: granted,
+      minimumSeconds: minimum,
+      seconds,
+      ratio: seconds / minimum,
+      ...extra,
+    },
+  };
+}
+
+/** Resolves when both measurements have seeded their moto; then `SEEDED` is printed. */
+let seededCount = 0;
+function seeded(): void {
+  seededCount++;
+  if (seededCount === 2) console.log('SEEDED');
+}
+
+async function sweep(b: Backend): Promise<Measured> {
+  const now = new Date('2026-03-20T12:00:00.000Z');
+  const base = 'fleet.example';
+  const inventory = createMemoryInventory();
+  const seeds: ZoneSeed[] = [];
+  for (let i = 0; i < SWEEP_ZONES; i++) {
+    const organization = `org-${i.toString().padStart(5, '0')}`;
+    seeds.push({
+      organization,
+      baseDomain: base,
+      createdAt: new Date(now.getTime() - 13 * H - (i % 1440) * H),
+    });
+    if (i % 2 === 0) inventory.set({ organization, clusterId: 'c1', running: true });
+  }
+  const seeder = createSeeder(b.moto.endpoint);
+  const t0 = performance.now();
+  try {
+    await seeder.seedOrganizationZones(seeds);
+  } finally {
+    seeder.close();
+  }
+  const seedSeconds = (performance.now() - t0) / 1000;
+  seeded();
+  const limiter = createRoute53RateLimiter({ requestsPerSecond: RPS });
+  const zk = createZonekeeper({
+    baseDomain: base,
+    dns: b.route53(limiter),
+    identity: b.iam(),
+    secrets: b.secrets(),
+    inventory,
+  });
+  const m = b.mark();
+  const t = performance.now();
+  const result = await zk.collectGarbage({ now });
+  const ms = performance.now() - t;
+  const c = b.since(m);
+  if (result.zones.length !== SWEEP_ZONES || result.results.length !== 0)
+    throw new Error(
+      `sweep saw ${result.zones.length} zones and planned ${result.plan.toDelete.length} deletions`,
+    );
+  if (c.errors > 0) throw new Error(`sweep: ${c.errors} calls failed`);
+  return measured(
+    `sweep of ${SWEEP_ZONES.toLocaleString('en')} zones (collectGarbage)`,
+    c.route53.reads + c.route53.writes,
+    limiter.granted,
+    ms,
+    { zones: SWEEP_ZONES, seedSeconds, operations: c.operations },
+  );
+}
+
+async function deletion(b: Backend): Promise<Measured> {
+  // 30 minutes before April's charge: every unused zone is deleted (BEFORE_NEXT_CHARGE).
+  const now = new Date('2026-03-31T23:30:00.000Z');
+  const base = 'example.net';
+  const seeder = createSeeder(b.moto.endpoint);
+  try {
+    const parent = await seeder.createZone(base, 'bench-parent');
+    const zones = await seeder.seedOrganizationZones(
+      Array.from({ length: DELETE_ZONES }, (_, i) => ({
+        organization: `gone-${i.toString().padStart(3, '0')}`,
+        baseDomain: base,
+        createdAt: new Date(now.getTime() - (3 + (i % 20)) * 24 * H),
+      })),
+    );
+    for (const z of zones) {
+      await seeder.changeRecords(
+        z.id,
+        'CREATE',
+        Array.from({ length: RECORDS_PER_ZONE }, (_, r) => ({
+          name: `host-${r}.${z.name}`,
+          type: 'A',
+          ttl: 300,
+          values: [`10.0.${r}.1`],
+        })),
+      );
+    }
+    await seeder.changeRecords(
+      parent.id,
+      'UPSERT',
+      zones.map((z) => ({ name: z.name, type: 'NS', ttl: 300, values: z.nameServers.map((n) => `${n}.`) })),
+    );
+  } finally {
+    seeder.close();
+  }
+  seeded();
+  const limiter = createRoute53RateLimiter({ requestsPerSecond: RPS });
+  const zk = createZonekeeper({
+    baseDomain: base,
+    dns: b.route53(limiter),
+    identity: b.iam(),
+    secrets: b.secrets(),
+    inventory: createMemoryInventory(),
+  });
+  const m = b.mark();
+  const t = performance.now();
+  const result = await zk.collectGarbage({ now });
+  const ms = performance.now() - t;
+  const c = b.since(m);
+  const deleted = result.results.filter((r) => r.status === 'deleted').length;
+  if (deleted !== DELETE_ZONES)
+    throw new Error(
+      `deleted ${deleted} of ${DELETE_ZONES} zones: ${JSON.stringify(result.results.find((r) => r.status !== 'deleted'))}`,
+    );
+  // Check with a direct (unlimited, unlogged) call that only the parent zone is left.
+  const direct = new Route53Client({
+    region: 'us-east-1',
+    endpoint: b.moto.endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const left = (await direct.send(new ListHostedZonesCommand({}))).HostedZones ?? [];
+  direct.destroy();
+  if (left.length !== 1) throw new Error(`${left.length - 1} zones are left after the deletion`);
+  if (c.errors > 0) throw new Error(`deletion: ${c.errors} calls failed`);
+  return measured(
+    `delete ${DELETE_ZONES} zones × ${RECORDS_PER_ZONE} records (collectGarbage)`,
+    c.route53.reads + c.route53.writes,
+    limiter.granted,
+    ms,
+    {
+      zones: DELETE_ZONES,
+      recordsPerZone: RECORDS_PER_ZONE,
+      route53Reads: c.route53.reads,
+      route53Writes: c.route53.writes,
+      route53CallsPerZone: (c.route53.reads + c.route53.writes) / DELETE_ZONES,
+      iamCalls: c.iam.reads + c.iam.writes,
+      vaultCalls: c.vault.reads + c.vault.writes,
+      operations: c.operations,
+    },
+  );
+}
+
+// allSettled: when one measurement fails, the other still stops its servers before the process ends.
+const settled = await Promise.allSettled([
+  withBackend({ withVault: true, seed: 'rate-limit-sweep' }, sweep),
+  withBackend({ withVault: true, seed: 'rate-limit-delete' }, deletion),
+]);
+const failure = settled.find((s) => s.status === 'rejected');
+if (failure) throw failure.reason;
+const [a, d] = settled.map((s) => (s as PromiseFulfilledResult<Measured>).value) as [Measured, Measured];
+report(
+  'rate-limit',
+  `Collector time through a ${RPS} requests/s Route 53 limiter vs. calls ÷ ${RPS} s⁻¹ (target: within 10 %)`,
+  [a.row, d.row],
+  { requestsPerSecond: RPS, sweep: a.summary, deletion: d.summary },
+);
