@@ -19,6 +19,7 @@ export {
   type AttachClusterInput,
   type AttachResult,
   type ClusterCertificate,
+  type ClusterIdentityResult,
   type CollectionResult,
   type CredentialStep,
   createZonekeeper,

@@ -29,6 +29,11 @@ export interface ClusterRecord {
 
 /**
  * The cluster inventory port.
+ *
+ * The host platform's contract: register a cluster (with `running: true`) **before** calling
+ * `attachCluster` for it, and report it until it is proven gone. The collector re-reads the inventory
+ * right before every destructive call of a zone deletion, so a cluster registered first keeps its zone
+ * even while a collection is deleting it.
  * @public
  */
 export interface ClusterInventory {

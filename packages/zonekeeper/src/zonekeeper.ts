@@ -3,11 +3,15 @@
  *
  * ```
  *  ensureOrganization  zone + delegation ─► IAM identity + policy ─► access key in Vault ─► organisation CA
- *  attachCluster       ensureOrganization ─► (cluster identity) ─► ExternalDNS applied, rolled out ─► TLS Secrets
- *  detachCluster       uninstall ExternalDNS and TLS Secrets ─► cluster identity and secrets removed
- *  rotateCredentials   new key ─► Vault (old one kept as "previous") ─► every attached cluster ─► old key deleted
- *  collectGarbage      managed zones + inventory ─► planGarbageCollection ─► per zone: re-check, then
- *                      delegation ─► records ─► zone ─► identities ─► Vault secrets
+ *                      (─► the zone still exists? else once more: a collection may have raced us)
+ *  attachCluster       ensureOrganization ─► (cluster identity) ─► attachment record ─► ExternalDNS applied,
+ *                      rolled out ─► TLS Secrets
+ *  detachCluster       uninstall ExternalDNS and TLS Secrets ─► cluster identity ─► cluster secrets
+ *  rotateCredentials   new key ─► Vault (old one kept as "previous") ─► every attached cluster ─► old key
+ *                      deleted ─► Vault ("previous" dropped); an interrupted rotation is rolled forward
+ *  collectGarbage      managed zones + inventory ─► planGarbageCollection ─► per organisation: re-check,
+ *                      then delegation ─► records ─► zone (each destructive call re-checks the inventory)
+ *                      ─► identities ─► Vault secrets ─► orphan sweep
  * ```
  *
  * @packageDocumentation
@@ -26,7 +30,6 @@ import {
   type EnsureOptions,
   hasErrorCode,
   invalidInput,
-  isAbortError,
   isWithinDomain,
   type Logger,
   noopLogger,
@@ -39,19 +42,20 @@ import {
   validateClusterId,
   validateDnsLabel,
   validateOrganizationName,
-  type ZonekeeperError,
+  ZonekeeperError,
 } from '@zonekeeper/core';
 import {
   type ApplyExternalDnsResult,
   applyExternalDns,
   createMemoryCluster,
+  REDACTED_SECRET_VALUE,
   renderExternalDns,
   type UninstallStep,
   uninstallExternalDns,
 } from '@zonekeeper/externaldns-deployer';
 import { decideZoneFate, type GcPlan, planGarbageCollection, type ZoneFacts } from '@zonekeeper/gc-policy';
 import {
-  type AccessKey,
+  type AccessKeyMetadata,
   createMemoryIdentityProvider,
   deleteZoneIdentity,
   ensureZoneIdentity,
@@ -60,18 +64,21 @@ import {
   issueAccessKey,
   listZoneIdentities,
   reconcileAccessKeys,
-  rotateAccessKey,
 } from '@zonekeeper/iam-scoper';
 import {
+  type AccessKeyRef,
+  type AccessKeyToStore,
   createMemorySecretStore,
   deleteClusterSecrets,
   deleteOrganizationSecrets,
   listAttachedClusters,
+  listSecretsRecursively,
   listStoredOrganizations,
   readAccessKey,
   readAttachment,
   type SecretStore,
   type StoredAccessKey,
+  secretPaths,
   writeAccessKey,
   writeAttachment,
 } from '@zonekeeper/vault-keys';
@@ -82,10 +89,14 @@ import {
   ensureOrganizationZone,
   listManagedZones,
   type ManagedZone,
+  type ObservedZone,
+  sortCanonically,
+  type Tags,
+  zoneOwnership,
 } from '@zonekeeper/zone-manager';
 import type { ClusterResolver, ExternalDnsDefaults, IdentityScope, ZonekeeperConfig } from './config.js';
 import { type ClusterInventory, createMemoryInventory, readOrganizationsInUse } from './inventory.js';
-import { createLeaseLock, type LeaseOptions } from './lease.js';
+import { createLeaseLock, type LeaseLock, type LeaseOptions } from './lease.js';
 
 /** What {@link Zonekeeper.ensureOrganization} did. @public */
 export interface OrganizationResult {
@@ -134,8 +145,21 @@ export interface AttachClusterInput {
   readonly clusterId: string;
   /** Certificates to issue and inject. */
   readonly certificates?: readonly ClusterCertificate[];
-  /** Per-cluster overrides of the ExternalDNS defaults. */
+  /**
+   * Per-cluster overrides of the ExternalDNS defaults. They are recorded with the attachment, so a later
+   * {@link Zonekeeper.rotateCredentials} renders the cluster's ExternalDNS with the same overrides.
+   */
   readonly externalDns?: ExternalDnsDefaults;
+}
+
+/** The cluster-scoped identity of an attach (identity scope `cluster` only). @public */
+export interface ClusterIdentityResult {
+  /** The IAM user of the cluster. */
+  readonly userName: string;
+  /** The identity plan (`create-user`, `tag-user`, `delete-stale-policies`, `put-policy`). */
+  readonly identity: readonly { readonly op: string }[];
+  /** The credentials plan. */
+  readonly credentials: readonly CredentialStep[];
 }
 
 /** What {@link Zonekeeper.attachCluster} did. @public */
@@ -144,9 +168,18 @@ export interface AttachResult {
   readonly clusterId: string;
   readonly dryRun: boolean;
   readonly organizationResult: OrganizationResult;
+  /**
+   * The ExternalDNS plan and what was applied. The credentials Secret in `objects` has its values
+   * replaced by `REDACTED_SECRET_VALUE` (a result must be safe to log). In a dry run whose credentials
+   * (or zone) do not exist yet, the plan is computed against placeholders: the Secret and Deployment then
+   * show as changed.
+   */
   readonly externalDns: ApplyExternalDnsResult;
   readonly certificates: readonly EnsureCertificateResult[];
+  /** The key ExternalDNS runs with (absent in a dry run that would issue it). */
   readonly accessKeyId?: string;
+  /** The cluster identity (identity scope `cluster` only). */
+  readonly clusterIdentity?: ClusterIdentityResult;
 }
 
 /** What {@link Zonekeeper.detachCluster} did. @public */
@@ -156,6 +189,7 @@ export interface DetachResult {
   readonly dryRun: boolean;
   readonly uninstalled: readonly UninstallStep[];
   readonly deletedIdentities: readonly string[];
+  /** Secret paths deleted (in a dry run: that would be deleted). */
   readonly deletedSecrets: readonly string[];
 }
 
@@ -165,7 +199,7 @@ export interface RotationResult {
   readonly rotations: readonly {
     readonly userName: string;
     readonly clusterId?: string;
-    /** `resumed` finished a rotation a crash interrupted. */
+    /** `resumed` finished (rolled forward) a rotation a crash interrupted, or replaced a key IAM lost. */
     readonly outcome: 'rotated' | 'resumed';
     readonly newAccessKeyId: string;
     readonly deletedAccessKeyIds: readonly string[];
@@ -178,7 +212,10 @@ export interface ZoneCollection {
   readonly zoneId: string;
   readonly organization: string;
   readonly status: 'deleted' | 'skipped' | 'failed';
-  /** Why it was skipped or failed. */
+  /**
+   * Why it was skipped or failed — or, for a deleted zone with an `error`, that the organisation's
+   * identities and secrets could not all be removed yet (the next collection's orphan sweep retries).
+   */
   readonly reason?: string;
   readonly error?: ZonekeeperError;
 }
@@ -191,8 +228,16 @@ export interface CollectionResult {
   /** Managed zones, with their organisations. */
   readonly zones: readonly ManagedZone[];
   readonly results: readonly ZoneCollection[];
-  /** Identities and secrets of organisations without a zone and without a running cluster (crash leftovers), removed. */
-  readonly orphans: { readonly identities: readonly string[]; readonly secretPaths: readonly string[] };
+  /**
+   * Identities and secrets of organisations without a zone and without a running cluster (crash
+   * leftovers), removed — in a dry run, those that would be removed.
+   */
+  readonly orphans: {
+    readonly identities: readonly string[];
+    readonly secretPaths: readonly string[];
+    /** Why the sweep stopped early, if it did (the next collection retries). */
+    readonly error?: ZonekeeperError;
+  };
   /** When the collector should look again (earliest deferral). */
   readonly nextReviewAt?: Date;
 }
@@ -205,7 +250,7 @@ export interface GarbageCollectorOptions {
   readonly lease?: LeaseOptions;
   /** Longest sleep between collections (default: config `gc.maxIntervalMs`, else 1 h). */
   readonly maxIntervalMs?: number;
-  /** Sleep after a failed collection (default 60 000 ms). */
+  /** Sleep after a failed collection, or one that could not delete a zone (default 60 000 ms). */
   readonly retryDelayMs?: number;
   /** Called after every collection attempt. */
   readonly onCollection?: (outcome: { readonly result?: CollectionResult; readonly error?: unknown }) => void;
@@ -238,8 +283,47 @@ export interface Zonekeeper {
   runGarbageCollector(options: GarbageCollectorOptions): Promise<void>;
 }
 
+/** How often ensureOrganization starts over when its zone vanished under it (a racing collection). */
+const ENSURE_ATTEMPTS = 3;
+/** How often the credentials of one identity are looked at again after a conflict with a concurrent run. */
+const CREDENTIAL_ATTEMPTS = 5;
+/** Placeholders a dry run renders with when the credentials or the zone do not exist yet. */
+const PLANNED_ACCESS_KEY = { accessKeyId: 'AKIADRYRUNPLACEHOLDER', secretAccessKey: 'dry-run-placeholder' };
+const PLANNED_ZONE_ID = 'ZDRYRUNPLACEHOLDER';
+/** The reason of a zone skipped because the inventory could not be trusted. */
+const FAIL_CLOSED = 'inventory unavailable (fail closed)';
+
 function signalOf(options: CallOptions): CallOptions {
   return options.signal === undefined ? {} : { signal: options.signal };
+}
+
+/**
+ * The ExternalDNS result without secret values: the stored objects include the credentials Secret, and a
+ * result is the kind of thing that gets logged or printed (the same rule as `toYaml`, decision 8).
+ */
+function withoutSecretValues(result: ApplyExternalDnsResult): ApplyExternalDnsResult {
+  if (!result.objects) return result;
+  const redact = (values: unknown) =>
+    values && typeof values === 'object'
+      ? Object.fromEntries(Object.keys(values).map((k) => [k, REDACTED_SECRET_VALUE]))
+      : values;
+  return {
+    ...result,
+    objects: result.objects.map((o) =>
+      o.kind === 'Secret'
+        ? {
+            ...o,
+            ...(o.data === undefined ? {} : { data: redact(o.data) }),
+            ...(o.stringData === undefined ? {} : { stringData: redact(o.stringData) }),
+          }
+        : o,
+    ),
+  };
+}
+
+/** Re-throws `signal.reason` when the signal is aborted (whatever the reason's type). */
+function rethrowIfAborted(options: CallOptions): void {
+  if (options.signal?.aborted) throw options.signal.reason;
 }
 
 function resolverOf(
@@ -266,6 +350,18 @@ function resolverOf(
   };
 }
 
+function positiveMs(value: number | undefined, name: string): void {
+  if (value !== undefined && !(Number.isFinite(value) && value > 0))
+    throw invalidInput(`${name} must be a positive number of milliseconds, got ${String(value)}.`);
+}
+
+/** The ExternalDNS overrides worth recording (a stable JSON form; `{}` when none). */
+function overridesJson(overrides: ExternalDnsDefaults | undefined): string {
+  const o = overrides ?? {};
+  const keys = Object.keys(o).sort() as (keyof ExternalDnsDefaults)[];
+  return JSON.stringify(Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])));
+}
+
 /**
  * Creates a zonekeeper instance. With only `baseDomain`, everything runs on the embedded in-memory
  * ports (the parent zone is created in the memory DNS provider on first use).
@@ -285,6 +381,7 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
   const scope: IdentityScope = config.identityScope ?? 'organization';
   if (scope !== 'organization' && scope !== 'cluster')
     throw invalidInput(`identityScope must be "organization" or "cluster", got ${String(scope)}.`);
+  positiveMs(config.gc?.maxIntervalMs, 'gc.maxIntervalMs');
   const embeddedDns = config.dns === undefined;
   const dns = config.dns ?? createMemoryDnsProvider({ clock });
   const identity = config.identity ?? createMemoryIdentityProvider({ clock });
@@ -292,6 +389,7 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
   const inventory = config.inventory ?? createMemoryInventory();
   const cluster = resolverOf(config.clusters, clock);
   const layout = config.secretPrefix === undefined ? {} : { prefix: config.secretPrefix };
+  const paths = secretPaths(layout);
   const edns = config.externalDns ?? {};
   let parentReady: Promise<void> | undefined;
 
@@ -303,6 +401,8 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     logger,
     ...(config.secretPrefix === undefined ? {} : { secretPrefix: config.secretPrefix }),
   };
+  const at = (options: CallOptions) => ({ ...layout, ...signalOf(options) });
+  const parentInput = config.parentZoneId ? { parentZoneId: config.parentZoneId } : {};
 
   /** The embedded DNS provider starts empty: create the parent zone once. */
   async function ensureEmbeddedParent(options: CallOptions): Promise<void> {
@@ -319,74 +419,335 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
         );
       }
     })();
-    await parentReady;
+    try {
+      await parentReady;
+    } catch (error) {
+      parentReady = undefined;
+      throw error;
+    }
   }
 
   /**
-   * Makes the access key of one identity converge: delete IAM keys the store does not know (leaks
-   * after a crash), then issue and store a key when the store has none that IAM still holds.
+   * The organisation's canonical zone, read by name (`ListHostedZonesByName` + one tags call), never by
+   * listing the whole account.
+   */
+  async function findOrganizationZone(
+    organization: string,
+    options: CallOptions,
+  ): Promise<{ id: string; name: string }> {
+    const name = organizationZoneName(organization, baseDomain);
+    const listed = (await dns.findZonesByName(name, signalOf(options))).filter((z) => !z.privateZone);
+    const tags = new Map<string, Tags>();
+    for (let i = 0; i < listed.length; i += 10) {
+      const batch = listed.slice(i, i + 10).map((z) => z.id);
+      for (const [id, t] of await dns.getTags(batch, signalOf(options))) tags.set(id, t);
+    }
+    const ours = listed
+      .map(
+        (z): ObservedZone => ({
+          id: z.id,
+          name: z.name,
+          callerReference: z.callerReference,
+          tags: tags.get(z.id) ?? {},
+          nameServers: [],
+        }),
+      )
+      .filter((z) => zoneOwnership(z, name, organization) === 'ours');
+    const zone = sortCanonically(ours, name)[0];
+    if (!zone)
+      throw new ZonekeeperError(
+        'NOT_FOUND',
+        `Organisation ${organization} has no zone ${name}; run ensureOrganization (or attachCluster) first.`,
+        { details: { organization, zoneName: name } },
+      );
+    return { id: zone.id, name };
+  }
+
+  /** The ids of the attached clusters that use an identity (the organisation's, or one cluster's). */
+  async function consumersOf(
+    organization: string,
+    clusterId: string | undefined,
+    options: CallOptions,
+  ): Promise<string[]> {
+    const attached = await listAttachedClusters(secrets, organization, at(options));
+    return clusterId === undefined ? [...attached] : attached.filter((id) => id === clusterId);
+  }
+
+  /** The ExternalDNS overrides recorded for a cluster at attach time. */
+  function overridesPath(organization: string, clusterId: string): string {
+    return `${paths.organization(organization)}/clusters/${validateClusterId(clusterId)}/external-dns`;
+  }
+
+  async function readOverrides(
+    organization: string,
+    clusterId: string,
+    options: CallOptions,
+  ): Promise<{ json: string; overrides: ExternalDnsDefaults; version: number }> {
+    const path = overridesPath(organization, clusterId);
+    const stored = await secrets.read(path, signalOf(options));
+    const json = stored?.data.overrides ?? '{}';
+    let overrides: unknown;
+    try {
+      overrides = JSON.parse(json);
+    } catch {
+      overrides = undefined;
+    }
+    if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))
+      throw new ZonekeeperError(
+        'INTERNAL',
+        `${secrets.kind} secret store: ${path} does not hold zonekeeper's ExternalDNS overrides; attach the cluster again.`,
+        { details: { path } },
+      );
+    return { json, overrides: overrides as ExternalDnsDefaults, version: stored?.version ?? 0 };
+  }
+
+  function externalDnsOptions(
+    organization: string,
+    clusterId: string,
+    zone: { id: string; name: string },
+    key: { readonly accessKeyId: string; readonly secretAccessKey: string },
+    overrides: ExternalDnsDefaults = {},
+  ) {
+    const o = { ...edns, ...overrides };
+    return {
+      clusterId,
+      organization,
+      zoneName: zone.name,
+      zoneId: zone.id,
+      credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+      createNamespace: o.createNamespace ?? true,
+      ...(o.namespace ? { namespace: o.namespace } : {}),
+      ...(o.image ? { image: o.image } : {}),
+      ...(o.policy ? { policy: o.policy } : {}),
+      ...(o.interval ? { interval: o.interval } : {}),
+      ...(o.sources ? { sources: o.sources } : {}),
+      ...(o.region ? { region: o.region } : {}),
+    };
+  }
+
+  function rolloutOptions(overrides: ExternalDnsDefaults | undefined) {
+    const timeout = overrides?.rolloutTimeoutMs ?? edns.rolloutTimeoutMs;
+    return timeout === undefined ? {} : { rolloutTimeoutMs: timeout };
+  }
+
+  /** Pushes an identity's current key to every cluster that uses it (rendered with its recorded overrides). */
+  async function publishKey(
+    organization: string,
+    clusterIds: readonly string[],
+    key: StoredAccessKey,
+    zone: { id: string; name: string },
+    options: CallOptions,
+  ): Promise<string[]> {
+    const updated: string[] = [];
+    for (const id of clusterIds) {
+      throwIfAborted(options.signal);
+      const attachment = await readAttachment(secrets, organization, id, at(options));
+      const recorded = (await readOverrides(organization, id, options)).overrides;
+      const overrides = { ...recorded, ...(attachment ? { namespace: attachment.namespace } : {}) };
+      const client = await cluster(id);
+      await applyExternalDns(
+        client,
+        renderExternalDns(externalDnsOptions(organization, id, zone, key, overrides)),
+        { clock, logger },
+        { ...signalOf(options), ...rolloutOptions(overrides) },
+      );
+      updated.push(id);
+    }
+    return updated;
+  }
+
+  /**
+   * Stores a key just issued. When the write fails: if it reached the store anyway (its answer, or the
+   * metadata write after it, was lost) carry on with it; otherwise take the key back from IAM so that IAM
+   * never keeps a key the store does not hold, and re-throw (a check-and-set `CONFLICT` means a
+   * concurrent run stored first). After an abort nothing more is called: the next run's reconciliation
+   * deletes the key if the store does not hold it.
+   */
+  async function storeIssuedKey(
+    ref: AccessKeyRef,
+    key: AccessKeyToStore,
+    cas: number,
+    options: CallOptions,
+  ): Promise<StoredAccessKey> {
+    try {
+      const { version } = await writeAccessKey(secrets, ref, key, { ...at(options), cas });
+      return { ...key, version };
+    } catch (error) {
+      rethrowIfAborted(options);
+      let now: StoredAccessKey | undefined;
+      try {
+        now = await readAccessKey(secrets, ref, at(options));
+      } catch {
+        throw error; // the store is unreachable: the next run reconciles the key
+      }
+      if (now?.accessKeyId === key.accessKeyId) return now;
+      await identity.deleteAccessKey(key.userName, key.accessKeyId, signalOf(options)).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Finishes a rotation whose new key is stored (with `previousAccessKeyId`): the key goes to every
+   * consumer, the previous key is deleted from IAM, then the store forgets it.
+   */
+  async function finishRotation(
+    ref: AccessKeyRef,
+    stored: StoredAccessKey,
+    consumers: readonly string[],
+    zone: () => Promise<{ id: string; name: string }>,
+    options: CallOptions,
+  ): Promise<{ clustersUpdated: string[]; deleted: string[] }> {
+    const clustersUpdated =
+      consumers.length === 0
+        ? []
+        : await publishKey(ref.organization, consumers, stored, await zone(), options);
+    const deleted: string[] = [];
+    const previous = stored.previousAccessKeyId;
+    if (previous) {
+      throwIfAborted(options.signal);
+      try {
+        await identity.deleteAccessKey(stored.userName, previous, signalOf(options));
+      } catch (error) {
+        if (!hasErrorCode(error, 'NOT_FOUND')) throw error;
+      }
+      deleted.push(previous);
+      const { previousAccessKeyId: _done, version, ...rest } = stored;
+      await writeAccessKey(secrets, ref, rest, { ...at(options), cas: version });
+    }
+    return { clustersUpdated, deleted };
+  }
+
+  /**
+   * Replaces an identity's key, rolling forward: reconcile (only `from` survives), issue a new key, store
+   * it with `previousAccessKeyId: from`, publish it, delete `from`, store without it. A crash anywhere
+   * leaves at most two keys, both known to the store, and the next run finishes the job.
+   */
+  async function replaceKey(
+    ref: AccessKeyRef,
+    userName: string,
+    from: string | undefined,
+    cas: number,
+    consumers: readonly string[],
+    zone: () => Promise<{ id: string; name: string }>,
+    options: CallOptions,
+  ): Promise<{ key: StoredAccessKey; clustersUpdated: string[]; deleted: string[] }> {
+    const reconciled = await reconcileAccessKeys(
+      { userName, knownAccessKeyIds: from ? [from] : [] },
+      idDeps,
+      signalOf(options),
+    );
+    const issued = await issueAccessKey({ userName }, idDeps, signalOf(options));
+    const key = await storeIssuedKey(
+      ref,
+      {
+        userName,
+        accessKeyId: issued.accessKeyId,
+        secretAccessKey: issued.secretAccessKey,
+        createdAt: issued.createdAt,
+        ...(from ? { previousAccessKeyId: from } : {}),
+      },
+      cas,
+      options,
+    );
+    const { clustersUpdated, deleted } = await finishRotation(ref, key, consumers, zone, options);
+    const { previousAccessKeyId: _done, ...current } = key;
+    return {
+      key: current,
+      clustersUpdated,
+      deleted: [...reconciled.deleted, ...deleted],
+    };
+  }
+
+  /**
+   * Makes the access key of one identity converge: delete IAM keys the store does not know (leaks after
+   * a crash), and when the store holds no key IAM still has, issue one, store it and give it to the
+   * identity's attached clusters (keeping a still-live previous key until they have it). A conflict with
+   * a concurrent run (IAM's two-key limit, a check-and-set mismatch) makes it look again, a few times:
+   * usually the other run has stored a key by then, and that key is used.
    */
   async function ensureCredentials(
-    ref: { organization: string; clusterId?: string },
+    ref: AccessKeyRef,
     userName: string,
+    zone: { id: string; name: string },
     options: EnsureOptions,
   ): Promise<{ steps: CredentialStep[]; stored?: StoredAccessKey }> {
-    const stored = await readAccessKey(secrets, ref, { ...layout, ...signalOf(options) });
+    let planned: CredentialStep[] | undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await ensureCredentialsOnce(ref, userName, zone, options, (steps) => {
+          planned ??= steps;
+        });
+        return { ...result, steps: planned ?? result.steps };
+      } catch (error) {
+        rethrowIfAborted(options);
+        if (!hasErrorCode(error, 'CONFLICT')) throw error;
+        if (attempt >= CREDENTIAL_ATTEMPTS)
+          throw new ZonekeeperError(
+            'CONFLICT',
+            `The access key of ${userName} kept changing under concurrent runs (${error.message}); run again.`,
+            { retry: 'transient', cause: error, details: { userName } },
+          );
+        logger.debug(
+          `zonekeeper: the access key of ${userName} changed under a concurrent run; looking again.`,
+        );
+      }
+    }
+  }
+
+  async function ensureCredentialsOnce(
+    ref: AccessKeyRef,
+    userName: string,
+    zone: { id: string; name: string },
+    options: EnsureOptions,
+    onPlan: (steps: CredentialStep[]) => void,
+  ): Promise<{ steps: CredentialStep[]; stored?: StoredAccessKey }> {
+    const stored = await readAccessKey(secrets, ref, at(options));
     const mine = stored?.userName === userName ? stored : undefined;
-    const keys = await identity.listAccessKeys(userName, signalOf(options));
+    const keys: readonly AccessKeyMetadata[] = await identity.listAccessKeys(userName, signalOf(options));
+    const ids = new Set(keys.map((k) => k.accessKeyId));
     const known = new Set(
       [mine?.accessKeyId, mine?.previousAccessKeyId].filter((x): x is string => x !== undefined),
     );
-    const unknown = keys.map((k) => k.accessKeyId).filter((id) => !known.has(id));
+    const unknown = [...ids].filter((id) => !known.has(id));
+    const live = mine !== undefined && ids.has(mine.accessKeyId);
     const steps: CredentialStep[] = [];
-    if (unknown.length > 0) steps.push({ op: 'delete-unknown-keys', userName, accessKeyIds: unknown });
-    const live = mine !== undefined && keys.some((k) => k.accessKeyId === mine.accessKeyId);
-    if (!live) steps.push({ op: 'issue-key', userName, reason: mine ? 'not-in-iam' : 'missing' });
+    if (unknown.length > 0 && live)
+      steps.push({ op: 'delete-unknown-keys', userName, accessKeyIds: unknown });
+    if (!live) {
+      const stale = [...ids].filter((id) => id !== mine?.previousAccessKeyId);
+      if (stale.length > 0) steps.push({ op: 'delete-unknown-keys', userName, accessKeyIds: stale });
+      steps.push({ op: 'issue-key', userName, reason: mine ? 'not-in-iam' : 'missing' });
+    }
+    onPlan(steps);
     if (options.dryRun) return { steps, ...(mine ? { stored: mine } : {}) };
 
-    if (unknown.length > 0)
-      await reconcileAccessKeys({ userName, knownAccessKeyIds: [...known] }, idDeps, signalOf(options));
-    if (live) return { steps, stored: mine };
-    let key: AccessKey;
-    try {
-      key = await issueAccessKey({ userName }, idDeps, signalOf(options));
-    } catch (error) {
-      // Two keys already (a concurrent run issued one): let the next run reconcile.
-      throw toZonekeeperError(error);
+    if (live) {
+      if (unknown.length > 0)
+        await reconcileAccessKeys({ userName, knownAccessKeyIds: [...known] }, idDeps, signalOf(options));
+      return { steps, stored: mine };
     }
-    try {
-      await writeAccessKey(
-        secrets,
-        ref,
-        {
-          userName,
-          accessKeyId: key.accessKeyId,
-          secretAccessKey: key.secretAccessKey,
-          createdAt: key.createdAt,
-        },
-        { ...layout, cas: stored?.version ?? 0, ...signalOf(options) },
-      );
-    } catch (error) {
-      // Never leave a key the store does not hold: take ours back (a crash here is repaired by the next run).
-      await identity.deleteAccessKey(userName, key.accessKeyId, signalOf(options)).catch(() => undefined);
-      if (!hasErrorCode(error, 'CONFLICT')) throw error;
-      const winner = await readAccessKey(secrets, ref, { ...layout, ...signalOf(options) });
-      return { steps, ...(winner ? { stored: winner } : {}) };
-    }
-    const now = await readAccessKey(secrets, ref, { ...layout, ...signalOf(options) });
-    return { steps, ...(now ? { stored: now } : {}) };
+    const previous =
+      mine?.previousAccessKeyId && ids.has(mine.previousAccessKeyId) ? mine.previousAccessKeyId : undefined;
+    const consumers = await consumersOf(ref.organization, ref.clusterId, options);
+    const { key } = await replaceKey(
+      ref,
+      userName,
+      previous,
+      stored?.version ?? 0,
+      consumers,
+      async () => zone,
+      options,
+    );
+    return { steps, stored: key };
   }
 
-  async function ensureOrganization(
-    organizationInput: string,
-    options: EnsureOptions = {},
+  async function ensureOrganizationOnce(
+    organization: string,
+    options: EnsureOptions,
   ): Promise<OrganizationResult> {
-    const organization = validateOrganizationName(organizationInput);
-    organizationZoneName(organization, baseDomain);
-    throwIfAborted(options.signal);
     await ensureEmbeddedParent(signalOf(options));
     const zoneResult = await ensureOrganizationZone(
-      { organization, baseDomain, ...(config.parentZoneId ? { parentZoneId: config.parentZoneId } : {}) },
+      { organization, baseDomain, ...parentInput },
       dnsDeps,
       options,
     );
@@ -405,7 +766,7 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
         );
         identityPlan = idResult.plan.steps;
         if (!options.dryRun || (await identity.getUser(userName, signalOf(options)))) {
-          const c = await ensureCredentials({ organization }, userName, options);
+          const c = await ensureCredentials({ organization }, userName, zone, options);
           credentials = c.steps;
           accessKeyId = c.stored?.accessKeyId;
         } else {
@@ -433,11 +794,38 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     };
   }
 
+  async function ensureOrganization(
+    organizationInput: string,
+    options: EnsureOptions = {},
+  ): Promise<OrganizationResult> {
+    const organization = validateOrganizationName(organizationInput);
+    organizationZoneName(organization, baseDomain);
+    throwIfAborted(options.signal);
+    for (let attempt = 1; ; attempt++) {
+      const result = await ensureOrganizationOnce(organization, options);
+      if (options.dryRun || !result.zone) return result;
+      // A collection (or a concurrent run removing a duplicate) may have deleted the zone while we worked.
+      if (await dns.getZone(result.zone.id, signalOf(options))) return result;
+      if (attempt >= ENSURE_ATTEMPTS)
+        throw new ZonekeeperError(
+          'CONFLICT',
+          `Zone ${result.zone.id} of ${organization} was deleted while it was being ensured, ${attempt} times (a garbage collection or a concurrent run); run ensureOrganization again.`,
+          { retry: 'transient', details: { organization, zoneId: result.zone.id } },
+        );
+      logger.warn(
+        `zonekeeper: zone ${result.zone.id} of ${organization} was deleted while it was being ensured; ensuring again.`,
+      );
+    }
+  }
+
   function validateCertificates(certificates: readonly ClusterCertificate[], zoneName: string): void {
+    if (!Array.isArray(certificates)) throw invalidInput('certificates must be an array.');
     const names = new Set<string>();
     for (const c of certificates) {
+      if (typeof c !== 'object' || c === null) throw invalidInput('Each certificate must be an object.');
       validateDnsLabel(c.name, 'Certificate name');
       validateDnsLabel(c.namespace, 'Certificate namespace');
+      if (c.secretName !== undefined) validateDnsLabel(c.secretName, 'Certificate secretName');
       if (names.has(c.name)) throw invalidInput(`Certificate name ${c.name} is used twice.`);
       names.add(c.name);
       if (!Array.isArray(c.dnsNames) || c.dnsNames.length === 0)
@@ -452,45 +840,39 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     }
   }
 
-  async function credentialsFor(
+  /** The cluster identity of a per-cluster attach: user, policy for `<cluster>.<zone>` only, key. */
+  async function ensureClusterIdentity(
     organization: string,
     clusterId: string,
-    zone: { id: string; name: string },
+    zone: { id: string; name: string } | undefined,
     options: EnsureOptions,
-  ): Promise<StoredAccessKey | undefined> {
-    if (scope === 'organization')
-      return readAccessKey(secrets, { organization }, { ...layout, ...signalOf(options) });
+  ): Promise<ClusterIdentityResult & { stored?: StoredAccessKey }> {
     const userName = identityUserName({ baseDomain, organization, clusterId });
-    await ensureZoneIdentity(
+    if (!zone) {
+      // Dry run of a brand-new organisation: everything would be created.
+      return {
+        userName,
+        identity: [{ op: 'create-user' }, { op: 'put-policy' }],
+        credentials: [{ op: 'issue-key', userName, reason: 'missing' }],
+      };
+    }
+    const idResult = await ensureZoneIdentity(
       { baseDomain, organization, clusterId, zoneId: zone.id, zoneName: zone.name },
       idDeps,
       options,
     );
-    if (options.dryRun && !(await identity.getUser(userName, signalOf(options)))) return undefined;
-    return (await ensureCredentials({ organization, clusterId }, userName, options)).stored;
-  }
-
-  function externalDnsOptions(
-    organization: string,
-    clusterId: string,
-    zone: { id: string; name: string },
-    key: StoredAccessKey,
-    overrides: ExternalDnsDefaults = {},
-  ) {
-    const o = { ...edns, ...overrides };
+    if (options.dryRun && !(await identity.getUser(userName, signalOf(options))))
+      return {
+        userName,
+        identity: idResult.plan.steps,
+        credentials: [{ op: 'issue-key', userName, reason: 'missing' }],
+      };
+    const c = await ensureCredentials({ organization, clusterId }, userName, zone, options);
     return {
-      clusterId,
-      organization,
-      zoneName: zone.name,
-      zoneId: zone.id,
-      credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
-      createNamespace: o.createNamespace ?? true,
-      ...(o.namespace ? { namespace: o.namespace } : {}),
-      ...(o.image ? { image: o.image } : {}),
-      ...(o.policy ? { policy: o.policy } : {}),
-      ...(o.interval ? { interval: o.interval } : {}),
-      ...(o.sources ? { sources: o.sources } : {}),
-      ...(o.region ? { region: o.region } : {}),
+      userName,
+      identity: idResult.plan.steps,
+      credentials: c.steps,
+      ...(c.stored ? { stored: c.stored } : {}),
     };
   }
 
@@ -500,53 +882,85 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     options: EnsureOptions = {},
   ): Promise<AttachResult> {
     const organization = validateOrganizationName(organizationInput);
-    const clusterId = validateClusterId(input?.clusterId);
+    if (typeof input !== 'object' || input === null)
+      throw invalidInput('attachCluster needs an input object with a clusterId.');
+    const clusterId = validateClusterId(input.clusterId);
     const zoneName = organizationZoneName(organization, baseDomain);
     const certificates = input.certificates ?? [];
     validateCertificates(certificates, zoneName);
-    const namespace = validateDnsLabel(
-      input.externalDns?.namespace ?? edns.namespace ?? 'external-dns',
-      'Namespace',
-    );
+    const overrides = input.externalDns ?? {};
+    const namespace = validateDnsLabel(overrides.namespace ?? edns.namespace ?? 'external-dns', 'Namespace');
+    positiveMs(overrides.rolloutTimeoutMs, 'externalDns.rolloutTimeoutMs');
     throwIfAborted(options.signal);
+    // An unknown cluster (a map without it) is bad input: say so before anything is written.
+    const client = await cluster(clusterId);
 
     const org = await ensureOrganization(organization, options);
-    const client = await cluster(clusterId);
-    if (!org.zone) {
-      // Dry run of a brand-new organisation: nothing exists yet to render against.
-      return {
-        organization,
-        clusterId,
-        dryRun: true,
-        organizationResult: org,
-        externalDns: { plan: { steps: [] }, dryRun: true },
-        certificates: [],
-      };
+    let key: StoredAccessKey | undefined;
+    let clusterIdentity: ClusterIdentityResult | undefined;
+    if (scope === 'organization') {
+      key = org.zone ? await readAccessKey(secrets, { organization }, at(options)) : undefined;
+    } else {
+      const { stored, ...result } = await ensureClusterIdentity(organization, clusterId, org.zone, options);
+      key = stored;
+      clusterIdentity = result;
     }
-    const key = await credentialsFor(organization, clusterId, org.zone, options);
-    if (!key) {
-      return {
-        organization,
-        clusterId,
-        dryRun: true,
-        organizationResult: org,
-        externalDns: { plan: { steps: [] }, dryRun: true },
-        certificates: [],
-      };
+    if (!options.dryRun && (!org.zone || !key))
+      throw new ZonekeeperError(
+        'INTERNAL',
+        `zonekeeper: no zone or access key for ${organization} after ensuring them; run attachCluster again.`,
+        { details: { organization, clusterId } },
+      );
+
+    // Record the attachment before touching the cluster: rotation and detach then always know about it,
+    // even if this run dies half-way through.
+    if (!options.dryRun) {
+      const existing = await readAttachment(secrets, organization, clusterId, at(options));
+      const tlsSecrets = certificates.map((c) => `${c.namespace}/${c.secretName ?? c.name}`);
+      const union = [...new Set([...(existing?.tlsSecrets ?? []), ...tlsSecrets])].sort();
+      const changed =
+        !existing ||
+        existing.namespace !== namespace ||
+        existing.scope !== scope ||
+        union.join(',') !== [...existing.tlsSecrets].sort().join(',');
+      if (changed) {
+        await writeAttachment(
+          secrets,
+          {
+            organization,
+            clusterId,
+            namespace,
+            scope,
+            tlsSecrets: union,
+            attachedAt: existing?.attachedAt ?? clock.now(),
+          },
+          { ...at(options), cas: existing?.version ?? 0 },
+        );
+      }
+      const recorded = await readOverrides(organization, clusterId, options);
+      const desired = overridesJson(overrides);
+      if (recorded.json !== desired)
+        await secrets.write(
+          overridesPath(organization, clusterId),
+          { overrides: desired },
+          { cas: recorded.version, ...signalOf(options) },
+        );
     }
+
     const objects = renderExternalDns(
-      externalDnsOptions(organization, clusterId, org.zone, key, input.externalDns),
+      externalDnsOptions(
+        organization,
+        clusterId,
+        org.zone ?? { id: PLANNED_ZONE_ID, name: zoneName },
+        key ?? PLANNED_ACCESS_KEY,
+        overrides,
+      ),
     );
     const externalDns = await applyExternalDns(
       client,
       objects,
       { clock, logger },
-      {
-        ...options,
-        ...((input.externalDns?.rolloutTimeoutMs ?? edns.rolloutTimeoutMs) === undefined
-          ? {}
-          : { rolloutTimeoutMs: input.externalDns?.rolloutTimeoutMs ?? edns.rolloutTimeoutMs }),
-      },
+      { ...options, ...rolloutOptions(overrides) },
     );
     const issued: EnsureCertificateResult[] = [];
     for (const c of certificates) {
@@ -570,45 +984,15 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
         ),
       );
     }
-    if (!options.dryRun) {
-      const existing = await readAttachment(secrets, organization, clusterId, {
-        ...layout,
-        ...signalOf(options),
-      });
-      const tlsSecrets = certificates.map((c) => `${c.namespace}/${c.secretName ?? c.name}`);
-      const union = [...new Set([...(existing?.tlsSecrets ?? []), ...tlsSecrets])].sort();
-      const changed =
-        !existing ||
-        existing.namespace !== namespace ||
-        existing.scope !== scope ||
-        union.join(',') !== [...existing.tlsSecrets].sort().join(',');
-      if (changed) {
-        await writeAttachment(
-          secrets,
-          {
-            organization,
-            clusterId,
-            namespace,
-            scope,
-            tlsSecrets: union,
-            attachedAt: existing?.attachedAt ?? clock.now(),
-          },
-          {
-            ...layout,
-            cas: existing?.version ?? 0,
-            ...signalOf(options),
-          },
-        );
-      }
-    }
     return {
       organization,
       clusterId,
       dryRun: options.dryRun === true,
       organizationResult: org,
-      externalDns,
+      externalDns: withoutSecretValues(externalDns),
       certificates: issued,
-      accessKeyId: key.accessKeyId,
+      ...(key ? { accessKeyId: key.accessKeyId } : {}),
+      ...(clusterIdentity ? { clusterIdentity } : {}),
     };
   }
 
@@ -620,10 +1004,7 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     const organization = validateOrganizationName(organizationInput);
     const clusterId = validateClusterId(clusterIdInput);
     throwIfAborted(options.signal);
-    const attachment = await readAttachment(secrets, organization, clusterId, {
-      ...layout,
-      ...signalOf(options),
-    });
+    const attachment = await readAttachment(secrets, organization, clusterId, at(options));
     const namespace = attachment?.namespace ?? edns.namespace ?? 'external-dns';
     let uninstalled: readonly UninstallStep[] = [];
     if (!options.skipCluster) {
@@ -646,55 +1027,22 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
       deletedIdentities.push(clusterUser);
       if (!options.dryRun) await deleteZoneIdentity({ userName: clusterUser }, idDeps, options);
     }
+    // The attachment record goes last: until then a re-run (or a rotation) still knows the cluster.
     const deletedSecrets = options.dryRun
-      ? []
-      : await deleteClusterSecrets(secrets, organization, clusterId, { ...layout, ...signalOf(options) });
+      ? await listSecretsRecursively(
+          secrets,
+          `${paths.organization(organization)}/clusters/${clusterId}`,
+          signalOf(options),
+        )
+      : await deleteClusterSecrets(secrets, organization, clusterId, at(options));
     return {
       organization,
       clusterId,
       dryRun: options.dryRun === true,
       uninstalled,
       deletedIdentities,
-      deletedSecrets,
+      deletedSecrets: [...deletedSecrets],
     };
-  }
-
-  /** Pushes an identity's current key to every cluster that uses it. */
-  async function publishKey(
-    organization: string,
-    clusterIds: readonly string[],
-    key: StoredAccessKey,
-    options: CallOptions,
-  ): Promise<string[]> {
-    const zone = (await listManagedZones(dnsDeps, { baseDomain, ...signalOf(options) })).find(
-      (z) => z.organization === organization,
-    );
-    if (!zone) throw invalidInput(`Organisation ${organization} has no zone; run ensureOrganization first.`);
-    const updated: string[] = [];
-    for (const id of clusterIds) {
-      const attachment = await readAttachment(secrets, organization, id, { ...layout, ...signalOf(options) });
-      const client = await cluster(id);
-      const objects = renderExternalDns(
-        externalDnsOptions(
-          organization,
-          id,
-          zone,
-          key,
-          attachment ? { namespace: attachment.namespace } : {},
-        ),
-      );
-      await applyExternalDns(
-        client,
-        objects,
-        { clock, logger },
-        {
-          ...signalOf(options),
-          ...(edns.rolloutTimeoutMs ? { rolloutTimeoutMs: edns.rolloutTimeoutMs } : {}),
-        },
-      );
-      updated.push(id);
-    }
-    return updated;
   }
 
   async function rotateOne(
@@ -703,70 +1051,68 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     consumers: readonly string[],
     options: CallOptions,
   ): Promise<RotationResult['rotations'][number]> {
-    const ref = clusterId === undefined ? { organization } : { organization, clusterId };
+    const ref: AccessKeyRef = clusterId === undefined ? { organization } : { organization, clusterId };
     const userName = identityUserName({ baseDomain, organization, ...(clusterId ? { clusterId } : {}) });
-    let stored = await readAccessKey(secrets, ref, { ...layout, ...signalOf(options) });
+    const stored = await readAccessKey(secrets, ref, at(options));
     if (!stored || stored.userName !== userName)
       throw invalidInput(
         `No access key is stored for ${userName}; run ensureOrganization (or attachCluster) first.`,
       );
     const base = { userName, ...(clusterId ? { clusterId } : {}) };
-    if (stored.previousAccessKeyId) {
-      // A crash interrupted a rotation after the new key was stored: finish it.
-      const previous = stored.previousAccessKeyId;
-      const clustersUpdated = await publishKey(organization, consumers, stored, options);
-      await identity.deleteAccessKey(userName, previous, signalOf(options)).catch((e) => {
-        if (!hasErrorCode(e, 'NOT_FOUND')) throw e;
-      });
-      const { previousAccessKeyId: _done, version, ...rest } = stored;
-      await writeAccessKey(secrets, ref, rest, { ...layout, cas: version, ...signalOf(options) });
+    let zone: { id: string; name: string } | undefined;
+    const zoneOf = async () => {
+      zone ??= await findOrganizationZone(organization, options);
+      return zone;
+    };
+    const ids = new Set(
+      (await identity.listAccessKeys(userName, signalOf(options))).map((k) => k.accessKeyId),
+    );
+    if (stored.previousAccessKeyId && ids.has(stored.accessKeyId)) {
+      // A crash interrupted a rotation after the new key was stored: roll it forward.
+      const unknown = [...ids].filter((id) => id !== stored.accessKeyId && id !== stored.previousAccessKeyId);
+      const reconciled =
+        unknown.length === 0
+          ? []
+          : (
+              await reconcileAccessKeys(
+                {
+                  userName,
+                  knownAccessKeyIds: [stored.accessKeyId, stored.previousAccessKeyId],
+                },
+                idDeps,
+                signalOf(options),
+              )
+            ).deleted;
+      const { clustersUpdated, deleted } = await finishRotation(ref, stored, consumers, zoneOf, options);
       return {
         ...base,
         outcome: 'resumed',
         newAccessKeyId: stored.accessKeyId,
-        deletedAccessKeyIds: [previous],
+        deletedAccessKeyIds: [...reconciled, ...deleted],
         clustersUpdated,
       };
     }
-    // Leaks (a crash between issuing and storing a key) must go first: IAM allows only two keys.
-    await reconcileAccessKeys(
-      { userName, knownAccessKeyIds: [stored.accessKeyId] },
-      idDeps,
-      signalOf(options),
+    // Rotate from the key IAM still holds: normally the stored one; after a rotation whose new key was
+    // lost, the previous one; when IAM holds neither, from nothing.
+    const from = ids.has(stored.accessKeyId)
+      ? stored.accessKeyId
+      : stored.previousAccessKeyId && ids.has(stored.previousAccessKeyId)
+        ? stored.previousAccessKeyId
+        : undefined;
+    const { key, clustersUpdated, deleted } = await replaceKey(
+      ref,
+      userName,
+      from,
+      stored.version,
+      consumers,
+      zoneOf,
+      options,
     );
-    let clustersUpdated: string[] = [];
-    const current = stored;
-    const { newKey, deletedAccessKeyId } = await rotateAccessKey(
-      {
-        userName,
-        currentAccessKeyId: current.accessKeyId,
-        publish: async (key: AccessKey) => {
-          const next = {
-            userName,
-            accessKeyId: key.accessKeyId,
-            secretAccessKey: key.secretAccessKey,
-            createdAt: key.createdAt,
-            previousAccessKeyId: current.accessKeyId,
-          };
-          const { version } = await writeAccessKey(secrets, ref, next, {
-            ...layout,
-            cas: current.version,
-            ...signalOf(options),
-          });
-          stored = { ...next, version };
-          clustersUpdated = await publishKey(organization, consumers, stored, options);
-        },
-      },
-      idDeps,
-      signalOf(options),
-    );
-    const { previousAccessKeyId: _done, version, ...rest } = stored;
-    await writeAccessKey(secrets, ref, rest, { ...layout, cas: version, ...signalOf(options) });
     return {
       ...base,
-      outcome: 'rotated',
-      newAccessKeyId: newKey.accessKeyId,
-      deletedAccessKeyIds: [deletedAccessKeyId],
+      outcome: from === stored.accessKeyId ? 'rotated' : 'resumed',
+      newAccessKeyId: key.accessKeyId,
+      deletedAccessKeyIds: deleted,
       clustersUpdated,
     };
   }
@@ -777,7 +1123,7 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
   ): Promise<RotationResult> {
     const organization = validateOrganizationName(organizationInput);
     throwIfAborted(options.signal);
-    const attached = await listAttachedClusters(secrets, organization, { ...layout, ...signalOf(options) });
+    const attached = await listAttachedClusters(secrets, organization, at(options));
     const rotations: RotationResult['rotations'][number][] = [];
     if (scope === 'organization') {
       rotations.push(await rotateOne(organization, undefined, attached, options));
@@ -787,12 +1133,140 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     return { organization, rotations };
   }
 
+  /** What the inventory reads of one collection found. */
+  interface GuardState {
+    /** An inventory read failed or contradicted itself: nothing more is deleted (fail closed). */
+    inventoryFailed: boolean;
+    /** The organisation of the zone being deleted has a running cluster again. */
+    cameBack: boolean;
+  }
+
+  /** Reads the organisations in use; any failure marks the collection failed closed. */
+  async function inUseNow(state: GuardState, options: CallOptions): Promise<ReadonlySet<string>> {
+    try {
+      return await readOrganizationsInUse(inventory, signalOf(options));
+    } catch (error) {
+      if (!options.signal?.aborted) state.inventoryFailed = true;
+      throw error;
+    }
+  }
+
+  /**
+   * The DNS port for deleting one organisation's zone: every destructive call (delegation and record
+   * deletions, the zone deletion) first reads the inventory again and refuses when the organisation has a
+   * running cluster by then — so a cluster that appears during a long deletion (Route 53 changes take
+   * tens of seconds to be INSYNC) keeps its zone. An unreadable inventory refuses too (fail closed).
+   */
+  function guardedDns(organization: string, state: GuardState): DnsProvider {
+    const guard = async (options: CallOptions | undefined, what: string) => {
+      const inUse = await inUseNow(state, options ?? {});
+      if (inUse.has(organization)) {
+        state.cameBack = true;
+        throw new ZonekeeperError(
+          'CONFLICT',
+          `Organisation ${organization} has a running cluster again; ${what} was not done and its zone is kept.`,
+          { details: { organization } },
+        );
+      }
+    };
+    return {
+      kind: dns.kind,
+      listZones: (o) => dns.listZones(o),
+      findZonesByName: (n, o) => dns.findZonesByName(n, o),
+      getZone: (id, o) => dns.getZone(id, o),
+      createZone: (spec, o) => dns.createZone(spec, o),
+      getTags: (ids, o) => dns.getTags(ids, o),
+      changeTags: (id, change, o) => dns.changeTags(id, change, o),
+      listRecords: (id, page, o) => dns.listRecords(id, page, o),
+      getChange: (id, o) => dns.getChange(id, o),
+      changeRecords: async (id, changes, o) => {
+        await guard(o, `changing records of zone ${id}`);
+        return dns.changeRecords(id, changes, o);
+      },
+      deleteZone: async (id, o) => {
+        await guard(o, `deleting zone ${id}`);
+        return dns.deleteZone(id, o);
+      },
+    };
+  }
+
+  /** Whether an organisation's zone exists (any public zone of that name) or it has a running cluster. */
+  async function organizationIsBack(
+    organization: string,
+    state: GuardState,
+    options: CallOptions,
+  ): Promise<string | undefined> {
+    const name = organizationZoneName(organization, baseDomain);
+    if ((await dns.findZonesByName(name, signalOf(options))).some((z) => !z.privateZone))
+      return 'a zone of the organisation exists';
+    if ((await inUseNow(state, options)).has(organization)) return 'the organisation has a running cluster';
+    return undefined;
+  }
+
+  async function deleteOrganizationLeftovers(
+    organization: string,
+    options: CallOptions,
+  ): Promise<{ identities: string[]; secretPaths: string[] }> {
+    const identities: string[] = [];
+    for (const user of await listZoneIdentities({ baseDomain, organization }, idDeps, signalOf(options))) {
+      throwIfAborted(options.signal);
+      await deleteZoneIdentity({ userName: user.userName }, idDeps, signalOf(options));
+      identities.push(user.userName);
+    }
+    const secretPathsDeleted = await deleteOrganizationSecrets(secrets, organization, at(options));
+    return { identities, secretPaths: [...secretPathsDeleted] };
+  }
+
+  /**
+   * Identities and secrets of organisations that have no managed zone and no running cluster (crash
+   * leftovers). Each candidate is checked again by name right before anything is deleted: a zone of
+   * that name (even one whose tags are not written yet) or a running cluster keeps it.
+   */
+  async function sweepOrphans(
+    managedOrganizations: ReadonlySet<string>,
+    dryRun: boolean,
+    state: GuardState,
+    options: CallOptions,
+    out: { identities: string[]; secretPaths: string[] } = { identities: [], secretPaths: [] },
+  ): Promise<{ identities: string[]; secretPaths: string[] }> {
+    const using = await inUseNow(state, options);
+    const candidate = (org: string) => !managedOrganizations.has(org) && !using.has(org);
+    const identities = (await listZoneIdentities({ baseDomain }, idDeps, signalOf(options))).filter((u) =>
+      candidate(u.organization),
+    );
+    const stored = (await listStoredOrganizations(secrets, at(options))).filter(candidate);
+    const organizations = [...new Set([...identities.map((u) => u.organization), ...stored])].sort();
+    for (const org of organizations) {
+      throwIfAborted(options.signal);
+      const back = await organizationIsBack(org, state, options);
+      if (back) {
+        logger.debug(`zonekeeper: orphan sweep keeps ${org}: ${back}.`);
+        continue;
+      }
+      if (dryRun) {
+        out.identities.push(...identities.filter((u) => u.organization === org).map((u) => u.userName));
+        out.secretPaths.push(
+          ...(await listSecretsRecursively(secrets, paths.organization(org), signalOf(options))),
+        );
+        continue;
+      }
+      const removed = await deleteOrganizationLeftovers(org, options);
+      out.identities.push(...removed.identities);
+      out.secretPaths.push(...removed.secretPaths);
+      logger.info(`zonekeeper: orphan sweep removed the identities and secrets of ${org}.`);
+    }
+    return out;
+  }
+
   async function collectGarbage(
     options: EnsureOptions & { readonly now?: Date } = {},
   ): Promise<CollectionResult> {
+    if (options.now !== undefined && !(options.now instanceof Date && Number.isFinite(options.now.getTime())))
+      throw invalidInput('collectGarbage: now must be a valid Date.');
     throwIfAborted(options.signal);
-    const zones = await listManagedZones(dnsDeps, { baseDomain, ...signalOf(options) });
-    const inUse = await readOrganizationsInUse(inventory, signalOf(options));
+    const call = signalOf(options);
+    const zones = await listManagedZones(dnsDeps, { baseDomain, ...call });
+    const inUse = await readOrganizationsInUse(inventory, call);
     const now = options.now ?? clock.now();
     const facts = (using: ReadonlySet<string>, z: ManagedZone): ZoneFacts => ({
       zoneId: z.id,
@@ -806,8 +1280,6 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
       now,
       config.gc,
     );
-    const results: ZoneCollection[] = [];
-    const orphans = { identities: [] as string[], secretPaths: [] as string[] };
     const base = {
       now,
       dryRun: options.dryRun === true,
@@ -815,127 +1287,174 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
       zones,
       ...(plan.nextReviewAt ? { nextReviewAt: plan.nextReviewAt } : {}),
     };
-    if (options.dryRun) return { ...base, results, orphans };
+    const managedOrganizations = new Set(zones.map((z) => z.organization));
+    const state: GuardState = { inventoryFailed: false, cameBack: false };
+    if (options.dryRun)
+      return { ...base, results: [], orphans: await sweepOrphans(managedOrganizations, true, state, call) };
 
-    let inventoryFailed: unknown;
+    const results: ZoneCollection[] = [];
+    const byOrganization = new Map<string, ManagedZone[]>();
     for (const zoneId of plan.toDelete) {
       const zone = zones.find((z) => z.id === zoneId) as ManagedZone;
-      const organization = zone.organization;
-      if (inventoryFailed) {
-        results.push({
-          zoneId,
-          organization,
-          status: 'skipped',
-          reason: 'inventory unavailable (fail closed)',
-        });
-        continue;
+      byOrganization.set(zone.organization, [...(byOrganization.get(zone.organization) ?? []), zone]);
+    }
+    const deletedIds = new Set<string>();
+    for (const [organization, doomed] of byOrganization) {
+      let deleted = 0;
+      for (const zone of doomed) {
+        const zoneId = zone.id;
+        if (state.inventoryFailed) {
+          results.push({ zoneId, organization, status: 'skipped', reason: FAIL_CLOSED });
+          continue;
+        }
+        try {
+          throwIfAborted(options.signal);
+          // "Unused" is re-checked immediately before each deletion, against a fresh inventory and clock.
+          let fresh: ReadonlySet<string>;
+          try {
+            fresh = await inUseNow(state, call);
+          } catch (error) {
+            rethrowIfAborted(options);
+            logger.warn(`zonekeeper: ${toZonekeeperError(error).message}`);
+            results.push({ zoneId, organization, status: 'skipped', reason: FAIL_CLOSED });
+            continue;
+          }
+          const again = decideZoneFate(facts(fresh, zone), options.now ?? clock.now(), config.gc);
+          if (again.action !== 'delete') {
+            results.push({ zoneId, organization, status: 'skipped', reason: `re-check: ${again.reason}` });
+            continue;
+          }
+          state.cameBack = false;
+          await deleteOrganizationZone(zoneId, { ...dnsDeps, dns: guardedDns(organization, state) }, call);
+          deleted += 1;
+          deletedIds.add(zoneId);
+          results.push({ zoneId, organization, status: 'deleted' });
+          logger.info(`zonekeeper: collected zone ${zoneId} of ${organization} (${again.reason})`);
+        } catch (error) {
+          rethrowIfAborted(options);
+          const e = toZonekeeperError(error);
+          if (state.cameBack) {
+            results.push({ zoneId, organization, status: 'skipped', reason: `re-check: ${e.message}` });
+            await restoreDelegation(organization, call);
+          } else if (state.inventoryFailed) {
+            results.push({ zoneId, organization, status: 'skipped', reason: FAIL_CLOSED, error: e });
+          } else {
+            results.push({ zoneId, organization, status: 'failed', error: e, reason: e.message });
+            logger.warn(`zonekeeper: collecting zone ${zoneId} of ${organization} failed: ${e.message}`);
+          }
+        }
       }
+      if (deleted === 0 || deleted < doomed.length || state.inventoryFailed) continue;
+      // Every zone of the organisation went: its identities, then its secrets — unless it came back.
       try {
         throwIfAborted(options.signal);
-        // "Unused" is re-checked immediately before each deletion, against a fresh inventory and clock.
-        let fresh: ReadonlySet<string>;
-        try {
-          fresh = await readOrganizationsInUse(inventory, signalOf(options));
-        } catch (error) {
-          if (isAbortError(error)) throw error;
-          inventoryFailed = error;
-          results.push({
-            zoneId,
-            organization,
-            status: 'skipped',
-            reason: 'inventory unavailable (fail closed)',
-          });
+        const back = await organizationIsBack(organization, state, call);
+        if (back) {
+          logger.info(`zonekeeper: keeping the identities and secrets of ${organization}: ${back}.`);
           continue;
         }
-        const again = decideZoneFate(facts(fresh, zone), options.now ?? clock.now(), config.gc);
-        if (again.action !== 'delete') {
-          results.push({ zoneId, organization, status: 'skipped', reason: `re-check: ${again.reason}` });
-          continue;
-        }
-        await deleteOrganizationZone(zoneId, dnsDeps, signalOf(options));
-        const otherZones = zones.some(
-          (z) => z.organization === organization && z.id !== zoneId && !plan.toDelete.includes(z.id),
-        );
-        if (!otherZones) {
-          for (const user of await listZoneIdentities(
-            { baseDomain, organization },
-            idDeps,
-            signalOf(options),
-          )) {
-            await deleteZoneIdentity({ userName: user.userName }, idDeps, signalOf(options));
-          }
-          await deleteOrganizationSecrets(secrets, organization, { ...layout, ...signalOf(options) });
-        }
-        results.push({ zoneId, organization, status: 'deleted' });
-        logger.info(`zonekeeper: collected zone ${zoneId} of ${organization} (${again.reason})`);
+        await deleteOrganizationLeftovers(organization, call);
       } catch (error) {
-        if (isAbortError(error)) throw error;
+        rethrowIfAborted(options);
         const e = toZonekeeperError(error);
-        results.push({ zoneId, organization, status: 'failed', error: e, reason: e.message });
-        logger.warn(`zonekeeper: collecting zone ${zoneId} of ${organization} failed: ${e.message}`);
+        if (state.inventoryFailed) logger.warn(`zonekeeper: ${e.message}`);
+        logger.warn(
+          `zonekeeper: removing the identities and secrets of ${organization} failed (the orphan sweep retries): ${e.message}`,
+        );
+        const last = results.findLastIndex((r) => r.organization === organization && r.status === 'deleted');
+        const entry = results[last];
+        if (entry)
+          results[last] = {
+            ...entry,
+            error: e,
+            reason: `zone deleted; its identities and secrets were not all removed (the next collection retries): ${e.message}`,
+          };
       }
     }
 
     // Crash leftovers: identities and secrets of organisations that have no zone and no running cluster.
-    if (!inventoryFailed) {
+    let orphans: CollectionResult['orphans'] = { identities: [], secretPaths: [] };
+    if (!state.inventoryFailed) {
+      const remaining = new Set(zones.filter((z) => !deletedIds.has(z.id)).map((z) => z.organization));
+      const swept = { identities: [] as string[], secretPaths: [] as string[] };
       try {
-        const remaining = await listManagedZones(dnsDeps, { baseDomain, ...signalOf(options) });
-        const withZone = new Set(remaining.map((z) => z.organization));
-        const using = await readOrganizationsInUse(inventory, signalOf(options));
-        const orphaned = (org: string) => !withZone.has(org) && !using.has(org);
-        for (const user of await listZoneIdentities({ baseDomain }, idDeps, signalOf(options))) {
-          if (orphaned(user.organization)) {
-            await deleteZoneIdentity({ userName: user.userName }, idDeps, signalOf(options));
-            orphans.identities.push(user.userName);
-          }
-        }
-        for (const org of await listStoredOrganizations(secrets, { ...layout, ...signalOf(options) })) {
-          if (orphaned(org))
-            orphans.secretPaths.push(
-              ...(await deleteOrganizationSecrets(secrets, org, { ...layout, ...signalOf(options) })),
-            );
-        }
+        orphans = await sweepOrphans(remaining, false, state, call, swept);
       } catch (error) {
-        if (isAbortError(error)) throw error;
-        logger.warn(`zonekeeper: orphan sweep failed: ${toZonekeeperError(error).message}`);
+        rethrowIfAborted(options);
+        const e = toZonekeeperError(error);
+        logger.warn(`zonekeeper: orphan sweep failed: ${e.message}`);
+        orphans = { ...swept, error: e };
       }
     }
     return { ...base, results, orphans };
   }
 
+  /** A deletion stopped because the organisation came back: put its delegation back (best effort). */
+  async function restoreDelegation(organization: string, options: CallOptions): Promise<void> {
+    logger.warn(
+      `zonekeeper: ${organization} came back during its zone's deletion; restoring its delegation.`,
+    );
+    try {
+      await ensureOrganizationZone({ organization, baseDomain, ...parentInput }, dnsDeps, options);
+    } catch (error) {
+      rethrowIfAborted(options);
+      logger.warn(
+        `zonekeeper: restoring the delegation of ${organization} failed (ensureOrganization repairs it): ${toZonekeeperError(error).message}`,
+      );
+    }
+  }
+
   async function runGarbageCollector(options: GarbageCollectorOptions): Promise<void> {
-    const { signal } = options;
+    const signal = options?.signal;
+    if (typeof signal?.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')
+      throw invalidInput('runGarbageCollector needs a signal (an AbortSignal) to be stopped with.');
+    positiveMs(options.maxIntervalMs, 'maxIntervalMs');
+    positiveMs(options.retryDelayMs, 'retryDelayMs');
     const maxInterval = options.maxIntervalMs ?? config.gc?.maxIntervalMs ?? 3_600_000;
     const retryDelay = options.retryDelayMs ?? 60_000;
     const lock = options.lease ? createLeaseLock(options.lease, { clock }) : undefined;
-    let woken = false;
-    let wake: (() => void) | undefined;
+    const renewEvery = lock ? Math.floor(lock.durationMs / 3) : Number.POSITIVE_INFINITY;
+    let changed = false;
+    let wake: ((reason: 'change' | 'abort') => void) | undefined;
     const unwatch = inventory.watch?.(() => {
-      woken = true;
-      wake?.();
+      changed = true;
+      wake?.('change');
     });
-    const sleep = (ms: number) =>
-      new Promise<void>((resolve) => {
-        if (woken || signal.aborted) {
-          resolve();
-          return;
-        }
-        const inner = new AbortController();
-        const done = () => {
-          inner.abort();
-          resolve();
-        };
-        wake = done;
-        signal.addEventListener('abort', done, { once: true });
-        clock.sleep(Math.max(0, ms), { signal: inner.signal }).then(done, () => undefined);
-      });
-    let nextCollectAt = clock.now().getTime();
+    const onAbort = () => wake?.('abort');
+    signal.addEventListener('abort', onAbort);
+    /** Sleeps on the clock; an abort always ends it early, an inventory change only if `onChange`. */
+    const sleep = async (ms: number, onChange: boolean): Promise<void> => {
+      if (signal.aborted || (onChange && changed)) return;
+      const inner = new AbortController();
+      wake = (reason) => {
+        if (reason === 'abort' || onChange) inner.abort();
+      };
+      try {
+        await clock.sleep(ms, { signal: inner.signal });
+      } catch {
+        // woken early
+      } finally {
+        wake = undefined;
+      }
+    };
+    let nextCollectAt = Number.NEGATIVE_INFINITY;
+    let holding = lock === undefined;
     try {
       while (!signal.aborted) {
-        const holding = lock ? await lock.tryAcquireOrRenew(signalOf(options)).catch(() => false) : true;
-        const now = clock.now().getTime();
-        if (holding && (woken || now >= nextCollectAt)) {
-          woken = false;
+        if (lock) {
+          const before = holding;
+          holding = await lock.tryAcquireOrRenew(signalOf(options)).catch(() => false);
+          if (signal.aborted) break;
+          // Just took over: collect now; the previous holder's schedule is unknown.
+          if (holding && !before) nextCollectAt = Number.NEGATIVE_INFINITY;
+          if (!holding) {
+            changed = false; // the holder sees the same change
+            await sleep(renewEvery, false);
+            continue;
+          }
+        }
+        if (changed || clock.now().getTime() >= nextCollectAt) {
+          changed = false;
           const cycle = new AbortController();
           const stop = () => cycle.abort(signal.reason);
           signal.addEventListener('abort', stop, { once: true });
@@ -944,26 +1463,42 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
           try {
             const result = await collectGarbage({ signal: cycle.signal });
             const review = result.nextReviewAt?.getTime() ?? Number.POSITIVE_INFINITY;
-            nextCollectAt = Math.min(review, clock.now().getTime() + maxInterval);
+            const incomplete =
+              result.orphans.error !== undefined ||
+              result.results.some(
+                (r) => r.status === 'failed' || r.error !== undefined || r.reason === FAIL_CLOSED,
+              );
+            const t = clock.now().getTime();
+            nextCollectAt = Math.min(
+              review,
+              t + maxInterval,
+              incomplete ? t + retryDelay : Number.POSITIVE_INFINITY,
+            );
             options.onCollection?.({ result });
           } catch (error) {
             if (signal.aborted) break;
-            nextCollectAt = clock.now().getTime() + retryDelay;
-            logger.warn(
-              `zonekeeper: garbage collection failed, retrying later: ${toZonekeeperError(error).message}`,
-            );
+            if (lock && cycle.signal.aborted) {
+              holding = false;
+              logger.warn('zonekeeper: lost the garbage-collector lease; the collection was stopped.');
+            } else {
+              nextCollectAt = clock.now().getTime() + retryDelay;
+              logger.warn(
+                `zonekeeper: garbage collection failed, retrying later: ${toZonekeeperError(error).message}`,
+              );
+            }
             options.onCollection?.({ error });
           } finally {
             signal.removeEventListener('abort', stop);
             cycle.abort();
             await renewer;
           }
+          continue;
         }
         const untilCollect = nextCollectAt - clock.now().getTime();
-        const untilRenew = lock ? Math.floor(lock.durationMs / 3) : Number.POSITIVE_INFINITY;
-        await sleep(Math.min(untilCollect, untilRenew, maxInterval));
+        await sleep(Math.max(1, Math.min(untilCollect, renewEvery, maxInterval)), true);
       }
     } finally {
+      signal.removeEventListener('abort', onAbort);
       unwatch?.();
       if (lock?.held) await lock.release().catch(() => undefined);
     }
@@ -981,22 +1516,44 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
   };
 }
 
-/** Renews `lock` every third of its duration until `cycle` ends; aborts `cycle` when the lease is lost. */
-async function keepLease(
-  lock: ReturnType<typeof createLeaseLock>,
-  cycle: AbortController,
-  clock: Clock,
-): Promise<void> {
+/**
+ * Renews `lock` every third of its duration until `cycle` ends. Aborts `cycle` when someone else holds
+ * the lease, or when renewing keeps failing until the lease may have expired.
+ */
+async function keepLease(lock: LeaseLock, cycle: AbortController, clock: Clock): Promise<void> {
+  const every = Math.floor(lock.durationMs / 3);
+  let validUntil = clock.now().getTime() + lock.durationMs;
+  const lost = () =>
+    cycle.abort(
+      new ZonekeeperError(
+        'CONFLICT',
+        'zonekeeper: lost the garbage-collector lease; the collection was stopped.',
+        {
+          retry: 'transient',
+        },
+      ),
+    );
   while (!cycle.signal.aborted) {
     try {
-      await clock.sleep(Math.floor(lock.durationMs / 3), { signal: cycle.signal });
+      await clock.sleep(every, { signal: cycle.signal });
     } catch {
       return;
     }
-    const ok = await lock.tryAcquireOrRenew().catch(() => false);
+    let ok: boolean;
+    try {
+      ok = await lock.tryAcquireOrRenew();
+    } catch {
+      // The lease API failed: we hold the lease until it expires, no longer.
+      if (clock.now().getTime() + every >= validUntil) {
+        lost();
+        return;
+      }
+      continue;
+    }
     if (!ok) {
-      cycle.abort(new Error('zonekeeper: lost the garbage-collector lease'));
+      lost();
       return;
     }
+    validUntil = clock.now().getTime() + lock.durationMs;
   }
 }

@@ -1,0 +1,441 @@
+import { hasErrorCode, type KubernetesObject, ZonekeeperError } from '@zonekeeper/core';
+import {
+  CREDENTIALS_HASH_ANNOTATION,
+  createMemoryCluster,
+  credentialsHash,
+  REDACTED_SECRET_VALUE,
+} from '@zonekeeper/externaldns-deployer';
+import { identityUserName, RECORD_NAMES_CONDITION_KEY } from '@zonekeeper/iam-scoper';
+import { readAccessKey, readAttachment } from '@zonekeeper/vault-keys';
+import { describe, expect, it } from 'vitest';
+import { BASE, memoryWorld, rejectionOf } from './memory.test.support.js';
+import { createZonekeeper } from './zonekeeper.js';
+
+const ACME_USER = identityUserName({ baseDomain: BASE, organization: 'acme' });
+const C1_USER = identityUserName({ baseDomain: BASE, organization: 'acme', clusterId: 'c1' });
+
+function decodedCredentials(objects: readonly KubernetesObject[]): string {
+  const secret = objects.find(
+    (o) => o.kind === 'Secret' && o.metadata.name === 'external-dns-aws-credentials',
+  );
+  const data = (secret?.data ?? {}) as Record<string, string>;
+  return Buffer.from(data.credentials ?? '', 'base64').toString('utf8');
+}
+
+function deploymentOf(objects: readonly KubernetesObject[]) {
+  return objects.find((o) => o.kind === 'Deployment') as
+    | (KubernetesObject & {
+        spec: {
+          template: {
+            metadata: { annotations: Record<string, string> };
+            spec: { containers: { args: string[] }[] };
+          };
+        };
+      })
+    | undefined;
+}
+
+/** The objects zonekeeper owns (what a fresh cluster already holds, e.g. `default`, is not ours). */
+const kinds = (objects: readonly KubernetesObject[]) =>
+  objects
+    .filter((o) => o.metadata.labels?.['zonekeeper.io/managed-by'] === 'zonekeeper')
+    .map((o) => `${o.kind}/${o.metadata.name}`)
+    .sort();
+const everything = (objects: readonly KubernetesObject[]) =>
+  objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+
+const EXTERNAL_DNS_OBJECTS = [
+  'ClusterRole/zonekeeper:external-dns:external-dns',
+  'ClusterRoleBinding/zonekeeper:external-dns:external-dns',
+  'Deployment/external-dns',
+  'Namespace/external-dns',
+  'Secret/external-dns-aws-credentials',
+  'ServiceAccount/external-dns',
+];
+
+describe('attachCluster', () => {
+  it('applies ExternalDNS with the organisation key, awaits the rollout and records the attachment', async () => {
+    const w = memoryWorld();
+    const r = await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    const c1 = await w.cluster('c1');
+    expect(kinds(c1.objects())).toEqual(EXTERNAL_DNS_OBJECTS);
+    expect(r.externalDns.plan.steps.map((s) => s.change)).toEqual(Array(6).fill('create'));
+    expect(r.externalDns.rollout).toMatchObject({ availableReplicas: 1, replicas: 1 });
+    const stored = await readAccessKey(w.secrets, { organization: 'acme' });
+    expect(r.accessKeyId).toBe(stored?.accessKeyId);
+    expect(decodedCredentials(c1.objects())).toContain(`aws_access_key_id = ${stored?.accessKeyId}`);
+    const args = deploymentOf(c1.objects())?.spec.template.spec.containers[0]?.args ?? [];
+    expect(args).toContain(`--zone-id-filter=${r.organizationResult.zone?.id}`);
+    expect(args).toContain('--domain-filter=acme.example.com');
+    expect(await readAttachment(w.secrets, 'acme', 'c1')).toMatchObject({
+      namespace: 'external-dns',
+      scope: 'organization',
+      tlsSecrets: [],
+    });
+    expect(r.clusterIdentity).toBeUndefined();
+  });
+
+  it('a second attach plans nothing and writes nowhere', async () => {
+    const w = memoryWorld();
+    const web = { name: 'web', namespace: 'web', dnsNames: ['www.acme.example.com'] };
+    await (await w.cluster('c1')).apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+    await w.zk.attachCluster('acme', { clusterId: 'c1', certificates: [web] });
+    const before = await w.writes(['c1']);
+    const again = await w.zk.attachCluster('acme', { clusterId: 'c1', certificates: [web] });
+    expect(await w.writes(['c1'])).toEqual(before);
+    expect(again.externalDns.plan.steps).toEqual([]);
+    expect(again.certificates.map((c) => c.plan.steps)).toEqual([[]]);
+  });
+
+  it('fails with UNAVAILABLE when the rollout fails', async () => {
+    const w = memoryWorld();
+    (await w.cluster('c1')).setRolloutFailure('external-dns', 'external-dns', true);
+    const e = await rejectionOf(w.zk.attachCluster('acme', { clusterId: 'c1' }));
+    expect(hasErrorCode(e, 'UNAVAILABLE')).toBe(true);
+    expect((e as Error).message).toMatch(/failed to roll out/);
+  });
+
+  it('injects TLS Secrets for names within the organisation zone, signed by its CA', async () => {
+    const w = memoryWorld();
+    const c1 = await w.cluster('c1');
+    await c1.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+    const r = await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      certificates: [
+        { name: 'web', namespace: 'web', dnsNames: ['www.acme.example.com', '*.apps.acme.example.com'] },
+        { name: 'api', namespace: 'web', secretName: 'api-tls', dnsNames: ['acme.example.com'] },
+      ],
+    });
+    expect(r.certificates.map((c) => c.certificate?.dnsNames)).toEqual([
+      ['www.acme.example.com', '*.apps.acme.example.com'],
+      ['acme.example.com'],
+    ]);
+    const tls = c1.objects('Secret').filter((s) => s.type === 'kubernetes.io/tls');
+    expect(tls.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).sort()).toEqual([
+      'web/api-tls',
+      'web/web',
+    ]);
+    for (const s of tls) {
+      expect(s.metadata.labels?.['zonekeeper.io/managed-by']).toBe('zonekeeper');
+      const data = s.data as Record<string, string>;
+      expect(Buffer.from(data['tls.key'] ?? '', 'base64').toString()).toContain('PRIVATE KEY');
+    }
+    expect((await readAttachment(w.secrets, 'acme', 'c1'))?.tlsSecrets).toEqual(['web/api-tls', 'web/web']);
+  });
+
+  it('rejects certificate names outside the organisation zone, and bad ids, before any call', async () => {
+    const cases: [string, unknown][] = [
+      [
+        'other org',
+        {
+          clusterId: 'c1',
+          certificates: [{ name: 'w', namespace: 'web', dnsNames: ['www.globex.example.com'] }],
+        },
+      ],
+      [
+        'suffix trick',
+        {
+          clusterId: 'c1',
+          certificates: [{ name: 'w', namespace: 'web', dnsNames: ['evilacme.example.com'] }],
+        },
+      ],
+      [
+        'zone as prefix',
+        {
+          clusterId: 'c1',
+          certificates: [{ name: 'w', namespace: 'web', dnsNames: ['acme.example.com.evil.com'] }],
+        },
+      ],
+      [
+        'parent',
+        { clusterId: 'c1', certificates: [{ name: 'w', namespace: 'web', dnsNames: ['example.com'] }] },
+      ],
+      [
+        'wildcard of parent',
+        { clusterId: 'c1', certificates: [{ name: 'w', namespace: 'web', dnsNames: ['*.example.com'] }] },
+      ],
+      ['ip', { clusterId: 'c1', certificates: [{ name: 'w', namespace: 'web', dnsNames: ['10.0.0.1'] }] }],
+      ['no names', { clusterId: 'c1', certificates: [{ name: 'w', namespace: 'web', dnsNames: [] }] }],
+      [
+        'duplicate name',
+        {
+          clusterId: 'c1',
+          certificates: [
+            { name: 'w', namespace: 'web', dnsNames: ['a.acme.example.com'] },
+            { name: 'w', namespace: 'web', dnsNames: ['b.acme.example.com'] },
+          ],
+        },
+      ],
+      [
+        'bad namespace',
+        {
+          clusterId: 'c1',
+          certificates: [{ name: 'w', namespace: 'Web', dnsNames: ['a.acme.example.com'] }],
+        },
+      ],
+      ['bad cluster id', { clusterId: 'C1' }],
+      ['cluster id with dot', { clusterId: 'c1.prod' }],
+      ['missing cluster id', {}],
+      ['bad ExternalDNS namespace', { clusterId: 'c1', externalDns: { namespace: 'kube_system' } }],
+    ];
+    for (const [what, input] of cases) {
+      const w = memoryWorld();
+      const c1 = await w.cluster('c1');
+      const e = await rejectionOf(w.zk.attachCluster('acme', input as never));
+      expect(hasErrorCode(e, 'INVALID_INPUT'), what).toBe(true);
+      expect(await w.callCount(), what).toBe(0);
+      expect(
+        Object.values(c1.calls).reduce((a, b) => a + b, 0),
+        what,
+      ).toBe(0);
+    }
+    const w = memoryWorld();
+    expect(
+      hasErrorCode(await rejectionOf(w.zk.attachCluster('Acme', { clusterId: 'c1' })), 'INVALID_INPUT'),
+    ).toBe(true);
+    expect(await w.callCount()).toBe(0);
+  });
+
+  it('rejects a cluster the configured map does not know, before any call', async () => {
+    const w = memoryWorld();
+    const c1 = createMemoryCluster({ name: 'c1' });
+    const zk = createZonekeeper({
+      baseDomain: BASE,
+      dns: w.dns,
+      identity: w.identity,
+      secrets: w.secrets,
+      clusters: { c1 },
+    });
+    const e = await rejectionOf(zk.attachCluster('acme', { clusterId: 'c2' }));
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect((e as Error).message).toMatch(/No cluster client is configured for cluster c2/);
+    expect(await w.callCount()).toBe(0);
+  });
+
+  it('dry run of a new cluster plans every ExternalDNS object and the certificates, and changes nothing', async () => {
+    const w = memoryWorld();
+    await w.zk.ensureOrganization('acme');
+    const c1 = await w.cluster('c1');
+    await c1.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+    const before = await w.writes(['c1']);
+    const r = await w.zk.attachCluster(
+      'acme',
+      {
+        clusterId: 'c1',
+        certificates: [{ name: 'web', namespace: 'web', dnsNames: ['www.acme.example.com'] }],
+      },
+      { dryRun: true },
+    );
+    expect(await w.writes(['c1'])).toEqual(before);
+    expect(r.dryRun).toBe(true);
+    expect(r.externalDns.plan.steps.map((s) => `${s.ref.kind}:${s.change}`).sort()).toEqual(
+      ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'Secret', 'ServiceAccount'].map(
+        (k) => `${k}:create`,
+      ),
+    );
+    expect(r.certificates[0]?.plan.steps.map((s) => s.op)).toEqual(['issue-certificate', 'apply-tls-secret']);
+    expect(await readAttachment(w.secrets, 'acme', 'c1')).toBeUndefined();
+  });
+
+  it('with per-cluster scope, creates a cluster identity whose policy covers only *.<cluster>.<zone>', async () => {
+    const w = memoryWorld({ identityScope: 'cluster' });
+    const r = await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    const users = w.identity.snapshot();
+    expect(users.map((u) => u.userName)).toEqual([C1_USER]); // no organisation identity in this scope
+    const policy = JSON.parse(Object.values(users[0]?.policies ?? {})[0] ?? '{}') as {
+      Statement: { Sid: string; Condition?: Record<string, Record<string, string[]>> }[];
+    };
+    const change = policy.Statement.find((s) => s.Sid === 'ChangeRecordsInZone');
+    expect(change?.Condition?.['ForAllValues:StringLike']?.[RECORD_NAMES_CONDITION_KEY]).toEqual([
+      'c1.acme.example.com',
+      '*.c1.acme.example.com',
+    ]);
+    expect(users[0]?.tags).toMatchObject({ 'zonekeeper:cluster': 'c1', 'zonekeeper:organization': 'acme' });
+    const stored = await readAccessKey(w.secrets, { organization: 'acme', clusterId: 'c1' });
+    expect(users[0]?.accessKeys.map((k) => k.accessKeyId)).toEqual([stored?.accessKeyId]);
+    expect(decodedCredentials((await w.cluster('c1')).objects())).toContain(stored?.accessKeyId);
+    expect(r.clusterIdentity).toEqual({
+      userName: C1_USER,
+      identity: [
+        expect.objectContaining({ op: 'create-user' }),
+        expect.objectContaining({ op: 'put-policy' }),
+      ],
+      credentials: [{ op: 'issue-key', userName: C1_USER, reason: 'missing' }],
+    });
+    expect(await readAttachment(w.secrets, 'acme', 'c1')).toMatchObject({ scope: 'cluster' });
+  });
+
+  it('with per-cluster scope, a dry run reports the cluster identity it would create and writes nothing', async () => {
+    const w = memoryWorld({ identityScope: 'cluster' });
+    await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    const before = await w.writes(['c1', 'c2']);
+    const r = await w.zk.attachCluster('acme', { clusterId: 'c2' }, { dryRun: true });
+    expect(await w.writes(['c1', 'c2'])).toEqual(before);
+    expect(r.clusterIdentity?.userName).toBe(
+      identityUserName({ baseDomain: BASE, organization: 'acme', clusterId: 'c2' }),
+    );
+    expect(r.clusterIdentity?.identity.map((s) => s.op)).toEqual(['create-user', 'put-policy']);
+    expect(r.clusterIdentity?.credentials.map((s) => s.op)).toEqual(['issue-key']);
+    expect(r.externalDns.plan.steps).toHaveLength(6);
+    expect(r.accessKeyId).toBeUndefined();
+    // …and for a cluster whose identity exists, the dry run is empty.
+    const same = await w.zk.attachCluster('acme', { clusterId: 'c1' }, { dryRun: true });
+    expect(same.clusterIdentity?.identity).toEqual([]);
+    expect(same.clusterIdentity?.credentials).toEqual([]);
+    expect(same.externalDns.plan.steps).toEqual([]);
+    expect(await w.writes(['c1', 'c2'])).toEqual(before);
+  });
+
+  it('records the attachment before touching the cluster, so a rotation reaches a cluster whose attach crashed', async () => {
+    const w = memoryWorld();
+    await w.zk.ensureOrganization('acme');
+    const c1 = await w.cluster('c1');
+    const apply = c1.apply.bind(c1);
+    c1.apply = async (object, options) => {
+      if (object.kind === 'Deployment')
+        throw new ZonekeeperError('UNAVAILABLE', 'memory cluster: connection reset (injected).');
+      return apply(object, options);
+    };
+    expect(
+      hasErrorCode(await rejectionOf(w.zk.attachCluster('acme', { clusterId: 'c1' })), 'UNAVAILABLE'),
+    ).toBe(true);
+    c1.apply = apply;
+    const rotation = await w.zk.rotateCredentials('acme');
+    expect(rotation.rotations[0]?.clustersUpdated).toEqual(['c1']);
+    const stored = await readAccessKey(w.secrets, { organization: 'acme' });
+    expect(decodedCredentials(c1.objects())).toContain(stored?.accessKeyId);
+    expect(kinds(c1.objects())).toEqual(EXTERNAL_DNS_OBJECTS);
+  });
+
+  it('keeps per-cluster ExternalDNS overrides through a rotation', async () => {
+    const w = memoryWorld();
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      externalDns: { policy: 'sync', interval: '5m', sources: ['ingress'] },
+    });
+    await w.zk.attachCluster('acme', { clusterId: 'c2' });
+    await w.zk.rotateCredentials('acme');
+    const args1 =
+      deploymentOf((await w.cluster('c1')).objects())?.spec.template.spec.containers[0]?.args ?? [];
+    expect(args1).toEqual(expect.arrayContaining(['--policy=sync', '--interval=5m', '--source=ingress']));
+    expect(args1).not.toContain('--source=service');
+    const args2 =
+      deploymentOf((await w.cluster('c2')).objects())?.spec.template.spec.containers[0]?.args ?? [];
+    expect(args2).toEqual(expect.arrayContaining(['--policy=upsert-only', '--source=service']));
+  });
+});
+
+describe('detachCluster', () => {
+  async function attached(scope: 'organization' | 'cluster' = 'organization') {
+    const w = memoryWorld({ identityScope: scope });
+    const c1 = await w.cluster('c1');
+    await c1.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+    const before = everything(c1.objects());
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      certificates: [{ name: 'web', namespace: 'web', dnsNames: ['www.acme.example.com'] }],
+    });
+    // A Secret of the user's, not ours: never touched.
+    await c1.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'mine', namespace: 'web' },
+      data: {},
+    });
+    return { w, c1, before: [...before, 'Secret/mine'].sort() };
+  }
+
+  it('uninstalls ExternalDNS, removes the TLS Secrets it injected, the cluster identity and its secrets', async () => {
+    const { w, c1, before } = await attached('cluster');
+    const r = await w.zk.detachCluster('acme', 'c1');
+    // Back to what the cluster held before the attach, the user's own Secret included.
+    expect(everything(c1.objects())).toEqual(before);
+    expect(kinds(c1.objects())).toEqual([]);
+    expect(r.uninstalled.map((s) => `${s.ref.kind}/${s.ref.name}`)).toContain('Secret/web');
+    expect(r.deletedIdentities).toEqual([C1_USER]);
+    expect(w.identity.snapshot()).toEqual([]);
+    expect([...r.deletedSecrets].sort()).toEqual(
+      ['attachment', 'aws-access-key'].map((k) => `zonekeeper/orgs/acme/clusters/c1/${k}`),
+    );
+    expect(w.secrets.paths().filter((p) => p.includes('/clusters/'))).toEqual([]);
+    // The organisation keeps its CA and certificate material.
+    expect(w.secrets.paths()).toContain('zonekeeper/orgs/acme/tls/ca');
+  });
+
+  it('is idempotent: a second detach plans nothing and writes nowhere', async () => {
+    const { w } = await attached();
+    await w.zk.detachCluster('acme', 'c1');
+    const before = await w.writes(['c1']);
+    const again = await w.zk.detachCluster('acme', 'c1');
+    expect(await w.writes(['c1'])).toEqual(before);
+    expect(again.uninstalled).toEqual([]);
+    expect(again.deletedIdentities).toEqual([]);
+    expect(again.deletedSecrets).toEqual([]);
+  });
+
+  it('dry run says what it would remove and changes nothing', async () => {
+    const { w } = await attached('cluster');
+    const before = await w.writes(['c1']);
+    const r = await w.zk.detachCluster('acme', 'c1', { dryRun: true });
+    expect(await w.writes(['c1'])).toEqual(before);
+    expect(r.uninstalled).toHaveLength(7); // six ExternalDNS objects and one TLS Secret
+    expect(r.deletedIdentities).toEqual([C1_USER]);
+    expect(r.deletedSecrets).toHaveLength(2);
+  });
+
+  it('skipCluster leaves the cluster alone (it is gone) but removes the identity and secrets', async () => {
+    const { w, c1 } = await attached('cluster');
+    const calls = { ...c1.calls };
+    const r = await w.zk.detachCluster('acme', 'c1', { skipCluster: true });
+    expect(c1.calls).toEqual(calls);
+    expect(r.uninstalled).toEqual([]);
+    expect(r.deletedIdentities).toEqual([C1_USER]);
+    expect(await readAttachment(w.secrets, 'acme', 'c1')).toBeUndefined();
+  });
+
+  it('with the organisation scope keeps the organisation identity and key', async () => {
+    const { w } = await attached('organization');
+    const key = await readAccessKey(w.secrets, { organization: 'acme' });
+    const r = await w.zk.detachCluster('acme', 'c1');
+    expect(r.deletedIdentities).toEqual([]);
+    expect(w.identity.snapshot().map((u) => u.userName)).toEqual([ACME_USER]);
+    expect((await readAccessKey(w.secrets, { organization: 'acme' }))?.accessKeyId).toBe(key?.accessKeyId);
+  });
+
+  it('rejects bad ids before any call', async () => {
+    const w = memoryWorld();
+    for (const [org, id] of [
+      ['Acme', 'c1'],
+      ['acme', 'C1'],
+      ['acme', ''],
+    ] as const) {
+      expect(hasErrorCode(await rejectionOf(w.zk.detachCluster(org, id)), 'INVALID_INPUT')).toBe(true);
+    }
+    expect(await w.callCount()).toBe(0);
+  });
+
+  it('rolls the pod of every attached cluster only when the credentials change', async () => {
+    const w = memoryWorld();
+    await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    const key = await readAccessKey(w.secrets, { organization: 'acme' });
+    const annotations =
+      deploymentOf((await w.cluster('c1')).objects())?.spec.template.metadata.annotations ?? {};
+    expect(annotations[CREDENTIALS_HASH_ANNOTATION]).toBe(
+      credentialsHash({ accessKeyId: key?.accessKeyId ?? '', secretAccessKey: key?.secretAccessKey ?? '' }),
+    );
+  });
+});
+
+describe('attachCluster results', () => {
+  it('carry no secret: the credentials Secret in the applied objects is redacted', async () => {
+    const w = memoryWorld();
+    const r = await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    const key = await readAccessKey(w.secrets, { organization: 'acme' });
+    const json = JSON.stringify(r);
+    expect(json).not.toContain(key?.secretAccessKey);
+    const secret = r.externalDns.objects?.find((o) => o.kind === 'Secret');
+    expect(secret?.data).toEqual({ credentials: REDACTED_SECRET_VALUE });
+    // The cluster itself has the real credentials, of course.
+    expect(decodedCredentials((await w.cluster('c1')).objects())).toContain(key?.secretAccessKey);
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * Test support (not shipped): a harness that wraps zonekeeper's ports (DNS, identity, secret store,
+ * clusters), records every side-effecting call in order, and crashes the run right after the k-th one
+ * was applied:
+ *
+ * - `drop`: the k-th write reaches the backend and is applied, then its connection drops (the fault
+ *   proxy's `drop` `after` for Route 53, IAM and Vault; a thrown `UNAVAILABLE` for a cluster). The code
+ *   under test carries on as it would (SDK retries, clean-up paths).
+ * - `abort`: the k-th write is applied, then the caller's signal is aborted.
+ * - `kill`: the k-th write is applied, then the process "dies": every later call of this zonekeeper
+ *   instance fails at once, so no clean-up code can reach any backend.
+ *
+ * @packageDocumentation
+ */
+
+import { ZonekeeperError } from '@zonekeeper/core';
+import { IDENTITY_WRITE_METHODS } from '@zonekeeper/iam-scoper';
+
+export type PortKind = 'dns' | 'identity' | 'secrets' | 'cluster';
+export type CrashMode = 'drop' | 'abort' | 'kill';
+export const CRASH_MODES: readonly CrashMode[] = ['drop', 'abort', 'kill'];
+
+/** The port methods, per port, and which of them change state. */
+export const PORT_METHODS: Readonly<
+  Record<PortKind, { all: ReadonlySet<string>; writes: ReadonlySet<string> }>
+> = {
+  dns: {
+    all: new Set([
+      'listZones',
+      'findZonesByName',
+      'getZone',
+      'createZone',
+      'deleteZone',
+      'getTags',
+      'changeTags',
+      'listRecords',
+      'changeRecords',
+      'getChange',
+    ]),
+    writes: new Set(['createZone', 'deleteZone', 'changeTags', 'changeRecords']),
+  },
+  identity: {
+    all: new Set([
+      'getUser',
+      'createUser',
+      'tagUser',
+      'listUsers',
+      'deleteUser',
+      'listUserPolicies',
+      'getUserPolicy',
+      'putUserPolicy',
+      'deleteUserPolicy',
+      'listAccessKeys',
+      'createAccessKey',
+      'deleteAccessKey',
+    ]),
+    writes: new Set<string>(IDENTITY_WRITE_METHODS),
+  },
+  secrets: {
+    all: new Set(['read', 'write', 'readMetadata', 'writeMetadata', 'list', 'deleteAll']),
+    writes: new Set(['write', 'writeMetadata', 'deleteAll']),
+  },
+  cluster: {
+    all: new Set(['apply', 'get', 'list', 'delete', 'replace']),
+    writes: new Set(['apply', 'delete', 'replace']),
+  },
+};
+
+/** One side-effecting call, in the order the run made it. */
+export interface WriteCall {
+  /** 1-based position among the run's writes. */
+  readonly index: number;
+  readonly port: PortKind;
+  readonly method: string;
+  /** The cluster id for cluster calls, else the port kind. */
+  readonly target: string;
+}
+
+/** Makes a wire-level "applied, then the connection dropped" out of one port call. */
+export type Dropper = (run: () => Promise<unknown>) => Promise<unknown>;
+
+export interface HarnessOptions {
+  /** Wire-level droppers per port; ports without one apply the call, then throw `UNAVAILABLE`. */
+  readonly droppers?: Partial<Record<PortKind, Dropper>>;
+  /** Called after every applied write (also the crashing one), e.g. to watch an invariant. */
+  readonly afterWrite?: (call: WriteCall) => Promise<void> | void;
+  /** Called with every successful port result (e.g. to collect the secrets issued). */
+  readonly onResult?: (port: PortKind, method: string, result: unknown) => void;
+  /** Called with every port error (injected crashes excluded). */
+  readonly onError?: (port: PortKind, method: string, error: unknown) => void;
+}
+
+function injected(what: string): ZonekeeperError {
+  return new ZonekeeperError('UNAVAILABLE', `${what} (injected by the reliability harness).`);
+}
+
+/** Records, counts and crashes port calls; one harness per zonekeeper instance under test. */
+export class Harness {
+  readonly writes: WriteCall[] = [];
+  /** Every port call made through the harness (reads and writes). */
+  calls = 0;
+  /** The write the crash was injected at, once it fired. */
+  fired: WriteCall | undefined;
+  /** After a `kill`: every call fails. */
+  dead = false;
+  readonly controller = new AbortController();
+  private crash: { readonly at: number; readonly mode: CrashMode } | undefined;
+
+  constructor(private readonly options: HarnessOptions = {}) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Crash right after write number `at` (1-based) is applied. */
+  arm(at: number, mode: CrashMode): this {
+    this.crash = { at, mode };
+    return this;
+  }
+
+  /** The port, with every port method going through the harness. */
+  wrap<T extends object>(port: T, kind: PortKind, target: string = kind): T {
+    const { all, writes } = PORT_METHODS[kind];
+    return new Proxy(port, {
+      get: (object, property, receiver) => {
+        const value = Reflect.get(object, property, receiver) as unknown;
+        if (typeof property !== 'string' || typeof value !== 'function' || !all.has(property)) return value;
+        const fn = value as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) =>
+          this.call(kind, target, property, writes.has(property), () => fn.apply(object, args));
+      },
+    });
+  }
+
+  private async call(
+    port: PortKind,
+    target: string,
+    method: string,
+    isWrite: boolean,
+    run: () => Promise<unknown>,
+  ): Promise<unknown> {
+    if (this.dead) throw injected(`${port}: the process crashed, nothing runs after it`);
+    this.calls += 1;
+    const observe = async () => {
+      let result: unknown;
+      try {
+        result = await run();
+      } catch (error) {
+        this.options.onError?.(port, method, error);
+        throw error;
+      }
+      this.options.onResult?.(port, method, result);
+      return result;
+    };
+    if (!isWrite) return observe();
+    const call: WriteCall = { index: this.writes.length + 1, port, method, target };
+    this.writes.push(call);
+    const crash = this.crash?.at === call.index ? this.crash : undefined;
+    if (!crash) {
+      const result = await observe();
+      await this.options.afterWrite?.(call);
+      return result;
+    }
+    this.fired = call;
+    if (crash.mode === 'drop') {
+      const dropper = this.options.droppers?.[port];
+      try {
+        if (dropper) return await dropper(observe);
+        await observe();
+        throw injected(
+          `${port === 'cluster' ? 'Kubernetes' : port}: connection reset after ${method} was applied`,
+        );
+      } finally {
+        await this.options.afterWrite?.(call);
+      }
+    }
+    await observe();
+    await this.options.afterWrite?.(call);
+    if (crash.mode === 'abort') {
+      this.controller.abort();
+      throw this.controller.signal.reason;
+    }
+    this.dead = true;
+    throw injected(`${port}: the process crashed right after ${method} was applied`);
+  }
+}

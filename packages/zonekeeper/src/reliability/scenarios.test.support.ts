@@ -1,0 +1,122 @@
+/**
+ * Test support (not shipped): the operations the crash matrix interrupts, each with the setup that
+ * precedes it. Every scenario involves all four ports where the operation touches them.
+ */
+
+import { listManagedZones } from '@zonekeeper/zone-manager';
+import type { Scenario, ScenarioContext } from './matrix.test.support.js';
+
+const HOUR = 3_600_000;
+const WEB = { name: 'web', namespace: 'web', dnsNames: ['www.acme.example.com', '*.apps.acme.example.com'] };
+
+async function namespace(ctx: ScenarioContext, clusterId: string, name: string): Promise<void> {
+  const client = await ctx.backend.clusters.client(clusterId);
+  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+/** `ensureOrganization('acme')` on an empty account: zone, delegation, identity, key, CA. */
+export const ensureScenario: Scenario = {
+  name: 'ensureOrganization',
+  clusters: [],
+  organizations: ['acme'],
+  async setup() {},
+  run: (zk, _ctx, options) => zk.ensureOrganization('acme', options),
+};
+
+/** `attachCluster` of a first cluster with a TLS certificate (the organisation exists). */
+export const attachScenario: Scenario = {
+  name: 'attachCluster',
+  clusters: ['c1'],
+  organizations: ['acme'],
+  async setup(zk, ctx) {
+    await zk.ensureOrganization('acme');
+    await namespace(ctx, 'c1', 'web');
+    ctx.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+  },
+  run: (zk, _ctx, options) => zk.attachCluster('acme', { clusterId: 'c1', certificates: [WEB] }, options),
+};
+
+/** `attachCluster` with per-cluster identities: also the cluster's IAM user, policy and key. */
+export const attachClusterScopeScenario: Scenario = {
+  ...attachScenario,
+  name: 'attachCluster (per-cluster identity)',
+  identityScope: 'cluster',
+};
+
+/** `rotateCredentials` of an organisation with two attached clusters. */
+export const rotateScenario: Scenario = {
+  name: 'rotateCredentials',
+  clusters: ['c1', 'c2'],
+  organizations: ['acme'],
+  async setup(zk, ctx) {
+    for (const id of ['c1', 'c2']) {
+      ctx.inventory.set({ organization: 'acme', clusterId: id, running: true });
+      await zk.attachCluster('acme', { clusterId: id });
+    }
+  },
+  run: (zk, _ctx, options) => zk.rotateCredentials('acme', options),
+};
+
+/** `detachCluster` of a cluster with its own identity and a TLS Secret. */
+export const detachScenario: Scenario = {
+  name: 'detachCluster (per-cluster identity)',
+  identityScope: 'cluster',
+  clusters: ['c1'],
+  organizations: ['acme'],
+  async setup(zk, ctx) {
+    await namespace(ctx, 'c1', 'web');
+    ctx.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+    await zk.attachCluster('acme', { clusterId: 'c1', certificates: [WEB] });
+    ctx.inventory.remove('acme', 'c1');
+  },
+  run: (zk, _ctx, options) => zk.detachCluster('acme', 'c1', options),
+};
+
+/**
+ * `collectGarbage` deleting acme's zone (with records in it, its delegation, its identity, its key, CA and
+ * attachment) while globex — in use — is left alone.
+ */
+export const collectScenario: Scenario = {
+  name: 'collectGarbage (one zone deleted)',
+  clusters: ['c1'],
+  organizations: ['globex'],
+  async setup(zk, ctx) {
+    ctx.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+    ctx.inventory.set({ organization: 'globex', clusterId: 'g1', running: true });
+    const acme = await zk.attachCluster('acme', { clusterId: 'c1' });
+    await zk.ensureOrganization('globex');
+    const zoneId = acme.organizationResult.zone?.id as string;
+    // What ExternalDNS would have published: deleting the zone must remove these first.
+    await ctx.backend.inspect.dns.changeRecords(zoneId, [
+      {
+        action: 'CREATE',
+        recordSet: { name: 'www.acme.example.com', type: 'A', ttl: 300, values: ['192.0.2.10'] },
+      },
+      {
+        action: 'CREATE',
+        recordSet: {
+          name: 'a-www.acme.example.com',
+          type: 'TXT',
+          ttl: 300,
+          values: ['"heritage=external-dns,external-dns/owner=c1"'],
+        },
+      },
+    ]);
+    ctx.inventory.set({ organization: 'acme', clusterId: 'c1', running: false });
+    const zone = (
+      await listManagedZones({ dns: ctx.backend.inspect.dns }, { baseDomain: 'example.com' })
+    ).find((z) => z.organization === 'acme');
+    // One hour after creation: inside the free deletion window, whatever clock the backend stamps with.
+    ctx.state.now = new Date((zone?.createdAt ?? ctx.clock.now()).getTime() + HOUR);
+  },
+  run: (zk, ctx, options) => zk.collectGarbage({ ...options, now: ctx.state.now as Date }),
+};
+
+export const ALL_SCENARIOS = [
+  ensureScenario,
+  attachScenario,
+  attachClusterScopeScenario,
+  rotateScenario,
+  detachScenario,
+  collectScenario,
+];

@@ -1,0 +1,314 @@
+/**
+ * Test support (not shipped): a normalised snapshot of everything zonekeeper manages — zones with their
+ * tags, records and delegation, IAM users with their tags, policies and key counts, the secret store's
+ * paths and keys, and the objects in each cluster — read through the ports (so it works on the memory
+ * backend and on the emulators alike), plus the invariants every end state must satisfy.
+ *
+ * Normalised means: ids that differ from run to run (zone ids, access key ids, certificate serials,
+ * resource versions, generations, timestamps) are replaced by what they point at, so an interrupted and
+ * repaired run can be compared with an uninterrupted one.
+ */
+
+import type { ClusterClient, KubernetesObject } from '@zonekeeper/core';
+import { CREDENTIALS_HASH_ANNOTATION, credentialsHash } from '@zonekeeper/externaldns-deployer';
+import type { IdentityProvider } from '@zonekeeper/iam-scoper';
+import { listSecretsRecursively, type SecretStore } from '@zonekeeper/vault-keys';
+import type { DnsProvider, HostedZone, RecordSet } from '@zonekeeper/zone-manager';
+
+/** Read-only access to the backends, bypassing any fault injection. */
+export interface Inspect {
+  readonly baseDomain: string;
+  readonly dns: DnsProvider;
+  readonly identity: IdentityProvider;
+  readonly secrets: SecretStore;
+  cluster(id: string): Promise<ClusterClient>;
+}
+
+export interface StoredKeyFacts {
+  readonly path: string;
+  readonly userName: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly previousAccessKeyId?: string;
+}
+
+/** The raw facts the invariants need (not compared between runs). */
+export interface RawWorld {
+  /** IAM key ids per user. */
+  readonly userKeys: ReadonlyMap<string, readonly string[]>;
+  /** Access keys held by the store. */
+  readonly storedKeys: readonly StoredKeyFacts[];
+  /** Zone id → zone name, for every zone under the base domain. */
+  readonly zones: ReadonlyMap<string, string>;
+  readonly zoneOrganizations: readonly (string | undefined)[];
+  readonly userOrganizations: readonly string[];
+  readonly storeOrganizations: readonly string[];
+}
+
+export interface WorldSnapshot {
+  readonly normalised: unknown;
+  readonly raw: RawWorld;
+}
+
+const CLUSTER_KINDS: readonly [string, string][] = [
+  ['v1', 'Namespace'],
+  ['v1', 'ServiceAccount'],
+  ['v1', 'Secret'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
+  ['apps/v1', 'Deployment'],
+];
+
+async function allRecords(dns: DnsProvider, zoneId: string): Promise<RecordSet[]> {
+  const out: RecordSet[] = [];
+  let from: { name: string; type: string; setIdentifier?: string } | undefined;
+  do {
+    const page = await dns.listRecords(zoneId, { ...(from ? { from } : {}), maxItems: 300 });
+    out.push(...page.recordSets);
+    from = page.next;
+  } while (from);
+  return out;
+}
+
+const canonicalNs = (values: readonly string[]) =>
+  [...new Set(values.map((v) => v.toLowerCase().replace(/\.$/, '')))].sort().join(' ');
+
+function sortObject(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.keys(record)
+      .sort()
+      .map((k) => [k, record[k]]),
+  );
+}
+
+/** Reads and normalises the world. */
+export async function snapshotWorld(inspect: Inspect, clusterIds: readonly string[]): Promise<WorldSnapshot> {
+  const base = inspect.baseDomain;
+  const listed = (await inspect.dns.listZones()).filter((z) => !z.privateZone);
+  const parent = listed.filter((z) => z.name === base);
+  const zones = listed
+    .filter((z) => z.name.endsWith(`.${base}`))
+    .sort((a, b) => (a.name === b.name ? (a.id < b.id ? -1 : 1) : a.name < b.name ? -1 : 1));
+  const tags = new Map<string, Readonly<Record<string, string>>>();
+  for (let i = 0; i < zones.length; i += 10)
+    for (const [id, t] of await inspect.dns.getTags(zones.slice(i, i + 10).map((z) => z.id))) tags.set(id, t);
+  const label = new Map<string, string>();
+  const seen = new Map<string, number>();
+  for (const z of zones) {
+    const n = (seen.get(z.name) ?? 0) + 1;
+    seen.set(z.name, n);
+    label.set(z.id, n === 1 ? `zone(${z.name})` : `zone(${z.name})#${n}`);
+  }
+  const replaceIds = (text: string) => {
+    let out = text;
+    for (const [id, l] of label) out = out.split(id).join(l);
+    // A zone id that is no longer there (e.g. what a cluster still points at after a collection).
+    return out.replace(/(hostedzone\/|--zone-id-filter=)Z?[A-Z0-9]{8,32}\b/g, '$1<a deleted zone>');
+  };
+  const nameServers = new Map<string, string>();
+  const zoneFacts = [];
+  for (const z of zones as HostedZone[]) {
+    const details = await inspect.dns.getZone(z.id);
+    nameServers.set(z.id, canonicalNs(details?.nameServers ?? []));
+    const t = { ...(tags.get(z.id) ?? {}) };
+    if (t['zonekeeper:created-at'] !== undefined) t['zonekeeper:created-at'] = '<set>';
+    const records = (await allRecords(inspect.dns, z.id))
+      .filter((r) => !(r.name === z.name && (r.type === 'SOA' || r.type === 'NS')))
+      .map((r) => `${r.name} ${r.type}`)
+      .sort();
+    zoneFacts.push({ zone: label.get(z.id), tags: sortObject(t), records });
+  }
+  const delegations = [];
+  for (const p of parent) {
+    for (const r of await allRecords(inspect.dns, p.id)) {
+      if (r.type !== 'NS' || r.name === base) continue;
+      const targets = zones
+        .filter((z) => z.name === r.name && nameServers.get(z.id) === canonicalNs(r.values))
+        .map((z) => label.get(z.id));
+      delegations.push({ name: r.name, ttl: r.ttl, pointsAt: targets.length > 0 ? targets : 'nothing' });
+    }
+  }
+
+  // IAM.
+  const users = [...(await inspect.identity.listUsers('/zonekeeper/'))].sort((a, b) =>
+    a.userName < b.userName ? -1 : 1,
+  );
+  const userKeys = new Map<string, string[]>();
+  const userFacts = [];
+  for (const u of users) {
+    const keys = (await inspect.identity.listAccessKeys(u.userName)).map((k) => k.accessKeyId);
+    userKeys.set(u.userName, keys);
+    const policies: Record<string, unknown> = {};
+    for (const name of [...(await inspect.identity.listUserPolicies(u.userName))].sort()) {
+      const doc = await inspect.identity.getUserPolicy(u.userName, name);
+      policies[name] = doc === undefined ? undefined : JSON.parse(replaceIds(doc));
+    }
+    const t = { ...u.tags };
+    if (t['zonekeeper:zone-id'] !== undefined)
+      t['zonekeeper:zone-id'] = label.get(t['zonekeeper:zone-id']) ?? `gone(${t['zonekeeper:zone-id']})`;
+    userFacts.push({ userName: u.userName, path: u.path, tags: sortObject(t), policies, keys: keys.length });
+  }
+
+  // The secret store.
+  const paths = [...(await listSecretsRecursively(inspect.secrets, 'zonekeeper'))].sort();
+  const storedKeys: StoredKeyFacts[] = [];
+  const storeFacts: Record<string, unknown> = {};
+  const serials = new Map<string, string>();
+  for (const path of paths) {
+    const secret = await inspect.secrets.read(path);
+    const d = secret?.data ?? {};
+    if (path.endsWith('/aws-access-key')) {
+      const k: StoredKeyFacts = {
+        path,
+        userName: d.userName ?? '',
+        accessKeyId: d.accessKeyId ?? '',
+        secretAccessKey: d.secretAccessKey ?? '',
+        ...(d.previousAccessKeyId ? { previousAccessKeyId: d.previousAccessKeyId } : {}),
+      };
+      storedKeys.push(k);
+      const inIam = userKeys.get(k.userName) ?? [];
+      storeFacts[path] = {
+        userName: k.userName,
+        current: inIam.includes(k.accessKeyId) ? 'live' : 'not-in-iam',
+        ...(k.previousAccessKeyId
+          ? { previous: inIam.includes(k.previousAccessKeyId) ? 'live' : 'not-in-iam' }
+          : {}),
+      };
+    } else if (path.includes('/tls/')) {
+      if (d.serialNumber) serials.set(path, d.serialNumber);
+      storeFacts[path] = { certificate: d.certificatePem?.includes('BEGIN CERTIFICATE') === true };
+    } else if (path.endsWith('/attachment')) {
+      storeFacts[path] = { namespace: d.namespace, scope: d.scope, tlsSecrets: d.tlsSecrets };
+    } else {
+      storeFacts[path] = sortObject(d);
+    }
+  }
+
+  // Clusters.
+  const clusters: Record<string, unknown> = {};
+  for (const id of clusterIds) {
+    const client = await inspect.cluster(id);
+    const objects: Record<string, unknown> = {};
+    for (const [apiVersion, kind] of CLUSTER_KINDS) {
+      for (const o of await client.list(apiVersion, kind)) {
+        objects[`${kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`] = normaliseObject(
+          o,
+          storedKeys,
+          serials,
+          replaceIds,
+        );
+      }
+    }
+    clusters[id] = sortObject(objects);
+  }
+
+  const orgOf = (path: string) => /^zonekeeper\/orgs\/([^/]+)\//.exec(path)?.[1];
+  return {
+    normalised: {
+      zones: zoneFacts,
+      delegations,
+      users: userFacts,
+      store: storeFacts,
+      clusters,
+    },
+    raw: {
+      userKeys,
+      storedKeys,
+      zones: new Map(zones.map((z) => [z.id, z.name])),
+      zoneOrganizations: zones.map((z) => tags.get(z.id)?.['zonekeeper:organization']),
+      userOrganizations: users.map((u) => u.tags['zonekeeper:organization'] ?? '?'),
+      storeOrganizations: [...new Set(paths.map((p) => orgOf(p) ?? '?'))],
+    },
+  };
+}
+
+function normaliseObject(
+  o: KubernetesObject,
+  storedKeys: readonly StoredKeyFacts[],
+  serials: ReadonlyMap<string, string>,
+  replaceIds: (text: string) => string,
+): unknown {
+  const labels = sortObject(o.metadata.labels ?? {});
+  if (o.kind === 'Secret' && o.type === 'kubernetes.io/tls') {
+    const serial = o.metadata.annotations?.['zonekeeper.io/certificate-serial'];
+    const match = [...serials.entries()].find(([, s]) => s === serial)?.[0];
+    return { labels, certificate: match ? `stored at ${match}` : 'not in the store' };
+  }
+  if (o.kind === 'Secret') {
+    const data = (o.data ?? {}) as Record<string, string>;
+    const file = Buffer.from(data.credentials ?? '', 'base64').toString('utf8');
+    const id = /aws_access_key_id = (\S+)/.exec(file)?.[1];
+    const secret = /aws_secret_access_key = (\S+)/.exec(file)?.[1];
+    const key = storedKeys.find((k) => k.accessKeyId === id && k.secretAccessKey === secret);
+    return { labels, credentials: key ? `the key stored at ${key.path}` : 'a key the store does not hold' };
+  }
+  if (o.kind === 'Deployment') {
+    const spec = o.spec as {
+      replicas?: number;
+      template: {
+        metadata?: { annotations?: Record<string, string> };
+        spec: { containers: { args?: string[] }[] };
+      };
+    };
+    const hash = spec.template.metadata?.annotations?.[CREDENTIALS_HASH_ANNOTATION];
+    const key = storedKeys.find((k) => credentialsHash(k) === hash);
+    return {
+      labels,
+      replicas: spec.replicas,
+      args: spec.template.spec.containers.map((c) => (c.args ?? []).map(replaceIds)),
+      credentialsHash: key ? `of the key stored at ${key.path}` : 'of a key the store does not hold',
+      available: ((o.status ?? {}) as { availableReplicas?: number }).availableReplicas ?? 0,
+    };
+  }
+  return { labels };
+}
+
+/** Every violated invariant of an end state, as readable sentences. */
+export function invariantViolations(
+  world: WorldSnapshot,
+  expected: { readonly organizations: readonly string[] },
+): string[] {
+  const out: string[] = [];
+  const { raw } = world;
+  const held = new Map<string, Set<string>>();
+  for (const k of raw.storedKeys) {
+    const ids = held.get(k.userName) ?? new Set<string>();
+    ids.add(k.accessKeyId);
+    if (k.previousAccessKeyId) ids.add(k.previousAccessKeyId);
+    held.set(k.userName, ids);
+    if (!(raw.userKeys.get(k.userName) ?? []).includes(k.accessKeyId))
+      out.push(`the store holds key ${k.accessKeyId} at ${k.path}, which IAM does not have`);
+    if (k.previousAccessKeyId)
+      out.push(`${k.path} still records a previous key: a rotation was left unfinished`);
+  }
+  for (const [user, ids] of raw.userKeys) {
+    if (ids.length > 2) out.push(`IAM user ${user} has ${ids.length} keys`);
+    for (const id of ids)
+      if (!held.get(user)?.has(id)) out.push(`IAM user ${user} has key ${id}, which the store does not hold`);
+  }
+  const expectedOrgs = new Set(expected.organizations);
+  const perName = new Map<string, number>();
+  for (const name of raw.zones.values()) perName.set(name, (perName.get(name) ?? 0) + 1);
+  for (const [name, n] of perName) if (n > 1) out.push(`${n} zones are named ${name}`);
+  raw.zoneOrganizations.forEach((org) => {
+    if (org === undefined) out.push('a zone under the base domain carries no organisation tag (orphaned)');
+    else if (!expectedOrgs.has(org)) out.push(`a zone of ${org} exists (orphaned)`);
+  });
+  for (const org of raw.userOrganizations)
+    if (!expectedOrgs.has(org)) out.push(`an IAM user of ${org} exists (orphaned)`);
+  for (const org of raw.storeOrganizations)
+    if (!expectedOrgs.has(org)) out.push(`the store holds secrets of ${org} (orphaned)`);
+  return out;
+}
+
+/** A short, readable difference of two normalised snapshots (first differing lines). */
+export function describeDifference(expected: unknown, actual: unknown, max = 12): string {
+  const a = JSON.stringify(expected, null, 1).split('\n');
+  const b = JSON.stringify(actual, null, 1).split('\n');
+  const out: string[] = [];
+  const setA = new Set(a);
+  const setB = new Set(b);
+  for (const line of a) if (!setB.has(line)) out.push(`- ${line.trim()}`);
+  for (const line of b) if (!setA.has(line)) out.push(`+ ${line.trim()}`);
+  return out.slice(0, max).join('\n');
+}
