@@ -1,0 +1,187 @@
+/**
+ * Builds the ports the `zonekeeper` command runs on — Route 53, IAM, Vault, Kubernetes clusters from
+ * kubeconfig contexts, and a file-backed cluster inventory — from validated {@link CliSettings}, unless
+ * the caller injected them (tests).
+ *
+ * The adapters (AWS SDK, node-vault, @kubernetes/client-node) are imported only when a command needs
+ * them, so `--help` and input errors answer at once.
+ *
+ * @packageDocumentation
+ */
+
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import {
+  type CallOptions,
+  type Clock,
+  type ClusterClient,
+  invalidInput,
+  isZonekeeperError,
+  type Logger,
+  validateClusterId,
+} from '@zonekeeper/core';
+import type { IdentityProvider } from '@zonekeeper/iam-scoper';
+import type { SecretStore } from '@zonekeeper/vault-keys';
+import type { DnsProvider } from '@zonekeeper/zone-manager';
+import type { ClusterResolver } from '../config.js';
+import { type ClusterInventory, type ClusterRecord, createMemoryInventory } from '../inventory.js';
+import type { CliSettings, KubeSettings, VaultSettings } from './settings.js';
+
+/**
+ * Ports and runtime a caller (a test, an embedding program) may inject instead of the ones the command
+ * builds from flags and the environment.
+ */
+export interface CliDeps {
+  readonly dns?: DnsProvider;
+  readonly identity?: IdentityProvider;
+  readonly secrets?: SecretStore;
+  readonly clusters?: ClusterResolver;
+  readonly inventory?: ClusterInventory;
+  readonly clock?: Clock;
+  /** Receives the libraries' log lines in addition to the progress output. */
+  readonly logger?: Logger;
+}
+
+/** Checks the Vault settings are complete (before anything is built). */
+export function checkVaultSettings(vault: VaultSettings): { endpoint: string; token: string } {
+  if (vault.endpoint === undefined)
+    throw invalidInput('The Vault address is required: set VAULT_ADDR (or pass --vault-addr <url>).');
+  if (vault.token === undefined)
+    throw invalidInput(
+      'VAULT_TOKEN is not set: export the Vault token in the environment (it is never accepted as a flag, which would show it in `ps`).',
+    );
+  return { endpoint: vault.endpoint, token: vault.token };
+}
+
+/** The Vault secret store. */
+export async function buildSecretStore(vault: VaultSettings): Promise<SecretStore> {
+  const { endpoint, token } = checkVaultSettings(vault);
+  const { createVaultSecretStore } = await import('@zonekeeper/vault-keys/vault');
+  return createVaultSecretStore({
+    endpoint,
+    token,
+    ...(vault.namespace === undefined ? {} : { namespace: vault.namespace }),
+    ...(vault.mount === undefined ? {} : { mount: vault.mount }),
+  });
+}
+
+/** The Route 53 provider (credentials from the environment, else the SDK's default chain). */
+export async function buildDnsProvider(settings: CliSettings): Promise<DnsProvider> {
+  const { aws } = settings;
+  const { createRoute53Provider } = await import('@zonekeeper/zone-manager/route53');
+  return createRoute53Provider({
+    region: aws.region,
+    ...(aws.route53Endpoint === undefined ? {} : { endpoint: aws.route53Endpoint }),
+    ...(aws.credentials === undefined ? {} : { credentials: aws.credentials }),
+    ...(aws.requestsPerSecond === undefined ? {} : { requestsPerSecond: aws.requestsPerSecond }),
+  });
+}
+
+/** The IAM identity provider. */
+export async function buildIdentityProvider(settings: CliSettings): Promise<IdentityProvider> {
+  const { aws } = settings;
+  const { createIamIdentityProvider } = await import('@zonekeeper/iam-scoper/iam');
+  return createIamIdentityProvider({
+    region: aws.region,
+    ...(aws.iamEndpoint === undefined ? {} : { endpoint: aws.iamEndpoint }),
+    ...(aws.credentials === undefined ? {} : { credentials: aws.credentials }),
+  });
+}
+
+/**
+ * A cluster resolver over kubeconfig files: cluster id → the context mapped with `--context`, else the
+ * context named like the cluster id, looked up in each file in order (the first file that has it wins).
+ * Clients are created once per cluster id. Building a client reads the kubeconfig but sends nothing.
+ */
+export function kubeconfigResolver(kube: KubeSettings): (clusterId: string) => Promise<ClusterClient> {
+  const cache = new Map<string, ClusterClient>();
+  return async (clusterIdInput) => {
+    const clusterId = validateClusterId(clusterIdInput);
+    const cached = cache.get(clusterId);
+    if (cached) return cached;
+    const context = kube.contexts.get(clusterId) ?? clusterId;
+    const existing = kube.files.filter((f) => existsSync(f));
+    if (existing.length === 0)
+      throw invalidInput(
+        `No kubeconfig file found (looked for ${kube.files.join(', ')}); set KUBECONFIG or pass --kubeconfig <file>.`,
+      );
+    const { createKubernetesCluster } = await import('@zonekeeper/externaldns-deployer/kubernetes');
+    const problems: string[] = [];
+    for (const file of existing) {
+      try {
+        const client = createKubernetesCluster({ name: clusterId, kubeconfigPath: file, context });
+        cache.set(clusterId, client);
+        return client;
+      } catch (error) {
+        if (!isZonekeeperError(error)) throw error;
+        problems.push(`${file}: ${error.message}`);
+      }
+    }
+    throw invalidInput(
+      `No kubeconfig context ${JSON.stringify(context)} for cluster ${clusterId} (${problems.join(' ')}) Map the cluster with --context ${clusterId}=<context>.`,
+    );
+  };
+}
+
+function parseInventory(text: string, file: string): ClusterRecord[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw invalidInput(
+      `Inventory ${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}).`,
+    );
+  }
+  if (!Array.isArray(parsed))
+    throw invalidInput(
+      `Inventory ${file} must be a JSON array of {"organization", "clusterId", "running"} records.`,
+    );
+  return parsed as ClusterRecord[];
+}
+
+/**
+ * Reads and checks an inventory file once, before anything else happens: valid JSON, an array of valid
+ * records, no cluster listed twice. Throws `INVALID_INPUT` otherwise.
+ */
+export async function checkInventoryFile(file: string, options: CallOptions = {}): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(file, { encoding: 'utf8', ...(options.signal ? { signal: options.signal } : {}) });
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    const code = (error as { code?: unknown }).code;
+    throw invalidInput(`Inventory ${file} cannot be read (${typeof code === 'string' ? code : 'error'}).`);
+  }
+  const records = parseInventory(text, file);
+  const seen = new Set<string>();
+  for (const [i, r] of records.entries()) {
+    try {
+      createMemoryInventory([r]);
+    } catch (error) {
+      throw invalidInput(
+        `Inventory ${file}, record ${i + 1}: ${isZonekeeperError(error) ? error.message : String(error)}`,
+      );
+    }
+    const key = `${r.organization}/${r.clusterId}`;
+    if (seen.has(key)) throw invalidInput(`Inventory ${file} lists ${key} twice.`);
+    seen.add(key);
+  }
+  return records.length;
+}
+
+/**
+ * A cluster inventory backed by a JSON file (an array of `{organization, clusterId, running}`), read
+ * again on every call — so the collector's re-check before each deletion sees the file as it is then.
+ * Any read or parse failure is thrown, and the collector then deletes nothing (fail closed).
+ */
+export function createFileInventory(file: string): ClusterInventory {
+  return {
+    async listClusters(options: CallOptions = {}) {
+      const text = await readFile(file, {
+        encoding: 'utf8',
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return parseInventory(text, file);
+    },
+  };
+}

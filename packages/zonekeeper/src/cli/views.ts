@@ -1,0 +1,363 @@
+/**
+ * What each command shows: a secret-free view of a facade result (the JSON document of `--json`) and
+ * its rendering as tables. Views whitelist fields; nothing is copied wholesale from a result (an
+ * `AttachResult` carries the applied objects, credentials Secret included).
+ *
+ * @packageDocumentation
+ */
+
+import type { EnsureCertificateResult } from '@zonekeeper/cert-issuer';
+import { describeRef, type ObjectRef } from '@zonekeeper/core';
+import type {
+  AttachResult,
+  CollectionResult,
+  DetachResult,
+  OrganizationResult,
+  RotationResult,
+} from '../zonekeeper.js';
+import { type Cell, maskAccessKeyId, renderFields, renderTable } from './output.js';
+
+/** One planned or applied step, flattened for display. */
+export interface StepView {
+  readonly stage: string;
+  readonly op: string;
+  readonly detail: string;
+}
+
+const DETAIL_FIELDS = [
+  'zoneName',
+  'zoneId',
+  'recordName',
+  'userName',
+  'policyName',
+  'name',
+  'namespace',
+  'secretName',
+  'cluster',
+  'commonName',
+  'change',
+  'reason',
+] as const;
+
+function isRef(value: unknown): value is ObjectRef {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ObjectRef).kind === 'string' &&
+    typeof (value as ObjectRef).name === 'string'
+  );
+}
+
+/** A short, secret-free description of a step: its ref and a few identifying scalar fields. */
+export function stepDetail(step: { readonly op: string }): string {
+  const s = step as unknown as Record<string, unknown>;
+  const parts: string[] = [];
+  if (isRef(s.ref)) parts.push(describeRef(s.ref));
+  for (const k of DETAIL_FIELDS) {
+    const v = s[k];
+    if (typeof v === 'string' || typeof v === 'number') parts.push(`${k}=${v}`);
+  }
+  const ids = s.accessKeyIds;
+  if (Array.isArray(ids)) parts.push(`accessKeyIds=${ids.map((x) => maskAccessKeyId(String(x))).join(',')}`);
+  return parts.join(' ');
+}
+
+function steps(stage: string, list: readonly { readonly op: string }[]): StepView[] {
+  return list.map((step) => ({ stage, op: step.op, detail: stepDetail(step) }));
+}
+
+function stepsTable(list: readonly StepView[], dryRun: boolean): string {
+  if (list.length === 0) return 'Nothing to do: everything is already in place.';
+  return `${dryRun ? 'Planned steps (dry run, nothing changed):' : 'Steps:'}\n${renderTable(
+    ['Stage', 'Step', 'Detail'],
+    list.map((s) => [s.stage, s.op, s.detail]),
+  )}`;
+}
+
+function date(d: Date | undefined): string | undefined {
+  return d?.toISOString();
+}
+
+// ───────────────────────────── org ensure ─────────────────────────────
+
+/** The view of `org ensure`. */
+export function organizationView(r: OrganizationResult) {
+  return {
+    organization: r.organization,
+    dryRun: r.dryRun,
+    zone: r.zone ? { id: r.zone.id, name: r.zone.name, nameServers: [...r.zone.nameServers] } : null,
+    userName: r.userName ?? null,
+    accessKeyId: maskAccessKeyId(r.accessKeyId) ?? null,
+    duplicateZones: [...r.duplicateZones],
+    steps: organizationSteps(r),
+  };
+}
+
+function organizationSteps(r: OrganizationResult): StepView[] {
+  return [
+    ...steps('zone', r.plans.zone),
+    ...steps('identity', r.plans.identity),
+    ...steps('credentials', r.plans.credentials),
+    ...steps('certificate authority', r.plans.certificateAuthority),
+  ];
+}
+
+/** Tables of `org ensure`. */
+export function renderOrganization(view: ReturnType<typeof organizationView>): string {
+  const fields: [string, Cell][] = [
+    ['Organisation', view.organization],
+    ['Zone', view.zone?.name ?? '(created on apply)'],
+    ['Zone id', view.zone?.id],
+    ['Name servers', view.zone?.nameServers.join('\n')],
+    ['IAM user', view.userName],
+    ['Access key id', view.accessKeyId],
+  ];
+  if (view.duplicateZones.length > 0) fields.push(['Duplicate zones', view.duplicateZones.join('\n')]);
+  return `${renderFields(fields)}\n${stepsTable(view.steps, view.dryRun)}`;
+}
+
+// ───────────────────────────── cluster attach / detach ─────────────────────────────
+
+function certificateView(name: string, c: EnsureCertificateResult) {
+  return {
+    name,
+    dnsNames: c.certificate ? [...c.certificate.dnsNames] : [],
+    serialNumber: c.certificate?.serialNumber ?? null,
+    notBefore: date(c.certificate?.notBefore) ?? null,
+    notAfter: date(c.certificate?.notAfter) ?? null,
+    renewAt: date(c.certificate?.renewAt) ?? null,
+  };
+}
+
+/** The view of `cluster attach`. */
+export function attachView(r: AttachResult, certificateNames: readonly string[]) {
+  const org = organizationView(r.organizationResult);
+  return {
+    organization: r.organization,
+    clusterId: r.clusterId,
+    dryRun: r.dryRun,
+    zone: org.zone,
+    accessKeyId: maskAccessKeyId(r.accessKeyId) ?? null,
+    rollout: r.externalDns.rollout
+      ? {
+          generation: r.externalDns.rollout.generation,
+          observedGeneration: r.externalDns.rollout.observedGeneration,
+          replicas: r.externalDns.rollout.replicas,
+          availableReplicas: r.externalDns.rollout.availableReplicas,
+        }
+      : null,
+    certificates: r.certificates.map((c, i) => certificateView(certificateNames[i] ?? `#${i + 1}`, c)),
+    clusterUserName: r.clusterIdentity?.userName ?? null,
+    steps: [
+      ...org.steps,
+      ...(r.clusterIdentity
+        ? [
+            ...steps('cluster identity', r.clusterIdentity.identity),
+            ...steps('cluster credentials', r.clusterIdentity.credentials),
+          ]
+        : []),
+      ...steps('externaldns', r.externalDns.plan.steps),
+      ...r.certificates.flatMap((c, i) => [
+        ...steps(`certificate ${certificateNames[i] ?? i + 1}`, c.authority.plan.steps),
+        ...steps(`certificate ${certificateNames[i] ?? i + 1}`, c.plan.steps),
+      ]),
+    ],
+  };
+}
+
+/** Tables of `cluster attach`. */
+export function renderAttach(view: ReturnType<typeof attachView>): string {
+  const fields: [string, Cell][] = [
+    ['Organisation', view.organization],
+    ['Cluster', view.clusterId],
+    ['Zone', view.zone ? `${view.zone.name} (${view.zone.id})` : '(created on apply)'],
+    ...(view.clusterUserName ? [['Cluster IAM user', view.clusterUserName] as [string, Cell]] : []),
+    ['Access key id', view.accessKeyId],
+    [
+      'ExternalDNS rollout',
+      view.rollout
+        ? `${view.rollout.availableReplicas}/${view.rollout.replicas} available (generation ${view.rollout.observedGeneration})`
+        : undefined,
+    ],
+  ];
+  let text = `${renderFields(fields)}\n${stepsTable(view.steps, view.dryRun)}`;
+  if (view.certificates.length > 0)
+    text += `\nCertificates:\n${renderTable(
+      ['Name', 'DNS names', 'Serial', 'Not after', 'Renew at'],
+      view.certificates.map((c) => [c.name, c.dnsNames.join('\n'), c.serialNumber, c.notAfter, c.renewAt]),
+    )}`;
+  return text;
+}
+
+/** The view of `cluster detach`. */
+export function detachView(r: DetachResult) {
+  return {
+    organization: r.organization,
+    clusterId: r.clusterId,
+    dryRun: r.dryRun,
+    uninstalled: r.uninstalled.map((s) => describeRef(s.ref)),
+    deletedIdentities: [...r.deletedIdentities],
+    deletedSecrets: [...r.deletedSecrets],
+  };
+}
+
+/** Tables of `cluster detach`. */
+export function renderDetach(view: ReturnType<typeof detachView>): string {
+  const rows: Cell[][] = [
+    ...view.uninstalled.map((o): Cell[] => ['Kubernetes object', o]),
+    ...view.deletedIdentities.map((u): Cell[] => ['IAM identity', u]),
+    ...view.deletedSecrets.map((p): Cell[] => ['Vault secret', p]),
+  ];
+  const head = `${view.dryRun ? 'Would remove (dry run, nothing changed)' : 'Removed'} for cluster ${view.clusterId} of ${view.organization}:`;
+  return rows.length === 0
+    ? `Nothing to remove for cluster ${view.clusterId} of ${view.organization}.`
+    : `${head}\n${renderTable(['What', 'Name'], rows)}`;
+}
+
+// ───────────────────────────── credentials rotate ─────────────────────────────
+
+/** The view of `credentials rotate`. */
+export function rotationView(r: RotationResult) {
+  return {
+    organization: r.organization,
+    rotations: r.rotations.map((x) => ({
+      userName: x.userName,
+      clusterId: x.clusterId ?? null,
+      outcome: x.outcome,
+      newAccessKeyId: maskAccessKeyId(x.newAccessKeyId),
+      deletedAccessKeyIds: x.deletedAccessKeyIds.map((id) => maskAccessKeyId(id) as string),
+      clustersUpdated: [...x.clustersUpdated],
+    })),
+  };
+}
+
+/** Tables of `credentials rotate`. */
+export function renderRotation(view: ReturnType<typeof rotationView>): string {
+  if (view.rotations.length === 0) return `No credentials to rotate for ${view.organization}.`;
+  return renderTable(
+    ['IAM user', 'Cluster', 'Outcome', 'New key', 'Deleted keys', 'Clusters updated'],
+    view.rotations.map((r) => [
+      r.userName,
+      r.clusterId,
+      r.outcome,
+      r.newAccessKeyId,
+      r.deletedAccessKeyIds.join('\n'),
+      r.clustersUpdated.join('\n') || 'none',
+    ]),
+  );
+}
+
+// ───────────────────────────── gc plan / run ─────────────────────────────
+
+/** The view of `gc plan` and `gc run`. */
+export function collectionView(r: CollectionResult) {
+  const decisions = new Map(r.plan.decisions.map((d) => [d.zoneId, d]));
+  const results = new Map(r.results.map((x) => [x.zoneId, x]));
+  return {
+    now: r.now.toISOString(),
+    dryRun: r.dryRun,
+    zones: r.zones.map((z) => {
+      const d = decisions.get(z.id);
+      const x = results.get(z.id);
+      return {
+        zoneId: z.id,
+        name: z.name,
+        organization: z.organization,
+        createdAt: date(z.createdAt) ?? null,
+        protected: z.protected,
+        action: d?.action ?? null,
+        reason: d?.reason ?? null,
+        message: d?.message ?? null,
+        nextChargeAt: date(d?.nextChargeAt) ?? null,
+        eligibleAt: date(d?.eligibleAt) ?? null,
+        result: x
+          ? {
+              status: x.status,
+              reason: x.reason ?? null,
+              error: x.error ? { code: x.error.code, message: x.error.message } : null,
+            }
+          : null,
+      };
+    }),
+    toDelete: [...r.plan.toDelete],
+    nextReviewAt: date(r.nextReviewAt) ?? null,
+    orphans: { identities: [...r.orphans.identities], secretPaths: [...r.orphans.secretPaths] },
+  };
+}
+
+/** Tables of `gc plan` and `gc run`. */
+export function renderCollection(view: ReturnType<typeof collectionView>, run: boolean): string {
+  const lines: string[] = [];
+  lines.push(`Managed zones at ${view.now}${view.dryRun && run ? ' (dry run, nothing deleted)' : ''}:`);
+  if (view.zones.length === 0) lines.push('No managed zones.');
+  else {
+    const head = ['Zone', 'Organisation', 'Created', 'Decision', 'Reason', 'When'];
+    if (run && !view.dryRun) head.push('Result');
+    lines.push(
+      renderTable(
+        head,
+        view.zones.map((z) => {
+          const row: Cell[] = [
+            `${z.name}\n${z.zoneId}`,
+            z.organization,
+            z.createdAt,
+            z.action,
+            z.reason,
+            z.action === 'defer' ? `delete at ${z.eligibleAt}` : z.action === 'delete' ? 'now' : undefined,
+          ];
+          if (run && !view.dryRun)
+            row.push(
+              z.result ? `${z.result.status}${z.result.reason ? `: ${z.result.reason}` : ''}` : undefined,
+            );
+          return row;
+        }),
+      ),
+    );
+  }
+  if (view.orphans.identities.length + view.orphans.secretPaths.length > 0)
+    lines.push(
+      `Leftovers of organisations without a zone or a running cluster ${view.dryRun ? 'that would be removed' : 'removed'}: ${[...view.orphans.identities, ...view.orphans.secretPaths].join(', ')}.`,
+    );
+  lines.push(view.nextReviewAt ? `Next review: ${view.nextReviewAt}.` : 'Next review: nothing deferred.');
+  return lines.join('\n');
+}
+
+// ───────────────────────────── cert issue ─────────────────────────────
+
+/** The view of `cert issue` (PEMs and file paths are added by the command). */
+export function certificateIssueView(organization: string, name: string, r: EnsureCertificateResult) {
+  return {
+    organization,
+    name,
+    dryRun: r.dryRun,
+    certificate: r.certificate
+      ? {
+          dnsNames: [...r.certificate.dnsNames],
+          serialNumber: r.certificate.serialNumber,
+          notBefore: r.certificate.notBefore.toISOString(),
+          notAfter: r.certificate.notAfter.toISOString(),
+          renewAt: r.certificate.renewAt.toISOString(),
+        }
+      : null,
+    steps: [...steps('certificate authority', r.authority.plan.steps), ...steps('certificate', r.plan.steps)],
+  };
+}
+
+/** Tables of `cert issue`. */
+export function renderCertificateIssue(
+  view: ReturnType<typeof certificateIssueView>,
+  files: Readonly<Record<string, string>> | undefined,
+): string {
+  const c = view.certificate;
+  const fields: [string, Cell][] = [
+    ['Organisation', view.organization],
+    ['Certificate', view.name],
+    ['DNS names', c?.dnsNames.join('\n') ?? '(issued on apply)'],
+    ['Serial', c?.serialNumber],
+    ['Not before', c?.notBefore],
+    ['Not after', c?.notAfter],
+    ['Renew at', c?.renewAt],
+  ];
+  for (const [k, v] of Object.entries(files ?? {})) fields.push([`File ${k}`, v]);
+  return `${renderFields(fields)}\n${stepsTable(view.steps, view.dryRun)}`;
+}
