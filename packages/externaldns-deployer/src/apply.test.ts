@@ -165,3 +165,24 @@ describe('isSubsetOf', () => {
     expect(isSubsetOf({ a: 1 }, null)).toBe(false);
   });
 });
+
+describe('applyExternalDns results', () => {
+  it('never carry the credentials: the Secret in `objects` is redacted', async () => {
+    const cluster = createMemoryCluster();
+    const result = await applyExternalDns(cluster, renderExternalDns(options));
+    const secret = result.objects?.find((o) => o.kind === 'Secret');
+    expect(Object.values(secret?.data as Record<string, string>)).toEqual([
+      '<redacted by zonekeeper: create this Secret from Vault>',
+    ]);
+    const everything = JSON.stringify(result);
+    expect(everything).not.toContain(options.credentials.secretAccessKey);
+    expect(everything).not.toContain(
+      Buffer.from(options.credentials.secretAccessKey).toString('base64').slice(0, 20),
+    );
+    // The cluster itself holds the real credentials file.
+    const stored = cluster.objects('Secret')[0];
+    expect(
+      Buffer.from((stored?.data as Record<string, string>).credentials as string, 'base64').toString(),
+    ).toContain(options.credentials.secretAccessKey);
+  });
+});

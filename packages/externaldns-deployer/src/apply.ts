@@ -34,6 +34,7 @@ import {
   ZonekeeperLabels,
 } from '@zonekeeper/core';
 import { EXTERNAL_DNS_APP_NAME } from './render.js';
+import { REDACTED_SECRET_VALUE } from './yaml.js';
 
 /** Injected runtime of the apply functions. @public */
 export interface ApplyDeps {
@@ -60,7 +61,10 @@ export interface ApplyExternalDnsOptions extends EnsureOptions {
 export interface ApplyExternalDnsResult {
   readonly plan: { readonly steps: readonly ApplyObjectStep[] };
   readonly dryRun: boolean;
-  /** The objects as stored after the apply (every rendered object, changed or not). Absent in a dry run. */
+  /**
+   * The objects as stored after the apply (every rendered object, changed or not), with Secret values
+   * replaced by `REDACTED_SECRET_VALUE`: a result gets logged and printed. Absent in a dry run.
+   */
   readonly objects?: readonly KubernetesObject[];
   /** The rollout that was awaited, if any. */
   readonly rollout?: RolloutStatus;
@@ -80,6 +84,20 @@ export function isSubsetOf(desired: unknown, actual: unknown): boolean {
   return Object.entries(desired).every(
     ([k, v]) => v === undefined || isSubsetOf(v, (actual as Record<string, unknown>)[k]),
   );
+}
+
+/** A Secret with every `data`/`stringData` value replaced by the redaction placeholder (decision 8). */
+function withoutSecretValues(object: KubernetesObject): KubernetesObject {
+  if (object.kind !== 'Secret') return object;
+  const redact = (values: unknown) =>
+    values && typeof values === 'object'
+      ? Object.fromEntries(Object.keys(values).map((k) => [k, REDACTED_SECRET_VALUE]))
+      : values;
+  return {
+    ...object,
+    ...(object.data === undefined ? {} : { data: redact(object.data) }),
+    ...(object.stringData === undefined ? {} : { stringData: redact(object.stringData) }),
+  };
 }
 
 function isOwned(object: KubernetesObject): boolean {
@@ -169,7 +187,7 @@ export async function applyExternalDns(
   const stored: KubernetesObject[] = [];
   for (const object of objects) {
     const got = await cluster.get(refOf(object), signalOf(options));
-    if (got) stored.push(got);
+    if (got) stored.push(withoutSecretValues(got));
   }
   const rollout =
     deployment && options.waitForRollout !== false

@@ -166,6 +166,14 @@ function loadKubeConfig(options: KubernetesClusterOptions): KubeConfig {
   return kc;
 }
 
+/** `KubernetesObjectApi` with the kubeconfig's default namespace (the setter is protected). */
+class ObjectApi extends KubernetesObjectApi {
+  constructor(configuration: ConstructorParameters<typeof KubernetesObjectApi>[0], kc: KubeConfig) {
+    super(configuration);
+    this.setDefaultNamespace(kc);
+  }
+}
+
 /** The (plural-less) Kubernetes object shape the client works with. */
 type ClientObject = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } };
 
@@ -194,8 +202,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions = {}):
       },
     ],
   });
-  const api = new KubernetesObjectApi(configuration);
-  api.setDefaultNamespace(kc);
+  const api = new ObjectApi(configuration, kc);
 
   async function call<T>(
     op: string,

@@ -9,6 +9,8 @@
 export {
   type AccessKeyRef,
   type AccessKeyToStore,
+  type CertificateAuthorityToStore,
+  type CertificateToStore,
   type ClusterAttachment,
   DEFAULT_SECRET_PREFIX,
   deleteClusterSecrets,

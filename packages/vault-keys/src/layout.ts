@@ -199,8 +199,10 @@ export interface StoredCertificate extends StoredCertificateAuthority {
   readonly dnsNames: readonly string[];
 }
 
-type CertificateAuthorityToStore = Omit<StoredCertificateAuthority, 'version'>;
-type CertificateToStore = Omit<StoredCertificate, 'version'>;
+/** What {@link writeCertificateAuthority} stores. @public */
+export type CertificateAuthorityToStore = Omit<StoredCertificateAuthority, 'version'>;
+/** What {@link writeCertificate} stores. @public */
+export type CertificateToStore = Omit<StoredCertificate, 'version'>;
 
 function certificateFields(c: CertificateAuthorityToStore): Record<string, string> {
   for (const f of ['certificatePem', 'privateKeyPem', 'serialNumber'] as const) {

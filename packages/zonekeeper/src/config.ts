@@ -64,7 +64,10 @@ export interface ZonekeeperConfig {
   readonly secrets?: SecretStore;
   /** Cluster clients by id (Kubernetes: `createKubernetesCluster` from `@zonekeeper/externaldns-deployer/kubernetes`). */
   readonly clusters?: ClusterResolver;
-  /** The host platform's cluster inventory (required for garbage collection to delete anything). */
+  /**
+   * The host platform's cluster inventory. Required by `collectGarbage` and `runGarbageCollector`, which
+   * refuse (`INVALID_INPUT`) without one rather than treat every organisation as unused.
+   */
   readonly inventory?: ClusterInventory;
   /** One IAM identity per organisation (default) or one per cluster. */
   readonly identityScope?: IdentityScope;

@@ -485,3 +485,16 @@ describe('collectGarbage', () => {
     expect(figures.collectionsFailedClosed).toBeGreaterThan(0);
   });
 });
+
+describe('collectGarbage without an inventory', () => {
+  it('refuses before reading anything instead of treating every organisation as unused', async () => {
+    const zk = createZonekeeper({ baseDomain: 'example.com' });
+    await zk.ensureOrganization('acme');
+    const e = await zk.collectGarbage().catch((x) => x);
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect(e.message).toMatch(/needs a cluster inventory/);
+    expect((await zk.ports.dns.findZonesByName('acme.example.com')).length).toBe(1);
+    const loop = await zk.runGarbageCollector({ signal: new AbortController().signal }).catch((x) => x);
+    expect(hasErrorCode(loop, 'INVALID_INPUT')).toBe(true);
+  });
+});

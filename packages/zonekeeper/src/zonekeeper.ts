@@ -48,7 +48,6 @@ import {
   type ApplyExternalDnsResult,
   applyExternalDns,
   createMemoryCluster,
-  REDACTED_SECRET_VALUE,
   renderExternalDns,
   type UninstallStep,
   uninstallExternalDns,
@@ -295,30 +294,6 @@ const FAIL_CLOSED = 'inventory unavailable (fail closed)';
 
 function signalOf(options: CallOptions): CallOptions {
   return options.signal === undefined ? {} : { signal: options.signal };
-}
-
-/**
- * The ExternalDNS result without secret values: the stored objects include the credentials Secret, and a
- * result is the kind of thing that gets logged or printed (the same rule as `toYaml`, decision 8).
- */
-function withoutSecretValues(result: ApplyExternalDnsResult): ApplyExternalDnsResult {
-  if (!result.objects) return result;
-  const redact = (values: unknown) =>
-    values && typeof values === 'object'
-      ? Object.fromEntries(Object.keys(values).map((k) => [k, REDACTED_SECRET_VALUE]))
-      : values;
-  return {
-    ...result,
-    objects: result.objects.map((o) =>
-      o.kind === 'Secret'
-        ? {
-            ...o,
-            ...(o.data === undefined ? {} : { data: redact(o.data) }),
-            ...(o.stringData === undefined ? {} : { stringData: redact(o.stringData) }),
-          }
-        : o,
-    ),
-  };
 }
 
 /** Re-throws `signal.reason` when the signal is aborted (whatever the reason's type). */
@@ -989,7 +964,7 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
       clusterId,
       dryRun: options.dryRun === true,
       organizationResult: org,
-      externalDns: withoutSecretValues(externalDns),
+      externalDns,
       certificates: issued,
       ...(key ? { accessKeyId: key.accessKeyId } : {}),
       ...(clusterIdentity ? { clusterIdentity } : {}),
@@ -1258,11 +1233,24 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     return out;
   }
 
+  /**
+   * Garbage collection needs to know which organisations are in use. Without a configured inventory the
+   * default one is empty, which would make every organisation look unused: refuse instead.
+   */
+  function requireInventory(operation: string): void {
+    if (config.inventory === undefined) {
+      throw invalidInput(
+        `${operation} needs a cluster inventory (config.inventory): without one zonekeeper cannot tell which organisations are in use, so it deletes nothing.`,
+      );
+    }
+  }
+
   async function collectGarbage(
     options: EnsureOptions & { readonly now?: Date } = {},
   ): Promise<CollectionResult> {
     if (options.now !== undefined && !(options.now instanceof Date && Number.isFinite(options.now.getTime())))
       throw invalidInput('collectGarbage: now must be a valid Date.');
+    requireInventory('collectGarbage');
     throwIfAborted(options.signal);
     const call = signalOf(options);
     const zones = await listManagedZones(dnsDeps, { baseDomain, ...call });
@@ -1410,6 +1398,7 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
       throw invalidInput('runGarbageCollector needs a signal (an AbortSignal) to be stopped with.');
     positiveMs(options.maxIntervalMs, 'maxIntervalMs');
     positiveMs(options.retryDelayMs, 'retryDelayMs');
+    requireInventory('runGarbageCollector');
     const maxInterval = options.maxIntervalMs ?? config.gc?.maxIntervalMs ?? 3_600_000;
     const retryDelay = options.retryDelayMs ?? 60_000;
     const lock = options.lease ? createLeaseLock(options.lease, { clock }) : undefined;
