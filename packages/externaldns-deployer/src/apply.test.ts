@@ -180,9 +180,9 @@ describe('applyExternalDns results', () => {
       Buffer.from(options.credentials.secretAccessKey).toString('base64').slice(0, 20),
     );
     // The cluster itself holds the real credentials file.
-    const stored = cluster.objects('Secret')[0];
-    expect(
-      Buffer.from((stored?.data as Record<string, string>).credentials as string, 'base64').toString(),
-    ).toContain(options.credentials.secretAccessKey);
+    const stored = cluster.objects('Secret')[0]?.data as Record<string, string>;
+    expect(Buffer.from(stored.credentials as string, 'base64').toString()).toContain(
+      options.credentials.secretAccessKey,
+    );
   });
 });
