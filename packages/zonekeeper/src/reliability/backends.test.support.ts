@@ -7,16 +7,18 @@
  *   `createVaultSecretStore`), and clusters from a {@link ClusterBackend}.
  * - `memoryBackend()`: the shipped memory ports.
  *
- * The cluster side is pluggable: {@link memoryClusterBackend} today; a backend on the testkit Kubernetes
- * fake plugs in by implementing {@link ClusterBackend} and changing the one line that picks it
- * (`CLUSTERS` below).
+ * The cluster side is pluggable ({@link ClusterBackend}): the emulator backend uses one testkit
+ * Kubernetes API fake per cluster through the production adapter ({@link kubernetesClusterBackend});
+ * the memory backend uses memory clusters. `CLUSTERS` below picks the emulators' one.
  */
 
 import { type Clock, type ClusterClient, systemClock, ZonekeeperError } from '@zonekeeper/core';
 import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
+import { createKubernetesCluster } from '@zonekeeper/externaldns-deployer/kubernetes';
 import { createMemoryIdentityProvider, type IdentityProvider } from '@zonekeeper/iam-scoper';
 import { createIamIdentityProvider } from '@zonekeeper/iam-scoper/iam';
 import { type FaultProxy, type FaultRule, startFaultProxy } from '@zonekeeper/testkit/fault-proxy';
+import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/testkit/kubernetes';
 import { type MotoServer, startMoto } from '@zonekeeper/testkit/moto';
 import { startVaultFake, type VaultFake } from '@zonekeeper/testkit/vault';
 import { createMemorySecretStore, type SecretStore } from '@zonekeeper/vault-keys';
@@ -57,10 +59,14 @@ export interface ClusterBackend {
 }
 
 /**
- * Memory clusters (from `@zonekeeper/externaldns-deployer`) behind a small counting, fault-injecting
- * `ClusterClient` wrapper.
+ * Clusters of one kind behind a small counting, fault-injecting `ClusterClient` wrapper. `open` makes
+ * the client of a cluster id; `close` releases everything `open` made.
  */
-export function memoryClusterBackend(): ClusterBackend {
+function wrappedClusterBackend(
+  name: string,
+  open: (id: string, clock: Clock) => Promise<ClusterClient>,
+  close: () => Promise<void>,
+): ClusterBackend {
   let clients = new Map<string, ClusterClient>();
   let clock: Clock = systemClock;
   const counters: Counters = { apiCalls: 0, faults: 0 };
@@ -92,11 +98,11 @@ export function memoryClusterBackend(): ClusterBackend {
       },
     });
   return {
-    name: 'memory clusters',
+    name,
     async client(id) {
       let c = clients.get(id);
       if (!c) {
-        c = wrapped(createMemoryCluster({ name: id, clock }));
+        c = wrapped(await open(id, clock));
         clients.set(id, c);
       }
       return c;
@@ -105,17 +111,47 @@ export function memoryClusterBackend(): ClusterBackend {
       clock = next;
       clients = new Map();
       failures.length = 0;
+      await close();
     },
     failNext(count, match) {
       failures.push({ remaining: count, match });
     },
     counters,
-    async stop() {},
+    stop: close,
   };
 }
 
+/** Memory clusters (from `@zonekeeper/externaldns-deployer`). */
+export function memoryClusterBackend(): ClusterBackend {
+  return wrappedClusterBackend(
+    'memory clusters',
+    async (id, clock) => createMemoryCluster({ name: id, clock }),
+    async () => {},
+  );
+}
+
+/**
+ * One testkit Kubernetes API fake per cluster id (HTTPS, real `Status` errors, server-side apply with
+ * field ownership, a Deployment controller), driven through the production adapter on
+ * `@kubernetes/client-node`.
+ */
+export function kubernetesClusterBackend(): ClusterBackend {
+  const fakes: KubernetesFake[] = [];
+  return wrappedClusterBackend(
+    'Kubernetes API fakes (@kubernetes/client-node)',
+    async (id) => {
+      const fake = await startKubernetesFake({ rolloutDelayMs: 0 });
+      fakes.push(fake);
+      return createKubernetesCluster({ name: id, kubeconfigYaml: fake.kubeconfig().yaml });
+    },
+    async () => {
+      await Promise.all(fakes.splice(0).map((f) => f.stop()));
+    },
+  );
+}
+
 /** The one line to change to run the matrix on another cluster backend. */
-export const CLUSTERS: () => ClusterBackend = memoryClusterBackend;
+export const CLUSTERS: () => ClusterBackend = kubernetesClusterBackend;
 
 /** A backend the matrix runs on. */
 export interface Backend {
@@ -298,7 +334,7 @@ export async function emulatorBackend(
       }
     };
   const backend: EmulatorBackend = {
-    name: 'moto + Vault fake',
+    name: 'moto + Vault fake + Kubernetes fakes',
     moto,
     awsProxy,
     vault,
