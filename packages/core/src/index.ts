@@ -42,6 +42,8 @@ export {
   normalizeHostedZoneId,
   normalizeHostname,
   organizationZoneName,
+  ROUTE53_RECORD_TYPES,
+  type Route53RecordType,
   toFqdn,
   toOrganizationLabel,
   validateClusterId,

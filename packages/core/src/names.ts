@@ -207,6 +207,34 @@ export function isWithinDomain(name: string, zone: string): boolean {
   return n === z || n.endsWith(`.${z}`);
 }
 
+/**
+ * Every record type Route 53 supports, including the zone's own NS and SOA. One list for every package
+ * that validates record types (zone-manager's record sets, iam-scoper's policy conditions).
+ * @public
+ */
+export const ROUTE53_RECORD_TYPES = [
+  'A',
+  'AAAA',
+  'CAA',
+  'CNAME',
+  'DS',
+  'HTTPS',
+  'MX',
+  'NAPTR',
+  'NS',
+  'PTR',
+  'SOA',
+  'SPF',
+  'SRV',
+  'SSHFP',
+  'SVCB',
+  'TLSA',
+  'TXT',
+] as const;
+
+/** One of {@link ROUTE53_RECORD_TYPES}. @public */
+export type Route53RecordType = (typeof ROUTE53_RECORD_TYPES)[number];
+
 /** The longest hosted zone id zonekeeper accepts. @public */
 export const MAX_HOSTED_ZONE_ID_LENGTH = 32;
 

@@ -27,7 +27,14 @@
  * @packageDocumentation
  */
 
-import { invalidInput, MAX_DOMAIN_LENGTH, normalizeDomainName, validateClusterId } from '@zonekeeper/core';
+import {
+  invalidInput,
+  MAX_DOMAIN_LENGTH,
+  normalizeDomainName,
+  ROUTE53_RECORD_TYPES,
+  type Route53RecordType,
+  validateClusterId,
+} from '@zonekeeper/core';
 
 /** The policy language version every zonekeeper policy uses. @public */
 export const IAM_POLICY_VERSION = '2012-10-17';
@@ -51,26 +58,12 @@ export const RECORD_TYPES_CONDITION_KEY = 'route53:ChangeResourceRecordSetsRecor
  * authority and are never delegated to an organisation's credentials.
  * @public
  */
-export const WRITABLE_RECORD_TYPES = [
-  'A',
-  'AAAA',
-  'CAA',
-  'CNAME',
-  'DS',
-  'HTTPS',
-  'MX',
-  'NAPTR',
-  'PTR',
-  'SPF',
-  'SRV',
-  'SSHFP',
-  'SVCB',
-  'TLSA',
-  'TXT',
-] as const;
+export const WRITABLE_RECORD_TYPES: readonly WritableRecordType[] = ROUTE53_RECORD_TYPES.filter(
+  (t): t is WritableRecordType => t !== 'NS' && t !== 'SOA',
+);
 
 /** A record type an organisation's credentials may be allowed to change. @public */
-export type WritableRecordType = (typeof WRITABLE_RECORD_TYPES)[number];
+export type WritableRecordType = Exclude<Route53RecordType, 'NS' | 'SOA'>;
 
 /** The record types allowed by default: what ExternalDNS writes (TXT carries its ownership registry). @public */
 export const DEFAULT_RECORD_TYPES: readonly WritableRecordType[] = ['A', 'AAAA', 'CNAME', 'TXT'];

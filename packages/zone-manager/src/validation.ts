@@ -5,29 +5,11 @@
  * @packageDocumentation
  */
 
-import { invalidInput } from '@zonekeeper/core';
+import { invalidInput, ROUTE53_RECORD_TYPES } from '@zonekeeper/core';
 import { normalizeZoneId, validateRecordName } from './names.js';
 import type { RecordChange, RecordSet, Tags } from './ports.js';
 
-const RECORD_TYPES = new Set([
-  'A',
-  'AAAA',
-  'CAA',
-  'CNAME',
-  'DS',
-  'HTTPS',
-  'MX',
-  'NAPTR',
-  'NS',
-  'PTR',
-  'SOA',
-  'SPF',
-  'SRV',
-  'SSHFP',
-  'SVCB',
-  'TLSA',
-  'TXT',
-]);
+const RECORD_TYPES: ReadonlySet<string> = new Set(ROUTE53_RECORD_TYPES);
 const ACTIONS = new Set(['CREATE', 'UPSERT', 'DELETE']);
 const MAX_TTL = 2_147_483_647;
 
