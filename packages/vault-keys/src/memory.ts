@@ -9,13 +9,18 @@
 import {
   type CallOptions,
   type Clock,
-  invalidInput,
   systemClock,
   throwIfAborted,
   ZonekeeperError,
 } from '@zonekeeper/core';
 import type { SecretMetadata, SecretStore, SecretVersion } from './ports.js';
-import { validateCas, validatePrefix, validateSecretData, validateSecretPath } from './validation.js';
+import {
+  validateCas,
+  validateMetadataInput,
+  validatePrefix,
+  validateSecretData,
+  validateSecretPath,
+} from './validation.js';
 
 interface StoredVersion {
   readonly data: Readonly<Record<string, string>>;
@@ -151,14 +156,7 @@ export function createMemorySecretStore(options: MemorySecretStoreOptions = {}):
     async writeMetadata(path, metadata, opts = {}) {
       enter('writeMetadata', opts);
       validateSecretPath(path);
-      const custom =
-        metadata.customMetadata === undefined ? undefined : validateSecretData(metadata.customMetadata);
-      if (
-        metadata.maxVersions !== undefined &&
-        (!Number.isInteger(metadata.maxVersions) || metadata.maxVersions < 0)
-      ) {
-        throw invalidInput('maxVersions must be an integer ≥ 0 (0 means the default).');
-      }
+      const { customMetadata: custom, maxVersions } = validateMetadataInput(metadata);
       const now = clock.now();
       const key = keys.get(path) ?? {
         createdAt: now,
@@ -169,8 +167,7 @@ export function createMemorySecretStore(options: MemorySecretStoreOptions = {}):
         versions: new Map(),
       };
       if (custom) key.customMetadata = { ...custom };
-      if (metadata.maxVersions !== undefined)
-        key.maxVersions = metadata.maxVersions === 0 ? defaultMax : metadata.maxVersions;
+      if (maxVersions !== undefined) key.maxVersions = maxVersions === 0 ? defaultMax : maxVersions;
       key.updatedAt = now;
       prune(key);
       keys.set(path, key);

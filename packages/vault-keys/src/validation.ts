@@ -47,3 +47,22 @@ export function validateCas(cas: unknown): number {
     throw invalidInput('Check-and-set version (cas) must be an integer ≥ 0.');
   return cas;
 }
+
+/** Checks the input of `writeMetadata`: secret-free string metadata and `maxVersions` ≥ 0. @internal */
+export function validateMetadataInput(metadata: {
+  readonly customMetadata?: Readonly<Record<string, string>>;
+  readonly maxVersions?: number;
+}): { readonly customMetadata?: Readonly<Record<string, string>>; readonly maxVersions?: number } {
+  const custom =
+    metadata.customMetadata === undefined ? undefined : validateSecretData(metadata.customMetadata);
+  if (
+    metadata.maxVersions !== undefined &&
+    (!Number.isInteger(metadata.maxVersions) || metadata.maxVersions < 0)
+  ) {
+    throw invalidInput('maxVersions must be an integer ≥ 0 (0 means the default).');
+  }
+  return {
+    ...(custom ? { customMetadata: custom } : {}),
+    ...(metadata.maxVersions === undefined ? {} : { maxVersions: metadata.maxVersions }),
+  };
+}

@@ -23,7 +23,13 @@
 import { type CallOptions, hasErrorCode, throwIfAborted, ZonekeeperError } from '@zonekeeper/core';
 import vault from 'node-vault';
 import type { SecretMetadata, SecretStore, SecretVersion } from './ports.js';
-import { validateCas, validatePrefix, validateSecretData, validateSecretPath } from './validation.js';
+import {
+  validateCas,
+  validateMetadataInput,
+  validatePrefix,
+  validateSecretData,
+  validateSecretPath,
+} from './validation.js';
 
 /** The subset of a node-vault client the adapter uses. @public */
 export interface VaultClientLike {
@@ -275,20 +281,10 @@ export function createVaultSecretStore(options: VaultSecretStoreOptions = {}): S
     readMetadata,
     async writeMetadata(path, metadata, opts = {}) {
       validateSecretPath(path);
-      const custom =
-        metadata.customMetadata === undefined ? undefined : validateSecretData(metadata.customMetadata);
-      if (
-        metadata.maxVersions !== undefined &&
-        (!Number.isInteger(metadata.maxVersions) || metadata.maxVersions < 0)
-      ) {
-        throw new ZonekeeperError(
-          'INVALID_INPUT',
-          'maxVersions must be an integer ≥ 0 (0 means the default).',
-        );
-      }
+      const { customMetadata: custom, maxVersions } = validateMetadataInput(metadata);
       const payload = {
         ...(custom ? { custom_metadata: custom } : {}),
-        ...(metadata.maxVersions === undefined ? {} : { max_versions: metadata.maxVersions }),
+        ...(maxVersions === undefined ? {} : { max_versions: maxVersions }),
       };
       await call('write metadata of', path, opts.signal, () =>
         client.write(`${mount}/metadata/${path}`, payload, req),
