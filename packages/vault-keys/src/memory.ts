@@ -6,13 +6,7 @@
  * @packageDocumentation
  */
 
-import {
-  type CallOptions,
-  type Clock,
-  systemClock,
-  throwIfAborted,
-  ZonekeeperError,
-} from '@zonekeeper/core';
+import { type CallOptions, type Clock, systemClock, throwIfAborted, ZonekeeperError } from '@zonekeeper/core';
 import type { SecretMetadata, SecretStore, SecretVersion } from './ports.js';
 import {
   validateCas,
