@@ -159,6 +159,27 @@ function pathsFor(def: ResourceDefinition): JsonObject {
     },
     required: true,
   };
+  // One object's get/put/patch, shared by the item path and its /status subresource.
+  const readWrite = {
+    get: operation(def, 'get', []),
+    put: operation(
+      def,
+      'put',
+      [queryParams.dryRun, queryParams.fieldManager, queryParams.fieldValidation],
+      jsonBody,
+    ),
+    patch: operation(
+      def,
+      'patch',
+      [queryParams.dryRun, queryParams.fieldManager, queryParams.fieldValidation, queryParams.force],
+      patchBody,
+    ),
+  };
+  const itemParams = [
+    param('name', 'string', `name of the ${def.kind}`, 'path'),
+    ...scopeParams,
+    queryParams.pretty,
+  ];
   const paths: JsonObject = {
     [collection]: {
       get: operation(def, 'list', [
@@ -183,49 +204,14 @@ function pathsFor(def: ResourceDefinition): JsonObject {
       parameters: [...scopeParams, queryParams.pretty],
     },
     [item]: {
-      get: operation(def, 'get', []),
-      put: operation(
-        def,
-        'put',
-        [queryParams.dryRun, queryParams.fieldManager, queryParams.fieldValidation],
-        jsonBody,
-      ),
-      patch: operation(
-        def,
-        'patch',
-        [queryParams.dryRun, queryParams.fieldManager, queryParams.fieldValidation, queryParams.force],
-        patchBody,
-      ),
+      ...readWrite,
       delete: operation(def, 'delete', [queryParams.dryRun, queryParams.propagationPolicy]),
-      parameters: [
-        param('name', 'string', `name of the ${def.kind}`, 'path'),
-        ...scopeParams,
-        queryParams.pretty,
-      ],
+      parameters: itemParams,
     },
   };
   for (const sub of def.subresources) {
     if (sub !== 'status') continue;
-    paths[`${item}/status`] = {
-      get: operation(def, 'get', []),
-      put: operation(
-        def,
-        'put',
-        [queryParams.dryRun, queryParams.fieldManager, queryParams.fieldValidation],
-        jsonBody,
-      ),
-      patch: operation(
-        def,
-        'patch',
-        [queryParams.dryRun, queryParams.fieldManager, queryParams.fieldValidation, queryParams.force],
-        patchBody,
-      ),
-      parameters: [
-        param('name', 'string', `name of the ${def.kind}`, 'path'),
-        ...scopeParams,
-        queryParams.pretty,
-      ],
-    };
+    paths[`${item}/status`] = { ...readWrite, parameters: itemParams };
   }
   return paths;
 }
