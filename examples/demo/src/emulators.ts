@@ -7,7 +7,7 @@ import type { ClusterClient } from '@zonekeeper/core';
 import { createManualClock } from '@zonekeeper/core';
 import { createKubernetesCluster } from '@zonekeeper/externaldns-deployer/kubernetes';
 import { createIamIdentityProvider } from '@zonekeeper/iam-scoper/iam';
-import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/testkit/kubernetes';
+import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { startMoto } from '@zonekeeper/testkit/moto';
 import { startVaultFake } from '@zonekeeper/testkit/vault';
 import { createVaultSecretStore } from '@zonekeeper/vault-keys/vault';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { hasErrorCode } from '@zonekeeper/core';
-import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/testkit/kubernetes';
+import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyExternalDns, uninstallExternalDns } from './apply.js';
 import { createKubernetesCluster } from './kubernetes.js';

@@ -1,8 +1,8 @@
 /**
  * `@zonekeeper/testkit`: the most faithful test servers we can run on 127.0.0.1 without Docker —
- * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, and wire-level fakes of
- * the HashiCorp Vault and Kubernetes APIs. Each is also on its own subpath
- * (`@zonekeeper/testkit/moto`, `/fault-proxy`, `/vault`, `/kubernetes`).
+ * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, and a wire-level fake of
+ * the HashiCorp Vault API. Each is also on its own subpath (`@zonekeeper/testkit/moto`, `/fault-proxy`,
+ * `/vault`). The Kubernetes API fake is its own package, `@zonekeeper/kube-apiserver-fake`.
  *
  * @packageDocumentation
  */
@@ -24,18 +24,6 @@ export {
   route53OperationNames,
   startFaultProxy,
 } from './fault-proxy/index.js';
-export {
-  type ClientNodeKubeconfigOptions,
-  type Kubeconfig,
-  type KubeconfigDocument,
-  type KubeconfigOptions,
-  type KubernetesFake,
-  type KubernetesFakeOptions,
-  type KubernetesObjectFilter,
-  type KubernetesRequestRecord,
-  type PutOptions,
-  startKubernetesFake,
-} from './kubernetes/index.js';
 export {
   createMotoGlobalSetup,
   isProcessRunning,
