@@ -54,11 +54,15 @@ export {
   type ApplyStepsOptions,
   applySteps,
   type EnsureOptions,
+  type EnsureOutcome,
+  type EnsureParts,
+  ensure,
   type PlanStep,
   type RuntimeDeps,
   type StepExecutor,
   type StepOutcome,
   type StepStatus,
+  validateDryRun,
 } from './plan.js';
 export {
   type CallOptions,
@@ -71,6 +75,9 @@ export {
   type PollOptions,
   type PollResult,
   pollUntil,
+  rethrowIfAborted,
+  signalOnly,
   systemClock,
   throwIfAborted,
 } from './runtime.js';
+export { type DescribeValueOptions, describeValue } from './values.js';

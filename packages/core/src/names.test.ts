@@ -41,7 +41,8 @@ describe('organisation names', () => {
     'a single letter is a label': 'a',
     'letters, digits and inner hyphens are fine': 'acme-01',
     'a leading digit is allowed (RFC 1123)': '1password',
-    'double hyphens are LDH': 'xn--bcher-kva',
+    'valid punycode (bücher)': 'xn--bcher-kva',
+    'other double hyphens are plain LDH': 'ab--cd',
     'exactly 63 characters is the maximum': long(63),
   };
   for (const [sentence, name] of Object.entries(accepted)) {
@@ -65,8 +66,10 @@ describe('organisation names', () => {
     'a leading hyphen': ['-acme', /starts or ends with "-"/],
     'a trailing hyphen': ['acme-', /starts or ends with "-"/],
     'a non-ASCII letter': ['société', /contains "é"/],
-    'a number instead of a string': [42, /must be a string, got a number/],
-    undefined: [undefined, /must be a string, got a undefined/],
+    'invalid punycode (xn--acme decodes to nothing)': ['xn--acme', /not valid punycode/],
+    'punycode of plain ASCII (xn--a)': ['xn--a', /not valid punycode/],
+    'a number instead of a string': [42, /must be a string, got 42/],
+    undefined: [undefined, /must be a string, got undefined/],
   };
   for (const [sentence, [name, message]] of Object.entries(rejected)) {
     it(`rejects ${sentence}`, () => expect(invalid(() => validateOrganizationName(name))).toMatch(message));
@@ -138,7 +141,7 @@ describe('domain names', () => {
     'a 64-character label': [`${long(64)}.com`, /label 1 .* 64 characters long/],
     'an underscore': ['_dmarc.example.com', /label 1 \("_dmarc"\) contains "_"/],
     'an IPv4 address': ['10.0.0.1', /all-numeric label/],
-    'a non-string': [{}, /must be a string, got a object/],
+    'a non-string': [{}, /must be a string, got an object/],
   };
   for (const [sentence, [input, message]] of Object.entries(rejected)) {
     it(`rejects ${sentence}`, () => expect(invalid(() => normalizeDomainName(input))).toMatch(message));

@@ -18,7 +18,9 @@
  * @packageDocumentation
  */
 
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { invalidInput } from './errors.js';
+import { describeValue } from './values.js';
 
 /** The longest DNS label, in characters. @public */
 export const MAX_LABEL_LENGTH = 63;
@@ -26,12 +28,6 @@ export const MAX_LABEL_LENGTH = 63;
 export const MAX_DOMAIN_LENGTH = 253;
 
 const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value}`;
-}
 
 function labelProblem(label: string): string | undefined {
   if (label.length === 0) return 'is empty';
@@ -44,7 +40,15 @@ function labelProblem(label: string): string | undefined {
     return `contains ${shown} at position ${bad.index + 1}; only a-z, 0-9 and "-" are allowed`;
   }
   if (label.startsWith('-') || label.endsWith('-')) return 'starts or ends with "-"';
+  if (label.startsWith('xn--') && !isValidPunycodeLabel(label))
+    return 'starts with "xn--" but is not valid punycode (an internationalised label must decode to Unicode and encode back to itself)';
   return undefined;
+}
+
+/** An `xn--` label is valid when it decodes to Unicode and that encodes back to the same label. */
+function isValidPunycodeLabel(label: string): boolean {
+  const unicode = domainToUnicode(label);
+  return unicode !== '' && unicode !== label && domainToASCII(unicode) === label;
 }
 
 /**
@@ -53,18 +57,18 @@ function labelProblem(label: string): string | undefined {
  * @public
  */
 export function validateDnsLabel(value: unknown, what = 'Name'): string {
-  if (typeof value !== 'string') throw invalidInput(`${what} must be a string, got ${describe(value)}.`);
+  if (typeof value !== 'string') throw invalidInput(`${what} must be a string, got ${describeValue(value)}.`);
   if (value.length === 0) throw invalidInput(`${what} must not be empty.`);
   if (/[A-Z]/.test(value)) {
     const lower = value.toLowerCase();
     const hint = LDH_LABEL.test(lower) ? `use ${JSON.stringify(lower)}` : 'see toOrganizationLabel()';
     throw invalidInput(
-      `${what} ${describe(value)} contains uppercase letters; names are lowercase DNS labels (${hint}).`,
+      `${what} ${describeValue(value)} contains uppercase letters; names are lowercase DNS labels (${hint}).`,
       { value },
     );
   }
   const problem = labelProblem(value);
-  if (problem) throw invalidInput(`${what} ${describe(value)} ${problem}.`, { value });
+  if (problem) throw invalidInput(`${what} ${describeValue(value)} ${problem}.`, { value });
   return value;
 }
 
@@ -94,7 +98,7 @@ export function validateClusterId(id: unknown): string {
  */
 export function toOrganizationLabel(displayName: string): string {
   if (typeof displayName !== 'string')
-    throw invalidInput(`Display name must be a string, got ${describe(displayName)}.`);
+    throw invalidInput(`Display name must be a string, got ${describeValue(displayName)}.`);
   const label = displayName
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
@@ -105,7 +109,7 @@ export function toOrganizationLabel(displayName: string): string {
     .replace(/-+$/, '');
   if (label.length === 0) {
     throw invalidInput(
-      `Display name ${describe(displayName)} has no letters or digits to build an organisation name from.`,
+      `Display name ${describeValue(displayName)} has no letters or digits to build an organisation name from.`,
     );
   }
   return label;
@@ -118,7 +122,7 @@ export function toOrganizationLabel(displayName: string): string {
  * @public
  */
 export function normalizeDomainName(input: unknown, what = 'Domain name'): string {
-  if (typeof input !== 'string') throw invalidInput(`${what} must be a string, got ${describe(input)}.`);
+  if (typeof input !== 'string') throw invalidInput(`${what} must be a string, got ${describeValue(input)}.`);
   const name = (input.endsWith('.') ? input.slice(0, -1) : input).toLowerCase();
   if (name.length === 0) throw invalidInput(`${what} must not be empty (the root "." is not allowed).`);
   if (name.length > MAX_DOMAIN_LENGTH) {
@@ -131,14 +135,17 @@ export function normalizeDomainName(input: unknown, what = 'Domain name'): strin
   for (const [i, label] of labels.entries()) {
     const problem = labelProblem(label);
     if (problem) {
-      throw invalidInput(`${what} ${describe(input)}: label ${i + 1} (${describe(label)}) ${problem}.`, {
-        value: input,
-      });
+      throw invalidInput(
+        `${what} ${describeValue(input)}: label ${i + 1} (${describeValue(label)}) ${problem}.`,
+        {
+          value: input,
+        },
+      );
     }
   }
   if (/^[0-9]+$/.test(labels[labels.length - 1] as string)) {
     throw invalidInput(
-      `${what} ${describe(input)} ends in an all-numeric label; that is an address, not a domain name.`,
+      `${what} ${describeValue(input)} ends in an all-numeric label; that is an address, not a domain name.`,
       { value: input },
     );
   }
@@ -154,13 +161,13 @@ export function normalizeBaseDomain(input: unknown): string {
   const name = normalizeDomainName(input, 'Base domain');
   if (!name.includes('.')) {
     throw invalidInput(
-      `Base domain ${describe(input)} must have at least two labels (e.g. "example.com"); a top-level domain cannot be used.`,
+      `Base domain ${describeValue(input)} must have at least two labels (e.g. "example.com"); a top-level domain cannot be used.`,
       { value: input },
     );
   }
   if (name.length > MAX_DOMAIN_LENGTH - 2) {
     throw invalidInput(
-      `Base domain ${describe(input)} is ${name.length} characters long; at most ${MAX_DOMAIN_LENGTH - 2} leaves room for an organisation label.`,
+      `Base domain ${describeValue(input)} is ${name.length} characters long; at most ${MAX_DOMAIN_LENGTH - 2} leaves room for an organisation label.`,
       { value: input },
     );
   }
@@ -178,7 +185,7 @@ export function organizationZoneName(organization: unknown, baseDomain: unknown)
   const zone = `${org}.${base}`;
   if (zone.length > MAX_DOMAIN_LENGTH) {
     throw invalidInput(
-      `Zone name for organisation ${describe(org)} under ${describe(base)} would be ${zone.length} characters long; at most ${MAX_DOMAIN_LENGTH} are allowed.`,
+      `Zone name for organisation ${describeValue(org)} under ${describeValue(base)} would be ${zone.length} characters long; at most ${MAX_DOMAIN_LENGTH} are allowed.`,
       {
         organization: org,
         baseDomain: base,
@@ -247,11 +254,11 @@ const HOSTED_ZONE_ID = /^[A-Z0-9]{1,32}$/;
  * @public
  */
 export function normalizeHostedZoneId(input: unknown, what = 'Zone id'): string {
-  if (typeof input !== 'string') throw invalidInput(`${what} must be a string, got ${describe(input)}.`);
+  if (typeof input !== 'string') throw invalidInput(`${what} must be a string, got ${describeValue(input)}.`);
   const id = input.startsWith('/hostedzone/') ? input.slice('/hostedzone/'.length) : input;
   if (!HOSTED_ZONE_ID.test(id)) {
     throw invalidInput(
-      `${what} ${describe(input)} is not a hosted zone id; expected 1–${MAX_HOSTED_ZONE_ID_LENGTH} uppercase letters and digits such as "Z0123456789ABCDEFGHIJ" (or "/hostedzone/Z…").`,
+      `${what} ${describeValue(input)} is not a hosted zone id; expected 1–${MAX_HOSTED_ZONE_ID_LENGTH} uppercase letters and digits such as "Z0123456789ABCDEFGHIJ" (or "/hostedzone/Z…").`,
       {
         value: input,
       },
@@ -276,34 +283,38 @@ export interface HostnameOptions {
  * @public
  */
 export function normalizeHostname(input: unknown, options: HostnameOptions = {}): string {
-  if (typeof input !== 'string') throw invalidInput(`Hostname must be a string, got ${describe(input)}.`);
+  if (typeof input !== 'string')
+    throw invalidInput(`Hostname must be a string, got ${describeValue(input)}.`);
   const raw = input.endsWith('.') ? input.slice(0, -1) : input;
   if (raw.includes(':') || raw.startsWith('[') || IPV4.test(raw)) {
-    throw invalidInput(`Hostname ${describe(input)} is an IP address; only DNS names can be certified.`, {
-      value: input,
-    });
+    throw invalidInput(
+      `Hostname ${describeValue(input)} is an IP address; only DNS names can be certified.`,
+      {
+        value: input,
+      },
+    );
   }
   const allowWildcard = options.allowWildcard ?? true;
   if (raw.includes('*')) {
     if (!allowWildcard)
-      throw invalidInput(`Hostname ${describe(input)} contains a wildcard, which is not allowed here.`, {
+      throw invalidInput(`Hostname ${describeValue(input)} contains a wildcard, which is not allowed here.`, {
         value: input,
       });
     if (!raw.startsWith('*.') || raw.indexOf('*', 1) !== -1) {
       throw invalidInput(
-        `Hostname ${describe(input)} has a wildcard that is not the whole left-most label; only "*.<domain>" is allowed.`,
+        `Hostname ${describeValue(input)} has a wildcard that is not the whole left-most label; only "*.<domain>" is allowed.`,
         { value: input },
       );
     }
     const rest = normalizeDomainName(raw.slice(2), 'Hostname');
     if (!rest.includes('.')) {
       throw invalidInput(
-        `Hostname ${describe(input)} puts a wildcard directly under a top-level domain; use at least "*.example.com".`,
+        `Hostname ${describeValue(input)} puts a wildcard directly under a top-level domain; use at least "*.example.com".`,
         { value: input },
       );
     }
     if (rest.length + 2 > MAX_DOMAIN_LENGTH) {
-      throw invalidInput(`Hostname ${describe(input)} is longer than ${MAX_DOMAIN_LENGTH} characters.`, {
+      throw invalidInput(`Hostname ${describeValue(input)} is longer than ${MAX_DOMAIN_LENGTH} characters.`, {
         value: input,
       });
     }

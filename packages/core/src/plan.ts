@@ -8,8 +8,16 @@
  * @packageDocumentation
  */
 
-import { isAbortError, toZonekeeperError, type ZonekeeperError } from './errors.js';
-import { type CallOptions, type Clock, type Logger, noopLogger, throwIfAborted } from './runtime.js';
+import { invalidInput, isAbortError, toZonekeeperError, type ZonekeeperError } from './errors.js';
+import {
+  type CallOptions,
+  type Clock,
+  type Logger,
+  noopLogger,
+  signalOnly,
+  throwIfAborted,
+} from './runtime.js';
+import { describeValue } from './values.js';
 
 /**
  * One step of a plan: a tagged union member with an `op` name. Steps are JSON-serialisable data.
@@ -101,4 +109,75 @@ export async function applySteps<S extends PlanStep>(
     }
   }
   return outcomes;
+}
+
+/**
+ * Reads `options.dryRun`: `undefined` is false; anything but a boolean is `INVALID_INPUT` (thrown before
+ * any remote call). Every `ensure*` checks it through {@link ensure}; facades that gather in several
+ * stages call it once up front.
+ * @throws `INVALID_INPUT` when `dryRun` is not a boolean.
+ * @public
+ */
+export function validateDryRun(options: EnsureOptions | undefined): boolean {
+  const dryRun = (options as { readonly dryRun?: unknown } | undefined)?.dryRun;
+  if (dryRun !== undefined && typeof dryRun !== 'boolean')
+    throw invalidInput(`dryRun must be a boolean, got ${describeValue(dryRun)}.`);
+  return dryRun === true;
+}
+
+/**
+ * The three parts of an `ensure*` operation, for {@link ensure}.
+ * @public
+ */
+export interface EnsureParts<State, Plan, Applied> {
+  /** Reads the current state. Reads only: nothing may be written here. */
+  gather(options: CallOptions): Promise<State>;
+  /**
+   * Pure: the plan (JSON data) for the gathered state. It may throw (`NOT_OWNED`, `CONFLICT`, …) to
+   * refuse before anything is written.
+   */
+  plan(state: State): Plan;
+  /** Executes exactly the plan (never re-plans). Not called in a dry run. */
+  apply(plan: Plan, state: State, options: CallOptions): Promise<Applied>;
+}
+
+/** What {@link ensure} returns: the plan, and what applying it returned unless it was a dry run. @public */
+export type EnsureOutcome<State, Plan, Applied> =
+  | { readonly dryRun: true; readonly state: State; readonly plan: Plan }
+  | { readonly dryRun: false; readonly state: State; readonly plan: Plan; readonly applied: Applied };
+
+/**
+ * Gather → plan → apply, with dry-run decided here and nowhere else: a dry run gathers the same state
+ * and computes the same plan as a real run, then stops, so the plan it returns is exactly the one a
+ * real run would execute. `dryRun` is validated (a boolean) before anything is read, and only the
+ * signal of `options` reaches `gather` and `apply`.
+ *
+ * @example
+ * ```ts
+ * const { plan, dryRun } = await ensure(
+ *   {
+ *     gather: (call) => readZones(dns, call),
+ *     plan: (state) => planZones(state, desired),
+ *     apply: (plan, _state, call) => applyZonePlan(plan, dns, call),
+ *   },
+ *   options,
+ * );
+ * ```
+ * @throws `INVALID_INPUT` when `dryRun` is not a boolean; whatever the parts throw; `signal.reason`
+ *   on abort.
+ * @public
+ */
+export async function ensure<State, Plan, Applied>(
+  parts: EnsureParts<State, Plan, Applied>,
+  options: EnsureOptions = {},
+): Promise<EnsureOutcome<State, Plan, Applied>> {
+  const dryRun = validateDryRun(options);
+  const call = signalOnly(options);
+  throwIfAborted(call.signal);
+  const state = await parts.gather(call);
+  const plan = parts.plan(state);
+  if (dryRun) return { dryRun: true, state, plan };
+  throwIfAborted(call.signal);
+  const applied = await parts.apply(plan, state, call);
+  return { dryRun: false, state, plan, applied };
 }

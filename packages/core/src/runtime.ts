@@ -27,6 +27,30 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /**
+ * The call options with nothing but the signal: what every function forwards to the remote calls it
+ * makes, so that options meant for it (`dryRun`, timeouts) never leak into a port call.
+ *
+ * @example
+ * ```ts
+ * await dns.getZone(id, signalOnly(options));
+ * ```
+ * @public
+ */
+export function signalOnly(options: CallOptions | undefined): CallOptions {
+  return options?.signal === undefined ? {} : { signal: options.signal };
+}
+
+/**
+ * Re-throws `signal.reason` unchanged when the signal is aborted, whatever the reason's type (an
+ * `AbortError`, a `TimeoutError`, or any value a caller passed to `abort()`). Use it in `catch` blocks
+ * so that clean-up or translation code never turns an abort into another error.
+ * @public
+ */
+export function rethrowIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
+}
+
+/**
  * A source of time. Pure functions take `now` as data; only code that waits or stamps uses a clock.
  * @public
  */
