@@ -83,12 +83,6 @@ const rows: Record<string, Row> = {
       });
     },
   },
-  'no zone yet but a stale delegation: the upsert replaces it and records what it replaced': {
-    current: state([], delegated(NS_B)),
-    ops: ['create-zone', 'tag-zone', 'upsert-delegation'],
-    zoneId: null,
-    check: (steps) => expect(steps[2]).toMatchObject({ previous: delegated(NS_B) }),
-  },
   'a tagged zone delegated correctly: nothing to do': {
     current: state([managed('Z1', '2026-01-01T00:00:00.000Z')], delegated(NS_A)),
     ops: [],
@@ -107,11 +101,6 @@ const rows: Record<string, Row> = {
     ops: ['upsert-delegation'],
     zoneId: 'Z1',
     check: (steps) => expect(steps[0]).toMatchObject({ nameServers: NS_A, ttl: 300 }),
-  },
-  'a delegation to other name servers: replace it': {
-    current: state([managed('Z1', '2026-01-01T00:00:00.000Z')], delegated(NS_B)),
-    ops: ['upsert-delegation'],
-    zoneId: 'Z1',
   },
   'a delegation with another TTL: replace it': {
     current: state([managed('Z1', '2026-01-01T00:00:00.000Z')], delegated(NS_A, 86_400)),
@@ -298,6 +287,50 @@ describe('planOrganizationZone', () => {
       expect((error as Error).message).toContain('never adopts');
     });
   }
+
+  const foreignParent: Record<string, OrganizationZoneState> = {
+    'no zone yet and the parent delegates the name elsewhere (issue #10: never UPSERT over it)': state(
+      [],
+      delegated(NS_B),
+    ),
+    'our zone exists but the parent delegates the name to other name servers': state(
+      [managed('Z1', '2026-01-01T00:00:00.000Z')],
+      delegated(NS_B),
+    ),
+    'the parent holds an A record at the name (www next to an NS)': {
+      ...state([]),
+      parentRecords: [{ name: ZONE, type: 'A' }],
+    },
+    'the parent holds a record below the name, which a delegation would hide': {
+      ...state([managed('Z1', '2026-01-01T00:00:00.000Z')], delegated(NS_A)),
+      parentRecords: [{ name: `www.${ZONE}`, type: 'CNAME' }],
+    },
+  };
+  for (const [sentence, current] of Object.entries(foreignParent)) {
+    it(`refuses, NOT_OWNED, when ${sentence}`, () => {
+      let error: unknown;
+      try {
+        planOrganizationZone(current, desired, NOW);
+      } catch (e) {
+        error = e;
+      }
+      expect(hasErrorCode(error, 'NOT_OWNED')).toBe(true);
+      expect((error as Error).message).toMatch(/parent zone example\.com/);
+      expect((error as Error).message).toMatch(/refuses|never replaces/);
+    });
+  }
+
+  it('a delegation to any of our zones (a duplicate) is ours to re-point', () => {
+    const plan = planOrganizationZone(
+      state(
+        [managed('Z1', '2026-01-01T00:00:00.000Z'), managed('Z2', '2026-02-01T00:00:00.000Z', NS_B)],
+        delegated(NS_B),
+      ),
+      desired,
+      NOW,
+    );
+    expect(plan.steps.map((s) => s.op)).toEqual(['upsert-delegation', 'delete-duplicate-zone']);
+  });
 
   it('rejects bad desired values and now with INVALID_INPUT', () => {
     const bad: [string, () => unknown][] = [

@@ -8,6 +8,10 @@
  *  ─────────────────────────────────     ───────────────────────────────    ────────────────────────────────────
  *  none                                  —                                  create-zone, tag-zone, upsert-delegation
  *  any without our tags or reference     NOT_OWNED (thrown, never adopted)  —
+ *  (parent) NS at the name pointing at   NOT_OWNED (thrown: never replaced)  —
+ *    none of the organisation's zones
+ *  (parent) other records at or below    NOT_OWNED (thrown: a delegation      —
+ *    the name                              would hide them)
  *  tagged for another organisation       NOT_OWNED                          —
  *  one or more of ours                   canonical = oldest, then lowest id tag-zone (missing tags), upsert-delegation
  *                                                                           (missing/different), delete-duplicate-zone
@@ -54,6 +58,12 @@ export interface OrganizationZoneState {
   readonly parent: { readonly id: string; readonly name: string };
   /** The NS record set named `<org>.<baseDomain>` in the parent zone, if any. */
   readonly delegation?: { readonly ttl?: number; readonly values: readonly string[] };
+  /**
+   * Every other record set the parent zone holds at `<org>.<baseDomain>` or below it (an `A` record at the
+   * name, a `www.<org>.<baseDomain>` record, a sub-delegation): a delegation would hide them, so their
+   * presence makes the name not the organisation's to take. Absent or empty when there are none.
+   */
+  readonly parentRecords?: readonly { readonly name: string; readonly type: string }[];
 }
 
 /** What the organisation should have. @public */
@@ -210,6 +220,43 @@ function repairTags(
   return { op: 'tag-zone', zoneId: zone.id, tags, createdAt, reason: 'missing-tags' };
 }
 
+/**
+ * The organisation's name in the parent zone must be free or point at one of the organisation's own
+ * zones: zonekeeper never replaces a delegation (or hides records) someone else put there.
+ */
+function refuseForeignParentNames(
+  current: OrganizationZoneState,
+  ours: readonly ObservedZone[],
+  zoneName: string,
+  organization: string,
+): void {
+  const others = current.parentRecords ?? [];
+  if (others.length > 0) {
+    const shown = others.slice(0, 5).map((r) => `${r.name} ${r.type}`);
+    throw new ZonekeeperError(
+      'NOT_OWNED',
+      `The parent zone ${current.parent.name} already holds ${shown.join(', ')}${others.length > 5 ? ', …' : ''} at or below ${zoneName}; delegating ${zoneName} to organisation ${organization} would hide ${others.length === 1 ? 'it' : 'them'}, so zonekeeper refuses. Remove ${others.length === 1 ? 'that record' : 'those records'} or give the organisation another name.`,
+      { details: { zoneName, organization, parentZoneId: current.parent.id, records: shown } },
+    );
+  }
+  const delegation = current.delegation;
+  if (delegation === undefined) return;
+  const target = nameServerKey(delegation.values);
+  if (ours.some((z) => nameServerKey(z.nameServers) === target)) return;
+  throw new ZonekeeperError(
+    'NOT_OWNED',
+    `The parent zone ${current.parent.name} already delegates ${zoneName} to ${delegation.values.join(', ')}, which are the name servers of ${ours.length === 0 ? `no zone of organisation ${organization}` : `none of organisation ${organization}'s zones`}. zonekeeper never replaces a delegation it did not make: if it is a stale one, delete that NS record and run again; otherwise give the organisation another name.`,
+    {
+      details: {
+        zoneName,
+        organization,
+        parentZoneId: current.parent.id,
+        delegation: [...delegation.values],
+      },
+    },
+  );
+}
+
 function isEmptyZone(zone: ObservedZone): boolean {
   return zone.recordSetCount !== undefined && zone.recordSetCount <= 2;
 }
@@ -247,6 +294,7 @@ export function planOrganizationZone(
     );
   }
   const ours = sortCanonically(zones, zoneName);
+  refuseForeignParentNames(current, ours, zoneName, organization);
   const delegationBase = {
     op: 'upsert-delegation' as const,
     parentZoneId: current.parent.id,

@@ -72,6 +72,34 @@ describe('zone operations on moto (Route 53 adapter through the fault proxy)', (
     expect(backend.proxy.count()).toBe(5);
   });
 
+  it('refuses a name the parent already uses (foreign NS, an A record, a record below): nothing written', async () => {
+    const dns = backend.provider();
+    const { baseDomain, parentId } = await freshBase(dns);
+    const records = [
+      { org: 'status', name: `status.${baseDomain}`, type: 'NS' as const, values: ['ns1.elsewhere.net.'] },
+      { org: 'www', name: `www.${baseDomain}`, type: 'A' as const, values: ['192.0.2.10'] },
+      { org: 'mail', name: `smtp.mail.${baseDomain}`, type: 'A' as const, values: ['192.0.2.11'] },
+      // The record right before the name (a sibling that sorts first) must not be taken for it.
+      { org: 'zeta', name: `zet.${baseDomain}`, type: 'TXT' as const, values: ['"v=1"'] },
+    ];
+    for (const r of records) {
+      await dns.changeRecords(parentId, [
+        { action: 'CREATE', recordSet: { name: r.name, type: r.type, ttl: 300, values: r.values } },
+      ]);
+    }
+    for (const org of ['status', 'www', 'mail']) {
+      backend.proxy.clearLog();
+      const error = await ensureOrganizationZone({ organization: org, baseDomain }, { dns }).catch((e) => e);
+      expect(hasErrorCode(error, 'NOT_OWNED'), `${org}: ${String(error)}`).toBe(true);
+      expect(backend.proxy.count({ operation: WRITE_OPERATIONS })).toBe(0);
+      expect(await zonesNamed(dns, `${org}.${baseDomain}`)).toEqual([]);
+    }
+    // A sibling name sorting before (zet.) does not block zeta.
+    const zeta = await ensureOrganizationZone({ organization: 'zeta', baseDomain }, { dns });
+    expect(zeta.plan.steps.map((s) => s.op)).toEqual(['create-zone', 'tag-zone', 'upsert-delegation']);
+    expect(await delegationValues(dns, parentId, `status.${baseDomain}`)).toEqual(['ns1.elsewhere.net']);
+  });
+
   it('ten concurrent ensures for one organisation, then one more, converge to one canonical zone', async () => {
     const dns = backend.provider();
     const { baseDomain, parentId } = await freshBase(dns);

@@ -291,21 +291,30 @@ describe('ensureOrganizationZone (memory provider)', () => {
     expect(hasErrorCode(gone, 'NOT_FOUND')).toBe(true);
   });
 
-  it('repairs a delegation someone changed, with the configured TTL', async () => {
+  it('refuses (NOT_OWNED, nothing written) when someone re-pointed the delegation elsewhere', async () => {
     const { dns, parentId, deps } = await setup();
     await ensureOrganizationZone(input, deps);
     await dns.changeRecords(parentId, [
       { action: 'UPSERT', recordSet: { name: ZONE, type: 'NS', ttl: 300, values: ['ns.attacker.example.'] } },
     ]);
-    const result = await ensureOrganizationZone({ ...input, delegationTtl: 120 }, deps);
-    expect(result.plan.steps).toEqual([
-      expect.objectContaining({
-        op: 'upsert-delegation',
-        ttl: 120,
-        previous: { ttl: 300, values: ['ns.attacker.example.'] },
-      }),
+    const before = dns.snapshot();
+    const error = await ensureOrganizationZone({ ...input, delegationTtl: 120 }, deps).catch((e) => e);
+    expect(hasErrorCode(error, 'NOT_OWNED')).toBe(true);
+    expect(error.message).toContain('ns.attacker.example.');
+    expect(dns.snapshot()).toEqual(before);
+    expect((await delegationOf(dns, parentId))?.values).toEqual(['ns.attacker.example.']);
+  });
+
+  it('refuses (NOT_OWNED, nothing created) when the parent already has records at the name', async () => {
+    const { dns, parentId, deps } = await setup();
+    await dns.changeRecords(parentId, [
+      { action: 'CREATE', recordSet: { name: ZONE, type: 'A', ttl: 300, values: ['192.0.2.1'] } },
     ]);
-    expect((await delegationOf(dns, parentId))?.ttl).toBe(120);
+    const before = dns.snapshot();
+    const error = await ensureOrganizationZone(input, deps).catch((e) => e);
+    expect(hasErrorCode(error, 'NOT_OWNED')).toBe(true);
+    expect(error.message).toMatch(new RegExp(`${ZONE.replaceAll('.', '\\.')} A`));
+    expect(dns.snapshot()).toEqual(before);
   });
 
   it('rejects bad input with INVALID_INPUT before any remote call', async () => {
@@ -398,6 +407,21 @@ describe('listManagedZones (memory provider)', () => {
     const under = await listManagedZones(deps, { baseDomain: 'example.com' });
     expect(under).toHaveLength(100);
     expect(dns.requests).toEqual({ ListHostedZones: 3, ListTagsForResources: 20 });
+  });
+});
+
+describe('listManagedZones: a zone tagged for another organisation than its name', () => {
+  it('is nobody\'s: neither listed as the tag\'s organisation nor as the name\'s', async () => {
+    const { dns, deps } = await setup();
+    const { zone } = await ensureOrganizationZone(input, deps);
+    const { zone: odd } = await dns.createZone({ name: 'acme2.example.com', callerReference: 'odd' });
+    await dns.changeTags(odd.id, {
+      add: { [ZoneTags.managedBy]: 'zonekeeper', [ZoneTags.organization]: 'globex' },
+    });
+    const listed = await listManagedZones(deps, { baseDomain: 'example.com' });
+    expect(listed.map((z) => [z.name, z.organization])).toEqual([[ZONE, 'acme']]);
+    expect(listed[0]?.id).toBe(zone?.id);
+    expect((await listManagedZones(deps)).map((z) => z.id)).toEqual([zone?.id]);
   });
 });
 

@@ -20,12 +20,14 @@ import {
   applySteps,
   type CallOptions,
   type EnsureOptions,
+  ensure,
   hasErrorCode,
   noopLogger,
   normalizeBaseDomain,
   organizationZoneName,
   pollUntil,
   type RuntimeDeps,
+  signalOnly,
   systemClock,
   throwIfAborted,
   toFqdn,
@@ -133,10 +135,6 @@ export interface DeleteOrganizationZoneResult {
 const TAG_BATCH = 10;
 const RECORD_PAGE = 300;
 
-function callOptions(options: CallOptions): CallOptions {
-  return options.signal === undefined ? {} : { signal: options.signal };
-}
-
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -182,6 +180,36 @@ async function readDelegation(
     : undefined;
 }
 
+/** How many record sets at or below the organisation's name in the parent one gather reads (one call). */
+const PARENT_NAMES_PAGE = 20;
+
+/**
+ * What the parent zone holds at the organisation's name and below it, in one ListResourceRecordSets call
+ * (Route 53 lists names with their labels reversed, so `<name>` and every `*.<name>` come first from
+ * `<name>`): the delegation NS record, and every other record set there.
+ */
+async function readParentNames(
+  dns: DnsProvider,
+  parentZoneId: string,
+  name: string,
+  options: CallOptions,
+): Promise<{ delegation?: RecordSet; others: { name: string; type: string }[] }> {
+  // 'A' sorts before every other record type, so this starts at the first record set of `name`.
+  const page = await dns.listRecords(
+    parentZoneId,
+    { from: { name, type: 'A' }, maxItems: PARENT_NAMES_PAGE },
+    options,
+  );
+  let delegation: RecordSet | undefined;
+  const others: { name: string; type: string }[] = [];
+  for (const record of page.recordSets) {
+    if (record.name !== name && !record.name.endsWith(`.${name}`)) break;
+    if (record.name === name && record.type === 'NS' && record.setIdentifier === undefined) delegation = record;
+    else others.push({ name: record.name, type: record.type });
+  }
+  return { ...(delegation ? { delegation } : {}), others };
+}
+
 async function waitForInsync(
   dns: DnsProvider,
   change: ChangeInfo,
@@ -192,7 +220,7 @@ async function waitForInsync(
   if (options.waitForSync === false || change.status === 'INSYNC') return;
   await pollUntil(
     async () => {
-      const c = await dns.getChange(change.id, callOptions(options));
+      const c = await dns.getChange(change.id, signalOnly(options));
       return c.status === 'INSYNC' ? { done: true, value: c } : { done: false };
     },
     {
@@ -201,26 +229,9 @@ async function waitForInsync(
       initialDelayMs: options.syncInitialDelayMs ?? 1_000,
       maxDelayMs: options.syncMaxDelayMs ?? 15_000,
       what: `${dns.kind} change ${change.id} (${what}) to be INSYNC`,
-      ...callOptions(options),
+      ...signalOnly(options),
     },
   );
-}
-
-/**
- * `applySteps` recognises aborts by the platform's error names only; an abort with a custom reason must
- * still surface as `signal.reason`, untouched.
- */
-async function applyOrAbort<S extends { readonly op: string }>(
-  steps: readonly S[],
-  execute: (step: S) => Promise<void>,
-  options: CallOptions & { readonly logger: NonNullable<ZoneManagerDeps['logger']> },
-): Promise<void> {
-  try {
-    await applySteps(steps, execute, options);
-  } catch (error) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    throw error;
-  }
 }
 
 function nonceFrom(random: () => number): string {
@@ -245,7 +256,7 @@ export async function gatherOrganizationZone(
   dns: DnsProvider,
   options: CallOptions = {},
 ): Promise<OrganizationZoneState> {
-  const call = callOptions(options);
+  const call = signalOnly(options);
   let parent: HostedZone;
   if (spec.parentZoneId !== undefined) {
     const found = await dns.getZone(spec.parentZoneId, call);
@@ -313,10 +324,11 @@ export async function gatherOrganizationZone(
       ...(count === undefined ? {} : { recordSetCount: count }),
     });
   }
-  const delegation = await readDelegation(dns, parent.id, spec.zoneName, call);
+  const { delegation, others } = await readParentNames(dns, parent.id, spec.zoneName, call);
   return {
     zones,
     parent: { id: parent.id, name: parent.name },
+    ...(others.length > 0 ? { parentRecords: others } : {}),
     ...(delegation
       ? {
           delegation: {
@@ -328,29 +340,14 @@ export async function gatherOrganizationZone(
   };
 }
 
-/**
- * Ensures the organisation has exactly one managed public zone `<organization>.<baseDomain>`, tagged as
- * zonekeeper's and delegated from the parent zone, and waits for the delegation to be `INSYNC`.
- *
- * Idempotent (a second run makes no write call) and convergent after crashes and concurrent runs: the
- * canonical zone is the oldest of the organisation's zones (then lowest id); empty duplicates are
- * deleted, others reported in `duplicates`. Never adopts a zone it does not own (`NOT_OWNED`).
- *
- * @example
- * ```ts
- * const dns = createMemoryDnsProvider();
- * await dns.createZone({ name: 'example.com', callerReference: 'parent' });
- * const { zone } = await ensureOrganizationZone({ organization: 'acme', baseDomain: 'example.com' }, { dns });
- * ```
- * @throws ZonekeeperError `INVALID_INPUT` (before any call), `NOT_OWNED`, `NOT_FOUND` (no parent
- * zone), `CONFLICT` (ambiguous parent), `TIMEOUT` (delegation never `INSYNC`), and the provider's codes.
- * @public
- */
-export async function ensureOrganizationZone(
-  input: EnsureOrganizationZoneInput,
-  deps: ZoneManagerDeps,
-  options: EnsureOrganizationZoneOptions = {},
-): Promise<EnsureOrganizationZoneResult> {
+/** The validated input of {@link ensureOrganizationZone}. */
+function resolveZoneInput(input: EnsureOrganizationZoneInput): {
+  organization: string;
+  baseDomain: string;
+  zoneName: string;
+  parentZoneId?: string;
+  delegationTtl: number;
+} {
   const organization = validateOrganizationName(input?.organization);
   const baseDomain = normalizeBaseDomain(input.baseDomain);
   const zoneName = organizationZoneName(organization, baseDomain);
@@ -362,50 +359,57 @@ export async function ensureOrganizationZone(
       `delegationTtl must be an integer number of seconds from 1 to 172800, got ${String(input.delegationTtl)}.`,
     );
   }
+  return { organization, baseDomain, zoneName, ...(parentZoneId ? { parentZoneId } : {}), delegationTtl };
+}
+
+/**
+ * The canonical zone a plan keeps (not the one it creates): what the gathered state says about it, with
+ * the `created-at` the plan's tag step would write when the tag is missing. Pure.
+ * @public
+ */
+export function keptOrganizationZone(
+  plan: OrganizationZonePlan,
+  state: OrganizationZoneState,
+): OrganizationZone | undefined {
+  const existing = state.zones.find((z) => z.id === plan.zoneId);
+  if (!existing) return undefined;
+  const tagStep = plan.steps.find(
+    (s): s is Extract<OrganizationZoneStep, { op: 'tag-zone' }> =>
+      s.op === 'tag-zone' && s.zoneId === existing.id,
+  );
+  const createdRaw = parseCreatedAt(existing.tags) ?? tagStep?.tags[ZoneTags.createdAt];
+  const createdAt = createdRaw === undefined ? undefined : new Date(createdRaw);
+  return {
+    id: existing.id,
+    name: existing.name,
+    nameServers: existing.nameServers,
+    ...(createdAt ? { createdAt } : {}),
+  };
+}
+
+/**
+ * Executes a plan of {@link planOrganizationZone} exactly as planned (steps whose zone is `null` refer to
+ * the zone the plan's `create-zone` step creates) and returns the canonical zone afterwards. Used by
+ * {@link ensureOrganizationZone} and by callers that plan several systems at once and apply them in
+ * turn (the zonekeeper facade). Never re-plans.
+ *
+ * @throws ZonekeeperError `CONFLICT` (a duplicate became the delegation target meanwhile: run again),
+ * `TIMEOUT` (delegation never `INSYNC`), `INTERNAL` (a step refers to a zone that was not created), and
+ * the provider's codes; `signal.reason` on abort.
+ * @public
+ */
+export async function applyOrganizationZonePlan(
+  plan: OrganizationZonePlan,
+  state: OrganizationZoneState,
+  deps: ZoneManagerDeps,
+  options: CallOptions & SyncOptions = {},
+): Promise<OrganizationZone | undefined> {
   validateSyncOptions(options);
   const { dns } = deps;
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? noopLogger;
-  const call = callOptions(options);
-  throwIfAborted(options.signal);
-
-  const current = await gatherOrganizationZone(
-    { zoneName, baseDomain, ...(parentZoneId === undefined ? {} : { parentZoneId }) },
-    dns,
-    call,
-  );
-  const now = clock.now();
-  const plan = planOrganizationZone(
-    current,
-    { organization, baseDomain, delegationTtl, nonce: nonceFrom(deps.random ?? Math.random) },
-    now,
-  );
-  if (plan.duplicates.length > 0) {
-    logger.warn(
-      `zone-manager: organisation ${organization} has ${plan.duplicates.length + 1} zones named ${zoneName}; keeping ${plan.zoneId}, duplicates ${plan.duplicates.join(', ')}`,
-    );
-  }
-  const existing = current.zones.find((z) => z.id === plan.zoneId);
-  const existingZone = (): OrganizationZone | undefined => {
-    if (!existing) return undefined;
-    const tagStep = plan.steps.find(
-      (s): s is Extract<OrganizationZoneStep, { op: 'tag-zone' }> =>
-        s.op === 'tag-zone' && s.zoneId === existing.id,
-    );
-    const createdRaw = parseCreatedAt(existing.tags) ?? tagStep?.tags[ZoneTags.createdAt];
-    const createdAt = createdRaw === undefined ? undefined : new Date(createdRaw);
-    return {
-      id: existing.id,
-      name: existing.name,
-      nameServers: existing.nameServers,
-      ...(createdAt ? { createdAt } : {}),
-    };
-  };
-  if (options.dryRun) {
-    const zone = existingZone();
-    return { plan, ...(zone ? { zone } : {}), duplicates: plan.duplicates, dryRun: true };
-  }
-
+  const call = signalOnly(options);
+  const zoneName = plan.zoneName;
   let created:
     | { id: string; nameServers: readonly string[]; callerReference: string; submittedAt?: Date }
     | undefined;
@@ -419,7 +423,7 @@ export async function ensureOrganizationZone(
     return created;
   };
 
-  await applyOrAbort<OrganizationZoneStep>(
+  await applySteps<OrganizationZoneStep>(
     plan.steps,
     async (step) => {
       switch (step.op) {
@@ -514,21 +518,85 @@ export async function ensureOrganizationZone(
     { ...call, logger },
   );
 
-  const zone: OrganizationZone | undefined =
-    plan.zoneId === null
-      ? created && {
-          id: created.id,
-          name: zoneName,
-          nameServers: created.nameServers,
-          ...(createdAt ? { createdAt } : {}),
-        }
-      : existingZone();
-  return { plan, ...(zone ? { zone } : {}), duplicates: plan.duplicates, dryRun: false };
+  return plan.zoneId === null
+    ? created && {
+        id: created.id,
+        name: zoneName,
+        nameServers: created.nameServers,
+        ...(createdAt ? { createdAt } : {}),
+      }
+    : keptOrganizationZone(plan, state);
 }
 
 /**
- * Lists every zone zonekeeper manages (tagged `zonekeeper:managed-by=zonekeeper` with an organisation),
- * with the facts garbage collection needs. Costs ⌈N/100⌉ `ListHostedZones` and ⌈M/10⌉
+ * Ensures the organisation has exactly one managed public zone `<organization>.<baseDomain>`, tagged as
+ * zonekeeper's and delegated from the parent zone, and waits for the delegation to be `INSYNC`.
+ *
+ * Idempotent (a second run makes no write call) and convergent after crashes and concurrent runs: the
+ * canonical zone is the oldest of the organisation's zones (then lowest id); empty duplicates are
+ * deleted, others reported in `duplicates`. Never adopts a zone it does not own, never replaces a
+ * delegation in the parent that points anywhere but at one of the organisation's zones, and never
+ * delegates a name under which the parent holds other records (`NOT_OWNED`, before any write).
+ *
+ * @example
+ * ```ts
+ * const dns = createMemoryDnsProvider();
+ * await dns.createZone({ name: 'example.com', callerReference: 'parent' });
+ * const { zone } = await ensureOrganizationZone({ organization: 'acme', baseDomain: 'example.com' }, { dns });
+ * ```
+ * @throws ZonekeeperError `INVALID_INPUT` (before any call), `NOT_OWNED`, `NOT_FOUND` (no parent
+ * zone), `CONFLICT` (ambiguous parent), `TIMEOUT` (delegation never `INSYNC`), and the provider's codes.
+ * @public
+ */
+export async function ensureOrganizationZone(
+  input: EnsureOrganizationZoneInput,
+  deps: ZoneManagerDeps,
+  options: EnsureOrganizationZoneOptions = {},
+): Promise<EnsureOrganizationZoneResult> {
+  const { organization, baseDomain, zoneName, parentZoneId, delegationTtl } = resolveZoneInput(input);
+  validateSyncOptions(options);
+  const { dns } = deps;
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? noopLogger;
+  const nonce = nonceFrom(deps.random ?? Math.random);
+  const outcome = await ensure(
+    {
+      gather: (call) =>
+        gatherOrganizationZone(
+          { zoneName, baseDomain, ...(parentZoneId === undefined ? {} : { parentZoneId }) },
+          dns,
+          call,
+        ),
+      plan: (state) => {
+        const plan = planOrganizationZone(
+          state,
+          { organization, baseDomain, delegationTtl, nonce },
+          clock.now(),
+        );
+        if (plan.duplicates.length > 0) {
+          logger.warn(
+            `zone-manager: organisation ${organization} has ${plan.duplicates.length + 1} zones named ${zoneName}; keeping ${plan.zoneId}, duplicates ${plan.duplicates.join(', ')}`,
+          );
+        }
+        return plan;
+      },
+      apply: (plan, state, call) => applyOrganizationZonePlan(plan, state, deps, { ...options, ...call }),
+    },
+    options,
+  );
+  const zone = outcome.dryRun ? keptOrganizationZone(outcome.plan, outcome.state) : outcome.applied;
+  return {
+    plan: outcome.plan,
+    ...(zone ? { zone } : {}),
+    duplicates: outcome.plan.duplicates,
+    dryRun: outcome.dryRun,
+  };
+}
+
+/**
+ * Lists every zone zonekeeper manages (tagged `zonekeeper:managed-by=zonekeeper` with an organisation,
+ * and named `<that organisation>.<…>`: a zone tagged for another organisation than its name says is
+ * left out, so it is never collected as either's), with the facts garbage collection needs. Costs ⌈N/100⌉ `ListHostedZones` and ⌈M/10⌉
  * `ListTagsForResources` calls for N zones of which M are tag-queried (all public zones, or with
  * `baseDomain` only those directly under it) — never one call per zone.
  * @public
@@ -539,7 +607,7 @@ export async function listManagedZones(
 ): Promise<readonly ManagedZone[]> {
   const base = options.baseDomain === undefined ? undefined : normalizeBaseDomain(options.baseDomain);
   throwIfAborted(options.signal);
-  const call = callOptions(options);
+  const call = signalOnly(options);
   const zones = (await deps.dns.listZones(call)).filter(
     (z) =>
       !z.privateZone &&
@@ -556,6 +624,10 @@ export async function listManagedZones(
     const t = tags.get(z.id);
     const organization = t?.[ZoneTags.organization];
     if (!t || !isManagedTagged(t) || !organization) continue;
+    // A zone whose name is not its organisation's (`acme.<base>` tagged for globex) is nobody's to
+    // collect: neither acme's (the tag says otherwise) nor globex's (its zone has another name).
+    if (!z.name.startsWith(`${organization}.`) || (base !== undefined && z.name !== `${organization}.${base}`))
+      continue;
     const createdAt = parseCreatedAt(t);
     result.push({
       id: z.id,
@@ -579,7 +651,7 @@ export async function gatherZoneDeletion(
   dns: DnsProvider,
   options: CallOptions = {},
 ): Promise<ZoneDeletionState> {
-  const call = callOptions(options);
+  const call = signalOnly(options);
   const details = await dns.getZone(zoneId, call);
   if (!details) return { delegations: [], records: [] };
   const tags = (await dns.getTags([zoneId], call)).get(zoneId) ?? {};
@@ -624,14 +696,32 @@ export async function deleteOrganizationZone(
 ): Promise<DeleteOrganizationZoneResult> {
   const zoneId = normalizeZoneId(zoneIdInput);
   validateSyncOptions(options);
-  throwIfAborted(options.signal);
+  const { dns } = deps;
+  const outcome = await ensure(
+    {
+      gather: (call) => gatherZoneDeletion(zoneId, dns, call),
+      plan: (state) => planZoneDeletion(state, zoneId),
+      apply: (plan, _state, call) => applyZoneDeletionPlan(plan, deps, { ...options, ...call }),
+    },
+    options,
+  );
+  return { plan: outcome.plan, dryRun: outcome.dryRun };
+}
+
+/**
+ * Executes a plan of {@link planZoneDeletion} exactly as planned: the delegation (waiting for `INSYNC`),
+ * the record batches, the zone. Never re-plans.
+ * @public
+ */
+export async function applyZoneDeletionPlan(
+  plan: ZoneDeletionPlan,
+  deps: ZoneManagerDeps,
+  options: CallOptions & SyncOptions = {},
+): Promise<void> {
   const { dns } = deps;
   const logger = deps.logger ?? noopLogger;
-  const call = callOptions(options);
-  const current = await gatherZoneDeletion(zoneId, dns, call);
-  const plan = planZoneDeletion(current, zoneId);
-  if (options.dryRun) return { plan, dryRun: true };
-  await applyOrAbort(
+  const call = signalOnly(options);
+  await applySteps(
     plan.steps,
     async (step) => {
       switch (step.op) {
@@ -666,5 +756,4 @@ export async function deleteOrganizationZone(
     },
     { ...call, logger },
   );
-  return { plan, dryRun: false };
 }
