@@ -479,6 +479,41 @@ describe('dropped connections', () => {
   });
 });
 
+describe('errors after the side effect', () => {
+  it('error after: moto applied the create, the client sees a 503 ServiceUnavailable', async () => {
+    proxy.setRules([
+      { operation: 'CreateHostedZone', fault: { kind: 'error', code: 'ServiceUnavailable', when: 'after' } },
+    ]);
+    const error = await failure(createZone(route53(1), 'applied503.example.com'));
+    expect((error.$metadata as { httpStatusCode?: number }).httpStatusCode).toBe(503);
+    expect(await zoneNamesInMoto()).toEqual(['applied503.example.com.']);
+    expect(proxy.requests).toEqual([
+      expect.objectContaining({
+        operation: 'CreateHostedZone',
+        status: 503,
+        upstreamStatus: 201,
+        fault: 'error-after:ServiceUnavailable',
+      }),
+    ]);
+  });
+
+  it('error after, for IAM CreateUser: the user exists although the client saw InternalFailure', async () => {
+    proxy.setRules([
+      { operation: 'CreateUser', fault: { kind: 'error', code: 'InternalFailure', when: 'after' } },
+    ]);
+    const error = await failure(iam(1).send(new CreateUserCommand({ UserName: 'after-500' })));
+    expect((error.$metadata as { httpStatusCode?: number }).httpStatusCode).toBe(500);
+    const got = await iam(1, moto.endpoint).send(new GetUserCommand({ UserName: 'after-500' }));
+    expect(got.User?.UserName).toBe('after-500');
+  });
+
+  it('rejects a when that is neither before nor after', () => {
+    expect(() =>
+      proxy.setRules([{ fault: { kind: 'error', code: 'Throttling', when: 'later' as never } }]),
+    ).toThrow(/error.when must be 'before' or 'after'/);
+  });
+});
+
 describe('injected errors as the SDK sees them', () => {
   it('custom Route 53, IAM and STS errors get the right name, status and message', async () => {
     proxy.setRules([

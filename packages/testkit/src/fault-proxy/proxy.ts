@@ -278,7 +278,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const decision = engine.decide(identity);
     const fault = decision?.fault;
 
-    if (fault?.kind === 'error') {
+    if (fault?.kind === 'error' && fault.when === 'before') {
       const rendered = renderAwsError(identity, fault.error);
       record({ ...base, status: rendered.status, upstreamStatus: null }, decision, started);
       res.writeHead(rendered.status, {
@@ -317,6 +317,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       // 'after': the target applied the request; the client never hears about it.
       record({ ...base, status: null, upstreamStatus: upstream.status }, decision, started);
       drop(req.socket);
+      return;
+    }
+    if (fault?.kind === 'error') {
+      // 'after': the target applied the request; the client hears an error instead of its answer.
+      const rendered = renderAwsError(identity, fault.error);
+      record({ ...base, status: rendered.status, upstreamStatus: upstream.status }, decision, started);
+      res.writeHead(rendered.status, {
+        ...rendered.headers,
+        'content-length': Buffer.byteLength(rendered.body),
+      });
+      res.end(rendered.body);
       return;
     }
     record({ ...base, status: upstream.status, upstreamStatus: upstream.status }, decision, started);

@@ -10,8 +10,11 @@ import type { AwsRequestIdentity } from './identify.js';
 
 /**
  * A fault the proxy injects:
- * - `error`: answer with an AWS-shaped error in the request's protocol, without forwarding. `status`
- *   defaults to the preset's (or 400 for a custom code), `message` to the preset's (or the code).
+ * - `error`: answer with an AWS-shaped error in the request's protocol. `status` defaults to the
+ *   preset's (or 400 for a custom code), `message` to the preset's (or the code). With `when: 'before'`
+ *   (the default) the request is not forwarded; with `when: 'after'` it is forwarded, the target applies
+ *   it, and its answer is replaced by the error (a 5xx after the side effect: the client cannot tell it
+ *   from a failure before).
  * - `latency`: wait `ms` milliseconds, then forward normally.
  * - `drop` `before`: read the request, then destroy the client connection; the target never sees it.
  * - `drop` `after`: forward, let the target apply it, then destroy the client connection without a
@@ -24,6 +27,8 @@ export type FaultAction =
       readonly code: AwsErrorPreset | (string & {});
       readonly status?: number;
       readonly message?: string;
+      /** Before forwarding (default) or after the target applied the request. */
+      readonly when?: 'before' | 'after';
     }
   | { readonly kind: 'latency'; readonly ms: number }
   | { readonly kind: 'drop'; readonly when: 'before' | 'after' };
@@ -57,7 +62,7 @@ export interface FaultRule {
  * @internal
  */
 export type ResolvedFault =
-  | { readonly kind: 'error'; readonly error: AwsErrorSpec }
+  | { readonly kind: 'error'; readonly error: AwsErrorSpec; readonly when: 'before' | 'after' }
   | { readonly kind: 'latency'; readonly ms: number }
   | { readonly kind: 'drop'; readonly when: 'before' | 'after' };
 
@@ -68,11 +73,15 @@ export interface Decision {
   readonly rule: string | number;
 }
 
-/** Short text for the log: `error:Throttling`, `latency:200`, `drop:before`, `drop:after`. @internal */
+/**
+ * Short text for the log: `error:Throttling`, `error-after:ServiceUnavailable`, `latency:200`,
+ * `drop:before`, `drop:after`.
+ * @internal
+ */
 export function describeFault(fault: ResolvedFault): string {
   switch (fault.kind) {
     case 'error':
-      return `error:${fault.error.code}`;
+      return `${fault.when === 'after' ? 'error-after' : 'error'}:${fault.error.code}`;
     case 'latency':
       return `latency:${fault.ms}`;
     case 'drop':
@@ -132,8 +141,13 @@ function resolve(fault: FaultAction | AwsErrorPreset, index: number): ResolvedFa
           },
         );
       }
+      const when = action.when ?? 'before';
+      if (when !== 'before' && when !== 'after') {
+        throw invalidInput(`${where}: error.when must be 'before' or 'after'.`, { index });
+      }
       return {
         kind: 'error',
+        when,
         error: { code: action.code, status, message: action.message ?? preset?.message ?? action.code },
       };
     }
