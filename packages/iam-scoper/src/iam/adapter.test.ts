@@ -134,6 +134,40 @@ describe('IAM adapter: CreateAccessKey is retried only after throttling', () => 
     expect((await p.listAccessKeys(u)).length).toBe(1);
   });
 
+  it('a 503 after IAM applied CreateAccessKey is not retried either (issue #10: the SDK read the status as transient)', async () => {
+    const p = iam(5);
+    const u = await user(p);
+    proxy.setRules([
+      {
+        operation: 'CreateAccessKey',
+        fault: { kind: 'error', code: 'ServiceUnavailable', when: 'after' },
+        times: 1,
+      },
+    ]);
+    proxy.clearLog();
+    const e = await rejectionOf(p.createAccessKey(u));
+    expect(hasErrorCode(e, 'UNAVAILABLE')).toBe(true);
+    expect(e.details).toMatchObject({ attempts: 1 });
+    expect(proxy.count({ operation: 'CreateAccessKey' })).toBe(1);
+    // IAM created exactly one key (before the fix: two, the retry's and the unanswered one).
+    expect((await p.listAccessKeys(u)).length).toBe(1);
+  });
+
+  it('a 500 after IAM applied CreateUser is not retried: one request, the user exists', async () => {
+    const p = iam(5);
+    const userName = `zk-adapter-${++n}`;
+    proxy.setRules([
+      { operation: 'CreateUser', fault: { kind: 'error', code: 'InternalFailure', when: 'after' }, times: 1 },
+    ]);
+    proxy.clearLog();
+    const e = await rejectionOf(
+      p.createUser({ userName, path: '/zonekeeper/', tags: { 'zonekeeper:managed-by': 'zonekeeper' } }),
+    );
+    expect(hasErrorCode(e, 'UNAVAILABLE')).toBe(true);
+    expect(proxy.count({ operation: 'CreateUser' })).toBe(1);
+    expect((await p.getUser(userName))?.userName).toBe(userName);
+  });
+
   it('throttled CreateAccessKey calls are retried and succeed', async () => {
     const p = iam(5);
     const u = await user(p);

@@ -7,7 +7,8 @@
  *   smithy's throttling list, so every retry strategy retries it. It is a hard error.
  * - Network errors and 5xx are retried as transient; for `CreateAccessKey`, whose request IAM may
  *   already have applied, a retry creates a second key the caller never sees (a leak). So
- *   `CreateAccessKey` is retried only after throttling, which IAM answers without creating anything.
+ *   `CreateAccessKey` (and `CreateUser`) is retried only after throttling, which IAM answers without
+ *   creating anything.
  *
  * Both are enforced by a per-command middleware that sits inside the client's retry middleware (so it
  * works with any caller-built client and any retry strategy): it re-throws such errors wrapped in an
@@ -43,8 +44,10 @@ class NotRetried extends Error {
   constructor(original: unknown) {
     super('IAM request failed; not retried');
     this.original = original;
-    // Shared, so the retry middleware's `attempts` count lands on the original's metadata too.
-    this.$metadata = (original as SdkErrorLike | undefined)?.$metadata ?? {};
+    // Its own metadata, without the original's HTTP status: a retry strategy classifies errors by
+    // `$metadata.httpStatusCode` too (5xx is transient), so sharing the original's would make a 503 after
+    // an applied CreateAccessKey retried after all. The retry middleware writes `attempts` here.
+    this.$metadata = {};
   }
 }
 
@@ -56,13 +59,21 @@ function isLimitExceeded(error: SdkErrorLike): boolean {
   );
 }
 
+/**
+ * Writes IAM may have applied although the caller saw an error (a 5xx or a dropped connection after the
+ * request reached IAM): retrying them blindly creates a second key (a leak) or hides that the first
+ * attempt created the user. They are retried only after throttling, which IAM answers without applying
+ * anything; the operations reconcile what an applied-but-unanswered request left.
+ */
+const NOT_IDEMPOTENT: ReadonlySet<string> = new Set(['CreateAccessKeyCommand', 'CreateUserCommand']);
+
 /** Decides whether the SDK may retry `error` for `commandName`. */
 function mustNotRetry(commandName: string, error: unknown): boolean {
   const e = (error ?? {}) as SdkErrorLike;
   if (typeof error !== 'object' || error === null) return false;
   if (e.name === 'AbortError') return false;
   if (isLimitExceeded(e)) return true;
-  if (commandName === 'CreateAccessKeyCommand')
+  if (NOT_IDEMPOTENT.has(commandName))
     return !isThrottlingError(error as Parameters<typeof isThrottlingError>[0]);
   return false;
 }
@@ -198,7 +209,13 @@ function advice(code: ErrorCode, awsCode: string, op: string): string {
 export function translateIamError(error: unknown, op: string, target: IamCallTarget = {}): ZonekeeperError {
   const wrapper = error as { name?: unknown; original?: unknown; $metadata?: SdkErrorLike['$metadata'] };
   const original = (wrapper?.name === NOT_RETRIED ? wrapper.original : error) as SdkErrorLike | undefined;
-  const meta = original?.$metadata ?? wrapper?.$metadata;
+  const meta =
+    wrapper?.name === NOT_RETRIED
+      ? {
+          ...original?.$metadata,
+          ...(wrapper.$metadata?.attempts === undefined ? {} : { attempts: wrapper.$metadata.attempts }),
+        }
+      : (original?.$metadata ?? wrapper?.$metadata);
   const name = typeof original?.name === 'string' ? original.name : 'Error';
   const awsCode =
     typeof original?.Code === 'string'
