@@ -157,7 +157,7 @@ describe('planZoneIdentity', () => {
     });
     const steps = planZoneIdentity({ policyNames: [] }, { ...desired, policy: clusterPolicy }).steps;
     const put = steps.find((s) => s.op === 'put-policy');
-    expect(put && 'document' in put ? JSON.parse(put.document) : undefined).toEqual(clusterPolicy);
+    expect(put && 'document' in put ? JSON.parse(put.document ?? 'null') : undefined).toEqual(clusterPolicy);
     expect(put && 'document' in put ? put.document : '').toContain('"*.c1.acme.example.com"');
   });
 

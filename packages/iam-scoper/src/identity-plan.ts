@@ -44,14 +44,20 @@ export function isManagedIdentity(tags: Readonly<Record<string, string>> | undef
   return tags?.[IDENTITY_TAGS.managedBy] === MANAGED_BY_VALUE;
 }
 
-/** What an identity should look like. @public */
+/**
+ * What an identity should look like. A planner that also creates the identity's zone (the zonekeeper
+ * facade) plans before the zone id exists: then `policy` is `null` and the zone-id tag's value is `null`,
+ * both meaning "known once the zone this plan creates exists", and the steps carry the same `null`s for
+ * {@link applyZoneIdentityPlan} to fill in.
+ * @public
+ */
 export interface DesiredZoneIdentity {
   readonly userName: string;
   readonly path: string;
   /** Every tag zonekeeper sets (ownership, organisation, cluster, zone id, base domain). */
-  readonly tags: Readonly<Record<string, string>>;
+  readonly tags: Readonly<Record<string, string | null>>;
   readonly policyName: string;
-  readonly policy: IamPolicyDocument;
+  readonly policy: IamPolicyDocument | null;
 }
 
 /** What the identity looks like now, as gathered. @public */
@@ -74,9 +80,15 @@ export type ZoneIdentityStep =
       readonly op: 'create-user';
       readonly userName: string;
       readonly path: string;
-      readonly tags: Readonly<Record<string, string>>;
+      /** A `null` value: the id of the zone the surrounding plan creates. */
+      readonly tags: Readonly<Record<string, string | null>>;
     }
-  | { readonly op: 'tag-user'; readonly userName: string; readonly tags: Readonly<Record<string, string>> }
+  | {
+      readonly op: 'tag-user';
+      readonly userName: string;
+      /** A `null` value: the id of the zone the surrounding plan creates. */
+      readonly tags: Readonly<Record<string, string | null>>;
+    }
   | {
       readonly op: 'delete-stale-policies';
       readonly userName: string;
@@ -86,8 +98,11 @@ export type ZoneIdentityStep =
       readonly op: 'put-policy';
       readonly userName: string;
       readonly policyName: string;
-      /** The minified document sent as `PolicyDocument`. */
-      readonly document: string;
+      /**
+       * The minified document sent as `PolicyDocument`; `null` when it is the policy of the zone the
+       * surrounding plan creates (built once that zone exists).
+       */
+      readonly document: string | null;
     };
 
 /** A plan of {@link planZoneIdentity}. @public */
@@ -195,7 +210,7 @@ export function planZoneIdentity(
   current: CurrentZoneIdentity,
   desired: DesiredZoneIdentity,
 ): ZoneIdentityPlan {
-  const document = minifyPolicy(desired.policy);
+  const document = desired.policy === null ? null : minifyPolicy(desired.policy);
   const user = current.user;
   if (!user) {
     return {
@@ -239,7 +254,7 @@ export function planZoneIdentity(
   }
 
   const steps: ZoneIdentityStep[] = [];
-  const missingTags: Record<string, string> = {};
+  const missingTags: Record<string, string | null> = {};
   for (const [key, value] of Object.entries(desired.tags))
     if (user.tags[key] !== value) missingTags[key] = value;
   if (Object.keys(missingTags).length > 0)
@@ -250,7 +265,7 @@ export function planZoneIdentity(
     steps.push({ op: 'delete-stale-policies', userName: user.userName, policyNames: [...stale].sort() });
   }
   const stored = current.policyNames.includes(desired.policyName) ? current.policyDocument : undefined;
-  if (stored === undefined || !samePolicyDocument(stored, desired.policy)) {
+  if (stored === undefined || desired.policy === null || !samePolicyDocument(stored, desired.policy)) {
     steps.push({ op: 'put-policy', userName: user.userName, policyName: desired.policyName, document });
   }
   return { steps };

@@ -261,16 +261,19 @@ describe('crash after a side-effecting IAM call, then a re-run, converges', () =
     });
   }
 
-  it('CreateUser: with SDK retries the same run adopts the user its dropped request created', async () => {
+  it('CreateUser: a dropped answer is not retried blindly (one request, UNAVAILABLE); the re-run adopts the user', async () => {
     const identity = iam(3);
-    const { input } = org();
+    const { input, userName } = org();
     proxy.setRules([
       { service: 'iam', operation: 'CreateUser', fault: { kind: 'drop', when: 'after' }, times: 1 },
     ]);
     proxy.clearLog();
-    const result = await ensureZoneIdentity(input, { identity });
-    expect(result.plan.steps.map((s) => s.op)).toEqual(['create-user', 'put-policy']);
-    expect(proxy.count({ operation: 'CreateUser' })).toBe(2); // the retry met EntityAlreadyExists
+    const error = await rejectionOf(ensureZoneIdentity(input, { identity }));
+    expect(hasErrorCode(error, 'UNAVAILABLE')).toBe(true);
+    expect(proxy.count({ operation: 'CreateUser' })).toBe(1);
+    expect((await identity.getUser(userName))?.userName).toBe(userName);
+    const again = await ensureZoneIdentity(input, { identity });
+    expect(again.plan.steps.map((s) => s.op)).toEqual(['put-policy']);
     expect((await ensureZoneIdentity(input, { identity })).plan.steps).toEqual([]);
   });
 

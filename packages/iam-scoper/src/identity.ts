@@ -18,6 +18,7 @@ import {
   applySteps,
   type CallOptions,
   type EnsureOptions,
+  ensure,
   hasErrorCode,
   invalidInput,
   type Logger,
@@ -26,6 +27,7 @@ import {
   normalizeDomainName,
   type PlanStep,
   type RuntimeDeps,
+  signalOnly,
   throwIfAborted,
   validateClusterId,
   validateOrganizationName,
@@ -33,6 +35,7 @@ import {
 } from '@zonekeeper/core';
 import {
   type AccessKeyReconciliationPlan,
+  type CurrentZoneIdentity,
   type DesiredZoneIdentity,
   IDENTITY_TAGS,
   isManagedIdentity,
@@ -49,6 +52,7 @@ import { IDENTITY_PATH, identityPolicyName, identityUserName, identityUserNamePr
 import {
   buildZonePolicy,
   clusterRecordNames,
+  minifyPolicy,
   normalizeHostedZoneId,
   type WritableRecordType,
 } from './policy.js';
@@ -130,13 +134,20 @@ function validateDryRun(options: EnsureOptions | undefined): boolean {
   return dryRun === true;
 }
 
-/** The desired identity, fully validated. Pure. */
-function desiredIdentity(input: EnsureZoneIdentityInput): DesiredZoneIdentity {
+/**
+ * The desired identity of {@link ensureZoneIdentity}'s input, fully validated (`INVALID_INPUT`). Pure.
+ * With `zoneId: null` (a caller that plans the zone's creation in the same plan), the policy and the
+ * zone-id tag are `null`: see {@link DesiredZoneIdentity}.
+ * @public
+ */
+export function desiredZoneIdentity(
+  input: Omit<EnsureZoneIdentityInput, 'zoneId'> & { readonly zoneId: string | null },
+): DesiredZoneIdentity {
   requireObject(input, 'ensureZoneIdentity input');
   const baseDomain = normalizeBaseDomain(input.baseDomain);
   const organization = validateOrganizationName(input.organization);
   const clusterId = input.clusterId === undefined ? undefined : validateClusterId(input.clusterId);
-  const zoneId = normalizeHostedZoneId(input.zoneId);
+  const zoneId = input.zoneId === null ? null : normalizeHostedZoneId(input.zoneId);
   const zoneName = normalizeDomainName(input.zoneName, 'Zone name');
   if (zoneName !== `${organization}.${baseDomain}`) {
     throw invalidInput(
@@ -144,10 +155,13 @@ function desiredIdentity(input: EnsureZoneIdentityInput): DesiredZoneIdentity {
       { zoneName, organization, baseDomain },
     );
   }
+  const recordNames = clusterId === undefined ? undefined : clusterRecordNames(zoneName, clusterId);
+  // Built (and so validated: record names, types, the size budget) even when the zone id is not known
+  // yet; then with a syntactically valid stand-in id that is discarded, never planned or sent.
   const policy = buildZonePolicy({
-    zoneId,
+    zoneId: zoneId ?? 'ZVALIDATIONONLY',
     zoneName,
-    recordNames: clusterId === undefined ? undefined : clusterRecordNames(zoneName, clusterId),
+    recordNames,
     recordTypes: input.recordTypes,
   });
   const who = { baseDomain, organization, clusterId };
@@ -155,7 +169,7 @@ function desiredIdentity(input: EnsureZoneIdentityInput): DesiredZoneIdentity {
     userName: identityUserName(who),
     path: IDENTITY_PATH,
     policyName: identityPolicyName(who),
-    policy,
+    policy: zoneId === null ? null : policy,
     tags: {
       [IDENTITY_TAGS.managedBy]: MANAGED_BY_VALUE,
       [IDENTITY_TAGS.organization]: organization,
@@ -164,6 +178,101 @@ function desiredIdentity(input: EnsureZoneIdentityInput): DesiredZoneIdentity {
       [IDENTITY_TAGS.baseDomain]: baseDomain,
     },
   };
+}
+
+/**
+ * Reads what {@link planZoneIdentity} needs: the user, its inline policy names and the desired policy's
+ * stored document (only for a user that carries zonekeeper's tag).
+ * @public
+ */
+export async function gatherZoneIdentity(
+  desired: Pick<DesiredZoneIdentity, 'userName' | 'policyName'>,
+  identity: IdentityProvider,
+  options: CallOptions = {},
+): Promise<CurrentZoneIdentity> {
+  const call = signalOnly(options);
+  const user = await identity.getUser(desired.userName, call);
+  let policyNames: readonly string[] = [];
+  let policyDocument: string | undefined;
+  if (user && isManagedIdentity(user.tags)) {
+    policyNames = await identity.listUserPolicies(desired.userName, call);
+    if (policyNames.includes(desired.policyName)) {
+      policyDocument = await identity.getUserPolicy(desired.userName, desired.policyName, call);
+    }
+  }
+  return {
+    ...(user ? { user: { userName: user.userName, path: user.path, tags: user.tags } } : {}),
+    policyNames,
+    ...(policyDocument === undefined ? {} : { policyDocument }),
+  };
+}
+
+/** A desired identity without `null`s: the zone is known. */
+function resolvedDesired(desired: DesiredZoneIdentity): {
+  tags: Readonly<Record<string, string>>;
+  document: string;
+} {
+  if (desired.policy === null || Object.values(desired.tags).some((v) => v === null))
+    throw new ZonekeeperError(
+      'INTERNAL',
+      `IAM identity ${desired.userName}: applying needs the zone id, and the desired identity has none.`,
+    );
+  return { tags: desired.tags as Readonly<Record<string, string>>, document: minifyPolicy(desired.policy) };
+}
+
+/**
+ * Executes a plan of {@link planZoneIdentity} exactly as planned. `desired` is the identity with every
+ * value known: a plan made before its zone existed carries `null`s, which are taken from it.
+ * @public
+ */
+export async function applyZoneIdentityPlan(
+  plan: ZoneIdentityPlan,
+  desired: DesiredZoneIdentity,
+  deps: IdentityDeps,
+  options: CallOptions = {},
+): Promise<void> {
+  const { identity } = validateDeps(deps, 'applyZoneIdentityPlan');
+  const logger = loggerOf(deps);
+  const call = signalOnly(options);
+  const known = resolvedDesired(desired);
+  const fill = (tags: Readonly<Record<string, string | null>>): Record<string, string> =>
+    Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, v ?? (known.tags[k] as string)]));
+  await applySteps(
+    plan.steps,
+    async (step) => {
+      switch (step.op) {
+        case 'create-user':
+          try {
+            await identity.createUser(
+              { userName: step.userName, path: step.path, tags: fill(step.tags) },
+              call,
+            );
+          } catch (error) {
+            if (!hasErrorCode(error, 'ALREADY_EXISTS')) throw error;
+            await adoptUser(identity, { ...desired, tags: known.tags }, call);
+          }
+          break;
+        case 'tag-user':
+          await identity.tagUser(step.userName, fill(step.tags), call);
+          break;
+        case 'delete-stale-policies':
+          for (const name of step.policyNames) {
+            throwIfAborted(options.signal);
+            await ignoreNotFound(identity.deleteUserPolicy(step.userName, name, call));
+          }
+          break;
+        case 'put-policy':
+          await identity.putUserPolicy(step.userName, step.policyName, step.document ?? known.document, call);
+          break;
+      }
+    },
+    { ...call, logger },
+  );
+  if (plan.steps.length > 0) {
+    logger.info(
+      `IAM identity ${desired.userName}: applied ${plan.steps.map((s) => s.op).join(', ')} (${identity.kind}).`,
+    );
+  }
 }
 
 /**
@@ -188,66 +297,23 @@ export async function ensureZoneIdentity(
   deps: IdentityDeps,
   options: EnsureOptions = {},
 ): Promise<EnsureZoneIdentityResult> {
-  const dryRun = validateDryRun(options);
-  const desired = desiredIdentity(input);
+  validateDryRun(options);
+  const desired = desiredZoneIdentity(input);
   const { identity } = validateDeps(deps, 'ensureZoneIdentity');
-  const logger = loggerOf(deps);
-  const call = sig(options);
-
-  const user = await identity.getUser(desired.userName, call);
-  let policyNames: readonly string[] = [];
-  let policyDocument: string | undefined;
-  if (user && isManagedIdentity(user.tags)) {
-    policyNames = await identity.listUserPolicies(desired.userName, call);
-    if (policyNames.includes(desired.policyName)) {
-      policyDocument = await identity.getUserPolicy(desired.userName, desired.policyName, call);
-    }
-  }
-  const plan = planZoneIdentity(
+  const outcome = await ensure(
     {
-      ...(user ? { user: { userName: user.userName, path: user.path, tags: user.tags } } : {}),
-      policyNames,
-      ...(policyDocument === undefined ? {} : { policyDocument }),
+      gather: (call) => gatherZoneIdentity(desired, identity, call),
+      plan: (current) => planZoneIdentity(current, desired),
+      apply: (plan, _current, call) => applyZoneIdentityPlan(plan, desired, deps, call),
     },
-    desired,
+    options,
   );
-  const result = { plan, userName: desired.userName, policyName: desired.policyName };
-  if (dryRun) return { ...result, dryRun: true };
-
-  await apply(
-    plan.steps,
-    async (step) => {
-      switch (step.op) {
-        case 'create-user':
-          try {
-            await identity.createUser({ userName: step.userName, path: step.path, tags: step.tags }, call);
-          } catch (error) {
-            if (!hasErrorCode(error, 'ALREADY_EXISTS')) throw error;
-            await adoptUser(identity, desired, call);
-          }
-          break;
-        case 'tag-user':
-          await identity.tagUser(step.userName, step.tags, call);
-          break;
-        case 'delete-stale-policies':
-          for (const name of step.policyNames) {
-            throwIfAborted(options.signal);
-            await ignoreNotFound(identity.deleteUserPolicy(step.userName, name, call));
-          }
-          break;
-        case 'put-policy':
-          await identity.putUserPolicy(step.userName, step.policyName, step.document, call);
-          break;
-      }
-    },
-    { ...call, logger },
-  );
-  if (plan.steps.length > 0) {
-    logger.info(
-      `IAM identity ${desired.userName}: applied ${plan.steps.map((s) => s.op).join(', ')} (${identity.kind}).`,
-    );
-  }
-  return { ...result, dryRun: false };
+  return {
+    plan: outcome.plan,
+    userName: desired.userName,
+    policyName: desired.policyName,
+    dryRun: outcome.dryRun,
+  };
 }
 
 /** `create-user` met an existing user: adopt it if it is ours and matches, else refuse. */
@@ -270,7 +336,8 @@ async function adoptUser(
     desired,
   );
   const tagStep = plan.steps.find((s) => s.op === 'tag-user');
-  if (tagStep) await identity.tagUser(desired.userName, tagStep.tags, call);
+  // `desired` has every value known here, so the tags hold no null.
+  if (tagStep) await identity.tagUser(desired.userName, tagStep.tags as Record<string, string>, call);
 }
 
 /**

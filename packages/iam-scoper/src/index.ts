@@ -10,11 +10,14 @@
  */
 
 export {
+  applyZoneIdentityPlan,
   type DeleteZoneIdentityResult,
   deleteZoneIdentity,
+  desiredZoneIdentity,
   type EnsureZoneIdentityInput,
   type EnsureZoneIdentityResult,
   ensureZoneIdentity,
+  gatherZoneIdentity,
   type IdentityCallOptions,
   type IdentityDeps,
   issueAccessKey,
