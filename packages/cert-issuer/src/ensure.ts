@@ -60,6 +60,11 @@ export interface CertificateDeps extends RuntimeDeps {
   readonly secrets: SecretStore;
   /** Secret path prefix (default `zonekeeper`). */
   readonly secretPrefix?: string;
+  /**
+   * The platform the secrets belong to (its base domain): secrets are marked with it, and a secret of
+   * another platform at the same path is `NOT_OWNED` (see `@zonekeeper/vault-keys`).
+   */
+  readonly secretOwner?: string;
 }
 
 /** Public facts about a CA or certificate (never the private key). @public */
@@ -106,8 +111,11 @@ function summary(c: { serialNumber: string; notBefore: Date; notAfter: Date }): 
   };
 }
 
-function layout(deps: CertificateDeps): { prefix?: string } {
-  return deps.secretPrefix === undefined ? {} : { prefix: deps.secretPrefix };
+function layout(deps: CertificateDeps): { prefix?: string; owner?: string } {
+  return {
+    ...(deps.secretPrefix === undefined ? {} : { prefix: deps.secretPrefix }),
+    ...(deps.secretOwner === undefined ? {} : { owner: deps.secretOwner }),
+  };
 }
 
 function signal(options: EnsureOptions): { signal?: AbortSignal } {

@@ -1,19 +1,29 @@
 import { hasErrorCode } from '@zonekeeper/core';
 import { describe, expect, it } from 'vitest';
 import {
+  canonicalJson,
+  deleteClusterBinding,
   deleteClusterSecrets,
   deleteOrganizationSecrets,
   listAttachedClusters,
+  listClusterBindings,
   listStoredOrganizations,
   readAccessKey,
   readAttachment,
   readCertificate,
   readCertificateAuthority,
+  readClusterBinding,
+  readClusterSettings,
+  SECRET_MANAGED_BY,
+  SECRET_OWNERSHIP,
+  secretOwnership,
   secretPaths,
   writeAccessKey,
   writeAttachment,
   writeCertificate,
   writeCertificateAuthority,
+  writeClusterBinding,
+  writeClusterSettings,
 } from './layout.js';
 import { createMemorySecretStore } from './memory.js';
 
@@ -119,9 +129,15 @@ describe('access keys', () => {
     expect(store.paths()).toEqual([]);
   });
 
-  it('reports a foreign secret at the key path as INTERNAL', async () => {
+  it('reports an unmarked secret at the key path as NOT_OWNED, and a marked malformed one as INTERNAL', async () => {
     const store = createMemorySecretStore();
     await store.write('zonekeeper/orgs/acme/aws-access-key', { something: 'else' }, { cas: 0 });
+    expect(
+      hasErrorCode(await readAccessKey(store, { organization: 'acme' }).catch((x) => x), 'NOT_OWNED'),
+    ).toBe(true);
+    await store.writeMetadata('zonekeeper/orgs/acme/aws-access-key', {
+      customMetadata: { [SECRET_OWNERSHIP.managedBy]: SECRET_MANAGED_BY },
+    });
     expect(
       hasErrorCode(await readAccessKey(store, { organization: 'acme' }).catch((x) => x), 'INTERNAL'),
     ).toBe(true);
@@ -179,14 +195,15 @@ describe('deleting', () => {
     await writeCertificateAuthority(store, 'acme', ca, { cas: 0 });
     await writeAccessKey(store, { organization: 'globex' }, key, { cas: 0 });
     expect(await listStoredOrganizations(store)).toEqual(['acme', 'globex']);
-    const deleted = await deleteOrganizationSecrets(store, 'acme');
+    const { deleted, foreign } = await deleteOrganizationSecrets(store, 'acme');
+    expect(foreign).toEqual([]);
     expect([...deleted].sort()).toEqual([
       'zonekeeper/orgs/acme/aws-access-key',
       'zonekeeper/orgs/acme/clusters/c1/aws-access-key',
       'zonekeeper/orgs/acme/tls/ca',
     ]);
     expect(store.paths()).toEqual(['zonekeeper/orgs/globex/aws-access-key']);
-    expect(await deleteOrganizationSecrets(store, 'acme')).toEqual([]);
+    expect(await deleteOrganizationSecrets(store, 'acme')).toEqual({ deleted: [], foreign: [] });
     expect(await listStoredOrganizations(store)).toEqual(['globex']);
   });
 
@@ -195,9 +212,10 @@ describe('deleting', () => {
     await writeAccessKey(store, { organization: 'acme' }, key, { cas: 0 });
     await writeAccessKey(store, { organization: 'acme', clusterId: 'c1' }, key, { cas: 0 });
     await writeAccessKey(store, { organization: 'acme', clusterId: 'c2' }, key, { cas: 0 });
-    expect(await deleteClusterSecrets(store, 'acme', 'c1')).toEqual([
-      'zonekeeper/orgs/acme/clusters/c1/aws-access-key',
-    ]);
+    expect(await deleteClusterSecrets(store, 'acme', 'c1')).toEqual({
+      deleted: ['zonekeeper/orgs/acme/clusters/c1/aws-access-key'],
+      foreign: [],
+    });
     expect(store.paths()).toEqual([
       'zonekeeper/orgs/acme/aws-access-key',
       'zonekeeper/orgs/acme/clusters/c2/aws-access-key',
@@ -245,5 +263,135 @@ describe('cluster attachments', () => {
     await deleteClusterSecrets(store, 'acme', 'c2');
     expect(await listAttachedClusters(store, 'acme')).toEqual(['c1']);
     expect(await listAttachedClusters(store, 'globex')).toEqual([]);
+  });
+});
+
+describe('ownership (issue #10: foreign secrets at our paths are never read as ours, overwritten or deleted)', () => {
+  const path = 'zonekeeper/orgs/acme/aws-access-key';
+
+  it('marks what it writes with managed-by and the platform, before the first version', async () => {
+    const store = createMemorySecretStore();
+    const order: string[] = [];
+    const recording = new Proxy(store, {
+      get: (target, property, receiver) => {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          order.push(String(property));
+          return value.apply(target, args);
+        };
+      },
+    });
+    await writeAccessKey(recording, { organization: 'acme' }, key, { cas: 0, owner: 'example.com' });
+    expect(order).toEqual(['readMetadata', 'writeMetadata', 'write']);
+    expect((await store.readMetadata(path))?.customMetadata).toMatchObject({
+      [SECRET_OWNERSHIP.managedBy]: SECRET_MANAGED_BY,
+      [SECRET_OWNERSHIP.platform]: 'example.com',
+      kind: 'aws-access-key',
+      organization: 'acme',
+    });
+  });
+
+  it('a secret at our path without our mark: read, overwrite and delete all refuse or skip it', async () => {
+    const store = createMemorySecretStore();
+    await store.write(path, { accessKeyId: 'AKIAFOREIGN000000001', secretAccessKey: 'theirs' }, { cas: 0 });
+    await expect(readAccessKey(store, { organization: 'acme' })).rejects.toMatchObject({ code: 'NOT_OWNED' });
+    const e = await writeAccessKey(store, { organization: 'acme' }, key, { cas: 0 }).catch((x) => x);
+    expect(hasErrorCode(e, 'NOT_OWNED')).toBe(true);
+    const u = await writeAccessKey(store, { organization: 'acme' }, key, { cas: 1 }).catch((x) => x);
+    expect(hasErrorCode(u, 'NOT_OWNED') || hasErrorCode(u, 'CONFLICT')).toBe(true);
+    expect((await store.readMetadata(path))?.customMetadata).toEqual({});
+    expect(await deleteOrganizationSecrets(store, 'acme')).toEqual({ deleted: [], foreign: [path] });
+    expect((await store.read(path))?.data.secretAccessKey).toBe('theirs');
+  });
+
+  it('foreign metadata alone (no version yet) is not taken over either', async () => {
+    const store = createMemorySecretStore();
+    await store.writeMetadata(path, { customMetadata: { owner: 'terraform' } });
+    const e = await writeAccessKey(store, { organization: 'acme' }, key, { cas: 0 }).catch((x) => x);
+    expect(hasErrorCode(e, 'NOT_OWNED')).toBe(true);
+    expect((await store.readMetadata(path))?.customMetadata).toEqual({ owner: 'terraform' });
+  });
+
+  it("two platforms sharing a store and a prefix never read, overwrite or delete each other's secrets", async () => {
+    const store = createMemorySecretStore();
+    await writeAccessKey(store, { organization: 'acme' }, key, { cas: 0, owner: 'one.example' });
+    await expect(
+      readAccessKey(store, { organization: 'acme' }, { owner: 'two.example' }),
+    ).rejects.toMatchObject({ code: 'NOT_OWNED', message: expect.stringContaining('one.example') });
+    expect(await deleteOrganizationSecrets(store, 'acme', { owner: 'two.example' })).toEqual({
+      deleted: [],
+      foreign: [path],
+    });
+    expect(
+      (await readAccessKey(store, { organization: 'acme' }, { owner: 'one.example' }))?.accessKeyId,
+    ).toBe(key.accessKeyId);
+  });
+
+  it('secrets written by zonekeeper 0.1 (kind and organisation, no mark) are recognised, and re-marked on write', async () => {
+    const store = createMemorySecretStore();
+    await store.write(
+      path,
+      {
+        userName: key.userName,
+        accessKeyId: key.accessKeyId,
+        secretAccessKey: SECRET,
+        createdAt: key.createdAt.toISOString(),
+      },
+      { cas: 0 },
+    );
+    await store.writeMetadata(path, { customMetadata: { kind: 'aws-access-key', organization: 'acme' } });
+    const read = await readAccessKey(store, { organization: 'acme' }, { owner: 'example.com' });
+    expect(read?.accessKeyId).toBe(key.accessKeyId);
+    await writeAccessKey(store, { organization: 'acme' }, key, { cas: 1, owner: 'example.com' });
+    expect((await store.readMetadata(path))?.customMetadata).toMatchObject({
+      [SECRET_OWNERSHIP.managedBy]: SECRET_MANAGED_BY,
+      [SECRET_OWNERSHIP.platform]: 'example.com',
+    });
+    // …but a 0.1 secret of another organisation is not.
+    await expect(readAccessKey(store, { organization: 'globex' })).resolves.toBeUndefined();
+  });
+
+  it('secretOwnership decides from the metadata alone', () => {
+    const mark = { [SECRET_OWNERSHIP.managedBy]: SECRET_MANAGED_BY };
+    expect(secretOwnership(mark, { kind: 'tls-ca' })).toBe('ours');
+    expect(secretOwnership({ ...mark, platform: 'a' }, { kind: 'tls-ca' }, 'a')).toBe('ours');
+    expect(secretOwnership({ ...mark, platform: 'a' }, { kind: 'tls-ca' }, 'b')).toBe('foreign');
+    expect(secretOwnership({ 'managed-by': 'vault-operator' }, { kind: 'tls-ca' })).toBe('foreign');
+    expect(secretOwnership({}, { kind: 'tls-ca' })).toBe('foreign');
+    expect(
+      secretOwnership({ kind: 'tls-ca', organization: 'acme' }, { kind: 'tls-ca', organization: 'acme' }),
+    ).toBe('ours');
+  });
+});
+
+describe('cluster bindings and settings', () => {
+  it('a cluster belongs to one organisation: the second binding loses, deleting checks the organisation', async () => {
+    const store = createMemorySecretStore();
+    const at = new Date('2026-05-01T00:00:00Z');
+    await writeClusterBinding(store, { clusterId: 'c1', organization: 'acme', boundAt: at }, {});
+    const e = await writeClusterBinding(
+      store,
+      { clusterId: 'c1', organization: 'globex', boundAt: at },
+      {},
+    ).catch((x) => x);
+    expect(hasErrorCode(e, 'CONFLICT')).toBe(true);
+    expect(await readClusterBinding(store, 'c1')).toMatchObject({ organization: 'acme' });
+    await expect(deleteClusterBinding(store, 'c1', 'globex')).rejects.toMatchObject({ code: 'NOT_OWNED' });
+    expect((await listClusterBindings(store)).map((b) => [b.clusterId, b.organization])).toEqual([
+      ['c1', 'acme'],
+    ]);
+    expect(await deleteClusterBinding(store, 'c1', 'acme')).toBe(true);
+    expect(await deleteClusterBinding(store, 'c1', 'acme')).toBe(false);
+  });
+
+  it('settings are canonical JSON, so equal settings are equal text', async () => {
+    const store = createMemorySecretStore();
+    await writeClusterSettings(store, 'acme', 'c1', { b: 1, a: { d: 2, c: [3] } }, { cas: 0 });
+    expect((await store.read('zonekeeper/orgs/acme/clusters/c1/settings'))?.data.settings).toBe(
+      '{"a":{"c":[3],"d":2},"b":1}',
+    );
+    expect((await readClusterSettings(store, 'acme', 'c1'))?.settings).toEqual({ a: { c: [3], d: 2 }, b: 1 });
+    expect(canonicalJson({ x: undefined, y: 1 })).toBe('{"y":1}');
   });
 });

@@ -6,9 +6,22 @@
  * ```
  * <prefix>/orgs/<org>/aws-access-key                       the organisation's IAM access key
  * <prefix>/orgs/<org>/clusters/<cluster>/aws-access-key    a cluster-scoped IAM access key
+ * <prefix>/orgs/<org>/clusters/<cluster>/attachment        where ExternalDNS runs on an attached cluster
+ * <prefix>/orgs/<org>/clusters/<cluster>/settings          the settings recorded at attach (JSON, secret-free)
  * <prefix>/orgs/<org>/tls/ca                               the organisation's certificate authority
  * <prefix>/orgs/<org>/tls/certs/<name>                     a server certificate and its key
+ * <prefix>/clusters/<cluster>                              which organisation a cluster belongs to
+ * <prefix>/locks/<org>                                     the organisation's lock (see lock.ts)
  * ```
+ *
+ * **Ownership.** Every secret zonekeeper writes carries the custom metadata `managed-by: zonekeeper` and,
+ * when the layout has an `owner` (the platform: its base domain), `platform: <owner>`. A secret at one of
+ * these paths without that mark — written by someone else, or by another platform sharing the prefix —
+ * is never read as zonekeeper's, overwritten or deleted: reads and writes refuse with `NOT_OWNED`, and
+ * deletions skip it and report it. A new secret gets its mark *before* its first version (the metadata
+ * write comes first), so a crash in between leaves a marked, empty key, never an unmarked secret.
+ * Secrets written by zonekeeper 0.1 (custom metadata `kind` and `organization`, no `managed-by`) are
+ * recognised as zonekeeper's and re-marked on their next write.
  *
  * Every write uses check-and-set: pass the version you read (0 to create), so two writers can never
  * silently overwrite each other (`CONFLICT`). Custom metadata (kind, ids, dates, serials) is secret-free
@@ -21,21 +34,51 @@ import {
   type CallOptions,
   invalidInput,
   normalizeHostname,
+  signalOnly,
   validateClusterId,
   validateDnsLabel,
   validateOrganizationName,
   ZonekeeperError,
 } from '@zonekeeper/core';
-import type { SecretStore } from './ports.js';
+import type { SecretStore, SecretVersion } from './ports.js';
 import { validateSecretPath } from './validation.js';
 
 /** The default path prefix. @public */
 export const DEFAULT_SECRET_PREFIX = 'zonekeeper';
 
-/** Where to keep things. @public */
+/** The custom-metadata keys of zonekeeper's ownership mark. @public */
+export const SECRET_OWNERSHIP = {
+  /** Value `zonekeeper` on every secret zonekeeper writes. */
+  managedBy: 'managed-by',
+  /** The platform (base domain) the secret belongs to, when the layout has an owner. */
+  platform: 'platform',
+  /** What the secret is (`aws-access-key`, `tls-ca`, …). */
+  kind: 'kind',
+} as const;
+
+/** The value of {@link SECRET_OWNERSHIP}.managedBy. @public */
+export const SECRET_MANAGED_BY = 'zonekeeper';
+
+/** What zonekeeper stores, as recorded in a secret's `kind` metadata. @public */
+export type SecretKind =
+  | 'aws-access-key'
+  | 'cluster-attachment'
+  | 'cluster-settings'
+  | 'cluster-binding'
+  | 'tls-ca'
+  | 'tls-certificate'
+  | 'lock';
+
+/** Where to keep things, and whose they are. @public */
 export interface LayoutOptions extends CallOptions {
   /** Path prefix under the mount (default {@link DEFAULT_SECRET_PREFIX}). */
   readonly prefix?: string;
+  /**
+   * The platform the secrets belong to (its base domain). When set, secrets are marked with it and a
+   * secret marked for another platform is `NOT_OWNED`, so two platforms sharing a store (and a prefix)
+   * never read, overwrite or delete each other's secrets.
+   */
+  readonly owner?: string;
 }
 
 function prefixOf(options: LayoutOptions | undefined): string {
@@ -50,24 +93,191 @@ function prefixOf(options: LayoutOptions | undefined): string {
  */
 export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
   readonly organizationsRoot: string;
+  readonly clustersRoot: string;
   organization(organization: string): string;
   accessKey(organization: string, clusterId?: string): string;
+  clusterFolder(organization: string, clusterId: string): string;
+  attachment(organization: string, clusterId: string): string;
+  clusterSettings(organization: string, clusterId: string): string;
+  clusterBinding(clusterId: string): string;
+  lock(organization: string): string;
   certificateAuthority(organization: string): string;
   certificate(organization: string, name: string): string;
 } {
   const prefix = prefixOf(options);
   const org = (o: string) => `${prefix}/orgs/${validateOrganizationName(o)}`;
+  const cluster = (o: string, c: string) => `${org(o)}/clusters/${validateClusterId(c)}`;
   return {
     organizationsRoot: `${prefix}/orgs`,
+    clustersRoot: `${prefix}/clusters`,
     organization: org,
-    accessKey: (o, c) =>
-      c === undefined
-        ? `${org(o)}/aws-access-key`
-        : `${org(o)}/clusters/${validateClusterId(c)}/aws-access-key`,
+    accessKey: (o, c) => (c === undefined ? `${org(o)}/aws-access-key` : `${cluster(o, c)}/aws-access-key`),
+    clusterFolder: cluster,
+    attachment: (o, c) => `${cluster(o, c)}/attachment`,
+    clusterSettings: (o, c) => `${cluster(o, c)}/settings`,
+    clusterBinding: (c) => `${prefix}/clusters/${validateClusterId(c)}`,
+    lock: (o) => `${prefix}/locks/${validateOrganizationName(o)}`,
     certificateAuthority: (o) => `${org(o)}/tls/ca`,
     certificate: (o, name) => `${org(o)}/tls/certs/${validateDnsLabel(name, 'Certificate name')}`,
   };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Ownership
+// ---------------------------------------------------------------------------------------------------
+
+/** Whose a secret is, judged by its custom metadata. @public */
+export type SecretOwnership = 'ours' | 'foreign';
+
+/** What a secret at a path should be. @public */
+export interface ExpectedSecret {
+  readonly kind: SecretKind;
+  /** The organisation it belongs to, if any (legacy secrets are recognised by it). */
+  readonly organization?: string;
+}
+
+/**
+ * Whose a secret is, from its custom metadata: ours when it carries zonekeeper's mark (and, with an
+ * `owner`, this platform's, or no platform at all: written before platforms were recorded), or when it is
+ * a zonekeeper 0.1 secret of the expected kind and organisation. Pure.
+ * @public
+ */
+export function secretOwnership(
+  customMetadata: Readonly<Record<string, string>>,
+  expected: ExpectedSecret,
+  owner?: string,
+): SecretOwnership {
+  const managedBy = customMetadata[SECRET_OWNERSHIP.managedBy];
+  if (managedBy === SECRET_MANAGED_BY) {
+    const platform = customMetadata[SECRET_OWNERSHIP.platform];
+    return owner === undefined || platform === undefined || platform === owner ? 'ours' : 'foreign';
+  }
+  if (managedBy !== undefined) return 'foreign';
+  // zonekeeper 0.1: no mark, but its kind and organisation.
+  const legacy =
+    customMetadata[SECRET_OWNERSHIP.kind] === expected.kind &&
+    (expected.organization === undefined || customMetadata.organization === expected.organization);
+  return legacy ? 'ours' : 'foreign';
+}
+
+function notOwned(
+  store: SecretStore,
+  path: string,
+  metadata: Readonly<Record<string, string>>,
+  owner?: string,
+) {
+  const platform = metadata[SECRET_OWNERSHIP.platform];
+  const whose =
+    metadata[SECRET_OWNERSHIP.managedBy] === SECRET_MANAGED_BY && platform !== undefined
+      ? `it belongs to the zonekeeper platform ${platform}, not ${owner ?? '(this one)'}`
+      : 'it does not carry zonekeeper\'s mark (custom metadata "managed-by: zonekeeper")';
+  return new ZonekeeperError(
+    'NOT_OWNED',
+    `${store.kind} secret store: ${path} exists but ${whose}, so zonekeeper will neither read, overwrite nor delete it. Move that secret, or give this platform its own secret prefix.`,
+    { details: { path } },
+  );
+}
+
+function markOf(expected: ExpectedSecret, owner: string | undefined): Record<string, string> {
+  return {
+    [SECRET_OWNERSHIP.managedBy]: SECRET_MANAGED_BY,
+    ...(owner === undefined ? {} : { [SECRET_OWNERSHIP.platform]: owner }),
+    [SECRET_OWNERSHIP.kind]: expected.kind,
+    ...(expected.organization === undefined ? {} : { organization: expected.organization }),
+  };
+}
+
+/**
+ * Reads the latest version of a secret zonekeeper owns; `undefined` when there is none.
+ * @throws `NOT_OWNED` when the path holds a secret that is not zonekeeper's (this platform's).
+ * @public
+ */
+export async function readOwnedSecret(
+  store: SecretStore,
+  path: string,
+  expected: ExpectedSecret,
+  options: LayoutOptions = {},
+): Promise<SecretVersion | undefined> {
+  const secret = await store.read(path, signalOnly(options));
+  if (!secret) return undefined;
+  if (secretOwnership(secret.customMetadata, expected, options.owner) === 'foreign')
+    throw notOwned(store, path, secret.customMetadata, options.owner);
+  return secret;
+}
+
+/**
+ * Writes a secret zonekeeper owns, with check-and-set. It first reads the path's metadata and refuses a
+ * path that holds a foreign secret or foreign metadata. Creating (`cas: 0`) then writes the ownership
+ * mark and `info`, then the data; updating writes the data, then the mark and `info` (secret-free facts
+ * shown by `readMetadata`).
+ * @throws `NOT_OWNED` (a foreign secret or mark at the path); `CONFLICT` (check-and-set mismatch).
+ * @public
+ */
+export async function writeOwnedSecret(
+  store: SecretStore,
+  path: string,
+  data: Readonly<Record<string, string>>,
+  expected: ExpectedSecret & { readonly info?: Readonly<Record<string, string>> },
+  options: LayoutOptions & { readonly cas: number },
+): Promise<{ readonly version: number }> {
+  const call = signalOnly(options);
+  const customMetadata = { ...markOf(expected, options.owner), ...expected.info };
+  const existing = await store.readMetadata(path, call);
+  // A key with versions, or with metadata of its own, must already be ours to be written to.
+  if (
+    existing &&
+    (existing.currentVersion > 0 || Object.keys(existing.customMetadata).length > 0) &&
+    secretOwnership(existing.customMetadata, expected, options.owner) === 'foreign'
+  )
+    throw notOwned(store, path, existing.customMetadata, options.owner);
+  if (options.cas === 0) {
+    await store.writeMetadata(path, { customMetadata }, call);
+    return store.write(path, data, { ...call, cas: 0 });
+  }
+  const written = await store.write(path, data, { ...call, cas: options.cas });
+  await store.writeMetadata(path, { customMetadata }, call);
+  return written;
+}
+
+/** What {@link deleteOwnedSecrets} did. @public */
+export interface DeletedSecrets {
+  /** Paths deleted (every version and the metadata). */
+  readonly deleted: readonly string[];
+  /** Paths kept because they are not zonekeeper's (this platform's). */
+  readonly foreign: readonly string[];
+}
+
+/**
+ * Deletes every secret under a folder that zonekeeper owns (all versions and metadata), recursively;
+ * secrets that are not zonekeeper's (this platform's) are kept and reported. Idempotent.
+ * @public
+ */
+export async function deleteOwnedSecrets(
+  store: SecretStore,
+  folder: string,
+  organization: string | undefined,
+  options: LayoutOptions = {},
+): Promise<DeletedSecrets> {
+  const call = signalOnly(options);
+  const deleted: string[] = [];
+  const foreign: string[] = [];
+  for (const path of await listSecretsRecursively(store, folder, call)) {
+    const meta = await store.readMetadata(path, call);
+    if (!meta) continue;
+    const kind = (meta.customMetadata[SECRET_OWNERSHIP.kind] ?? 'aws-access-key') as SecretKind;
+    const expected = organization === undefined ? { kind } : { kind, organization };
+    if (secretOwnership(meta.customMetadata, expected, options.owner) === 'foreign') {
+      foreign.push(path);
+      continue;
+    }
+    if (await store.deleteAll(path, call)) deleted.push(path);
+  }
+  return { deleted, foreign };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Access keys
+// ---------------------------------------------------------------------------------------------------
 
 /** An access key as stored. The secret is a secret: never log it. @public */
 export interface StoredAccessKey {
@@ -94,7 +304,8 @@ const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
 
 /**
  * Reads an access key; `undefined` when none is stored.
- * @throws `INTERNAL` when the stored secret is malformed (it was not written by zonekeeper).
+ * @throws `NOT_OWNED` when the path holds a secret that is not zonekeeper's; `INTERNAL` when the stored
+ *   secret is malformed.
  * @public
  */
 export async function readAccessKey(
@@ -103,7 +314,12 @@ export async function readAccessKey(
   options: LayoutOptions = {},
 ): Promise<StoredAccessKey | undefined> {
   const path = secretPaths(options).accessKey(ref.organization, ref.clusterId);
-  const secret = await store.read(path, signalOnly(options));
+  const secret = await readOwnedSecret(
+    store,
+    path,
+    { kind: 'aws-access-key', organization: ref.organization },
+    options,
+  );
   if (!secret) return undefined;
   const { userName, accessKeyId, secretAccessKey, createdAt, previousAccessKeyId } = secret.data;
   if (!userName || !accessKeyId || !secretAccessKey || !createdAt || Number.isNaN(Date.parse(createdAt))) {
@@ -135,7 +351,7 @@ export interface AccessKeyToStore {
 /**
  * Stores an access key with check-and-set (`cas`: the version read, 0 to create) and records its id
  * and creation time as custom metadata (never the secret).
- * @throws `CONFLICT` when another writer got there first; `INVALID_INPUT` for a malformed key.
+ * @throws `CONFLICT` when another writer got there first; `NOT_OWNED`; `INVALID_INPUT` for a malformed key.
  * @public
  */
 export async function writeAccessKey(
@@ -163,23 +379,27 @@ export async function writeAccessKey(
     createdAt: key.createdAt.toISOString(),
     ...(key.previousAccessKeyId ? { previousAccessKeyId: key.previousAccessKeyId } : {}),
   };
-  const written = await store.write(path, data, { cas: options.cas, ...signalOnly(options) });
-  await store.writeMetadata(
+  return writeOwnedSecret(
+    store,
     path,
+    data,
     {
-      customMetadata: {
-        kind: 'aws-access-key',
-        organization: ref.organization,
+      kind: 'aws-access-key',
+      organization: ref.organization,
+      info: {
         ...(ref.clusterId ? { cluster: ref.clusterId } : {}),
         'user-name': key.userName,
         'access-key-id': key.accessKeyId,
         'created-at': key.createdAt.toISOString(),
       },
     },
-    signalOnly(options),
+    options,
   );
-  return written;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Certificates
+// ---------------------------------------------------------------------------------------------------
 
 /** A certificate authority as stored (mirrors cert-issuer's `CertificateAuthority`). @public */
 export interface StoredCertificateAuthority {
@@ -253,6 +473,7 @@ function parseCertificateFields(
 
 /**
  * Reads the organisation's certificate authority; `undefined` when none is stored.
+ * @throws `NOT_OWNED` when the path holds a secret that is not zonekeeper's.
  * @public
  */
 export async function readCertificateAuthority(
@@ -261,7 +482,7 @@ export async function readCertificateAuthority(
   options: LayoutOptions = {},
 ): Promise<StoredCertificateAuthority | undefined> {
   const path = secretPaths(options).certificateAuthority(organization);
-  const secret = await store.read(path, signalOnly(options));
+  const secret = await readOwnedSecret(store, path, { kind: 'tls-ca', organization }, options);
   return secret && { ...parseCertificateFields(path, store.kind, secret.data), version: secret.version };
 }
 
@@ -276,27 +497,22 @@ export async function writeCertificateAuthority(
   options: LayoutOptions & { readonly cas: number },
 ): Promise<{ readonly version: number }> {
   const path = secretPaths(options).certificateAuthority(organization);
-  const written = await store.write(path, certificateFields(ca), {
-    cas: options.cas,
-    ...signalOnly(options),
-  });
-  await store.writeMetadata(
+  return writeOwnedSecret(
+    store,
     path,
+    certificateFields(ca),
     {
-      customMetadata: {
-        kind: 'tls-ca',
-        organization,
-        serial: ca.serialNumber,
-        'not-after': ca.notAfter.toISOString(),
-      },
+      kind: 'tls-ca',
+      organization,
+      info: { serial: ca.serialNumber, 'not-after': ca.notAfter.toISOString() },
     },
-    signalOnly(options),
+    options,
   );
-  return written;
 }
 
 /**
  * Reads a server certificate by name; `undefined` when none is stored.
+ * @throws `NOT_OWNED` when the path holds a secret that is not zonekeeper's.
  * @public
  */
 export async function readCertificate(
@@ -306,7 +522,7 @@ export async function readCertificate(
   options: LayoutOptions = {},
 ): Promise<StoredCertificate | undefined> {
   const path = secretPaths(options).certificate(organization, name);
-  const secret = await store.read(path, signalOnly(options));
+  const secret = await readOwnedSecret(store, path, { kind: 'tls-certificate', organization }, options);
   if (!secret) return undefined;
   const base = parseCertificateFields(path, store.kind, secret.data);
   const { chainPem, caPem, dnsNames } = secret.data;
@@ -345,21 +561,21 @@ export async function writeCertificate(
     caPem: certificate.caPem,
     dnsNames: dnsNames.join(','),
   };
-  const written = await store.write(path, data, { cas: options.cas, ...signalOnly(options) });
-  await store.writeMetadata(
+  return writeOwnedSecret(
+    store,
     path,
+    data,
     {
-      customMetadata: {
-        kind: 'tls-certificate',
-        organization,
+      kind: 'tls-certificate',
+      organization,
+      info: {
         serial: certificate.serialNumber,
         'not-after': certificate.notAfter.toISOString(),
         'dns-names': dnsNames.join(',').slice(0, 512),
       },
     },
-    signalOnly(options),
+    options,
   );
-  return written;
 }
 
 /**
@@ -372,8 +588,9 @@ export async function listSecretsRecursively(
   options: CallOptions = {},
 ): Promise<readonly string[]> {
   const out: string[] = [];
+  const call = signalOnly(options);
   const walk = async (dir: string) => {
-    for (const child of await store.list(dir, options)) {
+    for (const child of await store.list(dir, call)) {
       if (child.endsWith('/')) await walk(`${dir}/${child.slice(0, -1)}`);
       else out.push(`${dir}/${child}`);
     }
@@ -381,6 +598,10 @@ export async function listSecretsRecursively(
   await walk(validateSecretPath(folder, 'Secret folder'));
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Clusters: attachment records, recorded settings, bindings
+// ---------------------------------------------------------------------------------------------------
 
 /** Where and how ExternalDNS is installed on a cluster, recorded by the facade (secret-free). @public */
 export interface ClusterAttachment {
@@ -397,10 +618,6 @@ export interface ClusterAttachment {
   readonly version: number;
 }
 
-function attachmentPath(options: LayoutOptions, organization: string, clusterId: string): string {
-  return `${secretPaths(options).organization(organization)}/clusters/${validateClusterId(clusterId)}/attachment`;
-}
-
 /**
  * Reads a cluster's attachment record; `undefined` when the cluster is not attached.
  * @public
@@ -411,8 +628,8 @@ export async function readAttachment(
   clusterId: string,
   options: LayoutOptions = {},
 ): Promise<ClusterAttachment | undefined> {
-  const path = attachmentPath(options, organization, clusterId);
-  const secret = await store.read(path, signalOnly(options));
+  const path = secretPaths(options).attachment(organization, clusterId);
+  const secret = await readOwnedSecret(store, path, { kind: 'cluster-attachment', organization }, options);
   if (!secret) return undefined;
   const { namespace, scope, tlsSecrets, attachedAt } = secret.data;
   if (
@@ -448,26 +665,195 @@ export async function writeAttachment(
   attachment: Omit<ClusterAttachment, 'version'>,
   options: LayoutOptions & { readonly cas: number },
 ): Promise<{ readonly version: number }> {
-  const path = attachmentPath(options, attachment.organization, attachment.clusterId);
+  const path = secretPaths(options).attachment(attachment.organization, attachment.clusterId);
   const data = {
     namespace: validateDnsLabel(attachment.namespace, 'Namespace'),
     scope: attachment.scope,
     tlsSecrets: [...attachment.tlsSecrets].sort().join(','),
     attachedAt: attachment.attachedAt.toISOString(),
   };
-  const written = await store.write(path, data, { cas: options.cas, ...signalOnly(options) });
-  await store.writeMetadata(
+  return writeOwnedSecret(
+    store,
     path,
+    data,
     {
-      customMetadata: {
-        kind: 'cluster-attachment',
-        organization: attachment.organization,
-        cluster: attachment.clusterId,
-      },
+      kind: 'cluster-attachment',
+      organization: attachment.organization,
+      info: { cluster: attachment.clusterId },
     },
-    signalOnly(options),
+    options,
   );
-  return written;
+}
+
+/** Settings recorded for a cluster at attach time (a JSON object, secret-free). @public */
+export interface StoredClusterSettings {
+  /** The settings object, as written. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly version: number;
+}
+
+/**
+ * Reads the settings recorded for a cluster; `undefined` when none are.
+ * @throws `NOT_OWNED`; `INTERNAL` when the record is not a JSON object.
+ * @public
+ */
+export async function readClusterSettings(
+  store: SecretStore,
+  organization: string,
+  clusterId: string,
+  options: LayoutOptions = {},
+): Promise<StoredClusterSettings | undefined> {
+  const path = secretPaths(options).clusterSettings(organization, clusterId);
+  const secret = await readOwnedSecret(store, path, { kind: 'cluster-settings', organization }, options);
+  if (!secret) return undefined;
+  let settings: unknown;
+  try {
+    settings = JSON.parse(secret.data.settings ?? '');
+  } catch {
+    settings = undefined;
+  }
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings))
+    throw new ZonekeeperError(
+      'INTERNAL',
+      `${store.kind} secret store: ${path} does not hold zonekeeper's cluster settings; attach the cluster again.`,
+      { details: { path } },
+    );
+  return { settings: settings as Record<string, unknown>, version: secret.version };
+}
+
+/**
+ * Records a cluster's settings (a JSON object; keys are written sorted, so equal settings are equal
+ * text) with check-and-set.
+ * @public
+ */
+export async function writeClusterSettings(
+  store: SecretStore,
+  organization: string,
+  clusterId: string,
+  settings: Readonly<Record<string, unknown>>,
+  options: LayoutOptions & { readonly cas: number },
+): Promise<{ readonly version: number }> {
+  const path = secretPaths(options).clusterSettings(organization, clusterId);
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings))
+    throw invalidInput('Cluster settings must be an object.');
+  return writeOwnedSecret(
+    store,
+    path,
+    { settings: canonicalJson(settings) },
+    { kind: 'cluster-settings', organization, info: { cluster: clusterId } },
+    options,
+  );
+}
+
+/** JSON with object keys sorted, recursively (equal values give equal text). @public */
+export function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
+    return v;
+  };
+  return JSON.stringify(sort(value));
+}
+
+/** Which organisation a cluster belongs to. @public */
+export interface ClusterBinding {
+  readonly clusterId: string;
+  readonly organization: string;
+  readonly boundAt: Date;
+  readonly version: number;
+}
+
+/**
+ * Reads which organisation a cluster is bound to; `undefined` when it is bound to none.
+ * @public
+ */
+export async function readClusterBinding(
+  store: SecretStore,
+  clusterId: string,
+  options: LayoutOptions = {},
+): Promise<ClusterBinding | undefined> {
+  const path = secretPaths(options).clusterBinding(clusterId);
+  const secret = await readOwnedSecret(store, path, { kind: 'cluster-binding' }, options);
+  if (!secret) return undefined;
+  const { organization, boundAt } = secret.data;
+  if (!organization || !boundAt || Number.isNaN(Date.parse(boundAt)))
+    throw new ZonekeeperError(
+      'INTERNAL',
+      `${store.kind} secret store: ${path} does not hold a zonekeeper cluster binding.`,
+      { details: { path } },
+    );
+  return { clusterId, organization, boundAt: new Date(boundAt), version: secret.version };
+}
+
+/**
+ * Binds a cluster to an organisation. Create-only (`cas: 0`): two organisations racing for one cluster
+ * cannot both win (`CONFLICT` for the loser).
+ * @public
+ */
+export async function writeClusterBinding(
+  store: SecretStore,
+  binding: Omit<ClusterBinding, 'version'>,
+  options: LayoutOptions,
+): Promise<{ readonly version: number }> {
+  const path = secretPaths(options).clusterBinding(binding.clusterId);
+  const organization = validateOrganizationName(binding.organization);
+  return writeOwnedSecret(
+    store,
+    path,
+    { organization, boundAt: binding.boundAt.toISOString() },
+    { kind: 'cluster-binding', info: { organization, cluster: binding.clusterId } },
+    { ...options, cas: 0 },
+  );
+}
+
+/**
+ * Removes a cluster's binding, if it is zonekeeper's and names `organization`. Idempotent.
+ * @throws `NOT_OWNED` when the cluster is bound to another organisation (or the record is foreign).
+ * @public
+ */
+export async function deleteClusterBinding(
+  store: SecretStore,
+  clusterId: string,
+  organization: string,
+  options: LayoutOptions = {},
+): Promise<boolean> {
+  const binding = await readClusterBinding(store, clusterId, options);
+  if (!binding) return false;
+  if (binding.organization !== organization)
+    throw new ZonekeeperError(
+      'NOT_OWNED',
+      `Cluster ${clusterId} belongs to organisation ${binding.organization}, not ${organization}; its binding is kept.`,
+      { details: { clusterId, organization: binding.organization } },
+    );
+  return store.deleteAll(secretPaths(options).clusterBinding(clusterId), signalOnly(options));
+}
+
+/**
+ * The clusters bound to an organisation (one read per bound cluster of the platform).
+ * @public
+ */
+export async function listClusterBindings(
+  store: SecretStore,
+  options: LayoutOptions = {},
+): Promise<readonly ClusterBinding[]> {
+  const call = signalOnly(options);
+  const out: ClusterBinding[] = [];
+  for (const entry of await store.list(secretPaths(options).clustersRoot, call)) {
+    if (entry.endsWith('/')) continue;
+    try {
+      const binding = await readClusterBinding(store, entry, options);
+      if (binding) out.push(binding);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'NOT_OWNED') throw error;
+    }
+  }
+  return out;
 }
 
 /**
@@ -480,42 +866,32 @@ export async function listAttachedClusters(
   options: LayoutOptions = {},
 ): Promise<readonly string[]> {
   const folder = `${secretPaths(options).organization(organization)}/clusters`;
+  const call = signalOnly(options);
   const out: string[] = [];
-  for (const entry of await store.list(folder, signalOnly(options))) {
+  for (const entry of await store.list(folder, call)) {
     if (!entry.endsWith('/')) continue;
     const id = entry.slice(0, -1);
-    if ((await store.list(`${folder}/${id}`, signalOnly(options))).includes('attachment')) out.push(id);
+    if ((await store.list(`${folder}/${id}`, call)).includes('attachment')) out.push(id);
   }
   return out;
 }
 
-async function deleteFolder(
-  store: SecretStore,
-  folder: string,
-  options: CallOptions,
-): Promise<readonly string[]> {
-  const deleted: string[] = [];
-  for (const path of await listSecretsRecursively(store, folder, options)) {
-    if (await store.deleteAll(path, options)) deleted.push(path);
-  }
-  return deleted;
-}
-
 /**
- * Deletes every secret of an organisation (all versions and metadata), e.g. after its zone was collected.
- * Idempotent. Returns the paths deleted.
+ * Deletes every secret of an organisation that zonekeeper owns (all versions and metadata), e.g. after
+ * its zone was collected; foreign secrets in its folder are kept and reported. Idempotent.
  * @public
  */
 export async function deleteOrganizationSecrets(
   store: SecretStore,
   organization: string,
   options: LayoutOptions = {},
-): Promise<readonly string[]> {
-  return deleteFolder(store, secretPaths(options).organization(organization), signalOnly(options));
+): Promise<DeletedSecrets> {
+  return deleteOwnedSecrets(store, secretPaths(options).organization(organization), organization, options);
 }
 
 /**
- * Deletes one cluster's secrets (its scoped access key). Idempotent. Returns the paths deleted.
+ * Deletes one cluster's secrets that zonekeeper owns (its scoped access key, attachment, settings).
+ * Idempotent.
  * @public
  */
 export async function deleteClusterSecrets(
@@ -523,9 +899,13 @@ export async function deleteClusterSecrets(
   organization: string,
   clusterId: string,
   options: LayoutOptions = {},
-): Promise<readonly string[]> {
-  const folder = `${secretPaths(options).organization(organization)}/clusters/${validateClusterId(clusterId)}`;
-  return deleteFolder(store, folder, signalOnly(options));
+): Promise<DeletedSecrets> {
+  return deleteOwnedSecrets(
+    store,
+    secretPaths(options).clusterFolder(organization, clusterId),
+    organization,
+    options,
+  );
 }
 
 /**
@@ -538,8 +918,4 @@ export async function listStoredOrganizations(
 ): Promise<readonly string[]> {
   const entries = await store.list(secretPaths(options).organizationsRoot, signalOnly(options));
   return entries.filter((e) => e.endsWith('/')).map((e) => e.slice(0, -1));
-}
-
-function signalOnly(options: CallOptions): CallOptions {
-  return options.signal === undefined ? {} : { signal: options.signal };
 }

@@ -1,9 +1,18 @@
 import { createManualClock } from '@zonekeeper/core';
 import { describe, expect, it } from 'vitest';
 import { createMemorySecretStore } from './memory.js';
-import { secretStoreContract } from './testing.js';
+import { secretStoreContract, storeLockContract } from './testing.js';
 
 secretStoreContract({ name: 'memory', create: async () => ({ store: createMemorySecretStore() }) });
+
+storeLockContract({
+  name: 'memory',
+  create: async () => {
+    const store = createMemorySecretStore();
+    // Another object over the same data: a second "process" sharing the store.
+    return { store, otherProcess: new Proxy(store, {}) };
+  },
+});
 
 describe('memory secret store', () => {
   it('stamps versions with the injected clock and counts calls', async () => {

@@ -55,6 +55,17 @@ export function validateMetadataInput(metadata: {
 }): { readonly customMetadata?: Readonly<Record<string, string>>; readonly maxVersions?: number } {
   const custom =
     metadata.customMetadata === undefined ? undefined : validateSecretData(metadata.customMetadata);
+  if (custom) {
+    // Vault's limits on custom metadata (KV v2): at most 64 keys of 1–128 characters, values of 1–512.
+    const entries = Object.entries(custom);
+    if (entries.length > 64) throw invalidInput('Custom metadata holds at most 64 keys.');
+    for (const [k, v] of entries) {
+      if (k.length === 0 || k.length > 128)
+        throw invalidInput(`Custom metadata key ${JSON.stringify(k.slice(0, 40))} must be 1–128 characters.`);
+      if (v.length === 0 || v.length > 512)
+        throw invalidInput(`Custom metadata value of ${JSON.stringify(k)} must be 1–512 characters.`);
+    }
+  }
   if (
     metadata.maxVersions !== undefined &&
     (!Number.isInteger(metadata.maxVersions) || metadata.maxVersions < 0)

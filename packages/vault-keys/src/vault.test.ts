@@ -3,7 +3,7 @@ import { startVaultFake, type VaultFake } from '@zonekeeper/testkit/vault';
 import vault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAccessKey, writeAccessKey } from './layout.js';
-import { secretStoreContract } from './testing.js';
+import { secretStoreContract, storeLockContract } from './testing.js';
 import { createVaultSecretStore } from './vault.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -19,6 +19,14 @@ afterAll(async () => {
 secretStoreContract({
   name: 'vault (testkit fake, node-vault client)',
   create: async () => ({ store: createVaultSecretStore({ endpoint: fake.endpoint, token: fake.rootToken }) }),
+});
+
+storeLockContract({
+  name: 'vault (testkit fake, two node-vault clients)',
+  create: async () => ({
+    store: createVaultSecretStore({ endpoint: fake.endpoint, token: fake.rootToken }),
+    otherProcess: createVaultSecretStore({ endpoint: fake.endpoint, token: fake.rootToken }),
+  }),
 });
 
 secretStoreContract({
@@ -69,7 +77,7 @@ describe('Vault adapter: translation, least privilege and secrecy', () => {
     const token = fake.createToken({
       policies: {
         'secret/data/zonekeeper/*': ['create', 'read', 'update'],
-        'secret/metadata/zonekeeper/*': ['read', 'update', 'list', 'delete'],
+        'secret/metadata/zonekeeper/*': ['create', 'read', 'update', 'list', 'delete'],
       },
     });
     const store = createVaultSecretStore({ endpoint: fake.endpoint, token });
