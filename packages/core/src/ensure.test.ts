@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hasErrorCode } from './errors.js';
-import { ensure, validateDryRun } from './plan.js';
+import { type EnsureExclusion, ensure, validateDryRun } from './plan.js';
 import { rethrowIfAborted, signalOnly } from './runtime.js';
 import { describeValue } from './values.js';
 
@@ -153,5 +153,115 @@ describe('describeValue', () => {
   it('cuts long strings only when asked', () => {
     expect(describeValue('x'.repeat(100))).toBe(JSON.stringify('x'.repeat(100)));
     expect(describeValue('abcdef', { maxLength: 3 })).toBe('"abc…"');
+  });
+});
+
+describe('ensure with an exclusive lock', () => {
+  function lockStub(): {
+    events: string[];
+    takeElsewhere(): void;
+    loseIt(reason: unknown): void;
+    exclusion: EnsureExclusion<{ readonly steps: readonly unknown[] }>;
+  } {
+    const events: string[] = [];
+    let version = 0;
+    let free = true;
+    let lost = new AbortController();
+    return {
+      events,
+      takeElsewhere() {
+        version += 1;
+      },
+      loseIt(reason: unknown) {
+        lost.abort(reason);
+      },
+      exclusion: {
+        isEmpty: (plan) => plan.steps.length === 0,
+        observe: async () => {
+          events.push('observe');
+          return { free, version };
+        },
+        acquire: async () => {
+          events.push('acquire');
+          free = false;
+          version += 1;
+          lost = new AbortController();
+          return {
+            signal: lost.signal,
+            release: async () => {
+              events.push('release');
+              free = true;
+            },
+          };
+        },
+      },
+    };
+  }
+
+  it('an empty plan with the lock free and unchanged takes no lock', async () => {
+    const lock = lockStub();
+    const log: string[] = [];
+    const out = await ensure({ ...parts(new Set(['a']), ['a'], log), exclusive: lock.exclusion });
+    expect(out.plan.steps).toEqual([]);
+    expect(lock.events).toEqual(['observe', 'observe']);
+    expect(log).toEqual(['gather', 'plan', 'apply']);
+  });
+
+  it('a plan with steps is gathered, planned and applied again under the lock, and the lock released', async () => {
+    const lock = lockStub();
+    const world = new Set<string>();
+    const log: string[] = [];
+    const p = parts(world, ['a', 'b'], log);
+    const out = await ensure({
+      ...p,
+      gather: async () => {
+        // Someone else added 'a' while we waited for the lock.
+        if (lock.events.includes('acquire')) world.add('a');
+        return p.gather();
+      },
+      exclusive: lock.exclusion,
+    });
+    expect(lock.events).toEqual(['observe', 'acquire', 'release']);
+    expect(log).toEqual(['gather', 'plan', 'gather', 'plan', 'apply']);
+    // The plan returned (and executed) is the one made under the lock.
+    expect((out.plan.steps as { name: string }[]).map((s) => s.name)).toEqual(['b']);
+  });
+
+  it('an empty plan whose gather overlapped another writer (the lock version moved) goes through the lock', async () => {
+    const lock = lockStub();
+    const log: string[] = [];
+    const p = parts(new Set(['a']), ['a'], log);
+    await ensure({
+      ...p,
+      gather: async () => {
+        lock.takeElsewhere();
+        return p.gather();
+      },
+      exclusive: lock.exclusion,
+    });
+    expect(lock.events).toEqual(['observe', 'observe', 'acquire', 'release']);
+  });
+
+  it('a lock lost during apply stops it with the lock reason, and still releases', async () => {
+    const lock = lockStub();
+    const reason = new Error('lock lost');
+    const err = await ensure({
+      gather: async () => 0,
+      plan: () => ({ steps: [1] }),
+      apply: async (_plan, _state, call) => {
+        lock.loseIt(reason);
+        call.signal?.throwIfAborted();
+        return 1;
+      },
+      exclusive: lock.exclusion,
+    }).catch((e) => e);
+    expect(err).toBe(reason);
+    expect(lock.events.at(-1)).toBe('release');
+  });
+
+  it('a dry run never observes or takes the lock', async () => {
+    const lock = lockStub();
+    await ensure({ ...parts(new Set(), ['a'], []), exclusive: lock.exclusion }, { dryRun: true });
+    expect(lock.events).toEqual([]);
   });
 });

@@ -53,6 +53,7 @@ export {
 export {
   type ApplyStepsOptions,
   applySteps,
+  type EnsureExclusion,
   type EnsureOptions,
   type EnsureOutcome,
   type EnsureParts,

@@ -139,6 +139,23 @@ export interface EnsureParts<State, Plan, Applied> {
   plan(state: State): Plan;
   /** Executes exactly the plan (never re-plans). Not called in a dry run. */
   apply(plan: Plan, state: State, options: CallOptions): Promise<Applied>;
+  /**
+   * Makes the writes exclusive: a plan with steps is gathered, planned and applied again while holding
+   * the lock, so the plan executed is one made while nobody else could write. An empty plan takes no lock
+   * (and writes nothing) when the lock was free and unchanged while the state was gathered — no writer
+   * was at work, so the state read was not half-changed.
+   */
+  readonly exclusive?: EnsureExclusion<Plan>;
+}
+
+/** The lock {@link ensure} applies under (see {@link EnsureParts.exclusive}). @public */
+export interface EnsureExclusion<Plan> {
+  /** Whether the plan has nothing to do. */
+  isEmpty(plan: Plan): boolean;
+  /** The lock's state, read without taking it: free or held, and a version that changes on every take. */
+  observe(options: CallOptions): Promise<{ readonly free: boolean; readonly version: number }>;
+  /** Takes the lock (waiting as long as the lock says). `signal` aborts when the lock is lost. */
+  acquire(options: CallOptions): Promise<{ readonly signal: AbortSignal; release(): Promise<void> }>;
 }
 
 /** What {@link ensure} returns: the plan, and what applying it returned unless it was a dry run. @public */
@@ -174,10 +191,34 @@ export async function ensure<State, Plan, Applied>(
   const dryRun = validateDryRun(options);
   const call = signalOnly(options);
   throwIfAborted(call.signal);
+  const exclusive = parts.exclusive;
+  const before = exclusive && !dryRun ? await exclusive.observe(call) : undefined;
   const state = await parts.gather(call);
   const plan = parts.plan(state);
   if (dryRun) return { dryRun: true, state, plan };
   throwIfAborted(call.signal);
-  const applied = await parts.apply(plan, state, call);
-  return { dryRun: false, state, plan, applied };
+  if (!exclusive) return { dryRun: false, state, plan, applied: await parts.apply(plan, state, call) };
+  if (exclusive.isEmpty(plan) && before?.free) {
+    const after = await exclusive.observe(call);
+    if (after.free && after.version === before.version)
+      return { dryRun: false, state, plan, applied: await parts.apply(plan, state, call) };
+  }
+  const held = await exclusive.acquire(call);
+  try {
+    const locked = {
+      signal: call.signal === undefined ? held.signal : AbortSignal.any([call.signal, held.signal]),
+    };
+    const lockedState = await parts.gather(locked);
+    const lockedPlan = parts.plan(lockedState);
+    throwIfAborted(locked.signal);
+    const applied = await parts.apply(lockedPlan, lockedState, locked);
+    return { dryRun: false, state: lockedState, plan: lockedPlan, applied };
+  } catch (error) {
+    // An abort of the caller's signal re-throws its reason; a lost lock re-throws the lock's reason.
+    if (call.signal?.aborted) throw call.signal.reason;
+    if (held.signal.aborted && isAbortError(error)) throw held.signal.reason;
+    throw error;
+  } finally {
+    await held.release();
+  }
 }

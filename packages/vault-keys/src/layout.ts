@@ -235,8 +235,14 @@ export async function writeOwnedSecret(
     return store.write(path, data, { ...call, cas: 0 });
   }
   const written = await store.write(path, data, { ...call, cas: options.cas });
-  await store.writeMetadata(path, { customMetadata }, call);
+  if (!sameStrings(existing?.customMetadata ?? {}, customMetadata))
+    await store.writeMetadata(path, { customMetadata }, call);
   return written;
+}
+
+function sameStrings(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 /** What {@link deleteOwnedSecrets} did. @public */

@@ -93,6 +93,13 @@ export interface StoreLock {
   renew(options?: CallOptions): Promise<void>;
   /** Gives the lock up (stops renewing; others may take it at once). Idempotent; never throws. */
   release(options?: CallOptions): Promise<void>;
+  /**
+   * Reads the lock without taking it: whether it is free (absent, released or expired) and the record's
+   * version, which changes every time anyone takes, renews or releases it.
+   */
+  observe(
+    options?: CallOptions,
+  ): Promise<{ readonly free: boolean; readonly version: number; readonly by?: LockHolder }>;
 }
 
 interface LockRecord {
@@ -350,6 +357,12 @@ export function createStoreLock(store: SecretStore, path: string, options: Store
       releaseQueue = leave;
       startRenewing();
       return { acquired: true };
+    },
+    async observe(callOptions = {}) {
+      const current = await readOwnedSecret(store, path, expected, { ...layout, ...signalOnly(callOptions) });
+      const by = current ? holderOf(current.data) : undefined;
+      const free = !by || by.expiresAt.getTime() <= clock.now().getTime();
+      return { free, version: current?.version ?? 0, ...(by && !free ? { by } : {}) };
     },
     async renew(callOptions = {}) {
       await renewal;

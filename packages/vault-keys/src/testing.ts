@@ -259,7 +259,12 @@ export function storeLockContract(options: StoreLockContractOptions): void {
         acquired: false,
         by: { holder: 'proc-a', purpose: 'rotateCredentials acme' },
       });
+      expect(await b.observe()).toMatchObject({ free: false, by: { holder: 'proc-a' } });
+      const held = await b.observe();
       await a.release();
+      const released = await b.observe();
+      expect(released.free).toBe(true);
+      expect(released.version).toBeGreaterThan(held.version);
       expect(await b.tryAcquire()).toEqual({ acquired: true });
       await b.release();
     });
