@@ -20,9 +20,12 @@
 
 import {
   applySteps,
+  type CallOptions,
   type ClusterClient,
   describeRef,
+  describeValue,
   type EnsureOptions,
+  ensure,
   hasErrorCode,
   invalidInput,
   isWithinDomain,
@@ -30,6 +33,7 @@ import {
   noopLogger,
   normalizeHostname,
   type RuntimeDeps,
+  signalOnly,
   systemClock,
   validateDnsLabel,
   validateOrganizationName,
@@ -118,8 +122,114 @@ function layout(deps: CertificateDeps): { prefix?: string; owner?: string } {
   };
 }
 
-function signal(options: EnsureOptions): { signal?: AbortSignal } {
-  return options.signal === undefined ? {} : { signal: options.signal };
+/** A plan of {@link planCertificateAuthority}. JSON data. @public */
+export interface CertificateAuthorityPlan {
+  readonly steps: readonly CertificateAuthorityStep[];
+}
+
+/**
+ * The default common name of an organisation's CA: `<organization> zonekeeper CA`, or the organisation
+ * name alone when that would exceed X.509's 64-character limit (an organisation name has at most 63).
+ * @public
+ */
+export function defaultCaCommonName(organization: string): string {
+  const org = validateOrganizationName(organization);
+  const long = `${org} zonekeeper CA`;
+  return long.length <= MAX_COMMON_NAME_LENGTH ? long : org;
+}
+
+/** X.509's upper bound on a common name (RFC 5280 `ub-common-name`). @public */
+export const MAX_COMMON_NAME_LENGTH = 64;
+
+/** The validated common name of a CA input. */
+function caCommonName(input: EnsureCertificateAuthorityInput): string {
+  const commonName = input.commonName ?? defaultCaCommonName(input.organization);
+  if (typeof commonName !== 'string' || commonName.length === 0 || commonName.length > MAX_COMMON_NAME_LENGTH)
+    throw invalidInput(
+      `CA common name must be 1–${MAX_COMMON_NAME_LENGTH} characters, got ${typeof commonName === 'string' ? `${commonName.length} characters` : describeValue(commonName)}.`,
+    );
+  return commonName;
+}
+
+/**
+ * Plans {@link ensureCertificateAuthority}: `create-ca` when none is stored, `renew-ca` once its renewal
+ * time has come, nothing otherwise. Pure.
+ * @public
+ */
+export function planCertificateAuthority(
+  stored: Pick<StoredCertificateAuthority, 'notBefore' | 'notAfter'> | undefined,
+  desired: { readonly organization: string; readonly commonName: string },
+  now: Date,
+): CertificateAuthorityPlan {
+  const { organization, commonName } = desired;
+  if (!stored) return { steps: [{ op: 'create-ca', organization, commonName }] };
+  if (now.getTime() >= renewalTime(stored).getTime())
+    return { steps: [{ op: 'renew-ca', organization, commonName }] };
+  return { steps: [] };
+}
+
+/**
+ * Reads the organisation's stored CA (with its private key: never log the result).
+ * @public
+ */
+export async function gatherCertificateAuthority(
+  organization: string,
+  deps: CertificateDeps,
+  options: CallOptions = {},
+): Promise<StoredCertificateAuthority | undefined> {
+  return readCertificateAuthority(deps.secrets, validateOrganizationName(organization), {
+    ...layout(deps),
+    ...signalOnly(options),
+  });
+}
+
+/** The public facts of a CA, for results. @public */
+export function certificateAuthoritySummary(
+  ca: StoredCertificateAuthority,
+): CertificateSummary & { readonly certificatePem: string } {
+  return { ...summary(ca), certificatePem: ca.certificatePem };
+}
+
+/**
+ * Executes a plan of {@link planCertificateAuthority}: creates the CA and stores it with check-and-set
+ * (a concurrent writer that stored one first wins: its CA is adopted). Returns the CA in effect.
+ * @public
+ */
+export async function applyCertificateAuthorityPlan(
+  plan: CertificateAuthorityPlan,
+  stored: StoredCertificateAuthority | undefined,
+  input: EnsureCertificateAuthorityInput,
+  deps: CertificateDeps,
+  options: CallOptions = {},
+): Promise<StoredCertificateAuthority | undefined> {
+  const organization = validateOrganizationName(input.organization);
+  const clock = deps.clock ?? systemClock;
+  const opts = { ...layout(deps), ...signalOnly(options) };
+  let current: StoredCertificateAuthority | undefined = stored;
+  await applySteps(
+    plan.steps,
+    async (step) => {
+      const ca = await createCertificateAuthority({
+        commonName: step.commonName,
+        validityDays: input.validityDays ?? certificateDefaults.caValidityDays,
+        keyAlgorithm: input.keyAlgorithm ?? certificateDefaults.keyAlgorithm,
+        now: clock.now(),
+      });
+      try {
+        const { version } = await writeCertificateAuthority(deps.secrets, organization, ca, {
+          ...opts,
+          cas: stored?.version ?? 0,
+        });
+        current = { ...ca, version };
+      } catch (error) {
+        if (!hasErrorCode(error, 'CONFLICT')) throw error;
+        // Another writer stored a CA first: adopt it, drop ours.
+        current = await readCertificateAuthority(deps.secrets, organization, opts);
+      }
+    },
+    { ...signalOnly(options), logger: deps.logger ?? noopLogger },
+  );
+  return current;
 }
 
 /**
@@ -134,57 +244,22 @@ export async function ensureCertificateAuthority(
   options: EnsureOptions = {},
 ): Promise<EnsureCertificateAuthorityResult> {
   const organization = validateOrganizationName(input.organization);
-  const commonName = input.commonName ?? `${organization} zonekeeper CA`;
+  const commonName = caCommonName(input);
   const clock = deps.clock ?? systemClock;
-  const existing = await readCertificateAuthority(deps.secrets, organization, {
-    ...layout(deps),
-    ...signal(options),
-  });
-  const now = clock.now();
-  const steps: CertificateAuthorityStep[] = [];
-  if (!existing) steps.push({ op: 'create-ca', organization, commonName });
-  else if (now.getTime() >= renewalTime(existing).getTime())
-    steps.push({ op: 'renew-ca', organization, commonName });
-  const plan = { steps };
-  if (options.dryRun)
-    return {
-      plan,
-      dryRun: true,
-      ...(existing ? { ca: { ...summary(existing), certificatePem: existing.certificatePem } } : {}),
-    };
-
-  let current: StoredCertificateAuthority | undefined = existing;
-  await applySteps(
-    steps,
-    async () => {
-      const ca = await createCertificateAuthority({
-        commonName,
-        validityDays: input.validityDays ?? certificateDefaults.caValidityDays,
-        keyAlgorithm: input.keyAlgorithm ?? certificateDefaults.keyAlgorithm,
-        now: clock.now(),
-      });
-      try {
-        const { version } = await writeCertificateAuthority(deps.secrets, organization, ca, {
-          ...layout(deps),
-          cas: existing?.version ?? 0,
-          ...signal(options),
-        });
-        current = { ...ca, version };
-      } catch (error) {
-        if (!hasErrorCode(error, 'CONFLICT')) throw error;
-        // Another writer stored a CA first: adopt it, drop ours.
-        current = await readCertificateAuthority(deps.secrets, organization, {
-          ...layout(deps),
-          ...signal(options),
-        });
-      }
+  const outcome = await ensure(
+    {
+      gather: (call) => gatherCertificateAuthority(organization, deps, call),
+      plan: (stored) => planCertificateAuthority(stored, { organization, commonName }, clock.now()),
+      apply: (plan, stored, call) =>
+        applyCertificateAuthorityPlan(plan, stored, { ...input, commonName }, deps, call),
     },
-    { ...signal(options), logger: deps.logger ?? noopLogger },
+    options,
   );
+  const ca = outcome.dryRun ? outcome.state : outcome.applied;
   return {
-    plan,
-    dryRun: false,
-    ...(current ? { ca: { ...summary(current), certificatePem: current.certificatePem } } : {}),
+    plan: outcome.plan,
+    dryRun: outcome.dryRun,
+    ...(ca ? { ca: certificateAuthoritySummary(ca) } : {}),
   };
 }
 
@@ -289,19 +364,13 @@ function secretMatches(existing: KubernetesObject | undefined, desired: Kubernet
   );
 }
 
-/**
- * Ensures a server certificate exists in the secret store for the requested names, issued by the
- * organisation's CA (created if missing), renewed when due, and — with `target` — injected into a
- * cluster as a `kubernetes.io/tls` Secret. A second run with the same input changes nothing.
- * @throws `INVALID_INPUT` for bad names (before anything is read); `NOT_OWNED` when the target Secret
- * exists without zonekeeper's ownership label.
- * @public
- */
-export async function ensureCertificate(
-  input: EnsureCertificateInput,
-  deps: CertificateDeps,
-  options: EnsureOptions = {},
-): Promise<EnsureCertificateResult> {
+/** The validated names of an {@link EnsureCertificateInput}. */
+function certificateNames(input: EnsureCertificateInput): {
+  organization: string;
+  name: string;
+  dnsNames: string[];
+  secretName: string;
+} {
   const organization = validateOrganizationName(input.organization);
   const name = validateDnsLabel(input.name, 'Certificate name');
   if (!Array.isArray(input.dnsNames) || input.dnsNames.length === 0)
@@ -317,20 +386,84 @@ export async function ensureCertificate(
       );
   }
   if (input.target) validateDnsLabel(input.target.namespace, 'Namespace');
-  const clock = deps.clock ?? systemClock;
-  const logger = deps.logger ?? noopLogger;
-  const opts = { ...layout(deps), ...signal(options) };
+  const secretName = input.target?.secretName ?? name;
+  if (input.target?.secretName !== undefined) validateDnsLabel(secretName, 'Secret name');
+  return { organization, name, dnsNames, secretName };
+}
 
-  // Gather.
-  const caResult = await ensureCertificateAuthority({ organization }, deps, options);
-  const ca = caResult.ca;
-  const stored = await readCertificate(deps.secrets, organization, name, opts);
-  const now = clock.now();
+/** What {@link planCertificate} needs, as gathered. It holds private keys: never log it. @public */
+export interface CertificateState {
+  /** The certificate stored under the name, if any. */
+  readonly stored?: StoredCertificate;
+  /** The target Secret as the cluster holds it, if any. */
+  readonly secret?: KubernetesObject;
+}
+
+/** A plan of {@link planCertificate}. JSON data. @public */
+export interface CertificatePlan {
+  readonly steps: readonly CertificateStep[];
+}
+
+/**
+ * Reads what {@link planCertificate} needs: the stored certificate and the target Secret.
+ * @public
+ */
+export async function gatherCertificate(
+  input: EnsureCertificateInput,
+  deps: CertificateDeps,
+  options: CallOptions = {},
+): Promise<CertificateState> {
+  const { organization, name, secretName } = certificateNames(input);
+  const call = signalOnly(options);
+  const stored = await readCertificate(deps.secrets, organization, name, { ...layout(deps), ...call });
+  const secret = input.target
+    ? await input.target.cluster.get(
+        { apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: input.target.namespace },
+        call,
+      )
+    : undefined;
+  return { ...(stored ? { stored } : {}), ...(secret ? { secret } : {}) };
+}
+
+/**
+ * Plans {@link ensureCertificate}. `caPem` is the certificate of the CA that will sign, or `null` when
+ * the surrounding plan creates or renews the CA (then the certificate is re-issued). Pure.
+ * @throws `NOT_OWNED` when the target Secret exists without zonekeeper's ownership label, or labelled
+ *   for another organisation.
+ * @public
+ */
+export function planCertificate(
+  state: CertificateState,
+  input: EnsureCertificateInput,
+  caPem: string | null,
+  now: Date,
+): CertificatePlan {
+  const { organization, name, dnsNames, secretName } = certificateNames(input);
+  const { stored, secret } = state;
+  if (secret) {
+    const labels = secret.metadata.labels ?? {};
+    const foreignOrg =
+      labels[ZonekeeperLabels.organization] !== undefined &&
+      labels[ZonekeeperLabels.organization] !== organization;
+    if (labels[ZonekeeperLabels.managedBy] !== ZONEKEEPER_MANAGER || foreignOrg) {
+      const ref = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        name: secretName,
+        namespace: input.target?.namespace ?? '',
+      };
+      throw new ZonekeeperError(
+        'NOT_OWNED',
+        `Kubernetes: ${describeRef(ref)} in cluster ${input.target?.cluster.name} exists and is ${foreignOrg ? `zonekeeper's for organisation ${labels[ZonekeeperLabels.organization]}, not ${organization}` : 'not managed by zonekeeper'}; refusing to overwrite it.`,
+        { details: { cluster: input.target?.cluster.name, namespace: ref.namespace, name: secretName } },
+      );
+    }
+  }
   const reason: IssueReason | undefined = !stored
     ? 'missing'
     : [...stored.dnsNames].sort().join(',') !== [...dnsNames].sort().join(',')
       ? 'names-changed'
-      : ca !== undefined && stored.caPem !== ca.certificatePem
+      : caPem === null || stored.caPem !== caPem
         ? 'ca-changed'
         : now.getTime() >=
             renewalTime(
@@ -341,25 +474,11 @@ export async function ensureCertificate(
             ).getTime()
           ? 'renewal-due'
           : undefined;
-  const secretName = input.target?.secretName ?? name;
-  const ref = input.target
-    ? { apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: input.target.namespace }
-    : undefined;
-  const existingSecret =
-    input.target && ref ? await input.target.cluster.get(ref, signal(options)) : undefined;
-  if (existingSecret && existingSecret.metadata.labels?.[ZonekeeperLabels.managedBy] !== ZONEKEEPER_MANAGER) {
-    throw new ZonekeeperError(
-      'NOT_OWNED',
-      `Kubernetes: ${describeRef(ref as NonNullable<typeof ref>)} in cluster ${input.target?.cluster.name} exists and is not managed by zonekeeper; refusing to overwrite it.`,
-    );
-  }
-
-  // Plan.
   const steps: CertificateStep[] = [];
   if (reason) steps.push({ op: 'issue-certificate', name, reason, dnsNames });
   if (
     input.target &&
-    (reason || !stored || !secretMatches(existingSecret, tlsSecret(organization, name, input.target, stored)))
+    (reason || !stored || !secretMatches(secret, tlsSecret(organization, name, input.target, stored)))
   ) {
     steps.push({
       op: 'apply-tls-secret',
@@ -368,19 +487,27 @@ export async function ensureCertificate(
       secretName,
     });
   }
-  const plan = { steps };
-  if (options.dryRun)
-    return {
-      plan,
-      dryRun: true,
-      authority: caResult,
-      ...(stored ? { certificate: { ...summary(stored), dnsNames: stored.dnsNames } } : {}),
-    };
+  return { steps };
+}
 
-  // Apply.
-  let current = stored;
+/**
+ * Executes a plan of {@link planCertificate}: issues with the organisation's stored CA, stores the
+ * certificate with check-and-set, applies the TLS Secret. Returns the certificate in effect.
+ * @public
+ */
+export async function applyCertificatePlan(
+  plan: CertificatePlan,
+  state: CertificateState,
+  input: EnsureCertificateInput,
+  deps: CertificateDeps,
+  options: CallOptions = {},
+): Promise<StoredCertificate | undefined> {
+  const { organization, name, dnsNames } = certificateNames(input);
+  const clock = deps.clock ?? systemClock;
+  const opts = { ...layout(deps), ...signalOnly(options) };
+  let current = state.stored;
   await applySteps(
-    steps,
+    plan.steps,
     async (step) => {
       if (step.op === 'issue-certificate') {
         const authority = await readCertificateAuthority(deps.secrets, organization, opts);
@@ -398,22 +525,52 @@ export async function ensureCertificate(
         });
         const { version } = await writeCertificate(deps.secrets, organization, name, issued, {
           ...opts,
-          cas: stored?.version ?? 0,
+          cas: state.stored?.version ?? 0,
         });
         current = { ...issued, version };
       } else if (input.target && current) {
         await input.target.cluster.apply(
           tlsSecret(organization, name, input.target, current),
-          signal(options),
+          signalOnly(options),
         );
       }
     },
-    { ...signal(options), logger },
+    { ...signalOnly(options), logger: deps.logger ?? noopLogger },
   );
+  return current;
+}
+
+/**
+ * Ensures a server certificate exists in the secret store for the requested names, issued by the
+ * organisation's CA (created if missing), renewed when due, and — with `target` — injected into a
+ * cluster as a `kubernetes.io/tls` Secret. A second run with the same input changes nothing.
+ * @throws `INVALID_INPUT` for bad names (before anything is read); `NOT_OWNED` when the target Secret
+ * exists without zonekeeper's ownership label (or with another organisation's).
+ * @public
+ */
+export async function ensureCertificate(
+  input: EnsureCertificateInput,
+  deps: CertificateDeps,
+  options: EnsureOptions = {},
+): Promise<EnsureCertificateResult> {
+  certificateNames(input);
+  const clock = deps.clock ?? systemClock;
+  const authority = await ensureCertificateAuthority({ organization: input.organization }, deps, options);
+  // A CA this run creates or renews signs anew: the certificate is re-issued (dry run and real run alike).
+  const caPem = authority.plan.steps.length > 0 ? null : (authority.ca?.certificatePem ?? null);
+  const outcome = await ensure(
+    {
+      gather: (call) => gatherCertificate(input, deps, call),
+      plan: (state) => planCertificate(state, input, caPem, clock.now()),
+      apply: (plan, state, call) => applyCertificatePlan(plan, state, input, deps, call),
+    },
+    options,
+  );
+  const current = outcome.dryRun ? outcome.state.stored : outcome.applied;
   return {
-    plan,
-    dryRun: false,
-    authority: caResult,
+    plan: outcome.plan,
+    dryRun: outcome.dryRun,
+    authority,
     ...(current ? { certificate: { ...summary(current), dnsNames: current.dnsNames } } : {}),
   };
 }
