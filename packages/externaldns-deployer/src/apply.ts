@@ -299,6 +299,11 @@ export interface UninstallTarget {
   readonly namespace?: string;
   /** The instance name (default `external-dns`). */
   readonly name?: string;
+  /**
+   * Only objects labelled for this organisation (`zonekeeper.io/organization`): another organisation's
+   * installation in the same namespace is never removed.
+   */
+  readonly organization?: string;
 }
 
 const NAMESPACED_KINDS: readonly [string, string][] = [
@@ -325,7 +330,11 @@ export async function uninstallExternalDns(
 ): Promise<{ readonly plan: { readonly steps: readonly UninstallStep[] }; readonly dryRun: boolean }> {
   const namespace = validateDnsLabel(target.namespace ?? 'external-dns', 'Namespace');
   const name = validateDnsLabel(target.name ?? 'external-dns', 'Instance name');
-  const selector = `${ZonekeeperLabels.managedBy}=${ZONEKEEPER_MANAGER},app.kubernetes.io/name=${EXTERNAL_DNS_APP_NAME},app.kubernetes.io/instance=${name}`;
+  const organization =
+    target.organization === undefined
+      ? undefined
+      : validateDnsLabel(target.organization, 'Organisation name');
+  const selector = `${ZonekeeperLabels.managedBy}=${ZONEKEEPER_MANAGER},app.kubernetes.io/name=${EXTERNAL_DNS_APP_NAME},app.kubernetes.io/instance=${name}${organization === undefined ? '' : `,${ZonekeeperLabels.organization}=${organization}`}`;
   const steps: UninstallStep[] = [];
   const nsRef: ObjectRef = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
   const ns = await cluster.get(nsRef, signalOf(options));
@@ -348,7 +357,12 @@ export async function uninstallExternalDns(
       steps.push({ op: 'delete-object', ref: refOf({ ...o, apiVersion, kind }) });
     }
   }
-  if (ns && isOwned(ns) && ns.metadata.labels?.[ZonekeeperLabels.createdNamespace] === 'true')
+  if (
+    ns &&
+    isOwned(ns) &&
+    ns.metadata.labels?.[ZonekeeperLabels.createdNamespace] === 'true' &&
+    (organization === undefined || ns.metadata.labels?.[ZonekeeperLabels.organization] === organization)
+  )
     steps.push({ op: 'delete-object', ref: nsRef });
   const plan = { steps };
   if (options.dryRun) return { plan, dryRun: true };
