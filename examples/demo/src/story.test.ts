@@ -27,7 +27,7 @@ describe('the demo story (memory backend)', () => {
     expect(cost).toEqual({ zonekeeper: 7, immediate: 7.5, never: 19.5 });
     // No secret reaches the output: every key is masked.
     expect(out).not.toMatch(/AKIA[A-Z0-9]{16}/);
-    const key = await readAccessKey(zk.ports.secrets, { organization: 'acme' });
+    const key = await readAccessKey(zk.ports.secrets, { organization: 'acme' }, zk.secretLayout);
     expect(key?.secretAccessKey.length).toBeGreaterThan(20);
     expect(out).not.toContain(key?.secretAccessKey);
     expect(out).not.toContain('PRIVATE KEY');

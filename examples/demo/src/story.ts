@@ -54,7 +54,7 @@ export async function runStory(
   const orgs = ['acme', 'globex', 'initech'];
   for (const org of orgs) {
     const r = await zk.ensureOrganization(org);
-    const key = await readAccessKey(zk.ports.secrets, { organization: org });
+    const key = await readAccessKey(zk.ports.secrets, { organization: org }, zk.secretLayout);
     print(`   ${org}: zone ${r.zone?.name} (${r.zone?.id}), ${r.zone?.nameServers.length} name servers`);
     print(
       `      planned: ${[...r.plans.zone, ...r.plans.identity, ...r.plans.credentials, ...r.plans.certificateAuthority].map((s) => s.op).join(', ')}`,
@@ -114,7 +114,7 @@ export async function runStory(
       await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: cert.namespace } });
     const r = await zk.attachCluster(c.org, { clusterId: c.id, certificates: c.certs });
     print(
-      `   ${c.org}/${c.id}: applied ${r.externalDns.plan.steps.map((s) => s.ref.kind).join(', ')}; rollout generation ${r.externalDns.rollout?.observedGeneration}, ${r.externalDns.rollout?.availableReplicas} available`,
+      `   ${c.org}/${c.id}: applied ${(r.externalDns?.plan.steps ?? []).map((s) => s.ref.kind).join(', ')}; rollout generation ${r.externalDns?.rollout?.observedGeneration}, ${r.externalDns?.rollout?.availableReplicas} available`,
     );
     for (const cert of r.certificates) {
       print(

@@ -195,7 +195,11 @@ export function formatOutcome(outcome: CollectOutcome, options: { readonly json?
       reason: d.reason,
       ...(d.eligibleAt ? { eligibleAt: iso(d.eligibleAt) } : {}),
       result: done
-        ? `${done.status}${done.reason ? `: ${done.reason}` : ''}`
+        ? done.status === 'failed'
+          ? `failed: ${done.message}`
+          : done.reason === done.status
+            ? done.status
+            : `${done.status}: ${done.reason}`
         : result?.dryRun && d.action === 'delete'
           ? 'would delete'
           : '',

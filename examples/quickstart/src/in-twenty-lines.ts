@@ -13,7 +13,7 @@ const attached = await zk.attachCluster('acme', {
   clusterId: 'prod-1', // ExternalDNS with acme's key, and a TLS Secret before any load balancer exists
   certificates: [{ name: 'web', namespace: 'web', dnsNames: ['www.acme.example.com'] }],
 });
-console.log(attached.externalDns.rollout?.availableReplicas, attached.certificates[0]?.certificate?.dnsNames);
+console.log(attached.externalDns?.rollout?.replicas, attached.certificates[0]?.certificate?.dnsNames);
 
 inventory.remove('acme', 'prod-1'); // the cluster is gone
 await zk.detachCluster('acme', 'prod-1');

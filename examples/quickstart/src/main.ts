@@ -40,9 +40,9 @@ const attached = await zk.attachCluster('acme', {
     { name: 'web', namespace: 'web', dnsNames: ['www.acme.example.com', '*.apps.acme.example.com'] },
   ],
 });
-const applied = attached.externalDns.plan.steps.map((s) => s.ref.kind);
+const applied = (attached.externalDns?.plan.steps ?? []).map((s) => s.ref.kind);
 print(
-  `ExternalDNS on prod-1: applied ${applied.join(', ')}; ${attached.externalDns.rollout?.availableReplicas} replica available`,
+  `ExternalDNS on prod-1: applied ${applied.join(', ')}; ${attached.externalDns?.rollout?.availableReplicas} replica available`,
 );
 for (const cert of attached.certificates) {
   const c = cert.certificate;

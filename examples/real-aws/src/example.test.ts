@@ -69,7 +69,7 @@ describe('the real-AWS example on emulators', () => {
     expect(out).toMatch(/Vault: deleted \d+ secret\(s\) of zkexample/);
     expect(await ports.dns.findZonesByName('zkexample.example.com')).toEqual([]);
     expect(await ports.identity.listUsers('/zonekeeper/')).toEqual([]);
-    expect(await ports.secrets.list('zonekeeper/orgs')).toEqual([]);
+    expect(await ports.secrets.list('zonekeeper/platforms/example.com/orgs')).toEqual([]);
     expect(cluster.objects().map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/default']);
   });
 });

@@ -104,11 +104,7 @@ export async function runExample(
     }
     const paths = dryRun
       ? []
-      : await deleteOrganizationSecrets(
-          ports.secrets,
-          organization,
-          options.secretPrefix ? { prefix: options.secretPrefix } : {},
-        );
+      : (await deleteOrganizationSecrets(ports.secrets, organization, zk.secretLayout)).deleted;
     print(`  Vault: ${dryRun ? 'would delete' : 'deleted'} ${paths.length} secret(s) of ${organization}`);
     print('Done. A zone deleted within 12 hours of its creation is not charged.');
     return;
@@ -152,11 +148,14 @@ export async function runExample(
     },
     { dryRun },
   );
-  const steps = attached.externalDns.plan.steps.map((s) => `${s.change} ${s.ref.kind}/${s.ref.name}`);
+  const externalDns = attached.externalDns;
+  const steps = externalDns
+    ? externalDns.plan.steps.map((s) => `${s.change} ${s.ref.kind}/${s.ref.name}`)
+    : ['rendered once the key this plan issues exists'];
   print(`  ExternalDNS: ${steps.join(', ') || 'unchanged'}`);
-  if (attached.externalDns.rollout)
+  if (externalDns?.rollout)
     print(
-      `  rollout: generation ${attached.externalDns.rollout.observedGeneration}, ${attached.externalDns.rollout.availableReplicas} available`,
+      `  rollout: generation ${externalDns.rollout.observedGeneration}, ${externalDns.rollout.availableReplicas} available`,
     );
   for (const cert of attached.certificates) {
     const c = cert.certificate;

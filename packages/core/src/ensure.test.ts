@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hasErrorCode } from './errors.js';
 import { type EnsureExclusion, ensure, validateDryRun } from './plan.js';
-import { rethrowIfAborted, signalOnly } from './runtime.js';
+import { maskAccessKeyIds, maskingLogger, rethrowIfAborted, signalOnly } from './runtime.js';
 import { describeValue } from './values.js';
 
 /** A tiny world: a set of names; the plan adds the missing ones. */
@@ -259,9 +259,40 @@ describe('ensure with an exclusive lock', () => {
     expect(lock.events.at(-1)).toBe('release');
   });
 
+  it('an operation that always writes takes the lock first and gathers once', async () => {
+    const lock = lockStub();
+    const log: string[] = [];
+    await ensure({ ...parts(new Set(), ['a'], log), exclusive: { ...lock.exclusion, always: true } });
+    expect(lock.events).toEqual(['acquire', 'release']);
+    expect(log).toEqual(['gather', 'plan', 'apply']);
+  });
+
   it('a dry run never observes or takes the lock', async () => {
     const lock = lockStub();
     await ensure({ ...parts(new Set(), ['a'], []), exclusive: lock.exclusion }, { dryRun: true });
     expect(lock.events).toEqual([]);
+  });
+});
+
+describe('maskAccessKeyIds and maskingLogger', () => {
+  it('masks access key ids in messages and string arguments, at every level', () => {
+    const lines: string[] = [];
+    const sink = {
+      trace: (m: string, ...x: unknown[]) => lines.push(`trace ${m} ${x.join(' ')}`),
+      debug: (m: string, ...x: unknown[]) => lines.push(`debug ${m} ${x.join(' ')}`),
+      info: (m: string, ...x: unknown[]) => lines.push(`info ${m} ${x.join(' ')}`),
+      warn: (m: string, ...x: unknown[]) => lines.push(`warn ${m} ${x.join(' ')}`),
+      error: (m: string, ...x: unknown[]) => lines.push(`error ${m} ${x.join(' ')}`),
+    };
+    const logger = maskingLogger(sink);
+    logger.trace?.('issued AKIAIOSFODNN7EXAMPLE', 'ASIAIOSFODNN7EXAMPL2');
+    logger.info('issued AKIAIOSFODNN7EXAMPLE');
+    logger.error('kept 42', 42);
+    expect(lines).toEqual([
+      'trace issued ********MPLE ********MPL2',
+      'info issued ********MPLE ',
+      'error kept 42 42',
+    ]);
+    expect(maskAccessKeyIds('no key here')).toBe('no key here');
   });
 });

@@ -71,6 +71,8 @@ export {
   createManualClock,
   type Logger,
   type ManualClock,
+  maskAccessKeyIds,
+  maskingLogger,
   maskSecret,
   noopLogger,
   type PollOptions,

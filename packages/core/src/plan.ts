@@ -145,13 +145,18 @@ export interface EnsureParts<State, Plan, Applied> {
    * (and writes nothing) when the lock was free and unchanged while the state was gathered — no writer
    * was at work, so the state read was not half-changed.
    */
-  readonly exclusive?: EnsureExclusion<Plan>;
+  readonly exclusive?: EnsureExclusion<NoInfer<Plan>>;
 }
 
 /** The lock {@link ensure} applies under (see {@link EnsureParts.exclusive}). @public */
 export interface EnsureExclusion<Plan> {
   /** Whether the plan has nothing to do. */
   isEmpty(plan: Plan): boolean;
+  /**
+   * The operation always writes (a rotation): take the lock first and gather once, under it. A dry run
+   * still takes no lock.
+   */
+  readonly always?: boolean;
   /** The lock's state, read without taking it: free or held, and a version that changes on every take. */
   observe(options: CallOptions): Promise<{ readonly free: boolean; readonly version: number }>;
   /** Takes the lock (waiting as long as the lock says). `signal` aborts when the lock is lost. */
@@ -192,6 +197,7 @@ export async function ensure<State, Plan, Applied>(
   const call = signalOnly(options);
   throwIfAborted(call.signal);
   const exclusive = parts.exclusive;
+  if (exclusive?.always && !dryRun) return exclusively(parts, exclusive, call);
   const before = exclusive && !dryRun ? await exclusive.observe(call) : undefined;
   const state = await parts.gather(call);
   const plan = parts.plan(state);
@@ -203,16 +209,25 @@ export async function ensure<State, Plan, Applied>(
     if (after.free && after.version === before.version)
       return { dryRun: false, state, plan, applied: await parts.apply(plan, state, call) };
   }
+  return exclusively(parts, exclusive, call);
+}
+
+/** Gather → plan → apply while holding the lock. */
+async function exclusively<State, Plan, Applied>(
+  parts: EnsureParts<State, Plan, Applied>,
+  exclusive: EnsureExclusion<Plan>,
+  call: CallOptions,
+): Promise<EnsureOutcome<State, Plan, Applied>> {
   const held = await exclusive.acquire(call);
   try {
     const locked = {
       signal: call.signal === undefined ? held.signal : AbortSignal.any([call.signal, held.signal]),
     };
-    const lockedState = await parts.gather(locked);
-    const lockedPlan = parts.plan(lockedState);
+    const state = await parts.gather(locked);
+    const plan = parts.plan(state);
     throwIfAborted(locked.signal);
-    const applied = await parts.apply(lockedPlan, lockedState, locked);
-    return { dryRun: false, state: lockedState, plan: lockedPlan, applied };
+    const applied = await parts.apply(plan, state, locked);
+    return { dryRun: false, state, plan, applied };
   } catch (error) {
     // An abort of the caller's signal re-throws its reason; a lost lock re-throws the lock's reason.
     if (call.signal?.aborted) throw call.signal.reason;

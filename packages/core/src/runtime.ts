@@ -261,3 +261,39 @@ export async function pollUntil<T>(
     delay = Math.min(delay * factor, maxDelayMs);
   }
 }
+
+/** AWS access key ids (`AKIA…` long-term, `ASIA…` temporary). */
+const ACCESS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{12,124}\b/g;
+
+/**
+ * Masks every AWS access key id in `text` to its last 4 characters (`********WXYZ`), as the CLI shows
+ * them. Secret access keys never reach text in the first place; key ids are not secret, but they are
+ * one half of a credential and have no business in logs.
+ * @public
+ */
+export function maskAccessKeyIds(text: string): string {
+  return text.replace(ACCESS_KEY_ID, (id) => maskSecret(id, 4));
+}
+
+/**
+ * A logger that masks access key ids ({@link maskAccessKeyIds}) in every message and string argument
+ * before handing them to `logger`. zonekeeper wraps the configured logger in it once, so no package
+ * needs to remember to.
+ * @public
+ */
+export function maskingLogger(logger: Logger): Logger {
+  const mask = (x: unknown) => (typeof x === 'string' ? maskAccessKeyIds(x) : x);
+  const at =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, ...meta: unknown[]) =>
+      logger[level](maskAccessKeyIds(message), ...meta.map(mask));
+  return {
+    ...(logger.trace
+      ? { trace: (m: string, ...x: unknown[]) => logger.trace?.(maskAccessKeyIds(m), ...x.map(mask)) }
+      : {}),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  };
+}

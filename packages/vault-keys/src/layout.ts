@@ -94,6 +94,7 @@ function prefixOf(options: LayoutOptions | undefined): string {
 export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
   readonly organizationsRoot: string;
   readonly clustersRoot: string;
+  readonly locksRoot: string;
   organization(organization: string): string;
   accessKey(organization: string, clusterId?: string): string;
   clusterFolder(organization: string, clusterId: string): string;
@@ -110,6 +111,7 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
   return {
     organizationsRoot: `${prefix}/orgs`,
     clustersRoot: `${prefix}/clusters`,
+    locksRoot: `${prefix}/locks`,
     organization: org,
     accessKey: (o, c) => (c === undefined ? `${org(o)}/aws-access-key` : `${cluster(o, c)}/aws-access-key`),
     clusterFolder: cluster,

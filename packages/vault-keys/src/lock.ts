@@ -91,8 +91,11 @@ export interface StoreLock {
    * @throws `CONFLICT` when the lock is no longer held (lost); the store's errors.
    */
   renew(options?: CallOptions): Promise<void>;
-  /** Gives the lock up (stops renewing; others may take it at once). Idempotent; never throws. */
-  release(options?: CallOptions): Promise<void>;
+  /**
+   * Gives the lock up (stops renewing; others may take it at once). With `forget`, deletes the record
+   * instead (the last write of an organisation that is gone). Idempotent; never throws.
+   */
+  release(options?: CallOptions & { readonly forget?: boolean }): Promise<void>;
   /**
    * Reads the lock without taking it: whether it is free (absent, released or expired) and the record's
    * version, which changes every time anyone takes, renews or releases it.
@@ -184,13 +187,11 @@ export function createStoreLock(store: SecretStore, path: string, options: Store
       return { acquired: false, by };
     try {
       acquiredAt = now.toISOString();
-      const written = await writeOwnedSecret(
-        store,
-        path,
-        { ...record(now) },
-        { ...expected, info: { holder: options.holder, ...(purpose ? { purpose } : {}) } },
-        { ...layout, ...call, cas: current?.version ?? 0 },
-      );
+      const written = await writeOwnedSecret(store, path, { ...record(now) }, expected, {
+        ...layout,
+        ...call,
+        cas: current?.version ?? 0,
+      });
       version = written.version;
       return { acquired: true };
     } catch (error) {
@@ -379,7 +380,9 @@ export function createStoreLock(store: SecretStore, path: string, options: Store
       renewTimer = undefined;
       await renewal;
       try {
-        if (wasHeld) {
+        if (wasHeld && callOptions.forget) {
+          await store.deleteAll(path, signalOnly(callOptions)).catch(() => undefined);
+        } else if (wasHeld) {
           const now = clock.now();
           await store
             .write(path, { ...record(now), holder: '' }, { cas: version, ...signalOnly(callOptions) })

@@ -411,7 +411,7 @@ describe('listManagedZones (memory provider)', () => {
 });
 
 describe('listManagedZones: a zone tagged for another organisation than its name', () => {
-  it('is nobody\'s: neither listed as the tag\'s organisation nor as the name\'s', async () => {
+  it("is nobody's: neither listed as the tag's organisation nor as the name's", async () => {
     const { dns, deps } = await setup();
     const { zone } = await ensureOrganizationZone(input, deps);
     const { zone: odd } = await dns.createZone({ name: 'acme2.example.com', callerReference: 'odd' });

@@ -204,7 +204,8 @@ async function readParentNames(
   const others: { name: string; type: string }[] = [];
   for (const record of page.recordSets) {
     if (record.name !== name && !record.name.endsWith(`.${name}`)) break;
-    if (record.name === name && record.type === 'NS' && record.setIdentifier === undefined) delegation = record;
+    if (record.name === name && record.type === 'NS' && record.setIdentifier === undefined)
+      delegation = record;
     else others.push({ name: record.name, type: record.type });
   }
   return { ...(delegation ? { delegation } : {}), others };
@@ -626,7 +627,10 @@ export async function listManagedZones(
     if (!t || !isManagedTagged(t) || !organization) continue;
     // A zone whose name is not its organisation's (`acme.<base>` tagged for globex) is nobody's to
     // collect: neither acme's (the tag says otherwise) nor globex's (its zone has another name).
-    if (!z.name.startsWith(`${organization}.`) || (base !== undefined && z.name !== `${organization}.${base}`))
+    if (
+      !z.name.startsWith(`${organization}.`) ||
+      (base !== undefined && z.name !== `${organization}.${base}`)
+    )
       continue;
     const createdAt = parseCreatedAt(t);
     result.push({

@@ -59,15 +59,15 @@ describe('attachCluster', () => {
     const r = await w.zk.attachCluster('acme', { clusterId: 'c1' });
     const c1 = await w.cluster('c1');
     expect(kinds(c1.objects())).toEqual(EXTERNAL_DNS_OBJECTS);
-    expect(r.externalDns.plan.steps.map((s) => s.change)).toEqual(Array(6).fill('create'));
-    expect(r.externalDns.rollout).toMatchObject({ availableReplicas: 1, replicas: 1 });
-    const stored = await readAccessKey(w.secrets, { organization: 'acme' });
+    expect(r.externalDns?.plan.steps.map((s) => s.change)).toEqual(Array(6).fill('create'));
+    expect(r.externalDns?.rollout).toMatchObject({ availableReplicas: 1, replicas: 1 });
+    const stored = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
     expect(r.accessKeyId).toBe(stored?.accessKeyId);
     expect(decodedCredentials(c1.objects())).toContain(`aws_access_key_id = ${stored?.accessKeyId}`);
     const args = deploymentOf(c1.objects())?.spec.template.spec.containers[0]?.args ?? [];
     expect(args).toContain(`--zone-id-filter=${r.organizationResult.zone?.id}`);
     expect(args).toContain('--domain-filter=acme.example.com');
-    expect(await readAttachment(w.secrets, 'acme', 'c1')).toMatchObject({
+    expect(await readAttachment(w.secrets, 'acme', 'c1', w.layout)).toMatchObject({
       namespace: 'external-dns',
       scope: 'organization',
       tlsSecrets: [],
@@ -83,7 +83,7 @@ describe('attachCluster', () => {
     const before = await w.writes(['c1']);
     const again = await w.zk.attachCluster('acme', { clusterId: 'c1', certificates: [web] });
     expect(await w.writes(['c1'])).toEqual(before);
-    expect(again.externalDns.plan.steps).toEqual([]);
+    expect(again.externalDns?.plan.steps).toEqual([]);
     expect(again.certificates.map((c) => c.plan.steps)).toEqual([[]]);
   });
 
@@ -120,7 +120,10 @@ describe('attachCluster', () => {
       const data = s.data as Record<string, string>;
       expect(Buffer.from(data['tls.key'] ?? '', 'base64').toString()).toContain('PRIVATE KEY');
     }
-    expect((await readAttachment(w.secrets, 'acme', 'c1'))?.tlsSecrets).toEqual(['web/api-tls', 'web/web']);
+    expect((await readAttachment(w.secrets, 'acme', 'c1', w.layout))?.tlsSecrets).toEqual([
+      'web/api-tls',
+      'web/web',
+    ]);
   });
 
   it('rejects certificate names outside the organisation zone, and bad ids, before any call', async () => {
@@ -228,13 +231,13 @@ describe('attachCluster', () => {
     );
     expect(await w.writes(['c1'])).toEqual(before);
     expect(r.dryRun).toBe(true);
-    expect(r.externalDns.plan.steps.map((s) => `${s.ref.kind}:${s.change}`).sort()).toEqual(
+    expect(r.externalDns?.plan.steps.map((s) => `${s.ref.kind}:${s.change}`).sort()).toEqual(
       ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'Secret', 'ServiceAccount'].map(
         (k) => `${k}:create`,
       ),
     );
     expect(r.certificates[0]?.plan.steps.map((s) => s.op)).toEqual(['issue-certificate', 'apply-tls-secret']);
-    expect(await readAttachment(w.secrets, 'acme', 'c1')).toBeUndefined();
+    expect(await readAttachment(w.secrets, 'acme', 'c1', w.layout)).toBeUndefined();
   });
 
   it('with per-cluster scope, creates a cluster identity whose policy covers only *.<cluster>.<zone>', async () => {
@@ -251,7 +254,7 @@ describe('attachCluster', () => {
       '*.c1.acme.example.com',
     ]);
     expect(users[0]?.tags).toMatchObject({ 'zonekeeper:cluster': 'c1', 'zonekeeper:organization': 'acme' });
-    const stored = await readAccessKey(w.secrets, { organization: 'acme', clusterId: 'c1' });
+    const stored = await readAccessKey(w.secrets, { organization: 'acme', clusterId: 'c1' }, w.layout);
     expect(users[0]?.accessKeys.map((k) => k.accessKeyId)).toEqual([stored?.accessKeyId]);
     expect(decodedCredentials((await w.cluster('c1')).objects())).toContain(stored?.accessKeyId);
     expect(r.clusterIdentity).toEqual({
@@ -260,9 +263,9 @@ describe('attachCluster', () => {
         expect.objectContaining({ op: 'create-user' }),
         expect.objectContaining({ op: 'put-policy' }),
       ],
-      credentials: [{ op: 'issue-key', userName: C1_USER, reason: 'missing' }],
+      credentials: [{ op: 'issue-key', userName: C1_USER, reason: 'missing', previousAccessKeyId: null }],
     });
-    expect(await readAttachment(w.secrets, 'acme', 'c1')).toMatchObject({ scope: 'cluster' });
+    expect(await readAttachment(w.secrets, 'acme', 'c1', w.layout)).toMatchObject({ scope: 'cluster' });
   });
 
   it('with per-cluster scope, a dry run reports the cluster identity it would create and writes nothing', async () => {
@@ -276,13 +279,21 @@ describe('attachCluster', () => {
     );
     expect(r.clusterIdentity?.identity.map((s) => s.op)).toEqual(['create-user', 'put-policy']);
     expect(r.clusterIdentity?.credentials.map((s) => s.op)).toEqual(['issue-key']);
-    expect(r.externalDns.plan.steps).toHaveLength(6);
+    // The key does not exist yet: ExternalDNS is planned with the key this plan issues, no stand-in key.
+    expect(r.externalDns).toBeUndefined();
+    expect(r.plan.find((s) => s.op === 'apply-external-dns')).toEqual({
+      op: 'apply-external-dns',
+      clusterId: 'c2',
+      namespace: 'external-dns',
+      accessKeyId: null,
+      objects: null,
+    });
     expect(r.accessKeyId).toBeUndefined();
     // …and for a cluster whose identity exists, the dry run is empty.
     const same = await w.zk.attachCluster('acme', { clusterId: 'c1' }, { dryRun: true });
     expect(same.clusterIdentity?.identity).toEqual([]);
     expect(same.clusterIdentity?.credentials).toEqual([]);
-    expect(same.externalDns.plan.steps).toEqual([]);
+    expect(same.externalDns?.plan.steps).toEqual([]);
     expect(await w.writes(['c1', 'c2'])).toEqual(before);
   });
 
@@ -302,7 +313,7 @@ describe('attachCluster', () => {
     c1.apply = apply;
     const rotation = await w.zk.rotateCredentials('acme');
     expect(rotation.rotations[0]?.clustersUpdated).toEqual(['c1']);
-    const stored = await readAccessKey(w.secrets, { organization: 'acme' });
+    const stored = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
     expect(decodedCredentials(c1.objects())).toContain(stored?.accessKeyId);
     expect(kinds(c1.objects())).toEqual(EXTERNAL_DNS_OBJECTS);
   });
@@ -355,11 +366,22 @@ describe('detachCluster', () => {
     expect(r.deletedIdentities).toEqual([C1_USER]);
     expect(w.identity.snapshot()).toEqual([]);
     expect([...r.deletedSecrets].sort()).toEqual(
-      ['attachment', 'aws-access-key'].map((k) => `zonekeeper/orgs/acme/clusters/c1/${k}`),
+      ['attachment', 'aws-access-key', 'settings'].map(
+        (k) => `${w.layout.prefix}/orgs/acme/clusters/c1/${k}`,
+      ),
     );
+    // …and its binding to the organisation, last.
+    expect(w.secrets.paths()).not.toContain(`${w.layout.prefix}/clusters/c1`);
+    expect(r.plan.map((s) => s.op)).toEqual([
+      'uninstall-external-dns',
+      'delete-tls-secret',
+      'delete-cluster-identity',
+      'delete-cluster-secrets',
+      'unbind-cluster',
+    ]);
     expect(w.secrets.paths().filter((p) => p.includes('/clusters/'))).toEqual([]);
     // The organisation keeps its CA and certificate material.
-    expect(w.secrets.paths()).toContain('zonekeeper/orgs/acme/tls/ca');
+    expect(w.secrets.paths()).toContain(`${w.layout.prefix}/orgs/acme/tls/ca`);
   });
 
   it('is idempotent: a second detach plans nothing and writes nowhere', async () => {
@@ -380,7 +402,7 @@ describe('detachCluster', () => {
     expect(await w.writes(['c1'])).toEqual(before);
     expect(r.uninstalled).toHaveLength(7); // six ExternalDNS objects and one TLS Secret
     expect(r.deletedIdentities).toEqual([C1_USER]);
-    expect(r.deletedSecrets).toHaveLength(2);
+    expect(r.deletedSecrets).toHaveLength(3); // attachment, settings, the cluster's key
   });
 
   it('skipCluster leaves the cluster alone (it is gone) but removes the identity and secrets', async () => {
@@ -390,16 +412,18 @@ describe('detachCluster', () => {
     expect(c1.calls).toEqual(calls);
     expect(r.uninstalled).toEqual([]);
     expect(r.deletedIdentities).toEqual([C1_USER]);
-    expect(await readAttachment(w.secrets, 'acme', 'c1')).toBeUndefined();
+    expect(await readAttachment(w.secrets, 'acme', 'c1', w.layout)).toBeUndefined();
   });
 
   it('with the organisation scope keeps the organisation identity and key', async () => {
     const { w } = await attached('organization');
-    const key = await readAccessKey(w.secrets, { organization: 'acme' });
+    const key = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
     const r = await w.zk.detachCluster('acme', 'c1');
     expect(r.deletedIdentities).toEqual([]);
     expect(w.identity.snapshot().map((u) => u.userName)).toEqual([ACME_USER]);
-    expect((await readAccessKey(w.secrets, { organization: 'acme' }))?.accessKeyId).toBe(key?.accessKeyId);
+    expect((await readAccessKey(w.secrets, { organization: 'acme' }, w.layout))?.accessKeyId).toBe(
+      key?.accessKeyId,
+    );
   });
 
   it('rejects bad ids before any call', async () => {
@@ -417,7 +441,7 @@ describe('detachCluster', () => {
   it('rolls the pod of every attached cluster only when the credentials change', async () => {
     const w = memoryWorld();
     await w.zk.attachCluster('acme', { clusterId: 'c1' });
-    const key = await readAccessKey(w.secrets, { organization: 'acme' });
+    const key = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
     const annotations =
       deploymentOf((await w.cluster('c1')).objects())?.spec.template.metadata.annotations ?? {};
     expect(annotations[CREDENTIALS_HASH_ANNOTATION]).toBe(
@@ -430,10 +454,10 @@ describe('attachCluster results', () => {
   it('carry no secret: the credentials Secret in the applied objects is redacted', async () => {
     const w = memoryWorld();
     const r = await w.zk.attachCluster('acme', { clusterId: 'c1' });
-    const key = await readAccessKey(w.secrets, { organization: 'acme' });
+    const key = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
     const json = JSON.stringify(r);
     expect(json).not.toContain(key?.secretAccessKey);
-    const secret = r.externalDns.objects?.find((o) => o.kind === 'Secret');
+    const secret = r.externalDns?.objects?.find((o) => o.kind === 'Secret');
     expect(secret?.data).toEqual({ credentials: REDACTED_SECRET_VALUE });
     // The cluster itself has the real credentials, of course.
     expect(decodedCredentials((await w.cluster('c1')).objects())).toContain(key?.secretAccessKey);

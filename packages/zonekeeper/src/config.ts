@@ -22,10 +22,16 @@ export type ClusterResolver =
   | ((clusterId: string) => ClusterClient | Promise<ClusterClient>)
   | Readonly<Record<string, ClusterClient>>;
 
-/** Which identity ExternalDNS runs with. @public */
+/**
+ * Which identity a cluster's ExternalDNS runs with: the organisation's (shared by its clusters, Pipeline's
+ * model) or its own, whose policy covers only `<cluster>.<zone>` and the names below it. Chosen per
+ * cluster at attach time and recorded, so later operations (a rotation, a re-attach without the option)
+ * keep it.
+ * @public
+ */
 export type IdentityScope = 'organization' | 'cluster';
 
-/** Defaults for every ExternalDNS installation. @public */
+/** Defaults for every ExternalDNS installation (and per-cluster overrides on attach). @public */
 export interface ExternalDnsDefaults {
   /** Default `registry.k8s.io/external-dns/external-dns:v0.22.0`. */
   readonly image?: string;
@@ -44,6 +50,56 @@ export interface ExternalDnsDefaults {
   /** Rollout timeout (default 300 000 ms). */
   readonly rolloutTimeoutMs?: number;
 }
+
+/** The organisation lock every write of one organisation holds (see `docs/reliability.md`). @public */
+export interface LockOptions {
+  /** How long a lock stays valid without renewal; a crashed holder's lock expires after it (default 60 000 ms). */
+  readonly ttlMs?: number;
+  /** How long an operation waits for another process's lock before `CONFLICT` (default 600 000 ms). */
+  readonly waitTimeoutMs?: number;
+}
+
+/**
+ * Names an organisation may not have, because the platform uses them in the parent zone (`www`,
+ * `mail`, …). zonekeeper also refuses, per operation, any name under which the parent zone already holds
+ * records that are not the organisation's delegation.
+ * @public
+ */
+export const DEFAULT_RESERVED_ORGANIZATION_NAMES: readonly string[] = Object.freeze([
+  'www',
+  'mail',
+  'smtp',
+  'imap',
+  'pop',
+  'mx',
+  'ns',
+  'ns1',
+  'ns2',
+  'dns',
+  'api',
+  'app',
+  'admin',
+  'status',
+  'auth',
+  'login',
+  'sso',
+  'id',
+  'cdn',
+  'static',
+  'assets',
+  'docs',
+  'blog',
+  'support',
+  'help',
+  'billing',
+  'vpn',
+  'ftp',
+  'autodiscover',
+  'autoconfig',
+  'localhost',
+  'wpad',
+  'isatap',
+]);
 
 /**
  * Everything {@link createZonekeeper} needs. Only `baseDomain` is required: with no ports given, the
@@ -69,15 +125,30 @@ export interface ZonekeeperConfig {
    * refuse (`INVALID_INPUT`) without one rather than treat every organisation as unused.
    */
   readonly inventory?: ClusterInventory;
-  /** One IAM identity per organisation (default) or one per cluster. */
+  /**
+   * The identity scope of clusters attached without one (default `organization`). Each attach records
+   * the scope it used; changing this default never changes an attached cluster's scope.
+   */
   readonly identityScope?: IdentityScope;
-  /** Secret path prefix in the store (default `zonekeeper`). */
+  /**
+   * Secret path prefix in the store. Default `zonekeeper/platforms/<baseDomain>`, so platforms sharing a
+   * store never share paths (zonekeeper 0.1 used `zonekeeper`: set that to keep a 0.1 layout).
+   */
   readonly secretPrefix?: string;
   readonly externalDns?: ExternalDnsDefaults;
   /** Certificate defaults. */
   readonly certificates?: { readonly keyAlgorithm?: KeyAlgorithm; readonly validityDays?: number };
   /** Garbage-collection policy options and the longest sleep of the collector loop (default 1 h). */
   readonly gc?: GcPolicyOptions & { readonly maxIntervalMs?: number };
+  /**
+   * Organisation names that are refused (`INVALID_INPUT`, before any call). Default
+   * {@link DEFAULT_RESERVED_ORGANIZATION_NAMES}; pass `[]` to reserve nothing.
+   */
+  readonly reservedOrganizationNames?: readonly string[];
+  /** The organisation lock's timing. */
+  readonly locks?: LockOptions;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Random source in [0, 1) for new CallerReferences and lock holder ids (default `Math.random`). */
+  readonly random?: () => number;
 }

@@ -22,6 +22,7 @@ import { report } from './reliability/matrix.test.support.js';
 import { createZonekeeper, type Zonekeeper } from './zonekeeper.js';
 
 const user = (organization: string) => identityUserName({ baseDomain: BASE, organization });
+const LAYOUT = { prefix: `zonekeeper/platforms/${BASE}`, owner: BASE };
 
 /** Memory ports the tests can wrap and inspect, with a zonekeeper on them. */
 interface Ports {
@@ -111,7 +112,16 @@ describe('collectGarbage', () => {
     expect(byOrg.globex).toMatchObject({ action: 'keep', reason: 'IN_USE' });
     expect(byOrg.initech).toMatchObject({ action: 'defer', reason: 'ALREADY_CHARGED' });
     expect(r.nextReviewAt?.toISOString()).toBe('2026-03-31T23:00:00.000Z');
-    expect(r.results).toEqual([{ zoneId: r.plan.toDelete[0], organization: 'acme', status: 'deleted' }]);
+    expect(r.results).toEqual([
+      {
+        zoneId: r.plan.toDelete[0],
+        organization: 'acme',
+        status: 'deleted',
+        reason: 'deleted',
+        decision: 'FREE_DELETION_WINDOW',
+        message: expect.stringMatching(/^Deleted: /),
+      },
+    ]);
     expect(id('acme')).toBeUndefined();
     expect(id('globex')).toBeDefined();
     expect(
@@ -126,7 +136,7 @@ describe('collectGarbage', () => {
     await w.clock.set(new Date('2026-03-31T23:00:00.000Z'));
     const later = await w.zk.collectGarbage();
     expect(later.results).toEqual([
-      { zoneId: expect.any(String), organization: 'initech', status: 'deleted' },
+      expect.objectContaining({ organization: 'initech', status: 'deleted', decision: 'BEFORE_NEXT_CHARGE' }),
     ]);
     expect(later.plan.decisions.find((d) => d.action === 'delete')?.reason).toBe('BEFORE_NEXT_CHARGE');
     expect(id('initech')).toBeUndefined();
@@ -141,6 +151,7 @@ describe('collectGarbage', () => {
     const parentId = p.dns.snapshot().find((z) => z.name === BASE)?.id;
     const order = harness.writes.map((w) => `${w.port}.${w.method}`);
     expect(order).toEqual([
+      'secrets.write', // the organisation's lock, held until the end
       'dns.changeRecords', // the delegation, in the parent
       'dns.changeRecords', // the records
       'dns.deleteZone',
@@ -149,7 +160,10 @@ describe('collectGarbage', () => {
       'identity.deleteUser',
       'secrets.deleteAll', // its key
       'secrets.deleteAll', // the attachment of c1
+      'secrets.deleteAll', // the settings of c1
       'secrets.deleteAll', // the CA
+      'secrets.deleteAll', // the binding of c1
+      'secrets.deleteAll', // the lock, last
     ]);
     expect(parentId).toBeDefined();
     expect(
@@ -176,8 +190,8 @@ describe('collectGarbage', () => {
     expect(r.results).toEqual([]);
     expect(r.orphans.identities).toEqual([user('oldco')]);
     expect([...r.orphans.secretPaths].sort()).toEqual([
-      'zonekeeper/orgs/oldco/aws-access-key',
-      'zonekeeper/orgs/oldco/tls/ca',
+      `zonekeeper/platforms/${BASE}/orgs/oldco/aws-access-key`,
+      `zonekeeper/platforms/${BASE}/orgs/oldco/tls/ca`,
     ]);
   });
 
@@ -195,7 +209,13 @@ describe('collectGarbage', () => {
     const r = await p.zonekeeper({ inventory }).collectGarbage();
     expect(r.plan.toDelete).toEqual([zoneId]);
     expect(r.results).toEqual([
-      { zoneId, organization: 'acme', status: 'skipped', reason: 're-check: IN_USE' },
+      expect.objectContaining({
+        zoneId,
+        organization: 'acme',
+        status: 'skipped',
+        reason: 'in-use-again',
+        decision: 'IN_USE',
+      }),
     ]);
     expect(zoneOf(p, 'acme')).toHaveLength(1);
     expect(p.identity.snapshot()).toHaveLength(1);
@@ -220,8 +240,8 @@ describe('collectGarbage', () => {
       },
     });
     const r = await p.zonekeeper({ dns: racing }).collectGarbage();
-    expect(r.results[0]).toMatchObject({ zoneId, status: 'skipped' });
-    expect(r.results[0]?.reason).toMatch(/running cluster again/);
+    expect(r.results[0]).toMatchObject({ zoneId, status: 'skipped', reason: 'came-back' });
+    expect(r.results[0]?.message).toMatch(/running cluster again/);
     const zone = zoneOf(p, 'acme');
     expect(zone).toHaveLength(1);
     expect(zone[0]?.records.some((x) => x.name === `www.acme.${BASE}`)).toBe(true);
@@ -230,36 +250,83 @@ describe('collectGarbage', () => {
       .find((z) => z.name === BASE)
       ?.records.find((x) => x.name === `acme.${BASE}`);
     expect(delegation?.type).toBe('NS');
-    const key = await readAccessKey(p.secrets, { organization: 'acme' });
+    const key = await readAccessKey(p.secrets, { organization: 'acme' }, LAYOUT);
     expect(p.identity.snapshot()[0]?.accessKeys.map((k) => k.accessKeyId)).toEqual([key?.accessKeyId]);
   });
 
-  it('ensureOrganization recreating the zone right after a collection deleted it keeps the identity and the key', async () => {
+  it('a comeback registered while the collection deletes the zone waits for it, then finds its identity and key kept', async () => {
     const p = await ports();
     await unusedAcme(p);
     const dns = p.dns;
     const deleteZone = dns.deleteZone.bind(dns);
-    let newZone: string | undefined;
+    let comeback: Promise<string | undefined> | undefined;
     const racing: MemoryDnsProvider = Object.create(dns, {
       deleteZone: {
         value: async (...args: Parameters<MemoryDnsProvider['deleteZone']>) => {
           const result = await deleteZone(...args);
-          // A new cluster is registered and attached while the collector is between zone and identity.
+          // A new cluster is registered and attached while the collector is between zone and identity:
+          // the attach waits for the organisation's lock.
           p.inventory.set({ organization: 'acme', clusterId: 'c2', running: true });
-          newZone = (await p.zonekeeper().attachCluster('acme', { clusterId: 'c2' })).organizationResult.zone
-            ?.id;
+          comeback = p
+            .zonekeeper()
+            .attachCluster('acme', { clusterId: 'c2' })
+            .then((x) => x.organizationResult.zone?.id);
           return result;
         },
       },
     });
     const r = await p.zonekeeper({ dns: racing }).collectGarbage();
+    const newZone = await comeback;
     expect(r.results.map((x) => x.status)).toEqual(['deleted']);
     expect(zoneOf(p, 'acme').map((z) => z.id)).toEqual([newZone]);
     const u = p.identity.snapshot()[0];
     expect(u?.tags['zonekeeper:zone-id']).toBe(newZone);
-    const key = await readAccessKey(p.secrets, { organization: 'acme' });
+    const key = await readAccessKey(p.secrets, { organization: 'acme' }, LAYOUT);
     expect(u?.accessKeys.map((k) => k.accessKeyId)).toEqual([key?.accessKeyId]);
-    expect(r.orphans).toEqual({ identities: [], secretPaths: [] });
+    expect(r.orphans).toEqual({ identities: [], secretPaths: [], busy: [] });
+  });
+
+  it('a comeback not yet in the inventory waits for the collection, then recreates what it deleted (issue #10)', async () => {
+    const p = await ports();
+    await unusedAcme(p);
+    const dns = p.dns;
+    const deleteZone = dns.deleteZone.bind(dns);
+    let comeback: Promise<unknown> | undefined;
+    const racing: MemoryDnsProvider = Object.create(dns, {
+      deleteZone: {
+        value: async (...args: Parameters<MemoryDnsProvider['deleteZone']>) => {
+          const result = await deleteZone(...args);
+          // The platform re-registers acme and attaches c2 before the inventory knows the cluster.
+          comeback = p.zonekeeper().attachCluster('acme', { clusterId: 'c2' });
+          return result;
+        },
+      },
+    });
+    const r = await p.zonekeeper({ dns: racing }).collectGarbage();
+    await comeback;
+    expect(r.results.map((x) => x.status)).toEqual(['deleted']);
+    // The collection deleted the old identity, key and CA before the attach could write; the attach then
+    // recreated them, and nothing it created was deleted.
+    const zones = zoneOf(p, 'acme');
+    expect(zones).toHaveLength(1);
+    const users = p.identity.snapshot();
+    expect(users.map((u) => u.tags['zonekeeper:zone-id'])).toEqual([zones[0]?.id]);
+    const key = await readAccessKey(p.secrets, { organization: 'acme' }, LAYOUT);
+    expect(users[0]?.accessKeys.map((k) => k.accessKeyId)).toEqual([key?.accessKeyId]);
+    const secret = p
+      .cluster('c2')
+      .objects()
+      .find((o) => o.kind === 'Secret');
+    expect(
+      Buffer.from(((secret?.data ?? {}) as Record<string, string>).credentials ?? '', 'base64').toString(),
+    ).toContain(key?.accessKeyId);
+    expect(p.secrets.paths()).toEqual(
+      expect.arrayContaining([
+        `${LAYOUT.prefix}/orgs/acme/clusters/c2/attachment`,
+        `${LAYOUT.prefix}/orgs/acme/tls/ca`,
+        `${LAYOUT.prefix}/clusters/c2`,
+      ]),
+    );
   });
 
   it('fails closed when the inventory cannot be read or contradicts itself at the start', async () => {
@@ -317,7 +384,7 @@ describe('collectGarbage', () => {
     const r = await p.zonekeeper({ inventory }).collectGarbage();
     expect(r.results.map((x) => x.status)).toEqual(['deleted', 'skipped']);
     const [gone, kept] = r.results.map((x) => x.organization) as [string, string];
-    expect(r.results[1]?.reason).toBe('inventory unavailable (fail closed)');
+    expect(r.results[1]?.reason).toBe('fail-closed');
     expect(zoneOf(p, gone)).toHaveLength(0);
     expect(zoneOf(p, kept)).toHaveLength(1);
     // Nothing of the kept organisation was touched, not even its delegation.
@@ -328,7 +395,7 @@ describe('collectGarbage', () => {
         ?.records.some((x) => x.name === `${kept}.${BASE}`),
     ).toBe(true);
     expect(p.identity.snapshot().map((u) => u.userName)).toContain(user(kept));
-    expect(r.orphans).toEqual({ identities: [], secretPaths: [] });
+    expect(r.orphans).toEqual({ identities: [], secretPaths: [], busy: [] });
     expect(p.identity.snapshot().map((u) => u.userName)).toContain(user('oldco'));
   });
 
@@ -374,8 +441,8 @@ describe('collectGarbage', () => {
     const r = await zk.collectGarbage();
     expect(r.orphans.identities).toEqual([user('oldco')]);
     expect([...r.orphans.secretPaths].sort()).toEqual([
-      'zonekeeper/orgs/oldco/aws-access-key',
-      'zonekeeper/orgs/oldco/tls/ca',
+      `zonekeeper/platforms/${BASE}/orgs/oldco/aws-access-key`,
+      `zonekeeper/platforms/${BASE}/orgs/oldco/tls/ca`,
     ]);
     expect(
       p.identity
@@ -404,7 +471,14 @@ describe('collectGarbage', () => {
     await p.clock.advance(HOUR);
     // The old zone is paid for (deferred); the duplicate is free (deleted): the identity must stay.
     const r = await p.zonekeeper().collectGarbage();
-    expect(r.results).toEqual([{ zoneId: dup.zone.id, organization: 'acme', status: 'deleted' }]);
+    expect(r.results).toEqual([
+      expect.objectContaining({
+        zoneId: dup.zone.id,
+        organization: 'acme',
+        status: 'deleted',
+        reason: 'deleted',
+      }),
+    ]);
     expect(p.identity.snapshot()).toHaveLength(1);
     expect(p.secrets.paths().some((x) => x.endsWith('/acme/aws-access-key'))).toBe(true);
 
@@ -450,7 +524,8 @@ describe('collectGarbage', () => {
     const r = await p.zonekeeper().collectGarbage();
     expect(r.results[0]?.status).toBe('deleted');
     expect(hasErrorCode(r.results[0]?.error, 'UNAVAILABLE')).toBe(true);
-    expect(r.results[0]?.reason).toMatch(/not all removed/);
+    expect(r.results[0]?.reason).toBe('leftovers-remain');
+    expect(r.results[0]?.message).toMatch(/not all removed/);
     expect(hasErrorCode(r.orphans.error, 'UNAVAILABLE')).toBe(true);
     const again = await p.zonekeeper().collectGarbage();
     expect(again.orphans.error).toBeUndefined();

@@ -6,7 +6,23 @@
  * @packageDocumentation
  */
 
-export type { ClusterResolver, ExternalDnsDefaults, IdentityScope, ZonekeeperConfig } from './config.js';
+export {
+  type ClusterResolver,
+  DEFAULT_RESERVED_ORGANIZATION_NAMES,
+  type ExternalDnsDefaults,
+  type IdentityScope,
+  type LockOptions,
+  type ZonekeeperConfig,
+} from './config.js';
+export { defaultSecretPrefix, type ZonekeeperPorts } from './context.js';
+export {
+  type CredentialIntent,
+  type CredentialsPlan,
+  type CredentialsState,
+  planCredentials,
+  type StoredKeyFacts,
+} from './credentials/plan.js';
+export { createLeaseLock, type LeaseLock, type LeaseOptions } from './gc/lease.js';
 export {
   type ClusterInventory,
   type ClusterRecord,
@@ -14,19 +30,25 @@ export {
   type MemoryInventory,
   readOrganizationsInUse,
 } from './inventory.js';
-export { createLeaseLock, type LeaseLock, type LeaseOptions } from './lease.js';
-export {
-  type AttachClusterInput,
-  type AttachResult,
-  type ClusterCertificate,
-  type ClusterIdentityResult,
-  type CollectionResult,
-  type CredentialStep,
-  createZonekeeper,
-  type DetachResult,
-  type GarbageCollectorOptions,
-  type OrganizationResult,
-  type RotationResult,
-  type ZoneCollection,
-  type Zonekeeper,
-} from './zonekeeper.js';
+export type { OrganizationPlan } from './organization/plan.js';
+export type {
+  AttachClusterInput,
+  AttachResult,
+  ClusterCertificate,
+  ClusterIdentityResult,
+  ClusterStep,
+  CollectionReason,
+  CollectionResult,
+  CredentialStep,
+  DetachResult,
+  DetachStep,
+  GarbageCollectorOptions,
+  IssueCertificateInput,
+  IssueCertificateResult,
+  IssueKeyReason,
+  OrganizationResult,
+  RotationResult,
+  ZoneCollection,
+  Zonekeeper,
+} from './results.js';
+export { createZonekeeper } from './zonekeeper.js';

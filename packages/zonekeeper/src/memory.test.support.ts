@@ -9,6 +9,7 @@ import type { MemoryIdentityProvider } from '@zonekeeper/iam-scoper';
 import type { MemorySecretStore } from '@zonekeeper/vault-keys';
 import type { MemoryDnsProvider, RecordSet } from '@zonekeeper/zone-manager';
 import type { ZonekeeperConfig } from './config.js';
+import { defaultSecretPrefix } from './context.js';
 import { createMemoryInventory, type MemoryInventory } from './inventory.js';
 import { createZonekeeper, type Zonekeeper } from './zonekeeper.js';
 
@@ -57,6 +58,8 @@ export async function settle(rounds = 20): Promise<void> {
 
 export interface MemoryWorld {
   readonly zk: Zonekeeper;
+  /** The secret layout the facade uses (its default prefix for the base domain, and its owner mark). */
+  readonly layout: { readonly prefix: string; readonly owner: string };
   readonly clock: ManualClock;
   readonly inventory: MemoryInventory;
   readonly logger: CapturingLogger;
@@ -93,6 +96,7 @@ export function memoryWorld(
     (secrets.calls.write ?? 0) + (secrets.calls.writeMetadata ?? 0) + (secrets.calls.deleteAll ?? 0);
   return {
     zk,
+    layout: { prefix: rest.secretPrefix ?? defaultSecretPrefix(BASE), owner: BASE },
     clock,
     inventory,
     logger,

@@ -28,7 +28,7 @@ describe('rotateCredentials', () => {
     const w = memoryWorld();
     await w.zk.attachCluster('acme', { clusterId: 'c1' });
     await w.zk.attachCluster('acme', { clusterId: 'c2' });
-    const old = await readAccessKey(w.secrets, { organization: 'acme' });
+    const old = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
     const c1 = await w.cluster('c1');
     const c2 = await w.cluster('c2');
     const generations = [deployment(c1).metadata.generation, deployment(c2).metadata.generation];
@@ -38,7 +38,7 @@ describe('rotateCredentials', () => {
     // The zone is read by name, never by listing every zone of the account.
     expect(w.dns.calls.listZones ?? 0).toBe(listings);
     expect(w.dns.calls.findZonesByName).toBeGreaterThan(0);
-    const now = await readAccessKey(w.secrets, { organization: 'acme' });
+    const now = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
     expect(now?.accessKeyId).not.toBe(old?.accessKeyId);
     expect(now?.previousAccessKeyId).toBeUndefined();
     expect(r.rotations).toEqual([
@@ -48,6 +48,12 @@ describe('rotateCredentials', () => {
         newAccessKeyId: now?.accessKeyId,
         deletedAccessKeyIds: [old?.accessKeyId],
         clustersUpdated: ['c1', 'c2'],
+        plan: [
+          { op: 'issue-key', userName: ACME_USER, reason: 'rotation', previousAccessKeyId: old?.accessKeyId },
+          { op: 'publish-key', userName: ACME_USER, clusterIds: ['c1', 'c2'], accessKeyId: null },
+          { op: 'delete-previous-key', userName: ACME_USER, accessKeyId: old?.accessKeyId },
+          { op: 'forget-previous-key', userName: ACME_USER, accessKeyId: old?.accessKeyId },
+        ],
       },
     ]);
     expect(w.identity.snapshot()[0]?.accessKeys.map((k) => k.accessKeyId)).toEqual([now?.accessKeyId]);
@@ -62,13 +68,13 @@ describe('rotateCredentials', () => {
     const w = memoryWorld({ identityScope: 'cluster' });
     await w.zk.attachCluster('acme', { clusterId: 'c1' });
     await w.zk.attachCluster('acme', { clusterId: 'c2' });
-    const before = await readAccessKey(w.secrets, { organization: 'acme', clusterId: 'c2' });
+    const before = await readAccessKey(w.secrets, { organization: 'acme', clusterId: 'c2' }, w.layout);
     const r = await w.zk.rotateCredentials('acme');
     expect(r.rotations.map((x) => [x.clusterId, x.clustersUpdated])).toEqual([
       ['c1', ['c1']],
       ['c2', ['c2']],
     ]);
-    const after = await readAccessKey(w.secrets, { organization: 'acme', clusterId: 'c2' });
+    const after = await readAccessKey(w.secrets, { organization: 'acme', clusterId: 'c2' }, w.layout);
     expect(after?.accessKeyId).not.toBe(before?.accessKeyId);
     expect(keyIdIn(await w.cluster('c2'))).toBe(after?.accessKeyId);
     expect(w.identity.snapshot().map((u) => u.accessKeys.length)).toEqual([1, 1]);
@@ -86,14 +92,14 @@ describe('rotateCredentials', () => {
   it('finishes a rotation whose new key is stored but not yet everywhere (outcome "resumed")', async () => {
     const w = memoryWorld();
     await w.zk.attachCluster('acme', { clusterId: 'c1' });
-    const old = await readAccessKey(w.secrets, { organization: 'acme' });
+    const old = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
     // What a crash right after storing the new key leaves behind.
     const next = await w.identity.createAccessKey(ACME_USER);
     await writeAccessKey(
       w.secrets,
       { organization: 'acme' },
       { ...next, previousAccessKeyId: old?.accessKeyId as string },
-      { cas: old?.version as number },
+      { cas: old?.version as number, ...w.layout },
     );
     const r = await w.zk.rotateCredentials('acme');
     expect(r.rotations[0]).toMatchObject({
@@ -104,32 +110,38 @@ describe('rotateCredentials', () => {
     });
     expect(keyIdIn(await w.cluster('c1'))).toBe(next.accessKeyId);
     expect(w.identity.snapshot()[0]?.accessKeys.map((k) => k.accessKeyId)).toEqual([next.accessKeyId]);
-    expect((await readAccessKey(w.secrets, { organization: 'acme' }))?.previousAccessKeyId).toBeUndefined();
+    expect(
+      (await readAccessKey(w.secrets, { organization: 'acme' }, w.layout))?.previousAccessKeyId,
+    ).toBeUndefined();
   });
 
   it('rotates from the previous key when the stored new key vanished from IAM (never publishes a dead key)', async () => {
     const w = memoryWorld();
     await w.zk.attachCluster('acme', { clusterId: 'c1' });
-    const old = await readAccessKey(w.secrets, { organization: 'acme' });
+    const old = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
     const lost = await w.identity.createAccessKey(ACME_USER);
     await writeAccessKey(
       w.secrets,
       { organization: 'acme' },
       { ...lost, previousAccessKeyId: old?.accessKeyId as string },
-      { cas: old?.version as number },
+      { cas: old?.version as number, ...w.layout },
     );
     await w.identity.deleteAccessKey(ACME_USER, lost.accessKeyId);
     const r = await w.zk.rotateCredentials('acme');
-    const now = await readAccessKey(w.secrets, { organization: 'acme' });
+    const now = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
     expect(r.rotations[0]?.outcome).toBe('resumed');
     expect(now?.accessKeyId).not.toBe(lost.accessKeyId);
     expect(w.identity.snapshot()[0]?.accessKeys.map((k) => k.accessKeyId)).toEqual([now?.accessKeyId]);
     expect(keyIdIn(await w.cluster('c1'))).toBe(now?.accessKeyId);
   });
 
-  it('refuses an organisation without a stored key, and bad names, before any write', async () => {
+  it('refuses an unknown organisation (NOT_FOUND, in its own words) and bad names (INVALID_INPUT), before any write', async () => {
     const w = memoryWorld();
-    expect(hasErrorCode(await rejectionOf(w.zk.rotateCredentials('acme')), 'INVALID_INPUT')).toBe(true);
+    const unknown = await rejectionOf(w.zk.rotateCredentials('acme'));
+    expect(hasErrorCode(unknown, 'NOT_FOUND')).toBe(true);
+    expect((unknown as Error).message).toMatch(
+      /Organisation acme does not exist.*run ensureOrganization first/,
+    );
     expect(hasErrorCode(await rejectionOf(w.zk.rotateCredentials('Acme')), 'INVALID_INPUT')).toBe(true);
     expect(await w.writes()).toEqual({ dns: 0, identity: 0, secrets: 0 });
   });
@@ -137,7 +149,8 @@ describe('rotateCredentials', () => {
   it('a crash after any write, in any mode: IAM never holds more than two keys and the next run finishes the job', async () => {
     /** acme with two attached clusters, on memory ports the harness can wrap. */
     const world = async () => {
-      const clock = createManualClock(T0);
+      // Auto-advancing: a re-run after a crash that left the organisation's lock held waits for it to expire.
+      const clock = createManualClock(T0, { autoAdvance: true });
       const dns = createMemoryDnsProvider({ clock });
       const identity = createMemoryIdentityProvider({ clock });
       const secrets = createMemorySecretStore({ clock });
@@ -160,7 +173,13 @@ describe('rotateCredentials', () => {
         });
       await make().attachCluster('acme', { clusterId: 'c1' });
       await make().attachCluster('acme', { clusterId: 'c2' });
-      return { make, identity, secrets, clusterOf };
+      return {
+        make,
+        identity,
+        secrets,
+        clusterOf,
+        layout: { prefix: `zonekeeper/platforms/${BASE}`, owner: BASE },
+      };
     };
 
     const first = await world();
@@ -168,17 +187,21 @@ describe('rotateCredentials', () => {
     await first.make(recorder).rotateCredentials('acme');
     const reference = recorder.writes.map((w) => `${w.port}.${w.method}`);
     expect(reference).toEqual([
+      'secrets.write', // the organisation's lock
       'identity.createAccessKey',
-      'secrets.write',
+      'secrets.write', // the new key, the old one recorded as previous
       'secrets.writeMetadata',
       'cluster.apply',
       'cluster.apply',
       'cluster.apply',
       'cluster.apply',
       'identity.deleteAccessKey',
-      'secrets.write',
-      'secrets.writeMetadata',
+      'secrets.write', // the previous key forgotten
+      'secrets.write', // the lock released
     ]);
+    // Between these two writes a crash leaves a rotation in flight, which the re-run finishes.
+    const keyStored = 3;
+    const forgotten = 10;
 
     let cases = 0;
     for (const mode of CRASH_MODES) {
@@ -201,7 +224,7 @@ describe('rotateCredentials', () => {
           );
         expect(harness.fired?.index, where).toBe(at);
         const r = await w.make().rotateCredentials('acme');
-        const stored = await readAccessKey(w.secrets, { organization: 'acme' });
+        const stored = await readAccessKey(w.secrets, { organization: 'acme' }, w.layout);
         const keys = (await w.identity.listAccessKeys(ACME_USER)).map((k) => k.accessKeyId);
         expect(most, where).toBeLessThanOrEqual(2);
         expect(keys, where).toEqual([stored?.accessKeyId]);
@@ -212,8 +235,10 @@ describe('rotateCredentials', () => {
         ]);
         // Interrupted after the new key was stored and before the old one was dropped from the store:
         // the re-run finishes that rotation instead of starting another.
-        if (failed && at >= 2 && at <= 8) expect(r.rotations[0]?.outcome, where).toBe('resumed');
-        if (mode !== 'drop') expect(failed, where).toBe(true);
+        if (failed && at >= keyStored && at < forgotten)
+          expect(r.rotations[0]?.outcome, where).toBe('resumed');
+        // A crash after the lock was released lost nothing; any other crash fails the run.
+        if (mode !== 'drop' && at < reference.length) expect(failed, where).toBe(true);
         cases += 1;
       }
     }

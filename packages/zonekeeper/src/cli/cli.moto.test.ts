@@ -25,6 +25,8 @@ import { type CliRun, everything, json, run } from './cli.test.support.js';
 
 const BASE = 'example.com';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+/** Where the facade keeps its secrets (the default layout of the base domain). */
+const LAYOUT = { prefix: `zonekeeper/platforms/${BASE}`, owner: BASE };
 
 let moto: MotoServer;
 let proxy: FaultProxy;
@@ -79,7 +81,7 @@ afterAll(async () => {
 
 /** Remembers the organisation's current secret access key (to search outputs for it later). */
 async function rememberKey(organization: string, clusterId?: string) {
-  const key = await readAccessKey(store, clusterId ? { organization, clusterId } : { organization });
+  const key = await readAccessKey(store, clusterId ? { organization, clusterId } : { organization }, LAYOUT);
   if (key) secrets.add(key.secretAccessKey);
   return key;
 }
@@ -195,7 +197,7 @@ describe('zonekeeper cluster attach / credentials rotate / cluster detach (Kuber
     expect(deployment).toBeDefined();
     const tls = kube.get(objectRef('Secret', 'default', 'web'));
     expect(tls?.type).toBe('kubernetes.io/tls');
-    const cert = await readCertificate(store, 'acme', 'web');
+    const cert = await readCertificate(store, 'acme', 'web', LAYOUT);
     secrets.add(cert?.privateKeyPem as string);
     await rememberKey('acme');
     expectClean(r);
@@ -432,7 +434,7 @@ describe('zonekeeper cert issue', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('-----BEGIN CERTIFICATE-----');
     expect(r.stdout).toMatch(/Certificate\s*│\s*shop/);
-    const stored = await readCertificate(store, 'acme', 'shop');
+    const stored = await readCertificate(store, 'acme', 'shop', LAYOUT);
     expect(r.stdout).toContain(stored?.chainPem.trim());
     expectClean(r);
 
@@ -452,7 +454,7 @@ describe('zonekeeper cert issue', () => {
     const parsed = json(doc);
     expect(parsed.result.certificatePem).toContain('BEGIN CERTIFICATE');
     expect(parsed.result.certificate.dnsNames).toEqual(['shop.acme.example.com']);
-    const shop2 = await readCertificate(store, 'acme', 'shop2');
+    const shop2 = await readCertificate(store, 'acme', 'shop2', LAYOUT);
     secrets.add(shop2?.privateKeyPem as string);
     expectClean(doc);
   });
@@ -526,7 +528,7 @@ describe('zonekeeper gc plan / gc run with an inventory file', () => {
     expect(dry.stdout).toMatch(/FREE_DELETION_WINDOW/);
     expect(proxy.count({ operation: 'DeleteHostedZone' })).toBe(0);
 
-    const userName = (await readAccessKey(store, { organization: 'acme' }))?.userName as string;
+    const userName = (await readAccessKey(store, { organization: 'acme' }, LAYOUT))?.userName as string;
     const r = await run(['gc', 'run', '--inventory', inventoryFile(), '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const zone = json(r).result.zones.find((z: { organization: string }) => z.organization === 'acme');
@@ -537,7 +539,7 @@ describe('zonekeeper gc plan / gc run with an inventory file', () => {
     });
     expect(await zonesNamed('acme.example.com')).toHaveLength(0);
     expect(await iam.getUser(userName)).toBeUndefined();
-    expect(await readAccessKey(store, { organization: 'acme' })).toBeUndefined();
+    expect(await readAccessKey(store, { organization: 'acme' }, LAYOUT)).toBeUndefined();
     expect(await zonesNamed('taken.example.com')).toHaveLength(1);
     expectClean(r);
   });

@@ -130,7 +130,7 @@ describe('settings', () => {
     expect(s.vault).toMatchObject({ endpoint: 'http://127.0.0.1:8200', token: 'hvs.x' });
     expect(s.kube.files).toEqual(['/a/one', '/a/two']);
     expect(s.kube.contexts.get('prod-1')).toBe('arn:aws:eks:eu-west-1:1:cluster/prod-1');
-    expect(s.identityScope).toBe('organization');
+    expect(s.identityScope).toBeUndefined(); // the facade's default applies
   });
 
   it.each([

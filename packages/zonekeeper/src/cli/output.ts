@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 
-import { isZonekeeperError, type Logger, maskSecret } from '@zonekeeper/core';
+import { isZonekeeperError, type Logger, maskAccessKeyIds, maskSecret } from '@zonekeeper/core';
 import Table from 'cli-table3';
 
 /** Where the command writes: anything with a `write(string)` (a stream, or a test capture). */
@@ -17,12 +17,9 @@ export interface TextSink {
   write(chunk: string): unknown;
 }
 
-/** AWS access key ids (`AKIA…` long-term, `ASIA…` temporary). */
-const ACCESS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{12,124}\b/g;
-
 /** Masks every AWS access key id in `text` to its last 4 characters (`********WXYZ`). */
 export function maskText(text: string): string {
-  return text.replace(ACCESS_KEY_ID, (id) => maskSecret(id, 4));
+  return maskAccessKeyIds(text);
 }
 
 const MASK = '********';

@@ -10,64 +10,18 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import type { EnsureCertificateResult, KeyAlgorithm } from '@zonekeeper/cert-issuer';
-import {
-  invalidInput,
-  isZonekeeperError,
-  type Logger,
-  normalizeHostname,
-  organizationZoneName,
-  toZonekeeperError,
-  validateClusterId,
-  validateDnsLabel,
-  validateOrganizationName,
-  ZonekeeperError,
-} from '@zonekeeper/core';
-import type { ExternalDnsPolicy } from '@zonekeeper/externaldns-deployer';
+import { isZonekeeperError, type Logger, toZonekeeperError } from '@zonekeeper/core';
 import { Command, CommanderError } from 'commander';
-import type { ExternalDnsDefaults } from '../config.js';
-import type { ClusterInventory } from '../inventory.js';
-import type { Zonekeeper } from '../zonekeeper.js';
-import {
-  buildDnsProvider,
-  buildIdentityProvider,
-  buildSecretStore,
-  type CliDeps,
-  checkInventoryFile,
-  checkVaultSettings,
-  createFileInventory,
-  kubeconfigResolver,
-} from './backend.js';
-import { type ExitCode, ExitCodes, exitCodeOf, exitCodeOfCode, worstExitCode } from './exit-codes.js';
+import type { CliDeps } from './backend.js';
+import { type CommandContext, type CommandOutcome, cliMessage, type GlobalFlags } from './command.js';
+import { certificateChoices, registerCertCommands } from './commands/cert.js';
+import { policyChoices, registerClusterCommands } from './commands/cluster.js';
+import { registerCredentialsCommands } from './commands/credentials.js';
+import { registerGcCommands } from './commands/gc.js';
+import { registerOrgCommands } from './commands/org.js';
+import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
 import { maskText, Output, type TextSink } from './output.js';
-import {
-  type CertSpec,
-  type CliEnv,
-  type CliSettings,
-  checkWithinZone,
-  defaultCertificateName,
-  parseCertSpec,
-  parseInstant,
-  parsePositiveInteger,
-  type RawGlobalOptions,
-  resolveSettings,
-} from './settings.js';
-import {
-  attachView,
-  certificateIssueView,
-  collectionView,
-  detachView,
-  organizationView,
-  renderAttach,
-  renderCertificateIssue,
-  renderCollection,
-  renderDetach,
-  renderOrganization,
-  renderRotation,
-  rotationView,
-} from './views.js';
+import { type CliEnv, resolveSettings } from './settings.js';
 
 export type { CliDeps } from './backend.js';
 
@@ -76,10 +30,10 @@ export type { CliDeps } from './backend.js';
  * with the libraries themselves, and a unit test keeps these lists equal to theirs.
  */
 export const helpChoices = {
-  policies: ['upsert-only', 'sync', 'create-only'],
-  keyAlgorithms: ['ECDSA_P256', 'RSA_2048'],
-  defaultKeyAlgorithm: 'ECDSA_P256',
-  leafValidityDays: 90,
+  policies: policyChoices,
+  keyAlgorithms: certificateChoices.keyAlgorithms,
+  defaultKeyAlgorithm: certificateChoices.defaultKeyAlgorithm,
+  leafValidityDays: certificateChoices.leafValidityDays,
 } as const;
 export { ExitCodes } from './exit-codes.js';
 export type { TextSink } from './output.js';
@@ -96,34 +50,6 @@ export interface RunCliOptions {
   readonly deps?: CliDeps;
   /** Directory relative paths are resolved against (default `process.cwd()`). */
   readonly cwd?: string;
-}
-
-/** What a command body returns. */
-interface CommandOutcome {
-  /** The secret-free view: the `result` of the JSON document. */
-  readonly view: unknown;
-  /** The readable rendering of the view. */
-  readonly text?: string;
-  /** A payload printed even with `--quiet` (PEM), never in `--json` mode. */
-  readonly payload?: string;
-  /** Non-zero when the command finished but part of it failed (e.g. a zone `gc run` could not delete). */
-  readonly exitCode?: ExitCode;
-}
-
-/** What a command body gets. */
-interface CommandContext {
-  readonly out: Output;
-  readonly settings: CliSettings;
-  readonly globals: GlobalFlags;
-  readonly signal: AbortSignal | undefined;
-  readonly deps: CliDeps;
-  readonly logger: Logger;
-  readonly cwd: string;
-}
-
-interface GlobalFlags extends RawGlobalOptions {
-  readonly json?: boolean;
-  readonly quiet?: boolean;
 }
 
 function packageVersion(): string {
@@ -245,174 +171,26 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       collect,
     )
     .option('--inventory <file>', 'cluster inventory: JSON array of {organization, clusterId, running}')
-    .option('--identity-scope <scope>', 'IAM identity per "organization" (default) or per "cluster"')
+    .option(
+      '--identity-scope <scope>',
+      'the identity scope of clusters attached without --scope: "organization" (default) or "cluster"',
+    )
+    .option(
+      '--secret-prefix <path>',
+      'secret path prefix in Vault (env ZONEKEEPER_SECRET_PREFIX, default zonekeeper/platforms/<base-domain>)',
+    )
     .option('--json', 'print one JSON document on stdout (for scripts)')
     .option('-q, --quiet', 'no progress and no tables (errors and requested PEM output still shown)')
     .addHelpText('after', HELP_FOOTER);
 
-  // ─── org ensure ───
-  program
-    .command('org')
-    .description('organisations')
-    .command('ensure')
-    .description(
-      "create or repair an organisation: zone + delegation, scoped IAM identity, access key in Vault, the organisation's CA",
-    )
-    .argument('<org>', 'organisation name (a lowercase DNS label)')
-    .option('--dry-run', 'print the plan, change nothing')
-    .action(
-      execute('org ensure', async (ctx, org: string) => {
-        const organization = validateOrganizationName(org);
-        organizationZoneName(organization, ctx.settings.baseDomain);
-        const zk = await buildFacade(ctx);
-        const dryRun = commandFlag(ctx, 'dryRun');
-        ctx.out.progress(`zonekeeper org ensure: ${organization}${dryRun ? ' (dry run)' : ''}…`);
-        const result = await zk.ensureOrganization(organization, { dryRun, ...signalOf(ctx) });
-        const view = organizationView(result);
-        return { view, text: renderOrganization(view) };
-      }),
-    );
-
-  // ─── cluster attach / detach ───
-  const cluster = program.command('cluster').description("an organisation's clusters");
-  cluster
-    .command('attach')
-    .description(
-      "deploy ExternalDNS with the organisation's (or a cluster-scoped) credentials and inject TLS Secrets; waits for the rollout",
-    )
-    .argument('<org>', 'organisation name')
-    .argument('<cluster>', 'cluster id (a DNS label; the kubeconfig context unless mapped with --context)')
-    .option('--namespace <ns>', 'namespace of ExternalDNS (default external-dns)')
-    .option(
-      '--cert <name:namespace:hosts>',
-      'issue and inject a TLS Secret, e.g. web:default:www.acme.example.com,api.acme.example.com (repeatable)',
-      collect,
-    )
-    .option(
-      '--policy <policy>',
-      `ExternalDNS --policy: ${helpChoices.policies.join(', ')} (default upsert-only)`,
-    )
-    .option('--interval <duration>', 'ExternalDNS --interval, a Go duration ≥ 1m (default 1m)')
-    .option('--image <image>', 'ExternalDNS image, pinned by tag or digest')
-    .option('--rollout-timeout <seconds>', 'how long to wait for the rollout (default 300)')
-    .option('--dry-run', 'print the plan, change nothing')
-    .action(
-      execute('cluster attach', async (ctx, org: string, clusterArg: string) => {
-        const organization = validateOrganizationName(org);
-        const clusterId = validateClusterId(clusterArg);
-        const zoneName = organizationZoneName(organization, ctx.settings.baseDomain);
-        const certs = (commandList(ctx, 'cert') ?? []).map((s) => parseCertSpec(s, zoneName));
-        checkDistinctCertificates(certs);
-        const externalDns = await externalDnsOverrides(ctx, organization, clusterId, zoneName);
-        const zk = await buildFacade(ctx);
-        const dryRun = commandFlag(ctx, 'dryRun');
-        // Loading the kubeconfig sends nothing: a missing context fails here, before any AWS call.
-        await zk.ports.cluster(clusterId);
-        ctx.out.progress(
-          `zonekeeper cluster attach: ${organization}/${clusterId}${dryRun ? ' (dry run)' : ''}: organisation, ExternalDNS${certs.length > 0 ? `, ${certs.length} certificate(s)` : ''}…`,
-        );
-        const result = await zk.attachCluster(
-          organization,
-          {
-            clusterId,
-            certificates: certs.map((c) => ({ name: c.name, namespace: c.namespace, dnsNames: c.dnsNames })),
-            externalDns,
-          },
-          { dryRun, ...signalOf(ctx) },
-        );
-        const view = attachView(
-          result,
-          certs.map((c) => c.name),
-        );
-        return { view, text: renderAttach(view) };
-      }),
-    );
-  cluster
-    .command('detach')
-    .description("uninstall ExternalDNS and zonekeeper's TLS Secrets; remove a cluster-scoped identity")
-    .argument('<org>', 'organisation name')
-    .argument('<cluster>', 'cluster id')
-    .option('--skip-cluster', 'do not touch the cluster (it is gone); only remove identities and secrets')
-    .option('--dry-run', 'print what would be removed, change nothing')
-    .action(
-      execute('cluster detach', async (ctx, org: string, clusterArg: string) => {
-        const organization = validateOrganizationName(org);
-        const clusterId = validateClusterId(clusterArg);
-        const skipCluster = commandFlag(ctx, 'skipCluster');
-        const zk = await buildFacade(ctx);
-        const dryRun = commandFlag(ctx, 'dryRun');
-        if (!skipCluster) await zk.ports.cluster(clusterId);
-        ctx.out.progress(
-          `zonekeeper cluster detach: ${organization}/${clusterId}${dryRun ? ' (dry run)' : ''}${skipCluster ? ' (skipping the cluster)' : ''}…`,
-        );
-        const result = await zk.detachCluster(organization, clusterId, {
-          dryRun,
-          skipCluster,
-          ...signalOf(ctx),
-        });
-        const view = detachView(result);
-        return { view, text: renderDetach(view) };
-      }),
-    );
-
-  // ─── credentials rotate ───
-  program
-    .command('credentials')
-    .description("an organisation's AWS credentials")
-    .command('rotate')
-    .description(
-      'new access key → Vault → every attached cluster (pods roll) → old key deleted; re-run finishes an interrupted rotation',
-    )
-    .argument('<org>', 'organisation name')
-    .action(
-      execute('credentials rotate', async (ctx, org: string) => {
-        const organization = validateOrganizationName(org);
-        const zk = await buildFacade(ctx);
-        ctx.out.progress(`zonekeeper credentials rotate: ${organization}…`);
-        const result = await zk.rotateCredentials(organization, signalOf(ctx));
-        const view = rotationView(result);
-        return { view, text: renderRotation(view) };
-      }),
-    );
-
-  // ─── gc plan / run ───
-  const gc = program
-    .command('gc')
-    .description('the billing-aware garbage collector of unused organisation zones (needs --inventory)');
-  gc.command('plan')
-    .description('show what the collector would delete now, keep, or delete just before the next charge')
-    .option('--now <iso>', 'evaluate at this instant (e.g. 2025-03-01T12:00:00Z; default: now)')
-    .action(execute('gc plan', async (ctx) => runCollection(ctx, 'gc plan', true)));
-  gc.command('run')
-    .description(
-      'delete the zones due now (re-checking the inventory before each), with their identities and secrets',
-    )
-    .option('--now <iso>', 'evaluate at this instant (default: now)')
-    .option('--dry-run', 'plan only, delete nothing (same as gc plan)')
-    .action(execute('gc run', async (ctx) => runCollection(ctx, 'gc run', commandFlag(ctx, 'dryRun'))));
-
-  // ─── cert issue ───
-  program
-    .command('cert')
-    .description('TLS certificates from the organisation CA')
-    .command('issue')
-    .description(
-      'issue (or renew when due) a server certificate into Vault; print it, or write tls.crt, tls.key and ca.crt with --out',
-    )
-    .argument('<names...>', "DNS names (within the organisation's zone; wildcards as *.<name>)")
-    .requiredOption('--org <org>', 'organisation name')
-    .option('--name <name>', 'certificate name in the store (default: derived from the first DNS name)')
-    .option('--out <dir>', 'write tls.crt (chain), tls.key (mode 0600) and ca.crt into this directory')
-    .option(
-      '--validity-days <days>',
-      `lifetime of a new certificate (default ${helpChoices.leafValidityDays})`,
-    )
-    .option(
-      '--key-algorithm <algorithm>',
-      `${helpChoices.keyAlgorithms.join(' or ')} (default ${helpChoices.defaultKeyAlgorithm})`,
-    )
-    .option('--dry-run', 'print the plan, issue nothing, write nothing')
-    .action(execute('cert issue', async (ctx, names: string[]) => issueCertificate(ctx, names)));
+  for (const register of [
+    registerOrgCommands,
+    registerClusterCommands,
+    registerCredentialsCommands,
+    registerGcCommands,
+    registerCertCommands,
+  ])
+    register(program, execute);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -457,25 +235,6 @@ function tee(a: Logger, b: Logger): Logger {
   };
 }
 
-function signalOf(ctx: CommandContext): { signal?: AbortSignal } {
-  return ctx.signal === undefined ? {} : { signal: ctx.signal };
-}
-
-/** The command's own option values (commander merges them into `optsWithGlobals`). */
-function commandFlag(ctx: CommandContext, name: string): boolean {
-  return (ctx.globals as Record<string, unknown>)[name] === true;
-}
-
-function commandString(ctx: CommandContext, name: string): string | undefined {
-  const v = (ctx.globals as Record<string, unknown>)[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function commandList(ctx: CommandContext, name: string): string[] | undefined {
-  const v = (ctx.globals as Record<string, unknown>)[name];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
-}
-
 /** Prints an error (message and code only) and returns its exit code. */
 function reportError(
   out: Output,
@@ -504,231 +263,8 @@ function reportError(
       : code === ExitCodes.INVALID
         ? ' (nothing was changed)'
         : '';
-  out.error(`${command}: ${e.code}: ${e.message}${next}`);
-  out.document({ ok: false, command, exitCode: code, error: { code: e.code, message: e.message } });
+  const message = cliMessage(e);
+  out.error(`${command}: ${e.code}: ${message}${next}`);
+  out.document({ ok: false, command, exitCode: code, error: { code: e.code, message } });
   return code;
-}
-
-async function buildFacade(ctx: CommandContext, inventory?: ClusterInventory): Promise<Zonekeeper> {
-  const { settings, deps } = ctx;
-  if (!deps.secrets) checkVaultSettings(settings.vault);
-  const secrets = deps.secrets ?? (await buildSecretStore(settings.vault));
-  const dns = deps.dns ?? (await buildDnsProvider(settings));
-  const identity = deps.identity ?? (await buildIdentityProvider(settings));
-  const clusters = deps.clusters ?? kubeconfigResolver(settings.kube);
-  const inv = inventory ?? deps.inventory;
-  const { createZonekeeper } = await import('../zonekeeper.js');
-  return createZonekeeper({
-    baseDomain: settings.baseDomain,
-    ...(settings.parentZoneId === undefined ? {} : { parentZoneId: settings.parentZoneId }),
-    dns,
-    identity,
-    secrets,
-    clusters,
-    ...(inv === undefined ? {} : { inventory: inv }),
-    identityScope: settings.identityScope,
-    externalDns: { region: settings.aws.region },
-    logger: ctx.logger,
-    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
-  });
-}
-
-function checkDistinctCertificates(certs: readonly CertSpec[]): void {
-  const seen = new Set<string>();
-  for (const c of certs) {
-    if (seen.has(c.name)) throw invalidInput(`--cert names certificate ${c.name} twice.`);
-    seen.add(c.name);
-  }
-}
-
-/** Validates the ExternalDNS flags of `cluster attach` with the renderer's own rules (placeholders for what only the backend knows). */
-async function externalDnsOverrides(
-  ctx: CommandContext,
-  organization: string,
-  clusterId: string,
-  zoneName: string,
-): Promise<ExternalDnsDefaults> {
-  const { EXTERNAL_DNS_POLICIES, resolveExternalDnsOptions } = await import(
-    '@zonekeeper/externaldns-deployer'
-  );
-  const namespace = commandString(ctx, 'namespace');
-  const policy = commandString(ctx, 'policy');
-  const interval = commandString(ctx, 'interval');
-  const image = commandString(ctx, 'image');
-  const timeout = commandString(ctx, 'rolloutTimeout');
-  if (policy !== undefined && !(EXTERNAL_DNS_POLICIES as readonly string[]).includes(policy))
-    throw invalidInput(
-      `--policy must be one of ${EXTERNAL_DNS_POLICIES.join(', ')}, got ${JSON.stringify(policy)}.`,
-    );
-  if (namespace !== undefined) validateDnsLabel(namespace, 'Namespace');
-  const overrides: ExternalDnsDefaults = {
-    ...(namespace === undefined ? {} : { namespace }),
-    ...(policy === undefined ? {} : { policy: policy as ExternalDnsPolicy }),
-    ...(interval === undefined ? {} : { interval }),
-    ...(image === undefined ? {} : { image }),
-    ...(timeout === undefined
-      ? {}
-      : { rolloutTimeoutMs: parsePositiveInteger(timeout, '--rollout-timeout', 86_400) * 1000 }),
-  };
-  resolveExternalDnsOptions({
-    clusterId,
-    organization,
-    zoneName,
-    zoneId: 'Z00000000000000000000',
-    credentials: { accessKeyId: 'AKIA0000000000000000', secretAccessKey: 'placeholder-not-a-secret' },
-    region: ctx.settings.aws.region,
-    ...(namespace === undefined ? {} : { namespace }),
-    ...(policy === undefined ? {} : { policy: policy as ExternalDnsPolicy }),
-    ...(interval === undefined ? {} : { interval }),
-    ...(image === undefined ? {} : { image }),
-  });
-  return overrides;
-}
-
-async function runCollection(ctx: CommandContext, name: string, dryRun: boolean): Promise<CommandOutcome> {
-  const nowText = commandString(ctx, 'now');
-  const now = nowText === undefined ? undefined : parseInstant(nowText);
-  let inventory: ClusterInventory;
-  if (ctx.deps.inventory) inventory = ctx.deps.inventory;
-  else {
-    const file = ctx.settings.inventoryFile;
-    if (file === undefined)
-      throw invalidInput(
-        `${name} needs the cluster inventory: pass --inventory <file.json> (a JSON array of {"organization", "clusterId", "running"}). Without it nothing is planned or deleted (fail closed).`,
-      );
-    if (!ctx.deps.secrets) checkVaultSettings(ctx.settings.vault);
-    await checkInventoryFile(file, signalOf(ctx));
-    inventory = createFileInventory(file);
-  }
-  const zk = await buildFacade(ctx, inventory);
-  ctx.out.progress(
-    `zonekeeper ${name}: managed zones under ${ctx.settings.baseDomain}${now ? ` at ${now.toISOString()}` : ''}${dryRun ? ' (plan only)' : ''}…`,
-  );
-  const result = await zk.collectGarbage({ dryRun, ...(now ? { now } : {}), ...signalOf(ctx) });
-  const view = collectionView(result);
-  const failures = result.results.filter((r) => r.status !== 'deleted');
-  const codes: ExitCode[] = failures.map((r) =>
-    r.status === 'failed'
-      ? r.error
-        ? exitCodeOfCode(r.error.code)
-        : ExitCodes.FAILED
-      : r.reason?.startsWith('inventory unavailable')
-        ? ExitCodes.RETRY_LATER
-        : ExitCodes.OK,
-  );
-  for (const r of failures)
-    if (r.status === 'failed' || r.reason?.startsWith('inventory unavailable'))
-      ctx.out.error(
-        `${name}: zone ${r.zoneId} of ${r.organization}: ${r.error ? `${r.error.code}: ${r.error.message}` : r.reason}`,
-      );
-  return { view, text: renderCollection(view, name === 'gc run'), exitCode: worstExitCode(codes) };
-}
-
-async function issueCertificate(ctx: CommandContext, namesInput: readonly string[]): Promise<CommandOutcome> {
-  const { certificateDefaults, ensureCertificate, KEY_ALGORITHMS } = await import('@zonekeeper/cert-issuer');
-  const { readCertificate } = await import('@zonekeeper/vault-keys');
-  const organization = validateOrganizationName(commandString(ctx, 'org'));
-  const zoneName = organizationZoneName(organization, ctx.settings.baseDomain);
-  if (namesInput.length === 0) throw invalidInput('cert issue needs at least one DNS name.');
-  const dnsNames = [...new Set(namesInput.map((n) => normalizeHostname(n)))];
-  checkWithinZone(dnsNames, zoneName, 'cert issue');
-  const nameFlag = commandString(ctx, 'name');
-  const name =
-    nameFlag === undefined
-      ? defaultCertificateName(dnsNames[0] as string, zoneName)
-      : validateDnsLabel(nameFlag, 'Certificate name');
-  const days = commandString(ctx, 'validityDays');
-  const validityDays =
-    days === undefined
-      ? undefined
-      : parsePositiveInteger(days, '--validity-days', certificateDefaults.maxLeafValidityDays);
-  const algorithm = commandString(ctx, 'keyAlgorithm');
-  if (algorithm !== undefined && !(KEY_ALGORITHMS as readonly string[]).includes(algorithm))
-    throw invalidInput(
-      `--key-algorithm must be one of ${KEY_ALGORITHMS.join(', ')}, got ${JSON.stringify(algorithm)}.`,
-    );
-  const outDir = commandString(ctx, 'out');
-  const outPath = outDir === undefined ? undefined : resolve(ctx.cwd, outDir);
-  if (outPath !== undefined) await checkOutDir(outPath);
-  const dryRun = commandFlag(ctx, 'dryRun');
-
-  if (!ctx.deps.secrets) checkVaultSettings(ctx.settings.vault);
-  const secrets = ctx.deps.secrets ?? (await buildSecretStore(ctx.settings.vault));
-  ctx.out.progress(
-    `zonekeeper cert issue: ${name} for ${organization} (${dnsNames.join(', ')})${dryRun ? ' (dry run)' : ''}…`,
-  );
-  const result: EnsureCertificateResult = await ensureCertificate(
-    {
-      organization,
-      name,
-      dnsNames,
-      withinDomain: zoneName,
-      ...(validityDays === undefined ? {} : { validityDays }),
-      ...(algorithm === undefined ? {} : { keyAlgorithm: algorithm as KeyAlgorithm }),
-    },
-    { secrets, logger: ctx.logger, ...(ctx.deps.clock ? { clock: ctx.deps.clock } : {}) },
-    { dryRun, ...signalOf(ctx) },
-  );
-  const view = certificateIssueView(organization, name, result);
-  if (dryRun) return { view, text: renderCertificateIssue(view, undefined) };
-
-  const stored = await readCertificate(secrets, organization, name, signalOf(ctx));
-  if (!stored)
-    throw new ZonekeeperError(
-      'NOT_FOUND',
-      `Certificate ${name} of ${organization} is not in the secret store after issuing (deleted concurrently?); run again.`,
-      { retry: 'transient' },
-    );
-  if (outPath !== undefined) {
-    // Paths only: the key's file name is fine to show, its content never is.
-    const files = {
-      'tls.crt': join(outPath, 'tls.crt'),
-      'tls.key': join(outPath, 'tls.key'),
-      'ca.crt': join(outPath, 'ca.crt'),
-    };
-    await mkdir(outPath, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(files['tls.crt'], stored.chainPem, 0o644);
-    await writeFileAtomic(files['tls.key'], stored.privateKeyPem, 0o600);
-    await writeFileAtomic(files['ca.crt'], stored.caPem, 0o644);
-    ctx.out.progress(
-      `zonekeeper cert issue: wrote ${files['tls.crt']}, ${files['tls.key']} (mode 0600), ${files['ca.crt']}.`,
-    );
-    return { view: { ...view, files }, text: renderCertificateIssue(view, files) };
-  }
-  return {
-    view: { ...view, certificatePem: stored.certificatePem, chainPem: stored.chainPem, caPem: stored.caPem },
-    text: renderCertificateIssue(view, undefined),
-    payload: stored.chainPem,
-  };
-}
-
-async function checkOutDir(dir: string): Promise<void> {
-  try {
-    const s = await stat(dir);
-    if (!s.isDirectory()) throw invalidInput(`--out ${dir} exists and is not a directory.`);
-  } catch (error) {
-    if (isZonekeeperError(error)) throw error;
-    if ((error as { code?: unknown }).code !== 'ENOENT')
-      throw invalidInput(`--out ${dir} cannot be used (${String((error as { code?: unknown }).code)}).`);
-  }
-}
-
-/** Writes `content` to `file` through a temporary file in the same directory, with `mode`. */
-async function writeFileAtomic(file: string, content: string, mode: number): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const handle = await open(tmp, 'wx', mode);
-  try {
-    await handle.writeFile(content, 'utf8');
-    await handle.chmod(mode);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, file);
-    await chmod(file, mode);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
 }

@@ -60,7 +60,10 @@ export interface CliSettings {
   readonly kube: KubeSettings;
   /** Absolute path of `--inventory`. */
   readonly inventoryFile?: string;
-  readonly identityScope: IdentityScope;
+  /** The platform's default identity scope (absent: the facade's default, `organization`). */
+  readonly identityScope?: IdentityScope;
+  /** The secret path prefix (absent: the facade's default, per base domain). */
+  readonly secretPrefix?: string;
 }
 
 /** The raw global options as commander parsed them. */
@@ -76,6 +79,7 @@ export interface RawGlobalOptions {
   readonly context?: readonly string[];
   readonly inventory?: string;
   readonly identityScope?: string;
+  readonly secretPrefix?: string;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -283,9 +287,14 @@ export function resolveSettings(raw: RawGlobalOptions, env: CliEnv, cwd: string)
     contexts.set(cluster, context);
   }
 
-  const scope = raw.identityScope ?? 'organization';
-  if (scope !== 'organization' && scope !== 'cluster')
+  const scope = raw.identityScope;
+  if (scope !== undefined && scope !== 'organization' && scope !== 'cluster')
     throw invalidInput(`--identity-scope must be "organization" or "cluster", got ${JSON.stringify(scope)}.`);
+  const secretPrefix = nonEmpty(raw.secretPrefix) ?? nonEmpty(env.ZONEKEEPER_SECRET_PREFIX);
+  if (secretPrefix !== undefined && !/^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/.test(secretPrefix))
+    throw invalidInput(
+      `--secret-prefix ${JSON.stringify(secretPrefix)} is not a secret path (e.g. "zonekeeper/platforms/example.com").`,
+    );
 
   return {
     baseDomain,
@@ -294,6 +303,7 @@ export function resolveSettings(raw: RawGlobalOptions, env: CliEnv, cwd: string)
     vault,
     kube: { files, contexts },
     ...(raw.inventory === undefined ? {} : { inventoryFile: resolve(cwd, raw.inventory) }),
-    identityScope: scope,
+    ...(scope === undefined ? {} : { identityScope: scope }),
+    ...(secretPrefix === undefined ? {} : { secretPrefix }),
   };
 }

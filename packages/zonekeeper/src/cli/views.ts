@@ -12,9 +12,10 @@ import type {
   AttachResult,
   CollectionResult,
   DetachResult,
+  IssueCertificateResult,
   OrganizationResult,
   RotationResult,
-} from '../zonekeeper.js';
+} from '../results.js';
 import { type Cell, maskAccessKeyId, renderFields, renderTable } from './output.js';
 
 /** One planned or applied step, flattened for display. */
@@ -138,7 +139,7 @@ export function attachView(r: AttachResult, certificateNames: readonly string[])
     dryRun: r.dryRun,
     zone: org.zone,
     accessKeyId: maskAccessKeyId(r.accessKeyId) ?? null,
-    rollout: r.externalDns.rollout
+    rollout: r.externalDns?.rollout
       ? {
           generation: r.externalDns.rollout.generation,
           observedGeneration: r.externalDns.rollout.observedGeneration,
@@ -156,7 +157,8 @@ export function attachView(r: AttachResult, certificateNames: readonly string[])
             ...steps('cluster credentials', r.clusterIdentity.credentials),
           ]
         : []),
-      ...steps('externaldns', r.externalDns.plan.steps),
+      ...steps('cluster', r.plan),
+      ...steps('externaldns', r.externalDns?.plan.steps ?? []),
       ...r.certificates.flatMap((c, i) => [
         ...steps(`certificate ${certificateNames[i] ?? i + 1}`, c.authority.plan.steps),
         ...steps(`certificate ${certificateNames[i] ?? i + 1}`, c.plan.steps),
@@ -273,7 +275,8 @@ export function collectionView(r: CollectionResult) {
         result: x
           ? {
               status: x.status,
-              reason: x.reason ?? null,
+              reason: x.reason,
+              message: x.message,
               error: x.error ? { code: x.error.code, message: x.error.message } : null,
             }
           : null,
@@ -281,7 +284,12 @@ export function collectionView(r: CollectionResult) {
     }),
     toDelete: [...r.plan.toDelete],
     nextReviewAt: date(r.nextReviewAt) ?? null,
-    orphans: { identities: [...r.orphans.identities], secretPaths: [...r.orphans.secretPaths] },
+    delegationsRestored: [...r.delegationsRestored],
+    orphans: {
+      identities: [...r.orphans.identities],
+      secretPaths: [...r.orphans.secretPaths],
+      busy: [...r.orphans.busy],
+    },
   };
 }
 
@@ -325,10 +333,10 @@ export function renderCollection(view: ReturnType<typeof collectionView>, run: b
 // ───────────────────────────── cert issue ─────────────────────────────
 
 /** The view of `cert issue` (PEMs and file paths are added by the command). */
-export function certificateIssueView(organization: string, name: string, r: EnsureCertificateResult) {
+export function certificateIssueView(r: IssueCertificateResult) {
   return {
-    organization,
-    name,
+    organization: r.organization,
+    name: r.name,
     dryRun: r.dryRun,
     certificate: r.certificate
       ? {
@@ -339,7 +347,10 @@ export function certificateIssueView(organization: string, name: string, r: Ensu
           renewAt: r.certificate.renewAt.toISOString(),
         }
       : null,
-    steps: [...steps('certificate authority', r.authority.plan.steps), ...steps('certificate', r.plan.steps)],
+    steps: [
+      ...steps('certificate authority', r.plans.certificateAuthority),
+      ...steps('certificate', r.plans.certificate),
+    ],
   };
 }
 

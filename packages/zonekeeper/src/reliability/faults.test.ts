@@ -38,6 +38,7 @@ let backend: EmulatorBackend;
 const watch = new SecretWatch();
 const lines: string[] = [];
 const logger = recordingLogger(lines);
+const LAYOUT = { prefix: `zonekeeper/platforms/${BASE_DOMAIN}`, owner: BASE_DOMAIN };
 
 beforeAll(async () => {
   backend = await emulatorBackend({ maxAttempts: 12, seed: 'faults' });
@@ -99,7 +100,7 @@ async function lifecycle(world: World, step: Step): Promise<void> {
     // A collection reports what it could not finish in its result; the caller (or the collector loop)
     // runs it again.
     const failed = result.results.find((r) => r.status !== 'deleted' || r.error);
-    if (failed) throw failed.error ?? new ZonekeeperError('UNAVAILABLE', `collection: ${failed.reason}`);
+    if (failed) throw failed.error ?? new ZonekeeperError('UNAVAILABLE', `collection: ${failed.message}`);
     if (result.orphans.error) throw result.orphans.error;
     if (result.results.length > 1)
       throw new Error(`expected one zone collected, got ${result.results.length}`);
@@ -116,7 +117,7 @@ describe('faults on moto + the Vault fake', () => {
   it('the uninterrupted lifecycle ends clean (the reference for the fault runs)', async () => {
     const world = await freshWorld();
     await lifecycle(world, plainly);
-    const end = await snapshotWorld(backend.inspect, ['c1', 'g1']);
+    const end = await snapshotWorld(backend.inspect, ['c1', 'g1'], world.clock.now());
     expect(invariantViolations(end, { organizations: ['acme'] })).toEqual([]);
     reference = end.normalised;
   }, 60_000);
@@ -142,9 +143,9 @@ describe('faults on moto + the Vault fake', () => {
       identityUserName({ baseDomain: BASE_DOMAIN, organization: 'acme' }),
     ]);
     const keys = await backend.inspect.identity.listAccessKeys(users[0]?.userName as string);
-    const stored = await readAccessKey(backend.inspect.secrets, { organization: 'acme' });
+    const stored = await readAccessKey(backend.inspect.secrets, { organization: 'acme' }, LAYOUT);
     expect(keys.map((k) => k.accessKeyId)).toEqual([stored?.accessKeyId]);
-    const end = await snapshotWorld(backend.inspect, []);
+    const end = await snapshotWorld(backend.inspect, [], world.clock.now());
     expect(invariantViolations(end, { organizations: ['acme'] })).toEqual([]);
     report({
       suite: 'concurrency',
@@ -174,7 +175,7 @@ describe('faults on moto + the Vault fake', () => {
     expect(throttled).toBeGreaterThan(30);
     expect(throttled / requests).toBeGreaterThan(0.2);
     expect(throttled / requests).toBeLessThan(0.5);
-    const end = await snapshotWorld(backend.inspect, ['c1', 'g1']);
+    const end = await snapshotWorld(backend.inspect, ['c1', 'g1'], world.clock.now());
     expect(invariantViolations(end, { organizations: ['acme'] })).toEqual([]);
     expect(describeDifference(reference, end.normalised)).toBe('');
     report({
@@ -216,13 +217,13 @@ describe('faults on moto + the Vault fake', () => {
     await lifecycle(world, converge);
     backend.setAwsRules([]);
     const after = backend.counters();
-    // The only AWS failures that reach the caller are CreateAccessKey's: it is never retried on a 5xx,
-    // because IAM may have created the key before the answer was lost.
+    // The only AWS failures that reach the caller are CreateAccessKey's and CreateUser's: they are never
+    // retried on a 5xx, because IAM may have applied them before the answer was lost.
     for (const { error } of failures) {
       expect(hasErrorCode(error, ['UNAVAILABLE', 'THROTTLED'])).toBe(true);
       const message = (error as Error).message;
       if (message.startsWith('IAM:'))
-        expect((error as ZonekeeperError).details?.operation).toBe('CreateAccessKey');
+        expect(['CreateAccessKey', 'CreateUser']).toContain((error as ZonekeeperError).details?.operation);
       expect(message.startsWith('Route 53:')).toBe(false);
     }
     expect(failures.some((f) => (f.error as Error).message.startsWith('Vault:'))).toBe(true);
@@ -230,7 +231,7 @@ describe('faults on moto + the Vault fake', () => {
     expect(backend.awsProxy.count({ fault: /^error:(ServiceUnavailable|InternalFailure)$/ })).toBeGreaterThan(
       5,
     );
-    const end = await snapshotWorld(backend.inspect, ['c1', 'g1']);
+    const end = await snapshotWorld(backend.inspect, ['c1', 'g1'], world.clock.now());
     expect(invariantViolations(end, { organizations: ['acme'] })).toEqual([]);
     expect(describeDifference(reference, end.normalised)).toBe('');
     report({

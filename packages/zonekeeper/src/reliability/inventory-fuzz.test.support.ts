@@ -184,10 +184,11 @@ export async function inventoryFuzz(
       const result = await zk.collectGarbage({ now: new Date(newest + HOUR) });
       figures.zonesDeleted += result.results.filter((r) => r.status === 'deleted').length;
       figures.deletionsRefused += result.results.filter(
-        (r) => r.status === 'skipped' && r.reason?.startsWith('re-check'),
+        (r) =>
+          r.status === 'skipped' &&
+          (r.reason === 'in-use-again' || r.reason === 'not-due-again' || r.reason === 'came-back'),
       ).length;
-      if (result.results.some((r) => r.reason === 'inventory unavailable (fail closed)'))
-        figures.collectionsFailedClosed += 1;
+      if (result.results.some((r) => r.reason === 'fail-closed')) figures.collectionsFailedClosed += 1;
     } catch {
       figures.collectionsFailedClosed += 1; // the first read failed: nothing was planned
     } finally {

@@ -27,6 +27,8 @@ import {
 } from './world.test.support.js';
 
 export const START = new Date('2026-03-10T05:00:00.000Z');
+/** The organisation lock's default TTL. */
+const LOCK_TTL_MS = 60_000;
 
 /** Collects the secrets a run handles, and scans log lines and errors for any of them. */
 export class SecretWatch {
@@ -195,6 +197,9 @@ export async function runCase(
   const wire = backend.wireWrites?.();
   let rerunError: unknown;
   if (crash) {
+    // The process restarts after the organisation lock a crashed run may have left held has expired
+    // (its TTL, 60 s): operations would wait for it anyway, but the collector never waits for a lock.
+    await clock.advance(LOCK_TTL_MS);
     const again = new Harness({
       onResult: watch.collect,
       onError: (port, method, e) => {
@@ -209,7 +214,7 @@ export async function runCase(
       watch.error(e);
     }
   }
-  const world = await snapshotWorld(backend.inspect, scenario.clusters);
+  const world = await snapshotWorld(backend.inspect, scenario.clusters, clock.now());
   return {
     writes: harness.writes,
     ...(harness.fired ? { fired: harness.fired } : {}),

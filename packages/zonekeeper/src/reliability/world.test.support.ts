@@ -12,7 +12,12 @@
 import type { ClusterClient, KubernetesObject } from '@zonekeeper/core';
 import { CREDENTIALS_HASH_ANNOTATION, credentialsHash } from '@zonekeeper/externaldns-deployer';
 import type { IdentityProvider } from '@zonekeeper/iam-scoper';
-import { listSecretsRecursively, type SecretStore } from '@zonekeeper/vault-keys';
+import {
+  listSecretsRecursively,
+  SECRET_MANAGED_BY,
+  SECRET_OWNERSHIP,
+  type SecretStore,
+} from '@zonekeeper/vault-keys';
 import type { DnsProvider, HostedZone, RecordSet } from '@zonekeeper/zone-manager';
 
 /** Read-only access to the backends, bypassing any fault injection. */
@@ -43,6 +48,12 @@ export interface RawWorld {
   readonly zoneOrganizations: readonly (string | undefined)[];
   readonly userOrganizations: readonly string[];
   readonly storeOrganizations: readonly string[];
+  /** Secrets without zonekeeper's ownership mark (written data before metadata, or someone else's). */
+  readonly unmarkedSecrets: readonly string[];
+  /** Organisation locks still held at the end. */
+  readonly heldLocks: readonly string[];
+  /** Cluster bindings naming an organisation that has no secrets left (orphaned). */
+  readonly bindingOrganizations: readonly string[];
 }
 
 export interface WorldSnapshot {
@@ -82,7 +93,12 @@ function sortObject(record: Readonly<Record<string, unknown>>): Record<string, u
 }
 
 /** Reads and normalises the world. */
-export async function snapshotWorld(inspect: Inspect, clusterIds: readonly string[]): Promise<WorldSnapshot> {
+export async function snapshotWorld(
+  inspect: Inspect,
+  clusterIds: readonly string[],
+  /** The instant of the snapshot: a lock whose holder stopped renewing it expires by then. */
+  now: Date = new Date(),
+): Promise<WorldSnapshot> {
   const base = inspect.baseDomain;
   const listed = (await inspect.dns.listZones()).filter((z) => !z.privateZone);
   const parent = listed.filter((z) => z.name === base);
@@ -154,10 +170,22 @@ export async function snapshotWorld(inspect: Inspect, clusterIds: readonly strin
   const storedKeys: StoredKeyFacts[] = [];
   const storeFacts: Record<string, unknown> = {};
   const serials = new Map<string, string>();
+  const unmarkedSecrets: string[] = [];
+  const heldLocks: string[] = [];
+  const bindingOrganizations: string[] = [];
   for (const path of paths) {
     const secret = await inspect.secrets.read(path);
     const d = secret?.data ?? {};
-    if (path.endsWith('/aws-access-key')) {
+    const meta = await inspect.secrets.readMetadata(path);
+    if (meta?.customMetadata[SECRET_OWNERSHIP.managedBy] !== SECRET_MANAGED_BY) unmarkedSecrets.push(path);
+    if (/\/locks\/[^/]+$/.test(path)) {
+      const held = !!d.holder && Date.parse(d.renewedAt ?? '') + Number(d.ttlMs) > now.getTime();
+      if (held) heldLocks.push(path);
+      storeFacts[path] = { lock: held ? 'held' : 'free' };
+    } else if (/\/clusters\/[^/]+$/.test(path) && !path.includes('/orgs/')) {
+      if (d.organization) bindingOrganizations.push(d.organization);
+      storeFacts[path] = { boundTo: d.organization };
+    } else if (path.endsWith('/aws-access-key')) {
       const k: StoredKeyFacts = {
         path,
         userName: d.userName ?? '',
@@ -202,7 +230,7 @@ export async function snapshotWorld(inspect: Inspect, clusterIds: readonly strin
     clusters[id] = sortObject(objects);
   }
 
-  const orgOf = (path: string) => /^zonekeeper\/orgs\/([^/]+)\//.exec(path)?.[1];
+  const orgOf = (path: string) => /\/orgs\/([^/]+)\//.exec(path)?.[1];
   return {
     normalised: {
       zones: zoneFacts,
@@ -217,7 +245,10 @@ export async function snapshotWorld(inspect: Inspect, clusterIds: readonly strin
       zones: new Map(zones.map((z) => [z.id, z.name])),
       zoneOrganizations: zones.map((z) => tags.get(z.id)?.['zonekeeper:organization']),
       userOrganizations: users.map((u) => u.tags['zonekeeper:organization'] ?? '?'),
-      storeOrganizations: [...new Set(paths.map((p) => orgOf(p) ?? '?'))],
+      storeOrganizations: [...new Set(paths.filter((p) => p.includes('/orgs/')).map((p) => orgOf(p) ?? '?'))],
+      unmarkedSecrets,
+      heldLocks,
+      bindingOrganizations,
     },
   };
 }
@@ -298,6 +329,10 @@ export function invariantViolations(
     if (!expectedOrgs.has(org)) out.push(`an IAM user of ${org} exists (orphaned)`);
   for (const org of raw.storeOrganizations)
     if (!expectedOrgs.has(org)) out.push(`the store holds secrets of ${org} (orphaned)`);
+  for (const org of raw.bindingOrganizations)
+    if (!expectedOrgs.has(org)) out.push(`a cluster is still bound to ${org} (orphaned)`);
+  for (const path of raw.unmarkedSecrets) out.push(`${path} does not carry zonekeeper's ownership mark`);
+  for (const path of raw.heldLocks) out.push(`the lock ${path} is still held`);
   return out;
 }
 

@@ -1,8 +1,8 @@
 import { createManualClock, hasErrorCode } from '@zonekeeper/core';
 import { createMemoryCluster, type MemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { describe, expect, it } from 'vitest';
+import { T0 } from '../memory.test.support.js';
 import { createLeaseLock } from './lease.js';
-import { T0 } from './memory.test.support.js';
 
 async function setup() {
   const clock = createManualClock(T0);

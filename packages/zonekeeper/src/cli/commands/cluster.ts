@@ -1,0 +1,154 @@
+/**
+ * `zonekeeper cluster …`: an organisation's clusters (ExternalDNS, TLS Secrets, cluster identities).
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import {
+  invalidInput,
+  organizationZoneName,
+  validateClusterId,
+  validateDnsLabel,
+  validateOrganizationName,
+} from '@zonekeeper/core';
+import type { ExternalDnsPolicy } from '@zonekeeper/externaldns-deployer';
+import type { ExternalDnsDefaults, IdentityScope } from '../../config.js';
+import {
+  buildFacade,
+  type CommandContext,
+  type CommandGroup,
+  commandFlag,
+  commandList,
+  commandString,
+  signalOf,
+} from '../command.js';
+import { type CertSpec, parseCertSpec, parsePositiveInteger } from '../settings.js';
+import { attachView, detachView, renderAttach, renderDetach } from '../views.js';
+
+/** Choices shown in the help without loading the libraries; a unit test keeps them equal to theirs. */
+export const policyChoices = ['upsert-only', 'sync', 'create-only'] as const;
+
+function checkDistinctCertificates(certs: readonly CertSpec[]): void {
+  const seen = new Set<string>();
+  for (const c of certs) {
+    if (seen.has(c.name)) throw invalidInput(`--cert names certificate ${c.name} twice.`);
+    seen.add(c.name);
+  }
+}
+
+/** The ExternalDNS flags of `cluster attach` (the facade validates them with the renderer's rules). */
+function externalDnsOverrides(ctx: CommandContext): ExternalDnsDefaults | undefined {
+  const namespace = commandString(ctx, 'namespace');
+  const policy = commandString(ctx, 'policy');
+  const interval = commandString(ctx, 'interval');
+  const image = commandString(ctx, 'image');
+  const timeout = commandString(ctx, 'rolloutTimeout');
+  if (policy !== undefined && !(policyChoices as readonly string[]).includes(policy))
+    throw invalidInput(`--policy must be one of ${policyChoices.join(', ')}, got ${JSON.stringify(policy)}.`);
+  if (namespace !== undefined) validateDnsLabel(namespace, 'Namespace');
+  const overrides: ExternalDnsDefaults = {
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(policy === undefined ? {} : { policy: policy as ExternalDnsPolicy }),
+    ...(interval === undefined ? {} : { interval }),
+    ...(image === undefined ? {} : { image }),
+    ...(timeout === undefined
+      ? {}
+      : { rolloutTimeoutMs: parsePositiveInteger(timeout, '--rollout-timeout', 86_400) * 1000 }),
+  };
+  return Object.keys(overrides).length === 0 ? undefined : overrides;
+}
+
+function identityScopeFlag(ctx: CommandContext): IdentityScope | undefined {
+  const scope = commandString(ctx, 'scope');
+  if (scope !== undefined && scope !== 'organization' && scope !== 'cluster')
+    throw invalidInput(`--scope must be "organization" or "cluster", got ${JSON.stringify(scope)}.`);
+  return scope as IdentityScope | undefined;
+}
+
+/** Registers `cluster attach` and `cluster detach`. */
+export const registerClusterCommands: CommandGroup = (program, execute) => {
+  const cluster = program.command('cluster').description("an organisation's clusters");
+  cluster
+    .command('attach')
+    .description(
+      "deploy ExternalDNS with the organisation's (or a cluster-scoped) credentials and inject TLS Secrets; waits for the rollout",
+    )
+    .argument('<org>', 'organisation name')
+    .argument('<cluster>', 'cluster id (a DNS label; the kubeconfig context unless mapped with --context)')
+    .option('--namespace <ns>', 'namespace of ExternalDNS (default external-dns)')
+    .option(
+      '--scope <scope>',
+      'the identity ExternalDNS runs with: "organization" or "cluster" (recorded; default: the recorded one, else --identity-scope)',
+    )
+    .option(
+      '--cert <name:namespace:hosts>',
+      'issue and inject a TLS Secret, e.g. web:default:www.acme.example.com,api.acme.example.com (repeatable)',
+      (value: string, previous: readonly string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option('--policy <policy>', `ExternalDNS --policy: ${policyChoices.join(', ')} (default upsert-only)`)
+    .option('--interval <duration>', 'ExternalDNS --interval, a Go duration ≥ 1m (default 1m)')
+    .option('--image <image>', 'ExternalDNS image, pinned by tag or digest')
+    .option('--rollout-timeout <seconds>', 'how long to wait for the rollout (default 300)')
+    .option('--dry-run', 'print the plan, change nothing')
+    .action(
+      execute('cluster attach', async (ctx, org: string, clusterArg: string) => {
+        const organization = validateOrganizationName(org);
+        const clusterId = validateClusterId(clusterArg);
+        const zoneName = organizationZoneName(organization, ctx.settings.baseDomain);
+        const certs = (commandList(ctx, 'cert') ?? []).map((s) => parseCertSpec(s, zoneName));
+        checkDistinctCertificates(certs);
+        const externalDns = externalDnsOverrides(ctx);
+        const identityScope = identityScopeFlag(ctx);
+        const zk = await buildFacade(ctx);
+        const dryRun = commandFlag(ctx, 'dryRun');
+        // Loading the kubeconfig sends nothing: a missing context fails here, before any AWS call.
+        await zk.ports.cluster(clusterId);
+        ctx.out.progress(
+          `zonekeeper cluster attach: ${organization}/${clusterId}${dryRun ? ' (dry run)' : ''}: organisation, ExternalDNS${certs.length > 0 ? `, ${certs.length} certificate(s)` : ''}…`,
+        );
+        const result = await zk.attachCluster(
+          organization,
+          {
+            clusterId,
+            certificates: certs.map((c) => ({ name: c.name, namespace: c.namespace, dnsNames: c.dnsNames })),
+            ...(externalDns ? { externalDns } : {}),
+            ...(identityScope ? { identityScope } : {}),
+          },
+          { dryRun, ...signalOf(ctx) },
+        );
+        const view = attachView(
+          result,
+          certs.map((c) => c.name),
+        );
+        return { view, text: renderAttach(view) };
+      }),
+    );
+  cluster
+    .command('detach')
+    .description("uninstall ExternalDNS and zonekeeper's TLS Secrets; remove a cluster-scoped identity")
+    .argument('<org>', 'organisation name')
+    .argument('<cluster>', 'cluster id')
+    .option('--skip-cluster', 'do not touch the cluster (it is gone); only remove identities and secrets')
+    .option('--dry-run', 'print what would be removed, change nothing')
+    .action(
+      execute('cluster detach', async (ctx, org: string, clusterArg: string) => {
+        const organization = validateOrganizationName(org);
+        const clusterId = validateClusterId(clusterArg);
+        const skipCluster = commandFlag(ctx, 'skipCluster');
+        const zk = await buildFacade(ctx);
+        const dryRun = commandFlag(ctx, 'dryRun');
+        if (!skipCluster) await zk.ports.cluster(clusterId);
+        ctx.out.progress(
+          `zonekeeper cluster detach: ${organization}/${clusterId}${dryRun ? ' (dry run)' : ''}${skipCluster ? ' (skipping the cluster)' : ''}…`,
+        );
+        const result = await zk.detachCluster(organization, clusterId, {
+          dryRun,
+          skipCluster,
+          ...signalOf(ctx),
+        });
+        const view = detachView(result);
+        return { view, text: renderDetach(view) };
+      }),
+    );
+};

@@ -1,0 +1,32 @@
+/**
+ * `zonekeeper credentials …`: an organisation's access keys.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import { validateOrganizationName } from '@zonekeeper/core';
+import { buildFacade, type CommandGroup, signalOf } from '../command.js';
+import { renderRotation, rotationView } from '../views.js';
+
+/** Registers `credentials rotate`. */
+export const registerCredentialsCommands: CommandGroup = (program, execute) => {
+  program
+    .command('credentials')
+    .description("an organisation's AWS credentials")
+    .command('rotate')
+    .description(
+      'new access key → Vault → every attached cluster (pods roll) → old key deleted; re-run finishes an interrupted rotation',
+    )
+    .argument('<org>', 'organisation name')
+    .action(
+      execute('credentials rotate', async (ctx, org: string) => {
+        const organization = validateOrganizationName(org);
+        const zk = await buildFacade(ctx);
+        ctx.out.progress(`zonekeeper credentials rotate: ${organization}…`);
+        const result = await zk.rotateCredentials(organization, signalOf(ctx));
+        const view = rotationView(result);
+        return { view, text: renderRotation(view) };
+      }),
+    );
+};

@@ -1,0 +1,746 @@
+/**
+ * `attachCluster`: the organisation ensured, the cluster bound to it, ExternalDNS deployed with the
+ * identity the cluster's recorded scope calls for, TLS Secrets injected — planned as one, applied in
+ * order:
+ *
+ * ```
+ *  organisation plan (zone, identity, key, CA)
+ *  bind-cluster ─► record-attachment ─► record-settings          (before touching the cluster: a rotation or
+ *                                                                  detach always knows about it)
+ *  cluster identity + key (scope cluster)
+ *  apply-external-dns ─► delete-cluster-identity (scope back to organisation)
+ *  certificates (issue/renew, apply the TLS Secret)
+ * ```
+ *
+ * Refused before anything is written: a cluster bound to another organisation, an object at
+ * ExternalDNS's names (or a TLS Secret) labelled for another organisation or not zonekeeper's, a
+ * certificate namespace that does not exist, bad settings.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import {
+  applyCertificatePlan,
+  type CertificatePlan,
+  type CertificateState,
+  type EnsureCertificateInput,
+  type EnsureCertificateResult,
+  gatherCertificate,
+  planCertificate,
+  renewalTime,
+} from '@zonekeeper/cert-issuer';
+import {
+  type CallOptions,
+  type ClusterClient,
+  describeRef,
+  type EnsureOptions,
+  ensure,
+  hasErrorCode,
+  invalidInput,
+  isWithinDomain,
+  type KubernetesObject,
+  normalizeHostname,
+  type ObjectRef,
+  refOf,
+  validateDnsLabel,
+  validateDryRun,
+  ZONEKEEPER_MANAGER,
+  ZonekeeperError,
+  ZonekeeperLabels,
+} from '@zonekeeper/core';
+import {
+  type ApplyExternalDnsResult,
+  type ApplyObjectStep,
+  externalDnsClusterRoleName,
+  externalDnsSecretName,
+  planApply,
+} from '@zonekeeper/externaldns-deployer';
+import {
+  applyZoneIdentityPlan,
+  type CurrentZoneIdentity,
+  desiredZoneIdentity,
+  gatherZoneIdentity,
+  planZoneIdentity,
+  type ZoneIdentityPlan,
+} from '@zonekeeper/iam-scoper';
+import {
+  type ClusterAttachment,
+  type ClusterBinding,
+  canonicalJson,
+  readAttachment,
+  readClusterBinding,
+  readClusterSettings,
+  type StoredAccessKey,
+  writeAttachment,
+  writeClusterBinding,
+  writeClusterSettings,
+} from '@zonekeeper/vault-keys';
+import type { OrganizationZone } from '@zonekeeper/zone-manager';
+import type { ExternalDnsDefaults, IdentityScope } from '../config.js';
+import type { Context } from '../context.js';
+import { applyCredentialsPlan, type GatheredCredentials, gatherCredentials } from '../credentials/apply.js';
+import { type CredentialsPlan, planCredentials } from '../credentials/plan.js';
+import { organizationExclusion } from '../locks.js';
+import { type ClusterNames, clusterNames } from '../names.js';
+import {
+  type AppliedOrganization,
+  applyOrganizationPlan,
+  currentOrganization,
+  type GatheredOrganization,
+  gatherOrganization,
+} from '../organization/apply.js';
+import { isEmptyOrganizationPlan, type OrganizationPlan, planOrganization } from '../organization/plan.js';
+import { organizationResultOf } from '../organization/result.js';
+import type { AttachClusterInput, AttachResult, ClusterCertificate, ClusterStep } from '../results.js';
+import { deleteClusterIdentity } from './detach.js';
+import {
+  applyClusterExternalDns,
+  normalizeOverrides,
+  publishKey,
+  type RecordedClusterSettings,
+  renderClusterExternalDns,
+  validateExternalDnsSettings,
+} from './externaldns.js';
+
+const DEFAULT_NAMESPACE = 'external-dns';
+const INSTANCE = 'external-dns';
+
+/** The validated input of an attach. */
+interface AttachInput {
+  readonly names: ClusterNames;
+  readonly certificates: readonly ClusterCertificate[];
+  /** `undefined`: keep the recorded settings. */
+  readonly overrides: ExternalDnsDefaults | undefined;
+  readonly scope: IdentityScope | undefined;
+}
+
+function validateCertificates(certificates: unknown, zoneName: string): readonly ClusterCertificate[] {
+  if (certificates === undefined) return [];
+  if (!Array.isArray(certificates)) throw invalidInput('certificates must be an array.');
+  const names = new Set<string>();
+  const secrets = new Set<string>();
+  for (const c of certificates as ClusterCertificate[]) {
+    if (typeof c !== 'object' || c === null) throw invalidInput('Each certificate must be an object.');
+    validateDnsLabel(c.name, 'Certificate name');
+    validateDnsLabel(c.namespace, 'Certificate namespace');
+    if (c.secretName !== undefined) validateDnsLabel(c.secretName, 'Certificate secretName');
+    if (names.has(c.name)) throw invalidInput(`Certificate name ${c.name} is used twice.`);
+    names.add(c.name);
+    const secret = `${c.namespace}/${c.secretName ?? c.name}`;
+    if (secrets.has(secret)) throw invalidInput(`Two certificates would be written to the Secret ${secret}.`);
+    secrets.add(secret);
+    if (!Array.isArray(c.dnsNames) || c.dnsNames.length === 0)
+      throw invalidInput(`Certificate ${c.name} needs at least one DNS name.`);
+    for (const n of c.dnsNames) {
+      const host = normalizeHostname(n);
+      if (!isWithinDomain(host.replace(/^\*\./, ''), zoneName))
+        throw invalidInput(
+          `Certificate ${c.name}: ${host} is not within the organisation's zone ${zoneName}.`,
+        );
+    }
+  }
+  return certificates as ClusterCertificate[];
+}
+
+function validateAttachInput(ctx: Context, organization: string, input: AttachClusterInput): AttachInput {
+  if (typeof input !== 'object' || input === null)
+    throw invalidInput('attachCluster needs an input object with a clusterId.');
+  const names = clusterNames(ctx, organization, input.clusterId);
+  const certificates = validateCertificates(input.certificates, names.zoneName);
+  const overrides = input.externalDns === undefined ? undefined : normalizeOverrides(input.externalDns);
+  if (overrides) validateExternalDnsSettings(ctx, names, overrides);
+  const scope = input.identityScope;
+  if (scope !== undefined && scope !== 'organization' && scope !== 'cluster')
+    throw invalidInput(`identityScope must be "organization" or "cluster", got ${JSON.stringify(scope)}.`);
+  return { names, certificates, overrides, scope };
+}
+
+/** The objects ExternalDNS is rendered as, by reference (what attach reads before it can render). */
+export function externalDnsRefs(namespace: string, createNamespace: boolean): ObjectRef[] {
+  return [
+    ...(createNamespace ? [{ apiVersion: 'v1', kind: 'Namespace', name: namespace }] : []),
+    { apiVersion: 'v1', kind: 'ServiceAccount', name: INSTANCE, namespace },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      name: externalDnsClusterRoleName(namespace, INSTANCE),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      name: externalDnsClusterRoleName(namespace, INSTANCE),
+    },
+    { apiVersion: 'v1', kind: 'Secret', name: externalDnsSecretName(INSTANCE), namespace },
+    { apiVersion: 'apps/v1', kind: 'Deployment', name: INSTANCE, namespace },
+  ];
+}
+
+/** Whether a Deployment reports a finished rollout (as `waitForRollout` waits for). */
+function rolledOut(deployment: KubernetesObject | undefined): boolean {
+  if (!deployment) return false;
+  const generation = deployment.metadata.generation ?? 0;
+  const replicas = ((deployment.spec ?? {}) as { replicas?: number }).replicas ?? 1;
+  const status = (deployment.status ?? {}) as {
+    observedGeneration?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    replicas?: number;
+    conditions?: { type?: string; status?: string }[];
+  };
+  return (
+    (status.observedGeneration ?? 0) >= generation &&
+    (status.updatedReplicas ?? 0) >= replicas &&
+    (status.availableReplicas ?? 0) >= replicas &&
+    (status.replicas ?? replicas) <= replicas &&
+    (status.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false)
+  );
+}
+
+/** Everything an attach reads. Holds secrets (the keys, rendered Secret objects): internal. */
+interface AttachState {
+  readonly organization: GatheredOrganization;
+  readonly clusterName: string;
+  readonly binding?: ClusterBinding;
+  readonly attachment?: ClusterAttachment;
+  readonly recorded?: ExternalDnsDefaults;
+  readonly live: ReadonlyMap<string, KubernetesObject | undefined>;
+  readonly clusterIdentity?: {
+    readonly current: CurrentZoneIdentity;
+    readonly credentials: GatheredCredentials;
+  };
+  readonly certificates: readonly {
+    readonly input: EnsureCertificateInput;
+    readonly state: CertificateState;
+    readonly namespaceExists: boolean;
+  }[];
+}
+
+/** The plan of an attach. JSON data. */
+export interface AttachPlan {
+  readonly organization: OrganizationPlan;
+  readonly scope: IdentityScope;
+  readonly namespace: string;
+  readonly externalDns: ExternalDnsDefaults;
+  readonly clusterIdentity: {
+    readonly userName: string;
+    readonly identity: ZoneIdentityPlan;
+    readonly credentials: CredentialsPlan;
+  } | null;
+  readonly steps: readonly ClusterStep[];
+  readonly certificates: readonly { readonly name: string; readonly plan: CertificatePlan }[];
+}
+
+function isEmptyAttachPlan(plan: AttachPlan): boolean {
+  return (
+    isEmptyOrganizationPlan(plan.organization) &&
+    plan.steps.length === 0 &&
+    (plan.clusterIdentity?.identity.steps.length ?? 0) === 0 &&
+    (plan.clusterIdentity?.credentials.steps.length ?? 0) === 0 &&
+    plan.certificates.every((c) => c.plan.steps.length === 0)
+  );
+}
+
+function certificateInput(
+  ctx: Context,
+  organization: string,
+  zoneName: string,
+  c: ClusterCertificate,
+  client: ClusterClient,
+): EnsureCertificateInput {
+  return {
+    organization,
+    name: c.name,
+    dnsNames: c.dnsNames,
+    withinDomain: zoneName,
+    ...(ctx.certificates?.validityDays ? { validityDays: ctx.certificates.validityDays } : {}),
+    ...(ctx.certificates?.keyAlgorithm ? { keyAlgorithm: ctx.certificates.keyAlgorithm } : {}),
+    target: {
+      cluster: client,
+      namespace: c.namespace,
+      ...(c.secretName ? { secretName: c.secretName } : {}),
+    },
+  };
+}
+
+async function gatherAttach(
+  ctx: Context,
+  input: AttachInput,
+  client: ClusterClient,
+  call: CallOptions,
+): Promise<AttachState> {
+  const { names } = input;
+  const at = { ...ctx.layout, ...call };
+  const organization = await gatherOrganization(ctx, names, call);
+  const binding = await readClusterBinding(ctx.ports.secrets, names.clusterId, at);
+  const attachment = await readAttachment(ctx.ports.secrets, names.organization, names.clusterId, at);
+  const recorded = (
+    (await readClusterSettings(ctx.ports.secrets, names.organization, names.clusterId, at))?.settings as
+      | RecordedClusterSettings
+      | undefined
+  )?.externalDns;
+  const overrides = input.overrides ?? recorded ?? {};
+  const namespace =
+    attachment?.namespace ?? overrides.namespace ?? ctx.externalDns.namespace ?? DEFAULT_NAMESPACE;
+  const live = new Map<string, KubernetesObject | undefined>();
+  for (const ref of externalDnsRefs(namespace, true)) live.set(describeRef(ref), await client.get(ref, call));
+  const scope = input.scope ?? attachment?.scope ?? ctx.defaultScope;
+  let clusterIdentity: AttachState['clusterIdentity'];
+  if (scope === 'cluster' || attachment?.scope === 'cluster') {
+    const current = await gatherZoneIdentity(
+      { userName: names.clusterUserName, policyName: names.clusterPolicyName },
+      ctx.ports.identity,
+      call,
+    );
+    const credentials = await gatherCredentials(
+      ctx,
+      { organization: names.organization, clusterId: names.clusterId },
+      names.clusterUserName,
+      current.user !== undefined,
+      [],
+      call,
+    );
+    clusterIdentity = { current, credentials };
+  }
+  const certificates: AttachState['certificates'][number][] = [];
+  for (const c of input.certificates) {
+    const certInput = certificateInput(ctx, names.organization, names.zoneName, c, client);
+    const ns = await client.get({ apiVersion: 'v1', kind: 'Namespace', name: c.namespace }, call);
+    certificates.push({
+      input: certInput,
+      state: await gatherCertificate(certInput, ctx.deps.certificates, call),
+      namespaceExists: ns !== undefined,
+    });
+  }
+  return {
+    organization,
+    clusterName: client.name,
+    ...(binding ? { binding } : {}),
+    ...(attachment ? { attachment } : {}),
+    ...(recorded ? { recorded } : {}),
+    live,
+    ...(clusterIdentity ? { clusterIdentity } : {}),
+    certificates,
+  };
+}
+
+function refuseForeignObjects(state: AttachState, names: ClusterNames): void {
+  for (const [ref, object] of state.live) {
+    if (!object) continue;
+    const labels = object.metadata.labels ?? {};
+    if (labels[ZonekeeperLabels.managedBy] !== ZONEKEEPER_MANAGER) {
+      if (object.kind === 'Namespace') continue; // an existing namespace is fine with createNamespace: false
+      throw new ZonekeeperError(
+        'NOT_OWNED',
+        `Kubernetes: ${ref} in cluster ${state.clusterName} exists and is not managed by zonekeeper; refusing to take it over. Remove it or choose another namespace.`,
+        { details: { ref, cluster: state.clusterName } },
+      );
+    }
+    const owner = labels[ZonekeeperLabels.organization];
+    if (owner !== undefined && owner !== names.organization)
+      throw new ZonekeeperError(
+        'NOT_OWNED',
+        `Kubernetes: ${ref} in cluster ${state.clusterName} belongs to organisation ${owner}, not ${names.organization}; zonekeeper never replaces another organisation's objects.`,
+        { details: { ref, cluster: state.clusterName, organization: owner } },
+      );
+  }
+}
+
+/** Plans an attach. Pure. */
+function planAttach(ctx: Context, input: AttachInput, state: AttachState): AttachPlan {
+  const { names } = input;
+  const { organization: org } = names;
+  if (state.binding && state.binding.organization !== org)
+    throw new ZonekeeperError(
+      'NOT_OWNED',
+      `Cluster ${names.clusterId} belongs to organisation ${state.binding.organization}; a cluster belongs to one organisation. Detach it from ${state.binding.organization} first.`,
+      { details: { clusterId: names.clusterId, organization: state.binding.organization } },
+    );
+  refuseForeignObjects(state, names);
+  const overrides = input.overrides ?? state.recorded ?? {};
+  const namespace =
+    state.attachment?.namespace ?? overrides.namespace ?? ctx.externalDns.namespace ?? DEFAULT_NAMESPACE;
+  if (
+    input.overrides?.namespace !== undefined &&
+    state.attachment &&
+    input.overrides.namespace !== state.attachment.namespace
+  )
+    throw invalidInput(
+      `Cluster ${names.clusterId} runs ExternalDNS in namespace ${state.attachment.namespace}; detach it first to move it to ${input.overrides.namespace}.`,
+    );
+  const scope = input.scope ?? state.attachment?.scope ?? ctx.defaultScope;
+  for (const c of state.certificates)
+    if (!c.namespaceExists)
+      throw new ZonekeeperError(
+        'NOT_FOUND',
+        `Namespace ${c.input.target?.namespace} does not exist in cluster ${state.clusterName}; create it before asking for certificate ${c.input.name} there (nothing was written).`,
+        { details: { cluster: state.clusterName, namespace: c.input.target?.namespace } },
+      );
+
+  // The organisation, without this cluster among the consumers of its key: the attach applies
+  // ExternalDNS here itself.
+  const orgState = state.organization.state;
+  const organizationPlan = planOrganization(
+    {
+      ...orgState,
+      ...(orgState.credentials
+        ? {
+            credentials: {
+              ...orgState.credentials,
+              consumers: orgState.credentials.consumers.filter((id) => id !== names.clusterId),
+            },
+          }
+        : {}),
+    },
+    { defaultScope: ctx.defaultScope, intent: 'ensure', needsIdentity: scope === 'organization' },
+  );
+  const zoneId = organizationPlan.zone.zoneId;
+
+  const steps: ClusterStep[] = [];
+  if (!state.binding) steps.push({ op: 'bind-cluster', clusterId: names.clusterId, organization: org });
+  const tlsSecrets = [
+    ...new Set([
+      ...(state.attachment?.tlsSecrets ?? []),
+      ...input.certificates.map((c) => `${c.namespace}/${c.secretName ?? c.name}`),
+    ]),
+  ].sort();
+  const a = state.attachment;
+  if (
+    !a ||
+    a.namespace !== namespace ||
+    a.scope !== scope ||
+    [...a.tlsSecrets].sort().join(',') !== tlsSecrets.join(',')
+  )
+    steps.push({ op: 'record-attachment', clusterId: names.clusterId, namespace, scope, tlsSecrets });
+  if (state.recorded === undefined || canonicalJson(state.recorded) !== canonicalJson(overrides))
+    steps.push({ op: 'record-settings', clusterId: names.clusterId, externalDns: overrides });
+
+  let clusterIdentity: AttachPlan['clusterIdentity'] = null;
+  if (scope === 'cluster') {
+    const desired = desiredZoneIdentity({
+      baseDomain: ctx.baseDomain,
+      organization: org,
+      clusterId: names.clusterId,
+      zoneName: names.zoneName,
+      zoneId,
+    });
+    const current = state.clusterIdentity?.current ?? { policyNames: [] };
+    const facts = state.clusterIdentity?.credentials.facts ?? {
+      userName: names.clusterUserName,
+      iamKeys: null,
+      consumers: [],
+    };
+    clusterIdentity = {
+      userName: names.clusterUserName,
+      identity: planZoneIdentity(current, desired),
+      credentials: planCredentials(facts, 'ensure'),
+    };
+  }
+
+  // The key ExternalDNS runs with, and whether it exists before this plan runs.
+  const keyPlan = scope === 'cluster' ? clusterIdentity?.credentials : organizationPlan.credentials;
+  const issuesKey = keyPlan?.steps.some((s) => s.op === 'issue-key') ?? false;
+  const existingKey =
+    scope === 'cluster' ? state.clusterIdentity?.credentials.stored : state.organization.credentials?.stored;
+  const key = issuesKey ? undefined : existingKey;
+  let objects: readonly ApplyObjectStep[] | null = null;
+  if (zoneId !== null && key) {
+    const desiredObjects = renderClusterExternalDns(
+      ctx,
+      { organization: org, clusterId: names.clusterId },
+      { id: zoneId, name: names.zoneName },
+      key,
+      overrides,
+      namespace,
+    );
+    const current = new Map<string, KubernetesObject | undefined>();
+    for (const o of desiredObjects) current.set(describeRef(refOf(o)), state.live.get(describeRef(refOf(o))));
+    objects = planApply(desiredObjects, current, state.clusterName).steps;
+  }
+  const deployment = state.live.get(describeRef(externalDnsRefs(namespace, false).at(-1) as ObjectRef));
+  if (objects === null || objects.length > 0 || !rolledOut(deployment))
+    steps.push({
+      op: 'apply-external-dns',
+      clusterId: names.clusterId,
+      namespace,
+      accessKeyId: key?.accessKeyId ?? null,
+      objects,
+    });
+  if (scope === 'organization' && state.clusterIdentity?.current.user)
+    steps.push({
+      op: 'delete-cluster-identity',
+      clusterId: names.clusterId,
+      userName: names.clusterUserName,
+    });
+
+  const caPem =
+    organizationPlan.certificateAuthority.steps.length > 0
+      ? null
+      : (state.organization.ca?.certificatePem ?? null);
+  const certificates = state.certificates.map((c) => ({
+    name: c.input.name,
+    plan: planCertificate(c.state, c.input, caPem, orgState.now),
+  }));
+  return {
+    organization: organizationPlan,
+    scope,
+    namespace,
+    externalDns: overrides,
+    clusterIdentity,
+    steps,
+    certificates,
+  };
+}
+
+/** What applying an attach left. */
+interface AppliedAttach {
+  readonly organization: AppliedOrganization;
+  readonly key?: StoredAccessKey;
+  readonly externalDns?: ApplyExternalDnsResult;
+  readonly certificates: readonly EnsureCertificateResult[];
+}
+
+async function applyAttach(
+  ctx: Context,
+  input: AttachInput,
+  plan: AttachPlan,
+  state: AttachState,
+  call: CallOptions,
+): Promise<AppliedAttach> {
+  const { names } = input;
+  const org = names.organization;
+  const at = { ...ctx.layout, ...call };
+  const organization = await applyOrganizationPlan(ctx, plan.organization, state.organization, call);
+  const zone = organization.zone as OrganizationZone;
+  if (!zone)
+    throw new ZonekeeperError(
+      'INTERNAL',
+      `zonekeeper: organisation ${org} has no zone after ensuring it; run again.`,
+    );
+  const step = <O extends ClusterStep['op']>(op: O) =>
+    plan.steps.find((s): s is Extract<ClusterStep, { op: O }> => s.op === op);
+
+  const bind = step('bind-cluster');
+  if (bind) {
+    try {
+      await writeClusterBinding(
+        ctx.ports.secrets,
+        { clusterId: names.clusterId, organization: org, boundAt: ctx.clock.now() },
+        at,
+      );
+    } catch (error) {
+      if (!hasErrorCode(error, 'CONFLICT')) throw error;
+      const now = await readClusterBinding(ctx.ports.secrets, names.clusterId, at);
+      if (now?.organization !== org)
+        throw new ZonekeeperError(
+          'NOT_OWNED',
+          `Cluster ${names.clusterId} was just bound to organisation ${now?.organization ?? '(unknown)'}; a cluster belongs to one organisation.`,
+          { cause: error, details: { clusterId: names.clusterId } },
+        );
+    }
+  }
+  const record = step('record-attachment');
+  if (record)
+    await writeAttachment(
+      ctx.ports.secrets,
+      {
+        organization: org,
+        clusterId: names.clusterId,
+        namespace: record.namespace,
+        scope: record.scope,
+        tlsSecrets: record.tlsSecrets,
+        attachedAt: state.attachment?.attachedAt ?? ctx.clock.now(),
+      },
+      { ...at, cas: state.attachment?.version ?? 0 },
+    );
+  const settings = step('record-settings');
+  if (settings) {
+    const recorded = await readClusterSettings(ctx.ports.secrets, org, names.clusterId, at);
+    await writeClusterSettings(
+      ctx.ports.secrets,
+      org,
+      names.clusterId,
+      { externalDns: settings.externalDns },
+      { ...at, cas: recorded?.version ?? 0 },
+    );
+  }
+
+  let key = plan.scope === 'organization' ? organization.key : state.clusterIdentity?.credentials.stored;
+  if (plan.clusterIdentity) {
+    const desired = desiredZoneIdentity({
+      baseDomain: ctx.baseDomain,
+      organization: org,
+      clusterId: names.clusterId,
+      zoneName: names.zoneName,
+      zoneId: zone.id,
+    });
+    await applyZoneIdentityPlan(plan.clusterIdentity.identity, desired, ctx.deps.identity, call);
+    const gathered = state.clusterIdentity?.credentials ?? {
+      facts: { userName: names.clusterUserName, iamKeys: null, consumers: [] },
+    };
+    key = await applyCredentialsPlan(
+      ctx,
+      plan.clusterIdentity.credentials,
+      { organization: org, clusterId: names.clusterId },
+      gathered,
+      (ids, k, c) => publishKey(ctx, org, zone, ids, k, c),
+      call,
+    );
+  }
+
+  let externalDns: ApplyExternalDnsResult | undefined;
+  if (step('apply-external-dns')) {
+    if (!key)
+      throw new ZonekeeperError(
+        'INTERNAL',
+        `zonekeeper: no access key for ${org}/${names.clusterId} after ensuring it; run attachCluster again.`,
+      );
+    externalDns = await applyClusterExternalDns(
+      ctx,
+      { organization: org, clusterId: names.clusterId },
+      zone,
+      key,
+      plan.externalDns,
+      plan.namespace,
+      call,
+    );
+  }
+  if (step('delete-cluster-identity')) await deleteClusterIdentity(ctx, names, call);
+
+  const certificates: EnsureCertificateResult[] = [];
+  for (const [i, c] of plan.certificates.entries()) {
+    const gathered = state.certificates[i];
+    if (!gathered) continue;
+    const current = await applyCertificatePlan(
+      c.plan,
+      gathered.state,
+      gathered.input,
+      ctx.deps.certificates,
+      call,
+    );
+    certificates.push(certificateResult(c.plan, false, current));
+  }
+  return { organization, ...(key ? { key } : {}), ...(externalDns ? { externalDns } : {}), certificates };
+}
+
+function certificateResult(
+  plan: CertificatePlan,
+  dryRun: boolean,
+  current: CertificateState['stored'],
+): EnsureCertificateResult {
+  return {
+    plan,
+    dryRun,
+    authority: { plan: { steps: [] }, dryRun },
+    ...(current
+      ? {
+          certificate: {
+            serialNumber: current.serialNumber,
+            notBefore: current.notBefore,
+            notAfter: current.notAfter,
+            renewAt: renewalTime(current),
+            dnsNames: current.dnsNames,
+          },
+        }
+      : {}),
+  };
+}
+
+/** {@link Zonekeeper.attachCluster}. @internal */
+export async function attachCluster(
+  ctx: Context,
+  organizationInput: string,
+  input: AttachClusterInput,
+  options: EnsureOptions = {},
+): Promise<AttachResult> {
+  const validated = validateAttachInput(ctx, organizationInput, input);
+  validateDryRun(options);
+  const { names } = validated;
+  // An unknown cluster (a map without it) is bad input: say so before anything is read.
+  const client = await ctx.ports.cluster(names.clusterId);
+  const outcome = await ensure(
+    {
+      gather: (call) => gatherAttach(ctx, validated, client, call),
+      plan: (state) => planAttach(ctx, validated, state),
+      apply: (plan, state, call) =>
+        isEmptyAttachPlan(plan)
+          ? Promise.resolve<AppliedAttach>({
+              organization: currentOrganization(state.organization, plan.organization),
+              ...(() => {
+                const key =
+                  plan.scope === 'cluster'
+                    ? state.clusterIdentity?.credentials.stored
+                    : state.organization.credentials?.stored;
+                return key ? { key } : {};
+              })(),
+              certificates: plan.certificates.map((c, i) =>
+                certificateResult(c.plan, false, state.certificates[i]?.state.stored),
+              ),
+            })
+          : applyAttach(ctx, validated, plan, state, call),
+      exclusive: organizationExclusion(
+        ctx,
+        names.organization,
+        `attachCluster ${names.organization} ${names.clusterId}`,
+        isEmptyAttachPlan,
+      ),
+    },
+    options,
+  );
+  const { plan } = outcome;
+  const applied: AppliedAttach = outcome.dryRun
+    ? {
+        organization: currentOrganization(outcome.state.organization, plan.organization),
+        ...(() => {
+          const issues = (
+            plan.scope === 'cluster' ? plan.clusterIdentity?.credentials : plan.organization.credentials
+          )?.steps.some((s) => s.op === 'issue-key');
+          const key = issues
+            ? undefined
+            : plan.scope === 'cluster'
+              ? outcome.state.clusterIdentity?.credentials.stored
+              : outcome.state.organization.credentials?.stored;
+          return key ? { key } : {};
+        })(),
+        certificates: plan.certificates.map((c, i) =>
+          certificateResult(c.plan, true, outcome.state.certificates[i]?.state.stored),
+        ),
+      }
+    : outcome.applied;
+  const organizationResult = organizationResultOf(
+    names,
+    plan.organization,
+    applied.organization,
+    outcome.dryRun,
+  );
+  const externalDnsStep = plan.steps.find((s) => s.op === 'apply-external-dns');
+  // What ExternalDNS needed: applied (a real run), planned (a dry run whose zone and key exist), nothing
+  // (no step); absent only when its objects cannot be rendered before this plan runs (a dry run).
+  const externalDns: ApplyExternalDnsResult | undefined =
+    applied.externalDns ??
+    (externalDnsStep?.op !== 'apply-external-dns'
+      ? { plan: { steps: [] }, dryRun: outcome.dryRun }
+      : externalDnsStep.objects !== null
+        ? { plan: { steps: externalDnsStep.objects }, dryRun: outcome.dryRun }
+        : undefined);
+  return {
+    organization: names.organization,
+    clusterId: names.clusterId,
+    dryRun: outcome.dryRun,
+    identityScope: plan.scope,
+    organizationResult,
+    plan: plan.steps,
+    ...(externalDns ? { externalDns } : {}),
+    certificates: applied.certificates,
+    ...(applied.key ? { accessKeyId: applied.key.accessKeyId } : {}),
+    ...(plan.clusterIdentity
+      ? {
+          clusterIdentity: {
+            userName: plan.clusterIdentity.userName,
+            identity: plan.clusterIdentity.identity.steps,
+            credentials: plan.clusterIdentity.credentials.steps,
+          },
+        }
+      : {}),
+  };
+}

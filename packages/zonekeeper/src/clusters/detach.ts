@@ -1,0 +1,258 @@
+/**
+ * `detachCluster`: the cluster's ExternalDNS and zonekeeper's TLS Secrets removed (only objects labelled
+ * for this organisation), its cluster identity deleted, its records in the store deleted, and its
+ * binding to the organisation removed last — until then a re-run (or a rotation) still knows the cluster.
+ *
+ * Refused before anything is written: a cluster bound to another organisation (`NOT_OWNED`).
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import {
+  applySteps,
+  type CallOptions,
+  type ClusterClient,
+  type EnsureOptions,
+  ensure,
+  hasErrorCode,
+  type KubernetesObject,
+  validateDryRun,
+  ZONEKEEPER_MANAGER,
+  ZonekeeperError,
+  ZonekeeperLabels,
+} from '@zonekeeper/core';
+import { type UninstallStep, uninstallExternalDns } from '@zonekeeper/externaldns-deployer';
+import { deleteZoneIdentity } from '@zonekeeper/iam-scoper';
+import {
+  type ClusterAttachment,
+  type ClusterBinding,
+  deleteClusterBinding,
+  deleteClusterSecrets,
+  listSecretsRecursively,
+  readAttachment,
+  readClusterBinding,
+} from '@zonekeeper/vault-keys';
+import type { Context } from '../context.js';
+import { organizationExclusion } from '../locks.js';
+import { type ClusterNames, clusterNames } from '../names.js';
+import type { DetachResult, DetachStep } from '../results.js';
+
+const DEFAULT_NAMESPACE = 'external-dns';
+
+interface DetachState {
+  readonly binding?: ClusterBinding;
+  readonly attachment?: ClusterAttachment;
+  readonly namespace: string;
+  /** `undefined` with skipCluster. */
+  readonly uninstall?: readonly UninstallStep[];
+  readonly tlsSecrets: readonly {
+    readonly namespace: string;
+    readonly name: string;
+    readonly object?: KubernetesObject;
+  }[];
+  readonly clusterUserExists: boolean;
+  readonly secretPaths: readonly string[];
+}
+
+/** Deletes a cluster's identity (keys, policies, user) and its key record. @internal */
+export async function deleteClusterIdentity(
+  ctx: Context,
+  names: ClusterNames,
+  call: CallOptions,
+): Promise<void> {
+  await deleteZoneIdentity({ userName: names.clusterUserName }, ctx.deps.identity, call);
+  const path = ctx.paths.accessKey(names.organization, names.clusterId);
+  await ctx.ports.secrets.deleteAll(path, call);
+}
+
+async function gatherDetach(
+  ctx: Context,
+  names: ClusterNames,
+  client: ClusterClient | undefined,
+  call: CallOptions,
+): Promise<DetachState> {
+  const at = { ...ctx.layout, ...call };
+  const binding = await readClusterBinding(ctx.ports.secrets, names.clusterId, at);
+  const attachment = await readAttachment(ctx.ports.secrets, names.organization, names.clusterId, at);
+  const namespace = attachment?.namespace ?? ctx.externalDns.namespace ?? DEFAULT_NAMESPACE;
+  let uninstall: UninstallStep[] | undefined;
+  const tlsSecrets: { namespace: string; name: string; object?: KubernetesObject }[] = [];
+  if (client) {
+    const bound = binding === undefined || binding.organization === names.organization;
+    uninstall = bound
+      ? [
+          ...(
+            await uninstallExternalDns(
+              client,
+              { namespace, organization: names.organization },
+              { clock: ctx.clock, logger: ctx.logger },
+              { ...call, dryRun: true },
+            )
+          ).plan.steps,
+        ]
+      : [];
+    for (const tls of attachment?.tlsSecrets ?? []) {
+      const [ns, name] = tls.split('/') as [string, string];
+      const object = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name }, call);
+      tlsSecrets.push({ namespace: ns, name, ...(object ? { object } : {}) });
+    }
+  }
+  const clusterUserExists = (await ctx.ports.identity.getUser(names.clusterUserName, call)) !== undefined;
+  const secretPaths = await listSecretsRecursively(
+    ctx.ports.secrets,
+    ctx.paths.clusterFolder(names.organization, names.clusterId),
+    call,
+  );
+  return {
+    ...(binding ? { binding } : {}),
+    ...(attachment ? { attachment } : {}),
+    namespace,
+    ...(uninstall ? { uninstall } : {}),
+    tlsSecrets,
+    clusterUserExists,
+    secretPaths,
+  };
+}
+
+function planDetach(names: ClusterNames, state: DetachState): { readonly steps: readonly DetachStep[] } {
+  if (state.binding && state.binding.organization !== names.organization)
+    throw new ZonekeeperError(
+      'NOT_OWNED',
+      `Cluster ${names.clusterId} belongs to organisation ${state.binding.organization}, not ${names.organization}; nothing was changed.`,
+      { details: { clusterId: names.clusterId, organization: state.binding.organization } },
+    );
+  const steps: DetachStep[] = [];
+  if (state.uninstall && state.uninstall.length > 0)
+    steps.push({ op: 'uninstall-external-dns', namespace: state.namespace, objects: state.uninstall });
+  for (const s of state.tlsSecrets) {
+    const labels = s.object?.metadata.labels ?? {};
+    if (
+      s.object &&
+      labels[ZonekeeperLabels.managedBy] === ZONEKEEPER_MANAGER &&
+      (labels[ZonekeeperLabels.organization] ?? names.organization) === names.organization
+    )
+      steps.push({ op: 'delete-tls-secret', namespace: s.namespace, name: s.name });
+  }
+  if (state.clusterUserExists) steps.push({ op: 'delete-cluster-identity', userName: names.clusterUserName });
+  if (state.secretPaths.length > 0) steps.push({ op: 'delete-cluster-secrets', paths: state.secretPaths });
+  if (state.binding) steps.push({ op: 'unbind-cluster', clusterId: names.clusterId });
+  return { steps };
+}
+
+async function applyDetach(
+  ctx: Context,
+  names: ClusterNames,
+  client: ClusterClient | undefined,
+  plan: { readonly steps: readonly DetachStep[] },
+  call: CallOptions,
+): Promise<{ identities: string[]; secrets: string[] }> {
+  const at = { ...ctx.layout, ...call };
+  const identities: string[] = [];
+  const secrets: string[] = [];
+  await applySteps(
+    plan.steps,
+    async (step) => {
+      switch (step.op) {
+        case 'uninstall-external-dns':
+          if (client)
+            await uninstallExternalDns(
+              client,
+              { namespace: step.namespace, organization: names.organization },
+              { clock: ctx.clock, logger: ctx.logger },
+              call,
+            );
+          return;
+        case 'delete-tls-secret':
+          if (client) {
+            try {
+              await client.delete(
+                { apiVersion: 'v1', kind: 'Secret', namespace: step.namespace, name: step.name },
+                call,
+              );
+            } catch (error) {
+              if (!hasErrorCode(error, 'NOT_FOUND')) throw error;
+            }
+          }
+          return;
+        case 'delete-cluster-identity':
+          await deleteZoneIdentity({ userName: step.userName }, ctx.deps.identity, call);
+          identities.push(step.userName);
+          return;
+        case 'delete-cluster-secrets': {
+          const { deleted, foreign } = await deleteClusterSecrets(
+            ctx.ports.secrets,
+            names.organization,
+            names.clusterId,
+            at,
+          );
+          secrets.push(...deleted);
+          if (foreign.length > 0)
+            ctx.logger.warn(
+              `zonekeeper: kept ${foreign.join(', ')}: not zonekeeper's (this platform's), so not deleted.`,
+            );
+          return;
+        }
+        case 'unbind-cluster':
+          await deleteClusterBinding(ctx.ports.secrets, names.clusterId, names.organization, at);
+          return;
+      }
+    },
+    { ...call, logger: ctx.logger },
+  );
+  return { identities, secrets };
+}
+
+/** {@link Zonekeeper.detachCluster}. @internal */
+export async function detachCluster(
+  ctx: Context,
+  organizationInput: string,
+  clusterIdInput: string,
+  options: EnsureOptions & { readonly skipCluster?: boolean } = {},
+): Promise<DetachResult> {
+  const names = clusterNames(ctx, organizationInput, clusterIdInput);
+  validateDryRun(options);
+  const client = options.skipCluster ? undefined : await ctx.ports.cluster(names.clusterId);
+  const outcome = await ensure(
+    {
+      gather: (call) => gatherDetach(ctx, names, client, call),
+      plan: (state) => planDetach(names, state),
+      apply: (plan, _state, call) => applyDetach(ctx, names, client, plan, call),
+      exclusive: organizationExclusion(
+        ctx,
+        names.organization,
+        `detachCluster ${names.organization} ${names.clusterId}`,
+        (plan: { readonly steps: readonly DetachStep[] }) => plan.steps.length === 0,
+      ),
+    },
+    options,
+  );
+  const steps = outcome.plan.steps;
+  const uninstalled = [
+    ...steps.flatMap((s) => (s.op === 'uninstall-external-dns' ? s.objects : [])),
+    ...steps.flatMap((s) =>
+      s.op === 'delete-tls-secret'
+        ? [
+            {
+              op: 'delete-object' as const,
+              ref: { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name },
+            },
+          ]
+        : [],
+    ),
+  ];
+  const planned = {
+    identities: steps.flatMap((s) => (s.op === 'delete-cluster-identity' ? [s.userName] : [])),
+    secrets: steps.flatMap((s) => (s.op === 'delete-cluster-secrets' ? s.paths : [])),
+  };
+  const done = outcome.dryRun ? planned : outcome.applied;
+  return {
+    organization: names.organization,
+    clusterId: names.clusterId,
+    dryRun: outcome.dryRun,
+    plan: steps,
+    uninstalled,
+    deletedIdentities: done.identities,
+    deletedSecrets: done.secrets,
+  };
+}

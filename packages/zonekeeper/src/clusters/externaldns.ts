@@ -1,0 +1,185 @@
+/**
+ * ExternalDNS of one attached cluster: its render options (platform defaults, then the settings
+ * recorded when the cluster was attached), validation of those settings before anything is written,
+ * and publishing a key (render, server-side apply, rollout).
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import { type CallOptions, invalidInput, isZonekeeperError, type KubernetesObject } from '@zonekeeper/core';
+import {
+  applyExternalDns,
+  type ExternalDnsOptions,
+  renderExternalDns,
+  resolveExternalDnsOptions,
+} from '@zonekeeper/externaldns-deployer';
+import { readAttachment, readClusterSettings, type StoredAccessKey } from '@zonekeeper/vault-keys';
+import type { ExternalDnsDefaults } from '../config.js';
+import type { Context } from '../context.js';
+
+/** The ExternalDNS settings a cluster records at attach (secret-free, JSON). @internal */
+export interface RecordedClusterSettings {
+  readonly externalDns: ExternalDnsDefaults;
+}
+
+const OVERRIDE_KEYS: readonly (keyof ExternalDnsDefaults)[] = [
+  'image',
+  'namespace',
+  'createNamespace',
+  'policy',
+  'interval',
+  'sources',
+  'region',
+  'rolloutTimeoutMs',
+];
+
+/** The overrides worth recording: known keys, defined values, in a stable order. @internal */
+export function normalizeOverrides(overrides: ExternalDnsDefaults | undefined): ExternalDnsDefaults {
+  if (overrides === undefined) return {};
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))
+    throw invalidInput('externalDns must be an object of ExternalDNS settings.');
+  const unknown = Object.keys(overrides).filter((k) => !(OVERRIDE_KEYS as readonly string[]).includes(k));
+  if (unknown.length > 0)
+    throw invalidInput(
+      `externalDns: unknown setting${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known: ${OVERRIDE_KEYS.join(', ')}.`,
+    );
+  const out: Record<string, unknown> = {};
+  for (const k of OVERRIDE_KEYS) if (overrides[k] !== undefined) out[k] = overrides[k];
+  return out as ExternalDnsDefaults;
+}
+
+/** The render options of a cluster's ExternalDNS. Pure. @internal */
+export function externalDnsOptions(
+  ctx: Context,
+  target: { readonly organization: string; readonly clusterId: string },
+  zone: { readonly id: string; readonly name: string },
+  key: { readonly accessKeyId: string; readonly secretAccessKey: string },
+  overrides: ExternalDnsDefaults,
+  namespace?: string,
+): ExternalDnsOptions {
+  const o = { ...ctx.externalDns, ...overrides, ...(namespace ? { namespace } : {}) };
+  return {
+    clusterId: target.clusterId,
+    organization: target.organization,
+    zoneName: zone.name,
+    zoneId: zone.id,
+    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+    createNamespace: o.createNamespace ?? true,
+    ...(o.namespace ? { namespace: o.namespace } : {}),
+    ...(o.image ? { image: o.image } : {}),
+    ...(o.policy ? { policy: o.policy } : {}),
+    ...(o.interval ? { interval: o.interval } : {}),
+    ...(o.sources ? { sources: o.sources } : {}),
+    ...(o.region ? { region: o.region } : {}),
+  };
+}
+
+/**
+ * Validates a cluster's ExternalDNS settings with the renderer's own rules, before anything is read or
+ * written. The zone id and the key may not exist yet, so they are syntactically valid stand-ins used for
+ * this check only: their result is discarded, never rendered into a plan or applied.
+ * @throws `INVALID_INPUT` naming the bad setting.
+ * @internal
+ */
+export function validateExternalDnsSettings(
+  ctx: Context,
+  target: { readonly organization: string; readonly clusterId: string; readonly zoneName: string },
+  overrides: ExternalDnsDefaults,
+): void {
+  const o = { ...ctx.externalDns, ...overrides };
+  if (o.rolloutTimeoutMs !== undefined && !(Number.isFinite(o.rolloutTimeoutMs) && o.rolloutTimeoutMs > 0))
+    throw invalidInput(
+      `externalDns.rolloutTimeoutMs must be a positive number of milliseconds, got ${String(o.rolloutTimeoutMs)}.`,
+    );
+  try {
+    resolveExternalDnsOptions(
+      externalDnsOptions(
+        ctx,
+        target,
+        { id: 'ZVALIDATIONONLY', name: target.zoneName },
+        { accessKeyId: 'AKIAVALIDATIONONLY00', secretAccessKey: 'validation-only' },
+        overrides,
+      ),
+    );
+  } catch (error) {
+    if (isZonekeeperError(error)) throw invalidInput(`externalDns: ${error.message}`, error.details);
+    throw error;
+  }
+}
+
+/** The rollout options of a cluster. */
+function rolloutOptions(ctx: Context, overrides: ExternalDnsDefaults): { rolloutTimeoutMs?: number } {
+  const timeout = overrides.rolloutTimeoutMs ?? ctx.externalDns.rolloutTimeoutMs;
+  return timeout === undefined ? {} : { rolloutTimeoutMs: timeout };
+}
+
+/** Renders a cluster's ExternalDNS. @internal */
+export function renderClusterExternalDns(
+  ctx: Context,
+  target: { readonly organization: string; readonly clusterId: string },
+  zone: { readonly id: string; readonly name: string },
+  key: { readonly accessKeyId: string; readonly secretAccessKey: string },
+  overrides: ExternalDnsDefaults,
+  namespace?: string,
+): readonly KubernetesObject[] {
+  return renderExternalDns(externalDnsOptions(ctx, target, zone, key, overrides, namespace));
+}
+
+/**
+ * Applies a cluster's ExternalDNS with `key` (its recorded settings and namespace) and waits for the
+ * rollout.
+ * @internal
+ */
+export async function applyClusterExternalDns(
+  ctx: Context,
+  target: { readonly organization: string; readonly clusterId: string },
+  zone: { readonly id: string; readonly name: string },
+  key: StoredAccessKey,
+  overrides: ExternalDnsDefaults,
+  namespace: string | undefined,
+  call: CallOptions,
+) {
+  const client = await ctx.ports.cluster(target.clusterId);
+  return applyExternalDns(
+    client,
+    renderClusterExternalDns(ctx, target, zone, key, overrides, namespace),
+    { clock: ctx.clock, logger: ctx.logger },
+    { ...call, ...rolloutOptions(ctx, overrides) },
+  );
+}
+
+/**
+ * Publishes an identity's key to attached clusters: each cluster's ExternalDNS rendered with its recorded
+ * namespace and settings.
+ * @internal
+ */
+export async function publishKey(
+  ctx: Context,
+  organization: string,
+  zone: { readonly id: string; readonly name: string },
+  clusterIds: readonly string[],
+  key: StoredAccessKey,
+  call: CallOptions,
+): Promise<void> {
+  const at = { ...ctx.layout, ...call };
+  for (const clusterId of clusterIds) {
+    call.signal?.throwIfAborted();
+    const attachment = await readAttachment(ctx.ports.secrets, organization, clusterId, at);
+    const recorded = await readClusterSettings(ctx.ports.secrets, organization, clusterId, at);
+    const overrides = ((recorded?.settings as RecordedClusterSettings | undefined)?.externalDns ??
+      {}) as ExternalDnsDefaults;
+    await applyClusterExternalDns(
+      ctx,
+      { organization, clusterId },
+      zone,
+      key,
+      overrides,
+      attachment?.namespace,
+      call,
+    );
+    ctx.logger.info(
+      `zonekeeper: cluster ${clusterId} of ${organization} runs access key ${key.accessKeyId}.`,
+    );
+  }
+}

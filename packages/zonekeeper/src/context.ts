@@ -1,0 +1,206 @@
+/**
+ * Config resolution: {@link ZonekeeperConfig} in, the validated {@link Context} every operation runs
+ * with out — ports (the embedded memory ones when none are configured), clock, the masking logger, the
+ * secret layout (per platform), defaults and the organisation lock. Validated once, here: an operation
+ * never re-checks its configuration.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import type { CertificateDeps } from '@zonekeeper/cert-issuer';
+import {
+  type CallOptions,
+  type Clock,
+  type ClusterClient,
+  invalidInput,
+  type Logger,
+  maskingLogger,
+  noopLogger,
+  normalizeBaseDomain,
+  systemClock,
+  validateDnsLabel,
+} from '@zonekeeper/core';
+import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
+import {
+  createMemoryIdentityProvider,
+  type IdentityDeps,
+  type IdentityProvider,
+} from '@zonekeeper/iam-scoper';
+import {
+  createMemorySecretStore,
+  type LayoutOptions,
+  type SecretStore,
+  secretPaths,
+} from '@zonekeeper/vault-keys';
+import { createMemoryDnsProvider, type DnsProvider, type ZoneManagerDeps } from '@zonekeeper/zone-manager';
+import {
+  DEFAULT_RESERVED_ORGANIZATION_NAMES,
+  type ExternalDnsDefaults,
+  type IdentityScope,
+  type ZonekeeperConfig,
+} from './config.js';
+import { type ClusterInventory, createMemoryInventory } from './inventory.js';
+
+/** The ports of a zonekeeper instance. @public */
+export interface ZonekeeperPorts {
+  readonly dns: DnsProvider;
+  readonly identity: IdentityProvider;
+  readonly secrets: SecretStore;
+  readonly inventory: ClusterInventory;
+  /** The client of a cluster; an id the configured map does not know is `INVALID_INPUT`. */
+  cluster(clusterId: string): Promise<ClusterClient>;
+}
+
+/** Everything an operation runs with. @internal */
+export interface Context {
+  readonly baseDomain: string;
+  readonly parentZoneId: string | undefined;
+  readonly clock: Clock;
+  /** The configured logger, masking access key ids. */
+  readonly logger: Logger;
+  readonly random: () => number;
+  readonly ports: ZonekeeperPorts;
+  /** Whether an inventory was configured (the collector refuses to run without one). */
+  readonly inventoryConfigured: boolean;
+  /** The secret layout: prefix and owner (the platform). */
+  readonly layout: Required<Pick<LayoutOptions, 'prefix' | 'owner'>>;
+  readonly paths: ReturnType<typeof secretPaths>;
+  readonly defaultScope: IdentityScope;
+  readonly externalDns: ExternalDnsDefaults;
+  readonly certificates: ZonekeeperConfig['certificates'];
+  readonly gc: ZonekeeperConfig['gc'];
+  readonly reservedNames: ReadonlySet<string>;
+  readonly locks: { readonly ttlMs: number; readonly waitTimeoutMs: number };
+  /** A process-unique prefix of lock holder ids. */
+  readonly holderId: string;
+  readonly deps: {
+    readonly dns: ZoneManagerDeps;
+    readonly identity: IdentityDeps;
+    readonly certificates: CertificateDeps;
+  };
+  /**
+   * The embedded DNS provider starts empty: creates its parent zone (once) when `create`, and resolves
+   * whether it exists. With a configured provider: nothing, and `true`.
+   */
+  ensureEmbeddedParent(options: CallOptions, create?: boolean): Promise<boolean>;
+}
+
+function positiveMs(value: number | undefined, name: string): void {
+  if (value !== undefined && !(Number.isFinite(value) && value > 0))
+    throw invalidInput(`${name} must be a positive number of milliseconds, got ${String(value)}.`);
+}
+
+function resolverOf(
+  clusters: ZonekeeperConfig['clusters'],
+  clock: Clock,
+): (id: string) => Promise<ClusterClient> {
+  if (typeof clusters === 'function') return async (id) => clusters(id);
+  if (clusters) {
+    return async (id) => {
+      const c = clusters[id];
+      if (!c) throw invalidInput(`No cluster client is configured for cluster ${id}.`);
+      return c;
+    };
+  }
+  // Embedded default: one memory cluster per id, created on first use.
+  const memory = new Map<string, ClusterClient>();
+  return async (id) => {
+    let c = memory.get(id);
+    if (!c) {
+      c = createMemoryCluster({ name: id, clock });
+      memory.set(id, c);
+    }
+    return c;
+  };
+}
+
+/** The default secret prefix of a platform: its own folder, so platforms sharing a store never collide. */
+export function defaultSecretPrefix(baseDomain: string): string {
+  return `zonekeeper/platforms/${baseDomain}`;
+}
+
+/**
+ * Validates the configuration and builds the context. Throws `INVALID_INPUT` for anything invalid;
+ * touches no remote system.
+ * @internal
+ */
+export function resolveContext(config: ZonekeeperConfig): Context {
+  if (typeof config !== 'object' || config === null)
+    throw invalidInput('createZonekeeper needs a configuration object with a baseDomain.');
+  const baseDomain = normalizeBaseDomain(config.baseDomain);
+  const clock = config.clock ?? systemClock;
+  const logger = maskingLogger(config.logger ?? noopLogger);
+  const random = config.random ?? Math.random;
+  const scope: IdentityScope = config.identityScope ?? 'organization';
+  if (scope !== 'organization' && scope !== 'cluster')
+    throw invalidInput(`identityScope must be "organization" or "cluster", got ${String(scope)}.`);
+  positiveMs(config.gc?.maxIntervalMs, 'gc.maxIntervalMs');
+  const ttlMs = config.locks?.ttlMs ?? 60_000;
+  if (!Number.isInteger(ttlMs) || ttlMs < 3000) throw invalidInput('locks.ttlMs must be an integer ≥ 3000.');
+  const waitTimeoutMs = config.locks?.waitTimeoutMs ?? 600_000;
+  positiveMs(waitTimeoutMs, 'locks.waitTimeoutMs');
+  const reserved = config.reservedOrganizationNames ?? DEFAULT_RESERVED_ORGANIZATION_NAMES;
+  if (!Array.isArray(reserved))
+    throw invalidInput('reservedOrganizationNames must be an array of organisation names.');
+  const reservedNames = new Set(reserved.map((n) => validateDnsLabel(n, 'Reserved organisation name')));
+  const edns = config.externalDns ?? {};
+  positiveMs(edns.rolloutTimeoutMs, 'externalDns.rolloutTimeoutMs');
+
+  const embeddedDns = config.dns === undefined;
+  const dns = config.dns ?? createMemoryDnsProvider({ clock });
+  const identity = config.identity ?? createMemoryIdentityProvider({ clock });
+  const secrets = config.secrets ?? createMemorySecretStore({ clock });
+  const inventory = config.inventory ?? createMemoryInventory();
+  const cluster = resolverOf(config.clusters, clock);
+  const layout = { prefix: config.secretPrefix ?? defaultSecretPrefix(baseDomain), owner: baseDomain };
+  const paths = secretPaths(layout);
+  let parentReady: Promise<void> | undefined;
+
+  return {
+    baseDomain,
+    parentZoneId: config.parentZoneId,
+    clock,
+    logger,
+    random,
+    ports: { dns, identity, secrets, inventory, cluster },
+    inventoryConfigured: config.inventory !== undefined,
+    layout,
+    paths,
+    defaultScope: scope,
+    externalDns: edns,
+    certificates: config.certificates,
+    gc: config.gc,
+    reservedNames,
+    locks: { ttlMs, waitTimeoutMs },
+    holderId: `${process.pid}-${Math.floor(random() * 36 ** 8).toString(36)}`,
+    deps: {
+      dns: { dns, clock, logger, random },
+      identity: { identity, clock, logger },
+      certificates: { secrets, clock, logger, secretPrefix: layout.prefix, secretOwner: layout.owner },
+    },
+    async ensureEmbeddedParent(options, create = true) {
+      if (!embeddedDns) return true;
+      if (!create) return (await dns.findZonesByName(baseDomain, options)).length > 0;
+      parentReady ??= (async () => {
+        if ((await dns.findZonesByName(baseDomain, options)).length === 0) {
+          await dns.createZone(
+            {
+              name: baseDomain,
+              callerReference: `embedded-parent:${baseDomain}`,
+              comment: 'Parent zone of the embedded zonekeeper backend',
+            },
+            options,
+          );
+        }
+      })();
+      try {
+        await parentReady;
+        return true;
+      } catch (error) {
+        parentReady = undefined;
+        throw error;
+      }
+    },
+  };
+}

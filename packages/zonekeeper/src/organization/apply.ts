@@ -1,0 +1,191 @@
+/**
+ * Gathering an organisation's state and applying its plan: zone → identity → key → CA.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import { applyCertificateAuthorityPlan, gatherCertificateAuthority } from '@zonekeeper/cert-issuer';
+import { type CallOptions, ZonekeeperError } from '@zonekeeper/core';
+import { applyZoneIdentityPlan, desiredZoneIdentity, gatherZoneIdentity } from '@zonekeeper/iam-scoper';
+import {
+  listAttachedClusters,
+  readAttachment,
+  type StoredAccessKey,
+  type StoredCertificateAuthority,
+} from '@zonekeeper/vault-keys';
+import {
+  applyOrganizationZonePlan,
+  gatherOrganizationZone,
+  keptOrganizationZone,
+  type OrganizationZone,
+} from '@zonekeeper/zone-manager';
+import { publishKey } from '../clusters/externaldns.js';
+import type { Context } from '../context.js';
+import { applyCredentialsPlan, type GatheredCredentials, gatherCredentials } from '../credentials/apply.js';
+import type { OrganizationNames } from '../names.js';
+import {
+  type AttachedCluster,
+  type OrganizationPlan,
+  type OrganizationState,
+  organizationKeyConsumers,
+} from './plan.js';
+
+/** The gathered state, plus what applying needs beyond the planner's facts (secrets included). @internal */
+export interface GatheredOrganization {
+  readonly state: OrganizationState;
+  readonly credentials?: GatheredCredentials;
+  readonly ca?: StoredCertificateAuthority;
+}
+
+/** The organisation's attached clusters and their recorded identity scopes. @internal */
+export async function gatherAttached(
+  ctx: Context,
+  organization: string,
+  call: CallOptions,
+): Promise<AttachedCluster[]> {
+  const at = { ...ctx.layout, ...call };
+  const out: AttachedCluster[] = [];
+  for (const clusterId of await listAttachedClusters(ctx.ports.secrets, organization, at)) {
+    const attachment = await readAttachment(ctx.ports.secrets, organization, clusterId, at);
+    if (attachment) out.push({ clusterId, scope: attachment.scope });
+  }
+  return out;
+}
+
+/** An operation that needs an existing organisation met one without a zone. @internal */
+export function organizationNotFound(names: OrganizationNames): ZonekeeperError {
+  return new ZonekeeperError(
+    'NOT_FOUND',
+    `Organisation ${names.organization} does not exist (it has no zone ${names.zoneName}); run ensureOrganization first. Nothing was written.`,
+    {
+      details: {
+        organization: names.organization,
+        remedy: { operation: 'ensureOrganization', organization: names.organization },
+      },
+    },
+  );
+}
+
+/** A new zone's CallerReference nonce from the injected random source. */
+function nonceOf(random: () => number): string {
+  const r = random();
+  const x = Number.isFinite(r) ? Math.min(Math.max(r, 0), 0.999_999_999) : 0;
+  return Math.floor(x * 36 ** 8)
+    .toString(36)
+    .padStart(8, '0');
+}
+
+/**
+ * Reads everything {@link planOrganization} needs. Reads only (the embedded backend's parent zone is
+ * created once, before the first read).
+ * @internal
+ */
+export async function gatherOrganization(
+  ctx: Context,
+  names: OrganizationNames,
+  call: CallOptions,
+  options: { readonly mustExist?: boolean } = {},
+): Promise<GatheredOrganization> {
+  if (!(await ctx.ensureEmbeddedParent(call, !options.mustExist))) throw organizationNotFound(names);
+  const zone = await gatherOrganizationZone(
+    {
+      zoneName: names.zoneName,
+      baseDomain: ctx.baseDomain,
+      ...(ctx.parentZoneId === undefined ? {} : { parentZoneId: ctx.parentZoneId }),
+    },
+    ctx.ports.dns,
+    call,
+  );
+  const attached = await gatherAttached(ctx, names.organization, call);
+  const identity = await gatherZoneIdentity(names, ctx.ports.identity, call);
+  const userExists = identity.user !== undefined;
+  const credentials = await gatherCredentials(
+    ctx,
+    { organization: names.organization },
+    names.userName,
+    userExists,
+    organizationKeyConsumers(attached),
+    call,
+  );
+  const ca = await gatherCertificateAuthority(names.organization, ctx.deps.certificates, call);
+  return {
+    state: {
+      names,
+      baseDomain: ctx.baseDomain,
+      now: ctx.clock.now(),
+      nonce: nonceOf(ctx.random),
+      zone,
+      attached,
+      identity,
+      credentials: credentials.facts,
+      ...(ca ? { ca: { notBefore: ca.notBefore, notAfter: ca.notAfter } } : {}),
+    },
+    credentials,
+    ...(ca ? { ca } : {}),
+  };
+}
+
+/** What applying an organisation plan leaves. Internal: the key carries its secret. @internal */
+export interface AppliedOrganization {
+  readonly zone?: OrganizationZone;
+  readonly key?: StoredAccessKey;
+  readonly ca?: StoredCertificateAuthority;
+}
+
+/**
+ * The outcome a plan would have without applying it (a dry run, or an empty plan): what exists now.
+ * @internal
+ */
+export function currentOrganization(
+  gathered: GatheredOrganization,
+  plan: OrganizationPlan,
+): AppliedOrganization {
+  const zone = keptOrganizationZone(plan.zone, gathered.state.zone);
+  const key = gathered.credentials?.stored;
+  return { ...(zone ? { zone } : {}), ...(key ? { key } : {}), ...(gathered.ca ? { ca: gathered.ca } : {}) };
+}
+
+/**
+ * Applies an organisation plan exactly as planned: zone, identity (with the zone's id), key (publishing
+ * a new one to the clusters that use it), CA.
+ * @internal
+ */
+export async function applyOrganizationPlan(
+  ctx: Context,
+  plan: OrganizationPlan,
+  gathered: GatheredOrganization,
+  call: CallOptions,
+): Promise<AppliedOrganization> {
+  const { state } = gathered;
+  const { names } = state;
+  const zone = await applyOrganizationZonePlan(plan.zone, state.zone, ctx.deps.dns, call);
+  let key = gathered.credentials?.stored;
+  if (plan.identity && zone) {
+    const desired = desiredZoneIdentity({
+      baseDomain: ctx.baseDomain,
+      organization: names.organization,
+      zoneName: names.zoneName,
+      zoneId: zone.id,
+    });
+    await applyZoneIdentityPlan(plan.identity, desired, ctx.deps.identity, call);
+  }
+  if (plan.credentials && zone && gathered.credentials) {
+    key = await applyCredentialsPlan(
+      ctx,
+      plan.credentials,
+      { organization: names.organization },
+      gathered.credentials,
+      (clusterIds, k, c) => publishKey(ctx, names.organization, zone, clusterIds, k, c),
+      call,
+    );
+  }
+  const ca = await applyCertificateAuthorityPlan(
+    plan.certificateAuthority,
+    gathered.ca,
+    { organization: names.organization, commonName: names.caCommonName },
+    ctx.deps.certificates,
+    call,
+  );
+  return { ...(zone ? { zone } : {}), ...(key ? { key } : {}), ...(ca ? { ca } : {}) };
+}

@@ -1,0 +1,151 @@
+/**
+ * The pure planner of an organisation: from everything gathered about it (its zones and the parent's
+ * names, its identity, its key, its CA), one plan for all four — as JSON data, with the zone the plan
+ * creates referred to as `null` until it exists.
+ *
+ * ```
+ *  zone          zone-manager's planOrganizationZone (refuses foreign zones and parent names)
+ *  identity      iam-scoper's planZoneIdentity, its policy for the planned zone (refuses a foreign user)
+ *  credentials   planCredentials (issue, repair, resume, rotate)
+ *  CA            cert-issuer's planCertificateAuthority
+ * ```
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import { type CertificateAuthorityPlan, planCertificateAuthority } from '@zonekeeper/cert-issuer';
+import {
+  type CurrentZoneIdentity,
+  desiredZoneIdentity,
+  planZoneIdentity,
+  type ZoneIdentityPlan,
+} from '@zonekeeper/iam-scoper';
+import type { StoredCertificateAuthority } from '@zonekeeper/vault-keys';
+import {
+  type OrganizationZonePlan,
+  type OrganizationZoneState,
+  planOrganizationZone,
+} from '@zonekeeper/zone-manager';
+import type { IdentityScope } from '../config.js';
+import {
+  type CredentialIntent,
+  type CredentialsPlan,
+  type CredentialsState,
+  planCredentials,
+} from '../credentials/plan.js';
+import type { OrganizationNames } from '../names.js';
+
+/** An attached cluster as the organisation's plan sees it. @internal */
+export interface AttachedCluster {
+  readonly clusterId: string;
+  readonly scope: IdentityScope;
+}
+
+/** What the organisation planner needs. @internal */
+export interface OrganizationState {
+  readonly names: OrganizationNames;
+  readonly baseDomain: string;
+  readonly now: Date;
+  /** The unique part of a new zone's CallerReference (drawn while gathering, so planning stays pure). */
+  readonly nonce: string;
+  readonly zone: OrganizationZoneState;
+  readonly attached: readonly AttachedCluster[];
+  /** The organisation identity as gathered; absent when the organisation has none in scope. */
+  readonly identity?: CurrentZoneIdentity;
+  /** The organisation identity's key facts (secret-free). */
+  readonly credentials?: CredentialsState;
+  /** The stored CA (its public facts are what the planner reads). */
+  readonly ca?: Pick<StoredCertificateAuthority, 'notBefore' | 'notAfter'>;
+}
+
+/** What the organisation should have. @internal */
+export interface OrganizationDesired {
+  /** The identity scope of clusters attached without one. */
+  readonly defaultScope: IdentityScope;
+  /** `ensure` converges the key; `rotate` replaces it. */
+  readonly intent: CredentialIntent;
+  /** An attach with identity scope `organization` needs the organisation identity even on a `cluster` platform. */
+  readonly needsIdentity?: boolean;
+}
+
+/** The plan of an organisation. JSON data. @public */
+export interface OrganizationPlan {
+  readonly organization: string;
+  readonly zoneName: string;
+  readonly zone: OrganizationZonePlan;
+  /** `null`: the organisation has no organisation-wide identity (every cluster has its own). */
+  readonly identity: ZoneIdentityPlan | null;
+  readonly credentials: CredentialsPlan | null;
+  readonly certificateAuthority: CertificateAuthorityPlan;
+}
+
+/** Whether an organisation needs its organisation-wide identity. @internal */
+export function needsOrganizationIdentity(state: OrganizationState, desired: OrganizationDesired): boolean {
+  return (
+    desired.needsIdentity === true ||
+    desired.defaultScope === 'organization' ||
+    state.attached.some((a) => a.scope === 'organization')
+  );
+}
+
+/**
+ * Plans an organisation. Pure.
+ * @throws `NOT_OWNED` (a zone, a parent name or an IAM user that is not zonekeeper's), `CONFLICT` (an
+ *   IAM user of another organisation or platform under our name).
+ * @internal
+ */
+export function planOrganization(state: OrganizationState, desired: OrganizationDesired): OrganizationPlan {
+  const { names } = state;
+  const zone = planOrganizationZone(
+    state.zone,
+    { organization: names.organization, baseDomain: state.baseDomain, nonce: state.nonce },
+    state.now,
+  );
+  let identity: ZoneIdentityPlan | null = null;
+  let credentials: CredentialsPlan | null = null;
+  if (needsOrganizationIdentity(state, desired)) {
+    const wanted = desiredZoneIdentity({
+      baseDomain: state.baseDomain,
+      organization: names.organization,
+      zoneName: names.zoneName,
+      zoneId: zone.zoneId,
+    });
+    identity = planZoneIdentity(state.identity ?? { policyNames: [] }, wanted);
+    credentials = planCredentials(
+      state.credentials ?? { userName: names.userName, iamKeys: null, consumers: [] },
+      desired.intent,
+    );
+  }
+  const certificateAuthority = planCertificateAuthority(
+    state.ca,
+    { organization: names.organization, commonName: names.caCommonName },
+    state.now,
+  );
+  return {
+    organization: names.organization,
+    zoneName: names.zoneName,
+    zone,
+    identity,
+    credentials,
+    certificateAuthority,
+  };
+}
+
+/** Whether an organisation plan has nothing to do. @internal */
+export function isEmptyOrganizationPlan(plan: OrganizationPlan): boolean {
+  return (
+    plan.zone.steps.length === 0 &&
+    (plan.identity?.steps.length ?? 0) === 0 &&
+    (plan.credentials?.steps.length ?? 0) === 0 &&
+    plan.certificateAuthority.steps.length === 0
+  );
+}
+
+/** The consumers of the organisation key: clusters attached with identity scope `organization`. @internal */
+export function organizationKeyConsumers(attached: readonly AttachedCluster[]): string[] {
+  return attached
+    .filter((a) => a.scope === 'organization')
+    .map((a) => a.clusterId)
+    .sort();
+}
