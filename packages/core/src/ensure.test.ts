@@ -259,14 +259,6 @@ describe('ensure with an exclusive lock', () => {
     expect(lock.events.at(-1)).toBe('release');
   });
 
-  it('an operation that always writes takes the lock first and gathers once', async () => {
-    const lock = lockStub();
-    const log: string[] = [];
-    await ensure({ ...parts(new Set(), ['a'], log), exclusive: { ...lock.exclusion, always: true } });
-    expect(lock.events).toEqual(['acquire', 'release']);
-    expect(log).toEqual(['gather', 'plan', 'apply']);
-  });
-
   it('a dry run never observes or takes the lock', async () => {
     const lock = lockStub();
     await ensure({ ...parts(new Set(), ['a'], []), exclusive: lock.exclusion }, { dryRun: true });

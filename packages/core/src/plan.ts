@@ -152,11 +152,6 @@ export interface EnsureParts<State, Plan, Applied> {
 export interface EnsureExclusion<Plan> {
   /** Whether the plan has nothing to do. */
   isEmpty(plan: Plan): boolean;
-  /**
-   * The operation always writes (a rotation): take the lock first and gather once, under it. A dry run
-   * still takes no lock.
-   */
-  readonly always?: boolean;
   /** The lock's state, read without taking it: free or held, and a version that changes on every take. */
   observe(options: CallOptions): Promise<{ readonly free: boolean; readonly version: number }>;
   /** Takes the lock (waiting as long as the lock says). `signal` aborts when the lock is lost. */
@@ -197,7 +192,6 @@ export async function ensure<State, Plan, Applied>(
   const call = signalOnly(options);
   throwIfAborted(call.signal);
   const exclusive = parts.exclusive;
-  if (exclusive?.always && !dryRun) return exclusively(parts, exclusive, call);
   const before = exclusive && !dryRun ? await exclusive.observe(call) : undefined;
   const state = await parts.gather(call);
   const plan = parts.plan(state);

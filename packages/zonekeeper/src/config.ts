@@ -57,6 +57,8 @@ export interface LockOptions {
   readonly ttlMs?: number;
   /** How long an operation waits for another process's lock before `CONFLICT` (default 600 000 ms). */
   readonly waitTimeoutMs?: number;
+  /** How often a waiting operation looks at another process's lock (default `min(1000, ttlMs / 20)` ms). */
+  readonly pollMs?: number;
 }
 
 /**

@@ -71,7 +71,7 @@ export interface Context {
   readonly certificates: ZonekeeperConfig['certificates'];
   readonly gc: ZonekeeperConfig['gc'];
   readonly reservedNames: ReadonlySet<string>;
-  readonly locks: { readonly ttlMs: number; readonly waitTimeoutMs: number };
+  readonly locks: { readonly ttlMs: number; readonly waitTimeoutMs: number; readonly pollMs?: number };
   /** A process-unique prefix of lock holder ids. */
   readonly holderId: string;
   readonly deps: {
@@ -140,6 +140,8 @@ export function resolveContext(config: ZonekeeperConfig): Context {
   if (!Number.isInteger(ttlMs) || ttlMs < 3000) throw invalidInput('locks.ttlMs must be an integer ≥ 3000.');
   const waitTimeoutMs = config.locks?.waitTimeoutMs ?? 600_000;
   positiveMs(waitTimeoutMs, 'locks.waitTimeoutMs');
+  const pollMs = config.locks?.pollMs;
+  positiveMs(pollMs, 'locks.pollMs');
   const reserved = config.reservedOrganizationNames ?? DEFAULT_RESERVED_ORGANIZATION_NAMES;
   if (!Array.isArray(reserved))
     throw invalidInput('reservedOrganizationNames must be an array of organisation names.');
@@ -172,7 +174,7 @@ export function resolveContext(config: ZonekeeperConfig): Context {
     certificates: config.certificates,
     gc: config.gc,
     reservedNames,
-    locks: { ttlMs, waitTimeoutMs },
+    locks: { ttlMs, waitTimeoutMs, ...(pollMs === undefined ? {} : { pollMs }) },
     holderId: `${process.pid}-${Math.floor(random() * 36 ** 8).toString(36)}`,
     deps: {
       dns: { dns, clock, logger, random },

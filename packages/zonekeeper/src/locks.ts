@@ -43,16 +43,18 @@ export function organizationExclusion<Plan>(
   organization: string,
   purpose: string,
   isEmpty: (plan: Plan) => boolean,
-  always = false,
 ): EnsureExclusion<Plan> {
   const observer = organizationLock(ctx, organization, purpose);
   return {
     isEmpty,
-    always,
     observe: (call) => observer.observe(call),
     async acquire(call) {
       const lock = organizationLock(ctx, organization, purpose);
-      await lock.acquire({ ...call, waitTimeoutMs: ctx.locks.waitTimeoutMs });
+      await lock.acquire({
+        ...call,
+        waitTimeoutMs: ctx.locks.waitTimeoutMs,
+        ...(ctx.locks.pollMs === undefined ? {} : { pollMs: ctx.locks.pollMs }),
+      });
       ctx.logger.debug(`zonekeeper: holding the lock of ${organization} (${purpose}).`);
       return {
         signal: lock.lost,
