@@ -28,7 +28,15 @@ const namespaces = ['external-dns', 'dns', 'kube-system'];
 const serviceAccounts = ['external-dns', 'edns', 'default'];
 const audiences = ['sts.amazonaws.com', 'zonekeeper'];
 
-const webCluster: fc.Arbitrary<Required<WebIdentityCluster>> = fc.record({
+/** A web-identity cluster with its audience spelt out. */
+interface WebProbe {
+  readonly issuerUrl: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly audience: string;
+}
+
+const webCluster: fc.Arbitrary<WebProbe> = fc.record({
   issuerUrl: fc
     .tuple(fc.constantFrom(...hosts), fc.constantFrom(...paths))
     .map(([h, p]) => `https://${h}${p}`),
@@ -49,7 +57,7 @@ const podCluster: fc.Arbitrary<PodIdentityCluster> = fc.record({
   serviceAccount: fc.constantFrom(...serviceAccounts),
 });
 
-const sameWeb = (a: Required<WebIdentityCluster>, b: Required<WebIdentityCluster>) =>
+const sameWeb = (a: WebProbe, b: WebProbe) =>
   a.issuerUrl === b.issuerUrl &&
   a.namespace === b.namespace &&
   a.serviceAccount === b.serviceAccount &&

@@ -90,7 +90,7 @@ export async function simulateTrust(
     };
   }
   const [service, action] = request.action.split(':') as [string, string];
-  const known = new Set(await allowedContextKeysForRequest(service, action, roleArn, false));
+  const known = new Set(await allowedContextKeysForRequest(service, action, roleArn, false, undefined));
   for (const claim of ['aud', 'sub']) known.add(`${provider}:${claim}`.toLowerCase());
   const ignoredContextKeys = Object.keys(context).filter((k) => !known.has(k.toLowerCase()));
   const known_ = Object.fromEntries(
