@@ -94,6 +94,23 @@ export {
   type ZonePolicyInput,
 } from './policy.js';
 export {
+  createMemoryRoleProvider,
+  type MemoryRoleFault,
+  type MemoryRoleProvider,
+  type MemoryRoleProviderOptions,
+  type MemoryRoleSnapshot,
+  ROLE_WRITE_METHODS,
+  type RoleProviderMethod,
+} from './role-memory.js';
+export type {
+  IdentityRole,
+  OidcProvider,
+  OidcProviderRegistry,
+  OidcProviderSpec,
+  RoleProvider,
+  RoleSpec,
+} from './role-ports.js';
+export {
   type AwsPartition,
   buildPodIdentityTrustPolicy,
   buildWebIdentityTrustPolicy,

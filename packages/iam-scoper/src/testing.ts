@@ -308,3 +308,12 @@ export function identityProviderContract(options: IdentityProviderContractOption
     });
   });
 }
+
+export {
+  type OidcProviderRegistryContractCapabilities,
+  type OidcProviderRegistryContractOptions,
+  oidcProviderRegistryContract,
+  type RoleProviderContractCapabilities,
+  type RoleProviderContractOptions,
+  roleProviderContract,
+} from './testing-roles.js';
