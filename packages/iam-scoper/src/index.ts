@@ -32,6 +32,7 @@ export {
   buildIdentityAdminPolicy,
   IDENTITY_ADMIN_ACTIONS,
   type IdentityAdminPolicyInput,
+  KEYLESS_ADMIN_ACTIONS,
 } from './identity-admin-policy.js';
 export {
   createMemoryIdentityProvider,

@@ -17,6 +17,7 @@ import { hasErrorCode } from '@zonekeeper/core';
 import { type FaultProxy, startFaultProxy } from '@zonekeeper/testkit/fault-proxy';
 import { type MotoServer, startMoto } from '@zonekeeper/testkit/moto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KEYLESS_ADMIN_ACTIONS } from '../identity-admin-policy.js';
 import type { RoleProvider } from '../role-ports.js';
 import { rejectionOf } from '../test-helpers.test.util.js';
 import { oidcProviderRegistryContract, roleProviderContract } from '../testing.js';
@@ -181,6 +182,39 @@ describe('IAM role adapter: error translation', () => {
     for (const attempt of attempts)
       expect(hasErrorCode(await rejectionOf(attempt()), 'INVALID_INPUT')).toBe(true);
     expect(proxy.count()).toBe(0);
+  });
+});
+
+describe('the keyless admin policy lists every IAM call the adapters make', () => {
+  it('a whole lifecycle uses only KEYLESS_ADMIN_ACTIONS', async () => {
+    const p = createIamRoleProvider(options());
+    const r = createIamOidcProviderRegistry(options());
+    proxy.clearLog();
+    const provider = await r.createOidcProvider({
+      url: 'https://lifecycle.oidc.example.com/c1',
+      clientIds: ['sts.amazonaws.com'],
+      tags: { 'zonekeeper:managed-by': 'zonekeeper' },
+    });
+    await r.tagOidcProvider(provider.arn, { 'zonekeeper:organization': 'acme' });
+    await r.getOidcProvider(provider.arn);
+    await r.listOidcProviders();
+    const roleName = await role(p);
+    await p.getRole(roleName);
+    await p.tagRole(roleName, { 'zonekeeper:zone-id': 'Z1' });
+    await p.updateTrustPolicy(roleName, trust('c2'));
+    await p.putRolePolicy(
+      roleName,
+      'zone',
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"route53:GetChange","Resource":"*"}]}',
+    );
+    await p.getRolePolicy(roleName, 'zone');
+    await p.listRoles('/zonekeeper/');
+    for (const name of await p.listRolePolicies(roleName)) await p.deleteRolePolicy(roleName, name);
+    await p.deleteRole(roleName);
+    await r.deleteOidcProvider(provider.arn);
+    const used = new Set(proxy.requests.map((q) => `iam:${q.operation}`));
+    expect(used.size).toBeGreaterThanOrEqual(15);
+    for (const action of used) expect(KEYLESS_ADMIN_ACTIONS as readonly string[]).toContain(action);
   });
 });
 
