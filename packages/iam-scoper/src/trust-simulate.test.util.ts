@@ -68,7 +68,7 @@ export async function simulateTrust(
     request: {
       action: request.action,
       principal: request.principal,
-      resource: { accountId: ACCOUNT, resource: roleArn },
+      resource: { accountId: /^arn:[^:]+:iam::(\d{12}):/.exec(roleArn)?.[1] ?? ACCOUNT, resource: roleArn },
       contextVariables: context,
     },
   };
