@@ -72,6 +72,18 @@ export {
   MAX_IAM_USER_NAME_LENGTH,
 } from './naming.js';
 export {
+  createMemoryPodIdentityProvider,
+  type MemoryPodIdentityProvider,
+  type MemoryPodIdentityProviderOptions,
+} from './pod-identity-memory.js';
+export type {
+  PodIdentityAssociation,
+  PodIdentityAssociationFilter,
+  PodIdentityAssociationProvider,
+  PodIdentityAssociationSpec,
+  PodIdentityAssociationSummary,
+} from './pod-identity-ports.js';
+export {
   buildZonePolicy,
   CHANGE_ARN_PATTERN,
   clusterRecordNames,

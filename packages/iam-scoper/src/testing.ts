@@ -310,6 +310,10 @@ export function identityProviderContract(options: IdentityProviderContractOption
 }
 
 export {
+  type PodIdentityAssociationContractOptions,
+  podIdentityAssociationContract,
+} from './testing-pod-identity.js';
+export {
   type OidcProviderRegistryContractCapabilities,
   type OidcProviderRegistryContractOptions,
   oidcProviderRegistryContract,
