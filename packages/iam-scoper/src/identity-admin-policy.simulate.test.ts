@@ -6,7 +6,11 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { hasErrorCode } from '@zonekeeper/core';
 import { describe, expect, it } from 'vitest';
-import { buildIdentityAdminPolicy, IDENTITY_ADMIN_ACTIONS } from './identity-admin-policy.js';
+import {
+  buildIdentityAdminPolicy,
+  IDENTITY_ADMIN_ACTIONS,
+  KEYLESS_ADMIN_ACTIONS,
+} from './identity-admin-policy.js';
 import { identityUserName } from './naming.js';
 import type { IamPolicyDocument } from './policy.js';
 
@@ -109,5 +113,99 @@ describe('buildIdentityAdminPolicy', () => {
       thrown = e;
     }
     expect(hasErrorCode(thrown, 'INVALID_INPUT')).toBe(true);
+  });
+});
+
+describe('buildIdentityAdminPolicy with keyless: true (roles and OIDC providers)', () => {
+  const policy = buildIdentityAdminPolicy({ accountId: ACCOUNT, keyless: true });
+  const ROLE = `arn:aws:iam::${ACCOUNT}:role/zonekeeper/${USER}`;
+  const ROLE_PATHLESS = `arn:aws:iam::${ACCOUNT}:role/${USER}`;
+  const FOREIGN_ROLE = `arn:aws:iam::${ACCOUNT}:role/ops/deploy`;
+  const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC`;
+  const OURS_TAG = { 'aws:ResourceTag/zonekeeper:managed-by': 'zonekeeper' };
+  const FOREIGN_TAG = { 'aws:ResourceTag/zonekeeper:managed-by': 'someone-else' };
+
+  it('allows CreateRole (and its tags) under /zonekeeper/ only with the ownership tag in the request', async () => {
+    for (const action of ['iam:CreateRole', 'iam:TagRole']) {
+      expect(await decide(policy, action, ROLE, TAGGED)).toBe('Allowed');
+    }
+    expect(
+      await decide(policy, 'iam:CreateRole', ROLE, { 'aws:RequestTag/team': 'x', 'aws:TagKeys': ['team'] }),
+    ).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'iam:CreateRole', FOREIGN_ROLE, TAGGED)).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'iam:CreateRole', ROLE_PATHLESS, TAGGED)).toBe('ImplicitlyDenied');
+  });
+
+  for (const action of ['iam:GetRole', 'iam:ListRoleTags', 'iam:ListRolePolicies', 'iam:GetRolePolicy']) {
+    it(`allows reading with ${action} on zonekeeper's roles (also foreign-tagged ones there) and not elsewhere`, async () => {
+      expect(await decide(policy, action, ROLE)).toBe('Allowed');
+      expect(await decide(policy, action, ROLE, FOREIGN_TAG)).toBe('Allowed');
+      expect(await decide(policy, action, FOREIGN_ROLE)).toBe('ImplicitlyDenied');
+    });
+  }
+
+  for (const action of [
+    'iam:TagRole',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:PutRolePolicy',
+    'iam:DeleteRolePolicy',
+    'iam:DeleteRole',
+    'iam:PassRole',
+  ]) {
+    it(`allows ${action} only on roles under /zonekeeper/ that carry the ownership tag`, async () => {
+      expect(await decide(policy, action, ROLE, OURS_TAG)).toBe('Allowed');
+      expect(await decide(policy, action, ROLE, FOREIGN_TAG)).toBe('ImplicitlyDenied');
+      expect(await decide(policy, action, ROLE)).toBe('ImplicitlyDenied');
+      expect(await decide(policy, action, FOREIGN_ROLE, OURS_TAG)).toBe('ImplicitlyDenied');
+    });
+  }
+
+  it('allows looking up a role that does not exist yet (path-less ARN), and nothing else there', async () => {
+    expect(await decide(policy, 'iam:GetRole', ROLE_PATHLESS)).toBe('Allowed');
+    for (const action of ['iam:DeleteRole', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy']) {
+      expect(await decide(policy, action, ROLE_PATHLESS, OURS_TAG)).toBe('ImplicitlyDenied');
+    }
+  });
+
+  it('allows OIDC providers to be created only with the ownership tag, and changed only when ours', async () => {
+    expect(await decide(policy, 'iam:CreateOpenIDConnectProvider', PROVIDER, TAGGED)).toBe('Allowed');
+    expect(await decide(policy, 'iam:CreateOpenIDConnectProvider', PROVIDER)).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'iam:GetOpenIDConnectProvider', PROVIDER)).toBe('Allowed');
+    for (const action of ['iam:TagOpenIDConnectProvider', 'iam:DeleteOpenIDConnectProvider']) {
+      expect(await decide(policy, action, PROVIDER, OURS_TAG)).toBe('Allowed');
+      expect(await decide(policy, action, PROVIDER, FOREIGN_TAG)).toBe('ImplicitlyDenied');
+    }
+    for (const action of [
+      'iam:UpdateOpenIDConnectProviderThumbprint',
+      'iam:AddClientIDToOpenIDConnectProvider',
+    ]) {
+      expect(await decide(policy, action, PROVIDER, OURS_TAG)).toBe('ImplicitlyDenied');
+    }
+  });
+
+  it('allows ListRoles and ListOpenIDConnectProviders, which IAM cannot scope', async () => {
+    expect(await decide(policy, 'iam:ListRoles', '*')).toBe('Allowed');
+    expect(await decide(policy, 'iam:ListOpenIDConnectProviders', '*')).toBe('Allowed');
+  });
+
+  it('never grants role actions zonekeeper does not use, and lists exactly its actions', async () => {
+    for (const action of [
+      'iam:AttachRolePolicy',
+      'iam:UntagRole',
+      'iam:UpdateRole',
+      'iam:PutRolePermissionsBoundary',
+    ]) {
+      expect(await decide(policy, action, ROLE, OURS_TAG)).toBe('ImplicitlyDenied');
+    }
+    const actions = policy.Statement.flatMap((s) => s.Action);
+    expect([...new Set(actions)].sort()).toEqual(
+      [...new Set([...IDENTITY_ADMIN_ACTIONS, ...KEYLESS_ADMIN_ACTIONS])].sort(),
+    );
+  });
+
+  it('without keyless, no role or OIDC provider action is granted', async () => {
+    const plain = buildIdentityAdminPolicy({ accountId: ACCOUNT });
+    expect(await decide(plain, 'iam:CreateRole', ROLE, TAGGED)).toBe('ImplicitlyDenied');
+    expect(await decide(plain, 'iam:CreateOpenIDConnectProvider', PROVIDER, TAGGED)).toBe('ImplicitlyDenied');
   });
 });

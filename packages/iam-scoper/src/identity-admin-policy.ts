@@ -12,6 +12,30 @@
  *  ListUsers               iam:ListUsers (IAM cannot scope it)                  *
  * ```
  *
+ * With `keyless: true` (roles for IRSA, Pod Identity or web identity), also:
+ *
+ * ```
+ *  CreateZonekeeperRoles   iam:CreateRole, iam:TagRole, only with the tag        arn:aws:iam::<account>:role/zonekeeper/zk-*
+ *                          zonekeeper:managed-by=zonekeeper in the request
+ *  ReadZonekeeperRoles     iam:GetRole, ListRoleTags, ListRolePolicies,          arn:aws:iam::<account>:role/zonekeeper/zk-*
+ *                          GetRolePolicy
+ *  ManageZonekeeperRoles   iam:TagRole, UpdateAssumeRolePolicy, PutRolePolicy,   arn:aws:iam::<account>:role/zonekeeper/zk-*
+ *                          DeleteRolePolicy, DeleteRole, PassRole — only on
+ *                          roles tagged zonekeeper:managed-by=zonekeeper
+ *  LookUpZonekeeperRoles   iam:GetRole                                           arn:aws:iam::<account>:role/zk-*
+ *  ListRoles               iam:ListRoles, iam:ListOpenIDConnectProviders         *   (cannot be scoped)
+ *  CreateOidcProviders     iam:CreateOpenIDConnectProvider, TagOpenIDConnect-    arn:aws:iam::<account>:oidc-provider/*
+ *                          Provider, only with the ownership tag in the request
+ *  ReadOidcProviders       iam:GetOpenIDConnectProvider                          arn:aws:iam::<account>:oidc-provider/*
+ *  ManageOidcProviders     iam:TagOpenIDConnectProvider, DeleteOpenIDConnect-    arn:aws:iam::<account>:oidc-provider/*
+ *                          Provider — only on providers tagged as ours
+ * ```
+ *
+ * OIDC provider ARNs carry the issuer URL, not a path, so the ownership tag is what scopes them.
+ * Reads stay unconditional so that the gather step can see a foreign role or provider (and refuse it
+ * as `NOT_OWNED`) instead of being denied. `iam:PassRole` is what `eks:CreatePodIdentityAssociation`
+ * needs on the role.
+ *
  * With `baseDomain`, `zk-*` becomes `zk-<b8>.*` (one platform's users, `identityUserNamePrefix`).
  *
  * `LookUpZonekeeperUsers` exists because IAM authorises a call on a user that does **not** exist
@@ -24,7 +48,7 @@
 import { invalidInput } from '@zonekeeper/core';
 import { IDENTITY_TAGS, MANAGED_BY_VALUE } from './identity-plan.js';
 import { identityUserNamePrefix } from './naming.js';
-import { IAM_POLICY_VERSION, type IamPolicyDocument } from './policy.js';
+import { IAM_POLICY_VERSION, type IamPolicyDocument, type IamPolicyStatement } from './policy.js';
 
 /** Every IAM action the identity operations and the IAM adapter use. @public */
 export const IDENTITY_ADMIN_ACTIONS = [
@@ -43,6 +67,27 @@ export const IDENTITY_ADMIN_ACTIONS = [
   'iam:DeleteAccessKey',
 ] as const;
 
+/** The IAM actions the role and OIDC adapters use (`keyless: true`). @public */
+export const KEYLESS_ADMIN_ACTIONS = [
+  'iam:CreateRole',
+  'iam:GetRole',
+  'iam:TagRole',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:ListRoles',
+  'iam:ListRoleTags',
+  'iam:DeleteRole',
+  'iam:ListRolePolicies',
+  'iam:GetRolePolicy',
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:PassRole',
+  'iam:CreateOpenIDConnectProvider',
+  'iam:GetOpenIDConnectProvider',
+  'iam:TagOpenIDConnectProvider',
+  'iam:ListOpenIDConnectProviders',
+  'iam:DeleteOpenIDConnectProvider',
+] as const;
+
 /** Input of {@link buildIdentityAdminPolicy}. @public */
 export interface IdentityAdminPolicyInput {
   /** The 12-digit AWS account id of the IAM users. */
@@ -52,6 +97,8 @@ export interface IdentityAdminPolicyInput {
    * `…user/zk-<b8>.*`), for several platforms sharing an account. Default: every zonekeeper user.
    */
   readonly baseDomain?: string | undefined;
+  /** Also allow the role and OIDC provider calls of the keyless credential modes (default false). */
+  readonly keyless?: boolean | undefined;
 }
 
 /**
@@ -70,6 +117,77 @@ export function buildIdentityAdminPolicy(input: IdentityAdminPolicyInput): IamPo
   const baseDomain = (input as { baseDomain?: unknown }).baseDomain;
   const names = baseDomain === undefined ? 'zk-*' : `${identityUserNamePrefix(baseDomain as string)}*`;
   const users = `arn:aws:iam::${accountId}:user/zonekeeper/${names}`;
+  const keyless = (input as { keyless?: unknown }).keyless;
+  if (keyless !== undefined && typeof keyless !== 'boolean') {
+    throw invalidInput(`Identity admin policy: keyless must be a boolean, got ${JSON.stringify(keyless)}.`);
+  }
+  const roles = `arn:aws:iam::${accountId}:role/zonekeeper/${names}`;
+  const oidcProviders = `arn:aws:iam::${accountId}:oidc-provider/*`;
+  const requestTag = { StringEquals: { [`aws:RequestTag/${IDENTITY_TAGS.managedBy}`]: MANAGED_BY_VALUE } };
+  const resourceTag = { StringEquals: { [`aws:ResourceTag/${IDENTITY_TAGS.managedBy}`]: MANAGED_BY_VALUE } };
+  const keylessStatements: IamPolicyStatement[] = !keyless
+    ? []
+    : [
+        {
+          Sid: 'CreateZonekeeperRoles',
+          Effect: 'Allow',
+          Action: ['iam:CreateRole', 'iam:TagRole'],
+          Resource: roles,
+          Condition: requestTag,
+        },
+        {
+          Sid: 'ReadZonekeeperRoles',
+          Effect: 'Allow',
+          Action: ['iam:GetRole', 'iam:ListRoleTags', 'iam:ListRolePolicies', 'iam:GetRolePolicy'],
+          Resource: roles,
+        },
+        {
+          Sid: 'ManageZonekeeperRoles',
+          Effect: 'Allow',
+          Action: [
+            'iam:TagRole',
+            'iam:UpdateAssumeRolePolicy',
+            'iam:PutRolePolicy',
+            'iam:DeleteRolePolicy',
+            'iam:DeleteRole',
+            'iam:PassRole',
+          ],
+          Resource: roles,
+          Condition: resourceTag,
+        },
+        {
+          Sid: 'LookUpZonekeeperRoles',
+          Effect: 'Allow',
+          Action: ['iam:GetRole'],
+          Resource: `arn:aws:iam::${accountId}:role/${names}`,
+        },
+        {
+          Sid: 'ListRoles',
+          Effect: 'Allow',
+          Action: ['iam:ListRoles', 'iam:ListOpenIDConnectProviders'],
+          Resource: '*',
+        },
+        {
+          Sid: 'CreateOidcProviders',
+          Effect: 'Allow',
+          Action: ['iam:CreateOpenIDConnectProvider', 'iam:TagOpenIDConnectProvider'],
+          Resource: oidcProviders,
+          Condition: requestTag,
+        },
+        {
+          Sid: 'ReadOidcProviders',
+          Effect: 'Allow',
+          Action: ['iam:GetOpenIDConnectProvider'],
+          Resource: oidcProviders,
+        },
+        {
+          Sid: 'ManageOidcProviders',
+          Effect: 'Allow',
+          Action: ['iam:TagOpenIDConnectProvider', 'iam:DeleteOpenIDConnectProvider'],
+          Resource: oidcProviders,
+          Condition: resourceTag,
+        },
+      ];
   return {
     Version: IAM_POLICY_VERSION,
     Statement: [
@@ -93,6 +211,7 @@ export function buildIdentityAdminPolicy(input: IdentityAdminPolicyInput): IamPo
         Resource: `arn:aws:iam::${accountId}:user/${names}`,
       },
       { Sid: 'ListUsers', Effect: 'Allow', Action: ['iam:ListUsers'], Resource: '*' },
+      ...keylessStatements,
     ],
   };
 }

@@ -35,6 +35,7 @@ export {
   buildIdentityAdminPolicy,
   IDENTITY_ADMIN_ACTIONS,
   type IdentityAdminPolicyInput,
+  KEYLESS_ADMIN_ACTIONS,
 } from './identity-admin-policy.js';
 export {
   createMemoryIdentityProvider,
@@ -74,6 +75,18 @@ export {
   MAX_IAM_USER_NAME_LENGTH,
 } from './naming.js';
 export {
+  createMemoryPodIdentityProvider,
+  type MemoryPodIdentityProvider,
+  type MemoryPodIdentityProviderOptions,
+} from './pod-identity-memory.js';
+export type {
+  PodIdentityAssociation,
+  PodIdentityAssociationFilter,
+  PodIdentityAssociationProvider,
+  PodIdentityAssociationSpec,
+  PodIdentityAssociationSummary,
+} from './pod-identity-ports.js';
+export {
   buildZonePolicy,
   CHANGE_ARN_PATTERN,
   clusterRecordNames,
@@ -96,3 +109,49 @@ export {
   ZONE_POLICY_SIDS,
   type ZonePolicyInput,
 } from './policy.js';
+export {
+  createMemoryRoleProvider,
+  type MemoryRoleFault,
+  type MemoryRoleProvider,
+  type MemoryRoleProviderOptions,
+  type MemoryRoleSnapshot,
+  ROLE_WRITE_METHODS,
+  type RoleProviderMethod,
+} from './role-memory.js';
+export type {
+  IdentityRole,
+  OidcProvider,
+  OidcProviderRegistry,
+  OidcProviderSpec,
+  RoleProvider,
+  RoleSpec,
+} from './role-ports.js';
+export {
+  type AwsPartition,
+  buildPodIdentityTrustPolicy,
+  buildWebIdentityTrustPolicy,
+  type EksClusterArn,
+  type IamTrustPolicyDocument,
+  type IamTrustPolicyStatement,
+  MAX_OIDC_ISSUER_URL_LENGTH,
+  minifyTrustPolicy,
+  type OidcIssuer,
+  oidcProviderArn,
+  POD_IDENTITY_SERVICE_PRINCIPAL,
+  POD_IDENTITY_SESSION_TAGS,
+  type PodIdentityCluster,
+  type PodIdentityTrustPolicyInput,
+  parseEksClusterArn,
+  parseOidcIssuerUrl,
+  ROLE_TRUST_POLICY_DEFAULT_MAX_CHARS,
+  ROLE_TRUST_POLICY_MAX_CHARS,
+  STS_AUDIENCE,
+  serviceAccountSubject,
+  TRUST_POLICY_TOO_LARGE,
+  trustPolicyCharacterCount,
+  validateAccountId,
+  validateKubernetesNamespace,
+  validateServiceAccountName,
+  type WebIdentityCluster,
+  type WebIdentityTrustPolicyInput,
+} from './trust-policy.js';

@@ -308,3 +308,16 @@ export function identityProviderContract(options: IdentityProviderContractOption
     });
   });
 }
+
+export {
+  type PodIdentityAssociationContractOptions,
+  podIdentityAssociationContract,
+} from './testing-pod-identity.js';
+export {
+  type OidcProviderRegistryContractCapabilities,
+  type OidcProviderRegistryContractOptions,
+  oidcProviderRegistryContract,
+  type RoleProviderContractCapabilities,
+  type RoleProviderContractOptions,
+  roleProviderContract,
+} from './testing-roles.js';

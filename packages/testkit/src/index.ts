@@ -1,8 +1,8 @@
 /**
  * `@zonekeeper/testkit`: the most faithful test servers we can run on 127.0.0.1 without Docker —
- * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, and a wire-level fake of
- * the HashiCorp Vault API. Each is also on its own subpath (`@zonekeeper/testkit/moto`, `/fault-proxy`,
- * `/vault`). The Kubernetes API fake is its own package, `@zonekeeper/kube-apiserver-fake`.
+ * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, a wire-level fake of
+ * the HashiCorp Vault API, and a test OIDC issuer. Each is also on its own subpath (`@zonekeeper/testkit/moto`, `/fault-proxy`,
+ * `/vault`, `/oidc-issuer`). The Kubernetes API fake is its own package, `@zonekeeper/kube-apiserver-fake`.
  *
  * @packageDocumentation
  */
@@ -39,6 +39,13 @@ export {
   resetMoto,
   startMoto,
 } from './moto/index.js';
+export {
+  type ServiceAccountTokenClaims,
+  type SignOptions,
+  startTestOidcIssuer,
+  type TestOidcIssuer,
+  type TestOidcIssuerOptions,
+} from './oidc-issuer/index.js';
 export {
   startVaultFake,
   type VaultCapability,

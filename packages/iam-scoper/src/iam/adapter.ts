@@ -26,8 +26,6 @@ import {
   type GetUserCommandOutput,
   GetUserPolicyCommand,
   type GetUserPolicyCommandOutput,
-  IAMClient,
-  type IAMClientConfig,
   ListAccessKeysCommand,
   type ListAccessKeysCommandOutput,
   ListUserPoliciesCommand,
@@ -41,14 +39,7 @@ import {
   TagUserCommand,
   type User,
 } from '@aws-sdk/client-iam';
-import { StandardRetryStrategy } from '@smithy/core/retry';
-import {
-  type CallOptions,
-  hasErrorCode,
-  invalidInput,
-  throwIfAborted,
-  ZonekeeperError,
-} from '@zonekeeper/core';
+import { type CallOptions, ZonekeeperError } from '@zonekeeper/core';
 import type { AccessKey, AccessKeyMetadata, IdentityProvider, IdentityUser } from '../identity-ports.js';
 import {
   validateAccessKeyId,
@@ -59,37 +50,19 @@ import {
   validateTags,
   validateUserName,
 } from '../identity-validation.js';
-import { type IamCallTarget, translateIamError, withRetryGuard } from './errors.js';
+import {
+  createIamSender,
+  decodePolicyDocument,
+  type IamClientLike,
+  type IamClientOptions,
+  malformedAnswer as malformed,
+  undefinedIfNotFound,
+} from './client.js';
 
-/**
- * The part of an `IAMClient` the adapter uses: `send`. Any AWS SDK v3 IAM client fits.
- * @public
- */
-export interface IamClientLike {
-  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-}
+export type { IamClientLike };
 
-/** Options of {@link createIamIdentityProvider}. @public */
-export interface IamIdentityProviderOptions {
-  /**
-   * A caller-built IAM client (its own credentials, retry strategy, logger, …). When given, `region`,
-   * `endpoint`, `credentials`, `maxAttempts` and `retryStrategy` are ignored. The adapter's retry guard
-   * (no retry of `LimitExceeded`; `CreateAccessKey` retried only after throttling) applies to it too.
-   */
-  readonly client?: IamClientLike;
-  /** Region for signing (default `AWS_REGION`, else `us-east-1`; IAM is a global service). */
-  readonly region?: string;
-  /** Endpoint URL, e.g. moto's (default: the SDK's IAM endpoint). */
-  readonly endpoint?: string;
-  /** zonekeeper's own AWS credentials (default: the SDK's provider chain). Never logged. */
-  readonly credentials?: IAMClientConfig['credentials'];
-  /** Attempts per call, first included (default 3, the SDK's). Ignored when `retryStrategy` is given. */
-  readonly maxAttempts?: number;
-  /** The SDK retry strategy (default `new StandardRetryStrategy(maxAttempts)`). */
-  readonly retryStrategy?: IAMClientConfig['retryStrategy'];
-  /** `MaxItems` per page of the list calls (default: IAM's default, 100). */
-  readonly pageSize?: number;
-}
+/** Options of {@link createIamIdentityProvider} (the same for every IAM adapter). @public */
+export type IamIdentityProviderOptions = IamClientOptions;
 
 function tagsOf(tags: readonly Tag[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -99,25 +72,6 @@ function tagsOf(tags: readonly Tag[] | undefined): Record<string, string> {
 
 function toTagList(tags: Readonly<Record<string, string>>): Tag[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
-
-/** IAM returns policy documents URL-encoded (RFC 3986). */
-function decodePolicyDocument(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-function malformed(op: string, what: string): ZonekeeperError {
-  return new ZonekeeperError(
-    'INTERNAL',
-    `IAM: ${op} returned no ${what}; this is unexpected, please report it.`,
-    {
-      details: { operation: op },
-    },
-  );
 }
 
 /**
@@ -131,51 +85,7 @@ function malformed(op: string, what: string): ZonekeeperError {
  * @public
  */
 export function createIamIdentityProvider(options: IamIdentityProviderOptions = {}): IdentityProvider {
-  const pageSize = options.pageSize;
-  if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 1000)) {
-    throw invalidInput(`IAM: pageSize must be an integer from 1 to 1000, got ${String(pageSize)}.`);
-  }
-  const maxAttempts = options.maxAttempts;
-  if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
-    throw invalidInput(`IAM: maxAttempts must be an integer ≥ 1, got ${String(maxAttempts)}.`);
-  }
-  const client: IamClientLike =
-    options.client ??
-    new IAMClient({
-      region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-      retryStrategy: options.retryStrategy ?? new StandardRetryStrategy(maxAttempts ?? 3),
-    });
-  const page = pageSize === undefined ? {} : { MaxItems: pageSize };
-
-  async function send<T>(
-    op: string,
-    target: IamCallTarget,
-    command: { middlewareStack: unknown },
-    opts: CallOptions | undefined,
-  ): Promise<T> {
-    const signal = opts?.signal;
-    throwIfAborted(signal);
-    try {
-      return (await client.send(
-        withRetryGuard(command),
-        signal === undefined ? {} : { abortSignal: signal },
-      )) as T;
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      throw translateIamError(error, op, target);
-    }
-  }
-
-  async function undefinedIfNotFound<T>(promise: Promise<T>): Promise<T | undefined> {
-    try {
-      return await promise;
-    } catch (error) {
-      if (hasErrorCode(error, 'NOT_FOUND')) return undefined;
-      throw error;
-    }
-  }
+  const { send, page } = createIamSender(options);
 
   function toUser(user: User | undefined, tags: Record<string, string>, op: string): IdentityUser {
     if (!user?.UserName || !user.Arn || !user.UserId) throw malformed(op, 'user');

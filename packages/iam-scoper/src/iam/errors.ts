@@ -115,6 +115,8 @@ export function redactSecrets(text: string): string {
 /** What the failing call was about, for messages and `details`. @internal */
 export interface IamCallTarget {
   readonly userName?: string;
+  readonly roleName?: string;
+  readonly oidcProviderArn?: string;
   readonly policyName?: string;
   readonly accessKeyId?: string;
 }
@@ -160,6 +162,8 @@ const UNAVAILABLE = new Set([
 function describeTarget(op: string, target: IamCallTarget): string {
   const parts = [
     target.userName === undefined ? undefined : `user ${target.userName}`,
+    target.roleName === undefined ? undefined : `role ${target.roleName}`,
+    target.oidcProviderArn === undefined ? undefined : `OIDC provider ${target.oidcProviderArn}`,
     target.policyName === undefined ? undefined : `policy ${target.policyName}`,
     target.accessKeyId === undefined ? undefined : `access key ${target.accessKeyId}`,
   ].filter((p): p is string => p !== undefined);
@@ -168,6 +172,15 @@ function describeTarget(op: string, target: IamCallTarget): string {
 
 function advice(code: ErrorCode, awsCode: string, op: string): string {
   if (code === 'CONFLICT' && awsCode === 'LimitExceeded') {
+    if (op === 'CreateRole' || op === 'UpdateAssumeRolePolicy') {
+      return "The trust policy exceeds the account's role trust policy limit (ACLSizePerRole, 2,048 characters unless raised, at most 4,096). Use one role per cluster, or raise the quota (Service Quotas) and build with maxPolicyChars.";
+    }
+    if (op === 'PutRolePolicy') {
+      return "The role's inline policies would exceed IAM's 10,240-character budget. Delete the role's other inline policies, then try again.";
+    }
+    if (op === 'CreateOpenIDConnectProvider') {
+      return 'The account has the maximum number of OIDC providers (or the provider too many client ids). Delete unused providers or raise the quota, then try again.';
+    }
     if (op === 'CreateAccessKey') {
       return 'The user already has the maximum of 2 access keys (not retried). Delete the keys zonekeeper does not know with reconcileAccessKeys (pass the ids stored in Vault), then try again.';
     }
@@ -176,21 +189,37 @@ function advice(code: ErrorCode, awsCode: string, op: string): string {
     }
     return 'An IAM quota is exhausted (not retried). Free capacity or raise the quota, then try again.';
   }
+  if (code === 'CONFLICT' && awsCode === 'DeleteConflict' && op === 'DeleteRole') {
+    return 'The role still has inline or attached policies or is in an instance profile. deleteRolePolicy removes inline policies; remove the rest by hand, then try again.';
+  }
   if (code === 'CONFLICT' && awsCode === 'DeleteConflict') {
     return 'The user still has access keys, inline or attached policies, a login profile, MFA devices or group memberships. deleteZoneIdentity removes keys and inline policies; remove the rest by hand, then try again.';
   }
   switch (code) {
     case 'ALREADY_EXISTS':
+      if (op === 'CreateRole') return 'An IAM role of that name exists (names are compared without case).';
+      if (op === 'CreateOpenIDConnectProvider') {
+        return 'The account already has an OIDC provider for this issuer URL (one per URL); use it.';
+      }
       return 'An IAM user of that name exists (names are compared without case).';
     case 'NOT_FOUND':
       return 'It does not exist (or was deleted concurrently).';
     case 'CONFLICT':
       return 'IAM is changing the entity concurrently; try again shortly.';
     case 'INVALID_INPUT':
+      if (op === 'CreateRole' || op === 'UpdateAssumeRolePolicy') {
+        return 'IAM rejected the trust policy: every Federated principal must be an OIDC provider registered in the account (register it before the role), and every principal must exist.';
+      }
       return 'IAM rejected the input; fix it (zonekeeper validates names, paths, tags and documents first, so this is unexpected: please report it).';
     case 'THROTTLED':
       return "IAM rate-limited the call even after the SDK's retries; try again later or lower the call rate (maxAttempts / retryStrategy).";
     case 'PERMISSION_DENIED':
+      if (/Role/.test(op)) {
+        return `Check zonekeeper's own AWS credentials and that its IAM policy allows iam:${op} on arn:aws:iam::<account>:role/zonekeeper/* (buildIdentityAdminPolicy).`;
+      }
+      if (/OpenIDConnectProvider/.test(op)) {
+        return `Check zonekeeper's own AWS credentials and that its IAM policy allows iam:${op} on arn:aws:iam::<account>:oidc-provider/* (buildIdentityAdminPolicy).`;
+      }
       return `Check zonekeeper's own AWS credentials and that its IAM policy allows iam:${op} on arn:aws:iam::<account>:user/zonekeeper/*.`;
     case 'UNAVAILABLE':
       return op === 'CreateAccessKey'
