@@ -15,6 +15,13 @@
  *  cluster Secret missing or different        apply-secret
  * ```
  *
+ * Name constraints: a CA created (or renewed) with `permittedDnsDomain` — {@link ensureCertificate}
+ * passes its `withinDomain`, the organisation's zone — carries critical X.509 name constraints for that
+ * zone. An existing CA without them is **kept**, not re-issued: replacing a CA replaces the trust anchor
+ * every client of the organisation already has (`ca.crt` of every Secret, trust bundles) and re-issues
+ * every certificate, which a routine ensure must not do behind the operator's back. It gains the
+ * constraints at its next renewal; `ca.permittedDnsDomains` in the result shows which CAs lack them.
+ *
  * @packageDocumentation
  */
 
@@ -28,6 +35,7 @@ import {
   isWithinDomain,
   type KubernetesObject,
   noopLogger,
+  normalizeDomainName,
   normalizeHostname,
   type RuntimeDeps,
   systemClock,
@@ -51,6 +59,7 @@ import {
   createCertificateAuthority,
   issueServerCertificate,
   type KeyAlgorithm,
+  permittedDnsDomainsOfCertificate,
   renewalTime,
 } from './certificates.js';
 
@@ -87,6 +96,19 @@ export interface EnsureCertificateAuthorityInput {
   readonly validityDays?: number;
   /** Default `ECDSA_P256`. */
   readonly keyAlgorithm?: KeyAlgorithm;
+  /**
+   * The organisation's zone: a CA created or renewed by this call carries critical name constraints
+   * permitting only names in it. An existing CA without constraints is kept until its renewal (see the
+   * module notes). Default: no constraints.
+   */
+  readonly permittedDnsDomain?: string;
+}
+
+/** A CA as {@link ensureCertificateAuthority} reports it. @public */
+export interface CertificateAuthoritySummary extends CertificateSummary {
+  readonly certificatePem: string;
+  /** The DNS domains its name constraints permit; absent when it has no name constraints. */
+  readonly permittedDnsDomains?: readonly string[];
 }
 
 /** Result of {@link ensureCertificateAuthority}. @public */
@@ -94,7 +116,21 @@ export interface EnsureCertificateAuthorityResult {
   readonly plan: { readonly steps: readonly CertificateAuthorityStep[] };
   readonly dryRun: boolean;
   /** The CA in effect after the run (absent in a dry run that would create it). */
-  readonly ca?: CertificateSummary & { readonly certificatePem: string };
+  readonly ca?: CertificateAuthoritySummary;
+}
+
+function caSummary(c: {
+  serialNumber: string;
+  notBefore: Date;
+  notAfter: Date;
+  certificatePem: string;
+}): CertificateAuthoritySummary {
+  const permitted = permittedDnsDomainsOfCertificate(c.certificatePem);
+  return {
+    ...summary(c),
+    certificatePem: c.certificatePem,
+    ...(permitted === undefined ? {} : { permittedDnsDomains: permitted }),
+  };
 }
 
 function summary(c: { serialNumber: string; notBefore: Date; notAfter: Date }): CertificateSummary {
@@ -127,6 +163,10 @@ export async function ensureCertificateAuthority(
 ): Promise<EnsureCertificateAuthorityResult> {
   const organization = validateOrganizationName(input.organization);
   const commonName = input.commonName ?? `${organization} zonekeeper CA`;
+  const permitted =
+    input.permittedDnsDomain === undefined
+      ? undefined
+      : normalizeDomainName(input.permittedDnsDomain, 'permittedDnsDomain');
   const clock = deps.clock ?? systemClock;
   const existing = await readCertificateAuthority(deps.secrets, organization, {
     ...layout(deps),
@@ -142,7 +182,7 @@ export async function ensureCertificateAuthority(
     return {
       plan,
       dryRun: true,
-      ...(existing ? { ca: { ...summary(existing), certificatePem: existing.certificatePem } } : {}),
+      ...(existing ? { ca: caSummary(existing) } : {}),
     };
 
   let current: StoredCertificateAuthority | undefined = existing;
@@ -154,6 +194,7 @@ export async function ensureCertificateAuthority(
         validityDays: input.validityDays ?? certificateDefaults.caValidityDays,
         keyAlgorithm: input.keyAlgorithm ?? certificateDefaults.keyAlgorithm,
         now: clock.now(),
+        ...(permitted === undefined ? {} : { permittedDnsDomains: [permitted] }),
       });
       try {
         const { version } = await writeCertificateAuthority(deps.secrets, organization, ca, {
@@ -176,7 +217,7 @@ export async function ensureCertificateAuthority(
   return {
     plan,
     dryRun: false,
-    ...(current ? { ca: { ...summary(current), certificatePem: current.certificatePem } } : {}),
+    ...(current ? { ca: caSummary(current) } : {}),
   };
 }
 
@@ -314,7 +355,14 @@ export async function ensureCertificate(
   const opts = { ...layout(deps), ...signal(options) };
 
   // Gather.
-  const caResult = await ensureCertificateAuthority({ organization }, deps, options);
+  const caResult = await ensureCertificateAuthority(
+    {
+      organization,
+      ...(input.withinDomain === undefined ? {} : { permittedDnsDomain: input.withinDomain }),
+    },
+    deps,
+    options,
+  );
   const ca = caResult.ca;
   const stored = await readCertificate(deps.secrets, organization, name, opts);
   const now = clock.now();

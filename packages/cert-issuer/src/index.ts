@@ -24,6 +24,7 @@ export {
 } from './certificates.js';
 export {
   type CertificateAuthorityStep,
+  type CertificateAuthoritySummary,
   type CertificateDeps,
   type CertificateStep,
   type CertificateSummary,
