@@ -5,7 +5,7 @@
  *
  * Order, so that the whole suite fits in 5 minutes on a 2-core machine:
  * 1. `rate-limit` starts first, in the background: it seeds two moto servers, then spends about three
- *    minutes waiting for its 5 requests/s limiters (a few per cent of one core). Its result is a time
+ *    minutes waiting for its Route 53 limiters (a few per cent of one core). Its result is a time
  *    measured against the limiter's own schedule, which CPU load elsewhere does not change.
  * 2. `api-calls` runs meanwhile in the foreground: its results are call counts, which no load changes.
  * 3. Once `rate-limit` has printed `SEEDED` (it only waits from then on), the CPU-bound benchmarks run
