@@ -568,3 +568,94 @@ describe('a CA made by openssl', () => {
     );
   });
 });
+
+describe('name constraints: the organisation CA may certify only its own zone', () => {
+  const zone = 'acme.example.com';
+  let constrained: CertificateAuthority;
+  beforeAll(async () => {
+    constrained = await createCertificateAuthority({
+      commonName: 'acme zonekeeper CA',
+      permittedDnsDomains: [zone],
+    });
+  });
+
+  /** A leaf for `dnsName` signed by `ca` with openssl itself (so no check of ours can refuse it). */
+  async function opensslLeaf(ca: CertificateAuthority, dnsName: string): Promise<string> {
+    const caPath = await file('ca.pem', ca.certificatePem);
+    const caKey = await file('ca.key', ca.privateKeyPem);
+    const key = join(dir, 'leaf.key');
+    const csr = join(dir, 'leaf.csr');
+    const leaf = join(dir, 'leaf.pem');
+    const ext = await file('ext.cnf', `subjectAltName=DNS:${dnsName}\nextendedKeyUsage=serverAuth\n`);
+    const req = await openssl(
+      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'].concat([
+        '-keyout',
+        key,
+        '-subj',
+        `/CN=${dnsName}`,
+        '-out',
+        csr,
+      ]),
+    );
+    expect(req.code, req.stderr).toBe(0);
+    const signed = await openssl(
+      ['x509', '-req', '-in', csr, '-CA', caPath, '-CAkey', caKey, '-CAcreateserial'].concat([
+        '-days',
+        '30',
+        '-sha256',
+        '-extfile',
+        ext,
+        '-out',
+        leaf,
+      ]),
+    );
+    expect(signed.code, signed.stderr).toBe(0);
+    return leaf;
+  }
+
+  async function verify(caPem: string, leafPath: string): Promise<RunResult> {
+    const caPath = await file('trusted.pem', caPem);
+    return openssl(['verify', '-x509_strict', '-CAfile', caPath, '-purpose', 'sslserver', leafPath]);
+  }
+
+  it('carries a critical name constraints extension permitting the zone', async () => {
+    const caPath = await file('ca.pem', constrained.certificatePem);
+    const text = await openssl(['x509', '-in', caPath, '-noout', '-ext', 'nameConstraints']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/X509v3 Name Constraints: critical\s+Permitted:\s+DNS:acme\.example\.com/);
+  });
+
+  it('verifies a leaf within the zone (issued by cert-issuer, and one signed by openssl)', async () => {
+    const leaf = await issueServerCertificate(constrained, {
+      dnsNames: ['www.acme.example.com', '*.apps.acme.example.com', zone],
+    });
+    const leafPath = await file('issued.pem', leaf.certificatePem);
+    const ok = await verify(constrained.certificatePem, leafPath);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const byOpenssl = await verify(
+      constrained.certificatePem,
+      await opensslLeaf(constrained, 'api.acme.example.com'),
+    );
+    expect(byOpenssl.code, byOpenssl.stdout + byOpenssl.stderr).toBe(0);
+  });
+
+  it("fails openssl verify for another organisation's name signed by this CA", async () => {
+    for (const foreign of ['www.globex.example.com', 'acme.example.com.evil.test', 'xacme.example.com']) {
+      const result = await verify(constrained.certificatePem, await opensslLeaf(constrained, foreign));
+      expect(result.code, foreign).not.toBe(0);
+      expect(result.stdout + result.stderr).toContain('permitted subtree violation');
+    }
+    // The same foreign leaf from a CA without constraints verifies: the constraint is what refuses it.
+    const open = await createCertificateAuthority({ commonName: 'unconstrained CA' });
+    const result = await verify(open.certificatePem, await opensslLeaf(open, 'www.globex.example.com'));
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+  });
+
+  it('is refused by issueServerCertificate before signing, with INVALID_INPUT', async () => {
+    const error = await issueServerCertificate(constrained, {
+      dnsNames: ['www.acme.example.com', 'www.globex.example.com'],
+    }).catch((e) => e);
+    expect(isZonekeeperError(error) && error.code).toBe('INVALID_INPUT');
+    expect(error.message).toContain('www.globex.example.com is outside the names this CA may certify');
+  });
+});

@@ -5,7 +5,7 @@
  *
  * No test prints a private key: assertions about keys compare booleans or public keys only.
  */
-import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { hasErrorCode, isZonekeeperError } from '@zonekeeper/core';
 import fc from 'fast-check';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
@@ -18,6 +18,26 @@ import {
   KEY_ALGORITHMS,
   renewalTime,
 } from './index.js';
+
+/** Counts key generations: cert-issuer generates keys with node:crypto (sync for ECDSA, async for RSA). */
+const keyGeneration = vi.hoisted(() => ({ count: undefined as unknown as MockInstance }));
+vi.mock('node:crypto', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:crypto')>();
+  const { vi: v } = await import('vitest');
+  const counter = v.fn();
+  keyGeneration.count = counter;
+  return {
+    ...actual,
+    generateKeyPairSync: (...args: unknown[]) => {
+      counter();
+      return (actual.generateKeyPairSync as (...a: unknown[]) => unknown)(...args);
+    },
+    generateKeyPair: (...args: unknown[]) => {
+      counter();
+      return (actual.generateKeyPair as (...a: unknown[]) => unknown)(...args);
+    },
+  };
+});
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -258,10 +278,11 @@ describe('issueServerCertificate', () => {
 describe('INVALID_INPUT: the promise rejects and nothing is generated', () => {
   let generateKey: MockInstance;
   beforeEach(() => {
-    generateKey = vi.spyOn(webcrypto.subtle, 'generateKey');
+    generateKey = keyGeneration.count;
+    generateKey.mockClear();
   });
   afterEach(() => {
-    generateKey.mockRestore();
+    generateKey.mockClear();
   });
 
   const leafCases: ReadonlyArray<[string, () => Record<string, unknown>, RegExp]> = [

@@ -3,22 +3,58 @@
  * certificates signed by it, and the time a certificate should be renewed.
  *
  * Everything here is data in, data out: no I/O, no clock (callers pass `now`; only the public functions
- * default it to `new Date()`), no global state beyond the x509 runtime set up in `x509-runtime.ts`.
- * Keys are generated with Node's WebCrypto; certificates are built with `@peculiar/x509`.
+ * default it to `new Date()`). The one piece of state is a bounded cache of parsed CAs (see
+ * {@link issueServerCertificate}).
+ *
+ * Keys are generated and signatures made with `node:crypto` (ECDSA keys synchronously — a tenth of a
+ * millisecond; RSA keys on the libuv thread pool, so the event loop never waits for a prime search).
+ * Certificates are encoded from a template (`der.ts`): the fixed parts are constants, only the serial,
+ * validity, names, keys and key identifiers are filled in. `@peculiar/x509` parses and checks a CA given
+ * by the caller, once per CA, loaded on first use (`x509-runtime.ts`) so that importing this package
+ * does not load it. See docs/decisions.md ("Certificate encoding").
  *
  * Invalid input rejects with a `ZonekeeperError` of code `INVALID_INPUT` before anything is generated.
  * No message or `details` ever contains a private key.
  */
 
-import { createPrivateKey, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair as generateKeyPairAsync,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+} from 'node:crypto';
 import {
   ErrorCodes,
   invalidInput,
+  isWithinDomain,
   isZonekeeperError,
+  normalizeDomainName,
   normalizeHostname,
   ZonekeeperError,
 } from '@zonekeeper/core';
-import { nodeCrypto, x509 } from './x509-runtime.js';
+import {
+  bitString,
+  context,
+  type DerElement,
+  children as derChildren,
+  extension,
+  oid,
+  readCertificateFields,
+  readElement,
+  sequence,
+  set,
+  smallInteger,
+  subjectPublicKeyBits,
+  TRUE,
+  time,
+  tlv,
+  unsignedInteger,
+  utf8String,
+} from './der.js';
 
 /**
  * The key algorithms cert-issuer generates keys for:
@@ -107,6 +143,15 @@ export interface CertificateAuthorityOptions {
   readonly keyAlgorithm?: KeyAlgorithm;
   /** The issuance time. Default `new Date()`. `notBefore` is 5 minutes earlier. */
   readonly now?: Date;
+  /**
+   * X.509 name constraints: the DNS domains this CA may certify, e.g. the organisation's zone
+   * `['acme.example.com']` (which covers the zone and every name below it). When given, the CA carries a
+   * critical name constraints extension with these permitted dNSName subtrees, so that a verifier
+   * rejects any certificate it signs for another name (openssl: "permitted subtree violation"), and
+   * {@link issueServerCertificate} refuses such names before signing. 1–10 domains, no wildcards.
+   * Default: no constraints.
+   */
+  readonly permittedDnsDomains?: readonly string[];
 }
 
 /**
@@ -142,20 +187,6 @@ const DAY_MS = 86_400_000;
 /** X.509 times: UTCTime from 1950, GeneralizedTime up to the end of 9999 (both in whole seconds). */
 const MIN_X509_TIME_MS = Date.UTC(1950, 0, 1);
 const MAX_X509_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
-
-type SigningAlgorithm =
-  | { name: 'ECDSA'; namedCurve: 'P-256' }
-  | { name: 'RSASSA-PKCS1-v1_5'; hash: 'SHA-256' };
-
-const KEY_GENERATION: Readonly<Record<KeyAlgorithm, Record<string, unknown> & { name: string }>> = {
-  ECDSA_P256: { name: 'ECDSA', namedCurve: 'P-256' },
-  RSA_2048: {
-    name: 'RSASSA-PKCS1-v1_5',
-    modulusLength: 2048,
-    publicExponent: new Uint8Array([1, 0, 1]),
-    hash: 'SHA-256',
-  },
-};
 
 // ---------------------------------------------------------------------------------------------------
 // Validation
@@ -256,6 +287,28 @@ function normalizeDnsNames(value: unknown): string[] {
   return names;
 }
 
+const MAX_PERMITTED_DOMAINS = 10;
+
+function normalizePermittedDomains(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_PERMITTED_DOMAINS) {
+    throw invalidInput(
+      `permittedDnsDomains must be an array of 1 to ${MAX_PERMITTED_DOMAINS} DNS domains, got ${describe(value)}.`,
+    );
+  }
+  const domains: string[] = [];
+  for (const raw of value) {
+    if (typeof raw === 'string' && raw.includes('*')) {
+      throw invalidInput(
+        `permittedDnsDomains ${describe(raw)} has a wildcard; give the domain itself (it covers every name below it).`,
+      );
+    }
+    const domain = normalizeDomainName(raw, 'A permitted DNS domain');
+    if (!domains.includes(domain)) domains.push(domain);
+  }
+  return Object.freeze(domains);
+}
+
 /** The validity window for `days` from `nowMs`, in whole seconds (as X.509 encodes it). */
 function validityWindow(nowMs: number, days: number): { notBefore: number; notAfter: number } {
   const now = Math.floor(nowMs / 1000) * 1000;
@@ -270,61 +323,169 @@ function validityWindow(nowMs: number, days: number): { notBefore: number; notAf
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Keys and PEM
+// Keys, PEM and the certificate template
 // ---------------------------------------------------------------------------------------------------
 
 const PKCS8_PEM = /^-----BEGIN PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PRIVATE KEY-----$/;
 const CERTIFICATE_PEM = /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----$/;
 
-function pem(der: ArrayBuffer, tag: string): string {
-  return `${x509.PemConverter.encode(der, tag)}\n`;
+/** PEM with 64-character lines, ending with a newline. */
+function pem(der: Uint8Array, tag: string): string {
+  const base64 = Buffer.from(der.buffer, der.byteOffset, der.length).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64));
+  return `-----BEGIN ${tag}-----\n${lines.join('\n')}\n-----END ${tag}-----\n`;
 }
 
-/** A random, positive, 16-byte serial number in hex: the top bit is clear and the next one set, so its
- * value always has 127 bits (126 of them random) and DER needs no sign byte. */
-function randomSerialNumber(): string {
+/** A random, positive, 16-byte serial number: the top bit is clear and the next one set, so its value
+ * always has 127 bits (126 of them random) and DER needs no sign byte. */
+function randomSerialNumber(): Buffer {
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] as number) & 0x7f) | 0x40;
-  return bytes.toString('hex');
+  return bytes;
 }
 
-async function generateKeyPair(algorithm: KeyAlgorithm): Promise<CryptoKeyPairLike> {
-  return (await nodeCrypto.subtle.generateKey(KEY_GENERATION[algorithm], true, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPairLike;
+interface KeyPair {
+  readonly publicKey: KeyObject;
+  readonly privateKey: KeyObject;
 }
 
-type CryptoKeyPairLike = { publicKey: CryptoKeyLike; privateKey: CryptoKeyLike };
-type CryptoKeyLike = Awaited<ReturnType<typeof nodeCrypto.subtle.importKey>>;
-
-async function exportPrivateKeyPem(key: CryptoKeyLike): Promise<string> {
-  return pem(await nodeCrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+/**
+ * A new key pair: ECDSA P-256 synchronously (about 0.1 ms), RSA-2048 on the libuv thread pool (a prime
+ * search of 50–500 ms that must not block the event loop).
+ */
+function generateKeyPair(algorithm: KeyAlgorithm): KeyPair | Promise<KeyPair> {
+  if (algorithm === 'ECDSA_P256') return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return new Promise((resolve, reject) =>
+    generateKeyPairAsync(
+      'rsa',
+      { modulusLength: 2048, publicExponent: 0x10001 },
+      (error, publicKey, privateKey) => (error ? reject(error) : resolve({ publicKey, privateKey })),
+    ),
+  );
 }
 
-function subjectName(commonName: string | undefined): x509.Name {
-  // Object values are used as they are (the string form would parse RFC 4514 escapes and quotes).
-  return new x509.Name(commonName === undefined ? [] : [{ CN: [{ utf8String: commonName }] }]);
+function spkiOf(key: KeyObject): Uint8Array {
+  return key.export({ type: 'spki', format: 'der' });
+}
+
+function pkcs8PemOf(key: KeyObject): string {
+  return key.export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
+/** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits. */
+function keyIdentifier(spki: Uint8Array): Uint8Array {
+  return createHash('sha1').update(subjectPublicKeyBits(spki)).digest();
+}
+
+const VERSION_3 = context(0, smallInteger(2));
+const OID_COMMON_NAME = oid('2.5.4.3');
+const OID_BASIC_CONSTRAINTS = oid('2.5.29.19');
+const OID_KEY_USAGE = oid('2.5.29.15');
+const OID_EXTENDED_KEY_USAGE = oid('2.5.29.37');
+const OID_SUBJECT_KEY_IDENTIFIER = oid('2.5.29.14');
+const OID_AUTHORITY_KEY_IDENTIFIER = oid('2.5.29.35');
+const OID_SUBJECT_ALT_NAME = oid('2.5.29.17');
+const OID_NAME_CONSTRAINTS = oid('2.5.29.30');
+const NAME_CONSTRAINTS_OID = '2.5.29.30';
+const SUBJECT_KEY_IDENTIFIER_OID = '2.5.29.14';
+
+/** The signature AlgorithmIdentifiers: ecdsa-with-SHA256 (no parameters), sha256WithRSAEncryption (NULL). */
+const SIGNATURE_ALGORITHM = {
+  ec: sequence(oid('1.2.840.10045.4.3.2')),
+  rsa: sequence(oid('1.2.840.113549.1.1.11'), Uint8Array.of(0x05, 0x00)),
+} as const;
+type SignerType = keyof typeof SIGNATURE_ALGORITHM;
+
+// The constant extensions, encoded once.
+const LEAF_BASIC_CONSTRAINTS = extension(OID_BASIC_CONSTRAINTS, true, sequence()); // CA:FALSE
+const CA_BASIC_CONSTRAINTS = extension(OID_BASIC_CONSTRAINTS, true, sequence(TRUE, smallInteger(0))); // CA:TRUE, pathlen:0
+/** KeyUsage BIT STRINGs (RFC 5280 4.2.1.3; DER drops trailing zero bits). */
+const LEAF_KEY_USAGE = {
+  ECDSA_P256: extension(OID_KEY_USAGE, true, Uint8Array.of(0x03, 0x02, 0x07, 0x80)), // digitalSignature
+  RSA_2048: extension(OID_KEY_USAGE, true, Uint8Array.of(0x03, 0x02, 0x05, 0xa0)), // + keyEncipherment
+} as const;
+const CA_KEY_USAGE = extension(OID_KEY_USAGE, true, Uint8Array.of(0x03, 0x02, 0x01, 0x06)); // keyCertSign, cRLSign
+const SERVER_AUTH = extension(OID_EXTENDED_KEY_USAGE, false, sequence(oid('1.3.6.1.5.5.7.3.1')));
+
+const ascii = new TextEncoder();
+
+/** A Name with one CN (UTF8String, as given: no RFC 4514 parsing), or the empty Name. */
+function name(commonName: string | undefined): Uint8Array {
+  return commonName === undefined
+    ? sequence()
+    : sequence(set(sequence(OID_COMMON_NAME, utf8String(commonName))));
+}
+
+/** `dNSName` GeneralNames ([2] IMPLICIT IA5String). */
+function dnsGeneralNames(names: readonly string[]): Uint8Array[] {
+  return names.map((n) => tlv(0x82, ascii.encode(n)));
+}
+
+function subjectKeyIdentifier(keyId: Uint8Array): Uint8Array {
+  return extension(OID_SUBJECT_KEY_IDENTIFIER, false, tlv(0x04, keyId));
+}
+
+/** NameConstraints { permittedSubtrees [0] { GeneralSubtree { base dNSName } … } }, critical. */
+function nameConstraints(domains: readonly string[]): Uint8Array {
+  const subtrees = dnsGeneralNames(domains).map((base) => sequence(base));
+  return extension(OID_NAME_CONSTRAINTS, true, sequence(context(0, ...subtrees)));
+}
+
+/** Encodes the TBSCertificate, signs it and returns the certificate's DER. */
+function signCertificate(
+  fields: {
+    readonly serial: Uint8Array;
+    readonly signer: SignerType;
+    readonly issuer: Uint8Array;
+    readonly notBefore: number;
+    readonly notAfter: number;
+    readonly subject: Uint8Array;
+    readonly spki: Uint8Array;
+    readonly extensions: readonly Uint8Array[];
+  },
+  signingKey: KeyObject,
+): Uint8Array {
+  const algorithm = SIGNATURE_ALGORITHM[fields.signer];
+  const tbs = sequence(
+    VERSION_3,
+    unsignedInteger(fields.serial),
+    algorithm,
+    fields.issuer,
+    sequence(time(fields.notBefore), time(fields.notAfter)),
+    fields.subject,
+    fields.spki,
+    context(3, sequence(...fields.extensions)),
+  );
+  // ECDSA signatures come DER-encoded (Ecdsa-Sig-Value), RSA ones PKCS#1 v1.5: what X.509 wants.
+  return sequence(tbs, algorithm, bitString(sign('sha256', tbs, signingKey)));
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Loading a CA given by the caller
+// Loading a CA given by the caller (parsed once per CA)
 // ---------------------------------------------------------------------------------------------------
 
-interface LoadedAuthority {
-  readonly certificate: x509.X509Certificate;
+/** What issuing needs from a CA, parsed and checked once. */
+interface Authority {
+  /** The CA certificate as PEM, re-encoded from its DER (canonical line breaks). */
   readonly certificatePem: string;
-  readonly signingKey: CryptoKeyLike;
+  readonly signingKey: KeyObject;
+  readonly signer: SignerType;
+  /** The CA's subject exactly as encoded in its certificate, so that name chaining is byte-exact. */
+  readonly subject: Uint8Array;
+  /** The CA's subject key identifier (or one computed from its key when it has none): the leaves' AKI. */
+  readonly keyId: Uint8Array;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  /** The permitted dNSName subtrees of its name constraints; undefined without name constraints. */
+  readonly permittedDnsDomains: readonly string[] | undefined;
+  readonly subjectText: string;
 }
 
-function signingAlgorithmOf(key: KeyObject): SigningAlgorithm | undefined {
+function signerOf(key: KeyObject): SignerType | undefined {
   const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1') {
-    return { name: 'ECDSA', namedCurve: 'P-256' };
-  }
-  if (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048) {
-    return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  }
+  if (key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1') return 'ec';
+  if (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048) return 'rsa';
   return undefined;
 }
 
@@ -334,27 +495,42 @@ function sameBytes(a: ArrayBuffer | Uint8Array, b: ArrayBuffer | Uint8Array): bo
   return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
+/** The permitted dNSName bases of a NameConstraints extension value (other name forms are ignored). */
+function permittedDnsDomainsOf(value: Uint8Array): string[] {
+  const constraints = readElement(value, 0);
+  const permitted = derChildren(value, constraints).find((e) => e.tag === 0xa0);
+  if (!permitted) return [];
+  const out: string[] = [];
+  for (const subtree of derChildren(value, permitted)) {
+    const base = derChildren(value, subtree)[0] as DerElement | undefined;
+    if (base?.tag === 0x82)
+      out.push(Buffer.from(value.subarray(base.contentStart, base.end)).toString('latin1').toLowerCase());
+  }
+  return out;
+}
+
 /**
  * Parses and checks a CA given by the caller: one PEM certificate that is a CA allowed to sign
  * certificates, an unencrypted PKCS#8 key of a supported algorithm, and the key must belong to the
  * certificate. Messages never quote the PEMs.
  */
-async function loadAuthority(value: unknown): Promise<LoadedAuthority> {
-  if (typeof value !== 'object' || value === null) {
-    throw invalidInput(`The CA must be a CertificateAuthority object, got ${describe(value)}.`);
-  }
-  const { certificatePem, privateKeyPem } = value as Partial<Record<keyof CertificateAuthority, unknown>>;
-  if (typeof certificatePem !== 'string' || !CERTIFICATE_PEM.test(certificatePem.trim())) {
+async function loadAuthority(certificatePem: string, privateKeyPem: string): Promise<Authority> {
+  if (!CERTIFICATE_PEM.test(certificatePem.trim())) {
     throw invalidInput(
       'CA certificatePem must be exactly one PEM certificate ("-----BEGIN CERTIFICATE-----").',
     );
   }
-  let certificate: x509.X509Certificate;
+  const { x509 } = await import('./x509-runtime.js');
+  let certificate: InstanceType<typeof x509.X509Certificate>;
+  let der: Uint8Array;
+  let fields: ReturnType<typeof readCertificateFields>;
   try {
     certificate = new x509.X509Certificate(certificatePem.trim());
     // Touch the fields used below so that a malformed certificate fails here.
     void certificate.notAfter;
     void certificate.publicKey.rawData;
+    der = new Uint8Array(certificate.rawData);
+    fields = readCertificateFields(der);
   } catch (error) {
     throw new ZonekeeperError(
       ErrorCodes.INVALID_INPUT,
@@ -376,7 +552,7 @@ async function loadAuthority(value: unknown): Promise<LoadedAuthority> {
   }
 
   // The private key. Messages are fixed strings: nothing derived from the key is ever quoted.
-  if (typeof privateKeyPem !== 'string' || !PKCS8_PEM.test(privateKeyPem.trim())) {
+  if (!PKCS8_PEM.test(privateKeyPem.trim())) {
     throw invalidInput(
       'CA privateKeyPem must be an unencrypted PKCS#8 PEM private key ("-----BEGIN PRIVATE KEY-----"); convert other formats with `openssl pkcs8 -topk8 -nocrypt`.',
     );
@@ -388,8 +564,8 @@ async function loadAuthority(value: unknown): Promise<LoadedAuthority> {
     // The cause is dropped on purpose: it is about the private key.
     throw invalidInput('CA privateKeyPem does not parse as a PKCS#8 private key.');
   }
-  const algorithm = signingAlgorithmOf(key);
-  if (algorithm === undefined) {
+  const signer = signerOf(key);
+  if (signer === undefined) {
     throw invalidInput(
       'CA private key is of an unsupported type; cert-issuer signs with ECDSA P-256 or RSA (2048 bits or more) keys.',
     );
@@ -400,14 +576,77 @@ async function loadAuthority(value: unknown): Promise<LoadedAuthority> {
       `CA privateKeyPem does not match the CA certificate (subject ${JSON.stringify(certificate.subject)}): the key pair is not the certificate's.`,
     );
   }
-  const signingKey = await nodeCrypto.subtle.importKey(
-    'pkcs8',
-    key.export({ type: 'pkcs8', format: 'der' }),
-    algorithm,
-    false,
-    ['sign'],
-  );
-  return { certificate, certificatePem: pem(certificate.rawData, 'CERTIFICATE'), signingKey };
+  const ski = fields.extensions.get(SUBJECT_KEY_IDENTIFIER_OID);
+  let keyId: Uint8Array;
+  if (ski) {
+    const octets = readElement(ski.value, 0);
+    keyId = ski.value.slice(octets.contentStart, octets.end);
+  } else {
+    keyId = keyIdentifier(fields.subjectPublicKeyInfo);
+  }
+  const nc = fields.extensions.get(NAME_CONSTRAINTS_OID);
+  return {
+    certificatePem: pem(der, 'CERTIFICATE'),
+    signingKey: key,
+    signer,
+    subject: fields.subject.slice(),
+    keyId,
+    notBefore: certificate.notBefore.getTime(),
+    notAfter: certificate.notAfter.getTime(),
+    permittedDnsDomains: nc === undefined ? undefined : Object.freeze(permittedDnsDomainsOf(nc.value)),
+    subjectText: certificate.subject,
+  };
+}
+
+/**
+ * The permitted DNS domains of a certificate's name constraints, read from its PEM without loading
+ * `@peculiar/x509`; `undefined` when it has no name constraints extension (or does not parse).
+ * @internal
+ */
+export function permittedDnsDomainsOfCertificate(certificatePem: string): readonly string[] | undefined {
+  try {
+    const body = certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+    const nc = readCertificateFields(new Uint8Array(Buffer.from(body, 'base64'))).extensions.get(
+      NAME_CONSTRAINTS_OID,
+    );
+    return nc === undefined ? undefined : permittedDnsDomainsOf(nc.value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** How many parsed CAs are kept (least recently used dropped first). */
+const AUTHORITY_CACHE_SIZE = 64;
+const authorities = new Map<string, { readonly privateKeyPem: string; readonly authority: Authority }>();
+
+/**
+ * The parsed CA for `ca`, from the cache when this certificate and key were parsed before. The cache is
+ * keyed by the certificate PEM and holds the key PEM only to compare it (a CA given with another key is
+ * parsed and checked again); failed parses are not cached.
+ */
+async function authorityOf(ca: unknown): Promise<Authority> {
+  if (typeof ca !== 'object' || ca === null) {
+    throw invalidInput(`The CA must be a CertificateAuthority object, got ${describe(ca)}.`);
+  }
+  const { certificatePem, privateKeyPem } = ca as Partial<Record<keyof CertificateAuthority, unknown>>;
+  if (typeof certificatePem !== 'string') {
+    throw invalidInput(
+      'CA certificatePem must be exactly one PEM certificate ("-----BEGIN CERTIFICATE-----").',
+    );
+  }
+  const hit = authorities.get(certificatePem);
+  if (hit !== undefined && hit.privateKeyPem === privateKeyPem) {
+    authorities.delete(certificatePem); // most recently used last
+    authorities.set(certificatePem, hit);
+    return hit.authority;
+  }
+  // A key that is not a string fails loadAuthority's PKCS#8 check, after the certificate's checks.
+  const keyPem = typeof privateKeyPem === 'string' ? privateKeyPem : '';
+  const authority = await loadAuthority(certificatePem, keyPem);
+  authorities.delete(certificatePem);
+  authorities.set(certificatePem, { privateKeyPem: keyPem, authority });
+  if (authorities.size > AUTHORITY_CACHE_SIZE) authorities.delete(authorities.keys().next().value as string);
+  return authority;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -424,20 +663,25 @@ async function unexpected<T>(what: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
+}
+
 /**
  * Creates a certificate authority: a new key pair and a self-signed CA certificate.
  *
  * The certificate has subject `CN=<commonName>`, basic constraints `CA:TRUE, pathlen:0` (critical: it
  * signs server certificates only, no intermediates), key usage `keyCertSign, cRLSign` (critical), a
- * subject key identifier, a random positive 126-bit serial number, SHA-256 signature, `notBefore` =
- * `now` − 5 minutes and `notAfter` = `now` + `validityDays` (both in whole seconds).
+ * subject key identifier, with `permittedDnsDomains` critical name constraints, a random positive
+ * 126-bit serial number, SHA-256 signature, `notBefore` = `now` − 5 minutes and `notAfter` = `now` +
+ * `validityDays` (both in whole seconds).
  *
  * @param options - See {@link CertificateAuthorityOptions}. Defaults: `validityDays` 3650,
- *   `keyAlgorithm` `'ECDSA_P256'`, `now` `new Date()`.
+ *   `keyAlgorithm` `'ECDSA_P256'`, `now` `new Date()`, no name constraints.
  * @returns The CA; its `privateKeyPem` is a secret.
  * @throws `ZonekeeperError` `INVALID_INPUT` (the promise rejects, nothing is generated) for a missing,
  *   blank, over-long (> 64) or control-character common name, a validity outside 1–9125 whole days, an
- *   invalid `now` or an unknown `keyAlgorithm`.
+ *   invalid `now`, an unknown `keyAlgorithm` or invalid `permittedDnsDomains`.
  * @public
  */
 export async function createCertificateAuthority(
@@ -453,32 +697,37 @@ export async function createCertificateAuthority(
   );
   const keyAlgorithm = resolveKeyAlgorithm(input.keyAlgorithm);
   const window = validityWindow(resolveNow(input.now), days);
+  const permitted = normalizePermittedDomains(input.permittedDnsDomains);
 
   return unexpected('Creating the certificate authority', async () => {
     const keys = await generateKeyPair(keyAlgorithm);
-    const certificate = await x509.X509CertificateGenerator.create(
+    const spki = spkiOf(keys.publicKey);
+    const subject = name(commonName);
+    const serial = randomSerialNumber();
+    const der = signCertificate(
       {
-        serialNumber: randomSerialNumber(),
-        subject: subjectName(commonName),
-        issuer: subjectName(commonName),
-        notBefore: new Date(window.notBefore),
-        notAfter: new Date(window.notAfter),
-        publicKey: keys.publicKey,
-        signingKey: keys.privateKey,
+        serial,
+        signer: keyAlgorithm === 'ECDSA_P256' ? 'ec' : 'rsa',
+        issuer: subject,
+        notBefore: window.notBefore,
+        notAfter: window.notAfter,
+        subject,
+        spki,
         extensions: [
-          new x509.BasicConstraintsExtension(true, 0, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-          await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, nodeCrypto),
+          CA_BASIC_CONSTRAINTS,
+          CA_KEY_USAGE,
+          subjectKeyIdentifier(keyIdentifier(spki)),
+          ...(permitted === undefined ? [] : [nameConstraints(permitted)]),
         ],
       },
-      nodeCrypto,
+      keys.privateKey,
     );
     return Object.freeze({
-      certificatePem: pem(certificate.rawData, 'CERTIFICATE'),
-      privateKeyPem: await exportPrivateKeyPem(keys.privateKey),
-      notBefore: certificate.notBefore,
-      notAfter: certificate.notAfter,
-      serialNumber: certificate.serialNumber,
+      certificatePem: pem(der, 'CERTIFICATE'),
+      privateKeyPem: pkcs8PemOf(keys.privateKey),
+      notBefore: new Date(window.notBefore),
+      notAfter: new Date(window.notAfter),
+      serialNumber: hex(serial),
     });
   });
 }
@@ -495,6 +744,10 @@ export async function createCertificateAuthority(
  * The signature algorithm follows the CA's key: ECDSA with SHA-256 for a P-256 CA, RSASSA-PKCS1-v1_5 with
  * SHA-256 for an RSA CA.
  *
+ * The CA is parsed and checked on its first use and kept, parsed, in a cache of the 64 most recently
+ * used CAs (keyed by the certificate PEM; the key PEM must be the same too), so issuing many
+ * certificates from one CA parses it once.
+ *
  * @param ca - The issuing CA. Its PEMs are parsed and checked: the certificate must be a CA allowed to
  *   sign certificates (basic constraints CA:TRUE, keyCertSign when key usage is present) and the
  *   unencrypted PKCS#8 key (ECDSA P-256 or RSA ≥ 2048) must be the certificate's.
@@ -503,9 +756,10 @@ export async function createCertificateAuthority(
  * @returns The certificate, its private key (a secret), the chain (leaf then CA) and the CA certificate.
  * @throws `ZonekeeperError` `INVALID_INPUT` (the promise rejects, nothing is issued) for: no names; a name
  *   that is not a valid DNS name; a wildcard other than a whole left-most label; an IP address; more than
- *   100 distinct names; a validity outside 1–397 whole days; a certificate that would outlive its CA or
- *   start before the CA is valid; an invalid `now`; an unknown `keyAlgorithm`; a CA whose PEMs do not
- *   parse, which is not a CA, or whose key does not match its certificate.
+ *   100 distinct names; a name outside the CA's name constraints; a validity outside 1–397 whole days; a
+ *   certificate that would outlive its CA or start before the CA is valid; an invalid `now`; an unknown
+ *   `keyAlgorithm`; a CA whose PEMs do not parse, which is not a CA, or whose key does not match its
+ *   certificate.
  * @public
  */
 export async function issueServerCertificate(
@@ -523,10 +777,10 @@ export async function issueServerCertificate(
   const keyAlgorithm = resolveKeyAlgorithm(input.keyAlgorithm);
   const nowMs = resolveNow(input.now);
   const window = validityWindow(nowMs, days);
-  const authority = await loadAuthority(ca);
+  const authority = await authorityOf(ca);
 
-  const caNotBefore = authority.certificate.notBefore.getTime();
-  const caNotAfter = authority.certificate.notAfter.getTime();
+  const caNotBefore = authority.notBefore;
+  const caNotAfter = authority.notAfter;
   if (caNotAfter <= nowMs) {
     throw invalidInput(
       `The CA expired at ${new Date(caNotAfter).toISOString()}; rotate the CA before issuing certificates.`,
@@ -550,54 +804,53 @@ export async function issueServerCertificate(
       { validityDays: days, caNotAfter: new Date(caNotAfter).toISOString() },
     );
   }
+  const permitted = authority.permittedDnsDomains;
+  if (permitted !== undefined) {
+    const outside = dnsNames.filter(
+      (n) => !permitted.some((domain) => isWithinDomain(n.replace(/^\*\./, ''), domain)),
+    );
+    if (outside.length > 0) {
+      throw invalidInput(
+        `${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside the names this CA may certify (name constraints: ${permitted.join(', ') || 'none permitted'}).`,
+        { outside, permitted: [...permitted] },
+      );
+    }
+  }
 
   return unexpected('Issuing the server certificate', async () => {
     const keys = await generateKeyPair(keyAlgorithm);
+    const spki = spkiOf(keys.publicKey);
     const first = dnsNames[0] as string;
     const commonName = first.length <= certificateDefaults.maxCommonNameLength ? first : undefined;
-    const caKeyId = authority.certificate.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-    const keyUsage =
-      keyAlgorithm === 'RSA_2048'
-        ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-        : x509.KeyUsageFlags.digitalSignature;
-    const certificate = await x509.X509CertificateGenerator.create(
+    const serial = randomSerialNumber();
+    const der = signCertificate(
       {
-        serialNumber: randomSerialNumber(),
-        subject: subjectName(commonName),
-        // The CA's subject exactly as encoded in its certificate, so that name chaining is byte-exact.
-        issuer: authority.certificate.subjectName,
-        notBefore: new Date(window.notBefore),
-        notAfter: new Date(window.notAfter),
-        publicKey: keys.publicKey,
-        signingKey: authority.signingKey,
+        serial,
+        signer: authority.signer,
+        issuer: authority.subject,
+        notBefore: window.notBefore,
+        notAfter: window.notAfter,
+        subject: name(commonName),
+        spki,
         extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(keyUsage, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-          await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, nodeCrypto),
-          caKeyId === undefined
-            ? await x509.AuthorityKeyIdentifierExtension.create(
-                authority.certificate.publicKey,
-                false,
-                nodeCrypto,
-              )
-            : new x509.AuthorityKeyIdentifierExtension(caKeyId, false),
+          LEAF_BASIC_CONSTRAINTS,
+          LEAF_KEY_USAGE[keyAlgorithm],
+          SERVER_AUTH,
+          subjectKeyIdentifier(keyIdentifier(spki)),
+          extension(OID_AUTHORITY_KEY_IDENTIFIER, false, sequence(tlv(0x80, authority.keyId))),
           // RFC 5280 4.2.1.6: with an empty subject, the SAN extension must be critical.
-          new x509.SubjectAlternativeNameExtension(
-            dnsNames.map((value) => ({ type: 'dns' as const, value })),
-            commonName === undefined,
-          ),
+          extension(OID_SUBJECT_ALT_NAME, commonName === undefined, sequence(...dnsGeneralNames(dnsNames))),
         ],
       },
-      nodeCrypto,
+      authority.signingKey,
     );
-    const certificatePem = pem(certificate.rawData, 'CERTIFICATE');
+    const certificatePem = pem(der, 'CERTIFICATE');
     return Object.freeze({
       certificatePem,
-      privateKeyPem: await exportPrivateKeyPem(keys.privateKey),
-      notBefore: certificate.notBefore,
-      notAfter: certificate.notAfter,
-      serialNumber: certificate.serialNumber,
+      privateKeyPem: pkcs8PemOf(keys.privateKey),
+      notBefore: new Date(window.notBefore),
+      notAfter: new Date(window.notAfter),
+      serialNumber: hex(serial),
       chainPem: certificatePem + authority.certificatePem,
       caPem: authority.certificatePem,
       dnsNames: Object.freeze(dnsNames),

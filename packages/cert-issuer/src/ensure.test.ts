@@ -194,3 +194,62 @@ describe('ensureCertificateAuthority', () => {
     expect(stored?.version).toBe(1);
   });
 });
+
+describe('ensureCertificateAuthority: name constraints', () => {
+  it("gives a new CA critical name constraints for the organisation's zone", async () => {
+    const { deps } = await setup();
+    const result = await ensureCertificate(
+      {
+        organization: 'acme',
+        name: 'web',
+        dnsNames: ['www.acme.example.com'],
+        withinDomain: 'acme.example.com',
+      },
+      deps,
+    );
+    expect(result.authority.plan.steps.map((s) => s.op)).toEqual(['create-ca']);
+    expect(result.authority.ca?.permittedDnsDomains).toEqual(['acme.example.com']);
+    const again = await ensureCertificateAuthority(
+      { organization: 'acme', permittedDnsDomain: 'acme.example.com' },
+      deps,
+    );
+    expect(again.plan.steps).toEqual([]);
+  });
+
+  it('keeps an existing CA without constraints (no re-issue), and constrains it at its renewal', async () => {
+    const { clock, deps } = await setup();
+    const before = await ensureCertificateAuthority({ organization: 'acme', validityDays: 30 }, deps);
+    expect(before.ca?.permittedDnsDomains).toBeUndefined();
+    const kept = await ensureCertificate(
+      {
+        organization: 'acme',
+        name: 'web',
+        dnsNames: ['www.acme.example.com'],
+        withinDomain: 'acme.example.com',
+        validityDays: 7,
+      },
+      deps,
+    );
+    expect(kept.authority.plan.steps).toEqual([]);
+    expect(kept.authority.ca?.serialNumber).toBe(before.ca?.serialNumber);
+    expect(kept.authority.ca?.permittedDnsDomains).toBeUndefined();
+    // At two thirds of its 30 days the CA is renewed, and the new one carries the constraints.
+    await clock.advance(21 * DAY);
+    const renewed = await ensureCertificateAuthority(
+      { organization: 'acme', permittedDnsDomain: 'acme.example.com', validityDays: 30 },
+      deps,
+    );
+    expect(renewed.plan.steps.map((s) => s.op)).toEqual(['renew-ca']);
+    expect(renewed.ca?.serialNumber).not.toBe(before.ca?.serialNumber);
+    expect(renewed.ca?.permittedDnsDomains).toEqual(['acme.example.com']);
+  });
+
+  it('rejects a bad permittedDnsDomain before reading the store', async () => {
+    const { deps } = await setup();
+    const error = await ensureCertificateAuthority(
+      { organization: 'acme', permittedDnsDomain: 'not a domain' },
+      { ...deps, secrets: undefined as never },
+    ).catch((e) => e);
+    expect(hasErrorCode(error, 'INVALID_INPUT')).toBe(true);
+  });
+});

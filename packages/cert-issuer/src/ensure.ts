@@ -15,6 +15,13 @@
  *  cluster Secret missing or different        apply-secret
  * ```
  *
+ * Name constraints: a CA created (or renewed) with `permittedDnsDomain` — {@link ensureCertificate}
+ * passes its `withinDomain`, the organisation's zone — carries critical X.509 name constraints for that
+ * zone. An existing CA without them is **kept**, not re-issued: replacing a CA replaces the trust anchor
+ * every client of the organisation already has (`ca.crt` of every Secret, trust bundles) and re-issues
+ * every certificate, which a routine ensure must not do behind the operator's back. It gains the
+ * constraints at its next renewal; `ca.permittedDnsDomains` in the result shows which CAs lack them.
+ *
  * @packageDocumentation
  */
 
@@ -31,6 +38,7 @@ import {
   isWithinDomain,
   type KubernetesObject,
   noopLogger,
+  normalizeDomainName,
   normalizeHostname,
   type RuntimeDeps,
   signalOnly,
@@ -55,6 +63,7 @@ import {
   createCertificateAuthority,
   issueServerCertificate,
   type KeyAlgorithm,
+  permittedDnsDomainsOfCertificate,
   renewalTime,
 } from './certificates.js';
 
@@ -85,6 +94,8 @@ export type CertificateAuthorityStep = {
   readonly op: 'create-ca' | 'renew-ca';
   readonly organization: string;
   readonly commonName: string;
+  /** The domain the new CA's name constraints permit (absent: no constraints). */
+  readonly permittedDnsDomain?: string;
 };
 
 /** Input of {@link ensureCertificateAuthority}. @public */
@@ -96,6 +107,19 @@ export interface EnsureCertificateAuthorityInput {
   readonly validityDays?: number;
   /** Default `ECDSA_P256`. */
   readonly keyAlgorithm?: KeyAlgorithm;
+  /**
+   * The organisation's zone: a CA created or renewed by this call carries critical name constraints
+   * permitting only names in it. An existing CA without constraints is kept until its renewal (see the
+   * module notes). Default: no constraints.
+   */
+  readonly permittedDnsDomain?: string;
+}
+
+/** A CA as {@link ensureCertificateAuthority} reports it. @public */
+export interface CertificateAuthoritySummary extends CertificateSummary {
+  readonly certificatePem: string;
+  /** The DNS domains its name constraints permit; absent when it has no name constraints. */
+  readonly permittedDnsDomains?: readonly string[];
 }
 
 /** Result of {@link ensureCertificateAuthority}. @public */
@@ -103,7 +127,7 @@ export interface EnsureCertificateAuthorityResult {
   readonly plan: { readonly steps: readonly CertificateAuthorityStep[] };
   readonly dryRun: boolean;
   /** The CA in effect after the run (absent in a dry run that would create it). */
-  readonly ca?: CertificateSummary & { readonly certificatePem: string };
+  readonly ca?: CertificateAuthoritySummary;
 }
 
 function summary(c: { serialNumber: string; notBefore: Date; notAfter: Date }): CertificateSummary {
@@ -158,13 +182,21 @@ function caCommonName(input: EnsureCertificateAuthorityInput): string {
  */
 export function planCertificateAuthority(
   stored: Pick<StoredCertificateAuthority, 'notBefore' | 'notAfter'> | undefined,
-  desired: { readonly organization: string; readonly commonName: string },
+  desired: {
+    readonly organization: string;
+    readonly commonName: string;
+    readonly permittedDnsDomain?: string;
+  },
   now: Date,
 ): CertificateAuthorityPlan {
-  const { organization, commonName } = desired;
-  if (!stored) return { steps: [{ op: 'create-ca', organization, commonName }] };
-  if (now.getTime() >= renewalTime(stored).getTime())
-    return { steps: [{ op: 'renew-ca', organization, commonName }] };
+  const { organization, commonName, permittedDnsDomain } = desired;
+  const step = {
+    organization,
+    commonName,
+    ...(permittedDnsDomain === undefined ? {} : { permittedDnsDomain }),
+  };
+  if (!stored) return { steps: [{ op: 'create-ca', ...step }] };
+  if (now.getTime() >= renewalTime(stored).getTime()) return { steps: [{ op: 'renew-ca', ...step }] };
   return { steps: [] };
 }
 
@@ -185,9 +217,14 @@ export async function gatherCertificateAuthority(
 
 /** The public facts of a CA, for results. @public */
 export function certificateAuthoritySummary(
-  ca: StoredCertificateAuthority,
-): CertificateSummary & { readonly certificatePem: string } {
-  return { ...summary(ca), certificatePem: ca.certificatePem };
+  ca: Pick<StoredCertificateAuthority, 'serialNumber' | 'notBefore' | 'notAfter' | 'certificatePem'>,
+): CertificateAuthoritySummary {
+  const permitted = permittedDnsDomainsOfCertificate(ca.certificatePem);
+  return {
+    ...summary(ca),
+    certificatePem: ca.certificatePem,
+    ...(permitted === undefined ? {} : { permittedDnsDomains: permitted }),
+  };
 }
 
 /**
@@ -214,6 +251,7 @@ export async function applyCertificateAuthorityPlan(
         validityDays: input.validityDays ?? certificateDefaults.caValidityDays,
         keyAlgorithm: input.keyAlgorithm ?? certificateDefaults.keyAlgorithm,
         now: clock.now(),
+        ...(step.permittedDnsDomain === undefined ? {} : { permittedDnsDomains: [step.permittedDnsDomain] }),
       });
       try {
         const { version } = await writeCertificateAuthority(deps.secrets, organization, ca, {
@@ -245,11 +283,20 @@ export async function ensureCertificateAuthority(
 ): Promise<EnsureCertificateAuthorityResult> {
   const organization = validateOrganizationName(input.organization);
   const commonName = caCommonName(input);
+  const permittedDnsDomain =
+    input.permittedDnsDomain === undefined
+      ? undefined
+      : normalizeDomainName(input.permittedDnsDomain, 'permittedDnsDomain');
+  const desired = {
+    organization,
+    commonName,
+    ...(permittedDnsDomain === undefined ? {} : { permittedDnsDomain }),
+  };
   const clock = deps.clock ?? systemClock;
   const outcome = await ensure(
     {
       gather: (call) => gatherCertificateAuthority(organization, deps, call),
-      plan: (stored) => planCertificateAuthority(stored, { organization, commonName }, clock.now()),
+      plan: (stored) => planCertificateAuthority(stored, desired, clock.now()),
       apply: (plan, stored, call) =>
         applyCertificateAuthorityPlan(plan, stored, { ...input, commonName }, deps, call),
     },
@@ -555,7 +602,14 @@ export async function ensureCertificate(
 ): Promise<EnsureCertificateResult> {
   certificateNames(input);
   const clock = deps.clock ?? systemClock;
-  const authority = await ensureCertificateAuthority({ organization: input.organization }, deps, options);
+  const authority = await ensureCertificateAuthority(
+    {
+      organization: input.organization,
+      ...(input.withinDomain === undefined ? {} : { permittedDnsDomain: input.withinDomain }),
+    },
+    deps,
+    options,
+  );
   // A CA this run creates or renews signs anew: the certificate is re-issued (dry run and real run alike).
   const caPem = authority.plan.steps.length > 0 ? null : (authority.ca?.certificatePem ?? null);
   const outcome = await ensure(

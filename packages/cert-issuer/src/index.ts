@@ -27,6 +27,7 @@ export {
   applyCertificatePlan,
   type CertificateAuthorityPlan,
   type CertificateAuthorityStep,
+  type CertificateAuthoritySummary,
   type CertificateDeps,
   type CertificatePlan,
   type CertificateState,

@@ -180,3 +180,84 @@ describe('gc-policy properties', () => {
     );
   });
 });
+
+describe('planGarbageCollection against a zone-by-zone reference', () => {
+  /** The contract, written the slow, obvious way: check zone by zone (Set of ids), then decide each. */
+  function reference(zones: readonly ZoneFacts[], now: Date, o?: GcPolicyOptions) {
+    const seen = new Set<string>();
+    for (const [i, zone] of zones.entries()) {
+      try {
+        decideZoneFate(zone, now, o);
+      } catch (error) {
+        return { error: String((error as Error).message).replace(/^Zone has/, `Zone #${i + 1} has`) };
+      }
+      if (seen.has(zone.zoneId))
+        return { error: `Zone ${zone.zoneId} appears more than once; each zoneId must be unique.` };
+      seen.add(zone.zoneId);
+    }
+    return { decisions: zones.map((z) => decideZoneFate(z, now, o)) };
+  }
+
+  const messy = fc.record({
+    now: instant,
+    zones: fc.array(
+      fc
+        .oneof(
+          { weight: 8, arbitrary: fc.constantFrom('Z1', 'Z2', 'Z3', 'Z4', 'Z5', 'Z6', 'Z7', 'Z8', 'Z9') },
+          { weight: 1, arbitrary: fc.constant('') },
+        )
+        .chain((zoneId) =>
+          fc.record({
+            zoneId: fc.constant(zoneId),
+            managed: fc.oneof(
+              { weight: 9, arbitrary: fc.boolean() },
+              { weight: 1, arbitrary: fc.constant('yes') },
+            ),
+            inUse: fc.boolean(),
+            createdAt: fc.option(
+              fc.oneof(
+                { weight: 9, arbitrary: instant },
+                { weight: 1, arbitrary: fc.constant(new Date(Number.NaN)) },
+              ),
+              { nil: undefined },
+            ),
+          }),
+        ),
+      { maxLength: 12 },
+    ),
+  });
+
+  it('gives the same decisions, or the same first error, on random fleets with bad zones and duplicates', () => {
+    fc.assert(
+      fc.property(messy, ({ now, zones }) => {
+        const input = zones.map((z) =>
+          z.createdAt === undefined ? { ...z, createdAt: undefined } : z,
+        ) as unknown as ZoneFacts[];
+        const expected = reference(input, now);
+        let actual: { error?: string; decisions?: unknown };
+        try {
+          actual = { decisions: planGarbageCollection(input, now).decisions };
+        } catch (error) {
+          actual = { error: (error as Error).message };
+        }
+        expect(actual).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('finds the first duplicate among many ids, in any order', () => {
+    const ids = Array.from({ length: 20_000 }, (_, i) => `Z${(i * 7919).toString(36).toUpperCase()}`);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: ids.length - 1 }), fc.nat(), (at, pick) => {
+        const copy = [...ids];
+        copy[at] = copy[pick % at] as string;
+        const zones = copy.map((zoneId) => ({ zoneId, managed: true, inUse: true }));
+        expect(() => planGarbageCollection(zones, new Date('2026-03-20T12:00:00Z'))).toThrow(
+          `Zone ${copy[at]} appears more than once`,
+        );
+      }),
+      { numRuns: 50 },
+    );
+  });
+});

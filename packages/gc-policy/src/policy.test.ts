@@ -433,3 +433,31 @@ describe('planGarbageCollection', () => {
     );
   });
 });
+
+describe('planGarbageCollection builds its decisions once, from what it decided', () => {
+  it('keeps decisions, toDelete and nextReviewAt consistent when the input changes after planning', () => {
+    const zones: ZoneFacts[] = [
+      unused(at('2026-03-15T11:00:00.000Z'), { zoneId: 'Zfresh' }),
+      unused(at('2025-12-01T00:00:00.000Z'), { zoneId: 'Zold' }),
+      { zoneId: 'Zused', managed: true, inUse: true },
+    ];
+    const plan = planGarbageCollection(zones, MID_MARCH);
+    // The caller reuses its objects before reading the decisions.
+    zones[0] = { zoneId: 'Zother', managed: false, inUse: false };
+    (zones[1] as { inUse: boolean }).inUse = true;
+    zones.pop();
+    expect(plan.decisions.map((d) => `${d.zoneId}:${d.reason}`)).toEqual([
+      'Zfresh:FREE_DELETION_WINDOW',
+      'Zold:ALREADY_CHARGED',
+      'Zused:IN_USE',
+    ]);
+    expect(plan.decisions[0]?.message).toBe(
+      'Zone Zfresh is unused and 1 h old, so deleting it now is free (zones deleted within 12 h of creation are not charged).',
+    );
+    expect(plan.toDelete).toEqual(['Zfresh']);
+    expect(plan.nextReviewAt?.toISOString()).toBe('2026-03-31T23:00:00.000Z');
+    expect(plan.decisions).toBe(plan.decisions); // built once
+    expect(JSON.parse(JSON.stringify(plan)).decisions).toHaveLength(3);
+    expect(Object.keys(plan)).toEqual(['now', 'decisions', 'toDelete', 'nextReviewAt']);
+  });
+});

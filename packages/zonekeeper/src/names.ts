@@ -26,7 +26,15 @@ export interface OrganizationNames {
   /** The organisation identity's IAM user and inline policy. */
   readonly userName: string;
   readonly policyName: string;
-  readonly caCommonName: string;
+  /**
+   * What the organisation's CA is planned from: its common name (≤ 64) and the zone its name
+   * constraints permit (a CA created or renewed by zonekeeper signs names in the zone only).
+   */
+  readonly certificateAuthority: {
+    readonly organization: string;
+    readonly commonName: string;
+    readonly permittedDnsDomain: string;
+  };
 }
 
 /** The names of one cluster of an organisation. @internal */
@@ -56,7 +64,11 @@ export function organizationNames(ctx: Context, input: unknown): OrganizationNam
     zoneName,
     userName: identityUserName(who),
     policyName: identityPolicyName(who),
-    caCommonName: defaultCaCommonName(organization),
+    certificateAuthority: {
+      organization,
+      commonName: defaultCaCommonName(organization),
+      permittedDnsDomain: zoneName,
+    },
   };
 }
 

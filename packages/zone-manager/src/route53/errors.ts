@@ -138,7 +138,7 @@ function nextStep(code: ErrorCode, f: Facts, ctx: Route53ErrorContext): string {
     case 'THROTTLED':
       return f.name === 'PriorRequestNotComplete'
         ? 'Route 53 is still processing an earlier change to this zone; retry in a few seconds.'
-        : 'The account-wide request budget (5 requests/s by default) is shared with ExternalDNS and every other tool of the account: share one rate limiter between providers, lower requestsPerSecond, or retry later.';
+        : 'The account-wide request budget (Route 53: 50 burst, 10 requests/s, less for CreateHostedZone and DeleteHostedZone) is shared with ExternalDNS and every other tool of the account: share one rate limiter between providers, lower requestsPerSecond, or retry later.';
     case 'NOT_FOUND':
       return 'It may have been deleted meanwhile; list the zones again.';
     case 'ALREADY_EXISTS':

@@ -16,9 +16,15 @@ export {
 export {
   createRoute53RateLimiter,
   DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
+  ROUTE53_THROTTLING_2026,
+  type Route53AcquireOptions,
+  type Route53BucketSpec,
   type Route53RateLimiter,
   type Route53RateLimiterOptions,
   type Route53RequestBudget,
+  type Route53ThrottlingTable,
+  resolveRoute53ThrottlingTable,
+  sharedRoute53RateLimiter,
 } from './rate-limiter.js';
 export {
   createRoute53RetryStrategy,

@@ -3,11 +3,16 @@ import {
   CreateHostedZoneCommand,
   ListHostedZonesCommand,
 } from '@aws-sdk/client-route-53';
-import { type CallOptions, hasErrorCode } from '@zonekeeper/core';
+import { hasErrorCode } from '@zonekeeper/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dnsProviderContract } from '../testing.js';
 import { type Route53Backend, startRoute53Backend } from './moto.test.support.js';
-import { createRoute53RateLimiter, type Route53RateLimiter } from './rate-limiter.js';
+import {
+  createRoute53RateLimiter,
+  ROUTE53_THROTTLING_2026,
+  type Route53AcquireOptions,
+  type Route53RateLimiter,
+} from './rate-limiter.js';
 
 let backend: Route53Backend;
 beforeAll(async () => {
@@ -25,16 +30,19 @@ dnsProviderContract({
   capabilities: {},
 });
 
-/** A limiter that counts acquisitions and records when they were granted. */
+/** A limiter that counts acquisitions and records when they were granted and what they asked for. */
 function countingLimiter(inner: Route53RateLimiter = createRoute53RateLimiter({ requestsPerSecond: 1_000 })) {
   const grants: number[] = [];
+  const requests: { action?: string | undefined; changes?: number | undefined }[] = [];
   return {
     grants,
+    requests,
     limiter: {
       requestsPerSecond: inner.requestsPerSecond,
-      async acquire(options?: CallOptions) {
+      async acquire(options?: Route53AcquireOptions) {
         await inner.acquire(options);
         grants.push(performance.now());
+        requests.push({ action: options?.action, changes: options?.changes });
       },
     } satisfies Route53RateLimiter,
   };
@@ -60,22 +68,59 @@ describe('Route 53 adapter on moto: rate limiting, retries, cancellation', () =>
     expect(grants).toHaveLength(4);
   });
 
-  it('keeps any rolling second within the budget of a limiter shared by two providers', async () => {
-    const { limiter, grants } = countingLimiter(createRoute53RateLimiter({ requestsPerSecond: 20 }));
+  it("tells the limiter each request's action and, for record changes, the number of changes", async () => {
+    const { limiter, requests } = countingLimiter();
+    const dns = backend.provider({ rateLimiter: limiter });
+    const created = await dns.createZone({ name: 'limits.example.com', callerReference: 'limits-1' });
+    const records = ['a', 'b', 'c'].map((n, i) => ({
+      name: `${n}.limits.example.com`,
+      type: 'A',
+      ttl: 60,
+      values: [`192.0.2.${i + 1}`],
+    }));
+    await dns.changeRecords(
+      created.zone.id,
+      records.map((recordSet) => ({ action: 'CREATE' as const, recordSet })),
+    );
+    await dns.changeRecords(created.zone.id, [
+      { action: 'DELETE', recordSet: records[0] as (typeof records)[0] },
+    ]);
+    await dns.changeRecords(
+      created.zone.id,
+      records.slice(1).map((recordSet) => ({ action: 'DELETE' as const, recordSet })),
+    );
+    await dns.deleteZone(created.zone.id);
+    expect(requests).toEqual([
+      { action: 'CreateHostedZone', changes: undefined },
+      { action: 'ChangeResourceRecordSets', changes: 3 },
+      { action: 'ChangeResourceRecordSets', changes: 1 },
+      { action: 'ChangeResourceRecordSets', changes: 2 },
+      { action: 'DeleteHostedZone', changes: undefined },
+    ]);
+  });
+
+  it('holds two providers sharing one limiter to its burst, then to its refill rate', async () => {
+    // A small table keeps the test short: burst 5, then 10 requests per second.
+    const shared = createRoute53RateLimiter({
+      table: { ...ROUTE53_THROTTLING_2026, account: { capacity: 5, refillPerSecond: 10 } },
+    });
+    const { limiter, grants } = countingLimiter(shared);
     const a = backend.provider({ rateLimiter: limiter });
     const b = backend.provider({ rateLimiter: limiter, region: 'eu-west-1' });
+    const started = performance.now();
     await Promise.all(
       Array.from({ length: 25 }, (_, i) => (i % 2 ? a : b).findZonesByName('nothing.example.com')),
     );
     expect(grants).toHaveLength(25);
     expect(backend.proxy.count({ operation: 'ListHostedZonesByName' })).toBe(25);
-    // Request i+20 may start only a second after request i (tolerance for timer and event-loop lag).
+    // Grant k (0-based) needs the k − 4 tokens refilled after the burst: no earlier than (k − 4) × 100 ms.
     const sorted = [...grants].sort((x, y) => x - y);
-    for (let i = 0; i + 20 < sorted.length; i++) {
-      expect((sorted[i + 20] as number) - (sorted[i] as number)).toBeGreaterThan(900);
+    for (let k = 5; k < sorted.length; k++) {
+      expect((sorted[k] as number) - started).toBeGreaterThan((k - 4) * 100 - 15);
     }
-    // Without the limiter the same calls all start within a few milliseconds.
-    expect((sorted[24] as number) - (sorted[0] as number)).toBeGreaterThan(900);
+    // The burst goes at once; without the limiter all 25 would start within a few milliseconds.
+    expect((sorted[4] as number) - started).toBeLessThan(400);
+    expect((sorted[24] as number) - started).toBeGreaterThan(1_950);
   });
 
   it('translates a throttle that outlasts the retries to THROTTLED, keeping the SDK error as cause', async () => {
@@ -125,7 +170,9 @@ describe('Route 53 adapter on moto: rate limiting, retries, cancellation', () =>
   });
 
   it('aborts while waiting for a rate-limiter slot without sending the request', async () => {
-    const limiter = createRoute53RateLimiter({ requestsPerSecond: 1 });
+    const limiter = createRoute53RateLimiter({
+      table: { ...ROUTE53_THROTTLING_2026, account: { capacity: 1, refillPerSecond: 0.1 } },
+    });
     const dns = backend.provider({ rateLimiter: limiter });
     await dns.listZones();
     const controller = new AbortController();

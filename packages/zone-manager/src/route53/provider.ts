@@ -1,9 +1,11 @@
 /**
  * The Route 53 adapter of the {@link DnsProvider} port, on `@aws-sdk/client-route-53`.
  *
- * - Every HTTP attempt (the SDK's retries included) first takes a slot from one account-wide
- *   {@link Route53RateLimiter} (default 5 requests/s): the limiter runs as per-command SDK middleware
- *   placed right after the SDK's retry middleware.
+ * - Every HTTP attempt (the SDK's retries included) first takes its tokens from one account-wide
+ *   {@link Route53RateLimiter} (default: the process-wide {@link sharedRoute53RateLimiter}, Route 53's
+ *   2026 token buckets): the account bucket, the action's bucket and, for record changes, one
+ *   change-throughput token per change. The limiter runs as per-command SDK middleware placed right
+ *   after the SDK's retry middleware.
  * - Retries are the SDK's: {@link createRoute53RetryStrategy} (5 attempts, exponential backoff with
  *   jitter) for `Throttling`, `PriorRequestNotComplete`, 5xx and network errors, unless a `retryStrategy`
  *   or a ready `client` is given.
@@ -65,7 +67,11 @@ import type {
 } from '../ports.js';
 import { validateChangeInput, validateTagChange, validateTagIds } from '../validation.js';
 import { translateRoute53Error } from './errors.js';
-import { createRoute53RateLimiter, type Route53RateLimiter } from './rate-limiter.js';
+import {
+  createRoute53RateLimiter,
+  type Route53RateLimiter,
+  sharedRoute53RateLimiter,
+} from './rate-limiter.js';
 import { createRoute53RetryStrategy } from './retry.js';
 
 /** Static credentials (or a provider of them); never logged. @public */
@@ -92,9 +98,15 @@ export interface Route53ProviderOptions {
   readonly maxAttempts?: number;
   /** An SDK retry strategy (default {@link createRoute53RetryStrategy} with `maxAttempts`). */
   readonly retryStrategy?: Route53RetryStrategy;
-  /** The account-wide limiter to share with other providers (default: a new one). */
+  /**
+   * The account-wide limiter to share with other providers (default: {@link sharedRoute53RateLimiter},
+   * the process-wide limiter with Route 53's 2026 buckets, unless `requestsPerSecond` is given).
+   */
   readonly rateLimiter?: Route53RateLimiter;
-  /** Budget of the limiter created when `rateLimiter` is absent (default 5 requests/s). */
+  /**
+   * When `rateLimiter` is absent: give this provider its own limiter, with the default table scaled to
+   * this account rate (see `Route53RateLimiterOptions.requestsPerSecond`). Default: the shared limiter.
+   */
   readonly requestsPerSecond?: number;
 }
 
@@ -200,7 +212,7 @@ export function toWireRecord(r: RecordSet): ResourceRecordSet {
  * @example
  * ```ts
  * import { createRoute53Provider, createRoute53RateLimiter } from '@zonekeeper/zone-manager/route53';
- * const rateLimiter = createRoute53RateLimiter({ requestsPerSecond: 4 });
+ * const rateLimiter = createRoute53RateLimiter({ requestsPerSecond: 6 }); // 60 % of the account
  * const dns = createRoute53Provider({ rateLimiter }); // credentials from the default chain
  * ```
  * @throws ZonekeeperError `INVALID_INPUT` for bad options.
@@ -209,9 +221,9 @@ export function toWireRecord(r: RecordSet): ResourceRecordSet {
 export function createRoute53Provider(options: Route53ProviderOptions = {}): Route53Provider {
   const rateLimiter =
     options.rateLimiter ??
-    createRoute53RateLimiter(
-      options.requestsPerSecond === undefined ? {} : { requestsPerSecond: options.requestsPerSecond },
-    );
+    (options.requestsPerSecond === undefined
+      ? sharedRoute53RateLimiter()
+      : createRoute53RateLimiter({ requestsPerSecond: options.requestsPerSecond }));
   if (options.endpoint !== undefined) {
     try {
       new URL(options.endpoint);
@@ -238,12 +250,18 @@ export function createRoute53Provider(options: Route53ProviderOptions = {}): Rou
     operation: string,
     subject: string | undefined,
     callOptions: CallOptions | undefined,
+    changes = 0,
   ): Promise<T> {
     const signal = callOptions?.signal;
     throwIfAborted(signal);
+    const acquire = {
+      action: operation,
+      ...(changes === 0 ? {} : { changes }),
+      ...(signal === undefined ? {} : { signal }),
+    };
     (command.middlewareStack as StackLike).addRelativeTo(
       (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
-        await rateLimiter.acquire(signal === undefined ? {} : { signal });
+        await rateLimiter.acquire(acquire);
         return next(args);
       },
       { relation: 'after', toMiddleware: 'retryMiddleware', name: LIMITER_MIDDLEWARE, override: true },
@@ -517,6 +535,7 @@ export function createRoute53Provider(options: Route53ProviderOptions = {}): Rou
         'ChangeResourceRecordSets',
         `zone ${zoneId}, ${changes.length} changes`,
         callOptions,
+        changes.length,
       );
       return toChange(out.ChangeInfo, 'ChangeResourceRecordSets');
     },

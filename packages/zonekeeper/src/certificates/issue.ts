@@ -31,7 +31,6 @@ import {
   normalizeHostname,
   validateDnsLabel,
   validateDryRun,
-  ZonekeeperError,
 } from '@zonekeeper/core';
 import type { StoredCertificateAuthority } from '@zonekeeper/vault-keys';
 import { gatherOrganizationZone, zoneOwnership } from '@zonekeeper/zone-manager';
@@ -119,11 +118,7 @@ export async function issueCertificate(
   };
   const plan = (state: IssueState): IssuePlan => {
     if (!state.zoneExists) throw organizationNotFound(names);
-    const certificateAuthority = planCertificateAuthority(
-      state.ca,
-      { organization: names.organization, commonName: names.caCommonName },
-      state.now,
-    );
+    const certificateAuthority = planCertificateAuthority(state.ca, names.certificateAuthority, state.now);
     const caPem = certificateAuthority.steps.length > 0 ? null : (state.ca?.certificatePem ?? null);
     return {
       certificateAuthority,
@@ -138,7 +133,7 @@ export async function issueCertificate(
         await applyCertificateAuthorityPlan(
           p.certificateAuthority,
           state.ca,
-          { organization: names.organization, commonName: names.caCommonName },
+          names.certificateAuthority,
           ctx.deps.certificates,
           call,
         );

@@ -161,7 +161,10 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     .option('--parent-zone-id <id>', "the parent zone's Route 53 id (default: found by name)")
     .option('--region <region>', 'AWS region (env AWS_REGION, default us-east-1)')
     .option('--aws-endpoint <url>', 'AWS endpoint for Route 53 and IAM, e.g. moto (env AWS_ENDPOINT_URL)')
-    .option('--requests-per-second <n>', 'Route 53 request budget of this process (default 5)')
+    .option(
+      '--requests-per-second <n>',
+      'Route 53 requests per second this process may use (default 10, the account rate; every throttling bucket scales with it)',
+    )
     .option('--vault-addr <url>', 'Vault address (env VAULT_ADDR); the token comes from VAULT_TOKEN only')
     .option('--vault-mount <mount>', 'Vault KV version 2 mount (default secret)')
     .option('--kubeconfig <file>', 'kubeconfig file (env KUBECONFIG, default ~/.kube/config)')

@@ -183,7 +183,7 @@ export async function applyOrganizationPlan(
   const ca = await applyCertificateAuthorityPlan(
     plan.certificateAuthority,
     gathered.ca,
-    { organization: names.organization, commonName: names.caCommonName },
+    names.certificateAuthority,
     ctx.deps.certificates,
     call,
   );

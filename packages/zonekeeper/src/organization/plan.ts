@@ -117,11 +117,7 @@ export function planOrganization(state: OrganizationState, desired: Organization
       desired.intent,
     );
   }
-  const certificateAuthority = planCertificateAuthority(
-    state.ca,
-    { organization: names.organization, commonName: names.caCommonName },
-    state.now,
-  );
+  const certificateAuthority = planCertificateAuthority(state.ca, names.certificateAuthority, state.now);
   return {
     organization: names.organization,
     zoneName: names.zoneName,
