@@ -31,3 +31,15 @@ export {
   type PowerDnsProviderOptions,
   powerDnsZoneId,
 } from './provider.js';
+export {
+  createPowerDnsAdmin,
+  DEFAULT_TSIG_KEY_LABEL,
+  type DnsUpdatePolicyOptions,
+  type PowerDnsAdmin,
+  renderDnsUpdatePolicy,
+  TSIG_ALGORITHMS,
+  type TsigAlgorithm,
+  type TsigKey,
+  type TsigKeyInfo,
+  tsigKeyNameForZone,
+} from './tsig.js';
