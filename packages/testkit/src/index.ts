@@ -1,8 +1,10 @@
 /**
  * `@zonekeeper/testkit`: the most faithful test servers we can run on 127.0.0.1 without Docker —
  * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, a wire-level fake of
- * the HashiCorp Vault API, and a test OIDC issuer. Each is also on its own subpath (`@zonekeeper/testkit/moto`, `/fault-proxy`,
- * `/vault`, `/oidc-issuer`). The Kubernetes API fake is its own package, `@zonekeeper/kube-apiserver-fake`.
+ * the HashiCorp Vault API, a test OIDC issuer, and a real PowerDNS server with `dig` / `nsupdate`
+ * helpers. Each is also on its own subpath (`@zonekeeper/testkit/moto`, `/fault-proxy`, `/vault`,
+ * `/oidc-issuer`, `/powerdns`). The Kubernetes API fake is its own package,
+ * `@zonekeeper/kube-apiserver-fake`.
  *
  * @packageDocumentation
  */
@@ -39,6 +41,27 @@ export {
   resetMoto,
   startMoto,
 } from './moto/index.js';
+export {
+  type DigAnswer,
+  type DigOptions,
+  type DigRecord,
+  type DnsServerAddress,
+  dig,
+  dnsUtilsInstallHint,
+  type ListPowerDnsProcessesOptions,
+  listPowerDnsProcesses,
+  type NsupdateKey,
+  type NsupdateOptions,
+  type NsupdateResult,
+  nsupdate,
+  POWERDNS_SQLITE_SCHEMA_PATHS,
+  type PowerDnsOptions,
+  type PowerDnsProcessInfo,
+  type PowerDnsServer,
+  type PowerDnsUpdateOptions,
+  powerDnsInstallHint,
+  startPowerDns,
+} from './powerdns/index.js';
 export {
   type ServiceAccountTokenClaims,
   type SignOptions,

@@ -1,12 +1,29 @@
 /**
  * `@zonekeeper/zone-manager`: one managed public hosted zone per organisation, delegated from the parent
  * zone — the `DnsProvider` port, an in-memory provider, the pure planners and the ensure / list / delete
- * operations. The Route 53 adapter is on `@zonekeeper/zone-manager/route53`, the provider contract suite
- * on `@zonekeeper/zone-manager/testing`.
+ * operations, and `verifyDelegation` (the delegation checked over real DNS). The Route 53 adapter is on
+ * `@zonekeeper/zone-manager/route53`, the PowerDNS adapter on `@zonekeeper/zone-manager/powerdns`, the
+ * provider contract suite on `@zonekeeper/zone-manager/testing`.
  *
  * @packageDocumentation
  */
 
+export type { DnsServerAddress } from './delegation/dns-query.js';
+export {
+  assessDelegation,
+  type ChildServerCheck,
+  type ChildServerStatus,
+  type DelegationEvidence,
+  type DelegationProblem,
+  type DelegationProblemCode,
+  type DelegationReport,
+  type DelegationStatus,
+  type ParentServerCheck,
+  type ParentServerStatus,
+  type VerifyDelegationInput,
+  type VerifyDelegationOptions,
+  verifyDelegation,
+} from './delegation/verify.js';
 export {
   createMemoryDnsProvider,
   type MemoryDnsProvider,

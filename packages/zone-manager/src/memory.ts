@@ -9,27 +9,24 @@
  * @packageDocumentation
  */
 
-import { isIPv4, isIPv6 } from 'node:net';
 import {
   type CallOptions,
   type Clock,
   invalidInput,
-  isWithinDomain,
   normalizeDomainName,
   systemClock,
   throwIfAborted,
   ZonekeeperError,
 } from '@zonekeeper/core';
-import { compareDnsNames, normalizeChangeId, normalizeZoneId, validateRecordName } from './names.js';
-import type {
-  ChangeInfo,
-  DnsProvider,
-  HostedZone,
-  RecordChange,
-  RecordPage,
-  RecordSet,
-  Tags,
-} from './ports.js';
+import {
+  applyChangeBatch,
+  compareRecords,
+  copyRecord,
+  ROUTE53_BATCH_LIMITS,
+  recordKey,
+} from './batch-rules.js';
+import { normalizeChangeId, normalizeZoneId, validateRecordName } from './names.js';
+import type { ChangeInfo, DnsProvider, HostedZone, RecordPage, RecordSet, Tags } from './ports.js';
 import { validateChangeInput, validateTagChange, validateTagIds } from './validation.js';
 
 /** Options of {@link createMemoryDnsProvider}. @public */
@@ -88,58 +85,6 @@ interface StoredChange {
 }
 
 const WRITE_METHODS = new Set(['createZone', 'deleteZone', 'changeTags', 'changeRecords']);
-const MAX_RECORD_ELEMENTS = 1000;
-const MAX_VALUE_CHARS = 32_000;
-const QUOTED_TXT = /^"(?:[^"\\]|\\.)*"(?:\s+"(?:[^"\\]|\\.)*")*$/;
-
-function recordKey(r: {
-  readonly name: string;
-  readonly type: string;
-  readonly setIdentifier?: string;
-}): string {
-  return `${r.name}\u0000${r.type}\u0000${r.setIdentifier ?? ''}`;
-}
-
-function compareRecords(a: RecordSet, b: RecordSet): number {
-  return (
-    compareDnsNames(a.name, b.name) ||
-    (a.type < b.type ? -1 : a.type > b.type ? 1 : 0) ||
-    ((a.setIdentifier ?? '') < (b.setIdentifier ?? '')
-      ? -1
-      : (a.setIdentifier ?? '') > (b.setIdentifier ?? '')
-        ? 1
-        : 0)
-  );
-}
-
-function copyRecord(r: RecordSet): RecordSet {
-  return {
-    name: r.name,
-    type: r.type,
-    ...(r.ttl === undefined ? {} : { ttl: r.ttl }),
-    values: [...r.values],
-    ...(r.aliasTarget === undefined ? {} : { aliasTarget: { ...r.aliasTarget } }),
-    ...(r.setIdentifier === undefined ? {} : { setIdentifier: r.setIdentifier }),
-    ...(r.providerFields === undefined ? {} : { providerFields: structuredClone(r.providerFields) }),
-  };
-}
-
-function sameRecord(a: RecordSet, b: RecordSet): boolean {
-  const values = (r: RecordSet) => JSON.stringify([...r.values].sort());
-  const alias = (r: RecordSet) =>
-    r.aliasTarget === undefined
-      ? ''
-      : JSON.stringify([
-          r.aliasTarget.hostedZoneId,
-          r.aliasTarget.dnsName,
-          r.aliasTarget.evaluateTargetHealth,
-        ]);
-  return a.ttl === b.ttl && values(a) === values(b) && alias(a) === alias(b);
-}
-
-function describeRecord(r: RecordSet): string {
-  return `[name='${r.name}.', type='${r.type}'${r.setIdentifier === undefined ? '' : `, set-identifier='${r.setIdentifier}'`}]`;
-}
 
 /**
  * Creates an in-memory DNS provider.
@@ -206,120 +151,6 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
       });
     }
     return zone;
-  };
-
-  const conflict = (zone: StoredZone, message: string) =>
-    new ZonekeeperError(
-      'CONFLICT',
-      `memory DNS: invalid change batch for zone ${zone.id} (${zone.name}): ${message}. Nothing was changed; read the zone again and fix the batch.`,
-      { details: { zoneId: zone.id } },
-    );
-
-  /** Every `InvalidChangeBatch` rule, on a copy; returns the new record map or throws CONFLICT. */
-  const applyBatch = (zone: StoredZone, batch: readonly RecordChange[]): Map<string, RecordSet> => {
-    let elements = 0;
-    let chars = 0;
-    for (const c of batch) {
-      const weight = c.action === 'UPSERT' ? 2 : 1;
-      elements += weight * Math.max(1, c.recordSet.values.length);
-      chars += weight * c.recordSet.values.reduce((n, v) => n + v.length, 0);
-    }
-    if (elements > MAX_RECORD_ELEMENTS) {
-      throw conflict(
-        zone,
-        `the batch has ${elements} ResourceRecord elements (UPSERT counts twice); the limit is ${MAX_RECORD_ELEMENTS}`,
-      );
-    }
-    if (chars > MAX_VALUE_CHARS) {
-      throw conflict(
-        zone,
-        `the batch has ${chars} characters of values (UPSERT counts twice); the limit is ${MAX_VALUE_CHARS}`,
-      );
-    }
-    const next = new Map(zone.records);
-    const seen = new Set<string>();
-    const touched = new Set<string>();
-    for (const { action, recordSet } of batch) {
-      const key = recordKey(recordSet);
-      if (seen.has(key)) {
-        throw conflict(zone, `the batch changes ${describeRecord(recordSet)} more than once`);
-      }
-      seen.add(key);
-      touched.add(recordSet.name);
-      if (!isWithinDomain(recordSet.name, zone.name)) {
-        throw conflict(zone, `RRSet with DNS name ${recordSet.name}. is not permitted in zone ${zone.name}.`);
-      }
-      const apex = recordSet.name === zone.name;
-      if (action !== 'DELETE') {
-        if (recordSet.type === 'A' && !recordSet.values.every((v) => isIPv4(v))) {
-          throw conflict(
-            zone,
-            `ARRDATAIllegalIPv4Address: a value of ${describeRecord(recordSet)} is not a valid IPv4 address`,
-          );
-        }
-        if (recordSet.type === 'AAAA' && !recordSet.values.every((v) => isIPv6(v))) {
-          throw conflict(
-            zone,
-            `AAAARRDATAIllegalIPv6Address: a value of ${describeRecord(recordSet)} is not a valid IPv6 address`,
-          );
-        }
-        if (
-          (recordSet.type === 'TXT' || recordSet.type === 'SPF') &&
-          !recordSet.values.every((v) => QUOTED_TXT.test(v))
-        ) {
-          throw conflict(
-            zone,
-            `Invalid Resource Record: InvalidCharacterString (Value should be enclosed in quotation marks) in ${describeRecord(recordSet)}`,
-          );
-        }
-        if (recordSet.type === 'CNAME' && (apex || recordSet.values.length > 1)) {
-          throw conflict(
-            zone,
-            `${describeRecord(recordSet)}: a CNAME must have one value and cannot be at the zone apex`,
-          );
-        }
-        if (recordSet.type === 'SOA' && !apex) {
-          throw conflict(zone, `${describeRecord(recordSet)}: an SOA record can only be at the zone apex`);
-        }
-      }
-      const existing = next.get(key);
-      if (action === 'CREATE') {
-        if (existing)
-          throw conflict(
-            zone,
-            `Tried to create resource record set ${describeRecord(recordSet)} but it already exists`,
-          );
-        next.set(key, copyRecord(recordSet));
-      } else if (action === 'UPSERT') {
-        next.set(key, copyRecord(recordSet));
-      } else {
-        if (!existing)
-          throw conflict(
-            zone,
-            `Tried to delete resource record set ${describeRecord(recordSet)} but it was not found`,
-          );
-        if (!sameRecord(existing, recordSet)) {
-          throw conflict(
-            zone,
-            `Tried to delete resource record set ${describeRecord(recordSet)} but the values provided do not match the current values`,
-          );
-        }
-        if (apex && (recordSet.type === 'SOA' || recordSet.type === 'NS')) {
-          throw conflict(zone, `the apex ${recordSet.type} record of a hosted zone cannot be deleted`);
-        }
-        next.delete(key);
-      }
-    }
-    for (const name of touched) {
-      const types = new Set([...next.values()].filter((r) => r.name === name).map((r) => r.type));
-      if (types.has('CNAME') && types.size > 1) {
-        throw conflict(
-          zone,
-          `RRSet of type CNAME with DNS name ${name}. is not permitted as it conflicts with other records with the same DNS name`,
-        );
-      }
-    }
-    return next;
   };
 
   const provider: MemoryDnsProvider = {
@@ -513,7 +344,10 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
       enter('changeRecords', 'ChangeResourceRecordSets', opts);
       const changesIn = validateChangeInput(batch, 'memory DNS');
       const zone = mustGet(zoneId, 'changeRecords');
-      zone.records = applyBatch(zone, changesIn);
+      zone.records = applyChangeBatch(zone, zone.records, changesIn, {
+        who: 'memory DNS',
+        limits: ROUTE53_BATCH_LIMITS,
+      });
       return newChange();
     },
 

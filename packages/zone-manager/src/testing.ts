@@ -1,7 +1,8 @@
 /**
  * The contract every {@link DnsProvider} must satisfy, as a Vitest suite. zonekeeper runs it against the
- * memory provider (strict: every capability) and the Route 53 adapter on moto (capabilities moto lacks
- * turned off); run it against your own provider or a real AWS account:
+ * memory provider (strict: every capability), the Route 53 adapter on moto (capabilities moto lacks
+ * turned off) and the PowerDNS adapter on a real `pdns_server` (unique zone names); run it against your
+ * own provider or a real AWS account:
  *
  * ```ts
  * import { dnsProviderContract } from '@zonekeeper/zone-manager/testing';
@@ -23,8 +24,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeInfo, DnsProvider, RecordSet } from './ports.js';
 
 /**
- * Behaviours of real Route 53 that some providers (moto, notably) lack. Each flag turns on the strict
- * tests of one behaviour; the memory provider passes all of them.
+ * What a provider under test does where providers legitimately differ. Most flags are behaviours of
+ * real Route 53 that some providers (moto, notably) lack: each turns on the strict tests of one
+ * behaviour, and the memory provider passes all of them. `uniqueZoneNames` instead selects which of
+ * two semantics is tested (Route 53's duplicate names, or one zone per name as on PowerDNS).
  * @public
  */
 export interface DnsProviderCapabilities {
@@ -47,6 +50,13 @@ export interface DnsProviderCapabilities {
    * paging is unit-tested against an SDK stub).
    */
   readonly zonesByNamePaging?: boolean;
+  /**
+   * Zone names are unique on the server (PowerDNS): a second `createZone` with a taken name is
+   * `ALREADY_EXISTS` when it carries the existing zone's CallerReference (a retried create) and
+   * `CONFLICT` otherwise, and leaves the existing zone as it was. When off (Route 53, moto, memory),
+   * several zones may share a name and each is found by `findZonesByName`.
+   */
+  readonly uniqueZoneNames?: boolean;
 }
 
 /** What {@link DnsProviderContractOptions.create} returns. @public */
@@ -160,19 +170,61 @@ export function dnsProviderContract(options: DnsProviderContractOptions): void {
       expect((await dns.getZone(z.zone.id))?.zone.recordSetCount ?? 2).toBe(2);
     });
 
-    it('allows several zones with one name, finds them by exact name only, and lists every zone', async () => {
+    if (caps.uniqueZoneNames) {
+      it('keeps zone names unique: a retried create is ALREADY_EXISTS, another one CONFLICT, the zone unchanged', async () => {
+        const name = fresh();
+        const callerReference = ref();
+        const one = await dns.createZone({ name, callerReference, comment: 'first' });
+        expectCode(await failure(dns.createZone({ name, callerReference })), 'ALREADY_EXISTS');
+        expectCode(
+          await failure(dns.createZone({ name, callerReference: ref(), comment: 'second' })),
+          'CONFLICT',
+        );
+        const found = await dns.findZonesByName(name);
+        expect(found).toHaveLength(1);
+        expect(found[0]).toMatchObject({ id: one.zone.id, callerReference, comment: 'first' });
+      });
+    } else {
+      it('allows several zones with one name', async () => {
+        const name = fresh();
+        const one = await newZone(name);
+        const two = await newZone(name);
+        expect(one.zone.id).not.toBe(two.zone.id);
+        const found = await dns.findZonesByName(name);
+        expect(found.map((z) => z.id).sort()).toEqual([one.zone.id, two.zone.id].sort());
+      });
+    }
+
+    it('finds zones by exact name only, and lists every zone once', async () => {
       const name = fresh();
       const one = await newZone(name);
-      const two = await newZone(name);
       const child = await newZone(`sub.${name}`);
-      expect(one.zone.id).not.toBe(two.zone.id);
       const found = await dns.findZonesByName(name);
-      expect(found.map((z) => z.id).sort()).toEqual([one.zone.id, two.zone.id].sort());
+      expect(found.map((z) => z.id)).toEqual([one.zone.id]);
       expect(found.every((z) => z.name === name && !z.privateZone)).toBe(true);
+      expect(found[0]?.callerReference).toBe(one.zone.callerReference);
       expect(await dns.findZonesByName(`nothing-${name}`)).toEqual([]);
-      const all = (await dns.listZones()).map((z) => z.id);
-      expect(all).toEqual(expect.arrayContaining([one.zone.id, two.zone.id, child.zone.id]));
+      const listed = await dns.listZones();
+      const all = listed.map((z) => z.id);
+      expect(all).toEqual(expect.arrayContaining([one.zone.id, child.zone.id]));
       expect(new Set(all).size).toBe(all.length);
+      expect(listed.find((z) => z.id === one.zone.id)).toMatchObject({
+        name,
+        callerReference: one.zone.callerReference,
+        comment: 'zonekeeper contract',
+      });
+    });
+
+    it("gives a zone re-created under a deleted zone's name a new id; the old id stays missing", async () => {
+      const name = fresh();
+      const first = await newZone(name);
+      await dns.deleteZone(first.zone.id);
+      const second = await newZone(name);
+      expect(second.zone.id).not.toBe(first.zone.id);
+      expect(await dns.getZone(first.zone.id)).toBeUndefined();
+      expectCode(await failure(dns.listRecords(first.zone.id)), 'NOT_FOUND');
+      expectCode(await failure(dns.deleteZone(first.zone.id)), 'NOT_FOUND');
+      expect((await dns.getZone(second.zone.id))?.zone.name).toBe(name);
     });
 
     if (caps.zonesByNamePaging) {
