@@ -42,6 +42,13 @@ export {
   startMoto,
 } from './moto/index.js';
 export {
+  type ServiceAccountTokenClaims,
+  type SignOptions,
+  startTestOidcIssuer,
+  type TestOidcIssuer,
+  type TestOidcIssuerOptions,
+} from './oidc-issuer/index.js';
+export {
   type DigAnswer,
   type DigOptions,
   type DigRecord,
@@ -62,13 +69,6 @@ export {
   powerDnsInstallHint,
   startPowerDns,
 } from './powerdns/index.js';
-export {
-  type ServiceAccountTokenClaims,
-  type SignOptions,
-  startTestOidcIssuer,
-  type TestOidcIssuer,
-  type TestOidcIssuerOptions,
-} from './oidc-issuer/index.js';
 export {
   startVaultFake,
   type VaultCapability,
