@@ -7,11 +7,13 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { decodeApplyConfiguration, decodeObject, decodePatched, type FieldValidation } from './decode.js';
 import {
   alreadyExists,
   badRequest,
   conflict,
   type FieldError,
+  GoValue,
   internalError,
   invalid,
   namespaceTerminating,
@@ -64,6 +66,7 @@ import {
   validateUpdate,
 } from './strategy.js';
 import { SchemaError } from './typed.js';
+import { allowsCreateOnUpdate, allowsUnconditionalUpdate } from './update-policy.js';
 
 /** Patch content types. */
 export const PatchTypes = {
@@ -83,6 +86,8 @@ export interface WriteOptions {
   readonly dryRun?: boolean;
   /** The `force` query parameter (undefined when absent). */
   readonly force?: boolean;
+  /** The `fieldValidation` query parameter (default `Warn`). */
+  readonly fieldValidation?: FieldValidation;
 }
 
 /** Options of a delete. */
@@ -96,6 +101,8 @@ export interface DeleteOptions {
 export interface WriteResult {
   readonly object: JsonObject;
   readonly code: 200 | 201;
+  /** `Warning` header texts (unknown fields dropped under `fieldValidation=Warn`). */
+  readonly warnings?: readonly string[];
 }
 
 /** Called after every committed change (controllers hook in here). */
@@ -291,6 +298,7 @@ export class Api {
     options: WriteOptions = {},
   ): WriteResult {
     const o = this.checkBody(def, body);
+    const warnings = decodeObject(def, o, options.fieldValidation ?? 'Warn');
     const meta = metaOf(o);
     if (def.namespaced) {
       const bodyNs = str(meta.namespace);
@@ -338,7 +346,7 @@ export class Api {
     }
     this.resetSystemFields(def, o, undefined);
     const apiVersion = groupVersion(def);
-    return this.finish(def, undefined, o, options.dryRun ?? false, (next) => {
+    const created = this.finish(def, undefined, o, options.dryRun ?? false, (next) => {
       const ctx = {
         schema: def.schema,
         ignored: ignoredFields(def, undefined),
@@ -352,6 +360,7 @@ export class Api {
       const after = ssaUpdate(def.skeleton(), tracked, managers, ctx);
       return { managers: after, actor: managerKey({ manager, operation: 'Update', apiVersion }) };
     });
+    return warnings.length > 0 ? { ...created, warnings } : created;
   }
 
   // ------------------------------------------------------------------------------------ update
@@ -366,14 +375,31 @@ export class Api {
     subresource?: 'status',
   ): WriteResult {
     const o = this.checkBody(def, body);
+    const warnings = decodeObject(def, o, options.fieldValidation ?? 'Warn');
     this.checkNameAndNamespace(def, o, namespace, name);
     const live = this.store.get(def, namespace, name);
-    if (!live) throw notFound(def.group, def.plural, name);
     const rv = str(obj(o.metadata)?.resourceVersion);
+    if (!live) {
+      if (subresource || !allowsCreateOnUpdate(def)) throw notFound(def.group, def.plural, name);
+      // Create on update: the object is created whatever resourceVersion the body carries.
+      delete metaOf(o).resourceVersion;
+      return this.create(def, namespace, o, options);
+    }
+    if ((rv === undefined || rv === '') && !allowsUnconditionalUpdate(def)) {
+      throw invalid(def.group, def.plural, name, [
+        {
+          type: 'FieldValueInvalid',
+          field: 'metadata.resourceVersion',
+          value: new GoValue('0x0'),
+          detail: 'must be specified for an update',
+        },
+      ]);
+    }
     if (rv !== undefined && rv !== '' && rv !== str(obj(live.metadata)?.resourceVersion)) {
       throw conflict(def.group, def.plural, name);
     }
-    return this.updateFrom(def, live, o, options, subresource, 'UpdateOptions');
+    const updated = this.updateFrom(def, live, o, options, subresource, 'UpdateOptions');
+    return warnings.length > 0 ? { ...updated, warnings } : updated;
   }
 
   private updateFrom(
@@ -495,11 +521,13 @@ export class Api {
     }
     if (!isObject(patched)) throw badRequest('the patch must produce an object');
     const o = this.checkBody(def, patched);
+    const warnings = decodePatched(def, o, options.fieldValidation ?? 'Warn');
     this.checkNameAndNamespace(def, o, namespace, name);
     if (str(obj(o.metadata)?.resourceVersion) !== str(obj(live.metadata)?.resourceVersion)) {
       throw conflict(def.group, def.plural, name);
     }
-    return this.updateFrom(def, live, o, options, subresource, 'PatchOptions');
+    const updated = this.updateFrom(def, live, o, options, subresource, 'PatchOptions');
+    return warnings.length > 0 ? { ...updated, warnings } : updated;
   }
 
   private apply(
@@ -513,6 +541,8 @@ export class Api {
     if (!isObject(body)) throw badRequest('error decoding YAML: the apply configuration must be an object');
     const config = clone(body);
     const meta = metaOf(config);
+    // Decode errors name the object as the configuration does (before the namespace is defaulted).
+    const where = `${str(meta.namespace) ?? ''}/${str(meta.name) ?? ''}`;
     if (meta.managedFields !== undefined && meta.managedFields !== null)
       throw badRequest('metadata.managedFields must be nil');
     const gv = groupVersion(def);
@@ -533,9 +563,15 @@ export class Api {
     this.checkNameAndNamespace(def, config, namespace, name);
     const typed = findTypeMismatch(config, def.schema);
     if (typed) throw typedPatchError(def, namespace, name, smdTypeError(typed));
+    decodeApplyConfiguration(def, config, where);
     checkSecretData(def, config);
     const live = this.store.get(def, namespace, name);
     if (!live) this.checkNamespace(def, namespace, name);
+    // A resourceVersion in the configuration is a precondition, as on update.
+    const appliedVersion = str(meta.resourceVersion);
+    if (live && appliedVersion && appliedVersion !== str(obj(live.metadata)?.resourceVersion)) {
+      throw conflict(def.group, def.plural, name);
+    }
     const liveManagers = live ? decodeManagers(obj(live.metadata)?.managedFields) : [];
     const base = live ? withoutManaged(live) : def.skeleton();
     if (!live) {
@@ -629,13 +665,16 @@ export class Api {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(meta.resourceVersion)}`,
       );
     }
-    const finalizers = Array.isArray(meta.finalizers) ? meta.finalizers : [];
+    const current = Array.isArray(meta.finalizers) ? meta.finalizers : [];
+    const finalizers = gcFinalizers(current, options.propagationPolicy);
     if (def.kind === 'Namespace' || finalizers.length > 0) {
-      if (meta.deletionTimestamp !== undefined) return live;
+      if (meta.deletionTimestamp !== undefined && deepEqual(finalizers, current)) return live;
       const next = clone(live);
       const m = metaOf(next);
-      m.deletionTimestamp = this.now();
-      m.deletionGracePeriodSeconds = 0;
+      m.deletionTimestamp ??= this.now();
+      m.deletionGracePeriodSeconds ??= 0;
+      if (finalizers.length > 0) m.finalizers = finalizers;
+      else delete m.finalizers;
       if (def.kind === 'Namespace') next.status = { ...(obj(next.status) ?? {}), phase: 'Terminating' };
       if (def.generation) m.generation = Number(m.generation ?? 0) + 1;
       if (options.dryRun) return orderKeys(next);
@@ -765,6 +804,30 @@ export class Api {
       candidate,
       { fieldManager: 'kube-controller-manager' },
       'status',
+      'UpdateOptions',
+    );
+  }
+
+  /**
+   * A metadata write by a controller (manager `kube-controller-manager`): the garbage collector
+   * removing its finalizers and owner references.
+   */
+  writeMetadata(
+    def: ResourceDefinition,
+    namespace: string | undefined,
+    name: string,
+    mutate: (metadata: JsonObject) => void,
+  ): void {
+    const live = this.store.get(def, namespace, name);
+    if (!live) return;
+    const candidate = clone(live);
+    mutate(metaOf(candidate));
+    this.updateFrom(
+      def,
+      live,
+      candidate,
+      { fieldManager: 'kube-controller-manager' },
+      undefined,
       'UpdateOptions',
     );
   }
@@ -1010,6 +1073,19 @@ function orderKeys(o: JsonObject): JsonObject {
   return out;
 }
 
+/**
+ * The finalizers a delete leaves on an object: `propagationPolicy` Foreground adds
+ * `foregroundDeletion` (and drops `orphan`), Orphan adds `orphan` (and drops `foregroundDeletion`),
+ * Background drops both; without a policy they stay as they are.
+ */
+function gcFinalizers(current: readonly Json[], policy: string | undefined): Json[] {
+  if (policy === undefined) return [...current];
+  const rest = current.filter((f) => f !== 'foregroundDeletion' && f !== 'orphan');
+  if (policy === 'Foreground') return [...rest, 'foregroundDeletion'];
+  if (policy === 'Orphan') return [...rest, 'orphan'];
+  return rest;
+}
+
 function successStatus(def: ResourceDefinition, name: string, meta: JsonObject): JsonObject {
   const details: JsonObject = { name, kind: def.plural };
   if (def.group) details.group = def.group;
@@ -1024,7 +1100,8 @@ function typedPatchError(
   name: string,
   detail: string,
 ): StatusError {
-  const gvk = `${groupVersion(def)}, Kind=${def.kind}`;
+  // GroupVersionKind.String(): the core group prints as `/v1, Kind=ConfigMap`.
+  const gvk = `${def.group}/${def.version}, Kind=${def.kind}`;
   return new StatusError(
     500,
     '',

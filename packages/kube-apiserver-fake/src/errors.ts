@@ -204,7 +204,13 @@ export function namespaceTerminating(
       name,
       group,
       kind: resource,
-      causes: [{ reason: 'NamespaceTerminating', message, field: 'metadata.namespace' }],
+      causes: [
+        {
+          reason: 'NamespaceTerminating',
+          message: `namespace ${namespace} is being terminated`,
+          field: 'metadata.namespace',
+        },
+      ],
     },
   );
 }

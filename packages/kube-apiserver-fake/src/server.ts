@@ -8,7 +8,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { type Api, fieldSelectorFields, PatchTypes, type WriteOptions } from './api.js';
+import { type Api, fieldSelectorFields, PatchTypes, type WriteOptions, type WriteResult } from './api.js';
+import { parseFieldValidation } from './decode.js';
 import {
   aggregatedDiscovery,
   apiGroup,
@@ -379,13 +380,26 @@ export class RequestHandler {
         { type: 'FieldValueNotSupported', field: 'dryRun', value: query.dryRun, supported: ['All'] },
       ]);
     }
+    const optionsKind =
+      method === 'POST' ? 'CreateOptions' : method === 'PUT' ? 'UpdateOptions' : 'PatchOptions';
     const write: WriteOptions = {
+      ...(method === 'POST' || method === 'PUT' || method === 'PATCH'
+        ? { fieldValidation: parseFieldValidation(query.fieldValidation, optionsKind) }
+        : {}),
       ...(query.fieldManager !== undefined ? { fieldManager: query.fieldManager } : {}),
       ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
       ...(dryRun ? { dryRun } : {}),
     };
     const respondObject = (code: number, o: JsonObject): void => {
       this.respondObject(res, code, def, o, accept, query, pretty);
+    };
+    const respondWrite = (r: WriteResult): void => {
+      if (r.warnings && r.warnings.length > 0)
+        res.setHeader(
+          'Warning',
+          r.warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+        );
+      respondObject(r.code, r.object);
     };
     const writeBodyType = (): void => {
       if (
@@ -416,7 +430,7 @@ export class RequestHandler {
             write,
             'status',
           );
-          respondObject(r.code, r.object);
+          respondWrite(r);
           return;
         }
         if (method === 'PATCH') {
@@ -430,7 +444,7 @@ export class RequestHandler {
             this.patchOptions(write, query),
             'status',
           );
-          respondObject(r.code, r.object);
+          respondWrite(r);
           return;
         }
         throw methodNotAllowed();
@@ -499,7 +513,7 @@ export class RequestHandler {
         if (def.namespaced && namespace === undefined) throw methodNotAllowed();
         writeBodyType();
         const r = api.create(def, namespace, this.body(raw, contentType, true, def.kind), write);
-        respondObject(r.code, r.object);
+        respondWrite(r);
         return;
       }
       if (method === 'DELETE') {
@@ -530,7 +544,7 @@ export class RequestHandler {
       setVerb('update');
       writeBodyType();
       const r = api.update(def, namespace, name, this.body(raw, contentType, true, def.kind), write);
-      respondObject(r.code, r.object);
+      respondWrite(r);
       return;
     }
     if (method === 'PATCH') {
@@ -543,7 +557,7 @@ export class RequestHandler {
         this.patchBody(raw, contentType),
         this.patchOptions(write, query),
       );
-      respondObject(r.code, r.object);
+      respondWrite(r);
       return;
     }
     if (method === 'DELETE') {
