@@ -42,7 +42,8 @@ export class StatusError extends Error {
     if (this.reason) status.reason = this.reason;
     if (this.details) {
       const d: JsonObject = {};
-      if (this.details.name !== undefined) d.name = this.details.name;
+      // StatusDetails fields are omitempty: an empty name is not sent.
+      if (this.details.name) d.name = this.details.name;
       if (this.details.group) d.group = this.details.group;
       if (this.details.kind !== undefined) d.kind = this.details.kind;
       if (this.details.uid !== undefined) d.uid = this.details.uid;
