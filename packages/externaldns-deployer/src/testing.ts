@@ -82,6 +82,21 @@ export function clusterClientContract(options: ClusterClientContractOptions): vo
       expect(deployed.metadata.generation).toBe(1);
     });
 
+    it('apply ignores a resourceVersion the object carries (server-side apply would take it as a precondition)', async () => {
+      const ns = await freshNamespace();
+      const configMap = (value: string, resourceVersion?: string): KubernetesObject => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'rv', namespace: ns, ...(resourceVersion ? { resourceVersion } : {}) },
+        data: { k: value },
+      });
+      const first = await cluster.apply(configMap('a'));
+      await cluster.apply(configMap('b'));
+      // `first` is now stale: an object read earlier and applied again must still win.
+      const third = await cluster.apply(configMap('c', first.metadata.resourceVersion));
+      expect(third.data).toEqual({ k: 'c' });
+    });
+
     it('bumps generation on a spec change only', async () => {
       const ns = await freshNamespace();
       await cluster.apply(deployment(ns, 'registry.example/app:1'));
