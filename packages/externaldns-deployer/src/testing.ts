@@ -97,16 +97,27 @@ export function clusterClientContract(options: ClusterClientContractOptions): vo
       expect(third.data).toEqual({ k: 'c' });
     });
 
-    it('bumps generation on a spec change only', async () => {
+    it("bumps a Deployment's generation on spec and annotation changes, not on label changes", async () => {
       const ns = await freshNamespace();
       await cluster.apply(deployment(ns, 'registry.example/app:1'));
       const changed = await cluster.apply(deployment(ns, 'registry.example/app:2'));
       expect(changed.metadata.generation).toBe(2);
+      const base = deployment(ns, 'registry.example/app:2');
       const relabelled = await cluster.apply({
-        ...deployment(ns, 'registry.example/app:2'),
-        metadata: { ...deployment(ns, 'x').metadata, annotations: { note: 'x' } },
+        ...base,
+        metadata: { ...base.metadata, labels: { ...base.metadata.labels, tier: 'dns' } },
       });
       expect(relabelled.metadata.generation).toBe(2);
+      // Annotations are copied to the ReplicaSets, so the registry treats them like the spec.
+      const annotated = await cluster.apply({
+        ...base,
+        metadata: {
+          ...base.metadata,
+          labels: { ...base.metadata.labels, tier: 'dns' },
+          annotations: { note: 'x' },
+        },
+      });
+      expect(annotated.metadata.generation).toBe(3);
     });
 
     it('folds Secret stringData into base64 data', async () => {

@@ -422,26 +422,34 @@ export class Api {
     const next = this.restrictToSubresource(def, live, candidate, subresource);
     this.resetSystemFields(def, next, live);
     const apiVersion = groupVersion(def);
-    return this.finish(def, live, next, options.dryRun ?? false, (final) => {
-      const ctx = {
-        schema: def.schema,
-        ignored: ignoredFields(def, subresource),
-        manager,
-        apiVersion,
-        ...(subresource ? { subresource } : {}),
-        now: this.now(),
-      };
-      const after = ssaUpdate(withoutManaged(live), withoutManaged(final), managers, ctx);
-      return {
-        managers: after,
-        actor: managerKey({
+    return this.finish(
+      def,
+      live,
+      next,
+      options.dryRun ?? false,
+      (final) => {
+        const ctx = {
+          schema: def.schema,
+          ignored: ignoredFields(def, subresource),
           manager,
-          operation: 'Update',
           apiVersion,
           ...(subresource ? { subresource } : {}),
-        }),
-      };
-    });
+          now: this.now(),
+        };
+        const after = ssaUpdate(withoutManaged(live), withoutManaged(final), managers, ctx);
+        return {
+          managers: after,
+          actor: managerKey({
+            manager,
+            operation: 'Update',
+            apiVersion,
+            ...(subresource ? { subresource } : {}),
+          }),
+        };
+      },
+      undefined,
+      subresource === 'status',
+    );
   }
 
   /** What a write through a subresource may change: `/status` only status, `/scale` only replicas. */
@@ -841,6 +849,7 @@ export class Api {
     dryRun: boolean,
     computeManagers: (final: JsonObject) => { managers: Manager[]; actor: string },
     liveManagersOverride?: Manager[],
+    statusWrite = false,
   ): WriteResult {
     const next = clone(candidate);
     applyDefaults(def, next);
@@ -856,7 +865,14 @@ export class Api {
       if (!live) meta.generation = 1;
       else {
         const liveGen = Number(obj(live.metadata)?.generation ?? 1);
-        meta.generation = deepEqual(normalized.spec, live.spec) ? liveGen : liveGen + 1;
+        // Deployments also bump on annotation changes outside /status (the registry does: they are
+        // copied to ReplicaSets).
+        const annotationsChanged =
+          def.kind === 'Deployment' &&
+          !statusWrite &&
+          !deepEqual(meta.annotations, obj(live.metadata)?.annotations);
+        meta.generation =
+          deepEqual(normalized.spec, live.spec) && !annotationsChanged ? liveGen : liveGen + 1;
       }
     }
     let computed: { managers: Manager[]; actor: string };
