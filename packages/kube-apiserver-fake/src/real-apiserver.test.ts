@@ -6,7 +6,12 @@
  * is missing.
  */
 
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { type KubeApiServer, startKubeApiServer } from '@zonekeeper/testkit/kube-apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubernetesFake, startKubernetesFake } from './fake.js';
@@ -304,6 +309,40 @@ describe('differential: fake and real kube-apiserver 1.32', () => {
         expect((a.body.metadata as { finalizers: string[] }).finalizers).toEqual([finalizer]);
         expect((a.body.metadata as { deletionTimestamp?: string }).deletionTimestamp).toBeDefined();
       }
+    }
+  });
+
+  it('kubectl create sends protobuf; both servers accept it and store the same objects', async () => {
+    const run = promisify(execFile);
+    const dir = await mkdtemp(join(tmpdir(), 'zk-diff-kubectl-'));
+    try {
+      const configs = [
+        await real.writeKubeconfig(dir),
+        await fake.writeKubeconfig(await mkdtemp(join(dir, 'fake-'))),
+      ];
+      for (const config of configs) {
+        const kubectl = (...args: string[]) =>
+          run('kubectl', [
+            '--kubeconfig',
+            config,
+            '--cache-dir',
+            join(dir, 'cache', String(configs.indexOf(config))),
+            ...args,
+          ]);
+        await kubectl('create', 'namespace', 'pb');
+        await kubectl('create', 'configmap', 'cfg', '-n', 'pb', '--from-literal=a=1');
+        await kubectl('create', 'secret', 'generic', 'creds', '-n', 'pb', '--from-literal=token=s3cr3t');
+      }
+      const [cm, fcm] = await both('GET', '/api/v1/namespaces/pb/configmaps/cfg');
+      expect(fcm.body.data).toEqual(cm.body.data);
+      const [secret, fsecret] = await both('GET', '/api/v1/namespaces/pb/secrets/creds');
+      expect({ type: fsecret.body.type, data: fsecret.body.data }).toEqual({
+        type: secret.body.type,
+        data: secret.body.data,
+      });
+      expect(secret.body.type).toBe('Opaque');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -30,6 +30,7 @@ import {
 } from './errors.js';
 import { isObject, type Json, type JsonObject, obj, str } from './json.js';
 import { openApiV3Document, openApiV3Index } from './openapi.js';
+import { decodeProtobufObject, decodesProtobuf, PROTOBUF, ProtobufError } from './protobuf.js';
 import { apiGroups, findResource, groupVersion, type ResourceDefinition } from './resources.js';
 import {
   type LabelSelector,
@@ -511,9 +512,20 @@ export class RequestHandler {
       if (method === 'POST') {
         setVerb('create');
         if (def.namespaced && namespace === undefined) throw methodNotAllowed();
-        writeBodyType();
-        const r = api.create(def, namespace, this.body(raw, contentType, true, def.kind), write);
-        respondWrite(r);
+        let body: Json;
+        if (contentType === PROTOBUF && decodesProtobuf(groupVersion(def), def.kind)) {
+          // kubectl's typed create commands send protobuf (a real server accepts it).
+          try {
+            body = decodeProtobufObject(raw);
+          } catch (error) {
+            if (error instanceof ProtobufError) throw badRequest(error.message);
+            throw error;
+          }
+        } else {
+          writeBodyType();
+          body = this.body(raw, contentType, true, def.kind);
+        }
+        respondWrite(api.create(def, namespace, body, write));
         return;
       }
       if (method === 'DELETE') {

@@ -134,7 +134,7 @@ export function applyDefaults(def: ResourceDefinition, o: JsonObject): void {
       break;
     }
     case 'Secret':
-      o.type ??= 'Opaque';
+      if (o.type === undefined || o.type === null || o.type === '') o.type = 'Opaque'; // SetDefaults_Secret: "" too
       break;
     case 'Service': {
       const spec = child(o, 'spec');
