@@ -44,15 +44,7 @@ import {
   PatchDecodeError,
 } from './patch.js';
 import { groupVersion, type ResourceDefinition, resources } from './resources.js';
-import { kindSchemas } from './schema.js';
-import {
-  type FieldRequirement,
-  fromLabelSelectorObject,
-  type LabelSelector,
-  matchesFields,
-  matchesLabels,
-  selectorString,
-} from './selectors.js';
+import { type FieldRequirement, type LabelSelector, matchesFields, matchesLabels } from './selectors.js';
 import type { Store } from './store.js';
 import {
   applyDefaults,
@@ -407,7 +399,7 @@ export class Api {
     live: JsonObject,
     candidate: JsonObject,
     options: WriteOptions,
-    subresource: 'status' | 'scale' | undefined,
+    subresource: 'status' | undefined,
     optionsKind: string,
   ): WriteResult {
     const name = String(obj(live.metadata)?.name);
@@ -452,12 +444,12 @@ export class Api {
     );
   }
 
-  /** What a write through a subresource may change: `/status` only status, `/scale` only replicas. */
+  /** What a write through a subresource may change: `/status` only status. */
   private restrictToSubresource(
     def: ResourceDefinition,
     live: JsonObject,
     candidate: JsonObject,
-    subresource: 'status' | 'scale' | undefined,
+    subresource: 'status' | undefined,
   ): JsonObject {
     const next = clone(candidate);
     if (subresource === 'status') {
@@ -698,99 +690,10 @@ export class Api {
     return def.returnDeletedObject ? live : successStatus(def, name, meta);
   }
 
-  /** DELETE a collection (selectors apply). Returns the list of deleted objects. */
-  deleteCollection(
-    def: ResourceDefinition,
-    namespace: string | undefined,
-    list: ListOptions,
-    options: DeleteOptions = {},
-  ): JsonObject {
-    const { items } = this.list(def, namespace, { ...list, limit: 0 });
-    const deleted: Json[] = [];
-    for (const item of items) {
-      const meta = obj(item.metadata) ?? {};
-      try {
-        this.delete(def, str(meta.namespace), String(meta.name), options);
-        deleted.push(item);
-      } catch (error) {
-        if (!(error instanceof StatusError && error.code === 404)) throw error;
-      }
-    }
-    for (const d of deleted) {
-      if (isObject(d)) {
-        delete d.apiVersion;
-        delete d.kind;
-      }
-    }
-    return {
-      kind: `${def.kind}List`,
-      apiVersion: groupVersion(def),
-      metadata: { resourceVersion: String(this.store.resourceVersion) },
-      items: deleted,
-    };
-  }
-
   /** Removes an object whose deletion was pending, once nothing blocks it any more. */
   removeNow(def: ResourceDefinition, namespace: string | undefined, name: string): void {
     const live = this.store.remove(def, namespace, name);
     if (live) this.hooks.afterRemove(def, live);
-  }
-
-  // ------------------------------------------------------------------------------------- scale
-
-  /** The `autoscaling/v1` Scale of a Deployment. */
-  getScale(def: ResourceDefinition, namespace: string | undefined, name: string): JsonObject {
-    return scaleOf(this.get(def, namespace, name));
-  }
-
-  /** PUT or PATCH on `/scale`: sets `spec.replicas`. */
-  updateScale(
-    def: ResourceDefinition,
-    namespace: string | undefined,
-    name: string,
-    contentType: string | undefined,
-    body: Json,
-    options: WriteOptions = {},
-  ): JsonObject {
-    const live = this.get(def, namespace, name);
-    const current = scaleOf(live);
-    let scale: Json;
-    try {
-      if (contentType === undefined) scale = body;
-      else if (contentType === PatchTypes.json) scale = applyJsonPatch(current, decodeJsonPatch(body));
-      else if (contentType === PatchTypes.merge) scale = applyMergePatch(current, body);
-      else if (contentType === PatchTypes.strategic) {
-        scale =
-          applyStrategicMergePatch(current, body, kindSchemas['autoscaling/Scale'] ?? { kind: 'deduced' }) ??
-          {};
-      } else throw unsupportedMediaType([PatchTypes.json, PatchTypes.merge, PatchTypes.strategic]);
-    } catch (error) {
-      if (error instanceof PatchDecodeError) throw badRequest(error.message);
-      if (error instanceof PatchApplyError) throw new StatusError(422, 'Invalid', error.message);
-      throw error;
-    }
-    const spec = obj(obj(scale)?.spec);
-    const replicas = spec?.replicas;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw invalid('autoscaling', 'Scale', name, [
-        {
-          type: 'FieldValueInvalid',
-          field: 'spec.replicas',
-          value: replicas ?? null,
-          detail: 'must be greater than or equal to 0',
-        },
-      ]);
-    }
-    const rv = str(obj(obj(scale)?.metadata)?.resourceVersion);
-    if (rv !== undefined && rv !== '' && rv !== str(obj(live.metadata)?.resourceVersion)) {
-      throw conflict(def.group, def.plural, name);
-    }
-    const candidate = clone(live);
-    (candidate.spec as JsonObject).replicas = replicas;
-    return scaleOf(
-      this.updateFrom(def, live, candidate, options, 'scale', contentType ? 'PatchOptions' : 'UpdateOptions')
-        .object,
-    );
   }
 
   // ----------------------------------------------------------------------------- internal writes
@@ -1127,28 +1030,6 @@ function typedPatchError(
 
 function invalidOptions(kind: string, errors: FieldError[]): StatusError {
   return invalid('meta.k8s.io', kind, '', errors);
-}
-
-function scaleOf(deployment: JsonObject): JsonObject {
-  const meta = obj(deployment.metadata) ?? {};
-  const spec = obj(deployment.spec) ?? {};
-  const status = obj(deployment.status) ?? {};
-  return {
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: {
-      name: meta.name ?? '',
-      namespace: meta.namespace ?? '',
-      uid: meta.uid ?? '',
-      resourceVersion: meta.resourceVersion ?? '',
-      creationTimestamp: meta.creationTimestamp ?? null,
-    },
-    spec: { replicas: spec.replicas ?? 0 },
-    status: {
-      replicas: status.replicas ?? 0,
-      selector: selectorString(fromLabelSelectorObject(spec.selector)),
-    },
-  };
 }
 
 /** Secret `data` values are bytes on the wire: anything that is not base64 cannot be decoded. */

@@ -407,10 +407,6 @@ export const kindSchemas: Readonly<Record<string, StructSchema>> = {
       preferredHolder: string,
     }),
   }),
-  'autoscaling/Scale': topLevel({
-    spec: struct({ replicas: integer }),
-    status: struct({ replicas: integer, selector: string }),
-  }),
 };
 
 /** The child schema of `schema` at object key `key`, and whether it is a named struct field. */

@@ -450,42 +450,6 @@ export class RequestHandler {
         }
         throw methodNotAllowed();
       }
-      if (subresource === 'scale' && def.subresources.includes('scale')) {
-        if (method === 'GET') {
-          setVerb('get');
-          this.send(res, 200, api.getScale(def, namespace, name), pretty);
-          return;
-        }
-        if (method === 'PUT') {
-          setVerb('update');
-          writeBodyType();
-          this.send(
-            res,
-            200,
-            api.updateScale(
-              def,
-              namespace,
-              name,
-              undefined,
-              this.body(raw, contentType, true, 'Scale'),
-              write,
-            ),
-            pretty,
-          );
-          return;
-        }
-        if (method === 'PATCH') {
-          setVerb('patch');
-          this.send(
-            res,
-            200,
-            api.updateScale(def, namespace, name, contentType ?? '', this.patchBody(raw, contentType), write),
-            pretty,
-          );
-          return;
-        }
-        throw methodNotAllowed();
-      }
       throw pathNotFound();
     }
 
@@ -526,17 +490,6 @@ export class RequestHandler {
           body = this.body(raw, contentType, true, def.kind);
         }
         respondWrite(api.create(def, namespace, body, write));
-        return;
-      }
-      if (method === 'DELETE') {
-        setVerb('deletecollection');
-        const out = api.deleteCollection(
-          def,
-          namespace,
-          this.selectors(def, query),
-          this.deleteOptions(raw, query),
-        );
-        this.send(res, 200, out, pretty);
         return;
       }
       throw methodNotAllowed();
