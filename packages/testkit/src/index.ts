@@ -1,8 +1,8 @@
 /**
  * `@zonekeeper/testkit`: the most faithful test servers we can run on 127.0.0.1 without Docker —
- * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, and a wire-level fake of
- * the HashiCorp Vault API. Each is also on its own subpath (`@zonekeeper/testkit/moto`, `/fault-proxy`,
- * `/vault`). The Kubernetes API fake is its own package, `@zonekeeper/kube-apiserver-fake`.
+ * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, a real kube-apiserver's
+ * lifecycle, and a wire-level fake of the HashiCorp Vault API. Each is also on its own subpath
+ * (`@zonekeeper/testkit/moto`, `/fault-proxy`, `/kube-apiserver`, `/vault`). The Kubernetes API fake is its own package, `@zonekeeper/kube-apiserver-fake`.
  *
  * @packageDocumentation
  */
@@ -24,6 +24,13 @@ export {
   route53OperationNames,
   startFaultProxy,
 } from './fault-proxy/index.js';
+export {
+  type KubeApiServer,
+  type KubeApiServerOptions,
+  kubeApiServerBinary,
+  kubeApiServerBuildHint,
+  startKubeApiServer,
+} from './kube-apiserver/index.js';
 export {
   createMotoGlobalSetup,
   isProcessRunning,
