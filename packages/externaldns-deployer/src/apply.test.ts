@@ -1,6 +1,6 @@
 import { type ClusterClient, createManualClock, hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { describe, expect, it } from 'vitest';
-import { applyExternalDns, isSubsetOf, uninstallExternalDns, waitForRollout } from './apply.js';
+import { applyExternalDns, isSubsetOf, planApply, uninstallExternalDns, waitForRollout } from './apply.js';
 import { createMemoryCluster } from './memory-cluster.js';
 import { type ExternalDnsOptions, renderExternalDns } from './render.js';
 
@@ -154,6 +154,35 @@ describe('uninstallExternalDns', () => {
     const other = await uninstallExternalDns(cluster, { namespace: 'other' });
     expect(other.plan.steps.map((s) => s.ref.kind)).not.toContain('Namespace');
     expect(cluster.objects('ConfigMap')).toHaveLength(1);
+  });
+});
+
+describe('planApply on canonical quantities', () => {
+  it('a stored "500m"/"1Gi" equals a rendered "0.5"/"1024Mi": no update; a different amount is one', () => {
+    const rendered = renderExternalDns({
+      ...options,
+      resources: { requests: { cpu: '0.5', memory: '1024Mi' }, limits: { memory: '1.5Gi' } },
+    });
+    const stored = (o: KubernetesObject): KubernetesObject => {
+      if (o.kind !== 'Deployment') return o;
+      const copy = structuredClone(o) as unknown as {
+        spec: { template: { spec: { containers: { resources: unknown }[] } } };
+      };
+      for (const c of copy.spec.template.spec.containers)
+        c.resources = { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '1536Mi' } };
+      return copy as unknown as KubernetesObject;
+    };
+    const key = (o: KubernetesObject) =>
+      o.metadata.namespace === undefined
+        ? `${o.kind}/${o.metadata.name}`
+        : `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
+    const live = new Map(rendered.map((o) => [key(o), stored(o)]));
+    expect(planApply(rendered, live).steps).toEqual([]);
+    const more = renderExternalDns({
+      ...options,
+      resources: { requests: { cpu: '0.6', memory: '1024Mi' }, limits: { memory: '1.5Gi' } },
+    });
+    expect(planApply(more, live).steps.map((s) => s.ref.kind)).toEqual(['Deployment']);
   });
 });
 

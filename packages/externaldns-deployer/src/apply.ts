@@ -20,6 +20,7 @@ import {
   type ClusterClient,
   describeRef,
   type EnsureOptions,
+  hasErrorCode,
   invalidInput,
   type KubernetesObject,
   type Logger,
@@ -33,6 +34,7 @@ import {
   ZonekeeperError,
   ZonekeeperLabels,
 } from '@zonekeeper/core';
+import { sameResourceQuantity } from './quantity.js';
 import { EXTERNAL_DNS_APP_NAME } from './render.js';
 import { REDACTED_SECRET_VALUE } from './yaml.js';
 
@@ -55,6 +57,49 @@ export interface ApplyExternalDnsOptions extends EnsureOptions {
   readonly waitForRollout?: boolean;
   /** Rollout timeout (default 300 000 ms). */
   readonly rolloutTimeoutMs?: number;
+  /**
+   * How long to wait for the target namespace to finish terminating (a reinstall right after an
+   * uninstall) before giving up with `TIMEOUT` (default 120 000 ms).
+   */
+  readonly namespaceTerminationTimeoutMs?: number;
+}
+
+/**
+ * `details.reason` of a cluster error for a write into a namespace that is being deleted (the API
+ * server's 403 with cause `NamespaceTerminating`). Its retry class is `transient`.
+ * @public
+ */
+export const NAMESPACE_TERMINATING = 'NamespaceTerminating';
+
+function isNamespaceTerminating(error: unknown): boolean {
+  return (
+    hasErrorCode(error, 'CONFLICT') &&
+    (error as { details?: { reason?: unknown } }).details?.reason === NAMESPACE_TERMINATING
+  );
+}
+
+/** Waits (bounded, cancellable) until `namespace` is gone or no longer being deleted. */
+async function waitForNamespaceToTerminate(
+  cluster: ClusterClient,
+  namespace: string,
+  deps: ApplyDeps,
+  options: ApplyExternalDnsOptions,
+): Promise<void> {
+  const ref: ObjectRef = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
+  await pollUntil<true>(
+    async () => {
+      const ns = await cluster.get(ref, signalOf(options));
+      return ns?.metadata.deletionTimestamp === undefined ? { done: true, value: true } : { done: false };
+    },
+    {
+      clock: deps.clock ?? systemClock,
+      timeoutMs: options.namespaceTerminationTimeoutMs ?? 120_000,
+      initialDelayMs: 250,
+      maxDelayMs: 5_000,
+      what: `namespace ${namespace} in cluster ${cluster.name} to finish terminating (it was being deleted, e.g. by an uninstall) before applying ExternalDNS`,
+      ...signalOf(options),
+    },
+  );
 }
 
 /** Result of {@link applyExternalDns}. @public */
@@ -70,20 +115,36 @@ export interface ApplyExternalDnsResult {
   readonly rollout?: RolloutStatus;
 }
 
-/** Whether every field of `desired` is present with the same value in `actual` (extra fields are fine). */
-export function isSubsetOf(desired: unknown, actual: unknown): boolean {
-  if (desired === null || typeof desired !== 'object') return desired === actual;
+/** Whether `path` (object keys and `[]` for list items) is an entry of a container's requests or limits. */
+function isResourceQuantityPath(path: readonly string[]): boolean {
+  const n = path.length;
+  return n >= 3 && path[n - 3] === 'resources' && (path[n - 2] === 'requests' || path[n - 2] === 'limits');
+}
+
+function subsetAt(desired: unknown, actual: unknown, path: readonly string[]): boolean {
+  if (desired === null || typeof desired !== 'object') {
+    // The API server stores quantities canonically ("0.5" as "500m"): compare amounts, not strings.
+    return isResourceQuantityPath(path) ? sameResourceQuantity(desired, actual) : desired === actual;
+  }
   if (Array.isArray(desired)) {
     return (
       Array.isArray(actual) &&
       actual.length === desired.length &&
-      desired.every((d, i) => isSubsetOf(d, actual[i]))
+      desired.every((d, i) => subsetAt(d, actual[i], [...path, '[]']))
     );
   }
   if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
   return Object.entries(desired).every(
-    ([k, v]) => v === undefined || isSubsetOf(v, (actual as Record<string, unknown>)[k]),
+    ([k, v]) => v === undefined || subsetAt(v, (actual as Record<string, unknown>)[k], [...path, k]),
   );
+}
+
+/**
+ * Whether every field of `desired` is present with the same value in `actual` (extra fields are
+ * fine). Container resource quantities compare as amounts, the way the API server stores them.
+ */
+export function isSubsetOf(desired: unknown, actual: unknown): boolean {
+  return subsetAt(desired, actual, []);
 }
 
 /** A Secret with every `data`/`stringData` value replaced by the redaction placeholder (decision 8). */
@@ -154,8 +215,11 @@ export function planApply(
  * then waits for the Deployment to be available at its current generation. Re-applying unchanged
  * objects changes nothing (the plan is empty and no write is made); changed credentials update the
  * Secret and, through the credentials-hash annotation, roll the Deployment.
+ * If the target namespace is still terminating (a reinstall right after an uninstall), it waits for
+ * it to go first (up to `namespaceTerminationTimeoutMs`), since the API server refuses new objects
+ * in it meanwhile.
  * @throws `NOT_OWNED` (an object exists that zonekeeper does not own), `TIMEOUT` or `UNAVAILABLE`
- * (rollout), and the cluster client's errors.
+ * (rollout, or a namespace that does not finish terminating), and the cluster client's errors.
  * @public
  */
 export async function applyExternalDns(
@@ -166,6 +230,34 @@ export async function applyExternalDns(
 ): Promise<ApplyExternalDnsResult> {
   if (!Array.isArray(objects) || objects.length === 0)
     throw invalidInput('applyExternalDns: objects must be a non-empty array (use renderExternalDns).');
+  const namespace = objects.find((o) => o.metadata.namespace !== undefined)?.metadata.namespace;
+  // A namespace still terminating (uninstall, then reinstall) refuses new objects for a while: wait
+  // for it to go, then plan from what is left. A deletion that starts mid-apply is waited out once
+  // more the same way.
+  for (let attempt = 1; ; attempt++) {
+    if (namespace !== undefined && !options.dryRun) {
+      const ns = await cluster.get(
+        { apiVersion: 'v1', kind: 'Namespace', name: namespace },
+        signalOf(options),
+      );
+      if (ns?.metadata.deletionTimestamp !== undefined)
+        await waitForNamespaceToTerminate(cluster, namespace, deps, options);
+    }
+    try {
+      return await applyOnce(cluster, objects, deps, options);
+    } catch (error) {
+      if (!isNamespaceTerminating(error) || namespace === undefined || attempt >= 3) throw error;
+      await waitForNamespaceToTerminate(cluster, namespace, deps, options);
+    }
+  }
+}
+
+async function applyOnce(
+  cluster: ClusterClient,
+  objects: readonly KubernetesObject[],
+  deps: ApplyDeps,
+  options: ApplyExternalDnsOptions,
+): Promise<ApplyExternalDnsResult> {
   const deployment = objects.find((o) => o.kind === 'Deployment' && o.apiVersion === 'apps/v1');
   const current = new Map<string, KubernetesObject | undefined>();
   for (const object of objects)

@@ -13,6 +13,7 @@ export {
   type ApplyObjectStep,
   applyExternalDns,
   isSubsetOf,
+  NAMESPACE_TERMINATING,
   planApply,
   type RolloutStatus,
   type UninstallStep,
@@ -26,6 +27,7 @@ export {
   type MemoryCluster,
   type MemoryClusterOptions,
 } from './memory-cluster.js';
+export { sameResourceQuantity } from './quantity.js';
 export {
   type AwsStaticCredentials,
   CREDENTIALS_HASH_ANNOTATION,

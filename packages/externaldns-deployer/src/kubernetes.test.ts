@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { hasErrorCode } from '@zonekeeper/core';
 import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyExternalDns, uninstallExternalDns } from './apply.js';
+import { applyExternalDns, NAMESPACE_TERMINATING, uninstallExternalDns } from './apply.js';
 import { createKubernetesCluster } from './kubernetes.js';
 import { renderExternalDns } from './render.js';
 import { clusterClientContract } from './testing.js';
@@ -78,6 +78,78 @@ describe('ExternalDNS on the Kubernetes fake through the adapter', () => {
     ) as { items: { metadata: { name: string; managedFields: { manager: string }[] } }[] };
     expect(deployments.items.map((d) => d.metadata.name)).toEqual(['external-dns']);
     expect(deployments.items[0]?.metadata.managedFields.map((m) => m.manager)).toContain('zonekeeper');
+  });
+
+  it('non-canonical quantities ("0.5", "1024Mi") re-apply without writes: the server stores them canonically', async () => {
+    const cluster = createKubernetesCluster({ name: 'prod-1', kubeconfigYaml: fake.kubeconfig().yaml });
+    const quantities = {
+      ...options,
+      namespace: 'quantities',
+      resources: { requests: { cpu: '0.5', memory: '1024Mi' }, limits: { memory: '1.5Gi' } },
+    };
+    await applyExternalDns(cluster, renderExternalDns(quantities));
+    const stored = fake.get({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: 'quantities',
+      name: 'external-dns',
+    });
+    expect(
+      (stored as unknown as { spec: { template: { spec: { containers: { resources: unknown }[] } } } }).spec
+        .template.spec.containers[0]?.resources,
+    ).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '1536Mi' } });
+    fake.clearRequests();
+    const again = await applyExternalDns(cluster, renderExternalDns(quantities));
+    expect(again.plan.steps).toEqual([]);
+    expect(fake.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('reinstalling right after an uninstall waits for the namespace to finish terminating', async () => {
+    await using slow = await startKubernetesFake({ rolloutDelayMs: 0, namespaceDeletionDelayMs: 1_500 });
+    const cluster = createKubernetesCluster({ name: 'prod-1', kubeconfigYaml: slow.kubeconfig().yaml });
+    const target = { ...options, namespace: 'reinstall' };
+    await applyExternalDns(cluster, renderExternalDns(target));
+    await uninstallExternalDns(cluster, { namespace: 'reinstall' });
+    const ns = slow.get({ apiVersion: 'v1', kind: 'Namespace', name: 'reinstall' });
+    expect((ns as unknown as { status: { phase: string } }).status.phase).toBe('Terminating');
+    // The API server refuses new objects in it meanwhile: a transient error, not a permission problem.
+    const refused = await cluster
+      .apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'reinstall' } })
+      .catch((x) => x);
+    expect(refused).toMatchObject({
+      code: 'CONFLICT',
+      retry: 'transient',
+      details: { reason: NAMESPACE_TERMINATING },
+    });
+    expect(refused.message).toMatch(/being deleted \(Terminating\); retry once it is gone/);
+    const again = await applyExternalDns(cluster, renderExternalDns(target));
+    expect(again.rollout?.availableReplicas).toBe(1);
+    expect(
+      slow.get({ apiVersion: 'v1', kind: 'Namespace', name: 'reinstall' })?.metadata.deletionTimestamp,
+    ).toBeUndefined();
+  });
+
+  it('gives up on a namespace that does not finish terminating (TIMEOUT) and honours abort', async () => {
+    await using stuck = await startKubernetesFake({ rolloutDelayMs: 0, namespaceDeletionDelayMs: 60_000 });
+    const cluster = createKubernetesCluster({ name: 'prod-1', kubeconfigYaml: stuck.kubeconfig().yaml });
+    const target = { ...options, namespace: 'stuck' };
+    await applyExternalDns(cluster, renderExternalDns(target));
+    await uninstallExternalDns(cluster, { namespace: 'stuck' });
+    const timedOut = await applyExternalDns(
+      cluster,
+      renderExternalDns(target),
+      {},
+      { namespaceTerminationTimeoutMs: 600 },
+    ).catch((x) => x);
+    expect(timedOut).toMatchObject({ code: 'TIMEOUT' });
+    expect(timedOut.message).toMatch(/namespace stuck .* to finish terminating/);
+    const aborted = await applyExternalDns(
+      cluster,
+      renderExternalDns(target),
+      {},
+      { signal: AbortSignal.timeout(300) },
+    ).catch((x) => x);
+    expect(aborted.name).toBe('TimeoutError');
   });
 
   it('rotated credentials update the Secret and roll the Deployment', async () => {

@@ -41,6 +41,7 @@ import {
   ZONEKEEPER_MANAGER,
   ZonekeeperError,
 } from '@zonekeeper/core';
+import { NAMESPACE_TERMINATING } from './apply.js';
 
 /** Options of {@link createKubernetesCluster}. Give exactly one source of configuration. @public */
 export interface KubernetesClusterOptions {
@@ -117,6 +118,14 @@ function translate(error: unknown, cluster: string, op: string, ref: ObjectRef |
         cause,
         details,
       });
+    case status === 403 && s.details?.causes?.some((c) => c.reason === 'NamespaceTerminating'):
+      // Admission refuses new objects while the namespace is being deleted: it goes away by itself
+      // (seconds on a real cluster), so this is worth waiting for, unlike an RBAC denial.
+      return new ZonekeeperError(
+        'CONFLICT',
+        `${prefix}: the namespace is being deleted (Terminating); retry once it is gone.`,
+        { cause, details: { ...details, reason: NAMESPACE_TERMINATING }, retry: 'transient' },
+      );
     case status === 401 || status === 403:
       return new ZonekeeperError(
         'PERMISSION_DENIED',
@@ -250,9 +259,13 @@ export function createKubernetesCluster(options: KubernetesClusterOptions = {}):
     async apply(object, opts: ApplyOptions = {}) {
       checkObject(object, 'apply');
       const ref = refOf(object);
+      // A resourceVersion in an apply configuration is a precondition (409 when stale): apply is
+      // declarative, so never send one (objects read back from the cluster carry it).
+      const { resourceVersion: _ignored, ...metadata } = object.metadata;
+      const configuration = { ...object, metadata };
       const stored = await call('apply', ref, opts, () =>
         api.patch(
-          object as never,
+          configuration as never,
           undefined,
           undefined,
           fieldManager,

@@ -236,8 +236,12 @@ export function createMemoryCluster(options: MemoryClusterOptions = {}): MemoryC
         throw new ZonekeeperError('NOT_FOUND', `memory cluster: ${describeRef(ref)} not found.`);
     }
     if (existing && sameJson(content(existing), content(desired))) return clone(existing);
+    // A Deployment's generation also moves on annotation changes (the real registry does that).
     const specChanged =
-      !existing || !sameJson((existing as { spec?: unknown }).spec, (desired as { spec?: unknown }).spec);
+      !existing ||
+      !sameJson((existing as { spec?: unknown }).spec, (desired as { spec?: unknown }).spec) ||
+      (desired.kind === 'Deployment' &&
+        !sameJson(existing.metadata.annotations, desired.metadata.annotations));
     resourceVersion += 1;
     const next: Mutable<KubernetesObject> = {
       ...desired,

@@ -82,16 +82,42 @@ export function clusterClientContract(options: ClusterClientContractOptions): vo
       expect(deployed.metadata.generation).toBe(1);
     });
 
-    it('bumps generation on a spec change only', async () => {
+    it('apply ignores a resourceVersion the object carries (server-side apply would take it as a precondition)', async () => {
+      const ns = await freshNamespace();
+      const configMap = (value: string, resourceVersion?: string): KubernetesObject => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'rv', namespace: ns, ...(resourceVersion ? { resourceVersion } : {}) },
+        data: { k: value },
+      });
+      const first = await cluster.apply(configMap('a'));
+      await cluster.apply(configMap('b'));
+      // `first` is now stale: an object read earlier and applied again must still win.
+      const third = await cluster.apply(configMap('c', first.metadata.resourceVersion));
+      expect(third.data).toEqual({ k: 'c' });
+    });
+
+    it("bumps a Deployment's generation on spec and annotation changes, not on label changes", async () => {
       const ns = await freshNamespace();
       await cluster.apply(deployment(ns, 'registry.example/app:1'));
       const changed = await cluster.apply(deployment(ns, 'registry.example/app:2'));
       expect(changed.metadata.generation).toBe(2);
+      const base = deployment(ns, 'registry.example/app:2');
       const relabelled = await cluster.apply({
-        ...deployment(ns, 'registry.example/app:2'),
-        metadata: { ...deployment(ns, 'x').metadata, annotations: { note: 'x' } },
+        ...base,
+        metadata: { ...base.metadata, labels: { ...base.metadata.labels, tier: 'dns' } },
       });
       expect(relabelled.metadata.generation).toBe(2);
+      // Annotations are copied to the ReplicaSets, so the registry treats them like the spec.
+      const annotated = await cluster.apply({
+        ...base,
+        metadata: {
+          ...base.metadata,
+          labels: { ...base.metadata.labels, tier: 'dns' },
+          annotations: { note: 'x' },
+        },
+      });
+      expect(annotated.metadata.generation).toBe(3);
     });
 
     it('folds Secret stringData into base64 data', async () => {

@@ -7,11 +7,13 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { decodeApplyConfiguration, decodeObject, decodePatched, type FieldValidation } from './decode.js';
 import {
   alreadyExists,
   badRequest,
   conflict,
   type FieldError,
+  GoValue,
   internalError,
   invalid,
   namespaceTerminating,
@@ -42,15 +44,7 @@ import {
   PatchDecodeError,
 } from './patch.js';
 import { groupVersion, type ResourceDefinition, resources } from './resources.js';
-import { kindSchemas } from './schema.js';
-import {
-  type FieldRequirement,
-  fromLabelSelectorObject,
-  type LabelSelector,
-  matchesFields,
-  matchesLabels,
-  selectorString,
-} from './selectors.js';
+import { type FieldRequirement, type LabelSelector, matchesFields, matchesLabels } from './selectors.js';
 import type { Store } from './store.js';
 import {
   applyDefaults,
@@ -64,6 +58,7 @@ import {
   validateUpdate,
 } from './strategy.js';
 import { SchemaError } from './typed.js';
+import { allowsCreateOnUpdate, allowsUnconditionalUpdate } from './update-policy.js';
 
 /** Patch content types. */
 export const PatchTypes = {
@@ -83,6 +78,8 @@ export interface WriteOptions {
   readonly dryRun?: boolean;
   /** The `force` query parameter (undefined when absent). */
   readonly force?: boolean;
+  /** The `fieldValidation` query parameter (default `Warn`). */
+  readonly fieldValidation?: FieldValidation;
 }
 
 /** Options of a delete. */
@@ -96,6 +93,8 @@ export interface DeleteOptions {
 export interface WriteResult {
   readonly object: JsonObject;
   readonly code: 200 | 201;
+  /** `Warning` header texts (unknown fields dropped under `fieldValidation=Warn`). */
+  readonly warnings?: readonly string[];
 }
 
 /** Called after every committed change (controllers hook in here). */
@@ -291,6 +290,7 @@ export class Api {
     options: WriteOptions = {},
   ): WriteResult {
     const o = this.checkBody(def, body);
+    const warnings = decodeObject(def, o, options.fieldValidation ?? 'Warn');
     const meta = metaOf(o);
     if (def.namespaced) {
       const bodyNs = str(meta.namespace);
@@ -338,7 +338,7 @@ export class Api {
     }
     this.resetSystemFields(def, o, undefined);
     const apiVersion = groupVersion(def);
-    return this.finish(def, undefined, o, options.dryRun ?? false, (next) => {
+    const created = this.finish(def, undefined, o, options.dryRun ?? false, (next) => {
       const ctx = {
         schema: def.schema,
         ignored: ignoredFields(def, undefined),
@@ -352,6 +352,7 @@ export class Api {
       const after = ssaUpdate(def.skeleton(), tracked, managers, ctx);
       return { managers: after, actor: managerKey({ manager, operation: 'Update', apiVersion }) };
     });
+    return warnings.length > 0 ? { ...created, warnings } : created;
   }
 
   // ------------------------------------------------------------------------------------ update
@@ -366,14 +367,31 @@ export class Api {
     subresource?: 'status',
   ): WriteResult {
     const o = this.checkBody(def, body);
+    const warnings = decodeObject(def, o, options.fieldValidation ?? 'Warn');
     this.checkNameAndNamespace(def, o, namespace, name);
     const live = this.store.get(def, namespace, name);
-    if (!live) throw notFound(def.group, def.plural, name);
     const rv = str(obj(o.metadata)?.resourceVersion);
+    if (!live) {
+      if (subresource || !allowsCreateOnUpdate(def)) throw notFound(def.group, def.plural, name);
+      // Create on update: the object is created whatever resourceVersion the body carries.
+      delete metaOf(o).resourceVersion;
+      return this.create(def, namespace, o, options);
+    }
+    if ((rv === undefined || rv === '') && !allowsUnconditionalUpdate(def)) {
+      throw invalid(def.group, def.plural, name, [
+        {
+          type: 'FieldValueInvalid',
+          field: 'metadata.resourceVersion',
+          value: new GoValue('0x0'),
+          detail: 'must be specified for an update',
+        },
+      ]);
+    }
     if (rv !== undefined && rv !== '' && rv !== str(obj(live.metadata)?.resourceVersion)) {
       throw conflict(def.group, def.plural, name);
     }
-    return this.updateFrom(def, live, o, options, subresource, 'UpdateOptions');
+    const updated = this.updateFrom(def, live, o, options, subresource, 'UpdateOptions');
+    return warnings.length > 0 ? { ...updated, warnings } : updated;
   }
 
   private updateFrom(
@@ -381,7 +399,7 @@ export class Api {
     live: JsonObject,
     candidate: JsonObject,
     options: WriteOptions,
-    subresource: 'status' | 'scale' | undefined,
+    subresource: 'status' | undefined,
     optionsKind: string,
   ): WriteResult {
     const name = String(obj(live.metadata)?.name);
@@ -396,34 +414,42 @@ export class Api {
     const next = this.restrictToSubresource(def, live, candidate, subresource);
     this.resetSystemFields(def, next, live);
     const apiVersion = groupVersion(def);
-    return this.finish(def, live, next, options.dryRun ?? false, (final) => {
-      const ctx = {
-        schema: def.schema,
-        ignored: ignoredFields(def, subresource),
-        manager,
-        apiVersion,
-        ...(subresource ? { subresource } : {}),
-        now: this.now(),
-      };
-      const after = ssaUpdate(withoutManaged(live), withoutManaged(final), managers, ctx);
-      return {
-        managers: after,
-        actor: managerKey({
+    return this.finish(
+      def,
+      live,
+      next,
+      options.dryRun ?? false,
+      (final) => {
+        const ctx = {
+          schema: def.schema,
+          ignored: ignoredFields(def, subresource),
           manager,
-          operation: 'Update',
           apiVersion,
           ...(subresource ? { subresource } : {}),
-        }),
-      };
-    });
+          now: this.now(),
+        };
+        const after = ssaUpdate(withoutManaged(live), withoutManaged(final), managers, ctx);
+        return {
+          managers: after,
+          actor: managerKey({
+            manager,
+            operation: 'Update',
+            apiVersion,
+            ...(subresource ? { subresource } : {}),
+          }),
+        };
+      },
+      undefined,
+      subresource === 'status',
+    );
   }
 
-  /** What a write through a subresource may change: `/status` only status, `/scale` only replicas. */
+  /** What a write through a subresource may change: `/status` only status. */
   private restrictToSubresource(
     def: ResourceDefinition,
     live: JsonObject,
     candidate: JsonObject,
-    subresource: 'status' | 'scale' | undefined,
+    subresource: 'status' | undefined,
   ): JsonObject {
     const next = clone(candidate);
     if (subresource === 'status') {
@@ -495,11 +521,13 @@ export class Api {
     }
     if (!isObject(patched)) throw badRequest('the patch must produce an object');
     const o = this.checkBody(def, patched);
+    const warnings = decodePatched(def, o, options.fieldValidation ?? 'Warn');
     this.checkNameAndNamespace(def, o, namespace, name);
     if (str(obj(o.metadata)?.resourceVersion) !== str(obj(live.metadata)?.resourceVersion)) {
       throw conflict(def.group, def.plural, name);
     }
-    return this.updateFrom(def, live, o, options, subresource, 'PatchOptions');
+    const updated = this.updateFrom(def, live, o, options, subresource, 'PatchOptions');
+    return warnings.length > 0 ? { ...updated, warnings } : updated;
   }
 
   private apply(
@@ -513,6 +541,8 @@ export class Api {
     if (!isObject(body)) throw badRequest('error decoding YAML: the apply configuration must be an object');
     const config = clone(body);
     const meta = metaOf(config);
+    // Decode errors name the object as the configuration does (before the namespace is defaulted).
+    const where = `${str(meta.namespace) ?? ''}/${str(meta.name) ?? ''}`;
     if (meta.managedFields !== undefined && meta.managedFields !== null)
       throw badRequest('metadata.managedFields must be nil');
     const gv = groupVersion(def);
@@ -533,9 +563,15 @@ export class Api {
     this.checkNameAndNamespace(def, config, namespace, name);
     const typed = findTypeMismatch(config, def.schema);
     if (typed) throw typedPatchError(def, namespace, name, smdTypeError(typed));
+    decodeApplyConfiguration(def, config, where);
     checkSecretData(def, config);
     const live = this.store.get(def, namespace, name);
     if (!live) this.checkNamespace(def, namespace, name);
+    // A resourceVersion in the configuration is a precondition, as on update.
+    const appliedVersion = str(meta.resourceVersion);
+    if (live && appliedVersion && appliedVersion !== str(obj(live.metadata)?.resourceVersion)) {
+      throw conflict(def.group, def.plural, name);
+    }
     const liveManagers = live ? decodeManagers(obj(live.metadata)?.managedFields) : [];
     const base = live ? withoutManaged(live) : def.skeleton();
     if (!live) {
@@ -629,13 +665,16 @@ export class Api {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(meta.resourceVersion)}`,
       );
     }
-    const finalizers = Array.isArray(meta.finalizers) ? meta.finalizers : [];
+    const current = Array.isArray(meta.finalizers) ? meta.finalizers : [];
+    const finalizers = gcFinalizers(current, options.propagationPolicy);
     if (def.kind === 'Namespace' || finalizers.length > 0) {
-      if (meta.deletionTimestamp !== undefined) return live;
+      if (meta.deletionTimestamp !== undefined && deepEqual(finalizers, current)) return live;
       const next = clone(live);
       const m = metaOf(next);
-      m.deletionTimestamp = this.now();
-      m.deletionGracePeriodSeconds = 0;
+      m.deletionTimestamp ??= this.now();
+      m.deletionGracePeriodSeconds ??= 0;
+      if (finalizers.length > 0) m.finalizers = finalizers;
+      else delete m.finalizers;
       if (def.kind === 'Namespace') next.status = { ...(obj(next.status) ?? {}), phase: 'Terminating' };
       if (def.generation) m.generation = Number(m.generation ?? 0) + 1;
       if (options.dryRun) return orderKeys(next);
@@ -651,99 +690,10 @@ export class Api {
     return def.returnDeletedObject ? live : successStatus(def, name, meta);
   }
 
-  /** DELETE a collection (selectors apply). Returns the list of deleted objects. */
-  deleteCollection(
-    def: ResourceDefinition,
-    namespace: string | undefined,
-    list: ListOptions,
-    options: DeleteOptions = {},
-  ): JsonObject {
-    const { items } = this.list(def, namespace, { ...list, limit: 0 });
-    const deleted: Json[] = [];
-    for (const item of items) {
-      const meta = obj(item.metadata) ?? {};
-      try {
-        this.delete(def, str(meta.namespace), String(meta.name), options);
-        deleted.push(item);
-      } catch (error) {
-        if (!(error instanceof StatusError && error.code === 404)) throw error;
-      }
-    }
-    for (const d of deleted) {
-      if (isObject(d)) {
-        delete d.apiVersion;
-        delete d.kind;
-      }
-    }
-    return {
-      kind: `${def.kind}List`,
-      apiVersion: groupVersion(def),
-      metadata: { resourceVersion: String(this.store.resourceVersion) },
-      items: deleted,
-    };
-  }
-
   /** Removes an object whose deletion was pending, once nothing blocks it any more. */
   removeNow(def: ResourceDefinition, namespace: string | undefined, name: string): void {
     const live = this.store.remove(def, namespace, name);
     if (live) this.hooks.afterRemove(def, live);
-  }
-
-  // ------------------------------------------------------------------------------------- scale
-
-  /** The `autoscaling/v1` Scale of a Deployment. */
-  getScale(def: ResourceDefinition, namespace: string | undefined, name: string): JsonObject {
-    return scaleOf(this.get(def, namespace, name));
-  }
-
-  /** PUT or PATCH on `/scale`: sets `spec.replicas`. */
-  updateScale(
-    def: ResourceDefinition,
-    namespace: string | undefined,
-    name: string,
-    contentType: string | undefined,
-    body: Json,
-    options: WriteOptions = {},
-  ): JsonObject {
-    const live = this.get(def, namespace, name);
-    const current = scaleOf(live);
-    let scale: Json;
-    try {
-      if (contentType === undefined) scale = body;
-      else if (contentType === PatchTypes.json) scale = applyJsonPatch(current, decodeJsonPatch(body));
-      else if (contentType === PatchTypes.merge) scale = applyMergePatch(current, body);
-      else if (contentType === PatchTypes.strategic) {
-        scale =
-          applyStrategicMergePatch(current, body, kindSchemas['autoscaling/Scale'] ?? { kind: 'deduced' }) ??
-          {};
-      } else throw unsupportedMediaType([PatchTypes.json, PatchTypes.merge, PatchTypes.strategic]);
-    } catch (error) {
-      if (error instanceof PatchDecodeError) throw badRequest(error.message);
-      if (error instanceof PatchApplyError) throw new StatusError(422, 'Invalid', error.message);
-      throw error;
-    }
-    const spec = obj(obj(scale)?.spec);
-    const replicas = spec?.replicas;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw invalid('autoscaling', 'Scale', name, [
-        {
-          type: 'FieldValueInvalid',
-          field: 'spec.replicas',
-          value: replicas ?? null,
-          detail: 'must be greater than or equal to 0',
-        },
-      ]);
-    }
-    const rv = str(obj(obj(scale)?.metadata)?.resourceVersion);
-    if (rv !== undefined && rv !== '' && rv !== str(obj(live.metadata)?.resourceVersion)) {
-      throw conflict(def.group, def.plural, name);
-    }
-    const candidate = clone(live);
-    (candidate.spec as JsonObject).replicas = replicas;
-    return scaleOf(
-      this.updateFrom(def, live, candidate, options, 'scale', contentType ? 'PatchOptions' : 'UpdateOptions')
-        .object,
-    );
   }
 
   // ----------------------------------------------------------------------------- internal writes
@@ -769,6 +719,30 @@ export class Api {
     );
   }
 
+  /**
+   * A metadata write by a controller (manager `kube-controller-manager`): the garbage collector
+   * removing its finalizers and owner references.
+   */
+  writeMetadata(
+    def: ResourceDefinition,
+    namespace: string | undefined,
+    name: string,
+    mutate: (metadata: JsonObject) => void,
+  ): void {
+    const live = this.store.get(def, namespace, name);
+    if (!live) return;
+    const candidate = clone(live);
+    mutate(metaOf(candidate));
+    this.updateFrom(
+      def,
+      live,
+      candidate,
+      { fieldManager: 'kube-controller-manager' },
+      undefined,
+      'UpdateOptions',
+    );
+  }
+
   // ---------------------------------------------------------------------------------- pipeline
 
   private finish(
@@ -778,6 +752,7 @@ export class Api {
     dryRun: boolean,
     computeManagers: (final: JsonObject) => { managers: Manager[]; actor: string },
     liveManagersOverride?: Manager[],
+    statusWrite = false,
   ): WriteResult {
     const next = clone(candidate);
     applyDefaults(def, next);
@@ -793,7 +768,14 @@ export class Api {
       if (!live) meta.generation = 1;
       else {
         const liveGen = Number(obj(live.metadata)?.generation ?? 1);
-        meta.generation = deepEqual(normalized.spec, live.spec) ? liveGen : liveGen + 1;
+        // Deployments also bump on annotation changes outside /status (the registry does: they are
+        // copied to ReplicaSets).
+        const annotationsChanged =
+          def.kind === 'Deployment' &&
+          !statusWrite &&
+          !deepEqual(meta.annotations, obj(live.metadata)?.annotations);
+        meta.generation =
+          deepEqual(normalized.spec, live.spec) && !annotationsChanged ? liveGen : liveGen + 1;
       }
     }
     let computed: { managers: Manager[]; actor: string };
@@ -1010,6 +992,19 @@ function orderKeys(o: JsonObject): JsonObject {
   return out;
 }
 
+/**
+ * The finalizers a delete leaves on an object: `propagationPolicy` Foreground adds
+ * `foregroundDeletion` (and drops `orphan`), Orphan adds `orphan` (and drops `foregroundDeletion`),
+ * Background drops both; without a policy they stay as they are.
+ */
+function gcFinalizers(current: readonly Json[], policy: string | undefined): Json[] {
+  if (policy === undefined) return [...current];
+  const rest = current.filter((f) => f !== 'foregroundDeletion' && f !== 'orphan');
+  if (policy === 'Foreground') return [...rest, 'foregroundDeletion'];
+  if (policy === 'Orphan') return [...rest, 'orphan'];
+  return rest;
+}
+
 function successStatus(def: ResourceDefinition, name: string, meta: JsonObject): JsonObject {
   const details: JsonObject = { name, kind: def.plural };
   if (def.group) details.group = def.group;
@@ -1024,7 +1019,8 @@ function typedPatchError(
   name: string,
   detail: string,
 ): StatusError {
-  const gvk = `${groupVersion(def)}, Kind=${def.kind}`;
+  // GroupVersionKind.String(): the core group prints as `/v1, Kind=ConfigMap`.
+  const gvk = `${def.group}/${def.version}, Kind=${def.kind}`;
   return new StatusError(
     500,
     '',
@@ -1034,28 +1030,6 @@ function typedPatchError(
 
 function invalidOptions(kind: string, errors: FieldError[]): StatusError {
   return invalid('meta.k8s.io', kind, '', errors);
-}
-
-function scaleOf(deployment: JsonObject): JsonObject {
-  const meta = obj(deployment.metadata) ?? {};
-  const spec = obj(deployment.spec) ?? {};
-  const status = obj(deployment.status) ?? {};
-  return {
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: {
-      name: meta.name ?? '',
-      namespace: meta.namespace ?? '',
-      uid: meta.uid ?? '',
-      resourceVersion: meta.resourceVersion ?? '',
-      creationTimestamp: meta.creationTimestamp ?? null,
-    },
-    spec: { replicas: spec.replicas ?? 0 },
-    status: {
-      replicas: status.replicas ?? 0,
-      selector: selectorString(fromLabelSelectorObject(spec.selector)),
-    },
-  };
 }
 
 /** Secret `data` values are bytes on the wire: anything that is not base64 cannot be decoded. */

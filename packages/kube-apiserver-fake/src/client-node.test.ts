@@ -412,7 +412,7 @@ describe('secrets, configmaps and service accounts', () => {
     const status = await core.deleteNamespacedConfigMap({
       name: 'gone',
       namespace: 'data',
-      propagationPolicy: 'Foreground',
+      propagationPolicy: 'Background',
     });
     expect(status).toMatchObject({
       kind: 'Status',
@@ -421,6 +421,25 @@ describe('secrets, configmaps and service accounts', () => {
     });
     const again = await apiError(core.deleteNamespacedConfigMap({ name: 'gone', namespace: 'data' }));
     expect(again.status).toMatchObject({ code: 404, message: 'configmaps "gone" not found' });
+  });
+
+  it('a Foreground delete keeps the object with its foregroundDeletion finalizer until the garbage collector removes it', async () => {
+    await using slow = await startKubernetesFake({ garbageCollectionDelayMs: 300 });
+    const kc = new k8s.KubeConfig();
+    kc.loadFromOptions(slow.kubeconfig().options);
+    const api = kc.makeApiClient(k8s.CoreV1Api);
+    await api.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'fg' } } });
+    await api.deleteNamespacedConfigMap({
+      name: 'fg',
+      namespace: 'default',
+      propagationPolicy: 'Foreground',
+    });
+    const pending = await api.readNamespacedConfigMap({ name: 'fg', namespace: 'default' });
+    expect(pending.metadata?.finalizers).toEqual(['foregroundDeletion']);
+    expect(pending.metadata?.deletionTimestamp).toBeDefined();
+    await slow.settle();
+    const gone = await apiError(api.readNamespacedConfigMap({ name: 'fg', namespace: 'default' }));
+    expect(gone.status).toMatchObject({ code: 404 });
   });
 });
 
@@ -647,17 +666,9 @@ describe('RBAC and leases', () => {
   });
 
   it('replaces leases with optimistic concurrency (leader election)', async () => {
-    const renew = new Date('2030-01-01T00:00:00.123Z');
     const lease = await coordination.createNamespacedLease({
       namespace: 'default',
-      body: {
-        metadata: { name: 'lock' },
-        spec: {
-          holderIdentity: 'a',
-          leaseDurationSeconds: 15,
-          renewTime: renew as unknown as k8s.V1MicroTime,
-        },
-      },
+      body: { metadata: { name: 'lock' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15 } },
     });
     expect(lease.spec?.holderIdentity).toBe('a');
     const taken = await coordination.replaceNamespacedLease({
@@ -675,13 +686,35 @@ describe('RBAC and leases', () => {
     );
     expect(lost.code).toBe(409);
     expect(lost.status.reason).toBe('Conflict');
+  });
+
+  it('MicroTimes need six fractional digits: a Date (serialised with milliseconds) is a 400, as on a real server', async () => {
+    const bad = await apiError(
+      coordination.createNamespacedLease({
+        namespace: 'default',
+        body: {
+          metadata: { name: 'dated' },
+          spec: { renewTime: new Date('2030-01-01T00:00:00.123Z') as unknown as k8s.V1MicroTime },
+        },
+      }),
+    );
+    expect(bad.code).toBe(400);
+    expect(bad.status.message).toBe(
+      'Lease in version "v1" cannot be handled as a Lease: parsing time "2030-01-01T00:00:00.123Z" as "2006-01-02T15:04:05.000000Z07:00": cannot parse ".123Z" as ".000000"',
+    );
+    fake.put({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'micro', namespace: 'default' },
+      spec: { renewTime: '2030-01-01T02:00:00.123456+02:00' },
+    });
     const raw = fake.get({
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      name: 'lock',
+      name: 'micro',
       namespace: 'default',
     });
-    expect((raw?.spec as { renewTime: string } | undefined)?.renewTime).toBe('2030-01-01T00:00:00.123000Z');
+    expect((raw?.spec as { renewTime: string } | undefined)?.renewTime).toBe('2030-01-01T00:00:00.123456Z');
   });
 });
 

@@ -121,7 +121,8 @@ export class Controllers {
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private schedule(delayMs: number, work: () => void): void {
+  /** Runs `work` after `delayMs` as pending controller work ({@link Controllers.settle} waits for it). */
+  schedule(delayMs: number, work: () => void): void {
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);

@@ -78,11 +78,6 @@ export function apiResourceList(group: string, version: string): JsonObject | un
         kind: r.kind,
         verbs: subresourceVerbs,
       };
-      if (sub === 'scale') {
-        s.group = 'autoscaling';
-        s.version = 'v1';
-        s.kind = 'Scale';
-      }
       list.push(s);
     }
   }
@@ -108,10 +103,7 @@ function discoveryResource(r: ResourceDefinition): JsonObject {
   if (r.subresources.length > 0) {
     entry.subresources = r.subresources.map((sub) => ({
       subresource: sub,
-      responseKind:
-        sub === 'scale'
-          ? { group: 'autoscaling', version: 'v1', kind: 'Scale' }
-          : { group: r.group, version: r.version, kind: r.kind },
+      responseKind: { group: r.group, version: r.version, kind: r.kind },
       verbs: subresourceVerbs,
     }));
   }

@@ -42,7 +42,8 @@ export class StatusError extends Error {
     if (this.reason) status.reason = this.reason;
     if (this.details) {
       const d: JsonObject = {};
-      if (this.details.name !== undefined) d.name = this.details.name;
+      // StatusDetails fields are omitempty: an empty name is not sent.
+      if (this.details.name) d.name = this.details.name;
       if (this.details.group) d.group = this.details.group;
       if (this.details.kind !== undefined) d.kind = this.details.kind;
       if (this.details.uid !== undefined) d.uid = this.details.uid;
@@ -204,7 +205,13 @@ export function namespaceTerminating(
       name,
       group,
       kind: resource,
-      causes: [{ reason: 'NamespaceTerminating', message, field: 'metadata.namespace' }],
+      causes: [
+        {
+          reason: 'NamespaceTerminating',
+          message: `namespace ${namespace} is being terminated`,
+          field: 'metadata.namespace',
+        },
+      ],
     },
   );
 }

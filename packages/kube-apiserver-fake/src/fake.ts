@@ -20,6 +20,7 @@ import {
 import { Api } from './api.js';
 import { Controllers } from './controllers.js';
 import { StatusError } from './errors.js';
+import { GarbageCollector } from './garbage-collector.js';
 import { clone, isObject, type Json, obj, str } from './json.js';
 import { buildKubeconfig, type Kubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 import { groupVersion, type ResourceDefinition, resourceForKind, resources } from './resources.js';
@@ -47,8 +48,17 @@ export interface KubernetesFakeOptions {
   readonly port?: number;
   /** Delay before the simulated Deployment controller reports a rollout complete (or failed). Default 50 ms; 0 allowed. */
   readonly rolloutDelayMs?: number;
-  /** Delay before a deleted namespace's contents are removed and the namespace disappears. Default 0 ms. */
+  /**
+   * How long a deleted namespace stays `Terminating` before its contents are removed and it
+   * disappears (creating inside it meanwhile is a 403, as on a real cluster). Default 200 ms; 0 allowed.
+   */
   readonly namespaceDeletionDelayMs?: number;
+  /**
+   * Delay of the simulated garbage collector: foreground and orphan deletions finish (their finalizer
+   * is removed) and dependents of deleted owners go after it. Default 0 ms (still asynchronous: the
+   * DELETE answers the object with its finalizer, as a real server does).
+   */
+  readonly garbageCollectionDelayMs?: number;
   /** Namespaces that exist at start. Default `default`, `kube-system`, `kube-public`, `kube-node-lease`. */
   readonly namespaces?: readonly string[];
   /** Create the `default` ServiceAccount in every new namespace, like the real controller. Default true. */
@@ -175,6 +185,7 @@ function checkDelay(name: string, ms: number | undefined): void {
 export async function startKubernetesFake(options: KubernetesFakeOptions = {}): Promise<KubernetesFake> {
   checkDelay('rolloutDelayMs', options.rolloutDelayMs);
   checkDelay('namespaceDeletionDelayMs', options.namespaceDeletionDelayMs);
+  checkDelay('garbageCollectionDelayMs', options.garbageCollectionDelayMs);
   if (
     options.port !== undefined &&
     (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
@@ -195,14 +206,23 @@ export async function startKubernetesFake(options: KubernetesFakeOptions = {}): 
   const store = new Store();
   const controllers = new Controllers(store, clock, {
     rolloutDelayMs: options.rolloutDelayMs ?? 50,
-    namespaceDeletionDelayMs: options.namespaceDeletionDelayMs ?? 0,
+    namespaceDeletionDelayMs: options.namespaceDeletionDelayMs ?? 200,
     defaultServiceAccounts: options.defaultServiceAccounts ?? true,
   });
+  let gc: GarbageCollector | undefined;
   const api = new Api(store, clock, {
-    afterWrite: (def, o, prev) => controllers.afterWrite(def, o, prev),
-    afterRemove: (def, o) => controllers.afterRemove(def, o),
+    afterWrite: (def, o, prev) => {
+      controllers.afterWrite(def, o, prev);
+      gc?.afterWrite(def, o);
+    },
+    afterRemove: (def, o) => {
+      controllers.afterRemove(def, o);
+      gc?.afterRemove(def, o);
+    },
   });
   controllers.attach(api);
+  const gcDelayMs = options.garbageCollectionDelayMs ?? 0;
+  gc = new GarbageCollector(store, api, controllers, () => gcDelayMs);
   const namespaceDef = defOf('v1', 'Namespace');
   for (const ns of options.namespaces ?? ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     api.create(

@@ -116,6 +116,27 @@ describe('kubectl against the fake', () => {
     expect(fake.requests.find((r) => r.path === '/api/v1/namespaces')?.verb).toBe('list');
   });
 
+  it('kubectl create (protobuf bodies) makes namespaces, config maps, secrets and service accounts', async () => {
+    expect((await ok(['create', 'namespace', 'pb'])).trim()).toBe('namespace/pb created');
+    await ok(['create', 'configmap', 'cfg', '-n', 'pb', '--from-literal=a=1', '--from-literal=b=2']);
+    await ok(['create', 'secret', 'generic', 'creds', '-n', 'pb', '--from-literal=token=s3cr3t']);
+    await ok(['create', 'serviceaccount', 'robot', '-n', 'pb']);
+    const creates = fake.requests.filter((r) => r.method === 'POST' && r.path.includes('/pb'));
+    expect(creates.every((r) => r.contentType === 'application/vnd.kubernetes.protobuf')).toBe(true);
+    expect(fake.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'pb', name: 'cfg' })?.data).toEqual({
+      a: '1',
+      b: '2',
+    });
+    const secret = fake.get({ apiVersion: 'v1', kind: 'Secret', namespace: 'pb', name: 'creds' });
+    expect(secret?.type).toBe('Opaque');
+    expect(secret?.data).toEqual({ token: Buffer.from('s3cr3t').toString('base64') });
+    expect(
+      fake.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: 'pb', name: 'robot' }),
+    ).toBeDefined();
+    const dup = await kubectl(['create', 'namespace', 'pb']);
+    expect(dup.stderr).toMatch(/namespaces "pb" already exists/);
+  });
+
   it('applies server-side twice; the second apply changes nothing', async () => {
     const first = await ok(['apply', '--server-side', '--validate=false', '-f', join(dir, 'app.yaml')]);
     expect(first.trim().split('\n')).toEqual([

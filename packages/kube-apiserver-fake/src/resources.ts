@@ -19,7 +19,7 @@ export interface ResourceDefinition {
   readonly categories: readonly string[];
   readonly verbs: readonly string[];
   /** Subresources beyond the main resource. */
-  readonly subresources: readonly ('status' | 'scale')[];
+  readonly subresources: readonly 'status'[];
   /** Maintains `metadata.generation` (bumped on spec changes). */
   readonly generation: boolean;
   /** DELETE answers with the deleted object instead of a `Status`. */
@@ -37,7 +37,7 @@ export function groupVersion(def: Pick<ResourceDefinition, 'group' | 'version'>)
   return def.group ? `${def.group}/${def.version}` : def.version;
 }
 
-const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+const allVerbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
 function schemaOf(group: string, kind: string): StructSchema {
   const s = kindSchemas[`${group}/${kind}`];
@@ -193,7 +193,7 @@ export const resources: readonly ResourceDefinition[] = [
     namespaced: true,
     shortNames: ['deploy'],
     categories: ['all'],
-    subresources: ['status', 'scale'],
+    subresources: ['status'],
     generation: true,
     skeleton: () => ({
       metadata: {},

@@ -21,7 +21,9 @@ export interface SmpListStrategy {
 export interface ScalarSchema {
   readonly kind: 'scalar';
   /** For type checks on decode; absent means any scalar. */
-  readonly type?: 'string' | 'integer' | 'boolean' | 'number' | 'int-or-string';
+  readonly type?: 'string' | 'integer' | 'boolean' | 'number' | 'int-or-string' | 'quantity' | 'micro-time';
+  /** A `quantity` that is an entry of a `ResourceList` (rounded up to milli-units on decode). */
+  readonly resourceList?: boolean;
 }
 
 /** A struct: known (named) fields; other keys are deduced. */
@@ -69,6 +71,9 @@ const string: ScalarSchema = { kind: 'scalar', type: 'string' };
 const integer: ScalarSchema = { kind: 'scalar', type: 'integer' };
 const boolean: ScalarSchema = { kind: 'scalar', type: 'boolean' };
 const intOrString: ScalarSchema = { kind: 'scalar', type: 'int-or-string' };
+const quantity: ScalarSchema = { kind: 'scalar', type: 'quantity' };
+const resourceQuantity: ScalarSchema = { kind: 'scalar', type: 'quantity', resourceList: true };
+const microTime: ScalarSchema = { kind: 'scalar', type: 'micro-time' };
 
 function struct(
   fields: Record<string, Schema>,
@@ -149,7 +154,7 @@ const keyToPath = struct({ key: string, path: string, mode: integer });
 const volume = struct(
   {
     name: string,
-    emptyDir: struct({ medium: string, sizeLimit: scalarAny }),
+    emptyDir: struct({ medium: string, sizeLimit: quantity }),
     secret: struct({
       secretName: string,
       items: atomicList(keyToPath),
@@ -177,7 +182,7 @@ const envVar = struct({
     secretKeyRef: struct({ name: string, key: string, optional: boolean }, { atomic: true }),
     configMapKeyRef: struct({ name: string, key: string, optional: boolean }, { atomic: true }),
     resourceFieldRef: struct(
-      { containerName: string, resource: string, divisor: scalarAny },
+      { containerName: string, resource: string, divisor: quantity },
       { atomic: true },
     ),
   }),
@@ -230,8 +235,8 @@ const container = struct({
   envFrom: atomicList(),
   env: mapList(['name'], envVar),
   resources: struct({
-    limits: mapOf(scalarAny),
-    requests: mapOf(scalarAny),
+    limits: mapOf(resourceQuantity),
+    requests: mapOf(resourceQuantity),
     claims: mapList(['name'], struct({ name: string })),
   }),
   volumeMounts: mapList(
@@ -395,16 +400,12 @@ export const kindSchemas: Readonly<Record<string, StructSchema>> = {
     spec: struct({
       holderIdentity: string,
       leaseDurationSeconds: integer,
-      acquireTime: scalarAny,
-      renewTime: scalarAny,
+      acquireTime: microTime,
+      renewTime: microTime,
       leaseTransitions: integer,
       strategy: string,
       preferredHolder: string,
     }),
-  }),
-  'autoscaling/Scale': topLevel({
-    spec: struct({ replicas: integer }),
-    status: struct({ replicas: integer, selector: string }),
   }),
 };
 

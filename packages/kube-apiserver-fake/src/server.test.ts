@@ -214,9 +214,9 @@ describe('discovery', () => {
         shortNames: ['deploy'],
       }),
     );
-    expect(appsV1.resources).toContainEqual(
-      expect.objectContaining({ name: 'deployments/scale', kind: 'Scale', group: 'autoscaling' }),
-    );
+    // No /scale subresource: nothing that uses the fake scales (kubectl scale, HPA); see the README.
+    expect(appsV1.resources.map((r) => r.name)).toEqual(['deployments', 'deployments/status']);
+    expect(appsV1.resources[0]?.verbs).not.toContain('deletecollection');
     expect((await send(fake, '/apis/apps')).json()).toMatchObject({ kind: 'APIGroup', name: 'apps' });
     expect((await send(fake, '/apis/batch/v1')).status).toBe(404);
   });
@@ -244,10 +244,7 @@ describe('discovery', () => {
       resource: 'deployments',
       scope: 'Namespaced',
       responseKind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-      subresources: [
-        { subresource: 'status', verbs: ['get', 'patch', 'update'] },
-        { subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' } },
-      ],
+      subresources: [{ subresource: 'status', verbs: ['get', 'patch', 'update'] }],
     });
   });
 
@@ -432,32 +429,6 @@ describe('resources over the wire', () => {
     );
   });
 
-  it('serves the scale subresource of deployments', async () => {
-    const d = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'sc' },
-      spec: {
-        selector: { matchLabels: { app: 'sc' } },
-        template: { metadata: { labels: { app: 'sc' } }, spec: { containers: [{ name: 'c', image: 'x' }] } },
-      },
-    };
-    await send(fake, '/apis/apps/v1/namespaces/wire/deployments', { method: 'POST', body: d });
-    const scale = (await send(fake, '/apis/apps/v1/namespaces/wire/deployments/sc/scale')).json();
-    expect(scale).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 1 } });
-    const patched = await send(fake, '/apis/apps/v1/namespaces/wire/deployments/sc/scale', {
-      method: 'PATCH',
-      body: { spec: { replicas: 4 } },
-      contentType: 'application/merge-patch+json',
-    });
-    expect(patched.json()).toMatchObject({ spec: { replicas: 4 }, status: { selector: 'app=sc' } });
-    await fake.settle();
-    const after = fake.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'sc', namespace: 'wire' });
-    expect((after?.spec as { replicas: number } | undefined)?.replicas).toBe(4);
-    expect(after?.metadata.generation).toBe(2);
-    expect((after?.status as { availableReplicas: number } | undefined)?.availableReplicas).toBe(4);
-  });
-
   it('allocates Service cluster IPs and node ports, and keeps them across updates', async () => {
     const created = await send(fake, '/api/v1/namespaces/wire/services', {
       method: 'POST',
@@ -496,28 +467,6 @@ describe('resources over the wire', () => {
       contentType: 'application/merge-patch+json',
     });
     expect(changed.status).toBe(422);
-  });
-
-  it('deletes collections by label selector', async () => {
-    for (const [name, team] of [
-      ['dc-1', 'x'],
-      ['dc-2', 'x'],
-      ['dc-3', 'y'],
-    ]) {
-      await send(fake, '/api/v1/namespaces/wire/secrets', {
-        method: 'POST',
-        body: { metadata: { name, labels: { team } } },
-      });
-    }
-    const r = await send(fake, '/api/v1/namespaces/wire/secrets?labelSelector=team%3Dx', {
-      method: 'DELETE',
-    });
-    expect(r.status).toBe(200);
-    expect((r.json().items as { metadata: { name: string } }[]).map((i) => i.metadata.name)).toEqual([
-      'dc-1',
-      'dc-2',
-    ]);
-    expect(fake.objects({ kind: 'Secret', namespace: 'wire' }).map((s) => s.metadata.name)).toEqual(['dc-3']);
   });
 
   it('enforces delete preconditions', async () => {

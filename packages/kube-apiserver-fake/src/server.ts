@@ -8,7 +8,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { type Api, fieldSelectorFields, PatchTypes, type WriteOptions } from './api.js';
+import { type Api, fieldSelectorFields, PatchTypes, type WriteOptions, type WriteResult } from './api.js';
+import { parseFieldValidation } from './decode.js';
 import {
   aggregatedDiscovery,
   apiGroup,
@@ -29,6 +30,7 @@ import {
 } from './errors.js';
 import { isObject, type Json, type JsonObject, obj, str } from './json.js';
 import { openApiV3Document, openApiV3Index } from './openapi.js';
+import { decodeProtobufObject, decodesProtobuf, PROTOBUF, ProtobufError } from './protobuf.js';
 import { apiGroups, findResource, groupVersion, type ResourceDefinition } from './resources.js';
 import {
   type LabelSelector,
@@ -379,13 +381,26 @@ export class RequestHandler {
         { type: 'FieldValueNotSupported', field: 'dryRun', value: query.dryRun, supported: ['All'] },
       ]);
     }
+    const optionsKind =
+      method === 'POST' ? 'CreateOptions' : method === 'PUT' ? 'UpdateOptions' : 'PatchOptions';
     const write: WriteOptions = {
+      ...(method === 'POST' || method === 'PUT' || method === 'PATCH'
+        ? { fieldValidation: parseFieldValidation(query.fieldValidation, optionsKind) }
+        : {}),
       ...(query.fieldManager !== undefined ? { fieldManager: query.fieldManager } : {}),
       ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
       ...(dryRun ? { dryRun } : {}),
     };
     const respondObject = (code: number, o: JsonObject): void => {
       this.respondObject(res, code, def, o, accept, query, pretty);
+    };
+    const respondWrite = (r: WriteResult): void => {
+      if (r.warnings && r.warnings.length > 0)
+        res.setHeader(
+          'Warning',
+          r.warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+        );
+      respondObject(r.code, r.object);
     };
     const writeBodyType = (): void => {
       if (
@@ -416,7 +431,7 @@ export class RequestHandler {
             write,
             'status',
           );
-          respondObject(r.code, r.object);
+          respondWrite(r);
           return;
         }
         if (method === 'PATCH') {
@@ -430,43 +445,7 @@ export class RequestHandler {
             this.patchOptions(write, query),
             'status',
           );
-          respondObject(r.code, r.object);
-          return;
-        }
-        throw methodNotAllowed();
-      }
-      if (subresource === 'scale' && def.subresources.includes('scale')) {
-        if (method === 'GET') {
-          setVerb('get');
-          this.send(res, 200, api.getScale(def, namespace, name), pretty);
-          return;
-        }
-        if (method === 'PUT') {
-          setVerb('update');
-          writeBodyType();
-          this.send(
-            res,
-            200,
-            api.updateScale(
-              def,
-              namespace,
-              name,
-              undefined,
-              this.body(raw, contentType, true, 'Scale'),
-              write,
-            ),
-            pretty,
-          );
-          return;
-        }
-        if (method === 'PATCH') {
-          setVerb('patch');
-          this.send(
-            res,
-            200,
-            api.updateScale(def, namespace, name, contentType ?? '', this.patchBody(raw, contentType), write),
-            pretty,
-          );
+          respondWrite(r);
           return;
         }
         throw methodNotAllowed();
@@ -497,20 +476,20 @@ export class RequestHandler {
       if (method === 'POST') {
         setVerb('create');
         if (def.namespaced && namespace === undefined) throw methodNotAllowed();
-        writeBodyType();
-        const r = api.create(def, namespace, this.body(raw, contentType, true, def.kind), write);
-        respondObject(r.code, r.object);
-        return;
-      }
-      if (method === 'DELETE') {
-        setVerb('deletecollection');
-        const out = api.deleteCollection(
-          def,
-          namespace,
-          this.selectors(def, query),
-          this.deleteOptions(raw, query),
-        );
-        this.send(res, 200, out, pretty);
+        let body: Json;
+        if (contentType === PROTOBUF && decodesProtobuf(groupVersion(def), def.kind)) {
+          // kubectl's typed create commands send protobuf (a real server accepts it).
+          try {
+            body = decodeProtobufObject(raw);
+          } catch (error) {
+            if (error instanceof ProtobufError) throw badRequest(error.message);
+            throw error;
+          }
+        } else {
+          writeBodyType();
+          body = this.body(raw, contentType, true, def.kind);
+        }
+        respondWrite(api.create(def, namespace, body, write));
         return;
       }
       throw methodNotAllowed();
@@ -530,7 +509,7 @@ export class RequestHandler {
       setVerb('update');
       writeBodyType();
       const r = api.update(def, namespace, name, this.body(raw, contentType, true, def.kind), write);
-      respondObject(r.code, r.object);
+      respondWrite(r);
       return;
     }
     if (method === 'PATCH') {
@@ -543,7 +522,7 @@ export class RequestHandler {
         this.patchBody(raw, contentType),
         this.patchOptions(write, query),
       );
-      respondObject(r.code, r.object);
+      respondWrite(r);
       return;
     }
     if (method === 'DELETE') {

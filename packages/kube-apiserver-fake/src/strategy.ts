@@ -4,6 +4,7 @@
  * @internal
  */
 
+import { containerEnumErrors } from './enums.js';
 import { type FieldError, GoValue } from './errors.js';
 import { child, deepEqual, isObject, type Json, type JsonObject, obj, str } from './json.js';
 import type { ResourceDefinition } from './resources.js';
@@ -133,7 +134,7 @@ export function applyDefaults(def: ResourceDefinition, o: JsonObject): void {
       break;
     }
     case 'Secret':
-      o.type ??= 'Opaque';
+      if (o.type === undefined || o.type === null || o.type === '') o.type = 'Opaque'; // SetDefaults_Secret: "" too
       break;
     case 'Service': {
       const spec = child(o, 'spec');
@@ -496,6 +497,7 @@ function deploymentErrors(o: JsonObject): FieldError[] {
       seen.add(cname);
       if ((str(obj(c)?.image) ?? '') === '')
         errs.push({ type: 'FieldValueRequired', field: `${field}.image` });
+      errs.push(...containerEnumErrors(c, field));
     });
   }
   if (podSpec.restartPolicy !== undefined && podSpec.restartPolicy !== 'Always') {

@@ -1,10 +1,10 @@
 /**
  * `@zonekeeper/testkit`: the most faithful test servers we can run on 127.0.0.1 without Docker —
- * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, a wire-level fake of
- * the HashiCorp Vault API, a test OIDC issuer, and a real PowerDNS server with `dig` / `nsupdate`
- * helpers. Each is also on its own subpath (`@zonekeeper/testkit/moto`, `/fault-proxy`, `/vault`,
- * `/oidc-issuer`, `/powerdns`). The Kubernetes API fake is its own package,
- * `@zonekeeper/kube-apiserver-fake`.
+ * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, a real kube-apiserver's
+ * lifecycle, a wire-level fake of the HashiCorp Vault API, a test OIDC issuer, and a real PowerDNS
+ * server with `dig` / `nsupdate` helpers. Each is also on its own subpath (`@zonekeeper/testkit/moto`,
+ * `/fault-proxy`, `/kube-apiserver`, `/vault`, `/oidc-issuer`, `/powerdns`). The Kubernetes API fake is
+ * its own package, `@zonekeeper/kube-apiserver-fake`.
  *
  * @packageDocumentation
  */
@@ -26,6 +26,13 @@ export {
   route53OperationNames,
   startFaultProxy,
 } from './fault-proxy/index.js';
+export {
+  type KubeApiServer,
+  type KubeApiServerOptions,
+  kubeApiServerBinary,
+  kubeApiServerBuildHint,
+  startKubeApiServer,
+} from './kube-apiserver/index.js';
 export {
   createMotoGlobalSetup,
   isProcessRunning,

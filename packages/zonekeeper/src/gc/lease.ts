@@ -7,6 +7,13 @@
  * the lease well within `leaseDurationSeconds`; anyone may take it once `renewTime + duration` has
  * passed; every write is optimistic (resourceVersion), so two candidates can never both win.
  *
+ * Real API server semantics it relies on (Kubernetes 1.32 `coordination.k8s.io` registry): a PUT of
+ * a Lease that no longer exists creates it (201, the Lease was deleted between our GET and PUT, so
+ * the write is still exclusive: a second candidate's PUT then meets a new resourceVersion and gets
+ * 409), and a PUT without `resourceVersion` is a 422 (`must be specified for an update`) — the lock
+ * never sends one: a new Lease is created (POST, 409 when someone else created it first). A cluster
+ * without create-on-update answers such a PUT with 404, which counts as a lost round.
+ *
  * @packageDocumentation
  */
 
@@ -104,8 +111,9 @@ export function createLeaseLock(options: LeaseOptions, deps: { readonly clock?: 
       await options.cluster.replace(object, callOptions);
       return true;
     } catch (error) {
-      // Someone else wrote first: they won this round.
-      if (hasErrorCode(error, ['CONFLICT', 'ALREADY_EXISTS'])) return false;
+      // Someone else wrote first: they won this round. NOT_FOUND: the Lease was deleted between our
+      // read and our write on a cluster whose PUT does not create; the next round creates it.
+      if (hasErrorCode(error, ['CONFLICT', 'ALREADY_EXISTS', 'NOT_FOUND'])) return false;
       throw error;
     }
   };
