@@ -28,6 +28,7 @@ import {
   sign,
 } from 'node:crypto';
 import {
+  describeValue,
   ErrorCodes,
   invalidInput,
   isWithinDomain,
@@ -192,14 +193,6 @@ const MAX_X509_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 // Validation
 // ---------------------------------------------------------------------------------------------------
 
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') return String(value);
-  return `a ${typeof value}`;
-}
-
 function isValidDate(value: unknown): value is Date {
   return (
     Object.prototype.toString.call(value) === '[object Date]' && !Number.isNaN((value as Date).getTime())
@@ -208,7 +201,7 @@ function isValidDate(value: unknown): value is Date {
 
 function requireOptionsObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidInput(`${what} must be an object, got ${describe(value)}.`);
+    throw invalidInput(`${what} must be an object, got ${describeValue(value)}.`);
   }
   return value as Record<string, unknown>;
 }
@@ -216,7 +209,7 @@ function requireOptionsObject(value: unknown, what: string): Record<string, unkn
 function resolveNow(value: unknown): number {
   if (value === undefined) return Date.now();
   if (!isValidDate(value)) {
-    throw invalidInput(`Option "now" must be a valid Date, got ${describe(value)}.`);
+    throw invalidInput(`Option "now" must be a valid Date, got ${describeValue(value)}.`);
   }
   return value.getTime();
 }
@@ -227,7 +220,7 @@ function resolveKeyAlgorithm(value: unknown): KeyAlgorithm {
     return value as KeyAlgorithm;
   }
   throw invalidInput(
-    `Unknown keyAlgorithm ${describe(value)}; use one of ${KEY_ALGORITHMS.map((a) => `"${a}"`).join(', ')}.`,
+    `Unknown keyAlgorithm ${describeValue(value)}; use one of ${KEY_ALGORITHMS.map((a) => `"${a}"`).join(', ')}.`,
     { keyAlgorithm: typeof value === 'string' ? value : typeof value },
   );
 }
@@ -236,7 +229,7 @@ function resolveValidityDays(value: unknown, fallback: number, max: number, what
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
     throw invalidInput(
-      `${what} validityDays must be a whole number of days from 1 to ${max}, got ${describe(value)}.`,
+      `${what} validityDays must be a whole number of days from 1 to ${max}, got ${describeValue(value)}.`,
       { validityDays: typeof value === 'number' ? value : typeof value, max },
     );
   }
@@ -245,7 +238,7 @@ function resolveValidityDays(value: unknown, fallback: number, max: number, what
 
 function validateCommonName(value: unknown): string {
   if (typeof value !== 'string') {
-    throw invalidInput(`CA commonName must be a string, got ${describe(value)}.`);
+    throw invalidInput(`CA commonName must be a string, got ${describeValue(value)}.`);
   }
   if (value.trim().length === 0) throw invalidInput('CA commonName must not be empty or blank.');
   const length = [...value].length;
@@ -257,14 +250,14 @@ function validateCommonName(value: unknown): string {
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) {
-    throw invalidInput(`CA commonName ${describe(value)} contains control characters.`);
+    throw invalidInput(`CA commonName ${describeValue(value)} contains control characters.`);
   }
   return value;
 }
 
 function normalizeDnsNames(value: unknown): string[] {
   if (!Array.isArray(value)) {
-    throw invalidInput(`dnsNames must be an array of DNS names, got ${describe(value)}.`);
+    throw invalidInput(`dnsNames must be an array of DNS names, got ${describeValue(value)}.`);
   }
   if (value.length === 0) {
     throw invalidInput('dnsNames is empty; a server certificate needs at least one DNS name.');
@@ -293,14 +286,14 @@ function normalizePermittedDomains(value: unknown): readonly string[] | undefine
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_PERMITTED_DOMAINS) {
     throw invalidInput(
-      `permittedDnsDomains must be an array of 1 to ${MAX_PERMITTED_DOMAINS} DNS domains, got ${describe(value)}.`,
+      `permittedDnsDomains must be an array of 1 to ${MAX_PERMITTED_DOMAINS} DNS domains, got ${describeValue(value)}.`,
     );
   }
   const domains: string[] = [];
   for (const raw of value) {
     if (typeof raw === 'string' && raw.includes('*')) {
       throw invalidInput(
-        `permittedDnsDomains ${describe(raw)} has a wildcard; give the domain itself (it covers every name below it).`,
+        `permittedDnsDomains ${describeValue(raw)} has a wildcard; give the domain itself (it covers every name below it).`,
       );
     }
     const domain = normalizeDomainName(raw, 'A permitted DNS domain');
@@ -626,7 +619,7 @@ const authorities = new Map<string, { readonly privateKeyPem: string; readonly a
  */
 async function authorityOf(ca: unknown): Promise<Authority> {
   if (typeof ca !== 'object' || ca === null) {
-    throw invalidInput(`The CA must be a CertificateAuthority object, got ${describe(ca)}.`);
+    throw invalidInput(`The CA must be a CertificateAuthority object, got ${describeValue(ca)}.`);
   }
   const { certificatePem, privateKeyPem } = ca as Partial<Record<keyof CertificateAuthority, unknown>>;
   if (typeof certificatePem !== 'string') {
@@ -892,7 +885,7 @@ export function renewalTime(
       : opts.renewBeforeFraction;
   if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) {
     throw invalidInput(
-      `renewBeforeFraction must be a number strictly between 0 and 1, got ${describe(fraction)}.`,
+      `renewBeforeFraction must be a number strictly between 0 and 1, got ${describeValue(fraction)}.`,
     );
   }
   return new Date(end - Math.round(fraction * (end - start)));

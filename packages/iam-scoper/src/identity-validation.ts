@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 
-import { invalidInput } from '@zonekeeper/core';
+import { describeValue, invalidInput } from '@zonekeeper/core';
 
 /** IAM user name: `[\w+=,.@-]`, 1–64 characters. */
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
@@ -29,20 +29,11 @@ export const MAX_TAGS_PER_USER = 50;
 /** The longest policy document IAM accepts in a request (the per-user budget is smaller, see policy.ts). */
 const MAX_POLICY_DOCUMENT_LENGTH = 131_072;
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string'
-    ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)
-    : `a ${typeof value}`;
-}
-
 /** Checks an IAM user name; returns it unchanged. @internal */
 export function validateUserName(value: unknown, what = 'IAM user name'): string {
   if (typeof value !== 'string' || !USER_NAME.test(value)) {
     throw invalidInput(
-      `${what} ${describe(value)} is invalid: IAM user names are 1–64 characters of letters, digits and + = , . @ _ -.`,
+      `${what} ${describeValue(value, { maxLength: 80 })} is invalid: IAM user names are 1–64 characters of letters, digits and + = , . @ _ -.`,
       { userName: typeof value === 'string' ? value : String(value) },
     );
   }
@@ -53,7 +44,7 @@ export function validateUserName(value: unknown, what = 'IAM user name'): string
 export function validatePolicyName(value: unknown): string {
   if (typeof value !== 'string' || !POLICY_NAME.test(value)) {
     throw invalidInput(
-      `IAM policy name ${describe(value)} is invalid: policy names are 1–128 characters of letters, digits and + = , . @ _ -.`,
+      `IAM policy name ${describeValue(value, { maxLength: 80 })} is invalid: policy names are 1–128 characters of letters, digits and + = , . @ _ -.`,
     );
   }
   return value;
@@ -63,7 +54,7 @@ export function validatePolicyName(value: unknown): string {
 export function validateIamPath(value: unknown): string {
   if (typeof value !== 'string' || value.length > 512 || !PATH.test(value)) {
     throw invalidInput(
-      `IAM path ${describe(value)} is invalid: a path begins and ends with "/" (e.g. "/zonekeeper/"), has at most 512 printable ASCII characters.`,
+      `IAM path ${describeValue(value, { maxLength: 80 })} is invalid: a path begins and ends with "/" (e.g. "/zonekeeper/"), has at most 512 printable ASCII characters.`,
     );
   }
   return value;
@@ -73,7 +64,7 @@ export function validateIamPath(value: unknown): string {
 export function validatePathPrefix(value: unknown): string {
   if (typeof value !== 'string' || value.length > 512 || !PATH_PREFIX.test(value)) {
     throw invalidInput(
-      `IAM path prefix ${describe(value)} is invalid: it begins with "/" and has at most 512 printable ASCII characters.`,
+      `IAM path prefix ${describeValue(value, { maxLength: 80 })} is invalid: it begins with "/" and has at most 512 printable ASCII characters.`,
     );
   }
   return value;
@@ -83,7 +74,7 @@ export function validatePathPrefix(value: unknown): string {
 export function validateAccessKeyId(value: unknown, what = 'Access key id'): string {
   if (typeof value !== 'string' || !ACCESS_KEY_ID.test(value)) {
     throw invalidInput(
-      `${what} ${describe(value)} is invalid: IAM access key ids are 16–128 letters and digits (e.g. "AKIAIOSFODNN7EXAMPLE").`,
+      `${what} ${describeValue(value, { maxLength: 80 })} is invalid: IAM access key ids are 16–128 letters and digits (e.g. "AKIAIOSFODNN7EXAMPLE").`,
     );
   }
   return value;
@@ -96,7 +87,9 @@ export function validateAccessKeyId(value: unknown, what = 'Access key id'): str
  */
 export function validateTags(value: unknown, { allowEmpty = true } = {}): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidInput(`IAM tags must be an object of key → value strings, got ${describe(value)}.`);
+    throw invalidInput(
+      `IAM tags must be an object of key → value strings, got ${describeValue(value, { maxLength: 80 })}.`,
+    );
   }
   const entries = Object.entries(value as Record<string, unknown>);
   if (!allowEmpty && entries.length === 0) throw invalidInput('IAM tags must contain at least one tag.');
@@ -107,15 +100,17 @@ export function validateTags(value: unknown, { allowEmpty = true } = {}): Record
   for (const [key, v] of entries) {
     if (!TAG_KEY.test(key)) {
       throw invalidInput(
-        `IAM tag key ${describe(key)} is invalid: 1–128 characters of letters, digits, spaces and _ . : / = + - @.`,
+        `IAM tag key ${describeValue(key, { maxLength: 80 })} is invalid: 1–128 characters of letters, digits, spaces and _ . : / = + - @.`,
       );
     }
     if (key.toLowerCase().startsWith('aws:')) {
-      throw invalidInput(`IAM tag key ${describe(key)} is in the reserved "aws:" namespace.`);
+      throw invalidInput(
+        `IAM tag key ${describeValue(key, { maxLength: 80 })} is in the reserved "aws:" namespace.`,
+      );
     }
     if (typeof v !== 'string' || !TAG_VALUE.test(v)) {
       throw invalidInput(
-        `IAM tag ${describe(key)} has an invalid value ${describe(v)}: 0–256 characters of letters, digits, spaces and _ . : / = + - @.`,
+        `IAM tag ${describeValue(key, { maxLength: 80 })} has an invalid value ${describeValue(v, { maxLength: 80 })}: 0–256 characters of letters, digits, spaces and _ . : / = + - @.`,
       );
     }
     out[key] = v;
@@ -131,7 +126,7 @@ export function validateTags(value: unknown, { allowEmpty = true } = {}): Record
 export function validatePolicyDocument(value: unknown): Record<string, unknown> {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_POLICY_DOCUMENT_LENGTH) {
     throw invalidInput(
-      `IAM policy document must be non-empty JSON text of at most ${MAX_POLICY_DOCUMENT_LENGTH} characters, got ${describe(value)}.`,
+      `IAM policy document must be non-empty JSON text of at most ${MAX_POLICY_DOCUMENT_LENGTH} characters, got ${describeValue(value, { maxLength: 80 })}.`,
     );
   }
   let parsed: unknown;

@@ -16,10 +16,9 @@ import {
   listZoneIdentities,
   reconcileAccessKeys,
   revokeAccessKey,
-  rotateAccessKey,
 } from './identity.js';
 import { IDENTITY_ADMIN_ACTIONS } from './identity-admin-policy.js';
-import type { AccessKey, IdentityProvider } from './identity-ports.js';
+import type { IdentityProvider } from './identity-ports.js';
 import { identityPolicyName, identityUserName } from './naming.js';
 import { buildZonePolicy, clusterRecordNames } from './policy.js';
 import { capturingLogger, everything, IAM_WRITE_OPERATIONS, rejectionOf } from './test-helpers.test.util.js';
@@ -165,11 +164,6 @@ describe('ensureZoneIdentity on IAM (moto)', () => {
     const attempts = [
       () => ensureZoneIdentity(input, { identity }),
       () => issueAccessKey({ userName }, { identity }),
-      () =>
-        rotateAccessKey(
-          { userName, currentAccessKeyId: key.accessKeyId, publish: async () => {} },
-          { identity },
-        ),
       () => revokeAccessKey({ userName, accessKeyId: key.accessKeyId }, { identity }),
       () => reconcileAccessKeys({ userName, knownAccessKeyIds: [] }, { identity }),
       () => deleteZoneIdentity({ userName }, { identity }),
@@ -190,7 +184,7 @@ describe('ensureZoneIdentity on IAM (moto)', () => {
       () => ensureZoneIdentity({ ...input, recordTypes: ['SOA' as 'A'] }, { identity }),
       () => ensureZoneIdentity({ ...input, clusterId: 'UPPER' }, { identity }),
       () => issueAccessKey({ userName: 'bad/name' }, { identity }),
-      () => rotateAccessKey({ userName, currentAccessKeyId: 'x', publish: async () => {} }, { identity }),
+      () => revokeAccessKey({ userName, accessKeyId: 'x' }, { identity }),
       () => reconcileAccessKeys({ userName, knownAccessKeyIds: ['not a key'] }, { identity }),
       () => deleteZoneIdentity({ userName: '' }, { identity }),
       () => listZoneIdentities({ baseDomain: 'localhost' }, { identity }),
@@ -344,39 +338,21 @@ describe('crash after a side-effecting IAM call, then a re-run, converges', () =
 });
 
 describe('access key lifecycle on IAM (moto)', () => {
-  it('rotate: creates the new key, publishes it, deletes the old one', async () => {
+  it('a rotation from the primitives: issue the new key, revoke the old one — one write each on the wire', async () => {
     const identity = iam();
     const { input, userName } = org();
     await ensureZoneIdentity(input, { identity });
     const old = await issueAccessKey({ userName }, { identity });
-    const vault = new Map<string, AccessKey>([[userName, old]]);
     proxy.clearLog();
-    const { newKey, deletedAccessKeyId } = await rotateAccessKey(
-      { userName, currentAccessKeyId: old.accessKeyId, publish: async (k) => void vault.set(userName, k) },
-      { identity },
-    );
-    expect(deletedAccessKeyId).toBe(old.accessKeyId);
-    expect(vault.get(userName)).toBe(newKey);
-    expect(await keyIds(identity, userName)).toEqual([newKey.accessKeyId]);
+    const next = await issueAccessKey({ userName }, { identity });
+    expect(await revokeAccessKey({ userName, accessKeyId: old.accessKeyId }, { identity })).toEqual({
+      revoked: true,
+      dryRun: false,
+    });
+    expect(await keyIds(identity, userName)).toEqual([next.accessKeyId]);
     expect(
       proxy.requests.filter((r) => IAM_WRITE_OPERATIONS.test(r.operation)).map((r) => r.operation),
     ).toEqual(['CreateAccessKey', 'DeleteAccessKey']);
-  });
-
-  it('rotate with a failing publish leaves exactly the old key', async () => {
-    const identity = iam();
-    const { input, userName } = org();
-    await ensureZoneIdentity(input, { identity });
-    const old = await issueAccessKey({ userName }, { identity });
-    const boom = new Error('vault is sealed');
-    const e = await rejectionOf(
-      rotateAccessKey(
-        { userName, currentAccessKeyId: old.accessKeyId, publish: () => Promise.reject(boom) },
-        { identity },
-      ),
-    );
-    expect(e).toBe(boom);
-    expect(await keyIds(identity, userName)).toEqual([old.accessKeyId]);
   });
 
   it('delete removes keys, inline policies and the user; a second run plans nothing', async () => {
@@ -416,7 +392,7 @@ describe('access key lifecycle on IAM (moto)', () => {
     expect(await identity.getUser(userName)).toBeUndefined();
   });
 
-  it('a capturing logger across ensure, issue, rotate, reconcile and delete never sees a secret; nor do the errors', async () => {
+  it('a capturing logger across ensure, issue, revoke, reconcile and delete never sees a secret; nor do the errors', async () => {
     const identity = iam();
     const logger = capturingLogger();
     const deps = { identity, logger };
@@ -426,14 +402,9 @@ describe('access key lifecycle on IAM (moto)', () => {
     await ensureZoneIdentity(input, deps);
     const k1 = await issueAccessKey({ userName }, deps);
     secrets.push(k1.secretAccessKey);
-    const { newKey } = await rotateAccessKey(
-      {
-        userName,
-        currentAccessKeyId: k1.accessKeyId,
-        publish: async (k) => void secrets.push(k.secretAccessKey),
-      },
-      deps,
-    );
+    const newKey = await issueAccessKey({ userName }, deps);
+    secrets.push(newKey.secretAccessKey);
+    await revokeAccessKey({ userName, accessKeyId: k1.accessKeyId }, deps);
     const k3 = await issueAccessKey({ userName }, deps);
     secrets.push(k3.secretAccessKey);
     errors.push(await rejectionOf(issueAccessKey({ userName }, deps)));
@@ -447,18 +418,12 @@ describe('access key lifecycle on IAM (moto)', () => {
       },
     ]);
     errors.push(
-      await rejectionOf(
-        rotateAccessKey({ userName, currentAccessKeyId: newKey.accessKeyId, publish: async () => {} }, deps),
-      ),
-    );
-    errors.push(
       await rejectionOf(reconcileAccessKeys({ userName, knownAccessKeyIds: [newKey.accessKeyId] }, deps)),
     );
     proxy.setRules([]);
     await reconcileAccessKeys({ userName, knownAccessKeyIds: [newKey.accessKeyId] }, deps);
     await deleteZoneIdentity({ userName }, deps);
     expect(errors.map((e) => (e as { code?: string }).code)).toEqual([
-      'CONFLICT',
       'CONFLICT',
       'CONFLICT',
       'CONFLICT',
@@ -487,10 +452,8 @@ describe('throttling storms', () => {
     await ensureZoneIdentity(c.input, { identity });
     expect((await ensureZoneIdentity(a.input, { identity })).plan.steps).toEqual([]);
     const key = await issueAccessKey({ userName: a.userName }, { identity });
-    const { newKey } = await rotateAccessKey(
-      { userName: a.userName, currentAccessKeyId: key.accessKeyId, publish: async () => {} },
-      { identity },
-    );
+    const newKey = await issueAccessKey({ userName: a.userName }, { identity });
+    await revokeAccessKey({ userName: a.userName, accessKeyId: key.accessKeyId }, { identity });
     await reconcileAccessKeys(
       { userName: a.userName, knownAccessKeyIds: [newKey.accessKeyId] },
       { identity },

@@ -7,7 +7,6 @@ import {
   listZoneIdentities,
   reconcileAccessKeys,
   revokeAccessKey,
-  rotateAccessKey,
 } from './identity.js';
 import {
   createMemoryIdentityProvider,
@@ -357,128 +356,6 @@ describe('access keys', () => {
     ).toEqual([]);
   });
 
-  it('rotateAccessKey creates, publishes, then deletes the old key', async () => {
-    const { identity, deps, key } = await withKey();
-    const published: string[] = [];
-    const result = await rotateAccessKey(
-      {
-        userName: USER,
-        currentAccessKeyId: key.accessKeyId,
-        publish: async (k, opts) => {
-          expect(await ids(identity)).toEqual([key.accessKeyId, k.accessKeyId].sort());
-          expect(opts).toEqual({});
-          published.push(k.accessKeyId);
-        },
-      },
-      deps,
-    );
-    expect(published).toEqual([result.newKey.accessKeyId]);
-    expect(result.deletedAccessKeyId).toBe(key.accessKeyId);
-    expect(result.newKey.secretAccessKey).toHaveLength(40);
-    expect(await ids(identity)).toEqual([result.newKey.accessKeyId]);
-  });
-
-  it('rotateAccessKey with a failing publish deletes the new key and re-throws, leaving exactly the old key', async () => {
-    const { identity, deps, key } = await withKey();
-    const logger = capturingLogger();
-    const boom = new Error('vault write failed');
-    expect(
-      await rejectionOf(
-        rotateAccessKey(
-          { userName: USER, currentAccessKeyId: key.accessKeyId, publish: async () => Promise.reject(boom) },
-          { ...deps, logger },
-        ),
-      ),
-    ).toBe(boom);
-    expect(await ids(identity)).toEqual([key.accessKeyId]);
-    expect(logger.lines.some((l) => l.startsWith('warn') && l.includes('stays in use'))).toBe(true);
-  });
-
-  it('when deleting the unpublished key fails too, reconcile with the known id repairs it', async () => {
-    const { identity, deps, key } = await withKey();
-    identity.injectFault({ method: 'deleteAccessKey', when: 'before' });
-    const boom = new Error('vault write failed');
-    expect(
-      await rejectionOf(
-        rotateAccessKey(
-          { userName: USER, currentAccessKeyId: key.accessKeyId, publish: () => Promise.reject(boom) },
-          deps,
-        ),
-      ),
-    ).toBe(boom);
-    expect((await ids(identity)).length).toBe(2);
-    await reconcileAccessKeys({ userName: USER, knownAccessKeyIds: [key.accessKeyId] }, deps);
-    expect(await ids(identity)).toEqual([key.accessKeyId]);
-  });
-
-  it('a crash after publishing (old key not yet deleted) is repaired by reconciling with the new id', async () => {
-    const { identity, deps, key } = await withKey();
-    const c = new AbortController();
-    let stored: AccessKey | undefined;
-    const reason = new Error('process stopping');
-    const e = await rejectionOf(
-      rotateAccessKey(
-        {
-          userName: USER,
-          currentAccessKeyId: key.accessKeyId,
-          publish: async (k) => {
-            stored = k;
-            c.abort(reason);
-          },
-        },
-        deps,
-        { signal: c.signal },
-      ),
-    );
-    expect(e).toBe(reason);
-    expect((await ids(identity)).length).toBe(2);
-    // Vault now holds the new key: the next rotation refuses until reconciled.
-    const refused = await rejectionOf(
-      rotateAccessKey(
-        { userName: USER, currentAccessKeyId: stored?.accessKeyId ?? '', publish: async () => {} },
-        deps,
-      ),
-    );
-    expect(hasErrorCode(refused, 'CONFLICT')).toBe(true);
-    await reconcileAccessKeys({ userName: USER, knownAccessKeyIds: [stored?.accessKeyId ?? ''] }, deps);
-    expect(await ids(identity)).toEqual([stored?.accessKeyId]);
-  });
-
-  it('a crash after CreateAccessKey during a rotation never publishes; reconcile with the old id repairs it', async () => {
-    const { identity, deps, key } = await withKey();
-    identity.injectFault({ method: 'createAccessKey', when: 'after' });
-    let published = 0;
-    const e = await rejectionOf(
-      rotateAccessKey(
-        { userName: USER, currentAccessKeyId: key.accessKeyId, publish: async () => void published++ },
-        deps,
-      ),
-    );
-    expect(hasErrorCode(e, 'UNAVAILABLE')).toBe(true);
-    expect(published).toBe(0);
-    await reconcileAccessKeys({ userName: USER, knownAccessKeyIds: [key.accessKeyId] }, deps);
-    expect(await ids(identity)).toEqual([key.accessKeyId]);
-  });
-
-  it('rotateAccessKey refuses (CONFLICT, nothing created) while another key exists, and NOT_FOUND without the current key', async () => {
-    const { identity, deps, key } = await withKey();
-    const other = await identity.createAccessKey(USER);
-    identity.resetCalls();
-    const e = await rejectionOf(
-      rotateAccessKey({ userName: USER, currentAccessKeyId: key.accessKeyId, publish: async () => {} }, deps),
-    );
-    expect(hasErrorCode(e, 'CONFLICT')).toBe(true);
-    expect(e.message).toContain(other.accessKeyId);
-    expect(e.message).toContain('reconcileAccessKeys');
-    expect(identity.calls.createAccessKey).toBeUndefined();
-    await identity.deleteAccessKey(USER, other.accessKeyId);
-    await identity.deleteAccessKey(USER, key.accessKeyId);
-    const missing = await rejectionOf(
-      rotateAccessKey({ userName: USER, currentAccessKeyId: key.accessKeyId, publish: async () => {} }, deps),
-    );
-    expect(hasErrorCode(missing, 'NOT_FOUND')).toBe(true);
-  });
-
   it('revokeAccessKey is idempotent and has a dry run', async () => {
     const { identity, deps, key } = await withKey();
     expect(
@@ -503,7 +380,6 @@ describe('access keys', () => {
     identity.resetCalls();
     const calls = (userName: string) => [
       () => issueAccessKey({ userName }, deps),
-      () => rotateAccessKey({ userName, currentAccessKeyId: key.accessKeyId, publish: async () => {} }, deps),
       () => revokeAccessKey({ userName, accessKeyId: key.accessKeyId }, deps),
       () => reconcileAccessKeys({ userName, knownAccessKeyIds: [] }, deps),
     ];
@@ -612,7 +488,7 @@ describe('listZoneIdentities', () => {
 });
 
 describe('secrets and input', () => {
-  it('a capturing logger across ensure, issue, rotate, reconcile and delete never sees a secret access key', async () => {
+  it('a capturing logger across ensure, issue, revoke, reconcile and delete never sees a secret access key', async () => {
     const { identity } = setup();
     const logger = capturingLogger();
     const deps = { identity, logger };
@@ -620,24 +496,9 @@ describe('secrets and input', () => {
     await ensureZoneIdentity(acme, deps);
     const k1 = await issueAccessKey({ userName: USER }, deps);
     secrets.push(k1.secretAccessKey);
-    const { newKey } = await rotateAccessKey(
-      {
-        userName: USER,
-        currentAccessKeyId: k1.accessKeyId,
-        publish: async (k) => void secrets.push(k.secretAccessKey),
-      },
-      deps,
-    );
-    await rejectionOf(
-      rotateAccessKey(
-        {
-          userName: USER,
-          currentAccessKeyId: newKey.accessKeyId,
-          publish: (k) => Promise.reject(new Error(`store failed for ${k.accessKeyId}`)),
-        },
-        deps,
-      ),
-    );
+    const newKey = await issueAccessKey({ userName: USER }, deps);
+    secrets.push(newKey.secretAccessKey);
+    await revokeAccessKey({ userName: USER, accessKeyId: k1.accessKeyId }, deps);
     identity.injectFault({ method: 'createAccessKey', when: 'after' });
     await rejectionOf(issueAccessKey({ userName: USER }, deps));
     await reconcileAccessKeys({ userName: USER, knownAccessKeyIds: [newKey.accessKeyId] }, deps);
@@ -654,12 +515,6 @@ describe('secrets and input', () => {
     const k2 = await issueAccessKey({ userName: USER }, deps);
     const errors = [
       await rejectionOf(issueAccessKey({ userName: USER }, deps)),
-      await rejectionOf(
-        rotateAccessKey(
-          { userName: USER, currentAccessKeyId: key.accessKeyId, publish: async () => {} },
-          deps,
-        ),
-      ),
       await rejectionOf(identity.createAccessKey(USER)),
       await rejectionOf(identity.deleteUser(USER)),
     ];
@@ -673,7 +528,6 @@ describe('secrets and input', () => {
 
   it('rejects bad input with INVALID_INPUT before any call to the provider', async () => {
     const { identity, deps } = setup();
-    const publish = async () => {};
     const bad: Record<string, () => Promise<unknown>> = {
       'an uppercase organisation': () => ensureZoneIdentity({ ...acme, organization: 'Acme' }, deps),
       'a zone name that is not <org>.<base>': () =>
@@ -687,10 +541,10 @@ describe('secrets and input', () => {
       'no input object': () => ensureZoneIdentity(undefined as never, deps),
       'a missing identity provider': () => ensureZoneIdentity(acme, {} as never),
       'an invalid user name to issue for': () => issueAccessKey({ userName: 'has space' }, deps),
-      'an invalid current key id': () =>
-        rotateAccessKey({ userName: USER, currentAccessKeyId: 'nope', publish }, deps),
-      'a missing publish function': () =>
-        rotateAccessKey({ userName: USER, currentAccessKeyId: 'AKIAIOSFODNN7EXAMPLE' } as never, deps),
+      'a non-boolean dryRun to revoke': () =>
+        revokeAccessKey({ userName: USER, accessKeyId: 'AKIAIOSFODNN7EXAMPLE' }, deps, {
+          dryRun: 1 as unknown as boolean,
+        }),
       'an invalid key id to revoke': () => revokeAccessKey({ userName: USER, accessKeyId: '' }, deps),
       'known ids that are not an array': () =>
         reconcileAccessKeys({ userName: USER, knownAccessKeyIds: 'AKIAIOSFODNN7EXAMPLE' as never }, deps),

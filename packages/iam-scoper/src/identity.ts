@@ -17,6 +17,7 @@
 import {
   applySteps,
   type CallOptions,
+  describeValue,
   type EnsureOptions,
   ensure,
   hasErrorCode,
@@ -25,7 +26,6 @@ import {
   noopLogger,
   normalizeBaseDomain,
   normalizeDomainName,
-  type PlanStep,
   type RuntimeDeps,
   signalOnly,
   throwIfAborted,
@@ -94,23 +94,13 @@ export interface EnsureZoneIdentityResult {
 /** Options of the operations that only read or create secrets (no plan to dry-run). @public */
 export type IdentityCallOptions = CallOptions;
 
-function sig(options: CallOptions | undefined): CallOptions {
-  return options?.signal === undefined ? {} : { signal: options.signal };
-}
-
 function loggerOf(deps: IdentityDeps): Logger {
   return deps.logger ?? noopLogger;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value}`;
-}
-
 function requireObject(value: unknown, what: string): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidInput(`${what} must be an object, got ${describe(value)}.`);
+    throw invalidInput(`${what} must be an object, got ${describeValue(value)}.`);
   }
 }
 
@@ -124,14 +114,6 @@ function validateDeps(deps: unknown, fn: string): IdentityDeps {
     );
   }
   return deps as IdentityDeps;
-}
-
-function validateDryRun(options: EnsureOptions | undefined): boolean {
-  const dryRun = options?.dryRun;
-  if (dryRun !== undefined && typeof dryRun !== 'boolean') {
-    throw invalidInput(`dryRun must be a boolean, got ${describe(dryRun)}.`);
-  }
-  return dryRun === true;
 }
 
 /**
@@ -297,7 +279,6 @@ export async function ensureZoneIdentity(
   deps: IdentityDeps,
   options: EnsureOptions = {},
 ): Promise<EnsureZoneIdentityResult> {
-  validateDryRun(options);
   const desired = desiredZoneIdentity(input);
   const { identity } = validateDeps(deps, 'ensureZoneIdentity');
   const outcome = await ensure(
@@ -338,23 +319,6 @@ async function adoptUser(
   const tagStep = plan.steps.find((s) => s.op === 'tag-user');
   // `desired` has every value known here, so the tags hold no null.
   if (tagStep) await identity.tagUser(desired.userName, tagStep.tags as Record<string, string>, call);
-}
-
-/**
- * `applySteps`, except that an abort always re-throws `signal.reason` untouched: core's `applySteps`
- * recognises only reasons named `AbortError`/`TimeoutError` and wraps any other reason as `INTERNAL`.
- */
-async function apply<S extends PlanStep>(
-  steps: readonly S[],
-  execute: (step: S) => Promise<void>,
-  options: CallOptions & { readonly logger: Logger },
-): Promise<void> {
-  try {
-    await applySteps(steps, execute, options);
-  } catch (error) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    throw error;
-  }
 }
 
 async function ignoreNotFound(promise: Promise<void>): Promise<boolean> {
@@ -420,7 +384,7 @@ export async function issueAccessKey(
   requireObject(input, 'issueAccessKey input');
   const userName = validateUserName(input.userName);
   const { identity } = validateDeps(deps, 'issueAccessKey');
-  const call = sig(options);
+  const call = signalOnly(options);
   await ownedUser(identity, userName, 'issue it an access key', call);
   const keys = await identity.listAccessKeys(userName, call);
   if (keys.length >= 2) {
@@ -436,101 +400,6 @@ export async function issueAccessKey(
   return key;
 }
 
-/** Input of {@link rotateAccessKey}. @public */
-export interface RotateAccessKeyInput {
-  readonly userName: string;
-  /** The key in use now (the one stored in Vault); deleted once the new key is published. */
-  readonly currentAccessKeyId: string;
-  /**
-   * Stores and rolls out the new key (write it to Vault, update the clusters' Secrets, optionally
-   * `waitForAccessKey`). If it throws, the new key is deleted again (best effort) and the error re-thrown,
-   * leaving the current key as the only one.
-   */
-  publish(newKey: AccessKey, options: CallOptions): Promise<void>;
-}
-
-/** Result of {@link rotateAccessKey}. @public */
-export interface RotateAccessKeyResult {
-  /** The new key, with its secret: never log it. */
-  readonly newKey: AccessKey;
-  readonly deletedAccessKeyId: string;
-}
-
-/**
- * Rotates a user's access key: create the new key, `await publish(newKey)`, then delete the current key.
- *
- * Refuses with `CONFLICT` before creating anything if the user has any key other than
- * `currentAccessKeyId` (a leaked key or a half-finished rotation): run {@link reconcileAccessKeys} with
- * the known ids first. A crash between creating the new key and deleting the old one leaves two keys;
- * `reconcileAccessKeys` with the ids the caller knows then removes the one it does not (the new key if
- * publishing never completed, the old key if it did).
- *
- * @throws `INVALID_INPUT` (before any remote call); `NOT_FOUND` if the user or the current key does not
- *   exist; `NOT_OWNED`; `CONFLICT` as above; whatever `publish` threw.
- * @public
- */
-export async function rotateAccessKey(
-  input: RotateAccessKeyInput,
-  deps: IdentityDeps,
-  options: IdentityCallOptions = {},
-): Promise<RotateAccessKeyResult> {
-  requireObject(input, 'rotateAccessKey input');
-  const userName = validateUserName(input.userName);
-  const currentAccessKeyId = validateAccessKeyId(input.currentAccessKeyId, 'currentAccessKeyId');
-  if (typeof input.publish !== 'function') {
-    throw invalidInput('rotateAccessKey: publish must be a function that stores and rolls out the new key.');
-  }
-  const { identity } = validateDeps(deps, 'rotateAccessKey');
-  const logger = loggerOf(deps);
-  const call = sig(options);
-
-  await ownedUser(identity, userName, 'rotate its access key', call);
-  const keys = await identity.listAccessKeys(userName, call);
-  const others = keys.filter((k) => k.accessKeyId !== currentAccessKeyId);
-  if (others.length > 0) {
-    throw new ZonekeeperError(
-      'CONFLICT',
-      `IAM user ${userName} has access key(s) ${others.map((k) => k.accessKeyId).join(', ')} besides the current ${currentAccessKeyId} (a leaked key or an unfinished rotation). Run reconcileAccessKeys with the ids stored in Vault, then rotate again.`,
-      { details: { userName, currentAccessKeyId, otherAccessKeyIds: others.map((k) => k.accessKeyId) } },
-    );
-  }
-  if (keys.length === 0) {
-    throw new ZonekeeperError(
-      'NOT_FOUND',
-      `IAM user ${userName} has no access key ${currentAccessKeyId} to rotate; issue a new one with issueAccessKey.`,
-      { details: { userName, currentAccessKeyId } },
-    );
-  }
-
-  throwIfAborted(options.signal);
-  const newKey = await identity.createAccessKey(userName, call);
-  logger.info(
-    `IAM user ${userName}: created access key ${newKey.accessKeyId} to replace ${currentAccessKeyId}.`,
-  );
-  try {
-    await input.publish(newKey, call);
-  } catch (error) {
-    try {
-      // Best effort, and not cancellable: the new key must not outlive a failed publish.
-      await ignoreNotFound(identity.deleteAccessKey(userName, newKey.accessKeyId));
-      logger.warn(
-        `IAM user ${userName}: publishing access key ${newKey.accessKeyId} failed; deleted it, ${currentAccessKeyId} stays in use.`,
-      );
-    } catch {
-      logger.error(
-        `IAM user ${userName}: publishing access key ${newKey.accessKeyId} failed and deleting it failed too; run reconcileAccessKeys with the known ids (${currentAccessKeyId}).`,
-      );
-    }
-    throw error;
-  }
-  throwIfAborted(options.signal);
-  await ignoreNotFound(identity.deleteAccessKey(userName, currentAccessKeyId, call));
-  logger.info(
-    `IAM user ${userName}: deleted access key ${currentAccessKeyId}; ${newKey.accessKeyId} is in use.`,
-  );
-  return { newKey, deletedAccessKeyId: currentAccessKeyId };
-}
-
 /** Result of {@link revokeAccessKey}. @public */
 export interface RevokeAccessKeyResult {
   /** True if the key existed (and, unless `dryRun`, was deleted). */
@@ -540,7 +409,7 @@ export interface RevokeAccessKeyResult {
 
 /**
  * Deletes one access key of a zonekeeper user. Idempotent: a key that is already gone is fine
- * (`revoked: false`).
+ * (`revoked: false`). A dry run lists the user's keys and says whether a real run would delete one.
  * @throws `INVALID_INPUT` (before any remote call); `NOT_FOUND` if the user does not exist; `NOT_OWNED`.
  * @public
  */
@@ -549,20 +418,50 @@ export async function revokeAccessKey(
   deps: IdentityDeps,
   options: EnsureOptions = {},
 ): Promise<RevokeAccessKeyResult> {
-  const dryRun = validateDryRun(options);
   requireObject(input, 'revokeAccessKey input');
   const userName = validateUserName(input.userName);
   const accessKeyId = validateAccessKeyId(input.accessKeyId);
   const { identity } = validateDeps(deps, 'revokeAccessKey');
-  const call = sig(options);
-  await ownedUser(identity, userName, 'revoke its access key', call);
-  if (dryRun) {
-    const keys = await identity.listAccessKeys(userName, call);
-    return { revoked: keys.some((k) => k.accessKeyId === accessKeyId), dryRun: true };
-  }
-  const revoked = await ignoreNotFound(identity.deleteAccessKey(userName, accessKeyId, call));
-  if (revoked) loggerOf(deps).info(`IAM user ${userName}: revoked access key ${accessKeyId}.`);
-  return { revoked, dryRun: false };
+  const outcome = await ensure(
+    {
+      gather: async (call) => {
+        await ownedUser(identity, userName, 'revoke its access key', call);
+        return (await identity.listAccessKeys(userName, call)).map((k) => k.accessKeyId);
+      },
+      // Every listed key except the one to revoke counts as known: the plan deletes that one only.
+      plan: (accessKeyIds) =>
+        planAccessKeyReconciliation({
+          userName,
+          accessKeyIds: accessKeyIds.filter((id) => id === accessKeyId),
+          knownAccessKeyIds: [],
+        }),
+      apply: (plan, _ids, call) => deleteAccessKeys(identity, plan, loggerOf(deps), call),
+    },
+    options,
+  );
+  const revoked = outcome.dryRun ? outcome.plan.steps.length > 0 : outcome.applied.length > 0;
+  if (!outcome.dryRun && revoked)
+    loggerOf(deps).info(`IAM user ${userName}: revoked access key ${accessKeyId}.`);
+  return { revoked, dryRun: outcome.dryRun };
+}
+
+/** Executes a reconciliation plan; returns the ids actually deleted (a key already gone is skipped). */
+async function deleteAccessKeys(
+  identity: IdentityProvider,
+  plan: AccessKeyReconciliationPlan,
+  logger: Logger,
+  call: CallOptions,
+): Promise<readonly string[]> {
+  const deleted: string[] = [];
+  await applySteps(
+    plan.steps,
+    async (step) => {
+      if (await ignoreNotFound(identity.deleteAccessKey(step.userName, step.accessKeyId, call)))
+        deleted.push(step.accessKeyId);
+    },
+    { ...call, logger },
+  );
+  return deleted;
 }
 
 /** Result of {@link reconcileAccessKeys}. @public */
@@ -585,41 +484,35 @@ export async function reconcileAccessKeys(
   deps: IdentityDeps,
   options: EnsureOptions = {},
 ): Promise<ReconcileAccessKeysResult> {
-  const dryRun = validateDryRun(options);
   requireObject(input, 'reconcileAccessKeys input');
   const userName = validateUserName(input.userName);
   if (!Array.isArray(input.knownAccessKeyIds)) {
     throw invalidInput(
-      `knownAccessKeyIds must be an array of access key ids (empty to delete every key), got ${describe(input.knownAccessKeyIds)}.`,
+      `knownAccessKeyIds must be an array of access key ids (empty to delete every key), got ${describeValue(input.knownAccessKeyIds)}.`,
     );
   }
   const known = input.knownAccessKeyIds.map((id, i) => validateAccessKeyId(id, `knownAccessKeyIds[${i}]`));
   const { identity } = validateDeps(deps, 'reconcileAccessKeys');
   const logger = loggerOf(deps);
-  const call = sig(options);
-
-  await ownedUser(identity, userName, 'reconcile its access keys', call);
-  const keys = await identity.listAccessKeys(userName, call);
-  const plan = planAccessKeyReconciliation({
-    userName,
-    accessKeyIds: keys.map((k) => k.accessKeyId),
-    knownAccessKeyIds: known,
-  });
-  if (dryRun) return { plan, deleted: [], dryRun: true };
-  const deleted: string[] = [];
-  await apply(
-    plan.steps,
-    async (step) => {
-      if (await ignoreNotFound(identity.deleteAccessKey(step.userName, step.accessKeyId, call))) {
-        deleted.push(step.accessKeyId);
-      }
+  const outcome = await ensure(
+    {
+      gather: async (call) => {
+        await ownedUser(identity, userName, 'reconcile its access keys', call);
+        return (await identity.listAccessKeys(userName, call)).map((k) => k.accessKeyId);
+      },
+      plan: (accessKeyIds) =>
+        planAccessKeyReconciliation({ userName, accessKeyIds, knownAccessKeyIds: known }),
+      apply: (plan, _ids, call) => deleteAccessKeys(identity, plan, logger, call),
     },
-    { ...call, logger },
+    options,
   );
-  if (deleted.length > 0) {
-    logger.warn(`IAM user ${userName}: deleted access key(s) unknown to the caller: ${deleted.join(', ')}.`);
+  if (outcome.dryRun) return { plan: outcome.plan, deleted: [], dryRun: true };
+  if (outcome.applied.length > 0) {
+    logger.warn(
+      `IAM user ${userName}: deleted access key(s) unknown to the caller: ${outcome.applied.join(', ')}.`,
+    );
   }
-  return { plan, deleted, dryRun: false };
+  return { plan: outcome.plan, deleted: outcome.applied, dryRun: false };
 }
 
 /** Result of {@link deleteZoneIdentity}. @public */
@@ -641,46 +534,51 @@ export async function deleteZoneIdentity(
   deps: IdentityDeps,
   options: EnsureOptions = {},
 ): Promise<DeleteZoneIdentityResult> {
-  const dryRun = validateDryRun(options);
   requireObject(input, 'deleteZoneIdentity input');
   const userName = validateUserName(input.userName);
   const { identity } = validateDeps(deps, 'deleteZoneIdentity');
   const logger = loggerOf(deps);
-  const call = sig(options);
-
-  const user = await identity.getUser(userName, call);
-  let accessKeyIds: readonly string[] = [];
-  let policyNames: readonly string[] = [];
-  if (user && isManagedIdentity(user.tags)) {
-    accessKeyIds = (await identity.listAccessKeys(userName, call)).map((k) => k.accessKeyId);
-    policyNames = await identity.listUserPolicies(userName, call);
-  }
-  const plan = planZoneIdentityDeletion({
-    userName,
-    ...(user ? { user: { tags: user.tags } } : {}),
-    accessKeyIds,
-    policyNames,
-  });
-  if (dryRun) return { plan, dryRun: true };
-  await apply(
-    plan.steps,
-    async (step) => {
-      switch (step.op) {
-        case 'delete-access-key':
-          await ignoreNotFound(identity.deleteAccessKey(step.userName, step.accessKeyId, call));
-          break;
-        case 'delete-policy':
-          await ignoreNotFound(identity.deleteUserPolicy(step.userName, step.policyName, call));
-          break;
-        case 'delete-user':
-          await ignoreNotFound(identity.deleteUser(step.userName, call));
-          break;
-      }
+  const outcome = await ensure(
+    {
+      gather: async (call) => {
+        const user = await identity.getUser(userName, call);
+        if (!user || !isManagedIdentity(user.tags))
+          return {
+            userName,
+            ...(user ? { user: { tags: user.tags } } : {}),
+            accessKeyIds: [],
+            policyNames: [],
+          };
+        const accessKeyIds = (await identity.listAccessKeys(userName, call)).map((k) => k.accessKeyId);
+        const policyNames = await identity.listUserPolicies(userName, call);
+        return { userName, user: { tags: user.tags }, accessKeyIds, policyNames };
+      },
+      plan: (state) => planZoneIdentityDeletion(state),
+      apply: async (plan, _state, call) => {
+        await applySteps(
+          plan.steps,
+          async (step) => {
+            switch (step.op) {
+              case 'delete-access-key':
+                await ignoreNotFound(identity.deleteAccessKey(step.userName, step.accessKeyId, call));
+                break;
+              case 'delete-policy':
+                await ignoreNotFound(identity.deleteUserPolicy(step.userName, step.policyName, call));
+                break;
+              case 'delete-user':
+                await ignoreNotFound(identity.deleteUser(step.userName, call));
+                break;
+            }
+          },
+          { ...call, logger },
+        );
+        if (plan.steps.length > 0)
+          logger.info(`IAM identity ${userName}: deleted (${plan.steps.length} steps).`);
+      },
     },
-    { ...call, logger },
+    options,
   );
-  if (plan.steps.length > 0) logger.info(`IAM identity ${userName}: deleted (${plan.steps.length} steps).`);
-  return { plan, dryRun: false };
+  return { plan: outcome.plan, dryRun: outcome.dryRun };
 }
 
 /** A zonekeeper identity as listed by {@link listZoneIdentities}. @public */
@@ -717,7 +615,7 @@ export async function listZoneIdentities(
     input.organization === undefined ? undefined : validateOrganizationName(input.organization);
   const prefix = identityUserNamePrefix(baseDomain);
   const { identity } = validateDeps(deps, 'listZoneIdentities');
-  const users = await identity.listUsers(IDENTITY_PATH, sig(options));
+  const users = await identity.listUsers(IDENTITY_PATH, signalOnly(options));
   const out: ZoneIdentity[] = [];
   for (const user of users) {
     const t = user.tags;

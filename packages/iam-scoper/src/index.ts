@@ -24,11 +24,8 @@ export {
   listZoneIdentities,
   type ReconcileAccessKeysResult,
   type RevokeAccessKeyResult,
-  type RotateAccessKeyInput,
-  type RotateAccessKeyResult,
   reconcileAccessKeys,
   revokeAccessKey,
-  rotateAccessKey,
   type ZoneIdentity,
 } from './identity.js';
 export {

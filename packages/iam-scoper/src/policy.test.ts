@@ -241,7 +241,7 @@ describe('buildZonePolicy: invalid input', () => {
     ],
     'the zone id is a number': [
       () => buildZonePolicy({ zoneId: 42 as unknown as string, zoneName }),
-      /hosted zone id must be a string, got a number/,
+      /hosted zone id must be a string, got 42\./,
     ],
     'the zone id is empty': [() => buildZonePolicy({ zoneId: '', zoneName }), /is empty/],
     'the zone id is only the "/hostedzone/" prefix': [

@@ -28,6 +28,7 @@
  */
 
 import {
+  describeValue,
   invalidInput,
   MAX_DOMAIN_LENGTH,
   normalizeDomainName,
@@ -128,13 +129,6 @@ const RECORD_LABEL = /^[a-z0-9_-]{1,63}$/;
 const writable: ReadonlySet<string> = new Set(WRITABLE_RECORD_TYPES);
 const forbidden: ReadonlySet<string> = new Set(FORBIDDEN_RECORD_TYPES);
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value}`;
-}
-
 /**
  * Normalises a hosted zone id: strips a leading `/hostedzone/` (as Route 53 returns ids) and checks
  * that what is left is 1–32 uppercase letters and digits. Returns the bare id (`Z0123456789ABC`).
@@ -143,24 +137,24 @@ function describe(value: unknown): string {
  */
 export function normalizeHostedZoneId(zoneId: unknown): string {
   if (typeof zoneId !== 'string') {
-    throw invalidInput(`Zone policy: hosted zone id must be a string, got ${describe(zoneId)}.`);
+    throw invalidInput(`Zone policy: hosted zone id must be a string, got ${describeValue(zoneId)}.`);
   }
   const id = zoneId.replace(/^\/?hostedzone\//, '');
   if (id.length === 0) {
     throw invalidInput(
-      `Zone policy: hosted zone id ${describe(zoneId)} is empty; pass the id Route 53 returned (e.g. "Z0123456789ABC").`,
+      `Zone policy: hosted zone id ${describeValue(zoneId)} is empty; pass the id Route 53 returned (e.g. "Z0123456789ABC").`,
       { zoneId },
     );
   }
   if (id.length > MAX_HOSTED_ZONE_ID_LENGTH) {
     throw invalidInput(
-      `Zone policy: hosted zone id ${describe(zoneId)} is ${id.length} characters long; Route 53 ids have at most ${MAX_HOSTED_ZONE_ID_LENGTH}.`,
+      `Zone policy: hosted zone id ${describeValue(zoneId)} is ${id.length} characters long; Route 53 ids have at most ${MAX_HOSTED_ZONE_ID_LENGTH}.`,
       { zoneId },
     );
   }
   if (!ZONE_ID.test(id)) {
     throw invalidInput(
-      `Zone policy: hosted zone id ${describe(zoneId)} may contain only uppercase letters and digits (e.g. "Z0123456789ABC" or "/hostedzone/Z0123456789ABC").`,
+      `Zone policy: hosted zone id ${describeValue(zoneId)} may contain only uppercase letters and digits (e.g. "Z0123456789ABC" or "/hostedzone/Z0123456789ABC").`,
       { zoneId },
     );
   }
@@ -186,37 +180,37 @@ export const CHANGE_ARN_PATTERN = 'arn:aws:route53:::change/*';
 function normalizeRecordNamePattern(entry: unknown, zone: string, index: number): string {
   const where = `recordNames[${index}]`;
   if (typeof entry !== 'string') {
-    throw invalidInput(`Zone policy: ${where} must be a string, got ${describe(entry)}.`);
+    throw invalidInput(`Zone policy: ${where} must be a string, got ${describeValue(entry)}.`);
   }
   const name = (entry.endsWith('.') ? entry.slice(0, -1) : entry).toLowerCase();
   const wildcard = name.startsWith('*.');
   const rest = wildcard ? name.slice(2) : name;
   if (rest.includes('*')) {
     throw invalidInput(
-      `Zone policy: ${where} ${describe(entry)} has a "*" that is not the whole left-most label; use "*.<name>" (it matches every name below <name>, at any depth).`,
+      `Zone policy: ${where} ${describeValue(entry)} has a "*" that is not the whole left-most label; use "*.<name>" (it matches every name below <name>, at any depth).`,
       { value: entry },
     );
   }
   if (rest.length === 0) {
-    throw invalidInput(`Zone policy: ${where} ${describe(entry)} is empty.`, { value: entry });
+    throw invalidInput(`Zone policy: ${where} ${describeValue(entry)} is empty.`, { value: entry });
   }
   if (rest.length > MAX_DOMAIN_LENGTH) {
     throw invalidInput(
-      `Zone policy: ${where} ${describe(entry)} is longer than ${MAX_DOMAIN_LENGTH} characters.`,
+      `Zone policy: ${where} ${describeValue(entry)} is longer than ${MAX_DOMAIN_LENGTH} characters.`,
       { value: entry },
     );
   }
   for (const label of rest.split('.')) {
     if (!RECORD_LABEL.test(label)) {
       throw invalidInput(
-        `Zone policy: ${where} ${describe(entry)} has an invalid label ${describe(label)}; labels are 1–63 characters of a-z, 0-9, "-" and "_" (Route 53 escapes anything else as \\ooo octal before IAM sees it).`,
+        `Zone policy: ${where} ${describeValue(entry)} has an invalid label ${describeValue(label)}; labels are 1–63 characters of a-z, 0-9, "-" and "_" (Route 53 escapes anything else as \\ooo octal before IAM sees it).`,
         { value: entry },
       );
     }
   }
   if (rest !== zone && !rest.endsWith(`.${zone}`)) {
     throw invalidInput(
-      `Zone policy: ${where} ${describe(entry)} lies outside the zone ${JSON.stringify(zone)}; only names in the zone can be allowed.`,
+      `Zone policy: ${where} ${describeValue(entry)} lies outside the zone ${JSON.stringify(zone)}; only names in the zone can be allowed.`,
       { value: entry, zoneName: zone },
     );
   }
@@ -226,7 +220,7 @@ function normalizeRecordNamePattern(entry: unknown, zone: string, index: number)
 function normalizeRecordNames(value: unknown, zone: string): readonly string[] {
   if (value === undefined) return [zone, `*.${zone}`];
   if (!Array.isArray(value)) {
-    throw invalidInput(`Zone policy: recordNames must be an array of strings, got ${describe(value)}.`);
+    throw invalidInput(`Zone policy: recordNames must be an array of strings, got ${describeValue(value)}.`);
   }
   if (value.length === 0) {
     throw invalidInput(
@@ -239,7 +233,7 @@ function normalizeRecordNames(value: unknown, zone: string): readonly string[] {
 function normalizeRecordTypes(value: unknown): readonly WritableRecordType[] {
   if (value === undefined) return DEFAULT_RECORD_TYPES;
   if (!Array.isArray(value)) {
-    throw invalidInput(`Zone policy: recordTypes must be an array of strings, got ${describe(value)}.`);
+    throw invalidInput(`Zone policy: recordTypes must be an array of strings, got ${describeValue(value)}.`);
   }
   if (value.length === 0) {
     throw invalidInput(
@@ -248,7 +242,7 @@ function normalizeRecordTypes(value: unknown): readonly WritableRecordType[] {
   }
   const types = value.map((entry, i) => {
     if (typeof entry !== 'string') {
-      throw invalidInput(`Zone policy: recordTypes[${i}] must be a string, got ${describe(entry)}.`);
+      throw invalidInput(`Zone policy: recordTypes[${i}] must be a string, got ${describeValue(entry)}.`);
     }
     const type = entry.toUpperCase();
     if (forbidden.has(type)) {
@@ -259,7 +253,7 @@ function normalizeRecordTypes(value: unknown): readonly WritableRecordType[] {
     }
     if (!writable.has(type)) {
       throw invalidInput(
-        `Zone policy: recordTypes[${i}] ${describe(entry)} is not a Route 53 record type; use one of ${WRITABLE_RECORD_TYPES.join(', ')}.`,
+        `Zone policy: recordTypes[${i}] ${describeValue(entry)} is not a Route 53 record type; use one of ${WRITABLE_RECORD_TYPES.join(', ')}.`,
         { recordType: entry },
       );
     }
@@ -303,7 +297,7 @@ export function policyCharacterCount(doc: IamPolicyDocument): number {
 export function buildZonePolicy(input: ZonePolicyInput): IamPolicyDocument {
   if (typeof input !== 'object' || input === null) {
     throw invalidInput(
-      `Zone policy: input must be an object with zoneId and zoneName, got ${describe(input)}.`,
+      `Zone policy: input must be an object with zoneId and zoneName, got ${describeValue(input)}.`,
     );
   }
   const zoneArn = hostedZoneArn(input.zoneId);

@@ -13,7 +13,7 @@
  * @packageDocumentation
  */
 
-import { invalidInput } from '@zonekeeper/core';
+import { describeValue, invalidInput } from '@zonekeeper/core';
 import { nonWhitespaceLength } from './identity-validation.js';
 import { parseOidcIssuerUrl, ROLE_TRUST_POLICY_MAX_CHARS } from './trust-policy.js';
 
@@ -46,20 +46,11 @@ export const ROLE_INLINE_POLICY_MAX_CHARS = 10_240;
 export const MAX_OIDC_CLIENT_IDS = 100;
 export const MAX_OIDC_THUMBPRINTS = 5;
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string'
-    ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)
-    : `a ${typeof value}`;
-}
-
 /** Checks an IAM role name; returns it unchanged. @internal */
 export function validateRoleName(value: unknown): string {
   if (typeof value !== 'string' || !ROLE_NAME.test(value)) {
     throw invalidInput(
-      `IAM role name ${describe(value)} is invalid: IAM role names are 1–64 characters of letters, digits and + = , . @ _ -.`,
+      `IAM role name ${describeValue(value, { maxLength: 80 })} is invalid: IAM role names are 1–64 characters of letters, digits and + = , . @ _ -.`,
       { roleName: typeof value === 'string' ? value : String(value) },
     );
   }
@@ -71,7 +62,7 @@ export function validateRoleDescription(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value !== 'string' || value.length > 1000 || !DESCRIPTION.test(value)) {
     throw invalidInput(
-      `IAM role description ${describe(value)} is invalid: at most 1,000 printable Latin-1 characters.`,
+      `IAM role description ${describeValue(value, { maxLength: 80 })} is invalid: at most 1,000 printable Latin-1 characters.`,
     );
   }
   return value;
@@ -103,19 +94,23 @@ function checkPrincipal(principal: unknown, index: number): void {
           try {
             parseOidcIssuerUrl(`https://${oidc[1]}`);
           } catch {
-            malformed(`${where}.Federated ${describe(v)} does not name a valid OIDC issuer`);
+            malformed(
+              `${where}.Federated ${describeValue(v, { maxLength: 80 })} does not name a valid OIDC issuer`,
+            );
           }
         } else if (!SAML_PROVIDER_ARN.test(v) && !DOMAIN.test(v)) {
           malformed(
-            `${where}.Federated ${describe(v)}: Federated principals must be valid domain names or SAML/OIDC provider ARNs`,
+            `${where}.Federated ${describeValue(v, { maxLength: 80 })}: Federated principals must be valid domain names or SAML/OIDC provider ARNs`,
           );
         }
       } else if (type === 'Service') {
-        if (!SERVICE.test(v)) malformed(`${where}.Service ${describe(v)} is not a service principal`);
+        if (!SERVICE.test(v))
+          malformed(`${where}.Service ${describeValue(v, { maxLength: 80 })} is not a service principal`);
       } else if (type === 'AWS') {
-        if (!AWS_PRINCIPAL.test(v)) malformed(`${where}.AWS ${describe(v)} is not an account id or IAM ARN`);
+        if (!AWS_PRINCIPAL.test(v))
+          malformed(`${where}.AWS ${describeValue(v, { maxLength: 80 })} is not an account id or IAM ARN`);
       } else if (type !== 'CanonicalUser') {
-        malformed(`${where} has an unknown principal type ${describe(type)}`);
+        malformed(`${where} has an unknown principal type ${describeValue(type, { maxLength: 80 })}`);
       }
     }
   }
@@ -131,7 +126,7 @@ function checkPrincipal(principal: unknown, index: number): void {
  */
 export function validateTrustPolicyDocument(value: unknown): Record<string, unknown> {
   if (typeof value !== 'string' || value.length === 0) {
-    malformed(`it must be non-empty JSON text, got ${describe(value)}`);
+    malformed(`it must be non-empty JSON text, got ${describeValue(value, { maxLength: 80 })}`);
   }
   const text = value as string;
   const size = nonWhitespaceLength(text);
@@ -152,7 +147,7 @@ export function validateTrustPolicyDocument(value: unknown): Record<string, unkn
   }
   const doc = parsed as Record<string, unknown>;
   if (doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17') {
-    malformed(`Version must be "2012-10-17", got ${describe(doc.Version)}`);
+    malformed(`Version must be "2012-10-17", got ${describeValue(doc.Version, { maxLength: 80 })}`);
   }
   const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
   if (statements.length === 0) malformed('it has no statement');
@@ -181,7 +176,9 @@ export function validateTrustPolicyDocument(value: unknown): Record<string, unkn
       }
       for (const [op, block] of Object.entries(cond as Record<string, unknown>)) {
         if (!/^(?:ForAllValues:|ForAnyValue:)?[A-Za-z]+(?:IfExists)?$/.test(op)) {
-          malformed(`Statement[${i}].Condition has an invalid operator ${describe(op)}`);
+          malformed(
+            `Statement[${i}].Condition has an invalid operator ${describeValue(op, { maxLength: 80 })}`,
+          );
         }
         if (typeof block !== 'object' || block === null || Array.isArray(block)) {
           malformed(`Statement[${i}].Condition.${op} must be an object of key → value(s)`);
@@ -197,7 +194,7 @@ export function validateOidcProviderArn(value: unknown): { arn: string; url: str
   const m = typeof value === 'string' ? OIDC_PROVIDER_ARN.exec(value) : null;
   if (!m) {
     throw invalidInput(
-      `OIDC provider ARN ${describe(value)} is invalid: expected "arn:aws:iam::<12-digit account>:oidc-provider/<host/path>".`,
+      `OIDC provider ARN ${describeValue(value, { maxLength: 80 })} is invalid: expected "arn:aws:iam::<12-digit account>:oidc-provider/<host/path>".`,
     );
   }
   const url = parseOidcIssuerUrl(`https://${m[1]}`).url;
@@ -208,13 +205,13 @@ export function validateOidcProviderArn(value: unknown): { arn: string; url: str
 export function validateClientIds(value: unknown): string[] {
   if (!Array.isArray(value) || value.length > MAX_OIDC_CLIENT_IDS) {
     throw invalidInput(
-      `OIDC client ids must be an array of at most ${MAX_OIDC_CLIENT_IDS} strings, got ${describe(value)}.`,
+      `OIDC client ids must be an array of at most ${MAX_OIDC_CLIENT_IDS} strings, got ${describeValue(value, { maxLength: 80 })}.`,
     );
   }
   for (const id of value) {
     if (typeof id !== 'string' || !CLIENT_ID.test(id)) {
       throw invalidInput(
-        `OIDC client id ${describe(id)} is invalid: 1–255 printable characters without spaces.`,
+        `OIDC client id ${describeValue(id, { maxLength: 80 })} is invalid: 1–255 printable characters without spaces.`,
       );
     }
   }
@@ -226,13 +223,13 @@ export function validateThumbprints(value: unknown): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.length > MAX_OIDC_THUMBPRINTS) {
     throw invalidInput(
-      `OIDC thumbprints must be an array of at most ${MAX_OIDC_THUMBPRINTS} strings, got ${describe(value)}.`,
+      `OIDC thumbprints must be an array of at most ${MAX_OIDC_THUMBPRINTS} strings, got ${describeValue(value, { maxLength: 80 })}.`,
     );
   }
   for (const t of value) {
     if (typeof t !== 'string' || !THUMBPRINT.test(t)) {
       throw invalidInput(
-        `OIDC thumbprint ${describe(t)} is invalid: the SHA-1 fingerprint of the issuer's CA certificate, 40 hex digits.`,
+        `OIDC thumbprint ${describeValue(t, { maxLength: 80 })} is invalid: the SHA-1 fingerprint of the issuer's CA certificate, 40 hex digits.`,
       );
     }
   }

@@ -36,7 +36,7 @@
  * @packageDocumentation
  */
 
-import { invalidInput, validateDnsLabel } from '@zonekeeper/core';
+import { describeValue, invalidInput, validateDnsLabel } from '@zonekeeper/core';
 import { IAM_POLICY_VERSION, type IamConditionValues } from './policy.js';
 
 /** The audience Amazon EKS and the AWS SDKs use for web-identity tokens (IRSA). @public */
@@ -148,15 +148,6 @@ export interface EksClusterArn {
   readonly name: string;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string'
-    ? JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value)
-    : `a ${typeof value}`;
-}
-
 const ACCOUNT_ID = /^\d{12}$/;
 const DNS_NAME_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Path segments of an issuer URL: RFC 3986 unreserved characters only. */
@@ -175,7 +166,9 @@ const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
  */
 export function validateAccountId(value: unknown, what = 'AWS account id'): string {
   if (typeof value !== 'string' || !ACCOUNT_ID.test(value)) {
-    throw invalidInput(`${what} ${describe(value)} is invalid: it is 12 digits, e.g. "123456789012".`);
+    throw invalidInput(
+      `${what} ${describeValue(value, { maxLength: 100 })} is invalid: it is 12 digits, e.g. "123456789012".`,
+    );
   }
   return value;
 }
@@ -183,7 +176,9 @@ export function validateAccountId(value: unknown, what = 'AWS account id'): stri
 function validatePartition(value: unknown): AwsPartition {
   if (value === undefined) return 'aws';
   if (typeof value !== 'string' || !PARTITIONS.has(value)) {
-    throw invalidInput(`AWS partition ${describe(value)} is invalid: use "aws", "aws-cn" or "aws-us-gov".`);
+    throw invalidInput(
+      `AWS partition ${describeValue(value, { maxLength: 100 })} is invalid: use "aws", "aws-cn" or "aws-us-gov".`,
+    );
   }
   return value as AwsPartition;
 }
@@ -204,7 +199,7 @@ function validatePartition(value: unknown): AwsPartition {
 export function parseOidcIssuerUrl(value: unknown): OidcIssuer {
   const fail = (why: string): never => {
     throw invalidInput(
-      `OIDC issuer URL ${describe(value)} is invalid: ${why}. Pass the issuer exactly as the "iss" claim of the cluster's service-account tokens, e.g. "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE".`,
+      `OIDC issuer URL ${describeValue(value, { maxLength: 100 })} is invalid: ${why}. Pass the issuer exactly as the "iss" claim of the cluster's service-account tokens, e.g. "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE".`,
       { issuerUrl: typeof value === 'string' ? value : String(value) },
     );
   };
@@ -266,7 +261,7 @@ export function validateKubernetesNamespace(value: unknown): string {
 export function validateServiceAccountName(value: unknown): string {
   if (typeof value !== 'string' || !SUBDOMAIN.test(value) || value.split('.').some((l) => l.length === 0)) {
     throw invalidInput(
-      `Kubernetes service account name ${describe(value)} is invalid: 1–253 characters of a-z, 0-9, "-" and ".", beginning and ending with a letter or digit.`,
+      `Kubernetes service account name ${describeValue(value, { maxLength: 100 })} is invalid: 1–253 characters of a-z, 0-9, "-" and ".", beginning and ending with a letter or digit.`,
     );
   }
   return value;
@@ -285,7 +280,7 @@ function validateAudience(value: unknown): string {
   if (value === undefined) return STS_AUDIENCE;
   if (typeof value !== 'string' || !AUDIENCE.test(value)) {
     throw invalidInput(
-      `OIDC audience ${describe(value)} is invalid: 1–255 printable ASCII characters without spaces (default "${STS_AUDIENCE}").`,
+      `OIDC audience ${describeValue(value, { maxLength: 100 })} is invalid: 1–255 printable ASCII characters without spaces (default "${STS_AUDIENCE}").`,
     );
   }
   return value;
@@ -299,7 +294,7 @@ function validateAudience(value: unknown): string {
 export function parseEksClusterArn(value: unknown): EksClusterArn {
   const fail = (why: string): never => {
     throw invalidInput(
-      `EKS cluster ARN ${describe(value)} is invalid: ${why}; expected "arn:aws:eks:<region>:<12-digit account>:cluster/<name>".`,
+      `EKS cluster ARN ${describeValue(value, { maxLength: 100 })} is invalid: ${why}; expected "arn:aws:eks:<region>:<12-digit account>:cluster/<name>".`,
       { clusterArn: typeof value === 'string' ? value : String(value) },
     );
   };
@@ -314,8 +309,10 @@ export function parseEksClusterArn(value: unknown): EksClusterArn {
     string,
     string,
   ];
-  if (!PARTITIONS.has(partition)) return fail(`the partition ${describe(partition)} is unknown`);
-  if (!REGION.test(region)) return fail(`the region ${describe(region)} is not a region name`);
+  if (!PARTITIONS.has(partition))
+    return fail(`the partition ${describeValue(partition, { maxLength: 100 })} is unknown`);
+  if (!REGION.test(region))
+    return fail(`the region ${describeValue(region, { maxLength: 100 })} is not a region name`);
   if (!ACCOUNT_ID.test(accountId)) return fail('the account id is not 12 digits');
   if (!resource.startsWith('cluster/')) return fail('it is not a cluster ARN');
   const name = resource.slice('cluster/'.length);
@@ -336,7 +333,7 @@ function validateMaxChars(value: unknown): number {
     value > ROLE_TRUST_POLICY_MAX_CHARS
   ) {
     throw invalidInput(
-      `Trust policy: maxPolicyChars must be an integer from 1 to ${ROLE_TRUST_POLICY_MAX_CHARS} (IAM's highest quota), got ${describe(value)}.`,
+      `Trust policy: maxPolicyChars must be an integer from 1 to ${ROLE_TRUST_POLICY_MAX_CHARS} (IAM's highest quota), got ${describeValue(value, { maxLength: 100 })}.`,
     );
   }
   return value;
@@ -344,7 +341,9 @@ function validateMaxChars(value: unknown): number {
 
 function clustersOf(value: unknown, builder: string): readonly unknown[] {
   if (!Array.isArray(value)) {
-    throw invalidInput(`${builder}: clusters must be an array, got ${describe(value)}.`);
+    throw invalidInput(
+      `${builder}: clusters must be an array, got ${describeValue(value, { maxLength: 100 })}.`,
+    );
   }
   if (value.length === 0) {
     throw invalidInput(
@@ -356,7 +355,9 @@ function clustersOf(value: unknown, builder: string): readonly unknown[] {
 
 function objectAt(value: unknown, builder: string, index: number): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidInput(`${builder}: clusters[${index}] must be an object, got ${describe(value)}.`);
+    throw invalidInput(
+      `${builder}: clusters[${index}] must be an object, got ${describeValue(value, { maxLength: 100 })}.`,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -431,7 +432,7 @@ export function buildWebIdentityTrustPolicy(input: WebIdentityTrustPolicyInput):
   const builder = 'Web identity trust policy';
   if (typeof input !== 'object' || input === null) {
     throw invalidInput(
-      `${builder}: input must be an object with accountId and clusters, got ${describe(input)}.`,
+      `${builder}: input must be an object with accountId and clusters, got ${describeValue(input, { maxLength: 100 })}.`,
     );
   }
   const accountId = validateAccountId(input.accountId);
@@ -489,7 +490,9 @@ export function buildWebIdentityTrustPolicy(input: WebIdentityTrustPolicyInput):
 export function buildPodIdentityTrustPolicy(input: PodIdentityTrustPolicyInput): IamTrustPolicyDocument {
   const builder = 'Pod Identity trust policy';
   if (typeof input !== 'object' || input === null) {
-    throw invalidInput(`${builder}: input must be an object with clusters, got ${describe(input)}.`);
+    throw invalidInput(
+      `${builder}: input must be an object with clusters, got ${describeValue(input, { maxLength: 100 })}.`,
+    );
   }
   const limit = validateMaxChars(input.maxPolicyChars);
   const unique = new Map<string, { clusterArn: string; namespace: string; serviceAccount: string }>();
