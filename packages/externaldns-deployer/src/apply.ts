@@ -20,6 +20,7 @@ import {
   type ClusterClient,
   describeRef,
   type EnsureOptions,
+  ensure,
   hasErrorCode,
   invalidInput,
   type KubernetesObject,
@@ -28,8 +29,10 @@ import {
   type ObjectRef,
   pollUntil,
   refOf,
+  signalOnly,
   systemClock,
   validateDnsLabel,
+  validateDryRun,
   ZONEKEEPER_MANAGER,
   ZonekeeperError,
   ZonekeeperLabels,
@@ -88,7 +91,7 @@ async function waitForNamespaceToTerminate(
   const ref: ObjectRef = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
   await pollUntil<true>(
     async () => {
-      const ns = await cluster.get(ref, signalOf(options));
+      const ns = await cluster.get(ref, signalOnly(options));
       return ns?.metadata.deletionTimestamp === undefined ? { done: true, value: true } : { done: false };
     },
     {
@@ -97,7 +100,7 @@ async function waitForNamespaceToTerminate(
       initialDelayMs: 250,
       maxDelayMs: 5_000,
       what: `namespace ${namespace} in cluster ${cluster.name} to finish terminating (it was being deleted, e.g. by an uninstall) before applying ExternalDNS`,
-      ...signalOf(options),
+      ...signalOnly(options),
     },
   );
 }
@@ -230,21 +233,33 @@ export async function applyExternalDns(
 ): Promise<ApplyExternalDnsResult> {
   if (!Array.isArray(objects) || objects.length === 0)
     throw invalidInput('applyExternalDns: objects must be a non-empty array (use renderExternalDns).');
+  const dryRun = validateDryRun(options);
   const namespace = objects.find((o) => o.metadata.namespace !== undefined)?.metadata.namespace;
   // A namespace still terminating (uninstall, then reinstall) refuses new objects for a while: wait
   // for it to go, then plan from what is left. A deletion that starts mid-apply is waited out once
   // more the same way.
   for (let attempt = 1; ; attempt++) {
-    if (namespace !== undefined && !options.dryRun) {
+    if (namespace !== undefined && !dryRun) {
       const ns = await cluster.get(
         { apiVersion: 'v1', kind: 'Namespace', name: namespace },
-        signalOf(options),
+        signalOnly(options),
       );
       if (ns?.metadata.deletionTimestamp !== undefined)
         await waitForNamespaceToTerminate(cluster, namespace, deps, options);
     }
     try {
-      return await applyOnce(cluster, objects, deps, options);
+      const outcome = await ensure(
+        {
+          gather: (call) => gatherExternalDns(cluster, objects, call),
+          plan: (current) => planApply(objects, current, cluster.name),
+          apply: (plan, _current, call) =>
+            applyExternalDnsPlan(cluster, plan, objects, deps, { ...rolloutOptions(options), ...call }),
+        },
+        options,
+      );
+      return outcome.dryRun
+        ? { plan: outcome.plan, dryRun: true }
+        : { plan: outcome.plan, dryRun: false, ...outcome.applied };
     } catch (error) {
       if (!isNamespaceTerminating(error) || namespace === undefined || attempt >= 3) throw error;
       await waitForNamespaceToTerminate(cluster, namespace, deps, options);
@@ -252,33 +267,58 @@ export async function applyExternalDns(
   }
 }
 
-async function applyOnce(
+function rolloutOptions(
+  options: ApplyExternalDnsOptions,
+): Pick<ApplyExternalDnsOptions, 'waitForRollout' | 'rolloutTimeoutMs'> {
+  return {
+    ...(options.waitForRollout === undefined ? {} : { waitForRollout: options.waitForRollout }),
+    ...(options.rolloutTimeoutMs === undefined ? {} : { rolloutTimeoutMs: options.rolloutTimeoutMs }),
+  };
+}
+
+/**
+ * Reads what {@link planApply} needs: each rendered object as the cluster holds it (keyed by
+ * `describeRef`), `undefined` when missing.
+ * @public
+ */
+export async function gatherExternalDns(
   cluster: ClusterClient,
   objects: readonly KubernetesObject[],
-  deps: ApplyDeps,
-  options: ApplyExternalDnsOptions,
-): Promise<ApplyExternalDnsResult> {
-  const deployment = objects.find((o) => o.kind === 'Deployment' && o.apiVersion === 'apps/v1');
+  options: CallOptions = {},
+): Promise<ReadonlyMap<string, KubernetesObject | undefined>> {
+  const call = signalOnly(options);
   const current = new Map<string, KubernetesObject | undefined>();
   for (const object of objects)
-    current.set(describeRef(refOf(object)), await cluster.get(refOf(object), signalOf(options)));
-  const plan = planApply(objects, current, cluster.name);
-  if (options.dryRun) return { plan, dryRun: true };
+    current.set(describeRef(refOf(object)), await cluster.get(refOf(object), call));
+  return current;
+}
 
+/**
+ * Executes a plan of {@link planApply} (server-side apply of the planned objects, forced), then reads
+ * every rendered object back (Secret values redacted) and, unless `waitForRollout: false`, waits for the
+ * Deployment's rollout.
+ * @public
+ */
+export async function applyExternalDnsPlan(
+  cluster: ClusterClient,
+  plan: { readonly steps: readonly ApplyObjectStep[] },
+  objects: readonly KubernetesObject[],
+  deps: ApplyDeps = {},
+  options: CallOptions & Pick<ApplyExternalDnsOptions, 'waitForRollout' | 'rolloutTimeoutMs'> = {},
+): Promise<{ readonly objects: readonly KubernetesObject[]; readonly rollout?: RolloutStatus }> {
+  const call = signalOnly(options);
+  const deployment = objects.find((o) => o.kind === 'Deployment' && o.apiVersion === 'apps/v1');
   const byRef = new Map(objects.map((o) => [describeRef(refOf(o)), o]));
   await applySteps(
     plan.steps,
     async (step) => {
-      await cluster.apply(byRef.get(describeRef(step.ref)) as KubernetesObject, {
-        ...signalOf(options),
-        force: true,
-      });
+      await cluster.apply(byRef.get(describeRef(step.ref)) as KubernetesObject, { ...call, force: true });
     },
-    { ...signalOf(options), logger: deps.logger ?? noopLogger },
+    { ...call, logger: deps.logger ?? noopLogger },
   );
   const stored: KubernetesObject[] = [];
   for (const object of objects) {
-    const got = await cluster.get(refOf(object), signalOf(options));
+    const got = await cluster.get(refOf(object), call);
     if (got) stored.push(withoutSecretValues(got));
   }
   const rollout =
@@ -288,12 +328,12 @@ async function applyOnce(
           { namespace: deployment.metadata.namespace as string, name: deployment.metadata.name },
           deps,
           {
-            ...signalOf(options),
+            ...call,
             ...(options.rolloutTimeoutMs === undefined ? {} : { timeoutMs: options.rolloutTimeoutMs }),
           },
         )
       : undefined;
-  return { plan, dryRun: false, objects: stored, ...(rollout ? { rollout } : {}) };
+  return { objects: stored, ...(rollout ? { rollout } : {}) };
 }
 
 /** A finished rollout. @public */
@@ -333,7 +373,7 @@ export async function waitForRollout(
   };
   return pollUntil<RolloutStatus>(
     async () => {
-      const d = await cluster.get(ref, signalOf(options));
+      const d = await cluster.get(ref, signalOnly(options));
       if (!d)
         throw new ZonekeeperError(
           'NOT_FOUND',
@@ -377,7 +417,7 @@ export async function waitForRollout(
       initialDelayMs: 250,
       maxDelayMs: 5_000,
       what: `${describeRef(ref)} in cluster ${cluster.name} to roll out`,
-      ...signalOf(options),
+      ...signalOnly(options),
     },
   );
 }
@@ -408,10 +448,123 @@ const CLUSTER_KINDS: readonly [string, string][] = [
   ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
 ];
 
+/** What {@link planUninstall} needs, as {@link gatherUninstall} read it. @public */
+export interface UninstallState {
+  readonly namespace: string;
+  readonly name: string;
+  readonly organization?: string;
+  /** The namespace object, when it exists. */
+  readonly namespaceObject?: KubernetesObject;
+  /** The instance's objects found by label (namespaced ones only when the namespace exists). */
+  readonly objects: readonly KubernetesObject[];
+}
+
+/** A plan of {@link planUninstall}. JSON data. @public */
+export interface UninstallPlan {
+  readonly steps: readonly UninstallStep[];
+}
+
+function uninstallTarget(target: UninstallTarget): {
+  namespace: string;
+  name: string;
+  organization?: string;
+} {
+  const namespace = validateDnsLabel(target.namespace ?? 'external-dns', 'Namespace');
+  const name = validateDnsLabel(target.name ?? 'external-dns', 'Instance name');
+  return target.organization === undefined
+    ? { namespace, name }
+    : { namespace, name, organization: validateDnsLabel(target.organization, 'Organisation name') };
+}
+
+/**
+ * Reads an installation's objects: the namespace, and the objects that carry zonekeeper's ownership label
+ * and the instance's (and organisation's) labels.
+ * @throws `INVALID_INPUT` for an invalid namespace, instance or organisation name (before any call).
+ * @public
+ */
+export async function gatherUninstall(
+  cluster: ClusterClient,
+  target: UninstallTarget = {},
+  options: CallOptions = {},
+): Promise<UninstallState> {
+  const { namespace, name, organization } = uninstallTarget(target);
+  const call = signalOnly(options);
+  const selector = `${ZonekeeperLabels.managedBy}=${ZONEKEEPER_MANAGER},app.kubernetes.io/name=${EXTERNAL_DNS_APP_NAME},app.kubernetes.io/instance=${name}${organization === undefined ? '' : `,${ZonekeeperLabels.organization}=${organization}`}`;
+  const objects: KubernetesObject[] = [];
+  const ns = await cluster.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, call);
+  const kinds = ns ? [...NAMESPACED_KINDS, ...CLUSTER_KINDS] : CLUSTER_KINDS;
+  for (const [apiVersion, kind] of kinds) {
+    const namespaced = NAMESPACED_KINDS.some(([v, k]) => v === apiVersion && k === kind);
+    for (const o of await cluster.list(apiVersion, kind, {
+      ...(namespaced ? { namespace } : {}),
+      labelSelector: selector,
+      ...call,
+    }))
+      objects.push({ ...o, apiVersion, kind });
+  }
+  return {
+    namespace,
+    name,
+    ...(organization === undefined ? {} : { organization }),
+    ...(ns ? { namespaceObject: ns } : {}),
+    objects,
+  };
+}
+
+/**
+ * Plans {@link uninstallExternalDns}: delete the instance's namespaced objects, its cluster-scoped RBAC
+ * (only the objects bound to this namespace), then the namespace if zonekeeper created it (for this
+ * organisation, when one is given). Pure.
+ * @public
+ */
+export function planUninstall(state: UninstallState): UninstallPlan {
+  const { namespace, organization } = state;
+  const steps: UninstallStep[] = [];
+  const namespaced = state.objects.filter((o) => o.metadata.namespace !== undefined);
+  const clusterScoped = state.objects.filter((o) => o.metadata.namespace === undefined);
+  for (const o of namespaced) steps.push({ op: 'delete-object', ref: refOf(o) });
+  for (const o of clusterScoped) {
+    // Cluster-scoped objects of this instance are named after its namespace; leave other namespaces' alone.
+    const subjects = (o.subjects ?? []) as { namespace?: string }[];
+    if (o.kind === 'ClusterRoleBinding' && !subjects.some((s) => s.namespace === namespace)) continue;
+    if (o.kind === 'ClusterRole' && !o.metadata.name.includes(`:${namespace}:`)) continue;
+    steps.push({ op: 'delete-object', ref: refOf(o) });
+  }
+  const ns = state.namespaceObject;
+  if (
+    ns &&
+    isOwned(ns) &&
+    ns.metadata.labels?.[ZonekeeperLabels.createdNamespace] === 'true' &&
+    (organization === undefined || ns.metadata.labels?.[ZonekeeperLabels.organization] === organization)
+  )
+    steps.push({ op: 'delete-object', ref: { apiVersion: 'v1', kind: 'Namespace', name: namespace } });
+  return { steps };
+}
+
+/**
+ * Executes a plan of {@link planUninstall} (an object already gone counts as deleted).
+ * @public
+ */
+export async function applyUninstallPlan(
+  cluster: ClusterClient,
+  plan: UninstallPlan,
+  deps: ApplyDeps = {},
+  options: CallOptions = {},
+): Promise<void> {
+  const call = signalOnly(options);
+  await applySteps(
+    plan.steps,
+    async (step) => {
+      await cluster.delete(step.ref, call);
+    },
+    { ...call, logger: deps.logger ?? noopLogger },
+  );
+}
+
 /**
  * Removes an ExternalDNS installation: only objects that carry zonekeeper's ownership label and this
- * instance's labels, and the namespace only if zonekeeper created it (and it holds nothing else we
- * know of is left). Idempotent: nothing left → empty plan.
+ * instance's labels, and the namespace only if zonekeeper created it. Idempotent: nothing left → empty
+ * plan.
  * @public
  */
 export async function uninstallExternalDns(
@@ -419,51 +572,15 @@ export async function uninstallExternalDns(
   target: UninstallTarget = {},
   deps: ApplyDeps = {},
   options: EnsureOptions = {},
-): Promise<{ readonly plan: { readonly steps: readonly UninstallStep[] }; readonly dryRun: boolean }> {
-  const namespace = validateDnsLabel(target.namespace ?? 'external-dns', 'Namespace');
-  const name = validateDnsLabel(target.name ?? 'external-dns', 'Instance name');
-  const organization =
-    target.organization === undefined
-      ? undefined
-      : validateDnsLabel(target.organization, 'Organisation name');
-  const selector = `${ZonekeeperLabels.managedBy}=${ZONEKEEPER_MANAGER},app.kubernetes.io/name=${EXTERNAL_DNS_APP_NAME},app.kubernetes.io/instance=${name}${organization === undefined ? '' : `,${ZonekeeperLabels.organization}=${organization}`}`;
-  const steps: UninstallStep[] = [];
-  const nsRef: ObjectRef = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
-  const ns = await cluster.get(nsRef, signalOf(options));
-  if (ns) {
-    for (const [apiVersion, kind] of NAMESPACED_KINDS) {
-      for (const o of await cluster.list(apiVersion, kind, {
-        namespace,
-        labelSelector: selector,
-        ...signalOf(options),
-      }))
-        steps.push({ op: 'delete-object', ref: refOf({ ...o, apiVersion, kind }) });
-    }
-  }
-  for (const [apiVersion, kind] of CLUSTER_KINDS) {
-    for (const o of await cluster.list(apiVersion, kind, { labelSelector: selector, ...signalOf(options) })) {
-      // Cluster-scoped objects of this instance are named after its namespace; leave other namespaces' alone.
-      const subjects = (o.subjects ?? []) as { namespace?: string }[];
-      if (kind === 'ClusterRoleBinding' && !subjects.some((s) => s.namespace === namespace)) continue;
-      if (kind === 'ClusterRole' && !o.metadata.name.includes(`:${namespace}:`)) continue;
-      steps.push({ op: 'delete-object', ref: refOf({ ...o, apiVersion, kind }) });
-    }
-  }
-  if (
-    ns &&
-    isOwned(ns) &&
-    ns.metadata.labels?.[ZonekeeperLabels.createdNamespace] === 'true' &&
-    (organization === undefined || ns.metadata.labels?.[ZonekeeperLabels.organization] === organization)
-  )
-    steps.push({ op: 'delete-object', ref: nsRef });
-  const plan = { steps };
-  if (options.dryRun) return { plan, dryRun: true };
-  await applySteps(
-    steps,
-    async (step) => {
-      await cluster.delete(step.ref, signalOf(options));
+): Promise<{ readonly plan: UninstallPlan; readonly dryRun: boolean }> {
+  uninstallTarget(target);
+  const outcome = await ensure(
+    {
+      gather: (call) => gatherUninstall(cluster, target, call),
+      plan: planUninstall,
+      apply: (plan, _state, call) => applyUninstallPlan(cluster, plan, deps, call),
     },
-    { ...signalOf(options), logger: deps.logger ?? noopLogger },
+    options,
   );
-  return { plan, dryRun: false };
+  return { plan: outcome.plan, dryRun: outcome.dryRun };
 }

@@ -22,7 +22,12 @@ import {
   ZonekeeperError,
   ZonekeeperLabels,
 } from '@zonekeeper/core';
-import { type UninstallStep, uninstallExternalDns } from '@zonekeeper/externaldns-deployer';
+import {
+  applyUninstallPlan,
+  gatherUninstall,
+  planUninstall,
+  type UninstallStep,
+} from '@zonekeeper/externaldns-deployer';
 import { deleteZoneIdentity } from '@zonekeeper/iam-scoper';
 import {
   type ClusterAttachment,
@@ -82,14 +87,9 @@ async function gatherDetach(
     const bound = binding === undefined || binding.organization === names.organization;
     uninstall = bound
       ? [
-          ...(
-            await uninstallExternalDns(
-              client,
-              { namespace, organization: names.organization },
-              { clock: ctx.clock, logger: ctx.logger },
-              { ...call, dryRun: true },
-            )
-          ).plan.steps,
+          ...planUninstall(
+            await gatherUninstall(client, { namespace, organization: names.organization }, call),
+          ).steps,
         ]
       : [];
     for (const tls of attachment?.tlsSecrets ?? []) {
@@ -156,9 +156,9 @@ async function applyDetach(
       switch (step.op) {
         case 'uninstall-external-dns':
           if (client)
-            await uninstallExternalDns(
+            await applyUninstallPlan(
               client,
-              { namespace: step.namespace, organization: names.organization },
+              { steps: step.objects },
               { clock: ctx.clock, logger: ctx.logger },
               call,
             );
