@@ -33,7 +33,7 @@ import {
   ZonekeeperError,
   ZonekeeperLabels,
 } from '@zonekeeper/core';
-import { EXTERNAL_DNS_APP_NAME } from './render.js';
+import { EXTERNAL_DNS_APP_NAME } from './objects.js';
 import { REDACTED_SECRET_VALUE } from './yaml.js';
 
 /** Injected runtime of the apply functions. @public */
