@@ -50,21 +50,25 @@ export function externalDnsSecretName(name: string): string {
 
 /**
  * The ExternalDNS arguments for resolved options: `--provider=aws`, one `--source=` per source,
- * `--domain-filter`, `--zone-id-filter` (both: a domain filter alone also matches sibling and child
- * zones), `--aws-zone-type=public`, `--registry=txt`, `--txt-owner-id`, `--txt-prefix` (when set),
- * `--policy`, `--interval`, then `extraArgs`.
+ * `--domain-filter` (the zone, or the narrower `domainFilter`, then with `--aws-zone-match-parent`),
+ * `--zone-id-filter` (both: a domain filter alone also matches sibling and child zones),
+ * `--aws-zone-type=public`, `--aws-zones-cache-duration`, `--registry=txt`, `--txt-owner-id`,
+ * `--txt-prefix` (unless disabled), `--annotation-prefix`, `--policy`, `--interval`, then `extraArgs`.
  * @public
  */
 export function externalDnsArgs(resolved: ResolvedExternalDnsOptions): readonly string[] {
   return [
     '--provider=aws',
     ...resolved.sources.map((s) => `--source=${s}`),
-    `--domain-filter=${resolved.zoneName}`,
+    `--domain-filter=${resolved.domainFilter}`,
+    ...(resolved.domainFilter === resolved.zoneName ? [] : ['--aws-zone-match-parent']),
     `--zone-id-filter=${resolved.zoneId}`,
     '--aws-zone-type=public',
+    `--aws-zones-cache-duration=${resolved.zonesCacheDuration}`,
     '--registry=txt',
     `--txt-owner-id=${resolved.txtOwnerId}`,
     ...(resolved.txtPrefix === undefined ? [] : [`--txt-prefix=${resolved.txtPrefix}`]),
+    `--annotation-prefix=${resolved.annotationPrefix}`,
     `--policy=${resolved.policy}`,
     `--interval=${resolved.interval}`,
     ...resolved.extraArgs,

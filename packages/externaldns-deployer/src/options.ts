@@ -14,7 +14,13 @@ import {
   validateDnsLabel,
 } from '@zonekeeper/core';
 import { type AwsStaticCredentials, validateCredentials } from './credentials.js';
-import { DEFAULT_EXTERNAL_DNS_IMAGE } from './upstream.js';
+import {
+  DEFAULT_EXTERNAL_DNS_IMAGE,
+  DEFAULT_TXT_PREFIX,
+  DEFAULT_ZONES_CACHE_DURATION,
+  EXTERNAL_DNS_ANNOTATION_PREFIX,
+  isScopeSafeTxtPrefix,
+} from './upstream.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public types and constants
@@ -77,12 +83,20 @@ export interface ExternalDnsOptions {
   readonly clusterId: string;
   /** The organisation (a lowercase DNS label); labels every object. */
   readonly organization: string;
-  /** The organisation's zone, e.g. `acme.example.com` (lowercased, trailing dot removed): `--domain-filter`. */
+  /** The organisation's zone, e.g. `acme.example.com` (lowercased, trailing dot removed): `--domain-filter` unless {@link ExternalDnsOptions.domainFilter} narrows it. */
   readonly zoneName: string;
   /** The Route 53 hosted zone id, `Z…` or `/hostedzone/Z…`: `--zone-id-filter` (bare `Z…` form). */
   readonly zoneId: string;
   /** The zone-scoped IAM user's access key. */
   readonly credentials: AwsStaticCredentials;
+  /**
+   * The names ExternalDNS manages: `zoneName` (the default) or a name below it, such as
+   * `c1.acme.example.com` for a cluster-scoped identity, whose IAM policy allows exactly that name and
+   * the names below it (iam-scoper's `clusterRecordNames`). Rendered as `--domain-filter`, plus
+   * `--aws-zone-match-parent` when it is below the zone (so the zone itself is still selected). The TXT
+   * prefix must then be scope-safe ({@link isScopeSafeTxtPrefix}).
+   */
+  readonly domainFilter?: string;
   /** AWS region for the SDK (`AWS_REGION`, `AWS_DEFAULT_REGION`). Default `us-east-1`. */
   readonly region?: string;
   /** Namespace of the namespaced objects (a DNS label). Default `external-dns`. */
@@ -101,15 +115,38 @@ export interface ExternalDnsOptions {
   readonly interval?: string;
   /** `--txt-owner-id`: 1–63 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or digit. Default: `clusterId`. */
   readonly txtOwnerId?: string;
-  /** `--txt-prefix`: 1–63 characters of `a-z 0-9 . _ -`, may contain `%{record_type}`. Default: none. */
+  /**
+   * `--txt-prefix`: 1–63 characters of `a-z 0-9 . _ -`, may contain `%{record_type}`. Default
+   * {@link DEFAULT_TXT_PREFIX} (`_extdns-%{record_type}.`), which keeps every ownership TXT at or below its
+   * record's name, so apex records are owned too. `''` renders no prefix — only for zones whose records
+   * an earlier ExternalDNS already owns without one (changing the prefix orphans existing ownership);
+   * apex records then get no owner and are never updated or deleted.
+   */
   readonly txtPrefix?: string;
+  /**
+   * `--annotation-prefix`: the prefix of the annotations ExternalDNS reads (`<prefix>hostname`, …); a DNS
+   * subdomain followed by `/`. Default {@link EXTERNAL_DNS_ANNOTATION_PREFIX} (`external-dns.kubernetes.io/`,
+   * ExternalDNS v0.22's own). A platform whose tenants write `external-dns.alpha.kubernetes.io/hostname`
+   * (older ExternalDNS releases, Banzai Cloud Pipeline) sets `LEGACY_ANNOTATION_PREFIX`: v0.22 reads one
+   * prefix only and silently ignores the others.
+   */
+  readonly annotationPrefix?: string;
+  /**
+   * `--aws-zones-cache-duration`, a Go duration (`0s` disables the cache). Default
+   * {@link DEFAULT_ZONES_CACHE_DURATION} (`1h`): without it every loop lists all of the account's zones
+   * 2–3 times, from every cluster.
+   */
+  readonly zonesCacheDuration?: string;
   /** Resource requests and limits, merged over the defaults (requests 50m CPU / 64Mi, limit 128Mi memory). */
   readonly resources?: ExternalDnsResources;
   /**
-   * More ExternalDNS flags (each `--flag` or `--flag=value`), appended after the managed ones. Flags that
-   * this renderer manages (`--provider`, `--source`, `--domain-filter`, `--zone-id-filter`,
-   * `--aws-zone-type`, `--registry`, `--txt-owner-id`, `--txt-prefix`, `--policy`, `--interval`) are
-   * rejected: set the matching option instead. Suggested: `--events`, `--aws-zones-cache-duration=1h`.
+   * More ExternalDNS flags (each `--flag` or `--flag=value`, no duplicates), appended after the managed
+   * ones. Flags this renderer manages (`--provider`, `--source`, `--domain-filter`, `--zone-id-filter`,
+   * `--aws-zone-type`, `--aws-zone-match-parent`, `--aws-zones-cache-duration`, `--registry`,
+   * `--txt-owner-id`, `--txt-prefix`, `--annotation-prefix`, `--policy`, `--interval`) are rejected: set
+   * the matching option instead. So are flags that would defeat the zone scoping or the pod's wiring:
+   * `--txt-suffix`, `--regex-domain-filter`, `--aws-assume-role`, `--aws-assume-role-external-id`,
+   * `--aws-profile`, `--kubeconfig`, `--server`, `--metrics-address`, `--once`. Suggested: `--events`.
    */
   readonly extraArgs?: readonly string[];
   /** More labels for every object and the pod template (not the selector). `zonekeeper.io/`, `app.kubernetes.io/`, `kubernetes.io/` and `k8s.io/` keys are reserved. */
@@ -139,7 +176,12 @@ export interface ResolvedExternalDnsOptions {
   readonly policy: ExternalDnsPolicy;
   readonly interval: string;
   readonly txtOwnerId: string;
+  /** `undefined` when `txtPrefix: ''` (no prefix rendered). */
   readonly txtPrefix: string | undefined;
+  readonly annotationPrefix: string;
+  /** Lowercase, no trailing dot; `zoneName` or a name below it. */
+  readonly domainFilter: string;
+  readonly zonesCacheDuration: string;
   readonly resources: {
     readonly requests: Readonly<Record<string, string>>;
     readonly limits: Readonly<Record<string, string>>;
@@ -159,6 +201,9 @@ export const defaultExternalDnsOptions = Object.freeze({
   sources: Object.freeze(['service', 'ingress'] as const),
   policy: 'upsert-only',
   interval: '1m',
+  txtPrefix: DEFAULT_TXT_PREFIX,
+  annotationPrefix: EXTERNAL_DNS_ANNOTATION_PREFIX,
+  zonesCacheDuration: DEFAULT_ZONES_CACHE_DURATION,
   resources: Object.freeze({
     requests: Object.freeze({ cpu: '50m', memory: '64Mi' }),
     limits: Object.freeze({ memory: '128Mi' }),
@@ -185,6 +230,9 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'interval',
   'txtOwnerId',
   'txtPrefix',
+  'annotationPrefix',
+  'domainFilter',
+  'zonesCacheDuration',
   'resources',
   'extraArgs',
   'extraLabels',
@@ -198,12 +246,28 @@ const MANAGED_FLAGS: ReadonlySet<string> = new Set([
   'domain-filter',
   'zone-id-filter',
   'aws-zone-type',
+  'aws-zone-match-parent',
+  'aws-zones-cache-duration',
   'registry',
   'txt-owner-id',
   'txt-prefix',
+  'annotation-prefix',
   'policy',
   'interval',
 ]);
+
+/** Flags `extraArgs` may not set at all, and why. */
+const FORBIDDEN_FLAGS: Readonly<Record<string, string>> = {
+  'txt-suffix': 'it excludes --txt-prefix, which zonekeeper renders (set txtPrefix instead)',
+  'regex-domain-filter': 'it replaces --domain-filter, widening what ExternalDNS manages beyond the zone',
+  'aws-assume-role': 'it switches ExternalDNS away from the zone-scoped key zonekeeper issued',
+  'aws-assume-role-external-id': "it belongs to --aws-assume-role, which switches away from zonekeeper's key",
+  'aws-profile': "it selects another profile than the one in zonekeeper's credentials file",
+  kubeconfig: 'the pod talks to its own cluster with its ServiceAccount',
+  server: 'the pod talks to its own cluster with its ServiceAccount',
+  'metrics-address': `the probes expect port ${7979}`,
+  once: 'a Deployment that exits after one loop restarts for ever',
+};
 
 const RESERVED_LABEL_PREFIXES = ['zonekeeper.io/', 'app.kubernetes.io/', 'kubernetes.io/', 'k8s.io/'];
 
@@ -212,6 +276,8 @@ const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
 const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
 const TXT_OWNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const TXT_PREFIX = /^(?:[a-z0-9._-]|%\{record_type\})+$/;
+const ANNOTATION_PREFIX =
+  /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\/$/;
 const QUANTITY = /^(\d+(?:\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const LABEL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
@@ -324,6 +390,38 @@ function validateInterval(value: string): string {
     );
   }
   return value;
+}
+
+function validateZonesCacheDuration(value: string): string {
+  if (!GO_DURATION.test(value)) {
+    fail(
+      `zonesCacheDuration ${describe(value)} is not a Go duration such as "1h", "30m" or "0s" (0s disables the cache).`,
+      { option: 'zonesCacheDuration', value },
+    );
+  }
+  return value;
+}
+
+function validateAnnotationPrefix(value: string): string {
+  if (value.length > 254 || !ANNOTATION_PREFIX.test(value)) {
+    fail(
+      `annotationPrefix ${describe(value)} must be a lowercase DNS subdomain followed by "/", such as "external-dns.kubernetes.io/" or "external-dns.alpha.kubernetes.io/".`,
+      { option: 'annotationPrefix', value },
+    );
+  }
+  return value;
+}
+
+function validateDomainFilter(value: unknown, zone: string): string {
+  if (value === undefined) return zone;
+  const name = normalizeDomainName(value, `${PREFIX}: domainFilter`);
+  if (name !== zone && !name.endsWith(`.${zone}`)) {
+    fail(`domainFilter ${describe(value)} is not ${describe(zone)} or a name below it.`, {
+      option: 'domainFilter',
+      value,
+    });
+  }
+  return name;
 }
 
 function parseImage(value: string): { image: string; version: string | undefined } {
@@ -444,9 +542,20 @@ function validateExtraArgs(value: unknown): readonly string[] {
     const name = flag[1] as string;
     if (MANAGED_FLAGS.has(name)) {
       fail(
-        `extraArgs[${i}] sets --${name}, which the renderer manages; use the matching option instead (zoneName, zoneId, sources, policy, interval, txtOwnerId, txtPrefix).`,
+        `extraArgs[${i}] sets --${name}, which the renderer manages; use the matching option instead (zoneName, zoneId, domainFilter, sources, policy, interval, txtOwnerId, txtPrefix, annotationPrefix, zonesCacheDuration).`,
         { option: 'extraArgs', index: i, flag: `--${name}` },
       );
+    }
+    const why = FORBIDDEN_FLAGS[name];
+    if (why !== undefined) {
+      fail(`extraArgs[${i}] sets --${name}, which zonekeeper does not allow: ${why}.`, {
+        option: 'extraArgs',
+        index: i,
+        flag: `--${name}`,
+      });
+    }
+    if (value.indexOf(arg) !== i) {
+      fail(`extraArgs lists ${describe(arg)} twice.`, { option: 'extraArgs', index: i });
     }
     return arg;
   });
@@ -595,13 +704,27 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
       { option: 'txtOwnerId', value: txtOwnerId },
     );
   }
-  const txtPrefix = optionalString(raw, 'txtPrefix');
-  if (txtPrefix !== undefined && (txtPrefix.length > 63 || !TXT_PREFIX.test(txtPrefix))) {
+  const givenPrefix = optionalString(raw, 'txtPrefix') ?? defaultExternalDnsOptions.txtPrefix;
+  if (givenPrefix !== '' && (givenPrefix.length > 63 || !TXT_PREFIX.test(givenPrefix))) {
     fail(
-      `txtPrefix ${describe(txtPrefix)} must be 1–63 characters of a-z, 0-9, ".", "_" and "-" (it may contain "%{record_type}").`,
-      { option: 'txtPrefix', value: txtPrefix },
+      `txtPrefix ${describe(givenPrefix)} must be 1–63 characters of a-z, 0-9, ".", "_" and "-" (it may contain "%{record_type}"), or "" for none.`,
+      { option: 'txtPrefix', value: givenPrefix },
     );
   }
+  const txtPrefix = givenPrefix === '' ? undefined : givenPrefix;
+  const domainFilter = validateDomainFilter(raw.domainFilter, zoneName);
+  if (domainFilter !== zoneName && !isScopeSafeTxtPrefix(txtPrefix)) {
+    fail(
+      `txtPrefix ${describe(givenPrefix)} does not keep ownership records inside domainFilter ${describe(domainFilter)}: ExternalDNS would write TXT records outside it (denied by a scoped IAM policy on every loop). Use a prefix that contains "%{record_type}" and ends with "." (the default ${describe(DEFAULT_TXT_PREFIX)}).`,
+      { option: 'txtPrefix', value: givenPrefix },
+    );
+  }
+  const annotationPrefix = validateAnnotationPrefix(
+    optionalString(raw, 'annotationPrefix') ?? defaultExternalDnsOptions.annotationPrefix,
+  );
+  const zonesCacheDuration = validateZonesCacheDuration(
+    optionalString(raw, 'zonesCacheDuration') ?? defaultExternalDnsOptions.zonesCacheDuration,
+  );
   const resources = validateResources(raw.resources);
   const extraArgs = validateExtraArgs(raw.extraArgs);
   const extraLabels = validateExtraLabels(raw.extraLabels);
@@ -635,6 +758,9 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
     interval,
     txtOwnerId,
     txtPrefix,
+    annotationPrefix,
+    domainFilter,
+    zonesCacheDuration,
     resources,
     extraArgs,
     extraLabels,
