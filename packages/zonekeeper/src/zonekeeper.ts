@@ -49,12 +49,14 @@ import {
   applyExternalDns,
   createMemoryCluster,
   renderExternalDns,
+  resolveExternalDnsOptions,
   type UninstallStep,
   uninstallExternalDns,
 } from '@zonekeeper/externaldns-deployer';
 import { decideZoneFate, type GcPlan, planGarbageCollection, type ZoneFacts } from '@zonekeeper/gc-policy';
 import {
   type AccessKeyMetadata,
+  clusterRecordNames,
   createMemoryIdentityProvider,
   deleteZoneIdentity,
   ensureZoneIdentity,
@@ -497,6 +499,12 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
       ...(o.interval ? { interval: o.interval } : {}),
       ...(o.sources ? { sources: o.sources } : {}),
       ...(o.region ? { region: o.region } : {}),
+      ...(o.txtPrefix === undefined ? {} : { txtPrefix: o.txtPrefix }),
+      ...(o.annotationPrefix ? { annotationPrefix: o.annotationPrefix } : {}),
+      ...(o.zonesCacheDuration ? { zonesCacheDuration: o.zonesCacheDuration } : {}),
+      ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
+      // A cluster identity may write <cluster>.<zone> and below only: ExternalDNS is told the same scope.
+      ...(scope === 'cluster' ? { domainFilter: clusterRecordNames(zone.name, clusterId)[0] } : {}),
     };
   }
 
@@ -866,6 +874,16 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     const overrides = input.externalDns ?? {};
     const namespace = validateDnsLabel(overrides.namespace ?? edns.namespace ?? 'external-dns', 'Namespace');
     positiveMs(overrides.rolloutTimeoutMs, 'externalDns.rolloutTimeoutMs');
+    // Bad ExternalDNS options (extraArgs, prefixes, durations) fail here, before any remote call.
+    resolveExternalDnsOptions(
+      externalDnsOptions(
+        organization,
+        clusterId,
+        { id: PLANNED_ZONE_ID, name: zoneName },
+        PLANNED_ACCESS_KEY,
+        overrides,
+      ),
+    );
     throwIfAborted(options.signal);
     // An unknown cluster (a map without it) is bad input: say so before anything is written.
     const client = await cluster(clusterId);

@@ -294,6 +294,20 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     )
     .option('--interval <duration>', 'ExternalDNS --interval, a Go duration ≥ 1m (default 1m)')
     .option('--image <image>', 'ExternalDNS image, pinned by tag or digest')
+    .option('--annotation-prefix <prefix>', 'annotations tenants write (default external-dns.kubernetes.io/)')
+    .option(
+      '--txt-prefix <prefix>',
+      'ExternalDNS --txt-prefix (default _extdns-%{record_type}.; "" for none)',
+    )
+    .option(
+      '--zones-cache-duration <duration>',
+      'ExternalDNS --aws-zones-cache-duration (default 1h; 0s: off)',
+    )
+    .option(
+      '--external-dns-arg <flag>',
+      'one more ExternalDNS flag, e.g. --external-dns-arg=--events (repeatable)',
+      collect,
+    )
     .option('--rollout-timeout <seconds>', 'how long to wait for the rollout (default 300)')
     .option('--dry-run', 'print the plan, change nothing')
     .action(
@@ -556,6 +570,16 @@ async function externalDnsOverrides(
   const interval = commandString(ctx, 'interval');
   const image = commandString(ctx, 'image');
   const timeout = commandString(ctx, 'rolloutTimeout');
+  const annotationPrefix = commandString(ctx, 'annotationPrefix');
+  const txtPrefix = commandString(ctx, 'txtPrefix');
+  const zonesCacheDuration = commandString(ctx, 'zonesCacheDuration');
+  const extraArgs = commandList(ctx, 'externalDnsArg');
+  const edns = {
+    ...(annotationPrefix === undefined ? {} : { annotationPrefix }),
+    ...(txtPrefix === undefined ? {} : { txtPrefix }),
+    ...(zonesCacheDuration === undefined ? {} : { zonesCacheDuration }),
+    ...(extraArgs === undefined ? {} : { extraArgs }),
+  };
   if (policy !== undefined && !(EXTERNAL_DNS_POLICIES as readonly string[]).includes(policy))
     throw invalidInput(
       `--policy must be one of ${EXTERNAL_DNS_POLICIES.join(', ')}, got ${JSON.stringify(policy)}.`,
@@ -566,6 +590,7 @@ async function externalDnsOverrides(
     ...(policy === undefined ? {} : { policy: policy as ExternalDnsPolicy }),
     ...(interval === undefined ? {} : { interval }),
     ...(image === undefined ? {} : { image }),
+    ...edns,
     ...(timeout === undefined
       ? {}
       : { rolloutTimeoutMs: parsePositiveInteger(timeout, '--rollout-timeout', 86_400) * 1000 }),
@@ -581,6 +606,7 @@ async function externalDnsOverrides(
     ...(policy === undefined ? {} : { policy: policy as ExternalDnsPolicy }),
     ...(interval === undefined ? {} : { interval }),
     ...(image === undefined ? {} : { image }),
+    ...edns,
   });
   return overrides;
 }
