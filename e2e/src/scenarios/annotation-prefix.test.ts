@@ -38,6 +38,7 @@ spec:
 
 beforeAll(async () => {
   world = await startWorld();
+  await world.zk.ensureOrganization('globex');
   await world.zk.attachCluster('acme', { clusterId: 'new-platform' });
   await world.zk.attachCluster('acme', {
     clusterId: 'migrated',
@@ -97,5 +98,6 @@ describe('the annotation prefix', { timeout: 120_000 }, () => {
       'm-legacy.acme.example.com.',
     ]);
     expect(world.enforcer.denials()).toEqual([]);
+    expect((await world.records('globex.example.com')).map((r) => r.split(' ')[1])).toEqual(['NS', 'SOA']);
   });
 });

@@ -57,6 +57,7 @@ const inScope = ['c1.acme.example.com', 'web.c1.acme.example.com'];
 
 beforeAll(async () => {
   world = await startWorld({ identityScope: 'cluster' });
+  await world.zk.ensureOrganization('globex');
   const attached = await world.zk.attachCluster('acme', { clusterId: 'c1' });
   expect(attached.clusterIdentity?.userName).toBeDefined();
   await world.kubectl('c1', ['apply', '-f', '-'], SERVICES);
@@ -70,6 +71,7 @@ afterAll(async () => {
 
 describe('a cluster-scoped identity', { timeout: 120_000 }, () => {
   it("creates the cluster's own name and the names below it with zero denied calls, and leaves other names alone", async () => {
+    const globexBefore = await world.records('globex.example.com');
     world.enforcer.clearLog();
     const run = await world.runOnce('c1');
     expect(errorLines(run)).toEqual([]);
@@ -89,6 +91,7 @@ describe('a cluster-scoped identity', { timeout: 120_000 }, () => {
     const written = world.enforcer.log.flatMap((e) => e.changes.map((c) => c.name));
     expect(written.length).toBeGreaterThan(0);
     for (const name of written) expect(name.replace(/\.$/, '')).toMatch(/(^|\.)c1\.acme\.example\.com$/);
+    expect(await world.records('globex.example.com')).toEqual(globexBefore);
   });
 
   it('is refused by IAM when a tampered Deployment asks for the whole zone, and nothing is written outside the scope', async () => {

@@ -59,6 +59,7 @@ const hasA = (name: string) => (records: string[]) =>
 beforeAll(async () => {
   world = await startWorld();
   await world.zk.attachCluster('acme', { clusterId: 'acme-prod', externalDns: { extraArgs: ['--events'] } });
+  await world.zk.attachCluster('globex', { clusterId: 'globex-prod' });
   pod = await world.startPod('acme-prod');
   await pod.waitForLine(LOOP_END);
 });
@@ -94,7 +95,20 @@ describe('credential rotation while ExternalDNS runs', { timeout: 180_000 }, () 
 
   it('rolls the pod on rotation, and the next loop works with the new key', async () => {
     const oldKey = pod.generations[0]?.accessKeyId as string;
+    const globex = await world.cluster('globex-prod');
+    const globexSecret = () =>
+      JSON.stringify(
+        globex.get({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: 'external-dns',
+          name: 'external-dns-aws-credentials',
+        }),
+      );
+    const globexBefore = globexSecret();
     await world.zk.rotateCredentials('acme');
+    // The other organisation's cluster keeps its own key.
+    expect(globexSecret()).toBe(globexBefore);
     const generations = await until(
       async () => pod.generations,
       (g) => g.length === 2,
