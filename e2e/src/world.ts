@@ -160,10 +160,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     });
 
     const zoneId = async (zoneName: string): Promise<string> => {
-      const zones = await inspect.send(new ListHostedZonesCommand({}));
-      const zone = zones.HostedZones?.find((z) => z.Name === `${zoneName}.`);
-      if (!zone?.Id) throw new Error(`no zone ${zoneName} in moto`);
-      return zone.Id.replace('/hostedzone/', '');
+      let marker: string | undefined;
+      for (;;) {
+        const page = await inspect.send(new ListHostedZonesCommand(marker ? { Marker: marker } : {}));
+        const zone = page.HostedZones?.find((z) => z.Name === `${zoneName}.`);
+        if (zone?.Id) return zone.Id.replace('/hostedzone/', '');
+        if (!page.IsTruncated) throw new Error(`no zone ${zoneName} in moto`);
+        marker = page.NextMarker;
+      }
     };
     const kubectl = async (clusterId: string, args: readonly string[], stdin?: string): Promise<string> => {
       const fake = await cluster(clusterId);
