@@ -4,7 +4,8 @@
  * Vitest 4 no longer reads workspace files on its own, so this file is the *root config*: the `test`
  * script runs `vitest run --config vitest.workspace.ts`. Deleting or breaking it breaks `pnpm test`.
  *
- * One project per workspace package (`packages/*`, `examples/*`) that has tests. Projects inherit
+ * One project per workspace package (`packages/*`, `examples/*`, and the top-level `e2e` package of
+ * end-to-end scenarios) that has tests. Projects inherit
  * the options below (`extends: true`); workspace packages resolve to their TypeScript sources through
  * the `@zonekeeper/source` export condition, so no build is needed before testing.
  */
@@ -24,11 +25,15 @@ function hasTests(dir: string): boolean {
   return existsSync(dir) && walk(dir);
 }
 
-const projectDirs = ['packages', 'examples'].flatMap((group) =>
-  readdirSync(join(root, group), { withFileTypes: true })
-    .filter((d) => d.isDirectory() && hasTests(join(root, group, d.name, 'src')))
-    .map((d) => ({ group, name: d.name })),
-);
+const projectDirs = [
+  ...['packages', 'examples'].flatMap((group) =>
+    readdirSync(join(root, group), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && hasTests(join(root, group, d.name, 'src')))
+      .map((d) => ({ group, name: d.name })),
+  ),
+  // Top-level packages: the project is named after the folder (`e2e`).
+  ...['e2e'].filter((name) => hasTests(join(root, name, 'src'))).map((name) => ({ group: '.', name })),
+];
 
 /**
  * Packages whose whole suite runs again under other host time zones: their results must not depend on
@@ -50,7 +55,7 @@ export default defineConfig({
       const project = {
         extends: true as const,
         test: {
-          name: group === 'packages' ? name : `${group}/${name}`,
+          name: group === 'packages' || group === '.' ? name : `${group}/${name}`,
           root: join(root, group, name),
           include: ['src/**/*.test.ts'],
         },

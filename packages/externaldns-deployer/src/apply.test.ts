@@ -2,7 +2,8 @@ import { type ClusterClient, createManualClock, hasErrorCode, type KubernetesObj
 import { describe, expect, it } from 'vitest';
 import { applyExternalDns, isSubsetOf, planApply, uninstallExternalDns, waitForRollout } from './apply.js';
 import { createMemoryCluster } from './memory-cluster.js';
-import { type ExternalDnsOptions, renderExternalDns } from './render.js';
+import { renderExternalDns } from './objects.js';
+import type { ExternalDnsOptions } from './options.js';
 
 const options: ExternalDnsOptions = {
   clusterId: 'prod-1',

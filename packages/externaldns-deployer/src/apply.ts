@@ -37,8 +37,8 @@ import {
   ZonekeeperError,
   ZonekeeperLabels,
 } from '@zonekeeper/core';
+import { EXTERNAL_DNS_APP_NAME } from './objects.js';
 import { sameResourceQuantity } from './quantity.js';
-import { EXTERNAL_DNS_APP_NAME } from './render.js';
 import { REDACTED_SECRET_VALUE } from './yaml.js';
 
 /** Injected runtime of the apply functions. @public */
@@ -166,10 +166,6 @@ function withoutSecretValues(object: KubernetesObject): KubernetesObject {
 
 function isOwned(object: KubernetesObject): boolean {
   return object.metadata.labels?.[ZonekeeperLabels.managedBy] === ZONEKEEPER_MANAGER;
-}
-
-function signalOf(options: CallOptions): CallOptions {
-  return options.signal === undefined ? {} : { signal: options.signal };
 }
 
 /**

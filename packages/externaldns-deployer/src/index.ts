@@ -29,39 +29,54 @@ export {
   waitForRollout,
 } from './apply.js';
 export {
-  createMemoryCluster,
-  MEMORY_CLUSTER_KINDS,
-  type MemoryCluster,
-  type MemoryClusterOptions,
-} from './memory-cluster.js';
-export { sameResourceQuantity } from './quantity.js';
-export {
   type AwsStaticCredentials,
   CREDENTIALS_HASH_ANNOTATION,
   CREDENTIALS_MOUNT_PATH,
   CREDENTIALS_SECRET_KEY,
   credentialsFile,
   credentialsHash,
-  DEFAULT_EXTERNAL_DNS_IMAGE,
-  defaultExternalDnsOptions,
+} from './credentials.js';
+export {
+  createMemoryCluster,
+  MEMORY_CLUSTER_KINDS,
+  type MemoryCluster,
+  type MemoryClusterOptions,
+} from './memory-cluster.js';
+export {
   EXTERNAL_DNS_APP_NAME,
   EXTERNAL_DNS_HTTP_PORT,
+  type ExternalDnsManifest,
+  externalDnsArgs,
+  externalDnsSecretName,
+  renderExternalDns,
+} from './objects.js';
+export {
+  defaultExternalDnsOptions,
   EXTERNAL_DNS_POLICIES,
   EXTERNAL_DNS_SOURCES,
-  type ExternalDnsManifest,
   type ExternalDnsOptions,
   type ExternalDnsPolicy,
   type ExternalDnsResources,
   type ExternalDnsSource,
-  externalDnsArgs,
-  externalDnsClusterRoleName,
-  externalDnsRbacRules,
-  externalDnsSecretName,
   type ImagePullPolicy,
-  type PolicyRule,
   type ResolvedExternalDnsOptions,
   type ResourceQuantities,
-  renderExternalDns,
   resolveExternalDnsOptions,
-} from './render.js';
+} from './options.js';
+export { sameResourceQuantity } from './quantity.js';
+export { externalDnsClusterRoleName, externalDnsRbacRules, type PolicyRule } from './rbac.js';
+export {
+  annotationKey,
+  DEFAULT_EXTERNAL_DNS_IMAGE,
+  DEFAULT_TXT_PREFIX,
+  DEFAULT_ZONES_CACHE_DURATION,
+  EXTERNAL_DNS_ANNOTATION_PREFIX,
+  EXTERNAL_DNS_GO_MODULE,
+  EXTERNAL_DNS_IMAGE_REPOSITORY,
+  EXTERNAL_DNS_VERSION,
+  isScopeSafeTxtPrefix,
+  LEGACY_ANNOTATION_PREFIX,
+  ownershipRecordName,
+  RECORD_TYPE_PLACEHOLDER,
+} from './upstream.js';
 export { REDACTED_SECRET_VALUE, type ToYamlOptions, toYaml } from './yaml.js';

@@ -8,7 +8,7 @@ import { type KubeApiServer, startKubeApiServer } from '@zonekeeper/testkit/kube
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyExternalDns, NAMESPACE_TERMINATING, uninstallExternalDns } from './apply.js';
 import { createKubernetesCluster } from './kubernetes.js';
-import { renderExternalDns } from './render.js';
+import { renderExternalDns } from './objects.js';
 import { clusterClientContract } from './testing.js';
 
 const options = {

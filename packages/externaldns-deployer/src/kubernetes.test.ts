@@ -8,7 +8,7 @@ import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apise
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyExternalDns, NAMESPACE_TERMINATING, uninstallExternalDns } from './apply.js';
 import { createKubernetesCluster } from './kubernetes.js';
-import { renderExternalDns } from './render.js';
+import { renderExternalDns } from './objects.js';
 import { clusterClientContract } from './testing.js';
 import { toYaml } from './yaml.js';
 

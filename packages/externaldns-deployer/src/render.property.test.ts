@@ -84,11 +84,16 @@ const optionsArb: fc.Arbitrary<ExternalDnsOptions> = fc.record(
     policy: fc.constantFrom(...EXTERNAL_DNS_POLICIES),
     interval: fc.constantFrom('1m', '90s', '5m', '1h30m', '2m0s', '1.5m', '60000ms'),
     txtOwnerId: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/),
-    txtPrefix: fc.constantFrom('edns-', '%{record_type}-', '_external_dns.', 'x', 'zk-%{record_type}.'),
+    txtPrefix: fc.constantFrom('', 'edns-', '%{record_type}-', '_external_dns.', 'x', 'zk-%{record_type}.'),
+    annotationPrefix: fc.constantFrom(
+      'external-dns.kubernetes.io/',
+      'external-dns.alpha.kubernetes.io/',
+      'dns.example.com/',
+    ),
+    zonesCacheDuration: fc.constantFrom('0s', '1h', '15m', '2h30m'),
     resources: quantities,
     extraArgs: fc.subarray([
       '--events',
-      '--aws-zones-cache-duration=1h',
       '--log-level=debug',
       '--log-format=json',
       '--annotation-filter=zonekeeper.io/expose in (true)',

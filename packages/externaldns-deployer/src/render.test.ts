@@ -5,10 +5,13 @@ import {
   credentialsFile,
   credentialsHash,
   DEFAULT_EXTERNAL_DNS_IMAGE,
+  DEFAULT_TXT_PREFIX,
   defaultExternalDnsOptions,
   type ExternalDnsOptions,
   type ExternalDnsSource,
   externalDnsRbacRules,
+  isScopeSafeTxtPrefix,
+  LEGACY_ANNOTATION_PREFIX,
   renderExternalDns,
   resolveExternalDnsOptions,
 } from './index.js';
@@ -105,7 +108,22 @@ describe('renderExternalDns: shape and defaults', () => {
       () => argsOf(objects).filter((a) => a.startsWith('--txt-owner-id=')),
       ['--txt-owner-id=prod-eu'],
     ],
-    ['no txt prefix', () => argsOf(objects).some((a) => a.startsWith('--txt-prefix')), false],
+    [
+      'the apex-safe txt prefix',
+      () => argsOf(objects).filter((a) => a.startsWith('--txt-prefix')),
+      ['--txt-prefix=_extdns-%{record_type}.'],
+    ],
+    [
+      'the annotation prefix of ExternalDNS v0.22, explicitly',
+      () => argsOf(objects).filter((a) => a.startsWith('--annotation-prefix')),
+      ['--annotation-prefix=external-dns.kubernetes.io/'],
+    ],
+    [
+      'a 1h zone cache',
+      () => argsOf(objects).filter((a) => a.startsWith('--aws-zones-cache-duration')),
+      ['--aws-zones-cache-duration=1h'],
+    ],
+    ['no narrowed domain filter', () => argsOf(objects).includes('--aws-zone-match-parent'), false],
     [
       'region is us-east-1 (AWS_REGION)',
       () => (containerOf(objects).env as Obj[]).find((e) => e.name === 'AWS_REGION')?.value,
@@ -153,6 +171,9 @@ describe('renderExternalDns: shape and defaults', () => {
       sources: ['service', 'ingress'],
       policy: 'upsert-only',
       interval: '1m',
+      txtPrefix: '_extdns-%{record_type}.',
+      annotationPrefix: 'external-dns.kubernetes.io/',
+      zonesCacheDuration: '1h',
       resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
     });
     expect(Object.isFrozen(defaultExternalDnsOptions)).toBe(true);
@@ -167,11 +188,39 @@ describe('renderExternalDns: shape and defaults', () => {
       '--domain-filter=acme.example.com',
       '--zone-id-filter=Z0123456789ABCDEFGHIJ',
       '--aws-zone-type=public',
+      '--aws-zones-cache-duration=1h',
       '--registry=txt',
       '--txt-owner-id=prod-eu',
+      '--txt-prefix=_extdns-%{record_type}.',
+      '--annotation-prefix=external-dns.kubernetes.io/',
       '--policy=upsert-only',
       '--interval=1m',
     ]);
+  });
+
+  it('renders the apex-safe TXT prefix, the annotation prefix and the zone cache by default, each overridable', () => {
+    const args = argsOf(
+      renderExternalDns({
+        ...base,
+        txtPrefix: '',
+        annotationPrefix: LEGACY_ANNOTATION_PREFIX,
+        zonesCacheDuration: '0s',
+      }),
+    );
+    expect(args.filter((a) => a.startsWith('--txt-prefix'))).toEqual([]);
+    expect(args).toContain('--annotation-prefix=external-dns.alpha.kubernetes.io/');
+    expect(args).toContain('--aws-zones-cache-duration=0s');
+    expect(isScopeSafeTxtPrefix(DEFAULT_TXT_PREFIX)).toBe(true);
+  });
+
+  it('narrows --domain-filter to domainFilter, with --aws-zone-match-parent so the zone is still selected', () => {
+    const args = argsOf(renderExternalDns({ ...base, domainFilter: 'C1.acme.example.com.' }));
+    expect(args.filter((a) => /^--(domain-filter|aws-zone-match-parent|zone-id-filter)/.test(a))).toEqual([
+      '--domain-filter=c1.acme.example.com',
+      '--aws-zone-match-parent',
+      '--zone-id-filter=Z0123456789ABCDEFGHIJ',
+    ]);
+    expect(argsOf(renderExternalDns({ ...base, domainFilter: 'acme.example.com' }))).toEqual(argsOf(objects));
   });
 
   it('normalises the zone: trailing dot and case removed, /hostedzone/ prefix stripped', () => {
@@ -195,7 +244,8 @@ describe('renderExternalDns: shape and defaults', () => {
         policy: 'sync',
         interval: '5m',
         sources: ['crd', 'ingress', 'service'],
-        extraArgs: ['--events', '--aws-zones-cache-duration=1h'],
+        zonesCacheDuration: '30m',
+        extraArgs: ['--events', '--log-format=json'],
       }),
     );
     expect(args).toEqual([
@@ -206,13 +256,15 @@ describe('renderExternalDns: shape and defaults', () => {
       '--domain-filter=acme.example.com',
       '--zone-id-filter=Z0123456789ABCDEFGHIJ',
       '--aws-zone-type=public',
+      '--aws-zones-cache-duration=30m',
       '--registry=txt',
       '--txt-owner-id=3f2c6a0e-uid',
       '--txt-prefix=%{record_type}-edns.',
+      '--annotation-prefix=external-dns.kubernetes.io/',
       '--policy=sync',
       '--interval=5m',
       '--events',
-      '--aws-zones-cache-duration=1h',
+      '--log-format=json',
     ]);
   });
 
@@ -557,7 +609,58 @@ describe('renderExternalDns: invalid input', () => {
     ['txtOwnerId starts with -', bad({ txtOwnerId: '-x' }), /txtOwnerId "-x" must be 1–63 characters/],
     ['txtOwnerId with a comma (breaks the TXT label format)', bad({ txtOwnerId: 'a,b' }), /txtOwnerId "a,b"/],
     ['txtPrefix uppercase', bad({ txtPrefix: 'EDNS-' }), /txtPrefix "EDNS-" must be/],
-    ['txtPrefix empty', bad({ txtPrefix: '' }), /txtPrefix "" must be/],
+    ['txtPrefix with a space', bad({ txtPrefix: 'a b.' }), /txtPrefix "a b\." must be/],
+    [
+      'txtPrefix not scope-safe for a narrowed domainFilter',
+      bad({ domainFilter: 'c1.acme.example.com', txtPrefix: 'edns.' }),
+      /txtPrefix "edns\." does not keep ownership records inside domainFilter "c1\.acme\.example\.com"/,
+    ],
+    [
+      'no txtPrefix with a narrowed domainFilter',
+      bad({ domainFilter: 'c1.acme.example.com', txtPrefix: '' }),
+      /does not keep ownership records inside domainFilter/,
+    ],
+    [
+      'domainFilter outside the zone',
+      bad({ domainFilter: 'globex.example.com' }),
+      /domainFilter "globex\.example\.com" is not "acme\.example\.com" or a name below it/,
+    ],
+    [
+      'domainFilter a sibling suffix',
+      bad({ domainFilter: 'xacme.example.com' }),
+      /is not "acme\.example\.com" or a name below it/,
+    ],
+    [
+      'annotationPrefix without a slash',
+      bad({ annotationPrefix: 'external-dns.kubernetes.io' }),
+      /annotationPrefix "external-dns\.kubernetes\.io" must be a lowercase DNS subdomain followed by "\/"/,
+    ],
+    [
+      'annotationPrefix uppercase',
+      bad({ annotationPrefix: 'Example.com/' }),
+      /annotationPrefix "Example\.com\/" must be/,
+    ],
+    [
+      'zonesCacheDuration not a duration',
+      bad({ zonesCacheDuration: '1 hour' }),
+      /zonesCacheDuration "1 hour" is not a Go duration/,
+    ],
+    [
+      'extraArgs assumes another role',
+      bad({ extraArgs: ['--aws-assume-role=arn:aws:iam::1:role/x'] }),
+      /sets --aws-assume-role, which zonekeeper does not allow: it switches ExternalDNS away/,
+    ],
+    [
+      'extraArgs with a regex domain filter',
+      bad({ extraArgs: ['--regex-domain-filter=.*'] }),
+      /sets --regex-domain-filter, which zonekeeper does not allow/,
+    ],
+    ['extraArgs with --once', bad({ extraArgs: ['--once'] }), /sets --once, which zonekeeper does not allow/],
+    [
+      'extraArgs with a duplicate',
+      bad({ extraArgs: ['--events', '--events'] }),
+      /extraArgs lists "--events" twice/,
+    ],
     ['resources not an object', bad({ resources: 'big' }), /resources must be an object/],
     ['resources unknown section', bad({ resources: { max: {} } }), /resources.max is not supported/],
     [
@@ -664,9 +767,12 @@ describe('renderExternalDns: invalid input', () => {
     'domain-filter',
     'zone-id-filter',
     'aws-zone-type',
+    'aws-zone-match-parent',
+    'aws-zones-cache-duration',
     'registry',
     'txt-owner-id',
     'txt-prefix',
+    'annotation-prefix',
     'policy',
     'interval',
   ])('extraArgs may not set the managed flag --%s (with or without a value)', (flag) => {
@@ -701,6 +807,9 @@ describe('renderExternalDns: invalid input', () => {
       interval: '1h30m',
       txtOwnerId: 'prod-eu',
       txtPrefix: 'edns.',
+      annotationPrefix: 'external-dns.alpha.kubernetes.io/',
+      domainFilter: 'acme.example.com',
+      zonesCacheDuration: '2h',
       resources: { requests: { cpu: '0.1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } },
       extraArgs: ['--events'],
       extraLabels: { 'example.com/cost-center': 'dns' },

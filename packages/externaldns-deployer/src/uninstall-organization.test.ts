@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyExternalDns, uninstallExternalDns } from './apply.js';
 import { createMemoryCluster } from './memory-cluster.js';
-import { type ExternalDnsOptions, renderExternalDns } from './render.js';
+import { renderExternalDns } from './objects.js';
+import type { ExternalDnsOptions } from './options.js';
 
 const base: ExternalDnsOptions = {
   clusterId: 'c1',

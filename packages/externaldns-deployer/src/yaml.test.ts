@@ -39,12 +39,10 @@ const full: ExternalDnsOptions = {
   interval: '5m',
   txtOwnerId: 'prod-eu-1',
   txtPrefix: '%{record_type}-edns.',
+  annotationPrefix: 'external-dns.alpha.kubernetes.io/',
+  zonesCacheDuration: '30m',
   resources: { limits: { cpu: '500m', memory: '256Mi' } },
-  extraArgs: [
-    '--events',
-    '--aws-zones-cache-duration=1h',
-    '--annotation-filter=zonekeeper.io/expose in (true)',
-  ],
+  extraArgs: ['--events', '--annotation-filter=zonekeeper.io/expose in (true)'],
   extraLabels: { team: 'platform' },
   imagePullPolicy: 'IfNotPresent',
 };

@@ -361,9 +361,14 @@ export function buildZonePolicy(input: ZonePolicyInput): IamPolicyDocument {
  * {@link ZonePolicyInput.recordNames}: an identity built with them can write only the cluster's own
  * name and the names below it, e.g. `*.c1.acme.example.com`.
  *
- * Note: ExternalDNS's TXT registry names a record's ownership TXT `<type>-<first label>.<rest>`
- * (`a-c1.acme.example.com` for an A record at `c1.acme.example.com`), which lies outside this scope;
- * publish names below `<cluster>.<zone>`, or give ExternalDNS a `--txt-prefix` that ends in a dot.
+ * ExternalDNS must be told the same scope: `--domain-filter=<cluster>.<zone>` (with
+ * `--aws-zone-match-parent`), and a `--txt-prefix` that contains `%{record_type}` and ends in a dot, such
+ * as zonekeeper's default `_extdns-%{record_type}.`: its TXT registry then owns `c1.acme.example.com` with
+ * `_extdns-a.c1.acme.example.com`, inside this scope. Without a prefix (`a-c1.acme.example.com`) or with
+ * a plain one ending in a dot (`extdns.a-c1.acme.example.com`, ExternalDNS v0.22 puts the type into the
+ * first label) the TXT falls outside it and every change batch is denied. The facade renders both for
+ * `identityScope: 'cluster'`; the end-to-end scenario `e2e/src/scenarios/cluster-identity.test.ts` runs the
+ * real ExternalDNS against this policy, enforced on the wire.
  * @throws `INVALID_INPUT` for an invalid zone name or cluster id, or if `<cluster>.<zone>` would be
  *   longer than 253 characters.
  * @public

@@ -407,6 +407,49 @@ export const kindSchemas: Readonly<Record<string, StructSchema>> = {
       preferredHolder: string,
     }),
   }),
+  // The kinds ExternalDNS's service and ingress sources list and watch.
+  '/Pod': topLevel({
+    spec: struct({ ...podSpec.fields, nodeName: string }),
+    status: struct({
+      phase: string,
+      conditions,
+      hostIP: string,
+      podIP: string,
+      podIPs: mapList(['ip'], struct({ ip: string })),
+      startTime: scalarAny,
+      containerStatuses: atomicList(),
+    }),
+  }),
+  '/Node': topLevel({
+    spec: struct({
+      podCIDR: string,
+      podCIDRs: setList(),
+      providerID: string,
+      unschedulable: boolean,
+      taints: atomicList(),
+    }),
+    status: struct({
+      addresses: mapList(['type'], struct({ type: string, address: string })),
+      conditions,
+      capacity: mapOf(string),
+      allocatable: mapOf(string),
+      nodeInfo: deduced,
+    }),
+  }),
+  'discovery.k8s.io/EndpointSlice': topLevel({
+    addressType: string,
+    endpoints: atomicList(),
+    ports: atomicList(),
+  }),
+  'networking.k8s.io/Ingress': topLevel({
+    spec: struct({
+      ingressClassName: string,
+      defaultBackend: deduced,
+      tls: atomicList(),
+      rules: atomicList(),
+    }),
+    status: struct({ loadBalancer: struct({ ingress: atomicList() }) }),
+  }),
 };
 
 /** The child schema of `schema` at object key `key`, and whether it is a named struct field. */

@@ -188,6 +188,8 @@ describe('discovery', () => {
       'rbac.authorization.k8s.io/v1',
       'apps/v1',
       'coordination.k8s.io/v1',
+      'discovery.k8s.io/v1',
+      'networking.k8s.io/v1',
     ]);
     const core = (await send(fake, '/api/v1')).json() as {
       resources: { name: string; kind: string; namespaced: boolean; shortNames?: string[] }[];
@@ -200,6 +202,10 @@ describe('discovery', () => {
       'configmaps',
       'services',
       'services/status',
+      'pods',
+      'pods/status',
+      'nodes',
+      'nodes/status',
     ]);
     const appsV1 = (await send(fake, '/apis/apps/v1')).json() as {
       groupVersion: string;
@@ -256,6 +262,8 @@ describe('discovery', () => {
       'api/v1',
       'apis/apps/v1',
       'apis/coordination.k8s.io/v1',
+      'apis/discovery.k8s.io/v1',
+      'apis/networking.k8s.io/v1',
       'apis/rbac.authorization.k8s.io/v1',
     ]);
     const doc = (await send(fake, index.paths['apis/apps/v1']?.serverRelativeURL as string)).json() as {
@@ -375,7 +383,7 @@ describe('resources over the wire', () => {
     });
     const post = await send(fake, '/api/v1/namespaces/wire/configmaps/one', { method: 'POST', body: {} });
     expect(post.json()).toMatchObject({ code: 405, reason: 'MethodNotAllowed' });
-    const unknownPath = await send(fake, '/api/v1/namespaces/wire/pods');
+    const unknownPath = await send(fake, '/api/v1/namespaces/wire/replicationcontrollers');
     expect(unknownPath.json()).toMatchObject({
       code: 404,
       reason: 'NotFound',
@@ -577,14 +585,14 @@ describe('request log and inspection helpers', () => {
     ]);
     const unserved = (() => {
       try {
-        fake.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } });
+        fake.put({ apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'p' } });
       } catch (error) {
         return error;
       }
       return undefined;
     })();
     expect(unserved).toMatchObject({ name: 'ZonekeeperError', code: 'INVALID_INPUT' });
-    expect((unserved as Error).message).toMatch(/v1 Pod is not served/);
+    expect((unserved as Error).message).toMatch(/v1 ReplicationController is not served/);
     let invalidPut: unknown;
     try {
       fake.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad' } });

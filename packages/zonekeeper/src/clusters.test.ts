@@ -268,6 +268,62 @@ describe('attachCluster', () => {
     expect(await readAttachment(w.secrets, 'acme', 'c1', w.layout)).toMatchObject({ scope: 'cluster' });
   });
 
+  it('with per-cluster scope, renders ExternalDNS with the same scope as the policy: the cluster name as domain filter, an apex-safe TXT prefix', async () => {
+    const w = memoryWorld({ identityScope: 'cluster' });
+    await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    const args =
+      deploymentOf((await w.cluster('c1')).objects())?.spec.template.spec.containers[0]?.args ?? [];
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--domain-filter=c1.acme.example.com',
+        '--aws-zone-match-parent',
+        '--txt-prefix=_extdns-%{record_type}.',
+      ]),
+    );
+    const org = memoryWorld();
+    await org.zk.attachCluster('acme', { clusterId: 'c1' });
+    const orgArgs =
+      deploymentOf((await org.cluster('c1')).objects())?.spec.template.spec.containers[0]?.args ?? [];
+    expect(orgArgs).toContain('--domain-filter=acme.example.com');
+    expect(orgArgs).not.toContain('--aws-zone-match-parent');
+  });
+
+  it('passes txtPrefix, annotationPrefix, zonesCacheDuration and extraArgs through, and refuses bad ones before any call', async () => {
+    const w = memoryWorld();
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      externalDns: {
+        txtPrefix: '',
+        annotationPrefix: 'external-dns.alpha.kubernetes.io/',
+        zonesCacheDuration: '0s',
+        extraArgs: ['--events'],
+      },
+    });
+    const args =
+      deploymentOf((await w.cluster('c1')).objects())?.spec.template.spec.containers[0]?.args ?? [];
+    expect(args.filter((a) => a.startsWith('--txt-prefix'))).toEqual([]);
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--annotation-prefix=external-dns.alpha.kubernetes.io/',
+        '--aws-zones-cache-duration=0s',
+        '--events',
+      ]),
+    );
+    const fresh = memoryWorld();
+    const before = await fresh.writes(['c2']);
+    for (const externalDns of [
+      { extraArgs: ['--regex-domain-filter=.*'] },
+      { extraArgs: ['--txt-prefix=x.'] },
+      { annotationPrefix: 'nope' },
+      { zonesCacheDuration: 'soon' },
+    ]) {
+      const error = await rejectionOf(fresh.zk.attachCluster('globex', { clusterId: 'c2', externalDns }));
+      expect(hasErrorCode(error, 'INVALID_INPUT'), JSON.stringify(externalDns)).toBe(true);
+    }
+    expect(await fresh.writes(['c2'])).toEqual(before);
+    expect(await fresh.dns.listZones()).toEqual([]); // not even the embedded parent zone: nothing ran
+  });
+
   it('with per-cluster scope, a dry run reports the cluster identity it would create and writes nothing', async () => {
     const w = memoryWorld({ identityScope: 'cluster' });
     await w.zk.attachCluster('acme', { clusterId: 'c1' });

@@ -47,6 +47,24 @@ export interface ExternalDnsDefaults {
   readonly sources?: readonly ExternalDnsSource[];
   /** AWS region written into the credentials environment (default `us-east-1`). */
   readonly region?: string;
+  /**
+   * `--txt-prefix` of ExternalDNS's TXT registry. Default `_extdns-%{record_type}.` (apex-safe: every
+   * ownership TXT lies at or below its record's name). `''` renders none (a zone an earlier ExternalDNS
+   * already owns without a prefix); a cluster-scoped identity needs a prefix with `%{record_type}` ending in `.`.
+   */
+  readonly txtPrefix?: string;
+  /**
+   * `--annotation-prefix`: what tenants write (`<prefix>hostname`). Default `external-dns.kubernetes.io/`;
+   * platforms migrating `external-dns.alpha.kubernetes.io/` manifests (Pipeline) set that one.
+   */
+  readonly annotationPrefix?: string;
+  /** `--aws-zones-cache-duration`, a Go duration (default `1h`; `0s` lists every zone on every loop). */
+  readonly zonesCacheDuration?: string;
+  /**
+   * More ExternalDNS flags (`--flag` or `--flag=value`), e.g. `--events`; flags zonekeeper manages or
+   * that would defeat the zone scoping are refused with `INVALID_INPUT` (see `ExternalDnsOptions.extraArgs`).
+   */
+  readonly extraArgs?: readonly string[];
   /** Rollout timeout (default 300 000 ms). */
   readonly rolloutTimeoutMs?: number;
 }

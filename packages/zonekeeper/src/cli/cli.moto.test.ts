@@ -354,11 +354,40 @@ describe('zonekeeper cluster attach / credentials rotate / cluster detach (Kuber
 
   it('--identity-scope cluster: a cluster-scoped IAM user, removed again on detach', async () => {
     const r = await run(
-      ['cluster', 'attach', 'delta', 'prod-1', '--identity-scope', 'cluster', '--json'],
+      [
+        'cluster',
+        'attach',
+        'delta',
+        'prod-1',
+        '--identity-scope',
+        'cluster',
+        '--annotation-prefix',
+        'external-dns.alpha.kubernetes.io/',
+        '--zones-cache-duration',
+        '30m',
+        '--external-dns-arg=--events',
+        '--json',
+      ],
       env,
       shim(),
     );
     expect(r.code, r.stderr).toBe(0);
+    // The ExternalDNS flags reach the Deployment, and the cluster scope narrows its domain filter.
+    const args = (
+      kube.get(deploymentRef) as unknown as {
+        spec: { template: { spec: { containers: { args: string[] }[] } } };
+      }
+    ).spec.template.spec.containers[0]?.args;
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--annotation-prefix=external-dns.alpha.kubernetes.io/',
+        '--aws-zones-cache-duration=30m',
+        '--aws-zone-match-parent',
+        '--txt-prefix=_extdns-%{record_type}.',
+        '--events',
+      ]),
+    );
+    expect(args?.find((a) => a.startsWith('--domain-filter='))).toMatch(/^--domain-filter=prod-1\.delta\./);
     const doc = json(r);
     const user = doc.result.clusterUserName as string;
     expect(user).toMatch(/delta/);

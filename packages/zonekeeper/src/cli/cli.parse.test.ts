@@ -128,6 +128,23 @@ describe('invalid input: exit 2 with the message, nothing sent', () => {
     ],
     [['cluster', 'attach', 'acme', 'prod-1', '--namespace', 'Kube_System'], /Namespace "Kube_System"/],
     [
+      ['cluster', 'attach', 'acme', 'prod-1', '--external-dns-arg=--policy=sync'],
+      /sets --policy, which the renderer manages/,
+    ],
+    [
+      ['cluster', 'attach', 'acme', 'prod-1', '--external-dns-arg=--aws-assume-role=arn:aws:iam::1:role/x'],
+      /sets --aws-assume-role, which zonekeeper does not allow/,
+    ],
+    [
+      ['cluster', 'attach', 'acme', 'prod-1', '--annotation-prefix', 'external-dns.kubernetes.io'],
+      /annotationPrefix "external-dns\.kubernetes\.io" must be a lowercase DNS subdomain followed by "\/"/,
+    ],
+    [
+      ['cluster', 'attach', 'acme', 'prod-1', '--zones-cache-duration', 'forever'],
+      /zonesCacheDuration "forever"/,
+    ],
+    [['cluster', 'attach', 'acme', 'prod-1', '--txt-prefix', 'A B'], /txtPrefix "A B" must be/],
+    [
       ['cluster', 'attach', 'acme', 'prod-1', '--rollout-timeout', '-5'],
       /--rollout-timeout must be a positive number/,
     ],

@@ -149,10 +149,11 @@ function validateAttachInput(ctx: Context, organization: string, input: AttachCl
   const names = clusterNames(ctx, organization, input.clusterId);
   const certificates = validateCertificates(input.certificates, names.zoneName);
   const overrides = input.externalDns === undefined ? undefined : normalizeOverrides(input.externalDns);
-  if (overrides) validateExternalDnsSettings(ctx, names, overrides);
   const scope = input.identityScope;
   if (scope !== undefined && scope !== 'organization' && scope !== 'cluster')
     throw invalidInput(`identityScope must be "organization" or "cluster", got ${JSON.stringify(scope)}.`);
+  // Checked again by the planner with the scope the cluster ends up with (it may be the recorded one).
+  if (overrides) validateExternalDnsSettings(ctx, { ...names, scope: scope ?? ctx.defaultScope }, overrides);
   return { names, certificates, overrides, scope };
 }
 
@@ -369,6 +370,9 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
       `Cluster ${names.clusterId} runs ExternalDNS in namespace ${state.attachment.namespace}; detach it first to move it to ${input.overrides.namespace}.`,
     );
   const scope = input.scope ?? state.attachment?.scope ?? ctx.defaultScope;
+  // The settings must render for this scope (a cluster scope narrows ExternalDNS's domain filter and
+  // needs a TXT prefix that stays inside it): refused here, before anything is written.
+  validateExternalDnsSettings(ctx, { ...names, scope }, overrides);
   for (const c of state.certificates)
     if (!c.namespaceExists)
       throw new ZonekeeperError(
@@ -447,7 +451,7 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
   if (zoneId !== null && key) {
     const desiredObjects = renderClusterExternalDns(
       ctx,
-      { organization: org, clusterId: names.clusterId },
+      { organization: org, clusterId: names.clusterId, scope },
       { id: zoneId, name: names.zoneName },
       key,
       overrides,
@@ -597,7 +601,7 @@ async function applyAttach(
       );
     externalDns = await applyClusterExternalDns(
       ctx,
-      { organization: org, clusterId: names.clusterId },
+      { organization: org, clusterId: names.clusterId, scope: plan.scope },
       zone,
       key,
       plan.externalDns,

@@ -14,8 +14,9 @@ import {
   renderExternalDns,
   resolveExternalDnsOptions,
 } from '@zonekeeper/externaldns-deployer';
+import { clusterRecordNames } from '@zonekeeper/iam-scoper';
 import { readAttachment, readClusterSettings, type StoredAccessKey } from '@zonekeeper/vault-keys';
-import type { ExternalDnsDefaults } from '../config.js';
+import type { ExternalDnsDefaults, IdentityScope } from '../config.js';
 import type { Context } from '../context.js';
 
 /** The ExternalDNS settings a cluster records at attach (secret-free, JSON). @internal */
@@ -31,6 +32,10 @@ const OVERRIDE_KEYS: readonly (keyof ExternalDnsDefaults)[] = [
   'interval',
   'sources',
   'region',
+  'txtPrefix',
+  'annotationPrefix',
+  'zonesCacheDuration',
+  'extraArgs',
   'rolloutTimeoutMs',
 ];
 
@@ -49,10 +54,18 @@ export function normalizeOverrides(overrides: ExternalDnsDefaults | undefined): 
   return out as ExternalDnsDefaults;
 }
 
+/** Which cluster's ExternalDNS, and with which identity's key it runs. @internal */
+export interface ExternalDnsTarget {
+  readonly organization: string;
+  readonly clusterId: string;
+  /** `cluster`: the key is the cluster identity's, which may write `<cluster>.<zone>` and below only. */
+  readonly scope: IdentityScope;
+}
+
 /** The render options of a cluster's ExternalDNS. Pure. @internal */
 export function externalDnsOptions(
   ctx: Context,
-  target: { readonly organization: string; readonly clusterId: string },
+  target: ExternalDnsTarget,
   zone: { readonly id: string; readonly name: string },
   key: { readonly accessKeyId: string; readonly secretAccessKey: string },
   overrides: ExternalDnsDefaults,
@@ -72,6 +85,14 @@ export function externalDnsOptions(
     ...(o.interval ? { interval: o.interval } : {}),
     ...(o.sources ? { sources: o.sources } : {}),
     ...(o.region ? { region: o.region } : {}),
+    ...(o.txtPrefix === undefined ? {} : { txtPrefix: o.txtPrefix }),
+    ...(o.annotationPrefix ? { annotationPrefix: o.annotationPrefix } : {}),
+    ...(o.zonesCacheDuration ? { zonesCacheDuration: o.zonesCacheDuration } : {}),
+    ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
+    // A cluster identity may write <cluster>.<zone> and below only: ExternalDNS is told the same scope.
+    ...(target.scope === 'cluster'
+      ? { domainFilter: clusterRecordNames(zone.name, target.clusterId)[0] as string }
+      : {}),
   };
 }
 
@@ -84,7 +105,7 @@ export function externalDnsOptions(
  */
 export function validateExternalDnsSettings(
   ctx: Context,
-  target: { readonly organization: string; readonly clusterId: string; readonly zoneName: string },
+  target: ExternalDnsTarget & { readonly zoneName: string },
   overrides: ExternalDnsDefaults,
 ): void {
   const o = { ...ctx.externalDns, ...overrides };
@@ -117,7 +138,7 @@ function rolloutOptions(ctx: Context, overrides: ExternalDnsDefaults): { rollout
 /** Renders a cluster's ExternalDNS. @internal */
 export function renderClusterExternalDns(
   ctx: Context,
-  target: { readonly organization: string; readonly clusterId: string },
+  target: ExternalDnsTarget,
   zone: { readonly id: string; readonly name: string },
   key: { readonly accessKeyId: string; readonly secretAccessKey: string },
   overrides: ExternalDnsDefaults,
@@ -133,7 +154,7 @@ export function renderClusterExternalDns(
  */
 export async function applyClusterExternalDns(
   ctx: Context,
-  target: { readonly organization: string; readonly clusterId: string },
+  target: ExternalDnsTarget,
   zone: { readonly id: string; readonly name: string },
   key: StoredAccessKey,
   overrides: ExternalDnsDefaults,
@@ -171,7 +192,7 @@ export async function publishKey(
       {}) as ExternalDnsDefaults;
     await applyClusterExternalDns(
       ctx,
-      { organization, clusterId },
+      { organization, clusterId, scope: attachment?.scope ?? 'organization' },
       zone,
       key,
       overrides,

@@ -44,6 +44,10 @@ function externalDnsOverrides(ctx: CommandContext): ExternalDnsDefaults | undefi
   const interval = commandString(ctx, 'interval');
   const image = commandString(ctx, 'image');
   const timeout = commandString(ctx, 'rolloutTimeout');
+  const annotationPrefix = commandString(ctx, 'annotationPrefix');
+  const txtPrefix = commandString(ctx, 'txtPrefix');
+  const zonesCacheDuration = commandString(ctx, 'zonesCacheDuration');
+  const extraArgs = commandList(ctx, 'externalDnsArg');
   if (policy !== undefined && !(policyChoices as readonly string[]).includes(policy))
     throw invalidInput(`--policy must be one of ${policyChoices.join(', ')}, got ${JSON.stringify(policy)}.`);
   if (namespace !== undefined) validateDnsLabel(namespace, 'Namespace');
@@ -52,6 +56,10 @@ function externalDnsOverrides(ctx: CommandContext): ExternalDnsDefaults | undefi
     ...(policy === undefined ? {} : { policy: policy as ExternalDnsPolicy }),
     ...(interval === undefined ? {} : { interval }),
     ...(image === undefined ? {} : { image }),
+    ...(annotationPrefix === undefined ? {} : { annotationPrefix }),
+    ...(txtPrefix === undefined ? {} : { txtPrefix }),
+    ...(zonesCacheDuration === undefined ? {} : { zonesCacheDuration }),
+    ...(extraArgs === undefined ? {} : { extraArgs }),
     ...(timeout === undefined
       ? {}
       : { rolloutTimeoutMs: parsePositiveInteger(timeout, '--rollout-timeout', 86_400) * 1000 }),
@@ -89,6 +97,20 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
     .option('--policy <policy>', `ExternalDNS --policy: ${policyChoices.join(', ')} (default upsert-only)`)
     .option('--interval <duration>', 'ExternalDNS --interval, a Go duration ≥ 1m (default 1m)')
     .option('--image <image>', 'ExternalDNS image, pinned by tag or digest')
+    .option('--annotation-prefix <prefix>', 'annotations tenants write (default external-dns.kubernetes.io/)')
+    .option(
+      '--txt-prefix <prefix>',
+      'ExternalDNS --txt-prefix (default _extdns-%{record_type}.; "" for none)',
+    )
+    .option(
+      '--zones-cache-duration <duration>',
+      'ExternalDNS --aws-zones-cache-duration (default 1h; 0s: off)',
+    )
+    .option(
+      '--external-dns-arg <flag>',
+      'one more ExternalDNS flag, e.g. --external-dns-arg=--events (repeatable)',
+      (value: string, previous: readonly string[] | undefined) => [...(previous ?? []), value],
+    )
     .option('--rollout-timeout <seconds>', 'how long to wait for the rollout (default 300)')
     .option('--dry-run', 'print the plan, change nothing')
     .action(

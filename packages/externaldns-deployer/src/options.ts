@@ -1,35 +1,26 @@
 /**
- * The pure half of the ExternalDNS deployer: options in, Kubernetes objects out. No I/O, no clock, no
- * randomness: the same options always give deep-equal objects, so applying them again changes nothing.
- *
- * What one cluster gets, in apply order:
- *
- * ```
- *  Namespace           only with createNamespace: true; labelled zonekeeper.io/created-namespace=true
- *  ServiceAccount      <name>, token not automounted by default (the pod opts in)
- *  ClusterRole         zonekeeper:<namespace>:<name>, read rules for the selected sources only
- *  ClusterRoleBinding  zonekeeper:<namespace>:<name>
- *  Secret              <name>-aws-credentials, key `credentials`: an AWS shared-credentials file
- *  Deployment          <name>, 1 replica, Recreate (ExternalDNS has no leader election)
- * ```
- *
- * The secret access key appears only in the Secret. The pod template carries a short SHA-256-based hash of
- * the credentials file ({@link CREDENTIALS_HASH_ANNOTATION}), so rotating a key rolls the pod.
+ * The options of {@link renderExternalDns}: public types, defaults and their validation
+ * ({@link resolveExternalDnsOptions}). Pure: every bad value is an `INVALID_INPUT` error before anything
+ * is rendered, and no message ever contains the secret access key.
  *
  * @packageDocumentation
  */
 
-import { createHash } from 'node:crypto';
 import {
   invalidInput,
   isZonekeeperError,
-  type KubernetesObject,
   normalizeDomainName,
   normalizeHostedZoneId,
   validateDnsLabel,
-  ZONEKEEPER_MANAGER,
-  ZonekeeperLabels,
 } from '@zonekeeper/core';
+import { type AwsStaticCredentials, validateCredentials } from './credentials.js';
+import {
+  DEFAULT_EXTERNAL_DNS_IMAGE,
+  DEFAULT_TXT_PREFIX,
+  DEFAULT_ZONES_CACHE_DURATION,
+  EXTERNAL_DNS_ANNOTATION_PREFIX,
+  isScopeSafeTxtPrefix,
+} from './upstream.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public types and constants
@@ -69,14 +60,6 @@ export const EXTERNAL_DNS_POLICIES: readonly ExternalDnsPolicy[] = ['upsert-only
 /** A container's image pull policy. @public */
 export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
-/** Static AWS credentials (an IAM user's access key). @public */
-export interface AwsStaticCredentials {
-  /** The access key id, e.g. `AKIA…` (16–128 letters, digits or `_`, as IAM documents it). */
-  readonly accessKeyId: string;
-  /** The secret access key (1–128 printable ASCII characters, no whitespace). Written only into the Secret; never echoed in an error. */
-  readonly secretAccessKey: string;
-}
-
 /** CPU and memory quantities, e.g. `{ cpu: '50m', memory: '64Mi' }`. @public */
 export interface ResourceQuantities {
   readonly cpu?: string;
@@ -100,12 +83,20 @@ export interface ExternalDnsOptions {
   readonly clusterId: string;
   /** The organisation (a lowercase DNS label); labels every object. */
   readonly organization: string;
-  /** The organisation's zone, e.g. `acme.example.com` (lowercased, trailing dot removed): `--domain-filter`. */
+  /** The organisation's zone, e.g. `acme.example.com` (lowercased, trailing dot removed): `--domain-filter` unless {@link ExternalDnsOptions.domainFilter} narrows it. */
   readonly zoneName: string;
   /** The Route 53 hosted zone id, `Z…` or `/hostedzone/Z…`: `--zone-id-filter` (bare `Z…` form). */
   readonly zoneId: string;
   /** The zone-scoped IAM user's access key. */
   readonly credentials: AwsStaticCredentials;
+  /**
+   * The names ExternalDNS manages: `zoneName` (the default) or a name below it, such as
+   * `c1.acme.example.com` for a cluster-scoped identity, whose IAM policy allows exactly that name and
+   * the names below it (iam-scoper's `clusterRecordNames`). Rendered as `--domain-filter`, plus
+   * `--aws-zone-match-parent` when it is below the zone (so the zone itself is still selected). The TXT
+   * prefix must then be scope-safe ({@link isScopeSafeTxtPrefix}).
+   */
+  readonly domainFilter?: string;
   /** AWS region for the SDK (`AWS_REGION`, `AWS_DEFAULT_REGION`). Default `us-east-1`. */
   readonly region?: string;
   /** Namespace of the namespaced objects (a DNS label). Default `external-dns`. */
@@ -124,15 +115,38 @@ export interface ExternalDnsOptions {
   readonly interval?: string;
   /** `--txt-owner-id`: 1–63 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or digit. Default: `clusterId`. */
   readonly txtOwnerId?: string;
-  /** `--txt-prefix`: 1–63 characters of `a-z 0-9 . _ -`, may contain `%{record_type}`. Default: none. */
+  /**
+   * `--txt-prefix`: 1–63 characters of `a-z 0-9 . _ -`, may contain `%{record_type}`. Default
+   * {@link DEFAULT_TXT_PREFIX} (`_extdns-%{record_type}.`), which keeps every ownership TXT at or below its
+   * record's name, so apex records are owned too. `''` renders no prefix — only for zones whose records
+   * an earlier ExternalDNS already owns without one (changing the prefix orphans existing ownership);
+   * apex records then get no owner and are never updated or deleted.
+   */
   readonly txtPrefix?: string;
+  /**
+   * `--annotation-prefix`: the prefix of the annotations ExternalDNS reads (`<prefix>hostname`, …); a DNS
+   * subdomain followed by `/`. Default {@link EXTERNAL_DNS_ANNOTATION_PREFIX} (`external-dns.kubernetes.io/`,
+   * ExternalDNS v0.22's own). A platform whose tenants write `external-dns.alpha.kubernetes.io/hostname`
+   * (older ExternalDNS releases, Banzai Cloud Pipeline) sets `LEGACY_ANNOTATION_PREFIX`: v0.22 reads one
+   * prefix only and silently ignores the others.
+   */
+  readonly annotationPrefix?: string;
+  /**
+   * `--aws-zones-cache-duration`, a Go duration (`0s` disables the cache). Default
+   * {@link DEFAULT_ZONES_CACHE_DURATION} (`1h`): without it every loop lists all of the account's zones
+   * 2–3 times, from every cluster.
+   */
+  readonly zonesCacheDuration?: string;
   /** Resource requests and limits, merged over the defaults (requests 50m CPU / 64Mi, limit 128Mi memory). */
   readonly resources?: ExternalDnsResources;
   /**
-   * More ExternalDNS flags (each `--flag` or `--flag=value`), appended after the managed ones. Flags that
-   * this renderer manages (`--provider`, `--source`, `--domain-filter`, `--zone-id-filter`,
-   * `--aws-zone-type`, `--registry`, `--txt-owner-id`, `--txt-prefix`, `--policy`, `--interval`) are
-   * rejected: set the matching option instead. Suggested: `--events`, `--aws-zones-cache-duration=1h`.
+   * More ExternalDNS flags (each `--flag` or `--flag=value`, no duplicates), appended after the managed
+   * ones. Flags this renderer manages (`--provider`, `--source`, `--domain-filter`, `--zone-id-filter`,
+   * `--aws-zone-type`, `--aws-zone-match-parent`, `--aws-zones-cache-duration`, `--registry`,
+   * `--txt-owner-id`, `--txt-prefix`, `--annotation-prefix`, `--policy`, `--interval`) are rejected: set
+   * the matching option instead. So are flags that would defeat the zone scoping or the pod's wiring:
+   * `--txt-suffix`, `--regex-domain-filter`, `--aws-assume-role`, `--aws-assume-role-external-id`,
+   * `--aws-profile`, `--kubeconfig`, `--server`, `--metrics-address`, `--once`. Suggested: `--events`.
    */
   readonly extraArgs?: readonly string[];
   /** More labels for every object and the pod template (not the selector). `zonekeeper.io/`, `app.kubernetes.io/`, `kubernetes.io/` and `k8s.io/` keys are reserved. */
@@ -162,7 +176,12 @@ export interface ResolvedExternalDnsOptions {
   readonly policy: ExternalDnsPolicy;
   readonly interval: string;
   readonly txtOwnerId: string;
+  /** `undefined` when `txtPrefix: ''` (no prefix rendered). */
   readonly txtPrefix: string | undefined;
+  readonly annotationPrefix: string;
+  /** Lowercase, no trailing dot; `zoneName` or a name below it. */
+  readonly domainFilter: string;
+  readonly zonesCacheDuration: string;
   readonly resources: {
     readonly requests: Readonly<Record<string, string>>;
     readonly limits: Readonly<Record<string, string>>;
@@ -171,12 +190,6 @@ export interface ResolvedExternalDnsOptions {
   readonly extraLabels: Readonly<Record<string, string>>;
   readonly imagePullPolicy: ImagePullPolicy | undefined;
 }
-
-/** What {@link renderExternalDns} returns: the objects for one cluster, in apply order. @public */
-export type ExternalDnsManifest = readonly KubernetesObject[];
-
-/** The ExternalDNS image rendered by default (pinned; v0.22.0 requires `--policy`). @public */
-export const DEFAULT_EXTERNAL_DNS_IMAGE = 'registry.k8s.io/external-dns/external-dns:v0.22.0';
 
 /** The defaults of the optional {@link ExternalDnsOptions}. @public */
 export const defaultExternalDnsOptions = Object.freeze({
@@ -188,53 +201,14 @@ export const defaultExternalDnsOptions = Object.freeze({
   sources: Object.freeze(['service', 'ingress'] as const),
   policy: 'upsert-only',
   interval: '1m',
+  txtPrefix: DEFAULT_TXT_PREFIX,
+  annotationPrefix: EXTERNAL_DNS_ANNOTATION_PREFIX,
+  zonesCacheDuration: DEFAULT_ZONES_CACHE_DURATION,
   resources: Object.freeze({
     requests: Object.freeze({ cpu: '50m', memory: '64Mi' }),
     limits: Object.freeze({ memory: '128Mi' }),
   }),
 } as const);
-
-/** Pod-template annotation carrying {@link credentialsHash}; a rotated key changes it and rolls the pod. @public */
-export const CREDENTIALS_HASH_ANNOTATION = 'zonekeeper.io/credentials-hash';
-
-/** The key of the credentials file in the Secret. @public */
-export const CREDENTIALS_SECRET_KEY = 'credentials';
-
-/** Where the Secret is mounted (read-only) in the container. @public */
-export const CREDENTIALS_MOUNT_PATH = '/etc/zonekeeper/aws';
-
-/** ExternalDNS's health and metrics port (`/healthz`). @public */
-export const EXTERNAL_DNS_HTTP_PORT = 7979;
-
-/** The `app.kubernetes.io/name` of every rendered object. @public */
-export const EXTERNAL_DNS_APP_NAME = 'external-dns';
-
-// ---------------------------------------------------------------------------------------------------
-// Credentials
-// ---------------------------------------------------------------------------------------------------
-
-/**
- * The AWS shared-credentials file ExternalDNS reads through `AWS_SHARED_CREDENTIALS_FILE`:
- * `[default]\naws_access_key_id = …\naws_secret_access_key = …\n`. Validates both fields first.
- * @public
- */
-export function credentialsFile(credentials: AwsStaticCredentials): string {
-  const { accessKeyId, secretAccessKey } = validateCredentials(credentials);
-  return `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`;
-}
-
-/**
- * A short (16 hex characters) SHA-256-based fingerprint of {@link credentialsFile}: changes whenever the
- * key changes, reveals nothing usable about it (a secret access key has ~240 bits of entropy).
- * @public
- */
-export function credentialsHash(credentials: AwsStaticCredentials): string {
-  return createHash('sha256')
-    .update('zonekeeper.io/credentials-hash/v1\n')
-    .update(credentialsFile(credentials))
-    .digest('hex')
-    .slice(0, 16);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Validation
@@ -256,6 +230,9 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'interval',
   'txtOwnerId',
   'txtPrefix',
+  'annotationPrefix',
+  'domainFilter',
+  'zonesCacheDuration',
   'resources',
   'extraArgs',
   'extraLabels',
@@ -269,22 +246,38 @@ const MANAGED_FLAGS: ReadonlySet<string> = new Set([
   'domain-filter',
   'zone-id-filter',
   'aws-zone-type',
+  'aws-zone-match-parent',
+  'aws-zones-cache-duration',
   'registry',
   'txt-owner-id',
   'txt-prefix',
+  'annotation-prefix',
   'policy',
   'interval',
 ]);
 
+/** Flags `extraArgs` may not set at all, and why. */
+const FORBIDDEN_FLAGS: Readonly<Record<string, string>> = {
+  'txt-suffix': 'it excludes --txt-prefix, which zonekeeper renders (set txtPrefix instead)',
+  'regex-domain-filter': 'it replaces --domain-filter, widening what ExternalDNS manages beyond the zone',
+  'aws-assume-role': 'it switches ExternalDNS away from the zone-scoped key zonekeeper issued',
+  'aws-assume-role-external-id': "it belongs to --aws-assume-role, which switches away from zonekeeper's key",
+  'aws-profile': "it selects another profile than the one in zonekeeper's credentials file",
+  kubeconfig: 'the pod talks to its own cluster with its ServiceAccount',
+  server: 'the pod talks to its own cluster with its ServiceAccount',
+  'metrics-address': `the probes expect port ${7979}`,
+  once: 'a Deployment that exits after one loop restarts for ever',
+};
+
 const RESERVED_LABEL_PREFIXES = ['zonekeeper.io/', 'app.kubernetes.io/', 'kubernetes.io/', 'k8s.io/'];
 
-const ACCESS_KEY_ID = /^\w{16,128}$/;
-const SECRET_ACCESS_KEY = /^[\x21-\x7e]{1,128}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
 const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
 const TXT_OWNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const TXT_PREFIX = /^(?:[a-z0-9._-]|%\{record_type\})+$/;
+const ANNOTATION_PREFIX =
+  /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\/$/;
 const QUANTITY = /^(\d+(?:\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const LABEL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
@@ -351,49 +344,6 @@ function optionalString(options: Record<string, unknown>, key: string): string |
   return value;
 }
 
-/** The type of a value, never its content (for the credentials fields). */
-function kindOf(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (value === '') return 'an empty string';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
-}
-
-function validateCredentials(value: unknown): AwsStaticCredentials {
-  // Never echo either field (or the whole value): a caller who swaps them would print the secret.
-  if (!isPlainObject(value)) {
-    fail(`credentials must be an object { accessKeyId, secretAccessKey }, got ${kindOf(value)}.`, {
-      option: 'credentials',
-    });
-  }
-  const { accessKeyId, secretAccessKey } = value;
-  if (typeof accessKeyId !== 'string' || accessKeyId.length === 0) {
-    fail(
-      `credentials.accessKeyId is required: a non-empty string (the IAM access key id, "AKIA…"), got ${kindOf(accessKeyId)}.`,
-      { option: 'credentials.accessKeyId' },
-    );
-  }
-  if (!ACCESS_KEY_ID.test(accessKeyId)) {
-    fail(
-      `credentials.accessKeyId is not an AWS access key id: expected 16–128 letters, digits or "_" (e.g. "AKIA…"), got a string of ${accessKeyId.length} characters (not shown).`,
-      { option: 'credentials.accessKeyId' },
-    );
-  }
-  if (typeof secretAccessKey !== 'string' || secretAccessKey.length === 0) {
-    fail(`credentials.secretAccessKey is required: a non-empty string, got ${kindOf(secretAccessKey)}.`, {
-      option: 'credentials.secretAccessKey',
-    });
-  }
-  if (!SECRET_ACCESS_KEY.test(secretAccessKey)) {
-    fail(
-      `credentials.secretAccessKey is not an AWS secret access key: expected 1–128 printable ASCII characters without whitespace or line breaks (AWS issues 40 characters of A-Z, a-z, 0-9, "/" and "+"), got a string of ${secretAccessKey.length} characters (not shown).`,
-      { option: 'credentials.secretAccessKey' },
-    );
-  }
-  return { accessKeyId, secretAccessKey };
-}
-
 function validateZoneId(value: unknown): string {
   if (typeof value !== 'string')
     fail(`zoneId is required: a string, got ${describe(value)}.`, { option: 'zoneId' });
@@ -440,6 +390,38 @@ function validateInterval(value: string): string {
     );
   }
   return value;
+}
+
+function validateZonesCacheDuration(value: string): string {
+  if (!GO_DURATION.test(value)) {
+    fail(
+      `zonesCacheDuration ${describe(value)} is not a Go duration such as "1h", "30m" or "0s" (0s disables the cache).`,
+      { option: 'zonesCacheDuration', value },
+    );
+  }
+  return value;
+}
+
+function validateAnnotationPrefix(value: string): string {
+  if (value.length > 254 || !ANNOTATION_PREFIX.test(value)) {
+    fail(
+      `annotationPrefix ${describe(value)} must be a lowercase DNS subdomain followed by "/", such as "external-dns.kubernetes.io/" or "external-dns.alpha.kubernetes.io/".`,
+      { option: 'annotationPrefix', value },
+    );
+  }
+  return value;
+}
+
+function validateDomainFilter(value: unknown, zone: string): string {
+  if (value === undefined) return zone;
+  const name = normalizeDomainName(value, `${PREFIX}: domainFilter`);
+  if (name !== zone && !name.endsWith(`.${zone}`)) {
+    fail(`domainFilter ${describe(value)} is not ${describe(zone)} or a name below it.`, {
+      option: 'domainFilter',
+      value,
+    });
+  }
+  return name;
 }
 
 function parseImage(value: string): { image: string; version: string | undefined } {
@@ -560,9 +542,20 @@ function validateExtraArgs(value: unknown): readonly string[] {
     const name = flag[1] as string;
     if (MANAGED_FLAGS.has(name)) {
       fail(
-        `extraArgs[${i}] sets --${name}, which the renderer manages; use the matching option instead (zoneName, zoneId, sources, policy, interval, txtOwnerId, txtPrefix).`,
+        `extraArgs[${i}] sets --${name}, which the renderer manages; use the matching option instead (zoneName, zoneId, domainFilter, sources, policy, interval, txtOwnerId, txtPrefix, annotationPrefix, zonesCacheDuration).`,
         { option: 'extraArgs', index: i, flag: `--${name}` },
       );
+    }
+    const why = FORBIDDEN_FLAGS[name];
+    if (why !== undefined) {
+      fail(`extraArgs[${i}] sets --${name}, which zonekeeper does not allow: ${why}.`, {
+        option: 'extraArgs',
+        index: i,
+        flag: `--${name}`,
+      });
+    }
+    if (value.indexOf(arg) !== i) {
+      fail(`extraArgs lists ${describe(arg)} twice.`, { option: 'extraArgs', index: i });
     }
     return arg;
   });
@@ -711,13 +704,27 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
       { option: 'txtOwnerId', value: txtOwnerId },
     );
   }
-  const txtPrefix = optionalString(raw, 'txtPrefix');
-  if (txtPrefix !== undefined && (txtPrefix.length > 63 || !TXT_PREFIX.test(txtPrefix))) {
+  const givenPrefix = optionalString(raw, 'txtPrefix') ?? defaultExternalDnsOptions.txtPrefix;
+  if (givenPrefix !== '' && (givenPrefix.length > 63 || !TXT_PREFIX.test(givenPrefix))) {
     fail(
-      `txtPrefix ${describe(txtPrefix)} must be 1–63 characters of a-z, 0-9, ".", "_" and "-" (it may contain "%{record_type}").`,
-      { option: 'txtPrefix', value: txtPrefix },
+      `txtPrefix ${describe(givenPrefix)} must be 1–63 characters of a-z, 0-9, ".", "_" and "-" (it may contain "%{record_type}"), or "" for none.`,
+      { option: 'txtPrefix', value: givenPrefix },
     );
   }
+  const txtPrefix = givenPrefix === '' ? undefined : givenPrefix;
+  const domainFilter = validateDomainFilter(raw.domainFilter, zoneName);
+  if (domainFilter !== zoneName && !isScopeSafeTxtPrefix(txtPrefix)) {
+    fail(
+      `txtPrefix ${describe(givenPrefix)} does not keep ownership records inside domainFilter ${describe(domainFilter)}: ExternalDNS would write TXT records outside it (denied by a scoped IAM policy on every loop). Use a prefix that contains "%{record_type}" and ends with "." (the default ${describe(DEFAULT_TXT_PREFIX)}).`,
+      { option: 'txtPrefix', value: givenPrefix },
+    );
+  }
+  const annotationPrefix = validateAnnotationPrefix(
+    optionalString(raw, 'annotationPrefix') ?? defaultExternalDnsOptions.annotationPrefix,
+  );
+  const zonesCacheDuration = validateZonesCacheDuration(
+    optionalString(raw, 'zonesCacheDuration') ?? defaultExternalDnsOptions.zonesCacheDuration,
+  );
   const resources = validateResources(raw.resources);
   const extraArgs = validateExtraArgs(raw.extraArgs);
   const extraLabels = validateExtraLabels(raw.extraLabels);
@@ -751,274 +758,12 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
     interval,
     txtOwnerId,
     txtPrefix,
+    annotationPrefix,
+    domainFilter,
+    zonesCacheDuration,
     resources,
     extraArgs,
     extraLabels,
     imagePullPolicy,
   };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// RBAC
-// ---------------------------------------------------------------------------------------------------
-
-/** One RBAC policy rule. @public */
-export interface PolicyRule {
-  readonly apiGroups: readonly string[];
-  readonly resources: readonly string[];
-  readonly verbs: readonly string[];
-}
-
-const READ = ['get', 'list', 'watch'] as const;
-const GATEWAY_ROUTES: Readonly<Partial<Record<ExternalDnsSource, string>>> = {
-  'gateway-httproute': 'httproutes',
-  'gateway-grpcroute': 'grpcroutes',
-  'gateway-tlsroute': 'tlsroutes',
-  'gateway-tcproute': 'tcproutes',
-  'gateway-udproute': 'udproutes',
-};
-
-/**
- * The ClusterRole rules ExternalDNS needs for `sources`, following the upstream chart's per-source rules
- * (`charts/external-dns/templates/clusterrole.yaml`) plus `discovery.k8s.io` EndpointSlices for the
- * service source (read by current releases; core Endpoints kept for older images):
- *
- * - `service`: core `nodes` list/watch; core `pods`, `services`, `endpoints` and `discovery.k8s.io`
- *   `endpointslices` get/list/watch;
- * - `ingress`: `networking.k8s.io` and `extensions` `ingresses` get/list/watch;
- * - `node`: core `nodes` list/watch; `pod`: core `nodes` list/watch and `pods` get/list/watch;
- * - `crd`: `externaldns.k8s.io` `dnsendpoints` get/list/watch and `dnsendpoints/status` update;
- * - `gateway-*route`: core `namespaces` and `gateway.networking.k8s.io` `gateways` + the route kind
- *   get/list/watch.
- *
- * Read-only except the crd source's status update. Rules come out in a fixed order.
- * @public
- */
-export function externalDnsRbacRules(sources: readonly ExternalDnsSource[]): readonly PolicyRule[] {
-  const has = (...wanted: ExternalDnsSource[]): boolean => wanted.some((s) => sources.includes(s));
-  const routes = EXTERNAL_DNS_SOURCES.flatMap((s) => {
-    const resource = GATEWAY_ROUTES[s];
-    return resource !== undefined && sources.includes(s) ? [resource] : [];
-  });
-  const rules: PolicyRule[] = [];
-  const add = (apiGroups: string[], resources: string[], verbs: readonly string[]): void => {
-    rules.push({ apiGroups, resources, verbs: [...verbs] });
-  };
-  if (has('service', 'node', 'pod')) add([''], ['nodes'], ['list', 'watch']);
-  if (has('service', 'pod')) add([''], ['pods'], READ);
-  if (has('service')) {
-    add([''], ['services', 'endpoints'], READ);
-    add(['discovery.k8s.io'], ['endpointslices'], READ);
-  }
-  if (has('ingress')) add(['networking.k8s.io', 'extensions'], ['ingresses'], READ);
-  if (routes.length > 0) {
-    add([''], ['namespaces'], READ);
-    add(['gateway.networking.k8s.io'], ['gateways', ...routes], READ);
-  }
-  if (has('crd')) {
-    add(['externaldns.k8s.io'], ['dnsendpoints'], READ);
-    add(['externaldns.k8s.io'], ['dnsendpoints/status'], ['update']);
-  }
-  return rules;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Rendering
-// ---------------------------------------------------------------------------------------------------
-
-/** The name of the ClusterRole and ClusterRoleBinding: cluster-scoped, so it includes the namespace. @public */
-export function externalDnsClusterRoleName(namespace: string, name: string): string {
-  return `zonekeeper:${namespace}:${name}`;
-}
-
-/** The name of the credentials Secret. @public */
-export function externalDnsSecretName(name: string): string {
-  return `${name}-aws-credentials`;
-}
-
-/**
- * The ExternalDNS arguments for resolved options: `--provider=aws`, one `--source=` per source,
- * `--domain-filter`, `--zone-id-filter` (both: a domain filter alone also matches sibling and child
- * zones), `--aws-zone-type=public`, `--registry=txt`, `--txt-owner-id`, `--txt-prefix` (when set),
- * `--policy`, `--interval`, then `extraArgs`.
- * @public
- */
-export function externalDnsArgs(resolved: ResolvedExternalDnsOptions): readonly string[] {
-  return [
-    '--provider=aws',
-    ...resolved.sources.map((s) => `--source=${s}`),
-    `--domain-filter=${resolved.zoneName}`,
-    `--zone-id-filter=${resolved.zoneId}`,
-    '--aws-zone-type=public',
-    '--registry=txt',
-    `--txt-owner-id=${resolved.txtOwnerId}`,
-    ...(resolved.txtPrefix === undefined ? [] : [`--txt-prefix=${resolved.txtPrefix}`]),
-    `--policy=${resolved.policy}`,
-    `--interval=${resolved.interval}`,
-    ...resolved.extraArgs,
-  ];
-}
-
-function selectorLabels(r: ResolvedExternalDnsOptions): Record<string, string> {
-  return { 'app.kubernetes.io/name': EXTERNAL_DNS_APP_NAME, 'app.kubernetes.io/instance': r.name };
-}
-
-function commonLabels(r: ResolvedExternalDnsOptions): Record<string, string> {
-  return {
-    ...r.extraLabels,
-    ...selectorLabels(r),
-    ...(r.version === undefined ? {} : { 'app.kubernetes.io/version': r.version }),
-    'app.kubernetes.io/component': 'dns-controller',
-    'app.kubernetes.io/part-of': 'zonekeeper',
-    'app.kubernetes.io/managed-by': ZONEKEEPER_MANAGER,
-    [ZonekeeperLabels.managedBy]: ZONEKEEPER_MANAGER,
-    [ZonekeeperLabels.organization]: r.organization,
-    [ZonekeeperLabels.cluster]: r.clusterId,
-  };
-}
-
-function probe(initialDelaySeconds: number, failureThreshold: number): Record<string, unknown> {
-  return {
-    httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP' },
-    initialDelaySeconds,
-    periodSeconds: 10,
-    timeoutSeconds: 5,
-    successThreshold: 1,
-    failureThreshold,
-  };
-}
-
-/**
- * Renders ExternalDNS for one cluster: [Namespace], ServiceAccount, ClusterRole, ClusterRoleBinding,
- * Secret, Deployment, in apply order. Pure and deterministic. Validates everything first
- * ({@link resolveExternalDnsOptions}); throws `INVALID_INPUT` on bad options.
- *
- * @example
- * ```ts
- * const objects = renderExternalDns({
- *   clusterId: 'prod-eu', organization: 'acme', zoneName: 'acme.example.com', zoneId: 'Z0123456789ABC',
- *   credentials: { accessKeyId, secretAccessKey },
- * });
- * console.log(toYaml(objects)); // Secret values redacted
- * ```
- * @public
- */
-export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManifest {
-  const r = resolveExternalDnsOptions(options);
-  const labels = (): Record<string, string> => commonLabels(r);
-  const clusterRoleName = externalDnsClusterRoleName(r.namespace, r.name);
-  const secretName = externalDnsSecretName(r.name);
-  const file = credentialsFile(r.credentials);
-
-  const objects: KubernetesObject[] = [];
-  if (r.createNamespace) {
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: {
-        name: r.namespace,
-        labels: {
-          ...labels(),
-          [ZonekeeperLabels.createdNamespace]: 'true',
-          'pod-security.kubernetes.io/enforce': 'restricted',
-        },
-      },
-    });
-  }
-  objects.push({
-    apiVersion: 'v1',
-    kind: 'ServiceAccount',
-    metadata: { name: r.name, namespace: r.namespace, labels: labels() },
-    automountServiceAccountToken: false,
-  });
-  objects.push({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: clusterRoleName, labels: labels() },
-    rules: externalDnsRbacRules(r.sources).map((rule) => ({
-      apiGroups: [...rule.apiGroups],
-      resources: [...rule.resources],
-      verbs: [...rule.verbs],
-    })),
-  });
-  objects.push({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: clusterRoleName, labels: labels() },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRoleName },
-    subjects: [{ kind: 'ServiceAccount', name: r.name, namespace: r.namespace }],
-  });
-  objects.push({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: secretName, namespace: r.namespace, labels: labels() },
-    type: 'Opaque',
-    data: { [CREDENTIALS_SECRET_KEY]: Buffer.from(file, 'utf8').toString('base64') },
-  });
-
-  const container: Record<string, unknown> = {
-    name: 'external-dns',
-    image: r.image,
-    ...(r.imagePullPolicy === undefined ? {} : { imagePullPolicy: r.imagePullPolicy }),
-    args: [...externalDnsArgs(r)],
-    env: [
-      { name: 'AWS_REGION', value: r.region },
-      { name: 'AWS_DEFAULT_REGION', value: r.region },
-      { name: 'AWS_SHARED_CREDENTIALS_FILE', value: `${CREDENTIALS_MOUNT_PATH}/${CREDENTIALS_SECRET_KEY}` },
-    ],
-    ports: [{ name: 'http', containerPort: EXTERNAL_DNS_HTTP_PORT, protocol: 'TCP' }],
-    livenessProbe: probe(10, 2),
-    readinessProbe: probe(5, 6),
-    resources: { requests: { ...r.resources.requests }, limits: { ...r.resources.limits } },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      runAsUser: 65534,
-      runAsGroup: 65534,
-    },
-    volumeMounts: [{ name: 'aws-credentials', mountPath: CREDENTIALS_MOUNT_PATH, readOnly: true }],
-  };
-
-  objects.push({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: r.name, namespace: r.namespace, labels: labels() },
-    spec: {
-      replicas: 1,
-      strategy: { type: 'Recreate' },
-      selector: { matchLabels: selectorLabels(r) },
-      template: {
-        metadata: {
-          labels: labels(),
-          annotations: { [CREDENTIALS_HASH_ANNOTATION]: credentialsHash(r.credentials) },
-        },
-        spec: {
-          serviceAccountName: r.name,
-          automountServiceAccountToken: true,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65534,
-            runAsGroup: 65534,
-            fsGroup: 65534,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          containers: [container],
-          volumes: [
-            {
-              name: 'aws-credentials',
-              secret: {
-                secretName,
-                defaultMode: 0o440,
-                items: [{ key: CREDENTIALS_SECRET_KEY, path: CREDENTIALS_SECRET_KEY }],
-              },
-            },
-          ],
-        },
-      },
-    },
-  });
-  return objects;
 }

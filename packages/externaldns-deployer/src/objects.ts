@@ -1,0 +1,240 @@
+/**
+ * The pure half of the ExternalDNS deployer: options in, Kubernetes objects out. No I/O, no clock, no
+ * randomness: the same options always give deep-equal objects, so applying them again changes nothing.
+ *
+ * What one cluster gets, in apply order:
+ *
+ * ```
+ *  Namespace           only with createNamespace: true; labelled zonekeeper.io/created-namespace=true
+ *  ServiceAccount      <name>, token not automounted by default (the pod opts in)
+ *  ClusterRole         zonekeeper:<namespace>:<name>, read rules for the selected sources only
+ *  ClusterRoleBinding  zonekeeper:<namespace>:<name>
+ *  Secret              <name>-aws-credentials, key `credentials`: an AWS shared-credentials file
+ *  Deployment          <name>, 1 replica, Recreate (ExternalDNS has no leader election)
+ * ```
+ *
+ * The secret access key appears only in the Secret. The pod template carries a short SHA-256-based hash of
+ * the credentials file ({@link CREDENTIALS_HASH_ANNOTATION}), so rotating a key rolls the pod.
+ *
+ * @packageDocumentation
+ */
+
+import { type KubernetesObject, ZONEKEEPER_MANAGER, ZonekeeperLabels } from '@zonekeeper/core';
+import {
+  CREDENTIALS_HASH_ANNOTATION,
+  CREDENTIALS_MOUNT_PATH,
+  CREDENTIALS_SECRET_KEY,
+  credentialsFile,
+  credentialsHash,
+} from './credentials.js';
+import {
+  type ExternalDnsOptions,
+  type ResolvedExternalDnsOptions,
+  resolveExternalDnsOptions,
+} from './options.js';
+import { externalDnsClusterRoleName, externalDnsRbacRules } from './rbac.js';
+
+/** What {@link renderExternalDns} returns: the objects for one cluster, in apply order. @public */
+export type ExternalDnsManifest = readonly KubernetesObject[];
+
+/** ExternalDNS's health and metrics port (`/healthz`). @public */
+export const EXTERNAL_DNS_HTTP_PORT = 7979;
+
+/** The `app.kubernetes.io/name` of every rendered object. @public */
+export const EXTERNAL_DNS_APP_NAME = 'external-dns';
+
+/** The name of the credentials Secret. @public */
+export function externalDnsSecretName(name: string): string {
+  return `${name}-aws-credentials`;
+}
+
+/**
+ * The ExternalDNS arguments for resolved options: `--provider=aws`, one `--source=` per source,
+ * `--domain-filter` (the zone, or the narrower `domainFilter`, then with `--aws-zone-match-parent`),
+ * `--zone-id-filter` (both: a domain filter alone also matches sibling and child zones),
+ * `--aws-zone-type=public`, `--aws-zones-cache-duration`, `--registry=txt`, `--txt-owner-id`,
+ * `--txt-prefix` (unless disabled), `--annotation-prefix`, `--policy`, `--interval`, then `extraArgs`.
+ * @public
+ */
+export function externalDnsArgs(resolved: ResolvedExternalDnsOptions): readonly string[] {
+  return [
+    '--provider=aws',
+    ...resolved.sources.map((s) => `--source=${s}`),
+    `--domain-filter=${resolved.domainFilter}`,
+    ...(resolved.domainFilter === resolved.zoneName ? [] : ['--aws-zone-match-parent']),
+    `--zone-id-filter=${resolved.zoneId}`,
+    '--aws-zone-type=public',
+    `--aws-zones-cache-duration=${resolved.zonesCacheDuration}`,
+    '--registry=txt',
+    `--txt-owner-id=${resolved.txtOwnerId}`,
+    ...(resolved.txtPrefix === undefined ? [] : [`--txt-prefix=${resolved.txtPrefix}`]),
+    `--annotation-prefix=${resolved.annotationPrefix}`,
+    `--policy=${resolved.policy}`,
+    `--interval=${resolved.interval}`,
+    ...resolved.extraArgs,
+  ];
+}
+
+function selectorLabels(r: ResolvedExternalDnsOptions): Record<string, string> {
+  return { 'app.kubernetes.io/name': EXTERNAL_DNS_APP_NAME, 'app.kubernetes.io/instance': r.name };
+}
+
+function commonLabels(r: ResolvedExternalDnsOptions): Record<string, string> {
+  return {
+    ...r.extraLabels,
+    ...selectorLabels(r),
+    ...(r.version === undefined ? {} : { 'app.kubernetes.io/version': r.version }),
+    'app.kubernetes.io/component': 'dns-controller',
+    'app.kubernetes.io/part-of': 'zonekeeper',
+    'app.kubernetes.io/managed-by': ZONEKEEPER_MANAGER,
+    [ZonekeeperLabels.managedBy]: ZONEKEEPER_MANAGER,
+    [ZonekeeperLabels.organization]: r.organization,
+    [ZonekeeperLabels.cluster]: r.clusterId,
+  };
+}
+
+function probe(initialDelaySeconds: number, failureThreshold: number): Record<string, unknown> {
+  return {
+    httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP' },
+    initialDelaySeconds,
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+    successThreshold: 1,
+    failureThreshold,
+  };
+}
+
+/**
+ * Renders ExternalDNS for one cluster: [Namespace], ServiceAccount, ClusterRole, ClusterRoleBinding,
+ * Secret, Deployment, in apply order. Pure and deterministic. Validates everything first
+ * ({@link resolveExternalDnsOptions}); throws `INVALID_INPUT` on bad options.
+ *
+ * @example
+ * ```ts
+ * const objects = renderExternalDns({
+ *   clusterId: 'prod-eu', organization: 'acme', zoneName: 'acme.example.com', zoneId: 'Z0123456789ABC',
+ *   credentials: { accessKeyId, secretAccessKey },
+ * });
+ * console.log(toYaml(objects)); // Secret values redacted
+ * ```
+ * @public
+ */
+export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManifest {
+  const r = resolveExternalDnsOptions(options);
+  const labels = (): Record<string, string> => commonLabels(r);
+  const clusterRoleName = externalDnsClusterRoleName(r.namespace, r.name);
+  const secretName = externalDnsSecretName(r.name);
+  const file = credentialsFile(r.credentials);
+
+  const objects: KubernetesObject[] = [];
+  if (r.createNamespace) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: r.namespace,
+        labels: {
+          ...labels(),
+          [ZonekeeperLabels.createdNamespace]: 'true',
+          'pod-security.kubernetes.io/enforce': 'restricted',
+        },
+      },
+    });
+  }
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: r.name, namespace: r.namespace, labels: labels() },
+    automountServiceAccountToken: false,
+  });
+  objects.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: clusterRoleName, labels: labels() },
+    rules: externalDnsRbacRules(r.sources).map((rule) => ({
+      apiGroups: [...rule.apiGroups],
+      resources: [...rule.resources],
+      verbs: [...rule.verbs],
+    })),
+  });
+  objects.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: clusterRoleName, labels: labels() },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRoleName },
+    subjects: [{ kind: 'ServiceAccount', name: r.name, namespace: r.namespace }],
+  });
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: secretName, namespace: r.namespace, labels: labels() },
+    type: 'Opaque',
+    data: { [CREDENTIALS_SECRET_KEY]: Buffer.from(file, 'utf8').toString('base64') },
+  });
+
+  const container: Record<string, unknown> = {
+    name: 'external-dns',
+    image: r.image,
+    ...(r.imagePullPolicy === undefined ? {} : { imagePullPolicy: r.imagePullPolicy }),
+    args: [...externalDnsArgs(r)],
+    env: [
+      { name: 'AWS_REGION', value: r.region },
+      { name: 'AWS_DEFAULT_REGION', value: r.region },
+      { name: 'AWS_SHARED_CREDENTIALS_FILE', value: `${CREDENTIALS_MOUNT_PATH}/${CREDENTIALS_SECRET_KEY}` },
+    ],
+    ports: [{ name: 'http', containerPort: EXTERNAL_DNS_HTTP_PORT, protocol: 'TCP' }],
+    livenessProbe: probe(10, 2),
+    readinessProbe: probe(5, 6),
+    resources: { requests: { ...r.resources.requests }, limits: { ...r.resources.limits } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+    },
+    volumeMounts: [{ name: 'aws-credentials', mountPath: CREDENTIALS_MOUNT_PATH, readOnly: true }],
+  };
+
+  objects.push({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: r.name, namespace: r.namespace, labels: labels() },
+    spec: {
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: selectorLabels(r) },
+      template: {
+        metadata: {
+          labels: labels(),
+          annotations: { [CREDENTIALS_HASH_ANNOTATION]: credentialsHash(r.credentials) },
+        },
+        spec: {
+          serviceAccountName: r.name,
+          automountServiceAccountToken: true,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65534,
+            runAsGroup: 65534,
+            fsGroup: 65534,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [container],
+          volumes: [
+            {
+              name: 'aws-credentials',
+              secret: {
+                secretName,
+                defaultMode: 0o440,
+                items: [{ key: CREDENTIALS_SECRET_KEY, path: CREDENTIALS_SECRET_KEY }],
+              },
+            },
+          ],
+        },
+      },
+    },
+  });
+  return objects;
+}
