@@ -250,3 +250,24 @@ describe('ExternalDNS on the Kubernetes fake through the adapter', () => {
     ).toThrow(/no context named "nope"/);
   });
 });
+
+describe('connections', () => {
+  it('reuses one kept-alive TLS connection for sequential calls (client-node alone opens one per call)', async () => {
+    await using own = await startKubernetesFake({ rolloutDelayMs: 0 });
+    const cluster = createKubernetesCluster({ name: 'prod-1', kubeconfigYaml: own.kubeconfig().yaml });
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'probe' };
+    await cluster.apply({ ...ref, metadata: { name: 'probe', namespace: 'default' }, data: { n: '0' } });
+    const before = own.connections;
+    const requestsBefore = own.requests.length;
+    for (let i = 1; i <= 20; i++) {
+      await cluster.get(ref);
+      await cluster.apply({ ...ref, metadata: { name: 'probe', namespace: 'default' }, data: { n: String(i) } });
+    }
+    expect(own.requests.length - requestsBefore).toBeGreaterThanOrEqual(40);
+    expect(own.connections - before).toBeLessThanOrEqual(1);
+    // A second client has its own agent: connections are per client, never shared across kubeconfigs.
+    const other = createKubernetesCluster({ name: 'prod-2', kubeconfigYaml: own.kubeconfig().yaml });
+    await other.get(ref);
+    expect(own.connections - before).toBeLessThanOrEqual(2);
+  });
+});

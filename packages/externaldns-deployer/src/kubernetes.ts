@@ -11,6 +11,10 @@
  *   `zonekeeper` and `force` (zonekeeper owns what it renders); the client discovers the resource's
  *   plural through the API server's discovery documents first.
  * - `signal` is forwarded to the HTTP request (through a request middleware), so an abort cancels it.
+ * - Connections are kept alive and reused: `@kubernetes/client-node` builds a new HTTPS agent for every
+ *   request (a TCP connect and a TLS handshake per call); the adapter swaps it for one keep-alive agent
+ *   per distinct set of TLS options (in practice one per client), idle sockets unref'd so they never keep
+ *   the process alive.
  * - Errors are translated to `ZonekeeperError` and *sanitised*: the API server's `Status` message is
  *   kept (it says what is wrong), but never for Secrets, whose 422 messages may echo values; the client's
  *   own error object (which holds request headers) is not kept as `cause`.
@@ -19,6 +23,9 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
 import {
   createConfiguration,
   KubeConfig,
@@ -175,6 +182,46 @@ function loadKubeConfig(options: KubernetesClusterOptions): KubeConfig {
   return kc;
 }
 
+/** The TLS options an agent of client-node carries, by which agents are interchangeable. */
+const AGENT_IDENTITY: readonly (keyof HttpsAgentOptions)[] = [
+  'ca',
+  'cert',
+  'key',
+  'pfx',
+  'passphrase',
+  'rejectUnauthorized',
+  'servername',
+  'ciphers',
+  'secureProtocol',
+];
+
+/**
+ * Replaces client-node's per-request agent by a kept-alive one with the same options (a hash of them is
+ * the cache key, so no key material is kept twice). Proxy agents (a kubeconfig `proxy-url`) are left as
+ * they are.
+ */
+function keepAliveAgents(): (agent: HttpAgent | HttpsAgent | undefined) => HttpAgent | HttpsAgent | undefined {
+  const agents = new Map<string, HttpAgent | HttpsAgent>();
+  return (agent) => {
+    if (agent === undefined) return undefined;
+    const plain = agent.constructor === HttpsAgent || agent.constructor === HttpAgent;
+    if (!plain) return agent;
+    const options = (agent as unknown as { options: Record<string, unknown> }).options;
+    const identity = createHash('sha256');
+    identity.update(agent instanceof HttpsAgent ? 'https' : 'http');
+    for (const k of AGENT_IDENTITY) identity.update(`\0${k}=${String(options[k] ?? '')}`);
+    const id = identity.digest('hex');
+    let shared = agents.get(id);
+    if (!shared) {
+      const settings = { ...options, keepAlive: true };
+      shared = agent instanceof HttpsAgent ? new HttpsAgent(settings) : new HttpAgent(settings);
+      agents.set(id, shared);
+    }
+    agent.destroy();
+    return shared;
+  };
+}
+
 /** `KubernetesObjectApi` with the kubeconfig's default namespace (the setter is protected). */
 class ObjectApi extends KubernetesObjectApi {
   constructor(configuration: ConstructorParameters<typeof KubernetesObjectApi>[0], kc: KubeConfig) {
@@ -197,6 +244,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions = {}):
   const fieldManager = options.fieldManager ?? ZONEKEEPER_MANAGER;
   const signals = new AsyncLocalStorage<AbortSignal | undefined>();
   const server = kc.getCurrentCluster()?.server as string;
+  const shareAgent = keepAliveAgents();
   const configuration = createConfiguration({
     baseServer: new ServerConfiguration(server, {}),
     authMethods: { default: kc },
@@ -205,6 +253,8 @@ export function createKubernetesCluster(options: KubernetesClusterOptions = {}):
         pre: async (context) => {
           const signal = signals.getStore();
           if (signal) context.setSignal(signal);
+          const agent = shareAgent(context.getAgent());
+          if (agent) context.setAgent(agent);
           return context;
         },
         post: async (response) => response,

@@ -125,6 +125,8 @@ export interface KubernetesFake extends AsyncDisposable {
   readonly requests: readonly KubernetesRequestRecord[];
   /** Empties the request log. */
   clearRequests(): void;
+  /** TCP connections accepted so far (each a TLS handshake over HTTPS): shows whether clients reuse them. */
+  readonly connections: number;
   /** Stops the server (ends watches and controllers). Idempotent. */
   stop(): Promise<void>;
 }
@@ -265,6 +267,10 @@ export async function startKubernetesFake(options: KubernetesFakeOptions = {}): 
       resolve();
     });
   });
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
+  });
   const port = (server.address() as AddressInfo).port;
   address = `127.0.0.1:${port}`;
   const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
@@ -369,6 +375,9 @@ export async function startKubernetesFake(options: KubernetesFakeOptions = {}): 
       controllers.options.rolloutDelayMs = ms;
     },
     settle: () => controllers.settle(),
+    get connections() {
+      return connections;
+    },
     get requests() {
       return [...log];
     },

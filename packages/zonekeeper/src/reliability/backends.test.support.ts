@@ -31,6 +31,22 @@ import type { Inspect } from './world.test.support.js';
 
 export const BASE_DOMAIN = 'example.com';
 
+/** A crash's one-shot faults: the request is forwarded and applied, then its answer is lost or a 5xx. */
+const DROP: FaultRule['fault'] = { kind: 'drop', when: 'after' };
+const UNAVAILABLE_AFTER: FaultRule['fault'] = {
+  kind: 'error',
+  code: 'ServiceUnavailable',
+  status: 503,
+  when: 'after',
+};
+const VAULT_503_AFTER: FaultRule['fault'] = {
+  kind: 'error',
+  code: 'ServiceUnavailable',
+  status: 503,
+  message: 'Vault is sealed',
+  when: 'after',
+};
+
 /** The AWS write operations (what a crash or a drop can hit). */
 export const ROUTE53_WRITES =
   /^(CreateHostedZone|DeleteHostedZone|ChangeTagsForResource|ChangeResourceRecordSets)$/;
@@ -165,6 +181,8 @@ export interface Backend {
   readonly inspect: Inspect;
   /** The wire-level drops of this backend. */
   readonly droppers: Partial<Record<PortKind, Dropper>>;
+  /** The wire-level 5xx answers after the request was applied, of this backend. */
+  readonly failers: Partial<Record<PortKind, Dropper>>;
   /** Totals since the backend started. */
   counters(): Counters;
   /** Write requests that reached Route 53/IAM and Vault since the last `mark()` (emulators only). */
@@ -239,6 +257,7 @@ export function memoryBackend(clusters: ClusterBackend = memoryClusterBackend())
       cluster: (id) => clusters.client(id),
     },
     droppers: {},
+    failers: {},
     counters: () => ({
       apiCalls: calls + clusters.counters.apiCalls,
       faults: clusters.counters.faults,
@@ -320,13 +339,15 @@ export async function emulatorBackend(
     vaultProxy.clearLog();
     vault.clearRequests();
   };
-  const dropWith =
-    (proxy: FaultProxy, rule: Omit<FaultRule, 'fault'>, restore: () => readonly FaultRule[]): Dropper =>
+  const crashWith =
+    (
+      fault: FaultRule['fault'],
+      proxy: FaultProxy,
+      rule: Omit<FaultRule, 'fault'>,
+      restore: () => readonly FaultRule[],
+    ): Dropper =>
     async (run) => {
-      proxy.setRules([
-        { ...rule, fault: { kind: 'drop', when: 'after' }, times: 1, label: 'crash' },
-        ...restore(),
-      ]);
+      proxy.setRules([{ ...rule, fault, times: 1, label: 'crash' }, ...restore()]);
       try {
         return await run();
       } finally {
@@ -366,9 +387,24 @@ export async function emulatorBackend(
     },
     inspect,
     droppers: {
-      dns: dropWith(awsProxy, { service: 'route53', operation: ROUTE53_WRITES }, () => awsRules),
-      identity: dropWith(awsProxy, { service: 'iam', operation: IAM_WRITES }, () => awsRules),
-      secrets: dropWith(vaultProxy, {}, () => []),
+      dns: crashWith(DROP, awsProxy, { service: 'route53', operation: ROUTE53_WRITES }, () => awsRules),
+      identity: crashWith(DROP, awsProxy, { service: 'iam', operation: IAM_WRITES }, () => awsRules),
+      secrets: crashWith(DROP, vaultProxy, {}, () => []),
+    },
+    failers: {
+      dns: crashWith(
+        UNAVAILABLE_AFTER,
+        awsProxy,
+        { service: 'route53', operation: ROUTE53_WRITES },
+        () => awsRules,
+      ),
+      identity: crashWith(
+        UNAVAILABLE_AFTER,
+        awsProxy,
+        { service: 'iam', operation: IAM_WRITES },
+        () => awsRules,
+      ),
+      secrets: crashWith(VAULT_503_AFTER, vaultProxy, {}, () => []),
     },
     counters() {
       const live = {

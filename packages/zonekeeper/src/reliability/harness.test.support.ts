@@ -6,6 +6,10 @@
  * - `drop`: the k-th write reaches the backend and is applied, then its connection drops (the fault
  *   proxy's `drop` `after` for Route 53, IAM and Vault; a thrown `UNAVAILABLE` for a cluster). The code
  *   under test carries on as it would (SDK retries, clean-up paths).
+ * - `fail`: the k-th write reaches the backend and is applied, then the answer is a 5xx (the fault proxy's
+ *   `error` `after` — `ServiceUnavailable` for Route 53 and IAM, a 503 for Vault; a thrown `UNAVAILABLE`
+ *   for a cluster). Unlike a drop, the client gets an answer and believes the request failed: the SDK's
+ *   retry strategy retries what it considers retryable, the adapters report the rest.
  * - `abort`: the k-th write is applied, then the caller's signal is aborted.
  * - `kill`: the k-th write is applied, then the process "dies": every later call of this zonekeeper
  *   instance fails at once, so no clean-up code can reach any backend.
@@ -17,8 +21,8 @@ import { ZonekeeperError } from '@zonekeeper/core';
 import { IDENTITY_WRITE_METHODS } from '@zonekeeper/iam-scoper';
 
 export type PortKind = 'dns' | 'identity' | 'secrets' | 'cluster';
-export type CrashMode = 'drop' | 'abort' | 'kill';
-export const CRASH_MODES: readonly CrashMode[] = ['drop', 'abort', 'kill'];
+export type CrashMode = 'drop' | 'fail' | 'abort' | 'kill';
+export const CRASH_MODES: readonly CrashMode[] = ['drop', 'fail', 'abort', 'kill'];
 
 /** The port methods, per port, and which of them change state. */
 export const PORT_METHODS: Readonly<
@@ -82,6 +86,8 @@ export type Dropper = (run: () => Promise<unknown>) => Promise<unknown>;
 export interface HarnessOptions {
   /** Wire-level droppers per port; ports without one apply the call, then throw `UNAVAILABLE`. */
   readonly droppers?: Partial<Record<PortKind, Dropper>>;
+  /** Wire-level "applied, then a 5xx" per port; ports without one apply the call, then throw `UNAVAILABLE`. */
+  readonly failers?: Partial<Record<PortKind, Dropper>>;
   /** Called after every applied write (also the crashing one), e.g. to watch an invariant. */
   readonly afterWrite?: (call: WriteCall) => Promise<void> | void;
   /** Called with every successful port result (e.g. to collect the secrets issued). */
@@ -162,13 +168,13 @@ export class Harness {
       return result;
     }
     this.fired = call;
-    if (crash.mode === 'drop') {
-      const dropper = this.options.droppers?.[port];
+    if (crash.mode === 'drop' || crash.mode === 'fail') {
+      const wire = (crash.mode === 'drop' ? this.options.droppers : this.options.failers)?.[port];
       try {
-        if (dropper) return await dropper(observe);
+        if (wire) return await wire(observe);
         await observe();
         throw injected(
-          `${port === 'cluster' ? 'Kubernetes' : port}: connection reset after ${method} was applied`,
+          `${port === 'cluster' ? 'Kubernetes' : port}: ${crash.mode === 'drop' ? 'connection reset' : 'HTTP 503'} after ${method} was applied`,
         );
       } finally {
         await this.options.afterWrite?.(call);

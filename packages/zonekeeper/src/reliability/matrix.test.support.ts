@@ -176,6 +176,7 @@ export async function runCase(
   let keyLimitHits = 0;
   const harness = new Harness({
     ...(crash?.mode === 'drop' ? { droppers: backend.droppers } : {}),
+    ...(crash?.mode === 'fail' ? { failers: backend.failers } : {}),
     onResult: watch.collect,
     onError: (port, method, error) => {
       if (port === 'identity' && method === 'createAccessKey' && hasErrorCode(error, 'CONFLICT'))

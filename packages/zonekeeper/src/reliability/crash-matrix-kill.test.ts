@@ -1,0 +1,5 @@
+/** The emulator crash matrix, crash mode `kill` (see emulator-matrix.test.support.ts). */
+
+import { emulatorCrashMatrix } from './emulator-matrix.test.support.js';
+
+emulatorCrashMatrix('kill');
