@@ -261,7 +261,11 @@ describe('connections', () => {
     const requestsBefore = own.requests.length;
     for (let i = 1; i <= 20; i++) {
       await cluster.get(ref);
-      await cluster.apply({ ...ref, metadata: { name: 'probe', namespace: 'default' }, data: { n: String(i) } });
+      await cluster.apply({
+        ...ref,
+        metadata: { name: 'probe', namespace: 'default' },
+        data: { n: String(i) },
+      });
     }
     expect(own.requests.length - requestsBefore).toBeGreaterThanOrEqual(40);
     expect(own.connections - before).toBeLessThanOrEqual(1);

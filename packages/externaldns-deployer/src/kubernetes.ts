@@ -200,7 +200,9 @@ const AGENT_IDENTITY: readonly (keyof HttpsAgentOptions)[] = [
  * the cache key, so no key material is kept twice). Proxy agents (a kubeconfig `proxy-url`) are left as
  * they are.
  */
-function keepAliveAgents(): (agent: HttpAgent | HttpsAgent | undefined) => HttpAgent | HttpsAgent | undefined {
+function keepAliveAgents(): (
+  agent: HttpAgent | HttpsAgent | undefined,
+) => HttpAgent | HttpsAgent | undefined {
   const agents = new Map<string, HttpAgent | HttpsAgent>();
   return (agent) => {
     if (agent === undefined) return undefined;
