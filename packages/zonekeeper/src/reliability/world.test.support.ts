@@ -219,6 +219,10 @@ export async function snapshotWorld(
     const objects: Record<string, unknown> = {};
     for (const [apiVersion, kind] of CLUSTER_KINDS) {
       for (const o of await client.list(apiVersion, kind)) {
+        // An object being deleted (a namespace waits for its contents; the fake finalises it some
+        // 200 ms later, a real kube-apiserver without a namespace controller never) counts as gone:
+        // otherwise the end state would depend on how long ago the deletion was made.
+        if (o.metadata.deletionTimestamp !== undefined) continue;
         objects[`${kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`] = normaliseObject(
           o,
           storedKeys,
