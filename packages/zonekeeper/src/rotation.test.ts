@@ -201,6 +201,8 @@ describe('rotateCredentials', () => {
     ]);
     // Between these two writes a crash leaves a rotation in flight, which the re-run finishes.
     const keyStored = 3;
+    // createAccessKey, the key's store write and its metadata: a 5xx after them is recovered in the run.
+    const RECOVERED_IN_RUN = [2, 3, 4];
     const forgotten = 10;
 
     let cases = 0;
@@ -237,11 +239,16 @@ describe('rotateCredentials', () => {
         // the re-run finishes that rotation instead of starting another.
         if (failed && at >= keyStored && at < forgotten)
           expect(r.rotations[0]?.outcome, where).toBe('resumed');
-        // A crash after the lock was released lost nothing; any other crash fails the run.
-        if (mode !== 'drop' && at < reference.length) expect(failed, where).toBe(true);
+        // A crash after the lock was released lost nothing; any other crash fails the run — except a
+        // lost answer: a dropped one may be absorbed (read back, retried by the SDK), and a 5xx after
+        // the key was created or stored is recovered in the same run (IAM: the unknown key deleted and
+        // another created; the store: the key read back).
+        if (mode === 'fail' && at < reference.length)
+          expect(failed, where).toBe(!RECOVERED_IN_RUN.includes(at));
+        else if (mode !== 'drop' && at < reference.length) expect(failed, where).toBe(true);
         cases += 1;
       }
     }
-    expect(cases).toBe(3 * reference.length);
+    expect(cases).toBe(CRASH_MODES.length * reference.length);
   });
 });
