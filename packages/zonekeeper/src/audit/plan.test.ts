@@ -410,12 +410,13 @@ const fleetOps = fc.record({
     { maxLength: 4 },
   ),
   rotate: fc.subarray(['acme', 'globex', 'initech'] as const),
+  detach: fc.subarray(['c1', 'c2', 'c3', 'c4']),
   days: fc.integer({ min: 0, max: 40 }),
 });
 
 describe('planAudit properties', () => {
-  fcTest.prop([fleetOps], { numRuns: 12 })(
-    'a fleet just produced by ensure/attach/rotate has no findings but the collector’s',
+  fcTest.prop([fleetOps], { numRuns: 15 })(
+    'a fleet just produced by ensure/attach/rotate/detach has no findings but the collector’s',
     async (ops) => {
       const clock = createManualClock(NOW);
       const inventory = createMemoryInventory();
@@ -432,6 +433,10 @@ describe('planAudit properties', () => {
       for (const org of ops.rotate)
         if (ops.orgs.includes(org) || [...bound.values()].includes(org))
           await zk.rotateCredentials(org).catch(() => undefined); // a cluster-only org may have no key
+      for (const id of ops.detach) {
+        const org = bound.get(id);
+        if (org) await zk.detachCluster(org, id);
+      }
       const now = new Date(NOW.getTime() + ops.days * DAY);
       const r = await zk.auditFleet({ now });
       expect(r.findings.filter((f) => f.reason !== 'zone-collectable')).toEqual([]);
