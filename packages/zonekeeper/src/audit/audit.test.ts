@@ -180,4 +180,37 @@ describe('auditFleet', () => {
       code: 'INVALID_INPUT',
     });
   });
+
+  it('finds a TLS Secret the store renewed but did not inject again, and one that is gone; the fix named works', async () => {
+    const w = await fleet();
+    await w.clock.advance(70 * DAY);
+    w.inventory.set({ organization: 'globex', clusterId: 'g1', running: true });
+    const renewed = await w.zk.issueCertificate('acme', { name: 'web', dnsNames: ['www.acme.example.com'] });
+    expect(renewed.plans.certificate.map((s) => s.op)).toContain('issue-certificate');
+    const stale = await w.zk.auditFleet();
+    expect(stale.findings).toEqual([
+      expect.objectContaining({
+        reason: 'tls-secret-stale',
+        severity: 'warning',
+        clusterId: 'c1',
+        subject: 'shop/web',
+        fix: {
+          operation: 'attachCluster',
+          command: 'zonekeeper cluster attach acme c1 --cert web:shop:www.acme.example.com',
+        },
+      }),
+    ]);
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      certificates: [{ name: 'web', namespace: 'shop', dnsNames: ['www.acme.example.com'] }],
+    });
+    expect((await w.zk.auditFleet()).findings).toEqual([]);
+    await (await w.cluster('c1')).delete({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: 'shop',
+      name: 'web',
+    });
+    expect(reasons(await w.zk.auditFleet())).toEqual(['tls-secret-missing']);
+  });
 });

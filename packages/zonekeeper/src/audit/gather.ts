@@ -40,6 +40,8 @@ import { organizationKeyConsumers } from '../organization/plan.js';
 import type { CertificateFacts, ClusterFacts, FleetState, IdentityFacts, OrganizationFacts } from './plan.js';
 
 const INSTANCE = 'external-dns';
+/** The annotation cert-issuer puts on a TLS Secret: the serial of the certificate it holds. */
+const CERTIFICATE_SERIAL_ANNOTATION = 'zonekeeper.io/certificate-serial';
 const DEFAULT_NAMESPACE = 'external-dns';
 
 function errorFacts(error: unknown): { code: string; message: string } {
@@ -86,6 +88,16 @@ async function gatherCluster(
       { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: INSTANCE },
       call,
     );
+    const tlsSecrets: { ref: string; serialNumber: string | null }[] = [];
+    for (const ref of [...attachment.tlsSecrets].sort()) {
+      const [ns, name] = ref.split('/');
+      if (!ns || !name) continue;
+      const tls = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name }, call);
+      tlsSecrets.push({
+        ref,
+        serialNumber: tls ? (tls.metadata.annotations?.[CERTIFICATE_SERIAL_ANNOTATION] ?? '') : null,
+      });
+    }
     const containers =
       (deployment?.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined)
         ?.template?.spec?.containers ?? [];
@@ -94,6 +106,7 @@ async function gatherCluster(
       status: 'read',
       secretAccessKeyId: secret ? accessKeyIdOf(secret.data) : null,
       image: deployment ? (containers[0]?.image ?? null) : null,
+      tlsSecrets,
     };
   } catch (error) {
     throwIfAborted(call.signal);
@@ -150,6 +163,7 @@ async function gatherCertificates(
         path: ctx.paths.certificate(organization, entry),
         notBefore: c.notBefore,
         notAfter: c.notAfter,
+        serialNumber: c.serialNumber,
         dnsNames: [...c.dnsNames],
       });
   }

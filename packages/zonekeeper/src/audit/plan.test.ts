@@ -293,6 +293,31 @@ const TABLE: Readonly<Record<string, { state: FleetState; now?: Date; reasons: r
     state: fleet([organization({ attached: [cluster({ image: 'example.org/my-external-dns:v9.0.0' })] })]),
     reasons: ['cluster-image-drift'],
   },
+  'a TLS Secret holding a serial the store does not have: tls-secret-stale': {
+    state: fleet([
+      organization({
+        attached: [cluster({ tlsSecrets: [{ ref: 'shop/web', serialNumber: '01ab' }] })],
+        certificates: [
+          {
+            kind: 'server',
+            name: 'web',
+            path: 'p/web',
+            serialNumber: '02cd',
+            notBefore: new Date(NOW.getTime() - DAY),
+            notAfter: new Date(NOW.getTime() + 89 * DAY),
+            dnsNames: [`www.acme.${BASE}`],
+          },
+        ],
+      }),
+    ]),
+    reasons: ['tls-secret-stale'],
+  },
+  'a recorded TLS Secret that is gone: tls-secret-missing': {
+    state: fleet([
+      organization({ attached: [cluster({ tlsSecrets: [{ ref: 'shop/web', serialNumber: null }] })] }),
+    ]),
+    reasons: ['tls-secret-missing'],
+  },
   'no Deployment: external-dns-missing': {
     state: fleet([organization({ attached: [cluster({ image: null })] })]),
     reasons: ['external-dns-missing'],

@@ -54,6 +54,9 @@ import { type CredentialsState, planCredentials } from '../credentials/plan.js';
  * - `cluster-stale-key`: the cluster's ExternalDNS credentials Secret holds another key than the stored one;
  * - `cluster-old-version`: the cluster runs an older ExternalDNS than the deployer renders;
  * - `cluster-image-drift`: the cluster runs another ExternalDNS image (not provably older);
+ * - `tls-secret-missing`: a TLS Secret recorded for an attached cluster is not there;
+ * - `tls-secret-stale`: a TLS Secret holds a certificate the store no longer has (renewed in the store,
+ *   not injected again);
  * - `certificate-due`: a stored certificate (or CA) is within its renewal window;
  * - `certificate-expired`: a stored certificate (or CA) has expired;
  * - `zone-collectable`: the collector would delete the zone, now or at `at`;
@@ -85,6 +88,8 @@ export type AuditReason =
   | 'cluster-stale-key'
   | 'cluster-old-version'
   | 'cluster-image-drift'
+  | 'tls-secret-missing'
+  | 'tls-secret-stale'
   | 'certificate-due'
   | 'certificate-expired'
   | 'zone-collectable'
@@ -151,6 +156,8 @@ export interface ClusterFacts {
   readonly secretAccessKeyId?: string | null;
   /** The ExternalDNS container image; `null`: no Deployment. */
   readonly image?: string | null;
+  /** The TLS Secrets recorded with the attachment: the serial they hold (`null`: no such Secret). */
+  readonly tlsSecrets?: readonly { readonly ref: string; readonly serialNumber: string | null }[];
 }
 
 /** A stored certificate's public facts. @public */
@@ -161,6 +168,7 @@ export interface CertificateFacts {
   readonly path: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  readonly serialNumber?: string;
   readonly dnsNames?: readonly string[];
 }
 
@@ -237,6 +245,13 @@ const fixes = {
     operation: 'rotateCredentials',
     command: `zonekeeper credentials rotate ${org}`,
   }),
+  attachCert: (org: string, clusterId: string, ref: string, c: CertificateFacts | undefined): AuditFix => {
+    const [namespace, name] = ref.split('/') as [string, string];
+    return {
+      operation: 'attachCluster',
+      command: `zonekeeper cluster attach ${org} ${clusterId} --cert ${c ? `${c.name}:${namespace}:${(c.dnsNames ?? []).join(',')}` : `${name}:${namespace}:<host>[,<host>…]`}`,
+    };
+  },
   issue: (org: string, c: CertificateFacts): AuditFix => ({
     operation: 'issueCertificate',
     command: `zonekeeper cert issue ${(c.dnsNames ?? []).join(' ')} --org ${org} --name ${c.name}`,
@@ -569,6 +584,28 @@ function auditClusters(org: OrganizationFacts, out: AuditFinding[]): void {
         message: `ExternalDNS on cluster ${c.clusterId} runs access key ${c.secretAccessKeyId}, not the stored ${stored}${identity?.credentials.iamKeys?.includes(c.secretAccessKeyId) ? '' : ' (its key is gone from IAM: it cannot authenticate)'}.`,
         fix: fixes.attach(o, c.clusterId),
       });
+    for (const t of c.tlsSecrets ?? []) {
+      const name = t.ref.split('/')[1];
+      const byName = org.certificates.find((x) => x.kind === 'server' && x.name === name);
+      if (t.serialNumber === null)
+        out.push({
+          reason: 'tls-secret-missing',
+          severity: 'error',
+          ...where,
+          subject: t.ref,
+          message: `The TLS Secret ${t.ref} recorded for cluster ${c.clusterId} is not there.`,
+          fix: fixes.attachCert(o, c.clusterId, t.ref, byName),
+        });
+      else if (!org.certificates.some((x) => x.kind === 'server' && x.serialNumber === t.serialNumber))
+        out.push({
+          reason: 'tls-secret-stale',
+          severity: 'warning',
+          ...where,
+          subject: t.ref,
+          message: `The TLS Secret ${t.ref} on cluster ${c.clusterId} holds certificate ${t.serialNumber}, which the store no longer has (renewed, not injected again).`,
+          fix: fixes.attachCert(o, c.clusterId, t.ref, byName),
+        });
+    }
     if (c.image !== undefined && c.image !== c.expectedImage)
       out.push(
         isOlder(c.image, c.expectedImage)
