@@ -160,4 +160,54 @@ describe('zonekeeper gc run --watch', () => {
       expect(doc.result.passes).toBeGreaterThanOrEqual(2);
     }
   });
+
+  it('SIGTERM in the middle of a pass aborts it cleanly: nothing half-deleted, no lock left held, exit 0', async () => {
+    const inventory = createMemoryInventory([{ organization: 'acme', clusterId: 'c1', running: true }]);
+    const zk = createZonekeeper({ baseDomain: 'example.com', inventory });
+    await zk.attachCluster('acme', { clusterId: 'c1' });
+    await zk.ensureOrganization('globex'); // unused and fresh: the collector deletes it now
+    let reads = 0;
+    let hanging: () => void = () => {};
+    const hung = new Promise<void>((resolve) => (hanging = resolve));
+    const slow = {
+      async listClusters(options: { signal?: AbortSignal } = {}) {
+        reads += 1;
+        // The second read is the re-check right before deleting globex's zone, under its lock.
+        if (reads === 2) {
+          hanging();
+          await new Promise((_, reject) =>
+            options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }),
+          );
+        }
+        return inventory.listClusters(options);
+      },
+    };
+    const controller = new AbortController();
+    let stderr = '';
+    let stdout = '';
+    const running = runCli(['gc', 'run', '--watch', '--interval', '1s', '--json', ...BASE], {
+      env: {},
+      stdout: { write: (t: string) => (stdout += t) },
+      stderr: { write: (t: string) => (stderr += t) },
+      deps: {
+        dns: zk.ports.dns,
+        identity: zk.ports.identity,
+        secrets: zk.ports.secrets,
+        clusters: zk.ports.cluster,
+        inventory: slow,
+      },
+      signal: controller.signal,
+    });
+    await hung;
+    controller.abort(Object.assign(new DOMException('by SIGTERM', 'AbortError'), { signal: 'SIGTERM' }));
+    expect(await running, stderr).toBe(0);
+    expect((JSON.parse(stdout) as { result: { passes: number } }).result.passes).toBe(0);
+    // The zone is still there, whole, and the organisation's lock is free: a later pass finishes.
+    expect(await zk.ports.dns.findZonesByName('globex.example.com')).toHaveLength(1);
+    const lock = await zk.ports.secrets.read(`${zk.secretLayout.prefix}/locks/globex`);
+    const d = (lock?.data ?? {}) as Record<string, string>;
+    expect(Boolean(d.holder) && Date.parse(d.renewedAt ?? '') + Number(d.ttlMs) > Date.now()).toBe(false);
+    const next = await zk.collectGarbage();
+    expect(next.results.map((r) => [r.organization, r.status])).toEqual([['globex', 'deleted']]);
+  });
 });
