@@ -7,6 +7,21 @@
  */
 
 export {
+  type AuditFinding,
+  type AuditFix,
+  type AuditPlan,
+  type AuditReason,
+  type AuditSeverity,
+  type CertificateFacts,
+  type ClusterFacts,
+  type FleetState,
+  type IdentityFacts,
+  type ManagedZoneFacts,
+  type OrganizationFacts,
+  type PlanAuditOptions,
+  planAudit,
+} from './audit/plan.js';
+export {
   type ClusterResolver,
   DEFAULT_RESERVED_ORGANIZATION_NAMES,
   type ExternalDnsDefaults,
@@ -34,6 +49,8 @@ export type { OrganizationPlan } from './organization/plan.js';
 export type {
   AttachClusterInput,
   AttachResult,
+  AuditFleetOptions,
+  AuditResult,
   ClusterCertificate,
   ClusterIdentityResult,
   ClusterStep,

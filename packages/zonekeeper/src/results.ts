@@ -20,11 +20,18 @@ import type {
 import type { GcPlan, ZoneDecisionReason } from '@zonekeeper/gc-policy';
 import type { ZoneIdentityStep } from '@zonekeeper/iam-scoper';
 import type { ManagedZone, OrganizationZoneStep } from '@zonekeeper/zone-manager';
+import type { AuditPlan } from './audit/plan.js';
 import type { ExternalDnsDefaults, IdentityScope } from './config.js';
 import type { ZonekeeperPorts } from './context.js';
 import type { CredentialStep } from './credentials/plan.js';
 import type { LeaseOptions } from './gc/lease.js';
 
+export type {
+  AuditFinding,
+  AuditFix,
+  AuditReason,
+  AuditSeverity,
+} from './audit/plan.js';
 export type { CredentialStep, IssueKeyReason } from './credentials/plan.js';
 
 /** What {@link Zonekeeper.ensureOrganization} did. @public */
@@ -276,6 +283,25 @@ export interface GarbageCollectorOptions {
   readonly onCollection?: (outcome: { readonly result?: CollectionResult; readonly error?: unknown }) => void;
 }
 
+/** Options of {@link Zonekeeper.auditFleet}. @public */
+export interface AuditFleetOptions extends CallOptions {
+  /** Audit one organisation only (default: every organisation of the platform). */
+  readonly organization?: string;
+  /** The instant to judge renewals and the collector's decisions at (default: the clock's now). */
+  readonly now?: Date;
+}
+
+/** What {@link Zonekeeper.auditFleet} found. JSON data, secret-free. @public */
+export interface AuditResult extends AuditPlan {
+  /** The organisations audited (those with a zone, an identity or secrets; or the one asked for). */
+  readonly organizations: readonly string[];
+  /**
+   * Whether the inventory was read: `not-configured` leaves out the collector's decisions
+   * (`zone-collectable`); `unreadable` is also a finding.
+   */
+  readonly inventory: 'read' | 'not-configured' | 'unreadable';
+}
+
 /** The zonekeeper instance. @public */
 export interface Zonekeeper {
   readonly baseDomain: string;
@@ -310,6 +336,12 @@ export interface Zonekeeper {
   ): Promise<IssueCertificateResult>;
   /** One billing-aware collection of unused organisation zones. */
   collectGarbage(options?: EnsureOptions & { readonly now?: Date }): Promise<CollectionResult>;
+  /**
+   * One read-only audit of the fleet: zones and delegations, identities and policies, keys, the
+   * clusters' ExternalDNS (key and version), certificates and the collector's decisions — as findings
+   * with a reason code, a severity and the operation that fixes each. Writes nothing, takes no lock.
+   */
+  auditFleet(options?: AuditFleetOptions): Promise<AuditResult>;
   /** The collector as a loop (optionally Lease-held) until `signal` aborts. */
   runGarbageCollector(options: GarbageCollectorOptions): Promise<void>;
 }

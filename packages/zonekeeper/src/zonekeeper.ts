@@ -13,6 +13,7 @@
  *                                      its lock: re-check ─► delegation → records → zone ─► identities
  *                                      ─► secrets; delegations of kept zones restored; orphans swept
  *  runGarbageCollector gc/             the collection as a loop, optionally Lease-held
+ *  auditFleet          audit/          everything, read only ─► planAudit ─► findings (no lock, no write)
  * ```
  *
  * Every write of one organisation holds its lock (`locks.ts`): operations on one organisation never
@@ -22,6 +23,7 @@
  * @packageDocumentation
  */
 
+import { auditFleet } from './audit/audit.js';
 import { issueCertificate } from './certificates/issue.js';
 import { attachCluster } from './clusters/attach.js';
 import { detachCluster } from './clusters/detach.js';
@@ -36,6 +38,8 @@ import type { Zonekeeper } from './results.js';
 export type {
   AttachClusterInput,
   AttachResult,
+  AuditFleetOptions,
+  AuditResult,
   ClusterCertificate,
   ClusterIdentityResult,
   CollectionResult,
@@ -73,5 +77,6 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     issueCertificate: (organization, input, options) => issueCertificate(ctx, organization, input, options),
     collectGarbage: (options) => collectGarbage(ctx, options),
     runGarbageCollector: (options) => runGarbageCollector(ctx, options),
+    auditFleet: (options) => auditFleet(ctx, options),
   };
 }

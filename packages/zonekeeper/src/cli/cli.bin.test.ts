@@ -5,8 +5,15 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
+import { startMoto } from '@zonekeeper/testkit/moto';
+import { startVaultFake } from '@zonekeeper/testkit/vault';
+import { createRoute53Provider } from '@zonekeeper/zone-manager/route53';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -112,4 +119,81 @@ describe('the zonekeeper bin', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
+
+  it('gc run --watch: passes on its interval while holding the Lease; SIGTERM releases it and exits 0, no process left', async () => {
+    const moto = await startMoto();
+    const vault = await startVaultFake();
+    const kube = await startKubernetesFake({ rolloutDelayMs: 0 });
+    const dir = await mkdtemp(join(tmpdir(), 'zonekeeper-watch-'));
+    try {
+      const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+      await createRoute53Provider({ endpoint: moto.endpoint, credentials }).createZone({
+        name: 'example.com',
+        callerReference: 'watch-parent',
+      });
+      const inventory = join(dir, 'inventory.json');
+      await writeFile(inventory, '[]');
+      const kubeconfig = await kube.writeKubeconfig(dir, { name: 'ops' });
+      const lease = () =>
+        kube.objects().find((o) => o.kind === 'Lease' && o.metadata.name === 'zonekeeper-gc')?.spec as
+          | { holderIdentity?: string | null }
+          | undefined;
+      let pid: number | undefined;
+      let holderWhileRunning: string | null | undefined;
+      const exit = await zonekeeper(
+        [
+          'gc',
+          'run',
+          '--watch',
+          '--interval',
+          '1s',
+          '--inventory',
+          inventory,
+          '--lease-cluster',
+          'ops',
+          '--lease-namespace',
+          'default',
+          '--lease-identity',
+          'bin-a',
+        ],
+        {
+          ZONEKEEPER_BASE_DOMAIN: 'example.com',
+          AWS_ENDPOINT_URL: moto.endpoint,
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          VAULT_ADDR: vault.endpoint,
+          VAULT_TOKEN: vault.rootToken,
+          KUBECONFIG: kubeconfig,
+          HOME: dir,
+        },
+        (child) => {
+          pid = child.pid;
+          let err = '';
+          let sent = false;
+          child.stderr?.on('data', (d: string) => {
+            err += d;
+            if (!sent && (err.match(/gc pass \d+ at /g) ?? []).length >= 2) {
+              sent = true; // once: a second signal exits at once (143)
+              holderWhileRunning = lease()?.holderIdentity;
+              child.kill('SIGTERM');
+            }
+          });
+        },
+      );
+      expect(exit.code, exit.stderr).toBe(0);
+      expect(exit.signal).toBeNull();
+      expect((exit.stderr.match(/gc pass \d+ at /g) ?? []).length).toBeGreaterThanOrEqual(2);
+      expect(exit.stderr).toMatch(/stopped \(SIGTERM\) after \d+ pass\(es\); the Lease is released/);
+      expect(holderWhileRunning).toBe('bin-a');
+      expect(lease()?.holderIdentity ?? null).toBeNull();
+      expect(exit.stderr).not.toContain(vault.rootToken);
+      // No process left behind.
+      expect(() => process.kill(pid as number, 0)).toThrow(/ESRCH/);
+    } finally {
+      await kube.stop();
+      await vault.stop();
+      await moto.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

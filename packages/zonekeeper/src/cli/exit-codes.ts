@@ -8,6 +8,7 @@
  * | 2    | invalid input or usage (`INVALID_INPUT`, unknown option, missing argument); nothing sent  |
  * | 3    | refused: `NOT_OWNED`, `PERMISSION_DENIED`, `CONFLICT`, `NOT_FOUND`, `ALREADY_EXISTS`      |
  * | 4    | retry later: `THROTTLED`, `UNAVAILABLE`, `TIMEOUT`, `PENDING`                             |
+ * | 5    | `doctor` found at least one finding of severity `error`                                   |
  * | 130  | interrupted (SIGINT): the running operation was aborted                                   |
  *
  * @packageDocumentation
@@ -22,6 +23,8 @@ export const ExitCodes = {
   INVALID: 2,
   REFUSED: 3,
   RETRY_LATER: 4,
+  /** `zonekeeper doctor` ran and found at least one finding of severity `error`. */
+  FINDINGS: 5,
   INTERRUPTED: 130,
 } as const;
 
@@ -57,8 +60,11 @@ export function exitCodeOf(error: unknown, aborted = false): ExitCode {
   return ExitCodes.FAILED;
 }
 
-/** The worst of several exit codes (interrupted > other failure > retry later > refused > invalid > ok). */
+/**
+ * The worst of several exit codes (interrupted > other failure > retry later > refused > invalid >
+ * findings > ok).
+ */
 export function worstExitCode(codes: readonly ExitCode[]): ExitCode {
-  const rank: Readonly<Record<ExitCode, number>> = { 0: 0, 2: 1, 3: 2, 4: 3, 1: 4, 130: 5 };
+  const rank: Readonly<Record<ExitCode, number>> = { 0: 0, 5: 1, 2: 2, 3: 3, 4: 4, 1: 5, 130: 6 };
   return codes.reduce<ExitCode>((worst, c) => (rank[c] > rank[worst] ? c : worst), ExitCodes.OK);
 }

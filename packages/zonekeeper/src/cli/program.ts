@@ -17,6 +17,7 @@ import { type CommandContext, type CommandOutcome, cliMessage, type GlobalFlags 
 import { certificateChoices, registerCertCommands } from './commands/cert.js';
 import { policyChoices, registerClusterCommands } from './commands/cluster.js';
 import { registerCredentialsCommands } from './commands/credentials.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerGcCommands } from './commands/gc.js';
 import { registerOrgCommands } from './commands/org.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
@@ -44,7 +45,10 @@ export interface RunCliOptions {
   readonly env: CliEnv;
   readonly stdout: TextSink;
   readonly stderr: TextSink;
-  /** Aborts the running operation (the bin aborts it on SIGINT); the command then exits 130. */
+  /**
+   * Aborts the running operation (the bin aborts it on SIGINT and SIGTERM); the command then exits 130 —
+   * except `gc run --watch`, which exits 0 when the abort reason carries `signal: 'SIGTERM'`.
+   */
   readonly signal?: AbortSignal;
   /** Ready ports to use instead of the ones built from flags and the environment (tests). */
   readonly deps?: CliDeps;
@@ -87,7 +91,9 @@ Exit codes:
   2    invalid input or usage (INVALID_INPUT): nothing was sent anywhere
   3    refused (NOT_OWNED, PERMISSION_DENIED, CONFLICT, NOT_FOUND, ALREADY_EXISTS)
   4    retry later (THROTTLED, UNAVAILABLE, TIMEOUT, PENDING)
-  130  interrupted (SIGINT): the operation was aborted; run it again to finish (operations are idempotent)
+  5    doctor: at least one finding of severity error
+  130  interrupted (SIGINT, or SIGTERM): the operation was aborted; run it again to finish (operations
+       are idempotent). gc run --watch stopped by SIGTERM exits 0
 `;
 
 /**
@@ -192,6 +198,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     registerCredentialsCommands,
     registerGcCommands,
     registerCertCommands,
+    registerDoctorCommand,
   ])
     register(program, execute);
 

@@ -60,6 +60,7 @@ describe('README', () => {
       'gc plan': await helpOf(['gc', 'plan']),
       'gc run': await helpOf(['gc', 'run']),
       'cert issue': await helpOf(['cert', 'issue']),
+      doctor: await helpOf(['doctor']),
     };
     const global = await helpOf([]);
     const all = [global, ...Object.values(commands)].join('\n');

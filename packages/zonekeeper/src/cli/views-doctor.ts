@@ -1,0 +1,87 @@
+/**
+ * The views of `zonekeeper doctor` and `zonekeeper gc run --watch`: secret-free JSON data and their
+ * readable rendering (tables and lines through the shared output helpers).
+ *
+ * @packageDocumentation
+ */
+
+import type { AuditResult, CollectionResult } from '../results.js';
+import { type Cell, renderTable } from './output.js';
+
+/** The view of `doctor`: the findings, worst first, each with the command that fixes it. */
+export function doctorView(r: AuditResult) {
+  return {
+    now: r.now.toISOString(),
+    organizations: [...r.organizations],
+    inventory: r.inventory,
+    summary: { ...r.summary },
+    findings: r.findings.map((f) => ({
+      severity: f.severity,
+      reason: f.reason,
+      organization: f.organization ?? null,
+      clusterId: f.clusterId ?? null,
+      subject: f.subject,
+      message: f.message,
+      fix: f.fix.command ?? null,
+      operation: f.fix.operation,
+      at: f.at ? f.at.toISOString() : null,
+    })),
+  };
+}
+
+/** The text of `doctor`: a table of findings, or one line saying the fleet is healthy. */
+export function renderDoctor(view: ReturnType<typeof doctorView>): string {
+  const lines: string[] = [];
+  const scope =
+    view.organizations.length === 0
+      ? 'no organisations found'
+      : `${view.organizations.length} organisation(s): ${view.organizations.join(', ')}`;
+  lines.push(`Audit at ${view.now} of ${scope}.`);
+  if (view.inventory === 'not-configured')
+    lines.push('No --inventory given: the garbage collector’s decisions are not included.');
+  if (view.findings.length === 0) {
+    lines.push('No findings: everything is as zonekeeper would leave it.');
+    return lines.join('\n');
+  }
+  lines.push(
+    renderTable(
+      ['Severity', 'Reason', 'Where', 'Finding', 'Fix'],
+      view.findings.map((f): Cell[] => [
+        f.severity,
+        f.reason,
+        [f.organization, f.clusterId].filter((x) => x !== null).join('/') || 'fleet',
+        f.message,
+        f.fix === null ? 'by hand (see the finding)' : `run '${f.fix}'`,
+      ]),
+    ),
+  );
+  lines.push(
+    `${view.summary.error} error(s), ${view.summary.warning} warning(s), ${view.summary.info} note(s).`,
+  );
+  return lines.join('\n');
+}
+
+/** One line per pass of `gc run --watch`. */
+export function watchPassLine(pass: number, outcome: { result?: CollectionResult; error?: unknown }): string {
+  if (!outcome.result) {
+    const e = outcome.error as { code?: unknown; message?: unknown } | undefined;
+    return `gc pass ${pass} failed: ${typeof e?.code === 'string' ? `${e.code}: ` : ''}${String(e?.message ?? outcome.error)} (retrying later)`;
+  }
+  const r = outcome.result;
+  const deleted = r.results.filter((x) => x.status === 'deleted').length;
+  const failed = r.results.filter((x) => x.status === 'failed').length;
+  return `gc pass ${pass} at ${r.now.toISOString()}: ${r.zones.length} managed zone(s), ${deleted} deleted, ${failed} failed, ${r.plan.toDelete.length - deleted - failed} skipped; next review ${r.nextReviewAt ? r.nextReviewAt.toISOString() : 'none deferred'}.`;
+}
+
+/** The view of `gc run --watch` once it stopped. */
+export function watchView(
+  passes: number,
+  stoppedBy: string,
+  last: { result?: CollectionResult; error?: unknown } | undefined,
+) {
+  return {
+    passes,
+    stoppedBy,
+    lastPass: last === undefined ? null : watchPassLine(passes, last),
+  };
+}
