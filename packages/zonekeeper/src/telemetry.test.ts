@@ -281,6 +281,49 @@ describe('tracing', () => {
     expect(pass.events.map((e) => e.attributes?.['zonekeeper.gc.outcome'])).toEqual(['deleted']);
   });
 
+  it('concurrent operations: each call span under its own operation, with its own organisation', async () => {
+    const w = memoryWorld({ tracer });
+    await Promise.all([w.zk.ensureOrganization('acme'), w.zk.ensureOrganization('initech')]);
+    const operations = byName('zonekeeper.ensureOrganization');
+    expect(operations.map((s) => s.attributes['zonekeeper.organization']).sort()).toEqual([
+      'acme',
+      'initech',
+    ]);
+    let calls = 0;
+    for (const op of operations) {
+      const organization = op.attributes['zonekeeper.organization'];
+      for (const c of childrenOf(op)) {
+        calls += 1;
+        expect(c.attributes['zonekeeper.organization']).toBe(organization);
+        expect(c.spanContext().traceId).toBe(op.spanContext().traceId);
+        const named = [c.attributes['zonekeeper.zone_name'], c.attributes['zonekeeper.user_name']].filter(
+          (v): v is string => typeof v === 'string' && v.includes('.'),
+        );
+        for (const n of named)
+          if (n !== 'example.com') expect(n).toMatch(new RegExp(`\\b${organization}\\b`));
+      }
+    }
+    // The embedded parent zone is created once, inside whichever operation came first.
+    expect(calls).toBe(spans().length - 2);
+  });
+
+  it('the shipped code imports OpenTelemetry for types only (an optional peer dependency)', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const root = new URL('.', import.meta.url);
+    const files = (await readdir(root, { recursive: true })).filter(
+      (f) => f.endsWith('.ts') && !/\.test(\.support)?\.ts$/.test(f),
+    );
+    expect(files.length).toBeGreaterThan(20);
+    const imports: string[] = [];
+    for (const f of files)
+      for (const m of (await readFile(new URL(f, root), 'utf8')).matchAll(
+        /^import[^;]*?from '(@opentelemetry\/[^']+)'/gms,
+      ))
+        imports.push(m[0]);
+    expect(imports.length).toBeGreaterThan(0);
+    for (const i of imports) expect(i).toMatch(/^import type /);
+  });
+
   it('wraps every remote method of every port (the reliability harness list)', () => {
     for (const [port, { all }] of Object.entries(PORT_METHODS))
       expect([...(TRACED_PORT_METHODS[port as keyof typeof TRACED_PORT_METHODS] ?? [])].sort()).toEqual(
