@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+import type { Tracer } from '@opentelemetry/api';
 import type { KeyAlgorithm } from '@zonekeeper/cert-issuer';
 import type { Clock, ClusterClient, Logger } from '@zonekeeper/core';
 import type { ExternalDnsPolicy, ExternalDnsSource } from '@zonekeeper/externaldns-deployer';
@@ -13,6 +14,7 @@ import type { IdentityProvider } from '@zonekeeper/iam-scoper';
 import type { SecretStore } from '@zonekeeper/vault-keys';
 import type { DnsProvider } from '@zonekeeper/zone-manager';
 import type { ClusterInventory } from './inventory.js';
+import type { ZonekeeperMetrics } from './telemetry/events.js';
 
 /**
  * Finds the client for a cluster id: a function, or a map from cluster id to client.
@@ -169,6 +171,15 @@ export interface ZonekeeperConfig {
   readonly locks?: LockOptions;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /**
+   * An OpenTelemetry tracer (`trace.getTracer('zonekeeper')` from `@opentelemetry/api`, an optional peer
+   * dependency): one span per operation, one child span per port call (see `docs/observability.md`).
+   * Spans nest through the registered context manager (every OpenTelemetry Node SDK setup registers
+   * one). Absent: no tracing, and no wrapping at all.
+   */
+  readonly tracer?: Tracer;
+  /** The metrics hook: callbacks per operation, port call and collector decision ({@link ZonekeeperMetrics}). */
+  readonly metrics?: ZonekeeperMetrics;
   /** Random source in [0, 1) for new CallerReferences and lock holder ids (default `Math.random`). */
   readonly random?: () => number;
 }

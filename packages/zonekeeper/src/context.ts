@@ -41,6 +41,7 @@ import {
   type ZonekeeperConfig,
 } from './config.js';
 import { type ClusterInventory, createMemoryInventory } from './inventory.js';
+import { createTelemetry, type Telemetry } from './telemetry/telemetry.js';
 
 /** The ports of a zonekeeper instance. @public */
 export interface ZonekeeperPorts {
@@ -60,6 +61,11 @@ export interface Context {
   /** The configured logger, masking access key ids. */
   readonly logger: Logger;
   readonly random: () => number;
+  /**
+   * The tracing and metrics hooks (`tracer`, `metrics`). The ports below are already wrapped: every
+   * port method call made through `ports` or `deps` is traced. Operations run in `traced(ctx, …)`.
+   */
+  readonly telemetry: Telemetry;
   readonly ports: ZonekeeperPorts;
   /** Whether an inventory was configured (the collector refuses to run without one). */
   readonly inventoryConfigured: boolean;
@@ -149,12 +155,19 @@ export function resolveContext(config: ZonekeeperConfig): Context {
   const edns = config.externalDns ?? {};
   positiveMs(edns.rolloutTimeoutMs, 'externalDns.rolloutTimeoutMs');
 
+  const telemetry = createTelemetry(config.tracer, config.metrics, logger);
+
+  // The ports, wrapped once for telemetry (the same instances when it is off): every call below goes
+  // through them, also the embedded parent zone's and the operations' `deps`.
   const embeddedDns = config.dns === undefined;
-  const dns = config.dns ?? createMemoryDnsProvider({ clock });
-  const identity = config.identity ?? createMemoryIdentityProvider({ clock });
-  const secrets = config.secrets ?? createMemorySecretStore({ clock });
-  const inventory = config.inventory ?? createMemoryInventory();
-  const cluster = resolverOf(config.clusters, clock);
+  const dns = telemetry.port(config.dns ?? createMemoryDnsProvider({ clock }), 'dns');
+  const identity = telemetry.port(config.identity ?? createMemoryIdentityProvider({ clock }), 'identity');
+  const secrets = telemetry.port(config.secrets ?? createMemorySecretStore({ clock }), 'secrets');
+  const inventory = telemetry.port(config.inventory ?? createMemoryInventory(), 'inventory');
+  const resolve = resolverOf(config.clusters, clock);
+  const cluster = telemetry.enabled
+    ? async (id: string) => telemetry.port(await resolve(id), 'cluster', id)
+    : resolve;
   const layout = { prefix: config.secretPrefix ?? defaultSecretPrefix(baseDomain), owner: baseDomain };
   const paths = secretPaths(layout);
   let parentReady: Promise<void> | undefined;
@@ -165,6 +178,7 @@ export function resolveContext(config: ZonekeeperConfig): Context {
     clock,
     logger,
     random,
+    telemetry,
     ports: { dns, identity, secrets, inventory, cluster },
     inventoryConfigured: config.inventory !== undefined,
     layout,

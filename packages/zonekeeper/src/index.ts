@@ -68,4 +68,15 @@ export type {
   ZoneCollection,
   Zonekeeper,
 } from './results.js';
+export {
+  type ApiCallEvent,
+  type DecisionEvent,
+  type OperationEvent,
+  TelemetryAttributes,
+  type TelemetryErrorCode,
+  type TelemetryOutcome,
+  type TelemetryPort,
+  type ZonekeeperMetrics,
+} from './telemetry/events.js';
+export { createOpenTelemetryMetrics, OPENTELEMETRY_METRIC_NAMES } from './telemetry/otel-metrics.js';
 export { createZonekeeper } from './zonekeeper.js';

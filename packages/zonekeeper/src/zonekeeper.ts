@@ -30,10 +30,11 @@ import { detachCluster } from './clusters/detach.js';
 import type { ZonekeeperConfig } from './config.js';
 import { resolveContext } from './context.js';
 import { rotateCredentials } from './credentials/rotate.js';
-import { collectGarbage } from './gc/collect.js';
 import { runGarbageCollector } from './gc/loop.js';
+import { collectionPass } from './gc/pass.js';
 import { ensureOrganization } from './organization/ensure.js';
 import type { Zonekeeper } from './results.js';
+import { traced } from './telemetry/telemetry.js';
 
 export type {
   AttachClusterInput,
@@ -70,12 +71,28 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     baseDomain: ctx.baseDomain,
     ports: ctx.ports,
     secretLayout: ctx.layout,
-    ensureOrganization: (organization, options) => ensureOrganization(ctx, organization, options),
-    attachCluster: (organization, input, options) => attachCluster(ctx, organization, input, options),
-    detachCluster: (organization, clusterId, options) => detachCluster(ctx, organization, clusterId, options),
-    rotateCredentials: (organization, options) => rotateCredentials(ctx, organization, options),
-    issueCertificate: (organization, input, options) => issueCertificate(ctx, organization, input, options),
-    collectGarbage: (options) => collectGarbage(ctx, options),
+    ensureOrganization: (organization, options) =>
+      traced(ctx, 'ensureOrganization', { organization, dryRun: options?.dryRun }, () =>
+        ensureOrganization(ctx, organization, options),
+      ),
+    attachCluster: (organization, input, options) =>
+      traced(
+        ctx,
+        'attachCluster',
+        { organization, clusterId: input?.clusterId, dryRun: options?.dryRun },
+        () => attachCluster(ctx, organization, input, options),
+      ),
+    detachCluster: (organization, clusterId, options) =>
+      traced(ctx, 'detachCluster', { organization, clusterId, dryRun: options?.dryRun }, () =>
+        detachCluster(ctx, organization, clusterId, options),
+      ),
+    rotateCredentials: (organization, options) =>
+      traced(ctx, 'rotateCredentials', { organization }, () => rotateCredentials(ctx, organization, options)),
+    issueCertificate: (organization, input, options) =>
+      traced(ctx, 'issueCertificate', { organization, dryRun: options?.dryRun }, () =>
+        issueCertificate(ctx, organization, input, options),
+      ),
+    collectGarbage: (options) => collectionPass(ctx, options),
     runGarbageCollector: (options) => runGarbageCollector(ctx, options),
     auditFleet: (options) => auditFleet(ctx, options),
   };

@@ -10,8 +10,9 @@
 import { type Clock, invalidInput, toZonekeeperError, ZonekeeperError } from '@zonekeeper/core';
 import type { Context } from '../context.js';
 import type { GarbageCollectorOptions } from '../results.js';
-import { collectGarbage, requireInventory } from './collect.js';
+import { requireInventory } from './collect.js';
 import { createLeaseLock, type LeaseLock } from './lease.js';
+import { collectionPass } from './pass.js';
 
 function positiveMs(value: number | undefined, name: string): void {
   if (value !== undefined && !(Number.isFinite(value) && value > 0))
@@ -79,7 +80,7 @@ export async function runGarbageCollector(ctx: Context, options: GarbageCollecto
         // Keep the lease while a long collection runs; losing it aborts the collection.
         const renewer = lock ? keepLease(lock, cycle, clock) : undefined;
         try {
-          const result = await collectGarbage(ctx, { signal: cycle.signal });
+          const result = await collectionPass(ctx, { signal: cycle.signal }, 'loop');
           const review = result.nextReviewAt?.getTime() ?? Number.POSITIVE_INFINITY;
           const incomplete =
             result.orphans.error !== undefined ||
