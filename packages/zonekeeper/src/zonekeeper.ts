@@ -94,6 +94,9 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
       ),
     collectGarbage: (options) => collectionPass(ctx, options),
     runGarbageCollector: (options) => runGarbageCollector(ctx, options),
-    auditFleet: (options) => auditFleet(ctx, options),
+    auditFleet: (options) =>
+      traced(ctx, 'auditFleet', options?.organization ? { organization: options.organization } : {}, () =>
+        auditFleet(ctx, options),
+      ),
   };
 }
