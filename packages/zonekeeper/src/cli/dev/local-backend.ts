@@ -14,7 +14,7 @@
  * @packageDocumentation
  */
 
-import { readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CallOptions, invalidInput, ZonekeeperError } from '@zonekeeper/core';
@@ -126,11 +126,18 @@ async function acquireLock(paths: DevPaths): Promise<() => Promise<void>> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = Number.parseInt(await readFile(paths.lock, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(holder) && holder > 1 && holder !== process.pid && processInfo(holder).alive)
+    // A lock just created may not hold its pid yet: young and empty counts as held.
+    const young = await stat(paths.lock).then(
+      (st) => Date.now() - st.mtimeMs < 5_000,
+      () => false,
+    );
+    const held =
+      Number.isInteger(holder) && holder > 1 ? holder !== process.pid && processInfo(holder).alive : young;
+    if (held)
       throw new ZonekeeperError(
         'CONFLICT',
-        `Another 'zonekeeper dev' command (pid ${holder}) is working on ${paths.dir}; wait for it to finish and run this again.`,
-        { details: { dir: paths.dir, pid: holder } },
+        `Another 'zonekeeper dev' command (pid ${Number.isInteger(holder) ? holder : 'unknown'}) is working on ${paths.dir}; wait for it to finish and run this again.`,
+        { details: { dir: paths.dir } },
       );
     // Left by a command that died: take it over.
     await rm(paths.lock, { force: true });
