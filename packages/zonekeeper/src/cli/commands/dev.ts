@@ -26,6 +26,7 @@ import {
   type DevState,
   devDirectory,
   exportLines,
+  MOTO_INSTALL_HINT,
   parseClusterList,
   unsetLine,
 } from '../dev/state.js';
@@ -86,6 +87,15 @@ export const registerDevCommands: CommandGroup = (program, execute) => {
     .command('dev')
     .description(
       'a local backend to try zonekeeper: moto, a Vault fake and Kubernetes API fakes on 127.0.0.1',
+    )
+    .addHelpText(
+      'after',
+      `
+Use it with:  eval "$(zonekeeper dev up)"  …  eval "$(zonekeeper dev down)"
+Environment:
+  ZONEKEEPER_DEV_DIR       default of --dir
+  ZONEKEEPER_MOTO_PYTHON   the Python that has moto (default python3; install: ${MOTO_INSTALL_HINT})
+State is in memory: dev down loses it, and dev up starts empty.`,
     );
   const local = { defaultBaseDomain: DEV_DEFAULT_BASE_DOMAIN };
 
