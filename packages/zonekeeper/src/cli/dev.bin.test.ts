@@ -223,6 +223,36 @@ describe('zonekeeper dev (the real bin, a real shell)', () => {
     }
   }, 120_000);
 
+  it.concurrent('dev up killed (SIGKILL) after starting its processes: status and up say so, dev down stops them all', async () => {
+    const dir = newDir('killed');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@zonekeeper/source', 'src/cli/bin.ts', 'dev', 'up', '--dir', dir],
+      { cwd: packageRoot, env: cleanEnv({}), stdio: 'ignore' },
+    );
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    // Wait for the first state file (processes spawned, not ready yet), then kill the command.
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(join(dir, 'dev.json')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await closed;
+    const state = stateOf(dir);
+    expect(state.ready).toBe(false);
+    expect(state.processes).toHaveLength(3);
+    const status = await sh(`zonekeeper dev status --dir ${dir}`);
+    expect(status.code).toBe(4);
+    expect(status.stderr).toMatch(/dev up has not finished/);
+    const up = await sh(`zonekeeper dev up --dir ${dir}`);
+    expect(up.code).toBe(4);
+    expect(up.stderr).toMatch(/incomplete \(an earlier dev up did not finish\).*zonekeeper dev down/);
+    const down = await sh(`zonekeeper dev down --dir ${dir}`);
+    expect(down.code, down.stderr).toBe(0);
+    for (const p of state.processes) expect(processInfo(p.pid).alive, p.name).toBe(false);
+    expect(markedProcesses(dir)).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
+  }, 120_000);
+
   it.concurrent('two dev up at once: one backend, the other reports it or is refused; down stops it all', async () => {
     const dir = newDir('concurrent');
     const [a, b] = await Promise.all([
