@@ -221,6 +221,10 @@ describe('zonekeeper dev (the real bin, a real shell)', () => {
       expect(markedProcesses(dir)).toEqual([]);
       expect(existsSync(join(dir, 'dev.json'))).toBe(false);
     }
+    // The log the error names is kept.
+    const log = /Its log \((.+?)\) ends with: .*No module named 'moto'/.exec(b.stderr)?.[1];
+    expect(log, b.stderr).toBe(join(noMoto, 'logs', 'moto.log'));
+    expect(existsSync(log as string)).toBe(true);
   }, 120_000);
 
   it.concurrent('dev up killed (SIGKILL) after starting its processes: status and up say so, dev down stops them all', async () => {

@@ -448,7 +448,11 @@ export async function devUp(options: DevUpOptions): Promise<DevUpResult> {
     } catch (error) {
       await stopAll(started.map((s) => ({ pid: s.spawned.pid })));
       for (const s of started) release(s.spawned);
-      await removeStateFiles(paths, { ...base, ready: false, processes: started.map((s) => recorded(s)) });
+      await removeStateFiles(
+        paths,
+        { ...base, ready: false, processes: started.map((s) => recorded(s)) },
+        { keepLogs: true },
+      );
       throw error;
     }
   } finally {

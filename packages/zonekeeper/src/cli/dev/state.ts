@@ -265,16 +265,21 @@ export async function makeDirectories(paths: DevPaths): Promise<void> {
 
 /**
  * Removes every file the local backend wrote (never anything else: the directory may be one the user
- * gave), then the folders if they are empty. The lock is the caller's to release.
+ * gave), then the folders if they are empty. The lock is the caller's to release. `keepLogs` keeps the
+ * processes' logs (after a failed `dev up`, whose error names them).
  */
-export async function removeStateFiles(paths: DevPaths, state: DevState | undefined): Promise<void> {
+export async function removeStateFiles(
+  paths: DevPaths,
+  state: DevState | undefined,
+  options: { readonly keepLogs?: boolean } = {},
+): Promise<void> {
   const names = state?.processes.map((p) => p.name) ?? [];
   const files = [
     paths.kubeconfig,
     paths.inventory,
     paths.vaultToken,
     ...names.map((n) => join(paths.run, `${n}.json`)),
-    ...(state?.processes.map((p) => p.log) ?? []),
+    ...(options.keepLogs ? [] : (state?.processes.map((p) => p.log) ?? [])),
     paths.state,
   ];
   await Promise.all(files.map((f) => rm(f, { force: true })));
