@@ -20,7 +20,7 @@ import {
 } from './backend.js';
 import type { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
-import type { CliSettings, RawGlobalOptions } from './settings.js';
+import type { CliEnv, CliSettings, RawGlobalOptions } from './settings.js';
 
 /** What a command body returns. */
 export interface CommandOutcome {
@@ -49,12 +49,21 @@ export interface CommandContext {
   readonly deps: CliDeps;
   readonly logger: Logger;
   readonly cwd: string;
+  /** The environment the command runs in (`process.env` in the bin). */
+  readonly env: CliEnv;
+}
+
+/** How {@link Execute} resolves a command's settings. */
+export interface ExecuteOptions {
+  /** The base domain when neither `--base-domain` nor `ZONEKEEPER_BASE_DOMAIN` gives one (`dev`). */
+  readonly defaultBaseDomain?: string;
 }
 
 /** Wraps a command body (settings, output, errors, the JSON document) as a commander action. */
 export type Execute = (
   name: string,
   body: (ctx: CommandContext, ...args: never[]) => Promise<CommandOutcome>,
+  options?: ExecuteOptions,
 ) => (...actionArgs: unknown[]) => Promise<void>;
 
 /** Registers a command group on the program. */

@@ -13,10 +13,17 @@ import { readFileSync } from 'node:fs';
 import { isZonekeeperError, type Logger, toZonekeeperError } from '@zonekeeper/core';
 import { Command, CommanderError } from 'commander';
 import type { CliDeps } from './backend.js';
-import { type CommandContext, type CommandOutcome, cliMessage, type GlobalFlags } from './command.js';
+import {
+  type CommandContext,
+  type CommandOutcome,
+  cliMessage,
+  type ExecuteOptions,
+  type GlobalFlags,
+} from './command.js';
 import { certificateChoices, registerCertCommands } from './commands/cert.js';
 import { policyChoices, registerClusterCommands } from './commands/cluster.js';
 import { registerCredentialsCommands } from './commands/credentials.js';
+import { registerDevCommands } from './commands/dev.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerGcCommands } from './commands/gc.js';
 import { registerOrgCommands } from './commands/org.js';
@@ -113,7 +120,11 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
 
   /** Wraps a command body: settings, output, progress, errors and the JSON document. */
   const execute =
-    (name: string, body: (ctx: CommandContext, ...args: never[]) => Promise<CommandOutcome>) =>
+    (
+      name: string,
+      body: (ctx: CommandContext, ...args: never[]) => Promise<CommandOutcome>,
+      executeOptions: ExecuteOptions = {},
+    ) =>
     async (...actionArgs: unknown[]) => {
       const command = actionArgs[actionArgs.length - 1] as Command;
       const positional = actionArgs.slice(0, -2) as never[];
@@ -127,11 +138,18 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       const started = Date.now();
       try {
         options.signal?.throwIfAborted();
-        const settings = resolveSettings(globals, env, cwd);
+        const fallback = executeOptions.defaultBaseDomain;
+        const settings = resolveSettings(
+          globals,
+          fallback !== undefined && !env.ZONEKEEPER_BASE_DOMAIN?.trim()
+            ? { ...env, ZONEKEEPER_BASE_DOMAIN: fallback }
+            : env,
+          cwd,
+        );
         const progressLogger = out.logger();
         const logger = deps.logger ? tee(progressLogger, deps.logger) : progressLogger;
         const outcome = await body(
-          { out, settings, globals, signal: options.signal, deps, logger, cwd },
+          { out, settings, globals, signal: options.signal, deps, logger, cwd, env },
           ...positional,
         );
         exitCode = outcome.exitCode ?? ExitCodes.OK;
@@ -199,6 +217,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     registerGcCommands,
     registerCertCommands,
     registerDoctorCommand,
+    registerDevCommands,
   ])
     register(program, execute);
 

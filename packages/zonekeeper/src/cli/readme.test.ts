@@ -61,6 +61,10 @@ describe('README', () => {
       'gc run': await helpOf(['gc', 'run']),
       'cert issue': await helpOf(['cert', 'issue']),
       doctor: await helpOf(['doctor']),
+      'dev up': await helpOf(['dev', 'up']),
+      'dev down': await helpOf(['dev', 'down']),
+      'dev status': await helpOf(['dev', 'status']),
+      'dev env': await helpOf(['dev', 'env']),
     };
     const global = await helpOf([]);
     const all = [global, ...Object.values(commands)].join('\n');

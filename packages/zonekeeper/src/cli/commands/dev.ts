@@ -1,0 +1,207 @@
+/**
+ * `zonekeeper dev …`: a local backend to try the command on a laptop — moto for Route 53 and IAM, the
+ * testkit Vault fake and one Kubernetes API fake per cluster, as detached processes on 127.0.0.1.
+ *
+ * The other commands do not read the backend's state: `dev up` and `dev env` print the `export` lines
+ * (`eval "$(zonekeeper dev env)"`), so the backend in use is always what the environment says — the same
+ * variables that point `aws`, `vault` and `kubectl` at it, and never a mix of the local backend with a
+ * real account.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import { type CommandContext, type CommandGroup, commandString, signalOf } from '../command.js';
+import {
+  type DevInspection,
+  devDown,
+  devUp,
+  inspectBackend,
+  motoPython,
+  requireState,
+} from '../dev/local-backend.js';
+import {
+  DEV_DEFAULT_BASE_DOMAIN,
+  type DevPaths,
+  type DevState,
+  devDirectory,
+  exportLines,
+  MOTO_INSTALL_HINT,
+  parseClusterList,
+  unsetLine,
+} from '../dev/state.js';
+import { ExitCodes } from '../exit-codes.js';
+import { renderFields, renderTable } from '../output.js';
+
+const DIR_HELP =
+  'directory of the local backend (env ZONEKEEPER_DEV_DIR, default $XDG_STATE_HOME/zonekeeper/dev or ~/.local/state/zonekeeper/dev)';
+
+function dirOf(ctx: CommandContext): string {
+  return devDirectory(commandString(ctx, 'dir'), ctx.env, ctx.cwd);
+}
+
+/** The secret-free view of a backend (no Vault token; `redact` would drop it anyway). */
+function backendView(paths: DevPaths, state: DevState, inspection?: DevInspection) {
+  return {
+    dir: paths.dir,
+    stateFile: paths.state,
+    ready: state.ready,
+    startedAt: state.startedAt,
+    baseDomain: state.baseDomain,
+    ...(state.parentZoneId === undefined ? {} : { parentZoneId: state.parentZoneId }),
+    region: state.region,
+    clusters: state.clusters,
+    files: { kubeconfig: paths.kubeconfig, inventory: paths.inventory, vaultTokenFile: paths.vaultToken },
+    processes: (inspection?.processes ?? state.processes).map((p) => ({
+      name: p.name,
+      kind: p.kind,
+      pid: p.pid,
+      endpoint: p.endpoint ?? null,
+      ...('state' in p ? { state: p.state } : {}),
+      log: p.log,
+    })),
+    ...(inspection === undefined ? {} : { healthy: inspection.healthy }),
+  };
+}
+
+function renderStatus(inspection: DevInspection): string {
+  const { paths, state } = inspection;
+  return [
+    renderFields([
+      ['State file', paths.state],
+      ['Base domain', `${state.baseDomain}${state.parentZoneId ? ` (${state.parentZoneId})` : ''}`],
+      ['Kubeconfig', `${paths.kubeconfig} (contexts ${state.clusters.join(', ')})`],
+      ['Inventory', paths.inventory],
+      ['Started', state.startedAt],
+    ]),
+    renderTable(
+      ['Process', 'Pid', 'Endpoint', 'State'],
+      inspection.processes.map((p) => [p.name, p.pid, p.endpoint, p.state]),
+    ),
+  ].join('\n');
+}
+
+/** Registers `dev up`, `dev down`, `dev status` and `dev env`. */
+export const registerDevCommands: CommandGroup = (program, execute) => {
+  const dev = program
+    .command('dev')
+    .description(
+      'a local backend to try zonekeeper: moto, a Vault fake and Kubernetes API fakes on 127.0.0.1',
+    )
+    .addHelpText(
+      'after',
+      `
+Use it with:  eval "$(zonekeeper dev up)"  …  eval "$(zonekeeper dev down)"
+Environment:
+  ZONEKEEPER_DEV_DIR       default of --dir
+  ZONEKEEPER_MOTO_PYTHON   the Python that has moto (default python3; install: ${MOTO_INSTALL_HINT})
+State is in memory: dev down loses it, and dev up starts empty.`,
+    );
+  const local = { defaultBaseDomain: DEV_DEFAULT_BASE_DOMAIN };
+
+  dev
+    .command('up')
+    .description(
+      'start moto (Route 53, IAM), the Vault fake and one Kubernetes API fake per cluster in the background, create the parent zone, print the export lines',
+    )
+    .option('--clusters <ids>', 'comma-separated cluster ids, one kubeconfig context each (default dev-1)')
+    .option('--dir <dir>', DIR_HELP)
+    .action(
+      execute(
+        'dev up',
+        async (ctx) => {
+          const clusters = parseClusterList(commandString(ctx, 'clusters'));
+          const dir = dirOf(ctx);
+          const python = motoPython(ctx.env.ZONEKEEPER_MOTO_PYTHON);
+          const { inspection, reused } = await devUp({
+            dir,
+            baseDomain: ctx.settings.baseDomain,
+            region: ctx.settings.aws.region,
+            clusters,
+            python,
+            progress: (line) => ctx.out.progress(line),
+            ...signalOf(ctx),
+          });
+          ctx.out.progress(
+            `zonekeeper dev up: point this shell at it with: eval "$(zonekeeper dev env${commandString(ctx, 'dir') ? ` --dir ${dir}` : ''})"`,
+          );
+          return {
+            view: { ...backendView(inspection.paths, inspection.state, inspection), reused },
+            payload: exportLines(inspection.state, inspection.paths),
+          };
+        },
+        local,
+      ),
+    );
+
+  dev
+    .command('down')
+    .description('stop every process of the local backend and remove its files (its state is lost)')
+    .option('--dir <dir>', DIR_HELP)
+    .action(
+      execute(
+        'dev down',
+        async (ctx) => {
+          const result = await devDown(dirOf(ctx), (line) => ctx.out.progress(line));
+          ctx.out.progress(
+            result.found
+              ? `zonekeeper dev down: stopped ${result.stopped.length} process(es)${result.alreadyGone.length > 0 ? `, ${result.alreadyGone.length} had already exited (${result.alreadyGone.map((p) => p.name).join(', ')})` : ''}; removed ${result.paths.dir}'s files.`
+              : `zonekeeper dev down: no local backend in ${result.paths.dir}; nothing to stop.`,
+          );
+          return {
+            view: {
+              dir: result.paths.dir,
+              found: result.found,
+              stopped: result.stopped.map((p) => ({ name: p.name, pid: p.pid })),
+              alreadyGone: result.alreadyGone.map((p) => ({ name: p.name, pid: p.pid })),
+            },
+            payload: unsetLine(),
+          };
+        },
+        local,
+      ),
+    );
+
+  dev
+    .command('status')
+    .description(
+      'show the processes of the local backend and whether each runs and answers (exit 4 if one does not)',
+    )
+    .option('--dir <dir>', DIR_HELP)
+    .action(
+      execute(
+        'dev status',
+        async (ctx) => {
+          const { paths, state } = await requireState(dirOf(ctx));
+          const inspection = await inspectBackend(paths, state);
+          for (const p of inspection.processes.filter((x) => x.state !== 'running'))
+            ctx.out.warn(
+              `${p.name} (pid ${p.pid}) ${p.state === 'exited' ? 'has exited' : 'does not answer'}; its log is ${p.log}. Run 'zonekeeper dev down', then 'zonekeeper dev up' for a new, empty backend.`,
+            );
+          if (!state.ready)
+            ctx.out.warn('dev up has not finished (or was interrupted); run it again after dev down.');
+          return {
+            view: backendView(paths, state, inspection),
+            text: renderStatus(inspection),
+            ...(inspection.healthy ? {} : { exitCode: ExitCodes.RETRY_LATER }),
+          };
+        },
+        local,
+      ),
+    );
+
+  dev
+    .command('env')
+    .description('print the export lines of the local backend again: eval "$(zonekeeper dev env)"')
+    .option('--dir <dir>', DIR_HELP)
+    .action(
+      execute(
+        'dev env',
+        async (ctx) => {
+          const { paths, state } = await requireState(dirOf(ctx));
+          return { view: backendView(paths, state), payload: exportLines(state, paths) };
+        },
+        local,
+      ),
+    );
+};
