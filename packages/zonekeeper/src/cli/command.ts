@@ -20,15 +20,19 @@ import {
 } from './backend.js';
 import type { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
+import type { HumanView } from './render.js';
 import type { CliSettings, RawGlobalOptions } from './settings.js';
 
 /** What a command body returns. */
 export interface CommandOutcome {
-  /** The secret-free view: the `result` of the JSON document. */
+  /** The secret-free view: the `result` of the JSON / YAML document. */
   readonly view: unknown;
-  /** The readable rendering of the view. */
-  readonly text?: string;
-  /** A payload printed even with `--quiet` (PEM), never in `--json` mode. */
+  /**
+   * The readable rendering of the view: a {@link HumanView} (tables and fields, laid out for stdout —
+   * fitted on a terminal, plain in a pipe, `wide` columns with `-o wide`), or ready text.
+   */
+  readonly text?: string | HumanView;
+  /** A payload printed even with `--quiet` (PEM), never with `-o json|yaml`. */
   readonly payload?: string;
   /** Non-zero when the command finished but part of it failed (e.g. a zone `gc run` could not delete). */
   readonly exitCode?: ExitCode;
@@ -37,6 +41,8 @@ export interface CommandOutcome {
 /** The global flags, plus the command's own (commander merges them). */
 export interface GlobalFlags extends RawGlobalOptions {
   readonly json?: boolean;
+  /** `-o, --output`: `table`, `wide`, `json` or `yaml` (checked by commander). */
+  readonly output?: string;
   readonly quiet?: boolean;
 }
 

@@ -18,6 +18,7 @@ import {
   signalOf,
 } from '../command.js';
 import { type ExitCode, ExitCodes, exitCodeOfCode, worstExitCode } from '../exit-codes.js';
+import { formatInstant } from '../render.js';
 import { parseInstant } from '../settings.js';
 import { collectionView, renderCollection } from '../views.js';
 
@@ -38,7 +39,7 @@ async function runCollection(ctx: CommandContext, name: string, dryRun: boolean)
   }
   const zk = await buildFacade(ctx, inventory);
   ctx.out.progress(
-    `zonekeeper ${name}: managed zones under ${ctx.settings.baseDomain}${now ? ` at ${now.toISOString()}` : ''}${dryRun ? ' (plan only)' : ''}…`,
+    `zonekeeper ${name}: managed zones under ${ctx.settings.baseDomain}${now ? ` at ${formatInstant(now)}` : ''}${dryRun ? ' (plan only)' : ''}…`,
   );
   const result = await zk.collectGarbage({ dryRun, ...(now ? { now } : {}), ...signalOf(ctx) });
   const view = collectionView(result);
