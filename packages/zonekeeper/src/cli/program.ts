@@ -235,7 +235,14 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     await program.parseAsync(helpArguments(argv), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCodes.OK;
+      // Help asked for (`--help`, `help <command>`) exits 0; a group without its command (`zonekeeper
+      // org`) shows the help as an error (commander's exit code 1), a usage error here.
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        (error.code === 'commander.help' && error.exitCode === 0)
+      )
+        return ExitCodes.OK;
       const format = requestedDocumentFormat(argv);
       if (format !== undefined) {
         const path = commandPath(failedCommand);

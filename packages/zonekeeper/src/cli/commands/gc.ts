@@ -13,6 +13,8 @@ import {
   type CommandContext,
   type CommandGroup,
   type CommandOutcome,
+  cliMessage,
+  cliText,
   commandFlag,
   commandString,
   signalOf,
@@ -55,7 +57,7 @@ async function runCollection(ctx: CommandContext, name: string, dryRun: boolean)
   for (const r of result.results)
     if (r.status === 'failed' || r.reason === 'fail-closed' || r.reason === 'organization-busy')
       ctx.out.error(
-        `${name}: zone ${r.zoneId} of ${r.organization}: ${r.error ? `${r.error.code}: ${r.error.message}` : r.message}`,
+        `${name}: zone ${r.zoneId} of ${r.organization}: ${r.error ? `${r.error.code}: ${cliMessage(r.error, r.organization)}` : cliText(r.message, r.organization)}`,
       );
   return { view, text: renderCollection(view, name === 'gc run'), exitCode: worstExitCode(codes) };
 }
