@@ -4,7 +4,7 @@
  * CLI terms — on the in-memory ports (the output does not depend on the backend).
  */
 
-import { createManualClock, type ManualClock, ZonekeeperError } from '@zonekeeper/core';
+import { type ClusterClient, createManualClock, type ManualClock, ZonekeeperError } from '@zonekeeper/core';
 import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { createMemoryIdentityProvider } from '@zonekeeper/iam-scoper';
 import { createMemorySecretStore } from '@zonekeeper/vault-keys';
@@ -179,6 +179,31 @@ describe('documents: -o json, --json, -o yaml', () => {
     expect(both.code).toBe(2);
     expect(JSON.parse(both.stdout)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     expect(both.stderr).toMatch(/--json is short for -o json/);
+  });
+
+  it('a rollout that takes a while shows on stderr as "waiting for rollout of … (0/1 ready)"', async () => {
+    const real = createMemoryCluster({ name: 'prod-1', clock });
+    let polls = 0;
+    const slow: ClusterClient = {
+      ...real,
+      get: async (ref, opts) => {
+        const o = await real.get(ref, opts);
+        if (!o || ref.kind !== 'Deployment' || polls++ >= 2) return o;
+        return {
+          ...o,
+          status: { observedGeneration: o.metadata.generation, replicas: 1, availableReplicas: 0 },
+        };
+      },
+    };
+    deps = { ...deps, clusters: { 'prod-1': slow } };
+    const r = await zk('cluster attach acme prod-1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      '  · waiting for rollout of Deployment/external-dns/external-dns in cluster prod-1 (0/1 ready)\n',
+    );
+    expect(r.stderr.match(/waiting for rollout/g)).toHaveLength(1); // once per change, not per poll
+    expect(r.stdout).not.toContain('waiting');
+    expect(r.stderr).toContain("holding the lock of acme ('zonekeeper cluster attach acme prod-1')");
   });
 
   it('progress goes to stderr, naming each applied object and the rollout', async () => {

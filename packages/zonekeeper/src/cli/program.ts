@@ -13,7 +13,13 @@ import { readFileSync } from 'node:fs';
 import { invalidInput, isZonekeeperError, type Logger, toZonekeeperError } from '@zonekeeper/core';
 import { Command, CommanderError, Option } from 'commander';
 import type { CliDeps } from './backend.js';
-import { type CommandContext, type CommandOutcome, cliMessage, type GlobalFlags } from './command.js';
+import {
+  type CommandContext,
+  type CommandOutcome,
+  cliMessage,
+  cliText,
+  type GlobalFlags,
+} from './command.js';
 import { certificateChoices, registerCertCommands } from './commands/cert.js';
 import { policyChoices, registerClusterCommands } from './commands/cluster.js';
 import { registerCredentialsCommands } from './commands/credentials.js';
@@ -140,7 +146,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
             `--json is short for -o json; it cannot be combined with -o ${globals.output}. Pass one of them.`,
           );
         const settings = resolveSettings(globals, env, cwd);
-        const progressLogger = out.logger();
+        const progressLogger = inCliTerms(out.logger(), organization);
         const logger = deps.logger ? tee(progressLogger, deps.logger) : progressLogger;
         const outcome = await body(
           { out, settings, globals, signal: options.signal, deps, logger, cwd },
@@ -305,6 +311,21 @@ function usageMessage(error: CommanderError, path: string): string {
       : `zonekeeper ${path} needs a command: see 'zonekeeper help ${path}'.`;
   const text = error.message.replace(/^error: /, '').trim();
   return maskText(`${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`);
+}
+
+/** The libraries' log lines with operation names as commands (`holding the lock of acme ('zonekeeper org ensure acme')`). */
+function inCliTerms(logger: Logger, organization: string | undefined): Logger {
+  const map =
+    (write: (m: string, ...x: unknown[]) => void) =>
+    (m: string, ...x: unknown[]) =>
+      write(cliText(m, organization), ...x);
+  return {
+    trace: () => {},
+    debug: map(logger.debug),
+    info: map(logger.info),
+    warn: map(logger.warn),
+    error: map(logger.error),
+  };
 }
 
 function tee(a: Logger, b: Logger): Logger {
