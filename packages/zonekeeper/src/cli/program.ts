@@ -175,8 +175,9 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       writeOut: (s) => stdout.write(s),
       writeErr: (s) => stderr.write(s),
       outputError: (s, write) => write(maskText(s)),
-      getOutHelpWidth: () => 100,
-      getErrHelpWidth: () => 100,
+      // Help fits a terminal like the tables do; 100 columns otherwise.
+      getOutHelpWidth: () => (stdout.isTTY === true && stdout.columns ? stdout.columns : 100),
+      getErrHelpWidth: () => (stderr.isTTY === true && stderr.columns ? stderr.columns : 100),
       getOutHasColors: () => false,
       getErrHasColors: () => false,
     })
