@@ -15,12 +15,37 @@ import { runStory } from './story.js';
 // release that supports Node 20 (docs/decisions.md), so the warning is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+const USAGE = `Usage: pnpm demo [--backend memory|emulators]
+
+The whole zonekeeper story in seconds: organisations get zones, delegations, scoped credentials in
+Vault, ExternalDNS and TLS certificates on their clusters; a key is rotated; the garbage collector
+decides over a simulated month what to delete free, what to keep until the charge, and what to delete
+just before it.
+
+Options:
+  --backend memory     the embedded in-memory ports, a simulated clock (default)
+  --backend emulators  the same story over real HTTP: Route 53 and IAM on moto, Vault and Kubernetes
+                       on the testkit fakes (needs python3 -m moto.server)
+  -h, --help           print this help
+`;
+
 // `pnpm demo --backend x` forwards a literal `--` before the arguments; drop it.
-const { values } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== '--'),
-  options: { backend: { type: 'string', default: 'memory' } },
-  allowPositionals: false,
-});
+let values: { backend?: string; help?: boolean };
+try {
+  ({ values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: { backend: { type: 'string', default: 'memory' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: false,
+  }));
+} catch (error) {
+  // An unknown option or a missing value: say so with the usage, not a stack trace.
+  console.error(`demo: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const backend = values.backend;
 const print = (line = '') => console.log(line);
 

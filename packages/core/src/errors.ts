@@ -77,7 +77,12 @@ export interface ZonekeeperErrorOptions {
   readonly retry?: RetryClass;
   /** How long to wait before retrying, when known (e.g. from a `Retry-After` header). */
   readonly retryAfterMs?: number;
-  /** Structured, secret-free facts about the failure (ids, names, the failing step). */
+  /**
+   * Structured, secret-free facts about the failure (ids, names, the failing step). By convention,
+   * an error whose message tells to run an operation carries it as `remedy: { operation, organization?,
+   * clusterId?, alternatives?, when? }` (e.g. `{ operation: 'ensureOrganization', organization: 'acme',
+   * when: 'first' }`), so a front end (the `zonekeeper` CLI) can name its own command instead.
+   */
   readonly details?: Readonly<Record<string, unknown>>;
 }
 

@@ -53,6 +53,7 @@ export {
 export {
   type ApplyStepsOptions,
   applySteps,
+  describeStepTarget,
   type EnsureExclusion,
   type EnsureOptions,
   type EnsureOutcome,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZonekeeperError } from './errors.js';
-import { applySteps, type StepOutcome } from './plan.js';
+import { applySteps, describeStepTarget, type PlanStep, type StepOutcome } from './plan.js';
 
 type Step = { op: 'a' } | { op: 'b' } | { op: 'c' };
 const steps: Step[] = [{ op: 'a' }, { op: 'b' }, { op: 'c' }];
@@ -28,6 +28,31 @@ describe('applySteps', () => {
       'b:failed',
       'c:not-executed',
     ]);
+  });
+
+  it('logs one debug line per step naming its object: the ref, else its first naming field', async () => {
+    const lines: string[] = [];
+    const named: PlanStep[] = [
+      { op: 'create-zone', zoneName: 'acme.example.com', reason: 'missing' } as PlanStep,
+      {
+        op: 'apply-object',
+        ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'external-dns', name: 'external-dns' },
+        name: 'ignored: the ref wins',
+      } as PlanStep,
+      { op: 'put-policy', userName: 'zk-acme', policyName: 'p' } as PlanStep,
+      { op: 'bind-cluster' },
+    ];
+    const log = (m: string) => void lines.push(m);
+    await applySteps(named, async () => {}, {
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    expect(lines).toEqual([
+      'apply create-zone acme.example.com (1/4)',
+      'apply apply-object Deployment/external-dns/external-dns (2/4)',
+      'apply put-policy zk-acme (3/4)',
+      'apply bind-cluster (4/4)',
+    ]);
+    expect(describeStepTarget({ op: 'x', name: '' } as PlanStep)).toBeUndefined();
   });
 
   it('wraps a non-zonekeeper failure as INTERNAL naming the step', async () => {

@@ -9,6 +9,7 @@
  */
 
 import { invalidInput, isAbortError, toZonekeeperError, type ZonekeeperError } from './errors.js';
+import { describeRef, type ObjectRef } from './kubernetes.js';
 import {
   type CallOptions,
   type Clock,
@@ -68,7 +69,10 @@ export type StepExecutor<S extends PlanStep> = (step: S, index: number) => Promi
 
 /** Options of {@link applySteps}. @public */
 export interface ApplyStepsOptions<S extends PlanStep> extends CallOptions {
-  /** Receives debug lines `apply <op> (i/n)`; never secrets (steps must not contain secrets). */
+  /**
+   * Receives debug lines `apply <op> <object> (i/n)`, the object named by {@link describeStepTarget}
+   * (`apply create-zone acme.example.com (1/3)`); never secrets (steps must not contain secrets).
+   */
   readonly logger?: Logger;
   /** Called after every step with its outcome (including `not-executed` ones after a failure). */
   readonly onOutcome?: (outcome: StepOutcome<S>) => void;
@@ -95,7 +99,8 @@ export async function applySteps<S extends PlanStep>(
   for (const [i, step] of steps.entries()) {
     try {
       throwIfAborted(options.signal);
-      logger.debug(`apply ${step.op} (${i + 1}/${steps.length})`);
+      const target = describeStepTarget(step);
+      logger.debug(`apply ${step.op}${target === undefined ? '' : ` ${target}`} (${i + 1}/${steps.length})`);
       await execute(step, i);
       report({ step, status: 'applied' });
     } catch (error) {
@@ -109,6 +114,42 @@ export async function applySteps<S extends PlanStep>(
     }
   }
   return outcomes;
+}
+
+/** Fields naming what a step works on, most specific first. */
+const TARGET_FIELDS = [
+  'zoneName',
+  'recordName',
+  'userName',
+  'roleName',
+  'secretName',
+  'path',
+  'name',
+  'commonName',
+  'zoneId',
+  'clusterId',
+] as const;
+
+function isObjectRef(value: unknown): value is ObjectRef {
+  const r = value as Partial<ObjectRef> | null;
+  return typeof r === 'object' && r !== null && typeof r.kind === 'string' && typeof r.name === 'string';
+}
+
+/**
+ * What a step works on, for progress lines: its Kubernetes object (`Deployment/external-dns/external-dns`)
+ * when it has a `ref`, else its first naming field (`zoneName`, `recordName`, `userName`, `roleName`,
+ * `secretName`, `path`, `name`, `commonName`, `zoneId`, `clusterId`); `undefined` when it has none.
+ * Reads only those fields (steps carry no secrets anyway).
+ * @public
+ */
+export function describeStepTarget(step: PlanStep): string | undefined {
+  const s = step as unknown as Record<string, unknown>;
+  if (isObjectRef(s.ref)) return describeRef(s.ref);
+  for (const k of TARGET_FIELDS) {
+    const v = s[k];
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return undefined;
 }
 
 /**

@@ -112,6 +112,49 @@ describe('applyExternalDns', () => {
   });
 });
 
+describe('waitForRollout progress', () => {
+  it('logs a line naming the Deployment and its ready count each time the count changes', async () => {
+    const cluster = createMemoryCluster();
+    await applyExternalDns(cluster, renderExternalDns(options));
+    // The Deployment reports 0, 0, 2, 2, 2 then 3 of 3 replicas available across polls.
+    const seen = [0, 0, 2, 2, 2, 3];
+    let poll = 0;
+    const progressing: ClusterClient = {
+      ...cluster,
+      name: 'prod-1',
+      get: async (ref) => {
+        const o = await cluster.get(ref);
+        if (!o || ref.kind !== 'Deployment') return o;
+        const available = seen[Math.min(poll++, seen.length - 1)] as number;
+        return {
+          ...o,
+          spec: { ...(o.spec as object), replicas: 3 },
+          status: {
+            observedGeneration: o.metadata.generation ?? 1,
+            replicas: 3,
+            updatedReplicas: 3,
+            availableReplicas: available,
+            conditions: [{ type: 'Available', status: available === 3 ? 'True' : 'False' }],
+          },
+        };
+      },
+    };
+    const lines: string[] = [];
+    const log = (m: string) => void lines.push(m);
+    const clock = createManualClock(new Date('2026-05-01T00:00:00Z'), { autoAdvance: true });
+    const status = await waitForRollout(
+      progressing,
+      { namespace: 'external-dns', name: 'external-dns' },
+      { clock, logger: { debug: log, info: log, warn: log, error: log } },
+    );
+    expect(status.availableReplicas).toBe(3);
+    expect(lines).toEqual([
+      'waiting for rollout of Deployment/external-dns/external-dns in cluster prod-1 (0/3 ready)',
+      'waiting for rollout of Deployment/external-dns/external-dns in cluster prod-1 (2/3 ready)',
+    ]);
+  });
+});
+
 describe('uninstallExternalDns', () => {
   it('removes only labelled objects of this instance, and the namespace because zonekeeper created it', async () => {
     const cluster = createMemoryCluster();

@@ -89,6 +89,9 @@ async function waitForNamespaceToTerminate(
   options: ApplyExternalDnsOptions,
 ): Promise<void> {
   const ref: ObjectRef = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
+  (deps.logger ?? noopLogger).info(
+    `waiting for namespace ${namespace} in cluster ${cluster.name} to finish terminating before applying ExternalDNS`,
+  );
   await pollUntil<true>(
     async () => {
       const ns = await cluster.get(ref, signalOnly(options));
@@ -352,7 +355,9 @@ interface DeploymentStatusView {
  * Waits until a Deployment is available at its current generation: `observedGeneration ≥ generation`,
  * every replica updated and available, and condition `Available=True`. Fails fast with `UNAVAILABLE`
  * when the Deployment reports `Progressing=False` (`ProgressDeadlineExceeded`), and with `TIMEOUT` after
- * `timeoutMs` (default 300 000).
+ * `timeoutMs` (default 300 000). While it waits, `deps.logger` gets an info line
+ * `waiting for rollout of Deployment/<ns>/<name> in cluster <c> (<available>/<replicas> ready)` when the
+ * counts change (and every 30 s while they do not).
  * @public
  */
 export async function waitForRollout(
@@ -366,6 +371,19 @@ export async function waitForRollout(
     kind: 'Deployment',
     namespace: validateDnsLabel(target.namespace, 'Namespace'),
     name: target.name,
+  };
+  const logger = deps.logger ?? noopLogger;
+  const clock = deps.clock ?? systemClock;
+  // One progress line per change of the counts (and one every 30 s while they stay put), so a
+  // caller's log shows the wait without a line per poll.
+  let lastLine = '';
+  let lastLoggedAt = 0;
+  const progress = (line: string) => {
+    const now = clock.now().getTime();
+    if (line === lastLine && now - lastLoggedAt < 30_000) return;
+    lastLine = line;
+    lastLoggedAt = now;
+    logger.info(line);
   };
   return pollUntil<RolloutStatus>(
     async () => {
@@ -395,6 +413,10 @@ export async function waitForRollout(
         (status.availableReplicas ?? 0) >= replicas &&
         (status.replicas ?? replicas) <= replicas &&
         available;
+      if (!done)
+        progress(
+          `waiting for rollout of ${describeRef(ref)} in cluster ${cluster.name} (${status.availableReplicas ?? 0}/${replicas} ready${(status.observedGeneration ?? 0) < generation ? `, generation ${generation} not yet observed` : ''})`,
+        );
       return done
         ? {
             done: true,
@@ -408,7 +430,7 @@ export async function waitForRollout(
         : { done: false };
     },
     {
-      clock: deps.clock ?? systemClock,
+      clock,
       timeoutMs: options.timeoutMs ?? 300_000,
       initialDelayMs: 250,
       maxDelayMs: 5_000,

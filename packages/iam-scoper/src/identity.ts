@@ -308,7 +308,10 @@ async function adoptUser(
     throw new ZonekeeperError(
       'CONFLICT',
       `IAM: user ${desired.userName} was reported to exist, then could not be read (it is being created or deleted concurrently). Run ensureZoneIdentity again.`,
-      { retry: 'transient', details: { userName: desired.userName } },
+      {
+        retry: 'transient',
+        details: { userName: desired.userName, remedy: { operation: 'ensureZoneIdentity', when: 'again' } },
+      },
     );
   }
   // Throws NOT_OWNED / CONFLICT exactly like a fresh plan would.
@@ -343,7 +346,7 @@ async function ownedUser(
     throw new ZonekeeperError(
       'NOT_FOUND',
       `IAM user ${userName} does not exist, so zonekeeper cannot ${action}. Create it with ensureZoneIdentity first.`,
-      { details: { userName } },
+      { details: { userName, remedy: { operation: 'ensureZoneIdentity', when: 'first' } } },
     );
   }
   if (!isManagedIdentity(user.tags)) {

@@ -4,7 +4,7 @@ import vault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAccessKey, writeAccessKey } from './layout.js';
 import { secretStoreContract, storeLockContract } from './testing.js';
-import { createVaultSecretStore } from './vault.js';
+import { createVaultSecretStore, type VaultClientLike, vaultErrorText } from './vault.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
@@ -97,6 +97,10 @@ describe('Vault adapter: translation, least privilege and secrecy', () => {
     });
     const e = await store.read('zonekeeper/x').catch((x) => x);
     expect(hasErrorCode(e, 'PERMISSION_DENIED')).toBe(true);
+    // Vault's "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n", as one sentence.
+    expect(e.message).toBe(
+      'Vault: read zonekeeper/x was denied (permission denied, invalid token); check that the token is valid and its policy covers this path.',
+    );
     expect(everything(e)).not.toContain('not-a-real-token');
   });
 
@@ -167,5 +171,65 @@ describe('Vault adapter: translation, least privilege and secrecy', () => {
     const pending = store.read('zonekeeper/orgs/logged/aws-access-key', { signal: c.signal });
     c.abort(new Error('caller gave up'));
     await expect(pending).rejects.toThrow('caller gave up');
+  });
+});
+
+describe("Vault adapter: Vault's error text as one sentence", () => {
+  /** A client that fails every call the way node-vault does: the parsed body on `response`. */
+  const failing = (statusCode: number, errors: unknown): VaultClientLike => {
+    const fail = async () => {
+      const message =
+        Array.isArray(errors) && typeof errors[0] === 'string' ? errors[0] : `Status ${statusCode}`;
+      throw Object.assign(new Error(message), { response: { statusCode, body: { errors } } });
+    };
+    return { read: fail, write: fail, list: fail, delete: fail };
+  };
+  const messageOf = async (statusCode: number, errors: unknown) =>
+    (
+      await createVaultSecretStore({ client: failing(statusCode, errors) })
+        .read('zonekeeper/x')
+        .catch((e) => e)
+    ).message as string;
+
+  it.each([
+    [
+      403,
+      ['1 error occurred:\n\t* permission denied\n\n'],
+      'Vault: read zonekeeper/x was denied (permission denied); check that the token is valid and its policy covers this path.',
+    ],
+    [
+      403,
+      ['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n'],
+      'Vault: read zonekeeper/x was denied (permission denied, invalid token); check that the token is valid and its policy covers this path.',
+    ],
+    [
+      400,
+      ['1 error occurred:\n\t* check-and-set parameter did not match the current version\n\n'],
+      'Vault: read zonekeeper/x: check-and-set failed (check-and-set parameter did not match the current version); another writer changed it. Read it again and retry.',
+    ],
+    [
+      500,
+      ['internal error', '1 error occurred:\n\t* internal error\n\n'],
+      'Vault: read zonekeeper/x failed with HTTP 500 (internal error); retry later.',
+    ],
+    [503, ['Vault is sealed'], 'Vault: read zonekeeper/x failed: Vault is sealed; unseal it and retry.'],
+    [
+      400,
+      ['invalid request', { not: 'a string' }],
+      'Vault: read zonekeeper/x was rejected with HTTP 400 (invalid request).',
+    ],
+    [400, [], 'Vault: read zonekeeper/x was rejected with HTTP 400.'],
+  ])('HTTP %i %j', async (status, errors, expected) => {
+    const message = await messageOf(status, errors);
+    expect(message).toBe(expected);
+    expect(message).not.toMatch(/\n|\t|errors? occurred/);
+  });
+
+  it('vaultErrorText takes go-multierror lists apart and drops blank and repeated items', () => {
+    expect(vaultErrorText(['3 errors occurred:\n\t* a\n\t* b.\n\t* A\n\n', '', 'b'])).toBe('a, b');
+    expect(vaultErrorText(['no handler for route "secret/data/x". route entry not found.'])).toBe(
+      'no handler for route "secret/data/x". route entry not found',
+    );
+    expect(vaultErrorText([])).toBe('');
   });
 });

@@ -78,10 +78,34 @@ function failureOf(error: unknown): VaultFailure {
   return { errors, network: code ?? 'network error' };
 }
 
+/**
+ * Vault's error strings as one phrase. Vault reports several errors in one string the way
+ * hashicorp/go-multierror formats them (`"2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"`);
+ * each is taken apart into its items, blank and repeated items are dropped, and the rest joined with
+ * `, ` (`permission denied, invalid token`). `''` for none.
+ * @internal
+ */
+export function vaultErrorText(errors: readonly string[]): string {
+  const items: string[] = [];
+  for (const raw of errors) {
+    const text = raw.replace(/^\s*\d+ errors? occurred:\s*/, '');
+    const parts = /(^|\n)\s*\*\s/.test(text) ? text.split(/\n\s*\*\s+|^\s*\*\s+/) : [text];
+    for (const part of parts) {
+      const item = part
+        .replace(/\s+/g, ' ')
+        .trim()
+        .replace(/[.;]+$/, '');
+      if (item !== '' && !items.some((x) => x.toLowerCase() === item.toLowerCase())) items.push(item);
+    }
+  }
+  return items.join(', ');
+}
+
 function translate(error: unknown, op: string, path: string): ZonekeeperError {
   const f = failureOf(error);
   const what = `Vault: ${op} ${path}`;
-  const said = f.errors.length > 0 ? `: ${f.errors.join('; ')}` : '';
+  const errorText = vaultErrorText(f.errors);
+  const said = errorText === '' ? '' : ` (${errorText})`;
   const cause = new Error(
     f.status === undefined ? `Vault request failed (${f.network})` : `Vault answered HTTP ${f.status}${said}`,
   );

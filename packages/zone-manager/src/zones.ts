@@ -503,7 +503,13 @@ export async function applyOrganizationZonePlan(
             throw new ZonekeeperError(
               'CONFLICT',
               `Duplicate zone ${step.zoneId} of ${step.zoneName} is now the target of the parent's delegation (another run changed it); run ensureOrganizationZone again.`,
-              { details: { zoneId: step.zoneId, canonicalZoneId: step.canonicalZoneId } },
+              {
+                details: {
+                  zoneId: step.zoneId,
+                  canonicalZoneId: step.canonicalZoneId,
+                  remedy: { operation: 'ensureOrganizationZone', when: 'again' },
+                },
+              },
             );
           }
           try {

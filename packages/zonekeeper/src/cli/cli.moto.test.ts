@@ -191,7 +191,7 @@ describe('zonekeeper cluster attach / credentials rotate / cluster detach (Kuber
       shim(),
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/ExternalDNS rollout\s*│\s*1\/1 available/);
+    expect(r.stdout).toMatch(/^ExternalDNS rollout: +1\/1 available/m);
     expect(r.stdout).toContain('Deployment/external-dns/external-dns');
     const deployment = kube.get(deploymentRef);
     expect(deployment).toBeDefined();
@@ -462,7 +462,7 @@ describe('zonekeeper cert issue', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('-----BEGIN CERTIFICATE-----');
-    expect(r.stdout).toMatch(/Certificate\s*│\s*shop/);
+    expect(r.stdout).toMatch(/^Certificate: +shop$/m);
     const stored = await readCertificate(store, 'acme', 'shop', LAYOUT);
     expect(r.stdout).toContain(stored?.chainPem.trim());
     expectClean(r);

@@ -20,15 +20,19 @@ import {
 } from './backend.js';
 import type { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
+import type { HumanView } from './render.js';
 import type { CliEnv, CliSettings, RawGlobalOptions } from './settings.js';
 
 /** What a command body returns. */
 export interface CommandOutcome {
-  /** The secret-free view: the `result` of the JSON document. */
+  /** The secret-free view: the `result` of the JSON / YAML document. */
   readonly view: unknown;
-  /** The readable rendering of the view. */
-  readonly text?: string;
-  /** A payload printed even with `--quiet` (PEM), never in `--json` mode. */
+  /**
+   * The readable rendering of the view: a {@link HumanView} (tables and fields, laid out for stdout —
+   * fitted on a terminal, plain in a pipe, `wide` columns with `-o wide`), or ready text.
+   */
+  readonly text?: string | HumanView;
+  /** A payload printed even with `--quiet` (PEM), never with `-o json|yaml`. */
   readonly payload?: string;
   /** Non-zero when the command finished but part of it failed (e.g. a zone `gc run` could not delete). */
   readonly exitCode?: ExitCode;
@@ -37,6 +41,8 @@ export interface CommandOutcome {
 /** The global flags, plus the command's own (commander merges them). */
 export interface GlobalFlags extends RawGlobalOptions {
   readonly json?: boolean;
+  /** `-o, --output`: `table`, `wide`, `json` or `yaml` (checked by commander). */
+  readonly output?: string;
   readonly quiet?: boolean;
 }
 
@@ -117,33 +123,155 @@ export async function buildFacade(ctx: CommandContext, inventory?: ClusterInvent
   });
 }
 
-/** The CLI command that does what a library operation does, for "run … first" hints. */
-const COMMANDS: Readonly<Record<string, (organization: string) => string>> = {
-  ensureOrganization: (org) => `zonekeeper org ensure ${org}`,
-  attachCluster: (org) => `zonekeeper cluster attach ${org} <cluster>`,
-  detachCluster: (org) => `zonekeeper cluster detach ${org} <cluster>`,
-  rotateCredentials: (org) => `zonekeeper credentials rotate ${org}`,
+/** What a library operation's command needs. */
+interface CommandArgs {
+  readonly organization: string;
+  readonly clusterId?: string;
+  readonly name?: string;
+}
+
+/** The CLI command that does what a library operation does, for "run … first" advice. */
+const COMMANDS: Readonly<Record<string, (a: CommandArgs) => string>> = {
+  ensureOrganization: (a) => `zonekeeper org ensure ${a.organization}`,
+  ensureOrganizationZone: (a) => `zonekeeper org ensure ${a.organization}`,
+  ensureZoneIdentity: (a) => `zonekeeper org ensure ${a.organization}`,
+  attachCluster: (a) => `zonekeeper cluster attach ${a.organization} ${a.clusterId ?? '<cluster>'}`,
+  detachCluster: (a) => `zonekeeper cluster detach ${a.organization} ${a.clusterId ?? '<cluster>'}`,
+  rotateCredentials: (a) => `zonekeeper credentials rotate ${a.organization}`,
+  issueCertificate: (a) =>
+    `zonekeeper cert issue <names…> --org ${a.organization}${a.name ? ` --name ${a.name}` : ''}`,
   collectGarbage: () => 'zonekeeper gc run',
-  ensureZoneIdentity: (org) => `zonekeeper org ensure ${org}`,
-  ensureOrganizationZone: (org) => `zonekeeper org ensure ${org}`,
 };
 
+/** The library operations {@link cliMessage} knows, i.e. those with a CLI command. */
+export const operationsWithCommands: readonly string[] = Object.keys(COMMANDS);
+
+/** `details.remedy` of a zonekeeper error (see `ZonekeeperErrorOptions.details`), when well-formed. */
+interface Remedy {
+  readonly operation: string;
+  readonly organization?: string;
+  readonly clusterId?: string;
+  readonly alternatives: readonly string[];
+  readonly when: 'first' | 'again';
+}
+
+function remedyOf(value: unknown): Remedy | undefined {
+  const r = value as Record<string, unknown> | null | undefined;
+  if (typeof r !== 'object' || r === null || typeof r.operation !== 'string') return undefined;
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const organization = str(r.organization);
+  const clusterId = str(r.clusterId);
+  return {
+    operation: r.operation,
+    ...(organization ? { organization } : {}),
+    ...(clusterId ? { clusterId } : {}),
+    alternatives: Array.isArray(r.alternatives)
+      ? r.alternatives.filter((x): x is string => typeof x === 'string')
+      : [],
+    when: r.when === 'again' ? 'again' : 'first',
+  };
+}
+
 /**
- * An error's message in CLI terms: library function names (`run ensureOrganization first`) become the
- * commands that do the same (`run 'zonekeeper org ensure acme' first`), and Vault's multi-error text
- * (`1 error occurred:\n\t* …`) becomes one sentence.
+ * The command of a lock's purpose (`rotateCredentials acme`, `attachCluster acme prod-1`,
+ * `issueCertificate acme web`, `collectGarbage orphans of acme`), or `undefined` for another text.
+ */
+export function commandOfPurpose(purpose: string): string | undefined {
+  const [operation, ...args] = purpose.trim().split(/\s+/);
+  const command = operation === undefined ? undefined : COMMANDS[operation];
+  if (!command) return undefined;
+  const organization =
+    operation === 'collectGarbage' ? (args[args.length - 1] ?? '<org>') : (args[0] ?? '<org>');
+  const second = args[1];
+  return command({
+    organization,
+    ...(second !== undefined && (operation === 'attachCluster' || operation === 'detachCluster')
+      ? { clusterId: second }
+      : {}),
+    ...(second !== undefined && operation === 'issueCertificate' ? { name: second } : {}),
+  });
+}
+
+const WORD = (name: string) => new RegExp(`\\b${name}\\b`, 'g');
+
+/**
+ * An error's message in CLI terms:
+ *
+ * - `details.remedy` (the library's structured advice) names the operation to run: every mention of it
+ *   (and of its `alternatives`) becomes the command that does the same, with the remedy's (else the
+ *   error's, else the command line's) organisation and cluster — `run ensureOrganization first` →
+ *   `run 'zonekeeper org ensure acme' first`; a message that does not mention it gets
+ *   ` Run '<command>' first|again.` appended;
+ * - `details.purpose` (a lock holder's operation, `rotateCredentials acme`) becomes its command;
+ * - messages without those details (third-party errors, older libraries) still have the known
+ *   operation names replaced;
+ * - text over several lines (a multi-error list) becomes one line.
+ *
+ * `fallbackOrganization` is the organisation of the command line (`<org>` when it has none).
  */
 export function cliMessage(error: ZonekeeperError, fallbackOrganization = '<org>'): string {
-  const details = (error.details ?? {}) as { organization?: unknown };
-  const org = typeof details.organization === 'string' ? details.organization : fallbackOrganization;
+  const details = (error.details ?? {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const organization = str(details.organization) ?? fallbackOrganization;
   let text = error.message
-    .replace(/\d+ errors? occurred:\s*/g, '')
+    .replace(/\d+ errors? occurred:\s*(\*\s+)?/g, '')
     .replace(/\n\t\* /g, '; ')
-    .replace(/\s*\n+\s*/g, ' ');
-  text = text.replace(
-    /\b(ensureOrganization|attachCluster|detachCluster|rotateCredentials|collectGarbage|ensureZoneIdentity|ensureOrganizationZone)\b(\s*\(or (attachCluster)\))?/g,
-    (_m, fn: string, _or: string | undefined, alt: string | undefined) =>
-      `'${(COMMANDS[fn] as (o: string) => string)(org)}'${alt ? ` (or '${(COMMANDS[alt] as (o: string) => string)(org)}')` : ''}`,
+    .replace(/\s*\n+\s*/g, ' ')
+    .trim();
+
+  const remedy = remedyOf(details.remedy);
+  const replaced = new Set<string>();
+  if (remedy) {
+    const clusterId = remedy.clusterId ?? str(details.clusterId);
+    const args: CommandArgs = {
+      organization: remedy.organization ?? organization,
+      ...(clusterId ? { clusterId } : {}),
+    };
+    let mentioned = false;
+    for (const operation of [remedy.operation, ...remedy.alternatives]) {
+      const command = COMMANDS[operation];
+      if (!command) continue;
+      replaced.add(operation);
+      text = text.replace(WORD(operation), () => {
+        mentioned = true;
+        return `'${command(args)}'`;
+      });
+    }
+    const main = COMMANDS[remedy.operation];
+    if (!mentioned && main)
+      text = `${text}${/[.!?]$/.test(text) ? '' : '.'} Run '${main(args)}' ${remedy.when}.`;
+  }
+
+  const purpose = str(details.purpose);
+  const purposeCommand = purpose === undefined ? undefined : commandOfPurpose(purpose);
+  if (purpose && purposeCommand) text = text.split(purpose).join(`'${purposeCommand}'`);
+
+  return cliText(text, organization, replaced);
+}
+
+/**
+ * A library's text in CLI terms without structured details (a collection's per-zone message, a
+ * third-party error): a lock holder in parentheses, `(rotateCredentials acme)`, becomes its command;
+ * the other known operation names become their commands with `organization`.
+ */
+export function cliText(
+  message: string,
+  organization = '<org>',
+  skip: ReadonlySet<string> = new Set(),
+): string {
+  const names = Object.keys(COMMANDS).filter((n) => !skip.has(n));
+  if (names.length === 0) return message;
+  const alternation = names.join('|');
+  let text = message.replace(
+    new RegExp(`\\(((?:${alternation})(?: [^()\\s]+)*)\\)`, 'g'),
+    (whole, purpose: string) => {
+      const command = commandOfPurpose(purpose);
+      return command ? `('${command}')` : whole;
+    },
   );
-  return text.trim();
+  text = text.replace(new RegExp(`(?<!['\\w])(${alternation})\\b(?![\\w'])`, 'g'), (_m, name: string) => {
+    const command = COMMANDS[name] as (a: CommandArgs) => string;
+    return `'${command({ organization })}'`;
+  });
+  return text;
 }

@@ -1,6 +1,7 @@
 /**
- * Output of the `zonekeeper` command: readable tables (cli-table3) or one JSON document on stdout,
- * progress lines on stderr, and the masking every printed byte goes through.
+ * Output of the `zonekeeper` command: readable tables ({@link renderBlocks}: boxed and fitted on a
+ * terminal, plain columns in a pipe) or one JSON or YAML document on stdout (`-o json|yaml`), progress
+ * lines on stderr, and the masking every printed byte goes through.
  *
  * Secrets are kept out in three layers: the views print only whitelisted fields; {@link redact} drops
  * secret-bearing keys and masks access key ids in anything turned into JSON; {@link maskText} masks
@@ -11,11 +12,27 @@
 
 import { isZonekeeperError, type Logger, maskAccessKeyIds, maskSecret } from '@zonekeeper/core';
 import Table from 'cli-table3';
+import { stringify as toYamlText } from 'yaml';
+import { type HumanView, renderBlocks, stripMilliseconds } from './render.js';
 
-/** Where the command writes: anything with a `write(string)` (a stream, or a test capture). */
+/**
+ * Where the command writes: anything with a `write(string)` (a stream, or a test capture). A stream's
+ * `isTTY` and `columns` decide the table layout (boxed and fitted to `columns` on a terminal, plain
+ * columns otherwise); a capture without them gets the plain layout.
+ */
 export interface TextSink {
   write(chunk: string): unknown;
+  /** True when this is a terminal (`process.stdout.isTTY`). */
+  readonly isTTY?: boolean;
+  /** The terminal's width in characters (`process.stdout.columns`). */
+  readonly columns?: number;
 }
+
+/** The output formats of `-o, --output` (`--json` is `-o json`). */
+export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+
+/** One of {@link OUTPUT_FORMATS}: `table` (default), `wide` (more columns), `json` or `yaml` (one document). */
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Masks every AWS access key id in `text` to its last 4 characters (`********WXYZ`). */
 export function maskText(text: string): string {
@@ -75,7 +92,7 @@ export function redact(value: unknown): unknown {
   return out;
 }
 
-/** A cell value; `undefined` and `null` print as `-`. */
+/** A cell value of {@link renderTable}; `undefined` and `null` print as `-`. */
 export type Cell = string | number | boolean | null | undefined;
 
 function cellText(c: Cell): string {
@@ -83,14 +100,21 @@ function cellText(c: Cell): string {
   return maskText(String(c));
 }
 
-/** Renders a table with a header row (no colours, so the output is the same on a terminal and a pipe). */
+/**
+ * Renders a boxed table with a header row at its natural width (no colours).
+ * @deprecated Return a {@link HumanView} (`table(…)` from `render.ts`) as a command's `text`: it is fitted to
+ * the terminal, plain in a pipe, and knows `-o wide`.
+ */
 export function renderTable(head: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const table = new Table({ head: [...head], style: { head: [], border: [] } });
   for (const row of rows) table.push(row.map(cellText));
   return table.toString();
 }
 
-/** Renders `label | value` pairs as a two-column table without a header. */
+/**
+ * Renders `label | value` pairs as a two-column boxed table without a header.
+ * @deprecated Return a {@link HumanView} (`fields(…)` from `render.ts`) instead.
+ */
 export function renderFields(fields: readonly (readonly [string, Cell])[]): string {
   const table = new Table({ style: { head: [], border: [] } });
   for (const [label, value] of fields) table.push([label, cellText(value)]);
@@ -101,14 +125,21 @@ export function renderFields(fields: readonly (readonly [string, Cell])[]): stri
 export interface OutputOptions {
   readonly stdout: TextSink;
   readonly stderr: TextSink;
-  /** Machine-readable mode: stdout receives exactly one JSON document. */
-  readonly json: boolean;
+  /** The output format (default `table`, or `json` when {@link json} is true). */
+  readonly format?: OutputFormat;
+  /** Shorthand of `format: 'json'` (the `--json` flag). */
+  readonly json?: boolean;
   /** No progress lines and no tables; errors and requested payloads (PEM) are still written. */
   readonly quiet: boolean;
 }
 
 /** The writer every command uses. */
 export class Output {
+  readonly format: OutputFormat;
+  /**
+   * Machine-readable mode (`-o json` or `-o yaml`): stdout receives exactly one document and nothing
+   * else (no tables, no payloads).
+   */
   readonly json: boolean;
   readonly quiet: boolean;
   readonly #stdout: TextSink;
@@ -116,44 +147,62 @@ export class Output {
   #documentWritten = false;
 
   constructor(options: OutputOptions) {
-    this.json = options.json;
+    this.format = options.format ?? (options.json === true ? 'json' : 'table');
+    this.json = this.format === 'json' || this.format === 'yaml';
     this.quiet = options.quiet;
     this.#stdout = options.stdout;
     this.#stderr = options.stderr;
   }
 
-  /** A progress line on stderr (suppressed by `--quiet`). */
+  /**
+   * A progress line on stderr (suppressed by `--quiet`). Like every human line (progress, warnings,
+   * errors, tables), its instants are shown to the second ({@link stripMilliseconds}).
+   */
   progress(line: string): void {
-    if (!this.quiet) this.#stderr.write(`${maskText(line)}\n`);
+    if (!this.quiet) this.#stderr.write(`${human(line)}\n`);
   }
 
   /** A warning on stderr (always shown). */
   warn(line: string): void {
-    this.#stderr.write(`zonekeeper: warning: ${maskText(line)}\n`);
+    this.#stderr.write(`zonekeeper: warning: ${human(line)}\n`);
   }
 
   /** An error line on stderr (always shown). */
   error(line: string): void {
-    this.#stderr.write(`zonekeeper: ${maskText(line)}\n`);
+    this.#stderr.write(`zonekeeper: ${human(line)}\n`);
   }
 
-  /** Human-readable result text on stdout (not in `--json` or `--quiet` mode). */
-  print(text: string): void {
+  /**
+   * Human-readable result on stdout (not with `-o json|yaml` or `--quiet`): a {@link HumanView}, laid out
+   * for stdout (boxed and fitted on a terminal, plain columns in a pipe; `wide` columns with `-o wide`),
+   * or ready text.
+   */
+  print(view: string | HumanView): void {
     if (this.json || this.quiet) return;
-    this.#stdout.write(`${maskText(text)}\n`);
+    const text =
+      typeof view === 'string'
+        ? view
+        : renderBlocks(view, {
+            tty: this.#stdout.isTTY === true,
+            ...(typeof this.#stdout.columns === 'number' && this.#stdout.columns > 0
+              ? { columns: this.#stdout.columns }
+              : {}),
+            wide: this.format === 'wide',
+          });
+    this.#stdout.write(`${human(text)}\n`);
   }
 
-  /** A payload the user asked for (PEM certificates) on stdout, even with `--quiet`; not in `--json` mode. */
+  /** A payload the user asked for (PEM certificates) on stdout, even with `--quiet`; not with `-o json|yaml`. */
   payload(text: string): void {
     if (this.json) return;
     this.#stdout.write(maskText(text.endsWith('\n') ? text : `${text}\n`));
   }
 
-  /** The one JSON document of `--json` mode (redacted). Later calls are ignored. */
+  /** The one document of `-o json` / `-o yaml` mode (redacted). Later calls are ignored. */
   document(doc: unknown): void {
     if (!this.json || this.#documentWritten) return;
     this.#documentWritten = true;
-    this.#stdout.write(`${JSON.stringify(redact(doc), null, 2)}\n`);
+    this.#stdout.write(formatDocument(doc, this.format === 'yaml' ? 'yaml' : 'json'));
   }
 
   get documentWritten(): boolean {
@@ -161,9 +210,10 @@ export class Output {
   }
 
   /**
-   * A logger for the libraries, as progress lines: their debug lines (one per applied step,
-   * `apply create-zone (1/3)`) and their info, warning and error lines. Never given secrets (the
-   * libraries' contract); access key ids are masked anyway.
+   * A logger for the libraries, as progress lines: their debug lines (one per applied step, naming its
+   * object: `apply create-object Deployment/external-dns/external-dns (5/9)`) and their info, warning and
+   * error lines (`waiting for rollout of … (0/1 ready)`). Never given secrets (the libraries'
+   * contract); access key ids are masked anyway.
    */
   logger(): Logger {
     const line = (prefix: string) => (message: string) => this.progress(`  ${prefix}${message}`);
@@ -175,4 +225,15 @@ export class Output {
       error: line('✗ '),
     };
   }
+}
+
+/** A line for people: masked, instants to the second. */
+function human(line: string): string {
+  return stripMilliseconds(maskText(line));
+}
+
+/** A document as `-o json` (2-space indented) or `-o yaml` prints it, redacted, with a final newline. */
+export function formatDocument(doc: unknown, format: 'json' | 'yaml'): string {
+  const data = redact(doc);
+  return format === 'yaml' ? toYamlText(data, { lineWidth: 0 }) : `${JSON.stringify(data, null, 2)}\n`;
 }

@@ -10,13 +10,14 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { isZonekeeperError, type Logger, toZonekeeperError } from '@zonekeeper/core';
-import { Command, CommanderError } from 'commander';
+import { invalidInput, isZonekeeperError, type Logger, toZonekeeperError } from '@zonekeeper/core';
+import { Command, CommanderError, Option } from 'commander';
 import type { CliDeps } from './backend.js';
 import {
   type CommandContext,
   type CommandOutcome,
   cliMessage,
+  cliText,
   type ExecuteOptions,
   type GlobalFlags,
 } from './command.js';
@@ -28,7 +29,15 @@ import { registerDoctorCommand } from './commands/doctor.js';
 import { registerGcCommands } from './commands/gc.js';
 import { registerOrgCommands } from './commands/org.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
-import { maskText, Output, type TextSink } from './output.js';
+import {
+  formatDocument,
+  maskText,
+  OUTPUT_FORMATS,
+  Output,
+  type OutputFormat,
+  type TextSink,
+} from './output.js';
+import { stripMilliseconds } from './render.js';
 import { type CliEnv, resolveSettings } from './settings.js';
 
 export type { CliDeps } from './backend.js';
@@ -44,7 +53,7 @@ export const helpChoices = {
   leafValidityDays: certificateChoices.leafValidityDays,
 } as const;
 export { ExitCodes } from './exit-codes.js';
-export type { TextSink } from './output.js';
+export type { OutputFormat, TextSink } from './output.js';
 
 /** Options of {@link runCli}: the process's environment and streams, made injectable. */
 export interface RunCliOptions {
@@ -132,12 +141,22 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       const out = new Output({
         stdout,
         stderr,
-        json: globals.json === true,
+        format: globals.json === true ? 'json' : ((globals.output as OutputFormat | undefined) ?? 'table'),
         quiet: globals.quiet === true,
       });
+      const organization =
+        typeof globals.org === 'string'
+          ? globals.org
+          : command.registeredArguments[0]?.name() === 'org' && typeof positional[0] === 'string'
+            ? (positional[0] as string)
+            : undefined;
       const started = Date.now();
       try {
         options.signal?.throwIfAborted();
+        if (globals.json === true && globals.output !== undefined && globals.output !== 'json')
+          throw invalidInput(
+            `--json is short for -o json; it cannot be combined with -o ${globals.output}. Pass one of them.`,
+          );
         const fallback = executeOptions.defaultBaseDomain;
         const settings = resolveSettings(
           globals,
@@ -146,7 +165,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
             : env,
           cwd,
         );
-        const progressLogger = out.logger();
+        const progressLogger = inCliTerms(out.logger(), organization);
         const logger = deps.logger ? tee(progressLogger, deps.logger) : progressLogger;
         const outcome = await body(
           { out, settings, globals, signal: options.signal, deps, logger, cwd, env },
@@ -160,7 +179,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
           `zonekeeper ${name}: ${exitCode === ExitCodes.OK ? 'done' : `finished with failures (exit ${exitCode})`} in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
         );
       } catch (error) {
-        exitCode = reportError(out, name, error, options.signal);
+        exitCode = reportError(out, name, error, options.signal, organization);
       }
     };
 
@@ -175,8 +194,9 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       writeOut: (s) => stdout.write(s),
       writeErr: (s) => stderr.write(s),
       outputError: (s, write) => write(maskText(s)),
-      getOutHelpWidth: () => 100,
-      getErrHelpWidth: () => 100,
+      // Help fits a terminal like the tables do; 100 columns otherwise.
+      getOutHelpWidth: () => (stdout.isTTY === true && stdout.columns ? stdout.columns : 100),
+      getErrHelpWidth: () => (stderr.isTTY === true && stderr.columns ? stderr.columns : 100),
       getOutHasColors: () => false,
       getErrHasColors: () => false,
     })
@@ -206,7 +226,13 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       '--secret-prefix <path>',
       'secret path prefix in Vault (env ZONEKEEPER_SECRET_PREFIX, default zonekeeper/platforms/<base-domain>)',
     )
-    .option('--json', 'print one JSON document on stdout (for scripts)')
+    .addOption(
+      new Option(
+        '-o, --output <format>',
+        'output format: table (default; fitted to the terminal, plain columns in a pipe), wide (more columns), json or yaml (one document on stdout, for scripts)',
+      ).choices(OUTPUT_FORMATS),
+    )
+    .option('--json', 'print one JSON document on stdout (for scripts); same as -o json')
     .option('-q, --quiet', 'no progress and no tables (errors and requested PEM output still shown)')
     .addHelpText('after', HELP_FOOTER);
 
@@ -221,15 +247,45 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
   ])
     register(program, execute);
 
+  // Which command a usage error belongs to (commander's errors do not say): every command records
+  // itself before commander's error propagates.
+  let failedCommand: Command | undefined;
+  const recordFailure = (cmd: Command) => {
+    cmd.exitOverride((error) => {
+      failedCommand = cmd;
+      throw error;
+    });
+    for (const sub of cmd.commands) recordFailure(sub);
+  };
+  recordFailure(program);
+
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(helpArguments(argv), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCodes.OK;
-      if (argv.includes('--json'))
+      // Help asked for (`--help`, `help <command>`) exits 0; a group without its command (`zonekeeper
+      // org`) shows the help as an error (commander's exit code 1), a usage error here.
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        (error.code === 'commander.help' && error.exitCode === 0)
+      )
+        return ExitCodes.OK;
+      const format = requestedDocumentFormat(argv);
+      if (format !== undefined) {
+        const path = commandPath(failedCommand);
         stdout.write(
-          `${JSON.stringify({ ok: false, exitCode: ExitCodes.INVALID, error: { code: 'INVALID_INPUT', message: maskText(error.message) } }, null, 2)}\n`,
+          formatDocument(
+            {
+              ok: false,
+              command: path === '' ? null : path,
+              exitCode: ExitCodes.INVALID,
+              error: { code: 'INVALID_INPUT', message: usageMessage(error, path) },
+            },
+            format,
+          ),
         );
+      }
       return ExitCodes.INVALID;
     }
     // Not reachable: command bodies catch everything. Keep the promise of never throwing.
@@ -237,6 +293,61 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     return ExitCodes.FAILED;
   }
   return exitCode;
+}
+
+/** `zonekeeper help org ensure` is `zonekeeper org ensure --help` (commander's help command goes one level deep). */
+function helpArguments(argv: readonly string[]): string[] {
+  if (argv[0] === 'help' && argv.length > 1 && !argv[1]?.startsWith('-')) return [...argv.slice(1), '--help'];
+  return [...argv];
+}
+
+/**
+ * The document format a usage error is printed in: `json` with `--json` or `-o json`, `yaml` with
+ * `-o yaml`, none otherwise (the error is on stderr only). Read from the raw arguments, since commander
+ * has not finished parsing them.
+ */
+export function requestedDocumentFormat(argv: readonly string[]): 'json' | 'yaml' | undefined {
+  let format: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') break;
+    if (a === '--json') return 'json';
+    if (a === '-o' || a === '--output') format = argv[++i];
+    else if (a.startsWith('--output=')) format = a.slice('--output='.length);
+    else if (a.startsWith('-o') && !a.startsWith('--') && a.length > 2) format = a.slice(2);
+  }
+  return format === 'json' || format === 'yaml' ? format : undefined;
+}
+
+function commandPath(cmd: Command | undefined): string {
+  const names: string[] = [];
+  for (let c = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** A commander error as one sentence (without commander's `error: ` prefix). */
+function usageMessage(error: CommanderError, path: string): string {
+  if (error.code === 'commander.help')
+    return path === ''
+      ? "zonekeeper needs a command: see 'zonekeeper --help'."
+      : `zonekeeper ${path} needs a command: see 'zonekeeper help ${path}'.`;
+  const text = error.message.replace(/^error: /, '').trim();
+  return maskText(`${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`);
+}
+
+/** The libraries' log lines with operation names as commands (`holding the lock of acme ('zonekeeper org ensure acme')`). */
+function inCliTerms(logger: Logger, organization: string | undefined): Logger {
+  const map =
+    (write: (m: string, ...x: unknown[]) => void) =>
+    (m: string, ...x: unknown[]) =>
+      write(cliText(m, organization), ...x);
+  return {
+    trace: () => {},
+    debug: map(logger.debug),
+    info: map(logger.info),
+    warn: map(logger.warn),
+    error: map(logger.error),
+  };
 }
 
 function tee(a: Logger, b: Logger): Logger {
@@ -270,6 +381,7 @@ function reportError(
   command: string,
   error: unknown,
   signal: AbortSignal | undefined,
+  organization: string | undefined,
 ): ExitCode {
   const aborted = signal?.aborted === true;
   const code = exitCodeOf(error, aborted);
@@ -292,7 +404,7 @@ function reportError(
       : code === ExitCodes.INVALID
         ? ' (nothing was changed)'
         : '';
-  const message = cliMessage(e);
+  const message = stripMilliseconds(cliMessage(e, organization));
   out.error(`${command}: ${e.code}: ${message}${next}`);
   out.document({ ok: false, command, exitCode: code, error: { code: e.code, message } });
   return code;

@@ -1,7 +1,9 @@
 /**
- * What each command shows: a secret-free view of a facade result (the JSON document of `--json`) and
- * its rendering as tables. Views whitelist fields; nothing is copied wholesale from a result (an
- * `AttachResult` carries the applied objects, credentials Secret included).
+ * What each command shows: a secret-free view of a facade result (the document of `-o json|yaml`) and
+ * its {@link HumanView} (tables and fields, laid out at print time; `wide` columns for `-o wide`). Views
+ * whitelist fields; nothing is copied wholesale from a result (an `AttachResult` carries the applied
+ * objects, credentials Secret included). Instants are ISO strings with milliseconds in the view (the
+ * documents are unchanged) and to the second, or as ages, in the human view.
  *
  * @packageDocumentation
  */
@@ -16,7 +18,18 @@ import type {
   OrganizationResult,
   RotationResult,
 } from '../results.js';
-import { type Cell, maskAccessKeyId, renderFields, renderTable } from './output.js';
+import { maskAccessKeyId } from './output.js';
+import {
+  type Block,
+  type Cell,
+  fields,
+  formatAge,
+  formatInstant,
+  formatWhen,
+  type HumanView,
+  table,
+  text,
+} from './render.js';
 
 /** One planned or applied step, flattened for display. */
 export interface StepView {
@@ -67,12 +80,15 @@ function steps(stage: string, list: readonly { readonly op: string }[]): StepVie
   return list.map((step) => ({ stage, op: step.op, detail: stepDetail(step) }));
 }
 
-function stepsTable(list: readonly StepView[], dryRun: boolean): string {
-  if (list.length === 0) return 'Nothing to do: everything is already in place.';
-  return `${dryRun ? 'Planned steps (dry run, nothing changed):' : 'Steps:'}\n${renderTable(
-    ['Stage', 'Step', 'Detail'],
-    list.map((s) => [s.stage, s.op, s.detail]),
-  )}`;
+function stepsTable(list: readonly StepView[], dryRun: boolean): HumanView {
+  if (list.length === 0) return [text('Nothing to do: everything is already in place.')];
+  return [
+    text(dryRun ? 'Planned steps (dry run, nothing changed):' : 'Steps:'),
+    table(
+      ['Stage', 'Step', 'Detail'],
+      list.map((s) => [s.stage, s.op, s.detail]),
+    ),
+  ];
 }
 
 function date(d: Date | undefined): string | undefined {
@@ -104,17 +120,21 @@ function organizationSteps(r: OrganizationResult): StepView[] {
 }
 
 /** Tables of `org ensure`. */
-export function renderOrganization(view: ReturnType<typeof organizationView>): string {
-  const fields: [string, Cell][] = [
-    ['Organisation', view.organization],
-    ['Zone', view.zone?.name ?? '(created on apply)'],
-    ['Zone id', view.zone?.id],
-    ['Name servers', view.zone?.nameServers.join('\n')],
-    ['IAM user', view.userName],
-    ['Access key id', view.accessKeyId],
+export function renderOrganization(view: ReturnType<typeof organizationView>): HumanView {
+  return [
+    fields([
+      ['Organisation', view.organization],
+      ['Zone', view.zone?.name ?? '(created on apply)'],
+      ['Zone id', view.zone?.id],
+      ['Name servers', view.zone?.nameServers],
+      ['IAM user', view.userName],
+      ['Access key id', view.accessKeyId],
+      ...(view.duplicateZones.length > 0
+        ? [['Duplicate zones', view.duplicateZones] as const satisfies readonly [string, Cell]]
+        : []),
+    ]),
+    ...stepsTable(view.steps, view.dryRun),
   ];
-  if (view.duplicateZones.length > 0) fields.push(['Duplicate zones', view.duplicateZones.join('\n')]);
-  return `${renderFields(fields)}\n${stepsTable(view.steps, view.dryRun)}`;
 }
 
 // ───────────────────────────── cluster attach / detach ─────────────────────────────
@@ -168,12 +188,12 @@ export function attachView(r: AttachResult, certificateNames: readonly string[])
 }
 
 /** Tables of `cluster attach`. */
-export function renderAttach(view: ReturnType<typeof attachView>): string {
-  const fields: [string, Cell][] = [
+export function renderAttach(view: ReturnType<typeof attachView>): HumanView {
+  const blocks: Parameters<typeof fields>[0] = [
     ['Organisation', view.organization],
     ['Cluster', view.clusterId],
     ['Zone', view.zone ? `${view.zone.name} (${view.zone.id})` : '(created on apply)'],
-    ...(view.clusterUserName ? [['Cluster IAM user', view.clusterUserName] as [string, Cell]] : []),
+    ...(view.clusterUserName ? [['Cluster IAM user', view.clusterUserName] as const] : []),
     ['Access key id', view.accessKeyId],
     [
       'ExternalDNS rollout',
@@ -182,13 +202,33 @@ export function renderAttach(view: ReturnType<typeof attachView>): string {
         : undefined,
     ],
   ];
-  let text = `${renderFields(fields)}\n${stepsTable(view.steps, view.dryRun)}`;
-  if (view.certificates.length > 0)
-    text += `\nCertificates:\n${renderTable(
-      ['Name', 'DNS names', 'Serial', 'Not after', 'Renew at'],
-      view.certificates.map((c) => [c.name, c.dnsNames.join('\n'), c.serialNumber, c.notAfter, c.renewAt]),
-    )}`;
-  return text;
+  return [
+    fields(blocks),
+    ...stepsTable(view.steps, view.dryRun),
+    ...(view.certificates.length > 0
+      ? [
+          text('Certificates:'),
+          table(
+            [
+              'Name',
+              'DNS names',
+              { header: 'Serial', wide: true },
+              { header: 'Not before', wide: true },
+              'Not after',
+              { header: 'Renew at', wide: true },
+            ],
+            view.certificates.map((c) => [
+              c.name,
+              c.dnsNames,
+              c.serialNumber,
+              formatInstant(c.notBefore),
+              formatInstant(c.notAfter),
+              formatInstant(c.renewAt),
+            ]),
+          ),
+        ]
+      : []),
+  ];
 }
 
 /** The view of `cluster detach`. */
@@ -204,7 +244,7 @@ export function detachView(r: DetachResult) {
 }
 
 /** Tables of `cluster detach`. */
-export function renderDetach(view: ReturnType<typeof detachView>): string {
+export function renderDetach(view: ReturnType<typeof detachView>): HumanView {
   const rows: Cell[][] = [
     ...view.uninstalled.map((o): Cell[] => ['Kubernetes object', o]),
     ...view.deletedIdentities.map((u): Cell[] => ['IAM identity', u]),
@@ -212,8 +252,8 @@ export function renderDetach(view: ReturnType<typeof detachView>): string {
   ];
   const head = `${view.dryRun ? 'Would remove (dry run, nothing changed)' : 'Removed'} for cluster ${view.clusterId} of ${view.organization}:`;
   return rows.length === 0
-    ? `Nothing to remove for cluster ${view.clusterId} of ${view.organization}.`
-    : `${head}\n${renderTable(['What', 'Name'], rows)}`;
+    ? [text(`Nothing to remove for cluster ${view.clusterId} of ${view.organization}.`)]
+    : [text(head), table(['What', 'Name'], rows)];
 }
 
 // ───────────────────────────── credentials rotate ─────────────────────────────
@@ -234,19 +274,28 @@ export function rotationView(r: RotationResult) {
 }
 
 /** Tables of `credentials rotate`. */
-export function renderRotation(view: ReturnType<typeof rotationView>): string {
-  if (view.rotations.length === 0) return `No credentials to rotate for ${view.organization}.`;
-  return renderTable(
-    ['IAM user', 'Cluster', 'Outcome', 'New key', 'Deleted keys', 'Clusters updated'],
-    view.rotations.map((r) => [
-      r.userName,
-      r.clusterId,
-      r.outcome,
-      r.newAccessKeyId,
-      r.deletedAccessKeyIds.join('\n'),
-      r.clustersUpdated.join('\n') || 'none',
-    ]),
-  );
+export function renderRotation(view: ReturnType<typeof rotationView>): HumanView {
+  if (view.rotations.length === 0) return [text(`No credentials to rotate for ${view.organization}.`)];
+  return [
+    table(
+      [
+        'IAM user',
+        'Cluster',
+        'Outcome',
+        'New key',
+        { header: 'Deleted keys', wide: true },
+        'Clusters updated',
+      ],
+      view.rotations.map((r) => [
+        r.userName,
+        r.clusterId,
+        r.outcome,
+        r.newAccessKeyId,
+        r.deletedAccessKeyIds,
+        r.clustersUpdated.length > 0 ? r.clustersUpdated : 'none',
+      ]),
+    ),
+  ];
 }
 
 // ───────────────────────────── gc plan / run ─────────────────────────────
@@ -293,41 +342,70 @@ export function collectionView(r: CollectionResult) {
   };
 }
 
-/** Tables of `gc plan` and `gc run`. */
-export function renderCollection(view: ReturnType<typeof collectionView>, run: boolean): string {
-  const lines: string[] = [];
-  lines.push(`Managed zones at ${view.now}${view.dryRun && run ? ' (dry run, nothing deleted)' : ''}:`);
-  if (view.zones.length === 0) lines.push('No managed zones.');
+/**
+ * Tables of `gc plan` and `gc run`: per zone its age and decision; `-o wide` adds the zone id, the
+ * creation instant, the next charge and the decision's message.
+ */
+export function renderCollection(view: ReturnType<typeof collectionView>, run: boolean): HumanView {
+  const blocks: Block[] = [
+    text(
+      `Managed zones at ${formatInstant(view.now)}${view.dryRun && run ? ' (dry run, nothing deleted)' : ''}:`,
+    ),
+  ];
+  if (view.zones.length === 0) blocks.push(text('No managed zones.'));
   else {
-    const head = ['Zone', 'Organisation', 'Created', 'Decision', 'Reason', 'When'];
-    if (run && !view.dryRun) head.push('Result');
-    lines.push(
-      renderTable(
-        head,
-        view.zones.map((z) => {
-          const row: Cell[] = [
-            `${z.name}\n${z.zoneId}`,
-            z.organization,
-            z.createdAt,
-            z.action,
-            z.reason,
-            z.action === 'defer' ? `delete at ${z.eligibleAt}` : z.action === 'delete' ? 'now' : undefined,
-          ];
-          if (run && !view.dryRun)
-            row.push(
-              z.result ? `${z.result.status}${z.result.reason ? `: ${z.result.reason}` : ''}` : undefined,
-            );
-          return row;
-        }),
+    const withResult = run && !view.dryRun;
+    blocks.push(
+      table(
+        [
+          'Zone',
+          { header: 'Zone id', wide: true },
+          'Organisation',
+          'Age',
+          { header: 'Created', wide: true },
+          'Decision',
+          'Reason',
+          'When',
+          { header: 'Next charge', wide: true },
+          ...(withResult ? ['Result'] : []),
+          { header: 'Message', wide: true },
+        ],
+        view.zones.map((z) => [
+          z.name,
+          z.zoneId,
+          z.organization,
+          formatAge(z.createdAt, view.now),
+          formatInstant(z.createdAt),
+          z.action,
+          z.reason,
+          z.action === 'defer'
+            ? `delete at ${formatWhen(z.eligibleAt, view.now)}`
+            : z.action === 'delete'
+              ? 'now'
+              : undefined,
+          formatInstant(z.nextChargeAt),
+          ...(withResult
+            ? [z.result ? `${z.result.status}${z.result.reason ? `: ${z.result.reason}` : ''}` : undefined]
+            : []),
+          z.result?.error?.message ?? z.message,
+        ]),
       ),
     );
   }
   if (view.orphans.identities.length + view.orphans.secretPaths.length > 0)
-    lines.push(
-      `Leftovers of organisations without a zone or a running cluster ${view.dryRun ? 'that would be removed' : 'removed'}: ${[...view.orphans.identities, ...view.orphans.secretPaths].join(', ')}.`,
+    blocks.push(
+      text(
+        `Leftovers of organisations without a zone or a running cluster ${view.dryRun ? 'that would be removed' : 'removed'}: ${[...view.orphans.identities, ...view.orphans.secretPaths].join(', ')}.`,
+      ),
     );
-  lines.push(view.nextReviewAt ? `Next review: ${view.nextReviewAt}.` : 'Next review: nothing deferred.');
-  return lines.join('\n');
+  blocks.push(
+    text(
+      view.nextReviewAt
+        ? `Next review: ${formatWhen(view.nextReviewAt, view.now)}.`
+        : 'Next review: nothing deferred.',
+    ),
+  );
+  return blocks;
 }
 
 // ───────────────────────────── cert issue ─────────────────────────────
@@ -358,17 +436,19 @@ export function certificateIssueView(r: IssueCertificateResult) {
 export function renderCertificateIssue(
   view: ReturnType<typeof certificateIssueView>,
   files: Readonly<Record<string, string>> | undefined,
-): string {
+): HumanView {
   const c = view.certificate;
-  const fields: [string, Cell][] = [
-    ['Organisation', view.organization],
-    ['Certificate', view.name],
-    ['DNS names', c?.dnsNames.join('\n') ?? '(issued on apply)'],
-    ['Serial', c?.serialNumber],
-    ['Not before', c?.notBefore],
-    ['Not after', c?.notAfter],
-    ['Renew at', c?.renewAt],
+  return [
+    fields([
+      ['Organisation', view.organization],
+      ['Certificate', view.name],
+      ['DNS names', c?.dnsNames ?? '(issued on apply)'],
+      ['Serial', c?.serialNumber],
+      ['Not before', formatInstant(c?.notBefore)],
+      ['Not after', formatInstant(c?.notAfter)],
+      ['Renew at', formatInstant(c?.renewAt)],
+      ...Object.entries(files ?? {}).map(([k, v]) => [`File ${k}`, v] as const),
+    ]),
+    ...stepsTable(view.steps, view.dryRun),
   ];
-  for (const [k, v] of Object.entries(files ?? {})) fields.push([`File ${k}`, v]);
-  return `${renderFields(fields)}\n${stepsTable(view.steps, view.dryRun)}`;
 }

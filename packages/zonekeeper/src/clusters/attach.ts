@@ -598,6 +598,18 @@ async function applyAttach(
       throw new ZonekeeperError(
         'INTERNAL',
         `zonekeeper: no access key for ${org}/${names.clusterId} after ensuring it; run attachCluster again.`,
+        {
+          details: {
+            organization: org,
+            clusterId: names.clusterId,
+            remedy: {
+              operation: 'attachCluster',
+              organization: org,
+              clusterId: names.clusterId,
+              when: 'again',
+            },
+          },
+        },
       );
     externalDns = await applyClusterExternalDns(
       ctx,

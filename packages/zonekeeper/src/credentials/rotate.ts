@@ -94,7 +94,12 @@ function planRotation(state: RotationState): RotationPlan {
       {
         details: {
           organization: names.organization,
-          remedy: { operation: 'ensureOrganization', organization: names.organization },
+          remedy: {
+            operation: 'ensureOrganization',
+            organization: names.organization,
+            alternatives: ['attachCluster'],
+            when: 'first',
+          },
         },
       },
     );

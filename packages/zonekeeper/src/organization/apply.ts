@@ -61,7 +61,7 @@ export function organizationNotFound(names: OrganizationNames): ZonekeeperError 
     {
       details: {
         organization: names.organization,
-        remedy: { operation: 'ensureOrganization', organization: names.organization },
+        remedy: { operation: 'ensureOrganization', organization: names.organization, when: 'first' },
       },
     },
   );

@@ -25,11 +25,14 @@ import {
   type CommandContext,
   type CommandGroup,
   type CommandOutcome,
+  cliMessage,
+  cliText,
   commandFlag,
   commandString,
   signalOf,
 } from '../command.js';
 import { type ExitCode, ExitCodes, exitCodeOfCode, worstExitCode } from '../exit-codes.js';
+import { formatInstant } from '../render.js';
 import { parseInstant } from '../settings.js';
 import { collectionView, renderCollection } from '../views.js';
 import { watchPassLine, watchView } from '../views-doctor.js';
@@ -167,7 +170,7 @@ async function runCollection(ctx: CommandContext, name: string, dryRun: boolean)
   const inventory = await inventoryOf(ctx, name);
   const zk = await buildFacade(ctx, inventory);
   ctx.out.progress(
-    `zonekeeper ${name}: managed zones under ${ctx.settings.baseDomain}${now ? ` at ${now.toISOString()}` : ''}${dryRun ? ' (plan only)' : ''}…`,
+    `zonekeeper ${name}: managed zones under ${ctx.settings.baseDomain}${now ? ` at ${formatInstant(now)}` : ''}${dryRun ? ' (plan only)' : ''}…`,
   );
   const result = await zk.collectGarbage({ dryRun, ...(now ? { now } : {}), ...signalOf(ctx) });
   const view = collectionView(result);
@@ -183,7 +186,7 @@ async function runCollection(ctx: CommandContext, name: string, dryRun: boolean)
   for (const r of result.results)
     if (r.status === 'failed' || r.reason === 'fail-closed' || r.reason === 'organization-busy')
       ctx.out.error(
-        `${name}: zone ${r.zoneId} of ${r.organization}: ${r.error ? `${r.error.code}: ${r.error.message}` : r.message}`,
+        `${name}: zone ${r.zoneId} of ${r.organization}: ${r.error ? `${r.error.code}: ${cliMessage(r.error, r.organization)}` : cliText(r.message, r.organization)}`,
       );
   return { view, text: renderCollection(view, name === 'gc run'), exitCode: worstExitCode(codes) };
 }
