@@ -9,6 +9,11 @@
  *  detachCluster       clusters/       ExternalDNS, TLS Secrets ─► cluster identity ─► records ─► binding
  *  rotateCredentials   credentials/    new key ─► store (old one recorded) ─► its clusters ─► old key gone
  *  issueCertificate    certificates/   CA ─► certificate in the store (existing organisations only)
+ *  listOrganizations   organization/   managed zones + identities + stored secrets + bindings (reads)
+ *  describeOrganization organization/  zone, delegation, identity, key age, clusters, certificates, the
+ *                                      collector's next decision (reads)
+ *  deleteOrganization  organization/   refuse while clusters are attached ─► holding its lock: per zone
+ *                                      delegation → records → zone ─► identities ─► secrets ─► lock record
  *  collectGarbage      gc/             managed zones + inventory ─► gc-policy ─► per organisation, holding
  *                                      its lock: re-check ─► delegation → records → zone ─► identities
  *                                      ─► secrets; delegations of kept zones restored; orphans swept
@@ -30,6 +35,8 @@ import { resolveContext } from './context.js';
 import { rotateCredentials } from './credentials/rotate.js';
 import { collectGarbage } from './gc/collect.js';
 import { runGarbageCollector } from './gc/loop.js';
+import { deleteOrganization } from './organization/delete.js';
+import { describeOrganization, listOrganizations } from './organization/describe.js';
 import { ensureOrganization } from './organization/ensure.js';
 import type { Zonekeeper } from './results.js';
 
@@ -39,9 +46,16 @@ export type {
   ClusterCertificate,
   ClusterIdentityResult,
   CollectionResult,
+  DelegationState,
+  DescribedCertificate,
+  DescribedCluster,
   DetachResult,
   GarbageCollectorOptions,
+  OrganizationDeletionResult,
+  OrganizationDeletionStep,
+  OrganizationDescription,
   OrganizationResult,
+  OrganizationSummary,
   RotationResult,
   ZoneCollection,
   Zonekeeper,
@@ -71,6 +85,9 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     detachCluster: (organization, clusterId, options) => detachCluster(ctx, organization, clusterId, options),
     rotateCredentials: (organization, options) => rotateCredentials(ctx, organization, options),
     issueCertificate: (organization, input, options) => issueCertificate(ctx, organization, input, options),
+    listOrganizations: (options) => listOrganizations(ctx, options),
+    describeOrganization: (organization, options) => describeOrganization(ctx, organization, options),
+    deleteOrganization: (organization, options) => deleteOrganization(ctx, organization, options),
     collectGarbage: (options) => collectGarbage(ctx, options),
     runGarbageCollector: (options) => runGarbageCollector(ctx, options),
   };
