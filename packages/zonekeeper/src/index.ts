@@ -37,6 +37,7 @@ export type {
   ClusterCertificate,
   ClusterIdentityResult,
   ClusterStep,
+  ClusterSummary,
   CollectionReason,
   CollectionResult,
   CredentialStep,

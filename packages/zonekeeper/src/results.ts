@@ -412,6 +412,22 @@ export interface OrganizationDescription {
   };
 }
 
+/** One cluster of {@link Zonekeeper.listClusters}. @public */
+export interface ClusterSummary {
+  /** The organisation it is attached or bound to (else the inventory's). */
+  readonly organization: string;
+  readonly clusterId: string;
+  /** Whether an attachment record exists (ExternalDNS was deployed by an attach). */
+  readonly attached: boolean;
+  /** Whether the cluster is bound to the organisation (a binding without an attachment: an attach or detach was interrupted; run it again). */
+  readonly bound: boolean;
+  readonly scope?: IdentityScope;
+  readonly namespace?: string;
+  readonly attachedAt?: Date;
+  /** What the inventory says: `unknown` when none is configured. */
+  readonly inventory: 'running' | 'stopped' | 'absent' | 'unknown';
+}
+
 /** Options of {@link Zonekeeper.runGarbageCollector}. @public */
 export interface GarbageCollectorOptions {
   /** Stops the loop (it then releases the lease and resolves). */
@@ -463,6 +479,14 @@ export interface Zonekeeper {
    * a cluster binding. Reads only.
    */
   listOrganizations(options?: CallOptions): Promise<readonly OrganizationSummary[]>;
+  /**
+   * The clusters of this platform (of one organisation with `organization`): attachment records and
+   * cluster bindings in the store, with the inventory's view when one is configured (clusters only the
+   * inventory knows are listed too, `attached: false`). Reads only.
+   */
+  listClusters(
+    options?: CallOptions & { readonly organization?: string },
+  ): Promise<readonly ClusterSummary[]>;
   /**
    * Everything about one organisation: zone, delegation, identity, key age, clusters, certificates and
    * the collector's next decision. Reads only; secret-free.

@@ -10,6 +10,7 @@
  *  rotateCredentials   credentials/    new key ─► store (old one recorded) ─► its clusters ─► old key gone
  *  issueCertificate    certificates/   CA ─► certificate in the store (existing organisations only)
  *  listOrganizations   organization/   managed zones + identities + stored secrets + bindings (reads)
+ *  listClusters        organization/   attachments + bindings (+ the inventory's view) (reads)
  *  describeOrganization organization/  zone, delegation, identity, key age, clusters, certificates, the
  *                                      collector's next decision (reads)
  *  deleteOrganization  organization/   refuse while clusters are attached ─► holding its lock: per zone
@@ -36,7 +37,7 @@ import { rotateCredentials } from './credentials/rotate.js';
 import { collectGarbage } from './gc/collect.js';
 import { runGarbageCollector } from './gc/loop.js';
 import { deleteOrganization } from './organization/delete.js';
-import { describeOrganization, listOrganizations } from './organization/describe.js';
+import { describeOrganization, listClusters, listOrganizations } from './organization/describe.js';
 import { ensureOrganization } from './organization/ensure.js';
 import type { Zonekeeper } from './results.js';
 
@@ -45,6 +46,7 @@ export type {
   AttachResult,
   ClusterCertificate,
   ClusterIdentityResult,
+  ClusterSummary,
   CollectionResult,
   DelegationState,
   DescribedCertificate,
@@ -86,6 +88,7 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     rotateCredentials: (organization, options) => rotateCredentials(ctx, organization, options),
     issueCertificate: (organization, input, options) => issueCertificate(ctx, organization, input, options),
     listOrganizations: (options) => listOrganizations(ctx, options),
+    listClusters: (options) => listClusters(ctx, options),
     describeOrganization: (organization, options) => describeOrganization(ctx, organization, options),
     deleteOrganization: (organization, options) => deleteOrganization(ctx, organization, options),
     collectGarbage: (options) => collectGarbage(ctx, options),

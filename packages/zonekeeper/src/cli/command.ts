@@ -40,6 +40,12 @@ export interface GlobalFlags extends RawGlobalOptions {
   readonly quiet?: boolean;
 }
 
+/** Where a command reads a confirmation from (the process's stdin in the bin). */
+export interface PromptInput extends AsyncIterable<string | Buffer> {
+  /** `true` on a terminal: only then does a command ask. */
+  readonly isTTY?: boolean;
+}
+
 /** What a command body gets. */
 export interface CommandContext {
   readonly out: Output;
@@ -49,6 +55,8 @@ export interface CommandContext {
   readonly deps: CliDeps;
   readonly logger: Logger;
   readonly cwd: string;
+  /** Where confirmations are read from (absent: not a terminal). */
+  readonly stdin?: PromptInput;
 }
 
 /** Wraps a command body (settings, output, errors, the JSON document) as a commander action. */
@@ -114,6 +122,7 @@ const COMMANDS: Readonly<Record<string, (organization: string) => string>> = {
   attachCluster: (org) => `zonekeeper cluster attach ${org} <cluster>`,
   detachCluster: (org) => `zonekeeper cluster detach ${org} <cluster>`,
   rotateCredentials: (org) => `zonekeeper credentials rotate ${org}`,
+  deleteOrganization: (org) => `zonekeeper org delete ${org}`,
   collectGarbage: () => 'zonekeeper gc run',
   ensureZoneIdentity: (org) => `zonekeeper org ensure ${org}`,
   ensureOrganizationZone: (org) => `zonekeeper org ensure ${org}`,
@@ -132,7 +141,7 @@ export function cliMessage(error: ZonekeeperError, fallbackOrganization = '<org>
     .replace(/\n\t\* /g, '; ')
     .replace(/\s*\n+\s*/g, ' ');
   text = text.replace(
-    /\b(ensureOrganization|attachCluster|detachCluster|rotateCredentials|collectGarbage|ensureZoneIdentity|ensureOrganizationZone)\b(\s*\(or (attachCluster)\))?/g,
+    /\b(ensureOrganization|attachCluster|detachCluster|rotateCredentials|deleteOrganization|collectGarbage|ensureZoneIdentity|ensureOrganizationZone)\b(\s*\(or (attachCluster)\))?/g,
     (_m, fn: string, _or: string | undefined, alt: string | undefined) =>
       `'${(COMMANDS[fn] as (o: string) => string)(org)}'${alt ? ` (or '${(COMMANDS[alt] as (o: string) => string)(org)}')` : ''}`,
   );

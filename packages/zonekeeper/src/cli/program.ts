@@ -13,7 +13,13 @@ import { readFileSync } from 'node:fs';
 import { isZonekeeperError, type Logger, toZonekeeperError } from '@zonekeeper/core';
 import { Command, CommanderError } from 'commander';
 import type { CliDeps } from './backend.js';
-import { type CommandContext, type CommandOutcome, cliMessage, type GlobalFlags } from './command.js';
+import {
+  type CommandContext,
+  type CommandOutcome,
+  cliMessage,
+  type GlobalFlags,
+  type PromptInput,
+} from './command.js';
 import { certificateChoices, registerCertCommands } from './commands/cert.js';
 import { policyChoices, registerClusterCommands } from './commands/cluster.js';
 import { registerCredentialsCommands } from './commands/credentials.js';
@@ -50,6 +56,8 @@ export interface RunCliOptions {
   readonly deps?: CliDeps;
   /** Directory relative paths are resolved against (default `process.cwd()`). */
   readonly cwd?: string;
+  /** Where confirmations are read (the bin passes `process.stdin`); asked only when it is a TTY. */
+  readonly stdin?: PromptInput;
 }
 
 function packageVersion(): string {
@@ -125,7 +133,16 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
         const progressLogger = out.logger();
         const logger = deps.logger ? tee(progressLogger, deps.logger) : progressLogger;
         const outcome = await body(
-          { out, settings, globals, signal: options.signal, deps, logger, cwd },
+          {
+            out,
+            settings,
+            globals,
+            signal: options.signal,
+            deps,
+            logger,
+            cwd,
+            ...(options.stdin ? { stdin: options.stdin } : {}),
+          },
           ...positional,
         );
         exitCode = outcome.exitCode ?? ExitCodes.OK;

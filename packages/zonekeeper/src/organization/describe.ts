@@ -15,6 +15,7 @@ import {
   signalOnly,
   throwIfAborted,
   toZonekeeperError,
+  validateOrganizationName,
 } from '@zonekeeper/core';
 import { decideZoneFate } from '@zonekeeper/gc-policy';
 import {
@@ -43,9 +44,10 @@ import {
 } from '@zonekeeper/zone-manager';
 import type { Context } from '../context.js';
 import { zoneFacts } from '../gc/collect.js';
-import { readOrganizationsInUse } from '../inventory.js';
+import { type ClusterRecord, readOrganizationsInUse } from '../inventory.js';
 import { organizationNames } from '../names.js';
 import type {
+  ClusterSummary,
   DelegationState,
   DescribedCertificate,
   DescribedCluster,
@@ -87,6 +89,80 @@ export async function listOrganizations(
     });
   }
   return out;
+}
+
+/** {@link Zonekeeper.listClusters}. @internal */
+export async function listClusters(
+  ctx: Context,
+  options: CallOptions & { readonly organization?: string } = {},
+): Promise<readonly ClusterSummary[]> {
+  const only =
+    options.organization === undefined ? undefined : validateOrganizationName(options.organization);
+  const call = signalOnly(options);
+  throwIfAborted(call.signal);
+  const at = { ...ctx.layout, ...call };
+  const bindings = (await listClusterBindings(ctx.ports.secrets, at)).filter(
+    (b) => only === undefined || b.organization === only,
+  );
+  const organizations = (await listStoredOrganizations(ctx.ports.secrets, at)).filter(
+    (o) => only === undefined || o === only,
+  );
+  let records: readonly ClusterRecord[] | undefined;
+  if (ctx.inventoryConfigured) {
+    // Read and checked as the collector reads it (an unreadable inventory is UNAVAILABLE).
+    await readOrganizationsInUse(ctx.ports.inventory, call);
+    records = (await ctx.ports.inventory.listClusters(call)).filter(
+      (r) => only === undefined || r.organization === only,
+    );
+  }
+  const byKey = new Map<string, ClusterSummary>();
+  const inventoryOf = (organization: string, clusterId: string): ClusterSummary['inventory'] => {
+    if (records === undefined) return 'unknown';
+    const r = records.find((x) => x.organization === organization && x.clusterId === clusterId);
+    return r === undefined ? 'absent' : r.running ? 'running' : 'stopped';
+  };
+  for (const organization of organizations)
+    for (const clusterId of await listAttachedClusters(ctx.ports.secrets, organization, at)) {
+      const a = await readAttachment(ctx.ports.secrets, organization, clusterId, at);
+      if (!a) continue;
+      byKey.set(`${organization}/${clusterId}`, {
+        organization,
+        clusterId,
+        attached: true,
+        bound: bindings.some((b) => b.clusterId === clusterId && b.organization === organization),
+        scope: a.scope,
+        namespace: a.namespace,
+        attachedAt: a.attachedAt,
+        inventory: inventoryOf(organization, clusterId),
+      });
+    }
+  for (const b of bindings)
+    if (!byKey.has(`${b.organization}/${b.clusterId}`))
+      byKey.set(`${b.organization}/${b.clusterId}`, {
+        organization: b.organization,
+        clusterId: b.clusterId,
+        attached: false,
+        bound: true,
+        inventory: inventoryOf(b.organization, b.clusterId),
+      });
+  for (const r of records ?? [])
+    if (!byKey.has(`${r.organization}/${r.clusterId}`))
+      byKey.set(`${r.organization}/${r.clusterId}`, {
+        organization: r.organization,
+        clusterId: r.clusterId,
+        attached: false,
+        bound: false,
+        inventory: r.running ? 'running' : 'stopped',
+      });
+  return [...byKey.values()].sort((x, y) =>
+    x.organization === y.organization
+      ? x.clusterId < y.clusterId
+        ? -1
+        : 1
+      : x.organization < y.organization
+        ? -1
+        : 1,
+  );
 }
 
 function nameServerKey(values: readonly string[]): string {
