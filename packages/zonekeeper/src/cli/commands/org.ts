@@ -131,16 +131,18 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
           const plan = organizationDeletionView(
             await zk.deleteOrganization(organization, { dryRun: true, ...signalOf(ctx) }),
           );
-          if (!plan.existed) return { view: plan, text: renderOrganizationDeletion(plan) };
-          ctx.out.progress(renderOrganizationDeletion(plan));
-          ctx.out.warn(
-            `this deletes organisation ${organization} for good. Type its name (${organization}) to confirm:`,
-          );
-          const answer = await readLine(ctx.stdin as PromptInput, ctx.signal);
-          if (answer?.trim() !== organization)
-            throw invalidInput(
-              `The confirmation did not match ${JSON.stringify(organization)}; nothing was deleted.`,
+          // Nothing left: the real run below is an empty plan (no lock, no write); nothing to confirm.
+          if (plan.existed) {
+            ctx.out.progress(renderOrganizationDeletion(plan));
+            ctx.out.warn(
+              `this deletes organisation ${organization} for good. Type its name (${organization}) to confirm:`,
             );
+            const answer = await readLine(ctx.stdin as PromptInput, ctx.signal);
+            if (answer?.trim() !== organization)
+              throw invalidInput(
+                `The confirmation did not match ${JSON.stringify(organization)}; nothing was deleted.`,
+              );
+          }
         }
         const result = await zk.deleteOrganization(organization, { dryRun, ...signalOf(ctx) });
         const view = organizationDeletionView(result);
