@@ -131,6 +131,35 @@ describe('describeOrganization and listOrganizations', () => {
     expect(list.map((o) => [o.organization, o.status])).toEqual([['acme', 'leftovers']]);
   });
 
+  it('listClusters: attachments, a binding an interrupted detach left, and clusters only the inventory knows', async () => {
+    const w = memoryWorld();
+    await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    await w.zk.attachCluster('acme', { clusterId: 'c2', identityScope: 'cluster' });
+    await w.zk.attachCluster('globex', { clusterId: 'g1' });
+    // An interrupted detach of c2: its records deleted, its binding (removed last) not yet.
+    await w.secrets.deleteAll(`${w.layout.prefix}/orgs/acme/clusters/c2/attachment`);
+    w.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+    w.inventory.set({ organization: 'acme', clusterId: 'c3', running: false });
+    const all = await w.zk.listClusters();
+    expect(all.map((c) => [c.organization, c.clusterId, c.attached, c.bound, c.inventory])).toEqual([
+      ['acme', 'c1', true, true, 'running'],
+      ['acme', 'c2', false, true, 'absent'],
+      ['acme', 'c3', false, false, 'stopped'],
+      ['globex', 'g1', true, true, 'absent'],
+    ]);
+    expect(all[0]).toMatchObject({ scope: 'organization', namespace: 'external-dns' });
+    expect((await w.zk.listClusters({ organization: 'globex' })).map((c) => c.clusterId)).toEqual(['g1']);
+    // The interrupted detach also blocks offboarding until it is finished.
+    await w.zk.detachCluster('acme', 'c1');
+    w.inventory.remove('acme', 'c1');
+    expect((await rejectionOf(w.zk.deleteOrganization('acme'))) as Error).toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/attached clusters \(c2\)/),
+    });
+    w.inventory.failNext(1);
+    expect(hasErrorCode(await rejectionOf(w.zk.listClusters()), 'UNAVAILABLE')).toBe(true);
+  });
+
   it('refuses a bad name before any call', async () => {
     const w = memoryWorld();
     const calls = await w.callCount();
