@@ -122,6 +122,27 @@ export async function readOrganizationsInUse(
   inventory: ClusterInventory,
   options: CallOptions = {},
 ): Promise<ReadonlySet<string>> {
+  return new Set((await readRunningClusters(inventory, options)).map((r) => r.organization));
+}
+
+/**
+ * The running clusters of one organisation (ids), read and checked like {@link readOrganizationsInUse}.
+ * @internal
+ */
+export async function readOrganizationsInUseBy(
+  inventory: ClusterInventory,
+  organization: string,
+  options: CallOptions = {},
+): Promise<string[]> {
+  return (await readRunningClusters(inventory, options))
+    .filter((r) => r.organization === organization)
+    .map((r) => r.clusterId);
+}
+
+async function readRunningClusters(
+  inventory: ClusterInventory,
+  options: CallOptions,
+): Promise<ClusterRecord[]> {
   let records: readonly ClusterRecord[];
   try {
     records = await inventory.listClusters(options);
@@ -139,7 +160,7 @@ export async function readOrganizationsInUse(
       'Cluster inventory answered something that is not a list; nothing is deleted (fail closed).',
     );
   const seen = new Set<string>();
-  const inUse = new Set<string>();
+  const running: ClusterRecord[] = [];
   for (const record of records) {
     let r: ClusterRecord;
     try {
@@ -158,7 +179,7 @@ export async function readOrganizationsInUse(
         `Cluster inventory lists ${key} twice; nothing is deleted (fail closed).`,
       );
     seen.add(key);
-    if (r.running) inUse.add(r.organization);
+    if (r.running) running.push(r);
   }
-  return inUse;
+  return running;
 }

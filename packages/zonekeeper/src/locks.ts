@@ -43,6 +43,10 @@ export function organizationExclusion<Plan>(
   organization: string,
   purpose: string,
   isEmpty: (plan: Plan) => boolean,
+  options: {
+    /** Asked at release: `true` deletes the lock record (the organisation is gone). Default never. */
+    readonly forget?: () => boolean;
+  } = {},
 ): EnsureExclusion<Plan> {
   const observer = organizationLock(ctx, organization, purpose);
   return {
@@ -58,7 +62,7 @@ export function organizationExclusion<Plan>(
       ctx.logger.debug(`zonekeeper: holding the lock of ${organization} (${purpose}).`);
       return {
         signal: lock.lost,
-        release: () => lock.release(),
+        release: () => lock.release({ forget: options.forget?.() === true }),
       };
     },
   };

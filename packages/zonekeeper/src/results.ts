@@ -17,9 +17,9 @@ import type {
   ApplyObjectStep,
   UninstallStep,
 } from '@zonekeeper/externaldns-deployer';
-import type { GcPlan, ZoneDecisionReason } from '@zonekeeper/gc-policy';
-import type { ZoneIdentityStep } from '@zonekeeper/iam-scoper';
-import type { ManagedZone, OrganizationZoneStep } from '@zonekeeper/zone-manager';
+import type { GcPlan, ZoneDecision, ZoneDecisionReason } from '@zonekeeper/gc-policy';
+import type { ZoneIdentityDeletionStep, ZoneIdentityStep } from '@zonekeeper/iam-scoper';
+import type { ManagedZone, OrganizationZoneStep, ZoneDeletionStep } from '@zonekeeper/zone-manager';
 import type { AuditPlan } from './audit/plan.js';
 import type { ExternalDnsDefaults, IdentityScope } from './config.js';
 import type { ZonekeeperPorts } from './context.js';
@@ -269,6 +269,172 @@ export interface IssueCertificateResult {
   readonly certificate?: CertificateSummary & { readonly dnsNames: readonly string[] };
 }
 
+/**
+ * A step of {@link Zonekeeper.deleteOrganization}, in the collector's order: each zone (its delegation →
+ * records → the zone, zone-manager's plan), then identities → secrets → cluster bindings, then the
+ * organisation's lock record. JSON data.
+ * @public
+ */
+export type OrganizationDeletionStep =
+  | {
+      readonly op: 'delete-organization-zone';
+      readonly zoneId: string;
+      readonly zoneName: string;
+      /** zone-manager's `planZoneDeletion` steps: `delete-delegation`, `delete-records`, `delete-zone`. */
+      readonly steps: readonly ZoneDeletionStep[];
+    }
+  | {
+      readonly op: 'delete-identity';
+      readonly userName: string;
+      /** Present for a cluster identity. */
+      readonly clusterId?: string;
+      /** iam-scoper's deletion steps: access keys → inline policies → the user. */
+      readonly steps: readonly ZoneIdentityDeletionStep[];
+    }
+  | { readonly op: 'delete-secrets'; readonly paths: readonly string[] }
+  | { readonly op: 'unbind-cluster'; readonly clusterId: string }
+  | { readonly op: 'forget-lock'; readonly path: string };
+
+/** What {@link Zonekeeper.deleteOrganization} did. @public */
+export interface OrganizationDeletionResult {
+  readonly organization: string;
+  readonly dryRun: boolean;
+  /** Whether anything of the organisation existed (`false`: the plan is empty, nothing was written). */
+  readonly existed: boolean;
+  /** The plan, in order: exactly what the run executed (or a dry run would execute). */
+  readonly plan: readonly OrganizationDeletionStep[];
+  /** Zone ids deleted (in a dry run: that would be deleted). */
+  readonly deletedZones: readonly string[];
+  readonly deletedIdentities: readonly string[];
+  readonly deletedSecrets: readonly string[];
+  /** Zones named like the organisation's that are not zonekeeper's: kept. */
+  readonly keptZones: readonly string[];
+  /** Secrets in the organisation's folder that are not zonekeeper's (this platform's): kept. */
+  readonly keptSecrets: readonly string[];
+}
+
+/** One organisation of {@link Zonekeeper.listOrganizations}. @public */
+export interface OrganizationSummary {
+  readonly organization: string;
+  /**
+   * `active`: it has a managed zone; `leftovers`: only identities, secrets or bindings remain (an
+   * interrupted deletion; the collector's orphan sweep or `deleteOrganization` removes them).
+   */
+  readonly status: 'active' | 'leftovers';
+  /** Its managed zones (more than one: duplicates an ensure removes). */
+  readonly zones: readonly { readonly id: string; readonly name: string; readonly createdAt?: Date }[];
+  /** Its IAM users (the organisation identity and cluster identities). */
+  readonly userNames: readonly string[];
+  /** Its attached clusters (attachment records in the store). */
+  readonly clusters: readonly string[];
+}
+
+/**
+ * The delegation of an organisation's zone in the parent zone:
+ * - `present`: the parent's NS record names exactly the zone's name servers;
+ * - `missing`: the parent has no NS record at the zone's name (an ensure or the collector restores it);
+ * - `foreign`: the parent's NS record names other name servers;
+ * - `no-zone`: the organisation has no zone.
+ * @public
+ */
+export type DelegationState = 'present' | 'missing' | 'foreign' | 'no-zone';
+
+/** An attached cluster of {@link OrganizationDescription}. @public */
+export interface DescribedCluster {
+  readonly clusterId: string;
+  readonly scope: IdentityScope;
+  /** Namespace of its ExternalDNS. */
+  readonly namespace: string;
+  readonly attachedAt: Date;
+  /** TLS Secrets injected, as `namespace/name`. */
+  readonly tlsSecrets: readonly string[];
+  /** Whether the cluster is bound to this organisation (`false`: an attach or detach was interrupted). */
+  readonly bound: boolean;
+}
+
+/** A stored certificate (or the CA), from its secret-free metadata. @public */
+export interface DescribedCertificate {
+  readonly name: string;
+  readonly serialNumber?: string;
+  readonly notAfter?: Date;
+  readonly dnsNames: readonly string[];
+}
+
+/** What {@link Zonekeeper.describeOrganization} found. Secret-free. @public */
+export interface OrganizationDescription {
+  readonly organization: string;
+  readonly zoneName: string;
+  /** The instant of the description (the injected clock). */
+  readonly now: Date;
+  /** Whether anything of the organisation exists on this platform. */
+  readonly exists: boolean;
+  /** The organisation's managed zone (the oldest, when there are duplicates). */
+  readonly zone?: {
+    readonly id: string;
+    readonly name: string;
+    readonly nameServers: readonly string[];
+    readonly createdAt?: Date;
+    readonly protected: boolean;
+  };
+  /** Further zones of the name: duplicates of ours, or foreign ones. */
+  readonly otherZones: readonly { readonly id: string; readonly ours: boolean }[];
+  readonly delegation: {
+    readonly state: DelegationState;
+    /** The name servers of the parent's NS record at the zone's name. */
+    readonly nameServers: readonly string[];
+  };
+  /** The organisation identity (absent when it has none). */
+  readonly identity?: {
+    readonly userName: string;
+    /** Whether the user carries zonekeeper's tags and exactly the policy an ensure would write. */
+    readonly policyOk: boolean;
+    /** Why not, when `policyOk` is false. */
+    readonly problem?: string;
+  };
+  /** The stored access key (the id only) and IAM's facts about it. */
+  readonly accessKey?: {
+    readonly accessKeyId: string;
+    /** IAM's creation date; absent when IAM does not have the key. */
+    readonly createdAt?: Date;
+    /** `now - createdAt`, in milliseconds. */
+    readonly ageMs?: number;
+    readonly inIam: boolean;
+    /** A rotation in flight: the key it replaces. */
+    readonly previousAccessKeyId?: string;
+  };
+  readonly clusters: readonly DescribedCluster[];
+  /** Cluster identities (identity scope `cluster`). */
+  readonly clusterIdentities: readonly string[];
+  readonly certificateAuthority?: DescribedCertificate;
+  readonly certificates: readonly DescribedCertificate[];
+  /**
+   * The collector's next decision for the zone (gc-policy's `decideZoneFate` with the inventory), as a
+   * `collectGarbage({ dryRun: true })` now would decide it. Absent without a zone; `inventory` says why
+   * there is no decision.
+   */
+  readonly garbageCollection: {
+    readonly inventory: 'read' | 'not-configured' | 'unavailable';
+    readonly inUse?: boolean;
+    readonly decision?: ZoneDecision;
+  };
+}
+
+/** One cluster of {@link Zonekeeper.listClusters}. @public */
+export interface ClusterSummary {
+  /** The organisation it is attached or bound to (else the inventory's). */
+  readonly organization: string;
+  readonly clusterId: string;
+  /** Whether an attachment record exists (ExternalDNS was deployed by an attach). */
+  readonly attached: boolean;
+  /** Whether the cluster is bound to the organisation (a binding without an attachment: an attach or detach was interrupted; run it again). */
+  readonly bound: boolean;
+  readonly scope?: IdentityScope;
+  readonly namespace?: string;
+  readonly attachedAt?: Date;
+  /** What the inventory says: `unknown` when none is configured. */
+  readonly inventory: 'running' | 'stopped' | 'absent' | 'unknown';
+}
+
 /** Options of {@link Zonekeeper.runGarbageCollector}. @public */
 export interface GarbageCollectorOptions {
   /** Stops the loop (it then releases the lease and resolves). */
@@ -334,6 +500,33 @@ export interface Zonekeeper {
     input: IssueCertificateInput,
     options?: EnsureOptions,
   ): Promise<IssueCertificateResult>;
+  /**
+   * The organisations of this platform: every one with a managed zone, an identity, a stored secret or
+   * a cluster binding. Reads only.
+   */
+  listOrganizations(options?: CallOptions): Promise<readonly OrganizationSummary[]>;
+  /**
+   * The clusters of this platform (of one organisation with `organization`): attachment records and
+   * cluster bindings in the store, with the inventory's view when one is configured (clusters only the
+   * inventory knows are listed too, `attached: false`). Reads only.
+   */
+  listClusters(
+    options?: CallOptions & { readonly organization?: string },
+  ): Promise<readonly ClusterSummary[]>;
+  /**
+   * Everything about one organisation: zone, delegation, identity, key age, clusters, certificates and
+   * the collector's next decision. Reads only; secret-free.
+   * @throws `INVALID_INPUT` for a bad name (before any call).
+   */
+  describeOrganization(organization: string, options?: CallOptions): Promise<OrganizationDescription>;
+  /**
+   * Offboards an organisation, holding its lock: each zone (delegation → records → zone), then its
+   * identities → secrets, then its lock record — the collector's order and steps. Idempotent and
+   * crash-safe (a re-run finishes); an organisation with nothing left is an empty plan.
+   * @throws `CONFLICT` while a cluster is attached or bound (detach it first with `detachCluster`), or
+   *   running according to the inventory; `CONFLICT` for a protected zone. Nothing is deleted then.
+   */
+  deleteOrganization(organization: string, options?: EnsureOptions): Promise<OrganizationDeletionResult>;
   /** One billing-aware collection of unused organisation zones. */
   collectGarbage(options?: EnsureOptions & { readonly now?: Date }): Promise<CollectionResult>;
   /**

@@ -9,6 +9,12 @@
  *  detachCluster       clusters/       ExternalDNS, TLS Secrets ─► cluster identity ─► records ─► binding
  *  rotateCredentials   credentials/    new key ─► store (old one recorded) ─► its clusters ─► old key gone
  *  issueCertificate    certificates/   CA ─► certificate in the store (existing organisations only)
+ *  listOrganizations   organization/   managed zones + identities + stored secrets + bindings (reads)
+ *  listClusters        organization/   attachments + bindings (+ the inventory's view) (reads)
+ *  describeOrganization organization/  zone, delegation, identity, key age, clusters, certificates, the
+ *                                      collector's next decision (reads)
+ *  deleteOrganization  organization/   refuse while clusters are attached ─► holding its lock: per zone
+ *                                      delegation → records → zone ─► identities ─► secrets ─► lock record
  *  collectGarbage      gc/             managed zones + inventory ─► gc-policy ─► per organisation, holding
  *                                      its lock: re-check ─► delegation → records → zone ─► identities
  *                                      ─► secrets; delegations of kept zones restored; orphans swept
@@ -32,6 +38,8 @@ import { resolveContext } from './context.js';
 import { rotateCredentials } from './credentials/rotate.js';
 import { runGarbageCollector } from './gc/loop.js';
 import { collectionPass } from './gc/pass.js';
+import { deleteOrganization } from './organization/delete.js';
+import { describeOrganization, listClusters, listOrganizations } from './organization/describe.js';
 import { ensureOrganization } from './organization/ensure.js';
 import type { Zonekeeper } from './results.js';
 import { traced } from './telemetry/telemetry.js';
@@ -43,10 +51,18 @@ export type {
   AuditResult,
   ClusterCertificate,
   ClusterIdentityResult,
+  ClusterSummary,
   CollectionResult,
+  DelegationState,
+  DescribedCertificate,
+  DescribedCluster,
   DetachResult,
   GarbageCollectorOptions,
+  OrganizationDeletionResult,
+  OrganizationDeletionStep,
+  OrganizationDescription,
   OrganizationResult,
+  OrganizationSummary,
   RotationResult,
   ZoneCollection,
   Zonekeeper,
@@ -91,6 +107,17 @@ export function createZonekeeper(config: ZonekeeperConfig): Zonekeeper {
     issueCertificate: (organization, input, options) =>
       traced(ctx, 'issueCertificate', { organization, dryRun: options?.dryRun }, () =>
         issueCertificate(ctx, organization, input, options),
+      ),
+    listOrganizations: (options) =>
+      traced(ctx, 'listOrganizations', {}, () => listOrganizations(ctx, options)),
+    listClusters: (options) => traced(ctx, 'listClusters', {}, () => listClusters(ctx, options)),
+    describeOrganization: (organization, options) =>
+      traced(ctx, 'describeOrganization', { organization }, () =>
+        describeOrganization(ctx, organization, options),
+      ),
+    deleteOrganization: (organization, options) =>
+      traced(ctx, 'deleteOrganization', { organization, dryRun: options?.dryRun }, () =>
+        deleteOrganization(ctx, organization, options),
       ),
     collectGarbage: (options) => collectionPass(ctx, options),
     runGarbageCollector: (options) => runGarbageCollector(ctx, options),

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     env: process.env,
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     signal: controller.signal,
   });
   process.off('SIGINT', onSigint);

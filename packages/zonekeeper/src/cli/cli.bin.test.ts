@@ -90,6 +90,15 @@ describe('the zonekeeper bin', () => {
     expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
   });
 
+  it.concurrent('org delete without --yes on a stdin that is not a terminal: exit 2 naming --yes, nothing sent', async () => {
+    const r = await zonekeeper(['org', 'delete', 'acme', '--base-domain', 'example.com'], {
+      VAULT_ADDR: 'http://127.0.0.1:9',
+      VAULT_TOKEN: 'hvs.not-a-real-token',
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/INVALID_INPUT: org delete acme .*pass --yes/);
+  });
+
   it.concurrent('SIGINT aborts the running operation: exit 130, even with a request hanging', async () => {
     // A "Vault" that accepts connections and never answers.
     const sockets = new Set<Socket>();

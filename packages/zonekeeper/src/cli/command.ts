@@ -46,6 +46,12 @@ export interface GlobalFlags extends RawGlobalOptions {
   readonly quiet?: boolean;
 }
 
+/** Where a command reads a confirmation from (the process's stdin in the bin). */
+export interface PromptInput extends AsyncIterable<string | Buffer> {
+  /** `true` on a terminal: only then does a command ask. */
+  readonly isTTY?: boolean;
+}
+
 /** What a command body gets. */
 export interface CommandContext {
   readonly out: Output;
@@ -57,6 +63,8 @@ export interface CommandContext {
   readonly cwd: string;
   /** The environment the command runs in (`process.env` in the bin). */
   readonly env: CliEnv;
+  /** Where confirmations are read from (absent: not a terminal). */
+  readonly stdin?: PromptInput;
 }
 
 /** How {@link Execute} resolves a command's settings. */
@@ -140,6 +148,7 @@ const COMMANDS: Readonly<Record<string, (a: CommandArgs) => string>> = {
   rotateCredentials: (a) => `zonekeeper credentials rotate ${a.organization}`,
   issueCertificate: (a) =>
     `zonekeeper cert issue <names…> --org ${a.organization}${a.name ? ` --name ${a.name}` : ''}`,
+  deleteOrganization: (a) => `zonekeeper org delete ${a.organization}`,
   collectGarbage: () => 'zonekeeper gc run',
 };
 

@@ -20,6 +20,7 @@ import {
   cliText,
   type ExecuteOptions,
   type GlobalFlags,
+  type PromptInput,
 } from './command.js';
 import { certificateChoices, registerCertCommands } from './commands/cert.js';
 import { policyChoices, registerClusterCommands } from './commands/cluster.js';
@@ -70,6 +71,8 @@ export interface RunCliOptions {
   readonly deps?: CliDeps;
   /** Directory relative paths are resolved against (default `process.cwd()`). */
   readonly cwd?: string;
+  /** Where confirmations are read (the bin passes `process.stdin`); asked only when it is a TTY. */
+  readonly stdin?: PromptInput;
 }
 
 function packageVersion(): string {
@@ -168,7 +171,17 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
         const progressLogger = inCliTerms(out.logger(), organization);
         const logger = deps.logger ? tee(progressLogger, deps.logger) : progressLogger;
         const outcome = await body(
-          { out, settings, globals, signal: options.signal, deps, logger, cwd, env },
+          {
+            out,
+            settings,
+            globals,
+            signal: options.signal,
+            deps,
+            logger,
+            cwd,
+            env,
+            ...(options.stdin ? { stdin: options.stdin } : {}),
+          },
           ...positional,
         );
         exitCode = outcome.exitCode ?? ExitCodes.OK;

@@ -54,6 +54,10 @@ describe('README', () => {
     };
     const commands: Record<string, string> = {
       'org ensure': await helpOf(['org', 'ensure']),
+      'org list': await helpOf(['org', 'list']),
+      'org show': await helpOf(['org', 'show']),
+      'org delete': await helpOf(['org', 'delete']),
+      'cluster list': await helpOf(['cluster', 'list']),
       'cluster attach': await helpOf(['cluster', 'attach']),
       'cluster detach': await helpOf(['cluster', 'detach']),
       'credentials rotate': await helpOf(['credentials', 'rotate']),

@@ -30,14 +30,8 @@ import {
   validateDryRun,
 } from '@zonekeeper/core';
 import { decideZoneFate, planGarbageCollection, type ZoneFacts } from '@zonekeeper/gc-policy';
-import { deleteZoneIdentity, listZoneIdentities } from '@zonekeeper/iam-scoper';
-import {
-  deleteClusterBinding,
-  deleteOrganizationSecrets,
-  listClusterBindings,
-  listSecretsRecursively,
-  listStoredOrganizations,
-} from '@zonekeeper/vault-keys';
+import { listZoneIdentities } from '@zonekeeper/iam-scoper';
+import { listClusterBindings, listSecretsRecursively, listStoredOrganizations } from '@zonekeeper/vault-keys';
 import {
   applyOrganizationZonePlan,
   deleteOrganizationZone,
@@ -49,6 +43,7 @@ import {
 import type { Context } from '../context.js';
 import { readOrganizationsInUse } from '../inventory.js';
 import { tryOrganizationLock } from '../locks.js';
+import { deleteOrganizationLeftovers } from '../organization/delete.js';
 import type { CollectionResult, ZoneCollection } from '../results.js';
 import { type GuardState, guardedDns, inUseNow, organizationIsBack } from './guards.js';
 
@@ -81,38 +76,8 @@ async function delegatedNames(ctx: Context, call: CallOptions): Promise<Readonly
   return names;
 }
 
-/**
- * Deletes an organisation's identities, secrets and cluster bindings (its lock is held by the caller).
- * @internal
- */
-export async function deleteOrganizationLeftovers(
-  ctx: Context,
-  organization: string,
-  call: CallOptions,
-): Promise<{ identities: string[]; secretPaths: string[] }> {
-  const identities: string[] = [];
-  for (const u of await listZoneIdentities(
-    { baseDomain: ctx.baseDomain, organization },
-    ctx.deps.identity,
-    call,
-  )) {
-    throwIfAborted(call.signal);
-    await deleteZoneIdentity({ userName: u.userName }, ctx.deps.identity, call);
-    identities.push(u.userName);
-  }
-  const at = { ...ctx.layout, ...call };
-  const { deleted, foreign } = await deleteOrganizationSecrets(ctx.ports.secrets, organization, at);
-  if (foreign.length > 0)
-    ctx.logger.warn(
-      `zonekeeper: kept ${foreign.join(', ')}: not zonekeeper's (this platform's), so not deleted.`,
-    );
-  for (const b of await listClusterBindings(ctx.ports.secrets, at))
-    if (b.organization === organization)
-      await deleteClusterBinding(ctx.ports.secrets, b.clusterId, organization, at);
-  return { identities, secretPaths: [...deleted] };
-}
-
-function zoneFacts(using: ReadonlySet<string>, z: ManagedZone): ZoneFacts {
+/** gc-policy's facts of a managed zone. @internal */
+export function zoneFacts(using: ReadonlySet<string>, z: ManagedZone): ZoneFacts {
   return {
     zoneId: z.id,
     managed: true,

@@ -112,6 +112,33 @@ export const collectScenario: Scenario = {
   run: (zk, ctx, options) => zk.collectGarbage({ ...options, now: ctx.state.now as Date }),
 };
 
+/**
+ * `deleteOrganization` (offboarding) of acme — records in its zone, a stored certificate, a cluster that
+ * was attached with its own identity and then detached — while globex is left alone.
+ */
+export const deleteOrganizationScenario: Scenario = {
+  name: 'deleteOrganization',
+  clusters: ['c1'],
+  organizations: ['globex'],
+  async setup(zk, ctx) {
+    ctx.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+    ctx.inventory.set({ organization: 'globex', clusterId: 'g1', running: true });
+    const acme = await zk.attachCluster('acme', { clusterId: 'c1', identityScope: 'cluster' });
+    await zk.issueCertificate('acme', { name: 'web', dnsNames: ['www.acme.example.com'] });
+    await zk.ensureOrganization('globex');
+    const zoneId = acme.organizationResult.zone?.id as string;
+    await ctx.backend.inspect.dns.changeRecords(zoneId, [
+      {
+        action: 'CREATE',
+        recordSet: { name: 'www.acme.example.com', type: 'A', ttl: 300, values: ['192.0.2.10'] },
+      },
+    ]);
+    ctx.inventory.remove('acme', 'c1');
+    await zk.detachCluster('acme', 'c1');
+  },
+  run: (zk, _ctx, options) => zk.deleteOrganization('acme', options),
+};
+
 export const ALL_SCENARIOS = [
   ensureScenario,
   attachScenario,
@@ -119,4 +146,5 @@ export const ALL_SCENARIOS = [
   rotateScenario,
   detachScenario,
   collectScenario,
+  deleteOrganizationScenario,
 ];

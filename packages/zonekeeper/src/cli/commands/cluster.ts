@@ -25,6 +25,8 @@ import {
 } from '../command.js';
 import { type CertSpec, parseCertSpec, parsePositiveInteger } from '../settings.js';
 import { attachView, detachView, renderAttach, renderDetach } from '../views.js';
+import { clusterListView, renderClusterList } from '../views-org.js';
+import { optionalInventory } from './org.js';
 
 /** Choices shown in the help without loading the libraries; a unit test keeps them equal to theirs. */
 export const policyChoices = ['upsert-only', 'sync', 'create-only'] as const;
@@ -74,7 +76,7 @@ function identityScopeFlag(ctx: CommandContext): IdentityScope | undefined {
   return scope as IdentityScope | undefined;
 }
 
-/** Registers `cluster attach` and `cluster detach`. */
+/** Registers `cluster attach`, `cluster detach` and `cluster list`. */
 export const registerClusterCommands: CommandGroup = (program, execute) => {
   const cluster = program.command('cluster').description("an organisation's clusters");
   cluster
@@ -171,6 +173,24 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
         });
         const view = detachView(result);
         return { view, text: renderDetach(view) };
+      }),
+    );
+  cluster
+    .command('list')
+    .description(
+      "the platform's clusters: attachments and bindings in Vault, with the inventory's view (with --inventory)",
+    )
+    .option('--org <org>', 'only the clusters of this organisation')
+    .action(
+      execute('cluster list', async (ctx) => {
+        const only = commandString(ctx, 'org');
+        const organization = only === undefined ? undefined : validateOrganizationName(only);
+        const zk = await buildFacade(ctx, await optionalInventory(ctx));
+        ctx.out.progress(`zonekeeper cluster list${organization ? `: ${organization}` : ''}…`);
+        const view = clusterListView(
+          await zk.listClusters({ ...(organization ? { organization } : {}), ...signalOf(ctx) }),
+        );
+        return { view, text: renderClusterList(view) };
       }),
     );
 };

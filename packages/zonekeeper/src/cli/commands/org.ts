@@ -1,15 +1,62 @@
 /**
- * `zonekeeper org …`: an organisation's zone, identity, key and CA.
+ * `zonekeeper org …`: an organisation's zone, identity, key and CA — ensure, list, show, and delete
+ * (offboarding, confirmed by typing the organisation's name on a terminal, or `--yes`).
  *
  * @internal
  * @packageDocumentation
  */
 
-import { organizationZoneName, validateOrganizationName } from '@zonekeeper/core';
-import { buildFacade, type CommandGroup, commandFlag, signalOf } from '../command.js';
+import { invalidInput, organizationZoneName, validateOrganizationName } from '@zonekeeper/core';
+import type { ClusterInventory } from '../../inventory.js';
+import { checkInventoryFile, checkVaultSettings, createFileInventory } from '../backend.js';
+import {
+  buildFacade,
+  type CommandContext,
+  type CommandGroup,
+  commandFlag,
+  type PromptInput,
+  signalOf,
+} from '../command.js';
 import { organizationView, renderOrganization } from '../views.js';
+import {
+  organizationDeletionView,
+  organizationDescriptionView,
+  organizationListView,
+  renderOrganizationDeletion,
+  renderOrganizationDescription,
+  renderOrganizationList,
+} from '../views-org.js';
 
-/** Registers `org ensure`. */
+/** The inventory of `--inventory` (or the test's), when one is given: the views then show what it says. */
+export async function optionalInventory(ctx: CommandContext): Promise<ClusterInventory | undefined> {
+  if (ctx.deps.inventory) return ctx.deps.inventory;
+  const file = ctx.settings.inventoryFile;
+  if (file === undefined) return undefined;
+  if (!ctx.deps.secrets) checkVaultSettings(ctx.settings.vault);
+  await checkInventoryFile(file, signalOf(ctx));
+  return createFileInventory(file);
+}
+
+/** Reads one line from a terminal (resolves `undefined` at end of input). */
+async function readLine(input: PromptInput, signal: AbortSignal | undefined): Promise<string | undefined> {
+  let text = '';
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal?.aborted) reject(signal.reason);
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => undefined);
+  const read = (async () => {
+    for await (const chunk of input) {
+      text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      const nl = text.indexOf('\n');
+      if (nl >= 0) return text.slice(0, nl).replace(/\r$/, '');
+    }
+    return text === '' ? undefined : text;
+  })();
+  return Promise.race([read, aborted]);
+}
+
+/** Registers `org ensure`, `org list`, `org show` and `org delete`. */
 export const registerOrgCommands: CommandGroup = (program, execute) => {
   const org = program.command('org').description('organisations');
   org
@@ -29,6 +76,77 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
         const result = await zk.ensureOrganization(organization, { dryRun, ...signalOf(ctx) });
         const view = organizationView(result);
         return { view, text: renderOrganization(view) };
+      }),
+    );
+  org
+    .command('list')
+    .description('the organisations of this platform: zone, IAM users, attached clusters (reads only)')
+    .action(
+      execute('org list', async (ctx) => {
+        const zk = await buildFacade(ctx);
+        ctx.out.progress(`zonekeeper org list: organisations under ${ctx.settings.baseDomain}…`);
+        const view = organizationListView(await zk.listOrganizations(signalOf(ctx)));
+        return { view, text: renderOrganizationList(view) };
+      }),
+    );
+  org
+    .command('show')
+    .description(
+      "one organisation: zone, delegation, identity and policy, key age, clusters, certificates, the collector's next decision (with --inventory)",
+    )
+    .argument('<org>', 'organisation name')
+    .action(
+      execute('org show', async (ctx, name: string) => {
+        const organization = validateOrganizationName(name);
+        organizationZoneName(organization, ctx.settings.baseDomain);
+        const zk = await buildFacade(ctx, await optionalInventory(ctx));
+        ctx.out.progress(`zonekeeper org show: ${organization}…`);
+        const view = organizationDescriptionView(await zk.describeOrganization(organization, signalOf(ctx)));
+        return { view, text: renderOrganizationDescription(view) };
+      }),
+    );
+  org
+    .command('delete')
+    .description(
+      'offboard an organisation: its zone (delegation, records, zone), IAM identities, Vault secrets; refused while clusters are attached',
+    )
+    .argument('<org>', 'organisation name')
+    .option('--dry-run', 'print what would be deleted, change nothing')
+    .option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .action(
+      execute('org delete', async (ctx, name: string) => {
+        const organization = validateOrganizationName(name);
+        organizationZoneName(organization, ctx.settings.baseDomain);
+        const dryRun = commandFlag(ctx, 'dryRun');
+        const yes = commandFlag(ctx, 'yes');
+        const ask = !dryRun && !yes;
+        if (ask && ctx.stdin?.isTTY !== true)
+          throw invalidInput(
+            `org delete ${organization} deletes the organisation's zone, identities and secrets: pass --yes to confirm (stdin is not a terminal, so it cannot ask), or --dry-run to see what it would delete.`,
+          );
+        const zk = await buildFacade(ctx, await optionalInventory(ctx));
+        ctx.out.progress(`zonekeeper org delete: ${organization}${dryRun ? ' (dry run)' : ''}…`);
+        if (ask) {
+          // Show what would go (refusals, e.g. attached clusters, come here, before the question).
+          const plan = organizationDeletionView(
+            await zk.deleteOrganization(organization, { dryRun: true, ...signalOf(ctx) }),
+          );
+          // Nothing left: the real run below is an empty plan (no lock, no write); nothing to confirm.
+          if (plan.existed) {
+            ctx.out.progress(renderOrganizationDeletion(plan));
+            ctx.out.warn(
+              `this deletes organisation ${organization} for good. Type its name (${organization}) to confirm:`,
+            );
+            const answer = await readLine(ctx.stdin as PromptInput, ctx.signal);
+            if (answer?.trim() !== organization)
+              throw invalidInput(
+                `The confirmation did not match ${JSON.stringify(organization)}; nothing was deleted.`,
+              );
+          }
+        }
+        const result = await zk.deleteOrganization(organization, { dryRun, ...signalOf(ctx) });
+        const view = organizationDeletionView(result);
+        return { view, text: renderOrganizationDeletion(view) };
       }),
     );
 };
