@@ -150,6 +150,10 @@ const COMMANDS: Readonly<Record<string, (a: CommandArgs) => string>> = {
     `zonekeeper cert issue <names…> --org ${a.organization}${a.name ? ` --name ${a.name}` : ''}`,
   deleteOrganization: (a) => `zonekeeper org delete ${a.organization}`,
   collectGarbage: () => 'zonekeeper gc run',
+  auditFleet: () => 'zonekeeper doctor',
+  listOrganizations: () => 'zonekeeper org list',
+  describeOrganization: (a) => `zonekeeper org show ${a.organization}`,
+  listClusters: () => 'zonekeeper cluster list',
 };
 
 /** The library operations {@link cliMessage} knows, i.e. those with a CLI command. */

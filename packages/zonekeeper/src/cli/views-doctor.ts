@@ -1,12 +1,13 @@
 /**
- * The views of `zonekeeper doctor` and `zonekeeper gc run --watch`: secret-free JSON data and their
- * readable rendering (tables and lines through the shared output helpers).
+ * The views of `zonekeeper doctor` and `zonekeeper gc run --watch`: secret-free JSON data (instants as
+ * ISO strings) and their {@link HumanView} (instants to the second; `-o wide` adds each finding's
+ * operation and instant).
  *
  * @packageDocumentation
  */
 
 import type { AuditResult, CollectionResult } from '../results.js';
-import { type Cell, renderTable } from './output.js';
+import { type Block, type Cell, formatInstant, type HumanView, table, text } from './render.js';
 
 /** The view of `doctor`: the findings, worst first, each with the command that fixes it. */
 export function doctorView(r: AuditResult) {
@@ -29,36 +30,47 @@ export function doctorView(r: AuditResult) {
   };
 }
 
-/** The text of `doctor`: a table of findings, or one line saying the fleet is healthy. */
-export function renderDoctor(view: ReturnType<typeof doctorView>): string {
-  const lines: string[] = [];
+/**
+ * The human view of `doctor`: a table of findings (severity, reason, where, finding, fix; `-o wide`
+ * adds the library operation of the fix and the finding's instant), or one line saying the fleet is
+ * healthy.
+ */
+export function renderDoctor(view: ReturnType<typeof doctorView>): HumanView {
   const scope =
     view.organizations.length === 0
       ? 'no organisations found'
       : `${view.organizations.length} organisation(s): ${view.organizations.join(', ')}`;
-  lines.push(`Audit at ${view.now} of ${scope}.`);
+  const blocks: Block[] = [text(`Audit at ${formatInstant(view.now)} of ${scope}.`)];
   if (view.inventory === 'not-configured')
-    lines.push('No --inventory given: the garbage collector’s decisions are not included.');
+    blocks.push(text('No --inventory given: the garbage collector’s decisions are not included.'));
   if (view.findings.length === 0) {
-    lines.push('No findings: everything is as zonekeeper would leave it.');
-    return lines.join('\n');
+    blocks.push(text('No findings: everything is as zonekeeper would leave it.'));
+    return blocks;
   }
-  lines.push(
-    renderTable(
-      ['Severity', 'Reason', 'Where', 'Finding', 'Fix'],
+  blocks.push(
+    table(
+      [
+        'Severity',
+        'Reason',
+        'Where',
+        'Finding',
+        'Fix',
+        { header: 'Operation', wide: true },
+        { header: 'At', wide: true },
+      ],
       view.findings.map((f): Cell[] => [
         f.severity,
         f.reason,
         [f.organization, f.clusterId].filter((x) => x !== null).join('/') || 'fleet',
         f.message,
         f.fix === null ? 'by hand (see the finding)' : `run '${f.fix}'`,
+        f.operation,
+        formatInstant(f.at),
       ]),
     ),
+    text(`${view.summary.error} error(s), ${view.summary.warning} warning(s), ${view.summary.info} note(s).`),
   );
-  lines.push(
-    `${view.summary.error} error(s), ${view.summary.warning} warning(s), ${view.summary.info} note(s).`,
-  );
-  return lines.join('\n');
+  return blocks;
 }
 
 /** One line per pass of `gc run --watch`. */

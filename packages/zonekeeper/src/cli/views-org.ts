@@ -1,7 +1,8 @@
 /**
  * The views of the operator commands — `org list`, `org show`, `org delete`, `cluster list`: a
  * secret-free view of a facade result (the JSON document of `--json`; fields whitelisted, Dates as ISO
- * strings, access key ids masked) and its rendering as tables.
+ * strings, access key ids masked) and its {@link HumanView} (ages and instants to the second; `-o wide`
+ * adds ids and exact instants).
  *
  * @packageDocumentation
  */
@@ -12,17 +13,22 @@ import type {
   OrganizationDescription,
   OrganizationSummary,
 } from '../results.js';
-import { type Cell, maskAccessKeyId, renderFields, renderTable } from './output.js';
+import { maskAccessKeyId } from './output.js';
+import {
+  type Block,
+  type Cell,
+  fields,
+  formatAge,
+  formatDuration,
+  formatInstant,
+  formatWhen,
+  type HumanView,
+  table,
+  text,
+} from './render.js';
 import { stepDetail } from './views.js';
 
 const iso = (d: Date | undefined): string | null => d?.toISOString() ?? null;
-
-/** A duration in days and hours, e.g. `3d 4h`. */
-export function formatAge(ms: number): string {
-  const hours = Math.floor(ms / 3_600_000);
-  const days = Math.floor(hours / 24);
-  return days > 0 ? `${days}d ${hours % 24}h` : `${hours}h ${Math.floor((ms % 3_600_000) / 60_000)}m`;
-}
 
 // ───────────────────────────── org list ─────────────────────────────
 
@@ -39,20 +45,39 @@ export function organizationListView(list: readonly OrganizationSummary[]) {
   };
 }
 
-/** Table of `org list`. */
-export function renderOrganizationList(view: ReturnType<typeof organizationListView>): string {
-  if (view.organizations.length === 0) return 'No organisations on this platform.';
-  return renderTable(
-    ['Organisation', 'Status', 'Zone', 'Created', 'IAM users', 'Clusters'],
-    view.organizations.map((o) => [
-      o.organization,
-      o.status,
-      o.zones.map((z) => `${z.name} (${z.id})`).join('\n'),
-      o.zones[0]?.createdAt,
-      o.userNames.join('\n'),
-      o.clusters.join('\n') || 'none',
-    ]),
-  );
+/**
+ * The human view of `org list`: per organisation its status, zone, zone age and clusters; `-o wide`
+ * adds the zone id, the zone's creation instant and the IAM users. Ages are measured from `now`.
+ */
+export function renderOrganizationList(
+  view: ReturnType<typeof organizationListView>,
+  now: Date | string,
+): HumanView {
+  if (view.organizations.length === 0) return [text('No organisations on this platform.')];
+  return [
+    table(
+      [
+        'Organisation',
+        'Status',
+        'Zone',
+        { header: 'Zone id', wide: true },
+        'Age',
+        { header: 'Created', wide: true },
+        { header: 'IAM users', wide: true },
+        'Clusters',
+      ],
+      view.organizations.map((o): Cell[] => [
+        o.organization,
+        o.status,
+        o.zones.map((z) => z.name),
+        o.zones.map((z) => z.id),
+        formatAge(o.zones[0]?.createdAt, now),
+        formatInstant(o.zones[0]?.createdAt),
+        o.userNames,
+        o.clusters.length > 0 ? o.clusters : 'none',
+      ]),
+    ),
+  ];
 }
 
 // ───────────────────────────── org show ─────────────────────────────
@@ -125,24 +150,32 @@ export function organizationDescriptionView(d: OrganizationDescription) {
   };
 }
 
-function gcText(g: ReturnType<typeof organizationDescriptionView>['garbageCollection']): string {
+function gcText(g: ReturnType<typeof organizationDescriptionView>['garbageCollection'], now: string): string {
   if (g.decision)
-    return `${g.decision.action} (${g.decision.reason})${g.decision.eligibleAt ? ` at ${g.decision.eligibleAt}` : ''}: ${g.decision.message}`;
+    return `${g.decision.action} (${g.decision.reason})${g.decision.eligibleAt ? ` at ${formatWhen(g.decision.eligibleAt, now)}` : ''}: ${g.decision.message}`;
   if (g.inventory === 'not-configured') return 'unknown: pass --inventory to see the collector’s decision';
   if (g.inventory === 'unavailable') return 'unknown: the inventory could not be read';
   return 'no zone';
 }
 
-/** Tables of `org show`. */
-export function renderOrganizationDescription(view: ReturnType<typeof organizationDescriptionView>): string {
-  if (!view.exists) return `Organisation ${view.organization} has nothing on this platform.`;
+/**
+ * The human view of `org show`: the organisation's fields, then its clusters and certificates; `-o wide`
+ * adds the zone id, exact creation instants and serial numbers.
+ */
+export function renderOrganizationDescription(
+  view: ReturnType<typeof organizationDescriptionView>,
+): HumanView {
+  if (!view.exists) return [text(`Organisation ${view.organization} has nothing on this platform.`)];
   const key = view.accessKey;
-  const fields: [string, Cell][] = [
+  const ca = view.certificateAuthority;
+  const pairs: (readonly [string, Cell] | readonly [string, Cell, 'wide'])[] = [
     ['Organisation', view.organization],
-    ['Zone', view.zone ? `${view.zone.name} (${view.zone.id})` : 'none'],
-    ['Zone created', view.zone?.createdAt],
+    ['Zone', view.zone ? view.zone.name : 'none'],
+    ['Zone id', view.zone?.id, 'wide'],
+    ['Zone age', formatAge(view.zone?.createdAt, view.now)],
+    ['Zone created', formatInstant(view.zone?.createdAt), 'wide'],
     ['Protected', view.zone ? (view.zone.protected ? 'yes' : 'no') : undefined],
-    ['Name servers', view.zone?.nameServers.join('\n')],
+    ['Name servers', view.zone?.nameServers],
     [
       'Delegation',
       `${view.delegation.state}${view.delegation.state === 'foreign' ? `: ${view.delegation.nameServers.join(', ')}` : ''}`,
@@ -156,49 +189,61 @@ export function renderOrganizationDescription(view: ReturnType<typeof organizati
     [
       'Access key',
       key
-        ? `${key.accessKeyId}${key.inIam ? `, created ${key.createdAt}, age ${formatAge((key.ageSeconds ?? 0) * 1000)}` : ', NOT in IAM'}${key.rotationInFlight ? ', rotation in flight' : ''}`
+        ? `${key.accessKeyId}${key.inIam ? (key.ageSeconds === null ? '' : `, age ${formatDuration(key.ageSeconds * 1000)}`) : ', NOT in IAM'}${key.rotationInFlight ? ', rotation in flight' : ''}`
         : 'none',
     ],
-    [
-      'CA',
-      view.certificateAuthority
-        ? `serial ${view.certificateAuthority.serialNumber}, not after ${view.certificateAuthority.notAfter}`
-        : 'none',
-    ],
-    ['Garbage collection', gcText(view.garbageCollection)],
+    ['Access key created', formatInstant(key?.createdAt), 'wide'],
+    ['CA', ca ? `expires ${formatWhen(ca.notAfter, view.now) ?? 'unknown'}` : 'none'],
+    ['CA serial', ca?.serialNumber, 'wide'],
+    ['Garbage collection', gcText(view.garbageCollection, view.now)],
   ];
   if (view.otherZones.length > 0)
-    fields.push([
+    pairs.push([
       'Other zones of the name',
-      view.otherZones.map((z) => `${z.id}${z.ours ? ' (duplicate)' : ' (not ours)'}`).join('\n'),
+      view.otherZones.map((z) => `${z.id}${z.ours ? ' (duplicate)' : ' (not ours)'}`),
     ]);
-  if (view.clusterIdentities.length > 0)
-    fields.push(['Cluster identities', view.clusterIdentities.join('\n')]);
-  let text = renderFields(fields);
-  text += `\nClusters:\n${
+  if (view.clusterIdentities.length > 0) pairs.push(['Cluster identities', view.clusterIdentities]);
+  const blocks: Block[] = [fields(pairs)];
+  blocks.push(text('Clusters:'));
+  blocks.push(
     view.clusters.length === 0
-      ? 'none'
-      : renderTable(
-          ['Cluster', 'Scope', 'Namespace', 'Attached', 'TLS Secrets', 'Bound'],
-          view.clusters.map((c) => [
+      ? text('none')
+      : table(
+          [
+            'Cluster',
+            'Scope',
+            'Namespace',
+            'Age',
+            { header: 'Attached at', wide: true },
+            'TLS Secrets',
+            'Bound',
+          ],
+          view.clusters.map((c): Cell[] => [
             c.clusterId,
             c.scope,
             c.namespace,
-            c.attachedAt,
-            c.tlsSecrets.join('\n'),
+            formatAge(c.attachedAt, view.now),
+            formatInstant(c.attachedAt),
+            c.tlsSecrets,
             c.bound ? 'yes' : 'NO (run the attach or detach again)',
           ]),
-        )
-  }`;
-  text += `\nCertificates:\n${
+        ),
+  );
+  blocks.push(text('Certificates:'));
+  blocks.push(
     view.certificates.length === 0
-      ? 'none'
-      : renderTable(
-          ['Name', 'DNS names', 'Serial', 'Not after'],
-          view.certificates.map((c) => [c.name, c.dnsNames.join('\n'), c.serialNumber, c.notAfter]),
-        )
-  }`;
-  return text;
+      ? text('none')
+      : table(
+          ['Name', 'DNS names', { header: 'Serial', wide: true }, 'Not after'],
+          view.certificates.map((c): Cell[] => [
+            c.name,
+            c.dnsNames,
+            c.serialNumber,
+            formatInstant(c.notAfter),
+          ]),
+        ),
+  );
+  return blocks;
 }
 
 // ───────────────────────────── org delete ─────────────────────────────
@@ -239,17 +284,24 @@ export function organizationDeletionView(r: OrganizationDeletionResult) {
   };
 }
 
-/** Tables of `org delete`. */
-export function renderOrganizationDeletion(view: ReturnType<typeof organizationDeletionView>): string {
+/** The human view of `org delete`: the steps done (or planned), and what was kept. */
+export function renderOrganizationDeletion(view: ReturnType<typeof organizationDeletionView>): HumanView {
   if (!view.existed)
-    return `Nothing to delete: organisation ${view.organization} has nothing on this platform.`;
-  let text = `${view.dryRun ? `Would delete organisation ${view.organization} (dry run, nothing changed):` : `Deleted organisation ${view.organization}:`}\n${renderTable(
-    ['Stage', 'Step', 'Detail'],
-    view.steps.map((s) => [s.stage, s.op, s.detail]),
-  )}`;
+    return [text(`Nothing to delete: organisation ${view.organization} has nothing on this platform.`)];
+  const blocks: Block[] = [
+    text(
+      view.dryRun
+        ? `Would delete organisation ${view.organization} (dry run, nothing changed):`
+        : `Deleted organisation ${view.organization}:`,
+    ),
+    table(
+      ['Stage', 'Step', 'Detail'],
+      view.steps.map((s) => [s.stage, s.op, s.detail]),
+    ),
+  ];
   const kept = [...view.keptZones.map((z) => `zone ${z}`), ...view.keptSecrets];
-  if (kept.length > 0) text += `\nKept (not zonekeeper's): ${kept.join(', ')}.`;
-  return text;
+  if (kept.length > 0) blocks.push(text(`Kept (not zonekeeper's): ${kept.join(', ')}.`));
+  return blocks;
 }
 
 // ───────────────────────────── cluster list ─────────────────────────────
@@ -270,19 +322,34 @@ export function clusterListView(list: readonly ClusterSummary[]) {
   };
 }
 
-/** Table of `cluster list`. */
-export function renderClusterList(view: ReturnType<typeof clusterListView>): string {
-  if (view.clusters.length === 0) return 'No clusters.';
-  return renderTable(
-    ['Organisation', 'Cluster', 'Attached', 'Scope', 'Namespace', 'Attached at', 'Inventory'],
-    view.clusters.map((c) => [
-      c.organization,
-      c.clusterId,
-      c.attached ? 'yes' : c.bound ? 'bound only (interrupted: attach or detach again)' : 'no',
-      c.scope,
-      c.namespace,
-      c.attachedAt,
-      c.inventory,
-    ]),
-  );
+/**
+ * The human view of `cluster list`: per cluster its attachment, scope, namespace, age (from `now`) and
+ * what the inventory says; `-o wide` adds the exact attachment instant.
+ */
+export function renderClusterList(view: ReturnType<typeof clusterListView>, now: Date | string): HumanView {
+  if (view.clusters.length === 0) return [text('No clusters.')];
+  return [
+    table(
+      [
+        'Organisation',
+        'Cluster',
+        'Attached',
+        'Scope',
+        'Namespace',
+        'Age',
+        { header: 'Attached at', wide: true },
+        'Inventory',
+      ],
+      view.clusters.map((c): Cell[] => [
+        c.organization,
+        c.clusterId,
+        c.attached ? 'yes' : c.bound ? 'bound only (interrupted: attach or detach again)' : 'no',
+        c.scope,
+        c.namespace,
+        formatAge(c.attachedAt, now),
+        formatInstant(c.attachedAt),
+        c.inventory,
+      ]),
+    ),
+  ];
 }

@@ -325,7 +325,7 @@ export function planOrganizationDeletion(state: OrganizationDeletionState): Orga
     if (tags[ZoneTags.managedBy] === undefined)
       throw new ZonekeeperError(
         'CONFLICT',
-        `Zone ${z.zoneId} (${zoneName}) is zonekeeper's but its tags were never written (an ensureOrganization was interrupted); run ensureOrganization first, then delete the organisation again. Nothing was deleted.`,
+        `Zone ${z.zoneId} (${zoneName}) is zonekeeper's but its tags were never written (its creation was interrupted); run ensureOrganization first, then delete the organisation again. Nothing was deleted.`,
         {
           details: {
             organization,

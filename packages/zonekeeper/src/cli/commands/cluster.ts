@@ -26,7 +26,7 @@ import {
 import { type CertSpec, parseCertSpec, parsePositiveInteger } from '../settings.js';
 import { attachView, detachView, renderAttach, renderDetach } from '../views.js';
 import { clusterListView, renderClusterList } from '../views-org.js';
-import { optionalInventory } from './org.js';
+import { nowOf, optionalInventory } from './org.js';
 
 /** Choices shown in the help without loading the libraries; a unit test keeps them equal to theirs. */
 export const policyChoices = ['upsert-only', 'sync', 'create-only'] as const;
@@ -190,7 +190,7 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
         const view = clusterListView(
           await zk.listClusters({ ...(organization ? { organization } : {}), ...signalOf(ctx) }),
         );
-        return { view, text: renderClusterList(view) };
+        return { view, text: renderClusterList(view, nowOf(ctx)) };
       }),
     );
 };

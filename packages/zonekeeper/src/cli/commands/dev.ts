@@ -31,7 +31,7 @@ import {
   unsetLine,
 } from '../dev/state.js';
 import { ExitCodes } from '../exit-codes.js';
-import { renderFields, renderTable } from '../output.js';
+import { fields, formatInstant, type HumanView, table } from '../render.js';
 
 const DIR_HELP =
   'directory of the local backend (env ZONEKEEPER_DEV_DIR, default $XDG_STATE_HOME/zonekeeper/dev or ~/.local/state/zonekeeper/dev)';
@@ -64,21 +64,27 @@ function backendView(paths: DevPaths, state: DevState, inspection?: DevInspectio
   };
 }
 
-function renderStatus(inspection: DevInspection): string {
+/**
+ * The human view of `dev status`: the backend's files and base domain, then its processes; `-o wide`
+ * adds each process's pid and log file.
+ */
+export function renderStatus(inspection: DevInspection): HumanView {
   const { paths, state } = inspection;
   return [
-    renderFields([
+    fields([
       ['State file', paths.state],
-      ['Base domain', `${state.baseDomain}${state.parentZoneId ? ` (${state.parentZoneId})` : ''}`],
-      ['Kubeconfig', `${paths.kubeconfig} (contexts ${state.clusters.join(', ')})`],
+      ['Base domain', state.baseDomain],
+      ['Parent zone id', state.parentZoneId, 'wide'],
+      ['Kubeconfig', paths.kubeconfig],
+      ['Contexts', state.clusters],
       ['Inventory', paths.inventory],
-      ['Started', state.startedAt],
+      ['Started', formatInstant(state.startedAt)],
     ]),
-    renderTable(
-      ['Process', 'Pid', 'Endpoint', 'State'],
-      inspection.processes.map((p) => [p.name, p.pid, p.endpoint, p.state]),
+    table(
+      ['Process', { header: 'Pid', wide: true }, 'Endpoint', 'State', { header: 'Log', wide: true }],
+      inspection.processes.map((p) => [p.name, p.pid, p.endpoint, p.state, p.log]),
     ),
-  ].join('\n');
+  ];
 }
 
 /** Registers `dev up`, `dev down`, `dev status` and `dev env`. */

@@ -17,6 +17,7 @@ import {
   type PromptInput,
   signalOf,
 } from '../command.js';
+import { renderBlocks } from '../render.js';
 import { organizationView, renderOrganization } from '../views.js';
 import {
   organizationDeletionView,
@@ -35,6 +36,11 @@ export async function optionalInventory(ctx: CommandContext): Promise<ClusterInv
   if (!ctx.deps.secrets) checkVaultSettings(ctx.settings.vault);
   await checkInventoryFile(file, signalOf(ctx));
   return createFileInventory(file);
+}
+
+/** The instant ages are measured from in the human views: the test's clock, else now. */
+export function nowOf(ctx: CommandContext): Date {
+  return ctx.deps.clock?.now() ?? new Date();
 }
 
 /** Reads one line from a terminal (resolves `undefined` at end of input). */
@@ -86,7 +92,7 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
         const zk = await buildFacade(ctx);
         ctx.out.progress(`zonekeeper org list: organisations under ${ctx.settings.baseDomain}…`);
         const view = organizationListView(await zk.listOrganizations(signalOf(ctx)));
-        return { view, text: renderOrganizationList(view) };
+        return { view, text: renderOrganizationList(view, nowOf(ctx)) };
       }),
     );
   org
@@ -133,7 +139,8 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
           );
           // Nothing left: the real run below is an empty plan (no lock, no write); nothing to confirm.
           if (plan.existed) {
-            ctx.out.progress(renderOrganizationDeletion(plan));
+            // On stderr, in plain columns (the question follows it there, whatever stdout is).
+            ctx.out.progress(renderBlocks(renderOrganizationDeletion(plan), { tty: false, wide: false }));
             ctx.out.warn(
               `this deletes organisation ${organization} for good. Type its name (${organization}) to confirm:`,
             );
