@@ -4,6 +4,9 @@
  * CLI terms — on the in-memory ports (the output does not depend on the backend).
  */
 
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ClusterClient, createManualClock, type ManualClock, ZonekeeperError } from '@zonekeeper/core';
 import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { createMemoryIdentityProvider } from '@zonekeeper/iam-scoper';
@@ -13,7 +16,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { createMemoryInventory } from '../inventory.js';
 import type { CliDeps } from './backend.js';
-import { cliMessage, cliText, commandOfPurpose } from './command.js';
+import { cliMessage, cliText, commandOfPurpose, operationsWithCommands } from './command.js';
+import { devPaths, writeState } from './dev/state.js';
 import { requestedDocumentFormat, runCli } from './program.js';
 
 const env = { ZONEKEEPER_BASE_DOMAIN: 'example.com' };
@@ -343,11 +347,269 @@ describe('errors in CLI terms', () => {
       'zonekeeper cert issue <names…> --org acme --name web',
     );
     expect(commandOfPurpose('something else')).toBeUndefined();
+    expect(cliText('run auditFleet, listOrganizations or listClusters', 'acme')).toBe(
+      "run 'zonekeeper doctor', 'zonekeeper org list' or 'zonekeeper cluster list'",
+    );
+    expect(cliText('see describeOrganization', 'acme')).toBe("see 'zonekeeper org show acme'");
+    for (const op of ['auditFleet', 'listOrganizations', 'describeOrganization', 'listClusters'])
+      expect(operationsWithCommands).toContain(op);
+  });
+
+  it('org delete of an organisation with attached clusters names cluster detach, not detachCluster', async () => {
+    expect((await zk('cluster attach acme prod-1')).code).toBe(0);
+    const r = await zk('org delete acme --yes');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("run 'zonekeeper cluster detach acme <cluster>' for each first");
+    expect(r.stderr).not.toMatch(/detachCluster/);
   });
 
   it('multi-line (multi-error) messages become one line', () => {
     expect(
       cliMessage(new ZonekeeperError('INTERNAL', 'Vault said: 2 errors occurred:\n\t* a\n\t* b\n\n')),
     ).toBe('Vault said: a; b');
+  });
+});
+
+/** The lines of plain output whose first column is `first`, split into columns. */
+function row(stdout: string, first: string): string[] | undefined {
+  return lines(stdout)
+    .map((l) => l.split(/ {3,}/))
+    .find((cells) => cells[0] === first);
+}
+
+/** Every line of `stdout` fits `columns` and the output is boxed. */
+function expectFitted(r: { code: number; stdout: string; stderr: string }, columns: number): void {
+  expect(r.stdout).toMatch(BOX);
+  for (const line of lines(r.stdout)) expect([...line].length, line).toBeLessThanOrEqual(columns);
+}
+
+/** `-o yaml` parses to the document of `-o json`. */
+async function expectYamlIsJson(argv: string, code = 0): Promise<Record<string, unknown>> {
+  const j = await zk(`${argv} -o json`);
+  const y = await zk(`${argv} -o yaml`);
+  expect(j.code, j.stderr).toBe(code);
+  expect(y.code, y.stderr).toBe(code);
+  const doc = JSON.parse(j.stdout);
+  expect(parseYaml(y.stdout)).toEqual(doc);
+  return doc;
+}
+
+describe('the operator commands: org list / show / delete, cluster list, doctor, dev status', () => {
+  /** acme with a cluster and a certificate, globex without; a day later. */
+  async function fleet(): Promise<void> {
+    const a = await zk('cluster attach acme prod-1 --cert web:default:www.acme.example.com');
+    expect(a.code, a.stderr).toBe(0);
+    expect((await zk('org ensure globex')).code).toBe(0);
+    clock.advance(26 * 3_600_000);
+  }
+
+  it('org list: plain columns with ages off a terminal, ids and instants with -o wide; fitted on one', async () => {
+    await fleet();
+    const r = await zk('org list');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(BOX);
+    expect(row(r.stdout, 'ORGANISATION')).toEqual(['ORGANISATION', 'STATUS', 'ZONE', 'AGE', 'CLUSTERS']);
+    expect(row(r.stdout, 'acme')).toEqual(['acme', 'active', 'acme.example.com', '1d2h', 'prod-1']);
+    expect(row(r.stdout, 'globex')).toEqual(['globex', 'active', 'globex.example.com', '1d2h', 'none']);
+    const wide = await zk('org list -o wide');
+    expect(row(wide.stdout, 'ORGANISATION')).toEqual([
+      'ORGANISATION',
+      'STATUS',
+      'ZONE',
+      'ZONE ID',
+      'AGE',
+      'CREATED',
+      'IAM USERS',
+      'CLUSTERS',
+    ]);
+    expect(row(wide.stdout, 'acme')?.[5]).toMatch(/^2026-03-10T08:00:\d\dZ$/);
+    expect(`${r.stdout}${wide.stdout}`).not.toMatch(MILLISECONDS);
+    const t = await zk('org list', { isTTY: true, columns: 50 });
+    expect(t.code, t.stderr).toBe(0);
+    expectFitted(t, 50);
+    expect(t.stdout).toMatch(/│ acme +│ active +│/);
+    const doc = await expectYamlIsJson('org list');
+    expect((doc.result as { organizations: unknown[] }).organizations).toHaveLength(2);
+  });
+
+  it('org show: plain fields and tables, wide adds the zone id and exact instants; fitted on a terminal', async () => {
+    await fleet();
+    const r = await zk('org show acme');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(BOX);
+    expect(r.stdout).toMatch(/^Organisation: +acme$/m);
+    expect(r.stdout).toMatch(/^Zone: +acme\.example\.com$/m);
+    expect(r.stdout).toMatch(/^Zone age: +1d2h$/m);
+    expect(r.stdout).toMatch(/^Delegation: +present$/m);
+    expect(r.stdout).toMatch(/^Access key: +\S+, age 1d2h$/m);
+    expect(r.stdout).toMatch(/^CA: +expires 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in \d+d(\d+h)?\)$/m);
+    expect(r.stdout).not.toMatch(/^Zone id:/m);
+    expect(row(r.stdout, 'CLUSTER')).toEqual([
+      'CLUSTER',
+      'SCOPE',
+      'NAMESPACE',
+      'AGE',
+      'TLS SECRETS',
+      'BOUND',
+    ]);
+    expect(row(r.stdout, 'prod-1')).toEqual([
+      'prod-1',
+      'organization',
+      'external-dns',
+      '1d2h',
+      'default/web',
+      'yes',
+    ]);
+    expect(row(r.stdout, 'web')?.slice(0, 2)).toEqual(['web', 'www.acme.example.com']);
+    const wide = await zk('org show acme -o wide');
+    expect(wide.stdout).toMatch(/^Zone id: +\S+$/m);
+    expect(wide.stdout).toMatch(/^Zone created: +2026-03-10T08:00:\d\dZ$/m);
+    expect(wide.stdout).toMatch(/^CA serial: +\S+$/m);
+    expect(row(wide.stdout, 'CLUSTER')).toContain('ATTACHED AT');
+    expect(row(wide.stdout, 'NAME')).toEqual(['NAME', 'DNS NAMES', 'SERIAL', 'NOT AFTER']);
+    expect(`${r.stdout}${wide.stdout}`).not.toMatch(MILLISECONDS);
+    const t = await zk('org show acme', { isTTY: true, columns: 60 });
+    expect(t.code, t.stderr).toBe(0);
+    expectFitted(t, 60);
+    expect(t.stdout).toMatch(/│ Delegation +│ present +│/);
+    // With -o wide the clusters table has seven columns: at 80 it still fits, wrapping.
+    const tw = await zk('org show acme -o wide', { isTTY: true, columns: 80 });
+    expect(tw.code, tw.stderr).toBe(0);
+    expectFitted(tw, 80);
+    expect(tw.stdout).toMatch(/│ Zone id +│ Z\w+ +│/);
+    const doc = await expectYamlIsJson('org show acme');
+    // The document keeps the exact instants.
+    expect((doc.result as { now: string }).now).toMatch(/\.\d{3}Z$/);
+  });
+
+  it('cluster list: plain columns, the attachment instant only with -o wide; fitted on a terminal', async () => {
+    await fleet();
+    const r = await zk('cluster list');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(BOX);
+    expect(row(r.stdout, 'ORGANISATION')).toEqual([
+      'ORGANISATION',
+      'CLUSTER',
+      'ATTACHED',
+      'SCOPE',
+      'NAMESPACE',
+      'AGE',
+      'INVENTORY',
+    ]);
+    expect(row(r.stdout, 'acme')).toEqual([
+      'acme',
+      'prod-1',
+      'yes',
+      'organization',
+      'external-dns',
+      '1d2h',
+      'absent',
+    ]);
+    const wide = await zk('cluster list -o wide');
+    expect(row(wide.stdout, 'acme')?.[6]).toMatch(/^2026-03-10T08:00:\d\dZ$/);
+    expect(wide.stdout).not.toMatch(MILLISECONDS);
+    // Seven columns at their natural width need 86 characters: 80 makes the widest wrap.
+    const t = await zk('cluster list', { isTTY: true, columns: 80 });
+    expect(t.code, t.stderr).toBe(0);
+    expectFitted(t, 80);
+    expect(t.stdout).toMatch(/│ acme +│ prod-1 +│ yes +│/);
+    await expectYamlIsJson('cluster list');
+  });
+
+  it('org delete: the steps as plain columns, or fitted on a terminal; the document as YAML', async () => {
+    expect((await zk('org ensure acme')).code).toBe(0);
+    const r = await zk('org delete acme --dry-run');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(BOX);
+    expect(r.stdout).toMatch(/^Would delete organisation acme \(dry run, nothing changed\):$/m);
+    expect(row(r.stdout, 'STAGE')).toEqual(['STAGE', 'STEP', 'DETAIL']);
+    expect(lines(r.stdout).some((l) => /^zone \S+ {3,}delete-zone {3,}/.test(l))).toBe(true);
+    const t = await zk('org delete acme --dry-run', { isTTY: true, columns: 50 });
+    expect(t.code, t.stderr).toBe(0);
+    expectFitted(t, 50);
+    // The heading wraps at the terminal's width too.
+    expect(t.stdout).toMatch(/^Would delete organisation acme \(dry run, nothing\nchanged\):$/m);
+    await expectYamlIsJson('org delete acme --dry-run');
+    const done = await zk('org delete acme --yes');
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/^Deleted organisation acme:$/m);
+    expect(done.stdout).not.toMatch(BOX);
+  });
+
+  it('doctor: findings as plain columns (wide adds the operation and instant), fitted on a terminal', async () => {
+    const ensured = JSON.parse((await zk('org ensure acme --json')).stdout);
+    const leaked = await (deps.identity as NonNullable<CliDeps['identity']>).createAccessKey(
+      ensured.result.userName,
+    );
+    const r = await zk('doctor --now 2026-03-10T09:00:00.250Z');
+    expect(r.code).toBe(5);
+    expect(r.stdout).not.toMatch(BOX);
+    expect(r.stdout).toMatch(/^Audit at 2026-03-10T09:00:00Z of 1 organisation\(s\): acme\.$/m);
+    expect(row(r.stdout, 'SEVERITY')).toEqual(['SEVERITY', 'REASON', 'WHERE', 'FINDING', 'FIX']);
+    const finding = row(r.stdout, 'error');
+    expect(finding?.slice(0, 3)).toEqual(['error', 'key-unknown-to-store', 'acme']);
+    expect(finding?.[4]).toBe("run 'zonekeeper org ensure acme'");
+    const wide = await zk('doctor --now 2026-03-10T09:00:00.250Z -o wide');
+    expect(row(wide.stdout, 'SEVERITY')?.slice(-2)).toEqual(['OPERATION', 'AT']);
+    expect(row(wide.stdout, 'error')).toContain('ensureOrganization');
+    expect(`${r.stdout}${wide.stdout}`).not.toMatch(MILLISECONDS);
+    const t = await zk('doctor --now 2026-03-10T09:00:00.250Z', { isTTY: true, columns: 60 });
+    expect(t.code).toBe(5);
+    expectFitted(t, 60);
+    expect(t.stdout).toMatch(/│ error +│ key-/);
+    for (const x of [r, wide, t]) expect(x.stdout).not.toContain(leaked.accessKeyId);
+    // Masked to its last four characters (on a narrow terminal the masked id may wrap).
+    for (const x of [r, wide]) expect(x.stdout).toContain(`********${leaked.accessKeyId.slice(-4)}`);
+    const doc = await expectYamlIsJson('doctor --now 2026-03-10T09:00:00.250Z', 5);
+    expect((doc.result as { now: string }).now).toBe('2026-03-10T09:00:00.250Z');
+  });
+
+  it('dev status: the processes as plain columns (pid and log with -o wide), fitted on a terminal', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zk-views-dev-'));
+    try {
+      const paths = devPaths(dir);
+      await writeState(paths, {
+        version: 1,
+        ready: true,
+        startedAt: '2026-03-10T08:00:00.123Z',
+        baseDomain: 'example.com',
+        parentZoneId: 'Z0PARENT',
+        region: 'us-east-1',
+        clusters: ['dev-1'],
+        // This test's own pid, with a command line it does not have: a process that has exited.
+        processes: [
+          {
+            name: 'moto',
+            kind: 'moto',
+            pid: process.pid,
+            endpoint: 'http://127.0.0.1:1',
+            log: join(dir, 'logs', 'moto.log'),
+            argvIncludes: ['--zonekeeper-dev-process-that-is-not-this-one'],
+          },
+        ],
+      });
+      const r = await zk(`dev status --dir ${dir}`);
+      expect(r.code).toBe(4);
+      expect(r.stdout).not.toMatch(BOX);
+      expect(r.stdout).toMatch(/^Started: +2026-03-10T08:00:00Z$/m);
+      expect(r.stdout).toMatch(/^Contexts: +dev-1$/m);
+      expect(row(r.stdout, 'PROCESS')).toEqual(['PROCESS', 'ENDPOINT', 'STATE']);
+      expect(row(r.stdout, 'moto')).toEqual(['moto', 'http://127.0.0.1:1', 'exited']);
+      const wide = await zk(`dev status --dir ${dir} -o wide`);
+      expect(row(wide.stdout, 'moto')).toEqual([
+        'moto',
+        String(process.pid),
+        'http://127.0.0.1:1',
+        'exited',
+        join(dir, 'logs', 'moto.log'),
+      ]);
+      expect(wide.stdout).toMatch(/^Parent zone id: +Z0PARENT$/m);
+      const t = await zk(`dev status --dir ${dir} -o wide`, { isTTY: true, columns: 60 });
+      expect(t.code).toBe(4);
+      expectFitted(t, 60);
+      await expectYamlIsJson(`dev status --dir ${dir}`, 4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

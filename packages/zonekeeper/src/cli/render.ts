@@ -6,6 +6,7 @@
  * | stdout                 | layout                                                                 |
  * | ---------------------- | ---------------------------------------------------------------------- |
  * | a terminal (`isTTY`)   | boxed tables fitted to `columns` (default 80): the widest columns wrap |
+ * |                        | (and text lines wrap at `columns`)                                     |
  * | a pipe or a file       | plain columns, 3 spaces apart, headers in capitals, one row per line   |
  *
  * Columns and fields marked `wide` appear only with `-o wide`. Every cell is masked ({@link maskText})
@@ -48,7 +49,7 @@ export interface Field {
   readonly wide?: boolean;
 }
 
-/** A line (or lines) of text, printed as is. */
+/** A line (or lines) of text, printed as is (wrapped to the width of a terminal). */
 export interface TextBlock {
   readonly kind: 'text';
   readonly text: string;
@@ -227,8 +228,16 @@ function plainFields(list: readonly Field[]): string {
 export function renderBlock(block: Block, options: RenderOptions): string {
   const columns = Math.max(40, options.columns ?? DEFAULT_COLUMNS);
   switch (block.kind) {
-    case 'text':
-      return maskAccessKeyIds(block.text);
+    case 'text': {
+      // A terminal gets text wrapped to its width too, so that every line of the output fits.
+      const masked = maskAccessKeyIds(block.text);
+      return options.tty
+        ? masked
+            .split('\n')
+            .flatMap((l) => wrapLine(l, columns))
+            .join('\n')
+        : masked;
+    }
     case 'fields': {
       const shown = block.fields.filter((f) => options.wide || !f.wide);
       if (shown.length === 0) return '';
