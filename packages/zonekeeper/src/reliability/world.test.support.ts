@@ -217,12 +217,19 @@ export async function snapshotWorld(
   for (const id of clusterIds) {
     const client = await inspect.cluster(id);
     const objects: Record<string, unknown> = {};
+    // An object being deleted counts as gone, and so does everything in a namespace being deleted (the
+    // fake finalises a namespace, deleting what is left in it — e.g. the `default` ServiceAccount its
+    // controller made — some 200 ms later; a real kube-apiserver without a namespace controller never):
+    // otherwise the end state would depend on how long ago the deletion was made.
+    const terminating = new Set(
+      (await client.list('v1', 'Namespace'))
+        .filter((n) => n.metadata.deletionTimestamp !== undefined)
+        .map((n) => n.metadata.name),
+    );
     for (const [apiVersion, kind] of CLUSTER_KINDS) {
       for (const o of await client.list(apiVersion, kind)) {
-        // An object being deleted (a namespace waits for its contents; the fake finalises it some
-        // 200 ms later, a real kube-apiserver without a namespace controller never) counts as gone:
-        // otherwise the end state would depend on how long ago the deletion was made.
         if (o.metadata.deletionTimestamp !== undefined) continue;
+        if (o.metadata.namespace !== undefined && terminating.has(o.metadata.namespace)) continue;
         objects[`${kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`] = normaliseObject(
           o,
           storedKeys,
