@@ -14,12 +14,12 @@ const versions = process.env.ZONEKEEPER_PEER_VERSIONS;
 if (!dir || !versions) throw new Error('peer-versions.vitest.ts: run it through .ci/peer-versions.sh');
 
 const names = versions.split(',').map((pin) => pin.slice(0, pin.lastIndexOf('@')));
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 export default mergeConfig(workspace, {
   resolve: {
     alias: names.map((name) => ({
-      find: new RegExp(`^${escape(name)}(/.*)?$`),
+      find: new RegExp(`^${escapeRegExp(name)}(/.*)?$`),
       replacement: `${dir}/node_modules/${name}$1`,
     })),
   },
