@@ -16,7 +16,7 @@
  * FOOTPRINT_PARTS=install or =import runs one half only.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,7 @@ const manifests = readdirSync(packagesDir).map((d) => ({
 // --- install size ---------------------------------------------------------------------------------
 const packs = join(root, '.packs');
 const tarballs = new Map<string, string>();
-for (const file of readdirSync(packs).filter((f) => f.endsWith('.tgz'))) {
+for (const file of existsSync(packs) ? readdirSync(packs).filter((f) => f.endsWith('.tgz')) : []) {
   const m = JSON.parse(
     execFileSync('tar', ['-xOzf', join(packs, file), 'package/package.json'], { encoding: 'utf8' }),
   ) as Manifest;
