@@ -81,6 +81,7 @@ describe(`the runtime (${process.version})`, () => {
     expect(entries.length).toBeGreaterThanOrEqual(20);
   });
 
+  // A generous timeout: the child compiles every package's source with tsx, and moto starts first.
   it('every entry imports and each adapter makes a call; stderr stays empty on a supported Node', async () => {
     await using moto = await startMoto();
     await using vault = await startVaultFake();
@@ -113,5 +114,5 @@ describe(`the runtime (${process.version})`, () => {
       // An unsupported runtime (Node 20 is past its end of life): the SDK's own warning is not hidden.
       expect(run.stderr).toContain('NodeVersionSupportWarning');
     }
-  });
+  }, 120_000);
 });
