@@ -18,8 +18,25 @@ import { fileURLToPath } from 'node:url';
 /** Long, I/O-bound: started first, in the background. */
 const background = ['rate-limit'];
 /** Run one after another in the foreground, in this order; the CPU-bound ones once the background is seeded. */
-const foreground = ['api-calls', 'gc-policy', 'certificates', 'cost', 'import-time', 'telemetry-overhead'];
-const cpuBound = new Set(['gc-policy', 'certificates', 'cost', 'import-time', 'telemetry-overhead']);
+const foreground = [
+  'api-calls',
+  'gc-policy',
+  'certificates',
+  'cost',
+  'import-time',
+  'telemetry-overhead',
+  'footprint',
+];
+const cpuBound = new Set([
+  'gc-policy',
+  'certificates',
+  'cost',
+  'import-time',
+  'telemetry-overhead',
+  'footprint',
+]);
+/** Opt-in (named only): `footprint` installs every package with npm twice, a few minutes. */
+const optIn = ['footprint'];
 const all = [...foreground, ...background];
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
@@ -30,7 +47,7 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${all.join(', ')}`);
   process.exit(2);
 }
-const chosen = wanted.length > 0 ? wanted : all;
+const chosen = wanted.length > 0 ? wanted : all.filter((n) => !optIn.includes(n));
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 const children = new Set<ChildProcess>();
 const start = (name: string, stdio: 'inherit' | 'pipe') => {
