@@ -19,6 +19,7 @@
 
 import { ZonekeeperError } from '@zonekeeper/core';
 import { IDENTITY_WRITE_METHODS } from '@zonekeeper/iam-scoper';
+import { TRACED_PORT_METHODS } from '../telemetry/telemetry.js';
 
 export type PortKind = 'dns' | 'identity' | 'secrets' | 'cluster';
 export type CrashMode = 'drop' | 'fail' | 'abort' | 'kill';
@@ -28,46 +29,14 @@ export const CRASH_MODES: readonly CrashMode[] = ['drop', 'fail', 'abort', 'kill
 export const PORT_METHODS: Readonly<
   Record<PortKind, { all: ReadonlySet<string>; writes: ReadonlySet<string> }>
 > = {
+  // Every remote call is the set the facade traces (one list of the ports' methods, shipped).
   dns: {
-    all: new Set([
-      'listZones',
-      'findZonesByName',
-      'getZone',
-      'createZone',
-      'deleteZone',
-      'getTags',
-      'changeTags',
-      'listRecords',
-      'changeRecords',
-      'getChange',
-    ]),
+    all: TRACED_PORT_METHODS.dns,
     writes: new Set(['createZone', 'deleteZone', 'changeTags', 'changeRecords']),
   },
-  identity: {
-    all: new Set([
-      'getUser',
-      'createUser',
-      'tagUser',
-      'listUsers',
-      'deleteUser',
-      'listUserPolicies',
-      'getUserPolicy',
-      'putUserPolicy',
-      'deleteUserPolicy',
-      'listAccessKeys',
-      'createAccessKey',
-      'deleteAccessKey',
-    ]),
-    writes: new Set<string>(IDENTITY_WRITE_METHODS),
-  },
-  secrets: {
-    all: new Set(['read', 'write', 'readMetadata', 'writeMetadata', 'list', 'deleteAll']),
-    writes: new Set(['write', 'writeMetadata', 'deleteAll']),
-  },
-  cluster: {
-    all: new Set(['apply', 'get', 'list', 'delete', 'replace']),
-    writes: new Set(['apply', 'delete', 'replace']),
-  },
+  identity: { all: TRACED_PORT_METHODS.identity, writes: new Set<string>(IDENTITY_WRITE_METHODS) },
+  secrets: { all: TRACED_PORT_METHODS.secrets, writes: new Set(['write', 'writeMetadata', 'deleteAll']) },
+  cluster: { all: TRACED_PORT_METHODS.cluster, writes: new Set(['apply', 'delete', 'replace']) },
 };
 
 /** One side-effecting call, in the order the run made it. */
