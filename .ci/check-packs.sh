@@ -38,6 +38,9 @@ for (const t of tarballs) {
   const dev = JSON.parse(readFileSync(`${pkgDir}/package.json`, 'utf8')).devDependencies ?? {};
   for (const peer of Object.keys(manifest.peerDependencies ?? {})) if (peer !== 'vitest') peers[peer] = dev[peer];
 }
+// Our own packages as peers (zonekeeper's `dev` command takes the fakes as optional peers) are the
+// tarballs above, not the workspace's `workspace:*` versions.
+for (const name of Object.keys(deps)) delete peers[name];
 const root = JSON.parse(readFileSync('package.json', 'utf8')).devDependencies;
 const manifest = {
   name: 'zonekeeper-strict-consumer',
