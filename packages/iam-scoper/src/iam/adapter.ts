@@ -51,11 +51,14 @@ import {
   validateUserName,
 } from '../identity-validation.js';
 import {
+  allPages,
   createIamSender,
   decodePolicyDocument,
   type IamClientLike,
   type IamClientOptions,
   malformedAnswer as malformed,
+  tagsOf,
+  toTagList,
   undefinedIfNotFound,
 } from './client.js';
 
@@ -63,16 +66,6 @@ export type { IamClientLike };
 
 /** Options of {@link createIamIdentityProvider} (the same for every IAM adapter). @public */
 export type IamIdentityProviderOptions = IamClientOptions;
-
-function tagsOf(tags: readonly Tag[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) if (typeof t.Key === 'string') out[t.Key] = t.Value ?? '';
-  return out;
-}
-
-function toTagList(tags: Readonly<Record<string, string>>): Tag[] {
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
 
 /**
  * Creates the IAM identity provider.
@@ -103,18 +96,16 @@ export function createIamIdentityProvider(options: IamIdentityProviderOptions = 
     userName: string,
     opts: CallOptions | undefined,
   ): Promise<Record<string, string>> {
-    const tags: Tag[] = [];
-    let marker: string | undefined;
-    do {
-      const out = await send<ListUserTagsCommandOutput>(
-        'ListUserTags',
-        { userName },
-        new ListUserTagsCommand({ UserName: userName, ...page, ...(marker ? { Marker: marker } : {}) }),
-        opts,
-      );
-      tags.push(...(out.Tags ?? []));
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker);
+    const tags: Tag[] = (
+      await allPages((marker) =>
+        send<ListUserTagsCommandOutput>(
+          'ListUserTags',
+          { userName },
+          new ListUserTagsCommand({ UserName: userName, ...page, ...marker }),
+          opts,
+        ),
+      )
+    ).flatMap((out) => out.Tags ?? []);
     return tagsOf(tags);
   }
 
@@ -161,18 +152,16 @@ export function createIamIdentityProvider(options: IamIdentityProviderOptions = 
 
     async listUsers(pathPrefix, opts) {
       const prefix = validatePathPrefix(pathPrefix);
-      const users: User[] = [];
-      let marker: string | undefined;
-      do {
-        const out = await send<ListUsersCommandOutput>(
-          'ListUsers',
-          {},
-          new ListUsersCommand({ PathPrefix: prefix, ...page, ...(marker ? { Marker: marker } : {}) }),
-          opts,
-        );
-        users.push(...(out.Users ?? []));
-        marker = out.IsTruncated ? out.Marker : undefined;
-      } while (marker);
+      const users: User[] = (
+        await allPages((marker) =>
+          send<ListUsersCommandOutput>(
+            'ListUsers',
+            {},
+            new ListUsersCommand({ PathPrefix: prefix, ...page, ...marker }),
+            opts,
+          ),
+        )
+      ).flatMap((out) => out.Users ?? []);
       const result: IdentityUser[] = [];
       for (const user of users) {
         if (!user.UserName) continue;
@@ -190,18 +179,16 @@ export function createIamIdentityProvider(options: IamIdentityProviderOptions = 
 
     async listUserPolicies(userName, opts) {
       validateUserName(userName);
-      const names: string[] = [];
-      let marker: string | undefined;
-      do {
-        const out = await send<ListUserPoliciesCommandOutput>(
-          'ListUserPolicies',
-          { userName },
-          new ListUserPoliciesCommand({ UserName: userName, ...page, ...(marker ? { Marker: marker } : {}) }),
-          opts,
-        );
-        names.push(...(out.PolicyNames ?? []));
-        marker = out.IsTruncated ? out.Marker : undefined;
-      } while (marker);
+      const names: string[] = (
+        await allPages((marker) =>
+          send<ListUserPoliciesCommandOutput>(
+            'ListUserPolicies',
+            { userName },
+            new ListUserPoliciesCommand({ UserName: userName, ...page, ...marker }),
+            opts,
+          ),
+        )
+      ).flatMap((out) => out.PolicyNames ?? []);
       return names;
     },
 
@@ -246,25 +233,25 @@ export function createIamIdentityProvider(options: IamIdentityProviderOptions = 
 
     async listAccessKeys(userName, opts) {
       validateUserName(userName);
-      const keys: AccessKeyMetadata[] = [];
-      let marker: string | undefined;
-      do {
+      const pages = await allPages(async (marker) => {
         const out = await send<ListAccessKeysCommandOutput>(
           'ListAccessKeys',
           { userName },
-          new ListAccessKeysCommand({ UserName: userName, ...page, ...(marker ? { Marker: marker } : {}) }),
+          new ListAccessKeysCommand({ UserName: userName, ...page, ...marker }),
           opts,
         );
-        for (const k of out.AccessKeyMetadata ?? []) {
-          if (!k.AccessKeyId) throw malformed('ListAccessKeys', 'access key id');
-          keys.push({
-            accessKeyId: k.AccessKeyId,
-            status: k.Status === 'Inactive' ? 'Inactive' : 'Active',
-            createdAt: k.CreateDate instanceof Date ? k.CreateDate : new Date(k.CreateDate ?? 0),
-          });
-        }
-        marker = out.IsTruncated ? out.Marker : undefined;
-      } while (marker);
+        // A page without key ids stops the listing there, before the next page is asked for.
+        if ((out.AccessKeyMetadata ?? []).some((k) => !k.AccessKeyId))
+          throw malformed('ListAccessKeys', 'access key id');
+        return out;
+      });
+      const keys: AccessKeyMetadata[] = pages.flatMap((out) =>
+        (out.AccessKeyMetadata ?? []).map((k) => ({
+          accessKeyId: k.AccessKeyId as string,
+          status: k.Status === 'Inactive' ? 'Inactive' : 'Active',
+          createdAt: k.CreateDate instanceof Date ? k.CreateDate : new Date(k.CreateDate ?? 0),
+        })),
+      );
       return keys;
     },
 

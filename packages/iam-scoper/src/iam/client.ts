@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
+import { IAMClient, type IAMClientConfig, type Tag } from '@aws-sdk/client-iam';
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import {
   type CallOptions,
@@ -97,6 +97,36 @@ export function createIamSender(options: IamClientOptions): IamSender {
       }
     },
   };
+}
+
+/**
+ * Every page of an IAM listing (`Marker` / `IsTruncated`), in order. `fetch` sends one request with the
+ * marker of the page it asks for (none for the first) and may check the page before it is kept.
+ * @internal
+ */
+export async function allPages<
+  Page extends { readonly IsTruncated?: boolean | undefined; readonly Marker?: string | undefined },
+>(fetch: (marker: { readonly Marker?: string }) => Promise<Page>): Promise<Page[]> {
+  const pages: Page[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await fetch(marker ? { Marker: marker } : {});
+    pages.push(page);
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return pages;
+}
+
+/** IAM's tag list as a record (a tag without a key is ignored). @internal */
+export function tagsOf(tags: readonly Tag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (typeof t.Key === 'string') out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+/** A record of tags as IAM's tag list. @internal */
+export function toTagList(tags: Readonly<Record<string, string>>): Tag[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
 /** Resolves to `undefined` when the call failed with `NOT_FOUND`. @internal */

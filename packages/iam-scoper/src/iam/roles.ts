@@ -61,22 +61,15 @@ import {
 } from '../role-validation.js';
 import { parseOidcIssuerUrl } from '../trust-policy.js';
 import {
+  allPages,
   createIamSender,
   decodePolicyDocument,
   type IamClientOptions,
   malformedAnswer,
+  tagsOf,
+  toTagList,
   undefinedIfNotFound,
 } from './client.js';
-
-function tagsOf(tags: readonly Tag[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) if (typeof t.Key === 'string') out[t.Key] = t.Value ?? '';
-  return out;
-}
-
-function toTagList(tags: Readonly<Record<string, string>>): Tag[] {
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
 
 function dateOf(value: unknown): Date {
   return value instanceof Date ? value : new Date((value as string | number | undefined) ?? 0);
@@ -113,18 +106,16 @@ export function createIamRoleProvider(options: IamClientOptions = {}): RoleProvi
     roleName: string,
     opts: CallOptions | undefined,
   ): Promise<Record<string, string>> {
-    const tags: Tag[] = [];
-    let marker: string | undefined;
-    do {
-      const out = await send<ListRoleTagsCommandOutput>(
-        'ListRoleTags',
-        { roleName },
-        new ListRoleTagsCommand({ RoleName: roleName, ...page, ...(marker ? { Marker: marker } : {}) }),
-        opts,
-      );
-      tags.push(...(out.Tags ?? []));
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker);
+    const tags: Tag[] = (
+      await allPages((marker) =>
+        send<ListRoleTagsCommandOutput>(
+          'ListRoleTags',
+          { roleName },
+          new ListRoleTagsCommand({ RoleName: roleName, ...page, ...marker }),
+          opts,
+        ),
+      )
+    ).flatMap((out) => out.Tags ?? []);
     return tagsOf(tags);
   }
 
@@ -187,18 +178,16 @@ export function createIamRoleProvider(options: IamClientOptions = {}): RoleProvi
 
     async listRoles(pathPrefix, opts) {
       const prefix = validatePathPrefix(pathPrefix);
-      const roles: Role[] = [];
-      let marker: string | undefined;
-      do {
-        const out = await send<ListRolesCommandOutput>(
-          'ListRoles',
-          {},
-          new ListRolesCommand({ PathPrefix: prefix, ...page, ...(marker ? { Marker: marker } : {}) }),
-          opts,
-        );
-        roles.push(...(out.Roles ?? []));
-        marker = out.IsTruncated ? out.Marker : undefined;
-      } while (marker);
+      const roles: Role[] = (
+        await allPages((marker) =>
+          send<ListRolesCommandOutput>(
+            'ListRoles',
+            {},
+            new ListRolesCommand({ PathPrefix: prefix, ...page, ...marker }),
+            opts,
+          ),
+        )
+      ).flatMap((out) => out.Roles ?? []);
       const result: IdentityRole[] = [];
       for (const role of roles) {
         if (!role.RoleName) continue;
@@ -216,18 +205,16 @@ export function createIamRoleProvider(options: IamClientOptions = {}): RoleProvi
 
     async listRolePolicies(roleName, opts) {
       validateRoleName(roleName);
-      const names: string[] = [];
-      let marker: string | undefined;
-      do {
-        const out = await send<ListRolePoliciesCommandOutput>(
-          'ListRolePolicies',
-          { roleName },
-          new ListRolePoliciesCommand({ RoleName: roleName, ...page, ...(marker ? { Marker: marker } : {}) }),
-          opts,
-        );
-        names.push(...(out.PolicyNames ?? []));
-        marker = out.IsTruncated ? out.Marker : undefined;
-      } while (marker);
+      const names: string[] = (
+        await allPages((marker) =>
+          send<ListRolePoliciesCommandOutput>(
+            'ListRolePolicies',
+            { roleName },
+            new ListRolePoliciesCommand({ RoleName: roleName, ...page, ...marker }),
+            opts,
+          ),
+        )
+      ).flatMap((out) => out.PolicyNames ?? []);
       return names;
     },
 
