@@ -3,10 +3,15 @@
  * against the real binary by the end-to-end scenarios (e2e/, which compute their expectations with
  * these functions).
  */
+
+import type { KubernetesObject } from '@zonekeeper/core';
 import { describe, expect, it } from 'vitest';
+import { renderExternalDns } from './objects.js';
+import type { ExternalDnsOptions } from './options.js';
 import {
   DEFAULT_EXTERNAL_DNS_IMAGE,
   DEFAULT_TXT_PREFIX,
+  deployedTxtPrefix,
   EXTERNAL_DNS_IMAGE_REPOSITORY,
   EXTERNAL_DNS_VERSION,
   isScopeSafeTxtPrefix,
@@ -55,5 +60,52 @@ describe('the pinned image', () => {
   it('is the repository at the pinned version', () => {
     expect(DEFAULT_EXTERNAL_DNS_IMAGE).toBe(`${EXTERNAL_DNS_IMAGE_REPOSITORY}:${EXTERNAL_DNS_VERSION}`);
     expect(EXTERNAL_DNS_VERSION).toMatch(/^v\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('deployedTxtPrefix', () => {
+  const options: ExternalDnsOptions = {
+    clusterId: 'c1',
+    organization: 'acme',
+    zoneName: 'acme.example.com',
+    zoneId: 'Z0123456789ABCDEFGHIJ',
+    credentials: { accessKeyId: 'AKIAEXAMPLEEXAMPLE00', secretAccessKey: 'secret' },
+  };
+  const deploymentOf = (o: ExternalDnsOptions): KubernetesObject =>
+    renderExternalDns(o).find((x) => x.kind === 'Deployment') as KubernetesObject;
+  const withArgs = (args: readonly string[]): KubernetesObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'external-dns', namespace: 'external-dns' },
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            { name: 'sidecar', args: ['--x'] },
+            { name: 'e', args },
+          ],
+        },
+      },
+    },
+  });
+
+  it('reads back what the renderer wrote, for the default, a custom and no prefix', () => {
+    expect(deployedTxtPrefix(deploymentOf(options))).toBe(DEFAULT_TXT_PREFIX);
+    expect(deployedTxtPrefix(deploymentOf({ ...options, txtPrefix: 'own-%{record_type}.' }))).toBe(
+      'own-%{record_type}.',
+    );
+    expect(deployedTxtPrefix(deploymentOf({ ...options, txtPrefix: '' }))).toBe('');
+  });
+
+  it('reads the two-argument form, and finds the ExternalDNS container among others', () => {
+    expect(deployedTxtPrefix(withArgs(['--txt-owner-id=c1', '--txt-prefix', 'p.']))).toBe('p.');
+    expect(deployedTxtPrefix(withArgs(['--txt-owner-id', 'c1']))).toBe('');
+  });
+
+  it('is undefined for a Deployment without an ExternalDNS TXT registry', () => {
+    expect(deployedTxtPrefix(withArgs(['--provider=aws']))).toBeUndefined();
+    expect(
+      deployedTxtPrefix({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' } }),
+    ).toBeUndefined();
   });
 });

@@ -27,6 +27,8 @@
  * @packageDocumentation
  */
 
+import type { KubernetesObject } from '@zonekeeper/core';
+
 /** The ExternalDNS release zonekeeper renders and tests against. @public */
 export const EXTERNAL_DNS_VERSION = 'v0.22.0';
 
@@ -86,6 +88,34 @@ export const DEFAULT_ZONES_CACHE_DURATION = '1h';
  */
 export function isScopeSafeTxtPrefix(prefix: string | undefined): boolean {
   return prefix?.includes(RECORD_TYPE_PLACEHOLDER) === true && prefix.endsWith('.');
+}
+
+/**
+ * The `--txt-prefix` an ExternalDNS Deployment runs with: its value, `''` when the ExternalDNS container
+ * (the one with `--txt-owner-id`, which every TXT-registry install carries) has no `--txt-prefix`, and
+ * `undefined` when the object has no such container (not an ExternalDNS Deployment). Both the
+ * `--txt-prefix=<p>` and the `--txt-prefix <p>` forms are read. Pure.
+ *
+ * The TXT prefix is part of every ownership record's name, so a Deployment's prefix is what its records
+ * can be found by: re-rendering with another prefix orphans them (ExternalDNS neither updates nor deletes
+ * records whose TXT it cannot find).
+ * @public
+ */
+export function deployedTxtPrefix(deployment: KubernetesObject): string | undefined {
+  const spec = deployment.spec as
+    | { template?: { spec?: { containers?: readonly { args?: readonly unknown[] }[] } } }
+    | undefined;
+  for (const container of spec?.template?.spec?.containers ?? []) {
+    const args = (container.args ?? []).filter((a): a is string => typeof a === 'string');
+    if (!args.some((a) => a === '--txt-owner-id' || a.startsWith('--txt-owner-id='))) continue;
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i] as string;
+      if (arg.startsWith('--txt-prefix=')) return arg.slice('--txt-prefix='.length);
+      if (arg === '--txt-prefix') return args[i + 1] ?? '';
+    }
+    return '';
+  }
+  return undefined;
 }
 
 /**

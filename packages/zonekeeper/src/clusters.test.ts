@@ -6,7 +6,7 @@ import {
   REDACTED_SECRET_VALUE,
 } from '@zonekeeper/externaldns-deployer';
 import { identityUserName, RECORD_NAMES_CONDITION_KEY } from '@zonekeeper/iam-scoper';
-import { readAccessKey, readAttachment } from '@zonekeeper/vault-keys';
+import { readAccessKey, readAttachment, readClusterSettings, secretPaths } from '@zonekeeper/vault-keys';
 import { describe, expect, it } from 'vitest';
 import { BASE, memoryWorld, rejectionOf } from './memory.test.support.js';
 import { createZonekeeper } from './zonekeeper.js';
@@ -322,6 +322,57 @@ describe('attachCluster', () => {
     }
     expect(await fresh.writes(['c2'])).toEqual(before);
     expect(await fresh.dns.listZones()).toEqual([]); // not even the embedded parent zone: nothing ran
+  });
+
+  it('keeps the TXT prefix a cluster runs when none is chosen, and records it; an explicit one wins', async () => {
+    const w = memoryWorld();
+    const prefixArgs = async () =>
+      (deploymentOf((await w.cluster('c1')).objects())?.spec.template.spec.containers[0]?.args ?? []).filter(
+        (a) => a.startsWith('--txt-prefix'),
+      );
+    const recorded = async () =>
+      (await readClusterSettings(w.secrets, 'acme', 'c1', w.layout))?.settings as
+        | { externalDns: Record<string, unknown> }
+        | undefined;
+    // As zonekeeper 0.1 left it: ExternalDNS without a TXT prefix, no settings recorded.
+    await w.zk.attachCluster('acme', { clusterId: 'c1', externalDns: { txtPrefix: '' } });
+    await w.secrets.deleteAll(secretPaths(w.layout).clusterSettings('acme', 'c1'));
+    expect(await recorded()).toBeUndefined();
+
+    // A rotation publishes the new key with the prefix the cluster runs, not the new default.
+    await w.zk.rotateCredentials('acme');
+    expect(await prefixArgs()).toEqual([]);
+    // A re-attach with other settings (which replace the recorded ones) keeps it and records it.
+    await w.zk.attachCluster('acme', { clusterId: 'c1', externalDns: { policy: 'sync' } });
+    expect(await prefixArgs()).toEqual([]);
+    expect((await recorded())?.externalDns).toEqual({ policy: 'sync', txtPrefix: '' });
+    const warm = await w.writes(['c1']);
+    await w.zk.attachCluster('acme', { clusterId: 'c1', externalDns: { policy: 'sync' } });
+    expect(await w.writes(['c1'])).toEqual(warm);
+
+    // A deliberate change is the caller's.
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      externalDns: { policy: 'sync', txtPrefix: '_extdns-%{record_type}.' },
+    });
+    expect(await prefixArgs()).toEqual(['--txt-prefix=_extdns-%{record_type}.']);
+    // A cluster on the default prefix records nothing extra (a warm attach stays write-free).
+    const fresh = memoryWorld();
+    await fresh.zk.attachCluster('acme', { clusterId: 'c2' });
+    const before = await fresh.writes(['c2']);
+    await fresh.zk.attachCluster('acme', { clusterId: 'c2' });
+    expect(await fresh.writes(['c2'])).toEqual(before);
+    const freshSettings = await readClusterSettings(fresh.secrets, 'acme', 'c2', fresh.layout);
+    expect((freshSettings?.settings as { externalDns?: object } | undefined)?.externalDns).toEqual({});
+  });
+
+  it('does not keep a deployed prefix the cluster scope cannot use', async () => {
+    const w = memoryWorld();
+    await w.zk.attachCluster('acme', { clusterId: 'c1', externalDns: { txtPrefix: '' } });
+    await w.zk.attachCluster('acme', { clusterId: 'c1', identityScope: 'cluster', externalDns: {} });
+    const args =
+      deploymentOf((await w.cluster('c1')).objects())?.spec.template.spec.containers[0]?.args ?? [];
+    expect(args).toContain('--txt-prefix=_extdns-%{record_type}.');
   });
 
   it('with per-cluster scope, a dry run reports the cluster identity it would create and writes nothing', async () => {

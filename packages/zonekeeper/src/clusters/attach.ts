@@ -96,6 +96,7 @@ import type { AttachClusterInput, AttachResult, ClusterCertificate, ClusterStep 
 import { deleteClusterIdentity } from './detach.js';
 import {
   applyClusterExternalDns,
+  keepDeployedTxtPrefix,
   normalizeOverrides,
   publishKey,
   type RecordedClusterSettings,
@@ -358,9 +359,18 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
       { details: { clusterId: names.clusterId, organization: state.binding.organization } },
     );
   refuseForeignObjects(state, names);
-  const overrides = input.overrides ?? state.recorded ?? {};
+  const settings = input.overrides ?? state.recorded ?? {};
   const namespace =
-    state.attachment?.namespace ?? overrides.namespace ?? ctx.externalDns.namespace ?? DEFAULT_NAMESPACE;
+    state.attachment?.namespace ?? settings.namespace ?? ctx.externalDns.namespace ?? DEFAULT_NAMESPACE;
+  const scope = input.scope ?? state.attachment?.scope ?? ctx.defaultScope;
+  const deployment = state.live.get(describeRef(externalDnsRefs(namespace, false).at(-1) as ObjectRef));
+  // What runs keeps its TXT prefix unless one is chosen (decision 24); recorded with the settings.
+  const overrides = keepDeployedTxtPrefix(
+    ctx,
+    { organization: org, clusterId: names.clusterId, scope, zoneName: names.zoneName },
+    settings,
+    deployment,
+  );
   if (
     input.overrides?.namespace !== undefined &&
     state.attachment &&
@@ -369,7 +379,6 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     throw invalidInput(
       `Cluster ${names.clusterId} runs ExternalDNS in namespace ${state.attachment.namespace}; detach it first to move it to ${input.overrides.namespace}.`,
     );
-  const scope = input.scope ?? state.attachment?.scope ?? ctx.defaultScope;
   // The settings must render for this scope (a cluster scope narrows ExternalDNS's domain filter and
   // needs a TXT prefix that stays inside it): refused here, before anything is written.
   validateExternalDnsSettings(ctx, { ...names, scope }, overrides);
@@ -461,7 +470,6 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     for (const o of desiredObjects) current.set(describeRef(refOf(o)), state.live.get(describeRef(refOf(o))));
     objects = planApply(desiredObjects, current, state.clusterName).steps;
   }
-  const deployment = state.live.get(describeRef(externalDnsRefs(namespace, false).at(-1) as ObjectRef));
   if (objects === null || objects.length > 0 || !rolledOut(deployment))
     steps.push({
       op: 'apply-external-dns',

@@ -7,9 +7,18 @@
  * @packageDocumentation
  */
 
-import { type CallOptions, invalidInput, isZonekeeperError, type KubernetesObject } from '@zonekeeper/core';
+import {
+  type CallOptions,
+  invalidInput,
+  isZonekeeperError,
+  type KubernetesObject,
+  ZONEKEEPER_MANAGER,
+  ZonekeeperLabels,
+} from '@zonekeeper/core';
 import {
   applyExternalDns,
+  DEFAULT_TXT_PREFIX,
+  deployedTxtPrefix,
   type ExternalDnsOptions,
   renderExternalDns,
   resolveExternalDnsOptions,
@@ -129,6 +138,45 @@ export function validateExternalDnsSettings(
   }
 }
 
+/**
+ * The settings a cluster's ExternalDNS is re-rendered with, keeping the TXT prefix of the ExternalDNS it
+ * already runs when nothing chose one: the TXT prefix is part of every ownership record's name, and a
+ * Deployment re-rendered with another prefix no longer finds — so never updates or deletes — the records
+ * it made (docs/decisions.md, decision 24). So when `overrides` leave `txtPrefix` to the platform default
+ * and the cluster runs our ExternalDNS of this organisation with a different prefix (a cluster attached
+ * by zonekeeper 0.1, which rendered none, or before the platform changed its default), that prefix is
+ * pinned into the settings (and recorded with them by an attach). An explicit `txtPrefix` always wins: a
+ * deliberate change is the caller's. A deployed prefix the cluster's scope cannot use (none, on a
+ * per-cluster identity: its TXT records fall outside `*.<cluster>.<zone>` and were denied on every loop)
+ * is not kept. Pure.
+ * @internal
+ */
+export function keepDeployedTxtPrefix(
+  ctx: Context,
+  target: ExternalDnsTarget & { readonly zoneName: string },
+  overrides: ExternalDnsDefaults,
+  deployment: KubernetesObject | undefined,
+): ExternalDnsDefaults {
+  if (overrides.txtPrefix !== undefined || deployment === undefined) return overrides;
+  const labels = deployment.metadata.labels ?? {};
+  if (
+    labels[ZonekeeperLabels.managedBy] !== ZONEKEEPER_MANAGER ||
+    labels[ZonekeeperLabels.organization] !== target.organization
+  )
+    return overrides;
+  const deployed = deployedTxtPrefix(deployment);
+  if (deployed === undefined || deployed === (ctx.externalDns.txtPrefix ?? DEFAULT_TXT_PREFIX))
+    return overrides;
+  const pinned = { ...overrides, txtPrefix: deployed };
+  try {
+    validateExternalDnsSettings(ctx, target, pinned);
+  } catch (error) {
+    if (isZonekeeperError(error) && error.code === 'INVALID_INPUT') return overrides;
+    throw error;
+  }
+  return pinned;
+}
+
 /** The rollout options of a cluster. */
 function rolloutOptions(ctx: Context, overrides: ExternalDnsDefaults): { rolloutTimeoutMs?: number } {
   const timeout = overrides.rolloutTimeoutMs ?? ctx.externalDns.rolloutTimeoutMs;
@@ -188,17 +236,25 @@ export async function publishKey(
     call.signal?.throwIfAborted();
     const attachment = await readAttachment(ctx.ports.secrets, organization, clusterId, at);
     const recorded = await readClusterSettings(ctx.ports.secrets, organization, clusterId, at);
-    const overrides = ((recorded?.settings as RecordedClusterSettings | undefined)?.externalDns ??
+    const settings = ((recorded?.settings as RecordedClusterSettings | undefined)?.externalDns ??
       {}) as ExternalDnsDefaults;
-    await applyClusterExternalDns(
-      ctx,
-      { organization, clusterId, scope: attachment?.scope ?? 'organization' },
-      zone,
-      key,
-      overrides,
-      attachment?.namespace,
-      call,
-    );
+    const target = { organization, clusterId, scope: attachment?.scope ?? ('organization' as const) };
+    const namespace =
+      attachment?.namespace ?? settings.namespace ?? ctx.externalDns.namespace ?? 'external-dns';
+    // A cluster attached before its settings were recorded (0.1) runs whatever prefix it was rendered with.
+    const overrides =
+      settings.txtPrefix === undefined
+        ? keepDeployedTxtPrefix(
+            ctx,
+            { ...target, zoneName: zone.name },
+            settings,
+            await (await ctx.ports.cluster(clusterId)).get(
+              { apiVersion: 'apps/v1', kind: 'Deployment', name: 'external-dns', namespace },
+              call,
+            ),
+          )
+        : settings;
+    await applyClusterExternalDns(ctx, target, zone, key, overrides, attachment?.namespace, call);
     ctx.logger.info(
       `zonekeeper: cluster ${clusterId} of ${organization} runs access key ${key.accessKeyId}.`,
     );
