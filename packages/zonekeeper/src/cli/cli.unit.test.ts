@@ -100,6 +100,33 @@ describe('masking', () => {
     expect(JSON.parse(stdout)).toEqual({ ok: true });
     expect(stderr).toBe('working\n');
   });
+
+  it('a stream (gc run --watch): one JSON line per event, then the document on one line; YAML documents after ---; nothing in table mode', () => {
+    const capture = (format: 'json' | 'yaml' | 'table') => {
+      let stdout = '';
+      const out = new Output({
+        stdout: { write: (s: string) => (stdout += s) },
+        stderr: { write: () => {} },
+        format,
+        quiet: false,
+      });
+      out.event({ pass: 1, key: KEY_ID });
+      out.event({ pass: 2 });
+      out.document({ ok: true, nested: { a: [1, 2] } });
+      out.event({ pass: 3 }); // after the final document: ignored
+      return stdout;
+    };
+    const lines = capture('json').split('\n');
+    expect(lines.at(-1)).toBe('');
+    expect(lines.slice(0, -1).map((l) => JSON.parse(l))).toEqual([
+      { pass: 1, key: expect.not.stringContaining(KEY_ID.slice(0, 8)) },
+      { pass: 2 },
+      { ok: true, nested: { a: [1, 2] } },
+    ]);
+    expect(capture('yaml')).toMatch(/^---\npass: 1\n[\s\S]*---\npass: 2\n---\nok: true\n/);
+    expect(capture('yaml')).not.toContain('pass: 3');
+    expect(capture('table')).toBe('');
+  });
 });
 
 describe('settings', () => {

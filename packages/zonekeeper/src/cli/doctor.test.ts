@@ -154,10 +154,24 @@ describe('zonekeeper gc run --watch', () => {
       expect(exit, stderr).toBe(code);
       expect(holderDuringRun).toBe('replica-a');
       expect((await lease())?.holderIdentity ?? null).toBeNull();
-      const doc = JSON.parse(stdout) as { exitCode: number; result: { passes: number; stoppedBy: string } };
+      // --json streams: one JSON line per pass as it happens, then the final document on one line.
+      const lines = stdout.trimEnd().split('\n');
+      const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const doc = entries.at(-1) as { exitCode: number; result: { passes: number; stoppedBy: string } };
       expect(doc.exitCode).toBe(code);
       expect(doc.result.stoppedBy).toBe(signal);
       expect(doc.result.passes).toBeGreaterThanOrEqual(2);
+      const events = entries.slice(0, -1) as {
+        event: string;
+        pass: number;
+        ok: boolean;
+        result: { zones: { organization: string }[]; dryRun: boolean };
+      }[];
+      expect(events.map((e) => [e.event, e.pass, e.ok])).toEqual(
+        Array.from({ length: doc.result.passes }, (_, i) => ['gc-pass', i + 1, true]),
+      );
+      expect(events[0]?.result.dryRun).toBe(false);
+      expect(events[0]?.result.zones.map((z) => z.organization)).toEqual(['acme']);
     }
   });
 

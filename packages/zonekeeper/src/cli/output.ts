@@ -145,6 +145,7 @@ export class Output {
   readonly #stdout: TextSink;
   readonly #stderr: TextSink;
   #documentWritten = false;
+  #streamed = false;
 
   constructor(options: OutputOptions) {
     this.format = options.format ?? (options.json === true ? 'json' : 'table');
@@ -198,11 +199,32 @@ export class Output {
     this.#stdout.write(maskText(text.endsWith('\n') ? text : `${text}\n`));
   }
 
-  /** The one document of `-o json` / `-o yaml` mode (redacted). Later calls are ignored. */
+  /**
+   * The one document of `-o json` / `-o yaml` mode (redacted). Later calls are ignored. After
+   * {@link event}s it is the stream's last entry, in the stream's shape.
+   */
   document(doc: unknown): void {
     if (!this.json || this.#documentWritten) return;
     this.#documentWritten = true;
-    this.#stdout.write(formatDocument(doc, this.format === 'yaml' ? 'yaml' : 'json'));
+    this.#stdout.write(
+      this.#streamed ? formatStreamEntry(doc, this.yamlOrJson) : formatDocument(doc, this.yamlOrJson),
+    );
+  }
+
+  /**
+   * One entry of a long-running command's stream in `-o json` / `-o yaml` mode (redacted), written as it
+   * happens: a JSON document on one line (JSON Lines, so `jq` or a log shipper reads each entry as it
+   * arrives) or a YAML document opened by `---`. The final {@link document} then follows in the same
+   * shape. Ignored in the human formats and after the final document.
+   */
+  event(doc: unknown): void {
+    if (!this.json || this.#documentWritten) return;
+    this.#streamed = true;
+    this.#stdout.write(formatStreamEntry(doc, this.yamlOrJson));
+  }
+
+  get yamlOrJson(): 'json' | 'yaml' {
+    return this.format === 'yaml' ? 'yaml' : 'json';
   }
 
   get documentWritten(): boolean {
@@ -230,6 +252,12 @@ export class Output {
 /** A line for people: masked, instants to the second. */
 function human(line: string): string {
   return stripMilliseconds(maskText(line));
+}
+
+/** A stream entry as {@link Output.event} prints it: JSON on one line, or a YAML document after `---`. */
+export function formatStreamEntry(doc: unknown, format: 'json' | 'yaml'): string {
+  const data = redact(doc);
+  return format === 'yaml' ? `---\n${toYamlText(data, { lineWidth: 0 })}` : `${JSON.stringify(data)}\n`;
 }
 
 /** A document as `-o json` (2-space indented) or `-o yaml` prints it, redacted, with a final newline. */

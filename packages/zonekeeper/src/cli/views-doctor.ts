@@ -6,8 +6,10 @@
  * @packageDocumentation
  */
 
+import { toZonekeeperError } from '@zonekeeper/core';
 import type { AuditResult, CollectionResult } from '../results.js';
 import { type Block, type Cell, formatInstant, type HumanView, table, text } from './render.js';
+import { collectionView } from './views.js';
 
 /** The view of `doctor`: the findings, worst first, each with the command that fixes it. */
 export function doctorView(r: AuditResult) {
@@ -83,6 +85,17 @@ export function watchPassLine(pass: number, outcome: { result?: CollectionResult
   const deleted = r.results.filter((x) => x.status === 'deleted').length;
   const failed = r.results.filter((x) => x.status === 'failed').length;
   return `gc pass ${pass} at ${r.now.toISOString()}: ${r.zones.length} managed zone(s), ${deleted} deleted, ${failed} failed, ${r.plan.toDelete.length - deleted - failed} skipped; next review ${r.nextReviewAt ? r.nextReviewAt.toISOString() : 'none deferred'}.`;
+}
+
+/**
+ * One pass of `gc run --watch` as a stream entry (`-o json|yaml`): `{ event: 'gc-pass', pass, ok,
+ * result }` with the same `result` as `gc run -o json` prints, or `{ …, ok: false, error: { code,
+ * message } }` for a pass that failed (the loop retries it).
+ */
+export function watchPassEvent(pass: number, outcome: { result?: CollectionResult; error?: unknown }) {
+  if (outcome.result) return { event: 'gc-pass', pass, ok: true, result: collectionView(outcome.result) };
+  const e = toZonekeeperError(outcome.error);
+  return { event: 'gc-pass', pass, ok: false, error: { code: e.code, message: e.message } };
 }
 
 /** The view of `gc run --watch` once it stopped. */

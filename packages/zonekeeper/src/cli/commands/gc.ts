@@ -35,7 +35,7 @@ import { type ExitCode, ExitCodes, exitCodeOfCode, worstExitCode } from '../exit
 import { formatInstant } from '../render.js';
 import { parseInstant } from '../settings.js';
 import { collectionView, renderCollection } from '../views.js';
-import { watchPassLine, watchView } from '../views-doctor.js';
+import { watchPassEvent, watchPassLine, watchView } from '../views-doctor.js';
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -152,6 +152,8 @@ async function runWatch(ctx: CommandContext): Promise<CommandOutcome> {
       });
       if (outcome.result) ctx.out.progress(line);
       else ctx.out.error(line);
+      // -o json|yaml: one entry per pass as it happens, then the final document (JSON Lines).
+      ctx.out.event(watchPassEvent(passes, outcome));
     },
   });
   const by = stoppedBy(signal);
