@@ -7,14 +7,15 @@
 # Output: ${ZONEKEEPER_CACHE_DIR:-<repo>/.cache}/bin/external-dns-<version> (an ignored folder). It is
 # reused when present and reporting the right version. Go's own caches (GOCACHE, GOMODCACHE) are the
 # machine's defaults, so a fresh clone on a machine that built before only re-links (about a minute);
-# a cold machine compiles everything (about 11 minutes on 2 cores, see docs/externaldns.md).
+# a cold machine compiles everything it keeps (under 2 minutes on an idle 2-core machine; decision 25).
 #
 # The module proxy refuses two module versions ExternalDNS v0.22.0 requires (403 "This module version
 # is not available"): github.com/exoscale/egoscale/v3 v3.1.44 and github.com/openshift/api at
 # v0.0.0-20260819011109-af5c920502e2. Neither is on any code path we use (they serve the exoscale
 # provider and the openshift-route source; we run --provider=aws with the service and ingress
 # sources), so for that version the build takes ExternalDNS's own source from the proxy and replaces
-# those two requirements with neighbouring versions the proxy serves. ExternalDNS's code is unchanged.
+# those two requirements with neighbouring versions the proxy serves, and compiles only the providers
+# zonekeeper renders (see trim_providers below). The code it keeps is ExternalDNS's, unchanged.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rules="$root/packages/externaldns-deployer/src/upstream.ts"
@@ -45,6 +46,25 @@ case "$version" in
     ;;
 esac
 
+# Only the providers zonekeeper renders are compiled in: aws (Route 53), rfc2136 (PowerDNS with a TSIG key
+# per organisation) and inmemory. The factory's import lines and map entries of every other provider are
+# deleted from the build copy; the rest of ExternalDNS (sources, registry, plan, the three providers) is
+# compiled unchanged. This halves the CPU of a cold build (docs/externaldns.md). A changed upstream
+# shape fails loudly: a removed import whose entry stays (or the reverse) does not compile, and the
+# checks below refuse a factory where the kept providers are not found.
+keep_providers='aws|rfc2136|inmemory'
+trim_providers() {
+  local file=$1
+  grep -q 'func providers(selector string)' "$file" || { echo "build-external-dns: unexpected $file (no providers())" >&2; exit 1; }
+  sed -E -i \
+    -e '/^[[:space:]]*"sigs\.k8s\.io\/external-dns\/provider\/[a-z0-9]+"$/{/\/provider\/('"$keep_providers"')"$/!d}' \
+    -e '/^[[:space:]]*externaldns\.Provider[A-Za-z0-9]+:[[:space:]]+[a-z0-9]+\.New[A-Za-z]*,$/{/:[[:space:]]+('"$keep_providers"')\.New[A-Za-z]*,$/!d}' \
+    "$file"
+  local kept
+  kept=$(grep -cE '^[[:space:]]*externaldns\.Provider[A-Za-z0-9]+:[[:space:]]+('"$keep_providers"')\.New' "$file" || true)
+  [ "$kept" -eq 3 ] || { echo "build-external-dns: expected 3 kept providers in $file, found $kept" >&2; exit 1; }
+}
+
 echo "ExternalDNS $version: building $out (go $(go env GOVERSION), GOCACHE $(go env GOCACHE))" >&2
 if [ ${#replacements[@]} -eq 0 ]; then
   GOBIN="$cache/bin.tmp" CGO_ENABLED=0 go install -trimpath -ldflags "$ldflags" "$module@$version"
@@ -60,6 +80,7 @@ else
   chmod -R u+w "$work"
   edits=()
   for r in "${replacements[@]}"; do edits+=("-replace=$r"); done
+  trim_providers "$work/provider/factory/provider.go"
   (cd "$work" && go mod edit "${edits[@]}" && CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "$ldflags" -o "$out.tmp" .)
   rm -rf "$work"
 fi
