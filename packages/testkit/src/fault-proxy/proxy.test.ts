@@ -286,6 +286,9 @@ describe('SDK retries of injected errors', () => {
       );
       expect(entries.at(-1)?.upstreamStatus).toBeLessThan(300);
       expect(proxy.count()).toBe(times + 1);
+      // The SDK numbers its attempts; a retried call counts once among first attempts.
+      expect(entries.map((e) => e.attempt)).toEqual(Array.from({ length: times + 1 }, (_, i) => i + 1));
+      expect(proxy.count({ operation, firstAttempts: true })).toBe(1);
     },
   );
 
@@ -642,8 +645,8 @@ describe('the request log', () => {
       expect(text).not.toContain(leaked);
     }
     expect(proxy.requests.map((r) => Object.keys(r).sort())).toEqual([
-      ['durationMs', 'method', 'operation', 'path', 'seq', 'service', 'status', 'upstreamStatus'],
-      ['durationMs', 'method', 'operation', 'path', 'seq', 'service', 'status', 'upstreamStatus'],
+      ['attempt', 'durationMs', 'method', 'operation', 'path', 'seq', 'service', 'status', 'upstreamStatus'],
+      ['attempt', 'durationMs', 'method', 'operation', 'path', 'seq', 'service', 'status', 'upstreamStatus'],
     ]);
     expect(proxy.requests[1]?.path).toBe('/2013-04-01/hostedzonesbyname');
   });

@@ -65,6 +65,12 @@ export interface FaultProxyLogEntry {
   readonly rule?: string | number;
   /** Time from arrival until the proxy answered or dropped the connection, in milliseconds. */
   readonly durationMs: number;
+  /**
+   * Which attempt of one SDK call this request was (1 for the first), from the `amz-sdk-request:
+   * attempt=N; max=M` header AWS SDKs send; absent when the client sent none (curl, a hand-made request).
+   * Counting entries with `attempt === 1` counts calls, not retries.
+   */
+  readonly attempt?: number;
 }
 
 /**
@@ -80,6 +86,11 @@ export interface FaultProxyLogFilter {
   readonly faulted?: boolean;
   /** The `fault` text (`'error:Throttling'`, `'drop:after'`), exact string or RegExp. */
   readonly fault?: string | RegExp;
+  /**
+   * `true`: only the first attempt of each SDK call (`attempt === 1`), so a request the SDK retried is
+   * counted once. Requests without an attempt header never match it.
+   */
+  readonly firstAttempts?: boolean;
 }
 
 /**
@@ -274,7 +285,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       headers: req.headers,
       body,
     });
-    const base = { seq: number, service: identity.service, operation: identity.operation, method, path };
+    const attempt = sdkAttempt(req.headers['amz-sdk-request']);
+    const base = {
+      seq: number,
+      service: identity.service,
+      operation: identity.operation,
+      method,
+      path,
+      ...(attempt === undefined ? {} : { attempt }),
+    };
     const decision = engine.decide(identity);
     const fault = decision?.fault;
 
@@ -405,9 +424,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           matchText(filter.service, e.service) &&
           matchText(filter.operation, e.operation) &&
           (filter.faulted === undefined || filter.faulted === (e.fault !== undefined)) &&
-          (filter.fault === undefined || matchText(filter.fault, e.fault)),
+          (filter.fault === undefined || matchText(filter.fault, e.fault)) &&
+          (filter.firstAttempts !== true || e.attempt === 1),
       ).length,
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** The attempt number of an `amz-sdk-request: attempt=N; max=M` header, or `undefined`. */
+function sdkAttempt(header: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(header) ? header[0] : header;
+  const match = text === undefined ? null : /(?:^|;)\s*attempt=(\d+)/.exec(text);
+  return match === null ? undefined : Number(match[1]);
 }
