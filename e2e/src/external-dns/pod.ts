@@ -2,8 +2,8 @@
  * Runs ExternalDNS as a process the way the rendered Deployment runs it in a pod, against the
  * Kubernetes API fake and an AWS endpoint on 127.0.0.1.
  *
- * What is taken from the Deployment, never retyped: the container's `args`, its `env`, and the files
- * of its Secret volumes (read back from the Secret that was applied), mounted under a temporary root
+ * What is taken from the Deployment, never retyped (`externalDnsProcessOf` of the deployer): the
+ * container's `args`, its `env`, and the files of its Secret volumes (read back from the Secret that was applied), mounted under a temporary root
  * (`AWS_SHARED_CREDENTIALS_FILE=/etc/zonekeeper/aws/credentials` becomes `<root>/etc/zonekeeper/aws/credentials`).
  *
  * What the harness adds, because a process is not a pod (and nothing else):
@@ -27,63 +27,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { KubernetesObject } from '@zonekeeper/core';
+import { type ExternalDnsProcessForm, externalDnsProcessOf } from '@zonekeeper/externaldns-deployer';
 import type { KubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { externalDnsBinary } from './binary.js';
-
-/** The process form of a pod: what to execute and the files to mount. */
-export interface ProcessSpec {
-  readonly args: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  /** Absolute path inside the container → file content. */
-  readonly files: Readonly<Record<string, string>>;
-}
-
-interface Container {
-  args?: string[];
-  env?: { name: string; value?: string; valueFrom?: unknown }[];
-  volumeMounts?: { name: string; mountPath: string }[];
-}
-interface Volume {
-  name: string;
-  secret?: { secretName: string; items?: { key: string; path: string }[] };
-}
-
-/**
- * The process form of a Deployment's only container. Secret volumes are resolved through `secret`
- * (namespace, name → the Secret as stored). Throws on anything it cannot represent faithfully
- * (several containers, `valueFrom` env, other volume kinds).
- */
-export async function processSpecOf(
-  deployment: KubernetesObject,
-  secret: (name: string) => Promise<KubernetesObject | undefined> | KubernetesObject | undefined,
-): Promise<ProcessSpec> {
-  const spec = (
-    deployment as { spec?: { template?: { spec?: { containers?: Container[]; volumes?: Volume[] } } } }
-  ).spec?.template?.spec;
-  const containers = spec?.containers ?? [];
-  if (containers.length !== 1) throw new Error(`expected one container, found ${containers.length}`);
-  const container = containers[0] as Container;
-  const env: Record<string, string> = {};
-  for (const e of container.env ?? []) {
-    if (e.value === undefined) throw new Error(`env ${e.name}: only literal values are supported`);
-    env[e.name] = e.value;
-  }
-  const files: Record<string, string> = {};
-  for (const mount of container.volumeMounts ?? []) {
-    const volume = (spec?.volumes ?? []).find((v) => v.name === mount.name);
-    if (!volume?.secret) throw new Error(`volume ${mount.name}: only Secret volumes are supported`);
-    const stored = await secret(volume.secret.secretName);
-    if (!stored) throw new Error(`Secret ${volume.secret.secretName} of volume ${mount.name} does not exist`);
-    const data = ((stored as { data?: Record<string, string> }).data ?? {}) as Record<string, string>;
-    const items = volume.secret.items ?? Object.keys(data).map((key) => ({ key, path: key }));
-    for (const item of items) {
-      const value = data[item.key];
-      if (value === undefined) throw new Error(`Secret ${volume.secret.secretName} has no key ${item.key}`);
-      files[`${mount.mountPath}/${item.path}`] = Buffer.from(value, 'base64').toString('utf8');
-    }
-  }
-  return { args: [...(container.args ?? [])], env, files };
-}
 
 /** Where ExternalDNS sends its traffic. */
 export interface PodTarget {
@@ -111,10 +57,10 @@ export interface ExternalDnsRun {
   readonly args: readonly string[];
 }
 
-function read(cluster: KubernetesFake, ref: DeploymentRef): Promise<ProcessSpec> {
+function read(cluster: KubernetesFake, ref: DeploymentRef): ExternalDnsProcessForm {
   const deployment = cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', ...ref });
   if (!deployment) throw new Error(`Deployment ${ref.namespace}/${ref.name} does not exist in the cluster`);
-  return processSpecOf(deployment, (name) =>
+  return externalDnsProcessOf(deployment, (name) =>
     cluster.get({ apiVersion: 'v1', kind: 'Secret', namespace: ref.namespace, name }),
   );
 }
@@ -128,7 +74,7 @@ interface Started {
   readonly root: string;
 }
 
-async function launch(target: PodTarget, spec: ProcessSpec, once: boolean): Promise<Started> {
+async function launch(target: PodTarget, spec: ExternalDnsProcessForm, once: boolean): Promise<Started> {
   const binary = await externalDnsBinary();
   const root = await mkdtemp(join(tmpdir(), 'zk-external-dns-'));
   for (const [path, content] of Object.entries(spec.files)) {
@@ -206,7 +152,7 @@ export async function runSavedPodOnce(
   secrets: readonly KubernetesObject[],
   options: { readonly timeoutMs?: number } = {},
 ): Promise<ExternalDnsRun> {
-  const spec = await processSpecOf(deployment, (name) => secrets.find((s) => s.metadata.name === name));
+  const spec = externalDnsProcessOf(deployment, (name) => secrets.find((s) => s.metadata.name === name));
   const started = await launch(target, spec, true);
   const timer = setTimeout(() => started.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   try {
@@ -222,7 +168,7 @@ export async function runExternalDnsOnce(
   ref: DeploymentRef,
   options: RunOnceOptions = {},
 ): Promise<ExternalDnsRun> {
-  const spec = await read(target.cluster, ref);
+  const spec = read(target.cluster, ref);
   const started = await launch(
     target,
     options.tamper ? { ...spec, args: options.tamper(spec.args) } : spec,
@@ -266,7 +212,7 @@ export async function startExternalDnsPod(
 ): Promise<ExternalDnsPod> {
   const generations: Started[] = [];
   let template = templateOf(target.cluster, ref);
-  let current = await launch(target, await read(target.cluster, ref), false);
+  let current = await launch(target, read(target.cluster, ref), false);
   generations.push(current);
   let stopping = false;
   let busy = false;
@@ -280,7 +226,7 @@ export async function startExternalDnsPod(
       current.child.kill('SIGTERM');
       await current.exited;
       if (stopping) return;
-      current = await launch(target, await read(target.cluster, ref), false);
+      current = await launch(target, read(target.cluster, ref), false);
       generations.push(current);
     })().finally(() => {
       busy = false;

@@ -63,6 +63,7 @@ export {
   type ResourceQuantities,
   resolveExternalDnsOptions,
 } from './options.js';
+export { type ExternalDnsProcessForm, externalDnsProcessOf } from './process-form.js';
 export { sameResourceQuantity } from './quantity.js';
 export { externalDnsClusterRoleName, externalDnsRbacRules, type PolicyRule } from './rbac.js';
 export {

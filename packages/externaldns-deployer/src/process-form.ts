@@ -1,0 +1,88 @@
+/**
+ * The process form of a rendered ExternalDNS Deployment: what to execute, with which environment and
+ * which mounted files, to run the same ExternalDNS outside a pod — on a laptop against the local
+ * backend (`zonekeeper dev up --external-dns`), or in the end-to-end tests. Pure: the Secrets are
+ * passed in, nothing is read.
+ *
+ * Only what a process can represent faithfully is accepted: one container, literal environment
+ * values, and Secret volumes. Anything else (a second container, `valueFrom` env, other volume kinds)
+ * is refused rather than approximated.
+ *
+ * @packageDocumentation
+ */
+
+import { invalidInput, type KubernetesObject } from '@zonekeeper/core';
+
+/** How to run a Deployment's only container as a process. @public */
+export interface ExternalDnsProcessForm {
+  /** The container's `args`, unchanged. */
+  readonly args: readonly string[];
+  /** The container's environment (literal values). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Absolute path inside the container → the mounted file's content (from the Secret volumes). */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+interface Container {
+  readonly args?: readonly string[];
+  readonly env?: readonly { readonly name: string; readonly value?: string; readonly valueFrom?: unknown }[];
+  readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string }[];
+}
+
+interface Volume {
+  readonly name: string;
+  readonly secret?: {
+    readonly secretName: string;
+    readonly items?: readonly { readonly key: string; readonly path: string }[];
+  };
+}
+
+/**
+ * The process form of `deployment`'s only container. `secretOf(name)` returns the Secret (as stored:
+ * base64 `data`) of a volume, or `undefined` when it does not exist.
+ *
+ * @throws ZonekeeperError `INVALID_INPUT` for anything a process cannot represent (see the module
+ * notes), or a Secret volume whose Secret or key is missing.
+ * @public
+ */
+export function externalDnsProcessOf(
+  deployment: KubernetesObject,
+  secretOf: (name: string) => KubernetesObject | undefined,
+): ExternalDnsProcessForm {
+  const where = `Deployment ${deployment.metadata.namespace ?? ''}/${deployment.metadata.name}`;
+  const spec = (
+    deployment as { spec?: { template?: { spec?: { containers?: Container[]; volumes?: Volume[] } } } }
+  ).spec?.template?.spec;
+  const containers = spec?.containers ?? [];
+  const container = containers[0];
+  if (containers.length !== 1 || container === undefined)
+    throw invalidInput(`${where}: expected one container, found ${containers.length}.`);
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    if (e.value === undefined)
+      throw invalidInput(`${where}: env ${e.name} is not a literal value; a process cannot resolve it.`);
+    env[e.name] = e.value;
+  }
+  const files: Record<string, string> = {};
+  for (const mount of container.volumeMounts ?? []) {
+    const volume = (spec?.volumes ?? []).find((v) => v.name === mount.name);
+    if (volume?.secret === undefined)
+      throw invalidInput(`${where}: volume ${mount.name} is not a Secret volume.`);
+    const secret = secretOf(volume.secret.secretName);
+    if (secret === undefined)
+      throw invalidInput(
+        `${where}: the Secret ${volume.secret.secretName} of volume ${mount.name} does not exist.`,
+      );
+    const data = ((secret as { data?: Record<string, string> }).data ?? {}) as Record<string, string>;
+    const items = volume.secret.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+    for (const item of items) {
+      const value = data[item.key];
+      if (value === undefined)
+        throw invalidInput(`${where}: the Secret ${volume.secret.secretName} has no key ${item.key}.`);
+      files[`${mount.mountPath.replace(/\/$/, '')}/${item.path}`] = Buffer.from(value, 'base64').toString(
+        'utf8',
+      );
+    }
+  }
+  return { args: [...(container.args ?? [])], env, files };
+}
