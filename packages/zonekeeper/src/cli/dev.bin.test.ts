@@ -137,7 +137,7 @@ describe('zonekeeper dev (the real bin, a real shell)', () => {
     const token = readFileSync(join(dir, 'vault-token'), 'utf8');
     expect(token.length).toBeGreaterThan(10);
     expect(`${up.stdout}${up.stderr}`).not.toContain(token);
-    expect(state.processes.map((p) => p.name)).toEqual(['moto', 'vault', 'dev-1', 'dev-2']);
+    expect(state.processes.map((p) => p.name)).toEqual(['moto', 'vault', 'dns', 'dev-1', 'dev-2']);
     const pids = state.processes.map((p) => p.pid);
     for (const pid of pids) expect(processInfo(pid).alive).toBe(true);
     expect(backendProcesses(dir, pids)).toEqual([...pids].sort((a, b) => a - b));
@@ -203,7 +203,7 @@ describe('zonekeeper dev (the real bin, a real shell)', () => {
       Object.fromEntries(
         doc(status).result.processes.map((p: { name: string; state: string }) => [p.name, p.state]),
       ),
-    ).toEqual({ moto: 'running', vault: 'exited', 'dev-1': 'running', 'dev-2': 'running' });
+    ).toEqual({ moto: 'running', vault: 'exited', dns: 'running', 'dev-1': 'running', 'dev-2': 'running' });
     expect(status.stderr).toMatch(/vault \(pid \d+\) has exited/);
     const upOnBroken = await sh(`zonekeeper dev up --dir ${dir} --clusters dev-1,dev-2`);
     expect(upOnBroken.code).toBe(4);
@@ -212,7 +212,7 @@ describe('zonekeeper dev (the real bin, a real shell)', () => {
     const down = await sh(`zonekeeper dev down --dir ${dir}`);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toMatch(/^unset AWS_ENDPOINT_URL .*VAULT_TOKEN KUBECONFIG/m);
-    expect(down.stderr).toMatch(/stopped 3 process\(es\), 1 had already exited \(vault\)/);
+    expect(down.stderr).toMatch(/stopped 4 process\(es\), 1 had already exited \(vault\)/);
     for (const pid of pids) expect(processInfo(pid).alive, `pid ${pid}`).toBe(false);
     expect(markedProcesses(dir)).toEqual([]);
     expect(existsSync(join(dir, 'dev.json'))).toBe(false);
@@ -270,7 +270,7 @@ describe('zonekeeper dev (the real bin, a real shell)', () => {
     await closed;
     const state = stateOf(dir);
     expect(state.ready).toBe(false);
-    expect(state.processes).toHaveLength(3);
+    expect(state.processes).toHaveLength(4); // moto, vault, dns, dev-1
     const status = await sh(`zonekeeper dev status --dir ${dir}`);
     expect(status.code).toBe(4);
     expect(status.stderr).toMatch(/dev up has not finished/);
@@ -296,7 +296,7 @@ describe('zonekeeper dev (the real bin, a real shell)', () => {
     if (codes[1] === 3)
       expect(`${a.stderr}${b.stderr}`).toMatch(/Another 'zonekeeper dev' command \(pid (\d+|unknown)\)/);
     const state = stateOf(dir);
-    expect(state.processes).toHaveLength(3);
+    expect(state.processes).toHaveLength(4); // moto, vault, dns, dev-1
     const recorded = state.processes.map((p) => p.pid);
     expect(backendProcesses(dir, recorded)).toEqual([...recorded].sort((x, y) => x - y));
     const down = await sh(`zonekeeper dev down --dir ${dir}`);

@@ -11,8 +11,12 @@
  * @packageDocumentation
  */
 
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { invalidInput, ZonekeeperError } from '@zonekeeper/core';
 import { type CommandContext, type CommandGroup, commandString, signalOf } from '../command.js';
 import {
+  checkExternalDnsBinary,
   type DevInspection,
   devDown,
   devUp,
@@ -87,7 +91,7 @@ export function renderStatus(inspection: DevInspection): HumanView {
   ];
 }
 
-/** Registers `dev up`, `dev down`, `dev status` and `dev env`. */
+/** Registers `dev up`, `dev down`, `dev status`, `dev env` and `dev logs`. */
 export const registerDevCommands: CommandGroup = (program, execute) => {
   const dev = program
     .command('dev')
@@ -111,6 +115,10 @@ State is in memory: dev down loses it, and dev up starts empty.`,
       'start moto (Route 53, IAM), the Vault fake and one Kubernetes API fake per cluster in the background, create the parent zone, print the export lines',
     )
     .option('--clusters <ids>', 'comma-separated cluster ids, one kubeconfig context each (default dev-1)')
+    .option(
+      '--external-dns <binary>',
+      'run every ExternalDNS Deployment applied to a cluster with this binary (env ZONEKEEPER_EXTERNAL_DNS)',
+    )
     .option('--dir <dir>', DIR_HELP)
     .action(
       execute(
@@ -119,12 +127,17 @@ State is in memory: dev down loses it, and dev up starts empty.`,
           const clusters = parseClusterList(commandString(ctx, 'clusters'));
           const dir = dirOf(ctx);
           const python = motoPython(ctx.env.ZONEKEEPER_MOTO_PYTHON);
+          const binary =
+            commandString(ctx, 'externalDns') ?? (ctx.env.ZONEKEEPER_EXTERNAL_DNS?.trim() || undefined);
+          const externalDns =
+            binary === undefined ? undefined : await checkExternalDnsBinary(binary, ctx.cwd);
           const { inspection, reused } = await devUp({
             dir,
             baseDomain: ctx.settings.baseDomain,
             region: ctx.settings.aws.region,
             clusters,
             python,
+            ...(externalDns === undefined ? {} : { externalDns }),
             progress: (line) => ctx.out.progress(line),
             ...signalOf(ctx),
           });
@@ -210,4 +223,68 @@ State is in memory: dev down loses it, and dev up starts empty.`,
         local,
       ),
     );
+
+  dev
+    .command('logs')
+    .description(
+      "print a process's log: moto, vault, dns, a cluster id, or <cluster>/external-dns (the ExternalDNS dev up --external-dns runs)",
+    )
+    .argument('<name>', 'moto, vault, dns, <cluster> or <cluster>/external-dns')
+    .option('--tail <lines>', 'only the last lines')
+    .option('--dir <dir>', DIR_HELP)
+    .action(
+      execute(
+        'dev logs',
+        async (ctx, name: string) => {
+          const { paths, state } = await requireState(dirOf(ctx));
+          const file = devLogFile(paths, state, name);
+          const tail = parseTail(commandString(ctx, 'tail'));
+          const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+            if (error.code === 'ENOENT') return '';
+            throw error;
+          });
+          const lines = text.split('\n').filter((l) => l !== '');
+          const shown = tail === undefined ? lines : lines.slice(-tail);
+          return {
+            view: { name, file, lines: shown },
+            payload: shown.length === 0 ? '' : `${shown.join('\n')}\n`,
+          };
+        },
+        local,
+      ),
+    );
 };
+
+/** The log file of process `name` of the backend, or `NOT_FOUND` naming the names it has. */
+export function devLogFile(paths: DevPaths, state: DevState, name: string): string {
+  const cluster = /^(.+)\/external-dns$/.exec(name)?.[1];
+  if (cluster !== undefined && state.clusters.includes(cluster)) {
+    if (state.externalDns === undefined)
+      throw new ZonekeeperError(
+        'NOT_FOUND',
+        `This local backend runs no ExternalDNS; start it with 'zonekeeper dev up --external-dns <binary>'.`,
+      );
+    return join(paths.logs, `${cluster}.external-dns.log`);
+  }
+  const process = state.processes.find((p) => p.name === name);
+  if (process !== undefined) return process.log;
+  const names = [
+    ...state.processes.map((p) => p.name),
+    ...(state.externalDns === undefined ? [] : state.clusters.map((c) => `${c}/external-dns`)),
+  ];
+  throw new ZonekeeperError(
+    'NOT_FOUND',
+    `No process ${JSON.stringify(name)} in this local backend; it has ${names.join(', ')}.`,
+    {
+      details: { names },
+    },
+  );
+}
+
+function parseTail(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw invalidInput(`--tail ${JSON.stringify(value)} must be a whole number of lines, 1 or more.`);
+  return n;
+}

@@ -166,66 +166,80 @@ export async function startDevDnsServer(options: DevDnsServerOptions): Promise<D
     });
   };
 
-  const udp: UdpSocket = createSocket('udp4');
-  udp.on('message', (message, peer) => {
-    let query: DecodedPacket;
-    try {
-      query = decode(message);
-    } catch {
-      return;
-    }
-    void respond(query).then((response) => udp.send(response, peer.port, peer.address));
-  });
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(options.port ?? 0, '127.0.0.1', () => {
-      udp.off('error', reject);
-      resolve();
+  const udpSocket = (): UdpSocket => {
+    const udp = createSocket('udp4');
+    udp.on('message', (message, peer) => {
+      let query: DecodedPacket;
+      try {
+        query = decode(message);
+      } catch {
+        return;
+      }
+      void respond(query).then((response) => udp.send(response, peer.port, peer.address));
     });
-  });
-  const port = udp.address().port;
+    return udp;
+  };
 
   const connections = new Set<Socket>();
-  const tcp: Server = createServer((socket) => {
-    connections.add(socket);
-    socket.on('close', () => connections.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2) {
-        const length = buffered.readUInt16BE(0);
-        if (buffered.length < 2 + length) return;
-        const message = buffered.subarray(2, 2 + length);
-        buffered = buffered.subarray(2 + length);
-        let query: DecodedPacket;
-        try {
-          query = decode(message);
-        } catch {
-          socket.destroy();
-          return;
+  const tcpServer = (): Server =>
+    createServer((socket) => {
+      connections.add(socket);
+      socket.on('close', () => connections.delete(socket));
+      socket.on('error', () => socket.destroy());
+      let buffered = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 2) {
+          const length = buffered.readUInt16BE(0);
+          if (buffered.length < 2 + length) return;
+          const message = buffered.subarray(2, 2 + length);
+          buffered = buffered.subarray(2 + length);
+          let query: DecodedPacket;
+          try {
+            query = decode(message);
+          } catch {
+            socket.destroy();
+            return;
+          }
+          void respond(query).then((response) => {
+            const framed = Buffer.alloc(2 + response.length);
+            framed.writeUInt16BE(response.length, 0);
+            response.copy(framed, 2);
+            socket.write(framed);
+          });
         }
-        void respond(query).then((response) => {
-          const framed = Buffer.alloc(2 + response.length);
-          framed.writeUInt16BE(response.length, 0);
-          response.copy(framed, 2);
-          socket.write(framed);
-        });
-      }
-    });
-  });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen(port, '127.0.0.1', () => {
-        tcp.off('error', reject);
-        resolve();
       });
     });
-  } catch (error) {
-    udp.close();
-    throw error;
-  }
+
+  // UDP picks the port; TCP must get the same one, which another process may hold: then try again.
+  const { udp, tcp, port } = await (async () => {
+    for (let attempt = 0; ; attempt++) {
+      const udp = udpSocket();
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(options.port ?? 0, '127.0.0.1', () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+      const port = udp.address().port;
+      const tcp = tcpServer();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          tcp.once('error', reject);
+          tcp.listen(port, '127.0.0.1', () => {
+            tcp.off('error', reject);
+            resolve();
+          });
+        });
+        return { udp, tcp, port };
+      } catch (error) {
+        udp.close();
+        const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (!inUse || (options.port ?? 0) !== 0 || attempt >= 20) throw error;
+      }
+    }
+  })();
 
   return {
     port,

@@ -52,6 +52,12 @@ export interface DevUpOptions extends CallOptions {
   readonly clusters: readonly string[];
   /** The Python that has moto (default `python3`). */
   readonly python: string;
+  /**
+   * An ExternalDNS binary of the version the deployer renders: each cluster then runs every
+   * ExternalDNS Deployment applied to it (see `cluster-agents.ts`). Absent: ExternalDNS is deployed
+   * but not run.
+   */
+  readonly externalDns?: string;
   /** How long each process may take to answer (default 60 s). */
   readonly startTimeoutMs?: number;
   /** Progress lines. */
@@ -211,15 +217,16 @@ async function startMotoProcess(paths: DevPaths, python: string): Promise<Starti
 
 async function startFakeProcess(
   paths: DevPaths,
-  kind: 'vault' | 'kubernetes',
+  kind: 'vault' | 'kubernetes' | 'dns',
   name: string,
+  flags: readonly string[] = [],
 ): Promise<Starting> {
   const log = join(paths.logs, `${name}.log`);
   const readyFile = join(paths.run, `${name}.json`);
   await rm(readyFile, { force: true });
   const spawned = await spawnDetached(
     process.execPath,
-    [...nodeFlags(), fakeServerEntry(), kind, name, readyFile],
+    [...nodeFlags(), fakeServerEntry(), kind, name, readyFile, ...flags],
     {
       log,
       env: childEnv(paths.dir),
@@ -264,9 +271,15 @@ async function exitedError(s: Starting, python: string): Promise<ZonekeeperError
       { retry: 'permanent', details: { python, log: s.log } },
     );
   }
+  const what =
+    s.kind === 'vault'
+      ? 'Vault fake'
+      : s.kind === 'dns'
+        ? 'DNS server'
+        : `Kubernetes API fake (cluster ${s.name})`;
   return new ZonekeeperError(
     'UNAVAILABLE',
-    `The ${s.kind === 'vault' ? 'Vault' : `Kubernetes API (cluster ${s.name})`} fake exited before it listened.${tail ? ` Its log (${s.log}) ends with: ${tail}` : ''}`,
+    `The ${what} exited before it listened.${tail ? ` Its log (${s.log}) ends with: ${tail}` : ''}`,
     { details: { log: s.log } },
   );
 }
@@ -351,6 +364,10 @@ function sameBackend(state: DevState, options: DevUpOptions): string | undefined
     differences.push(`base domain ${state.baseDomain}, not ${options.baseDomain}`);
   if (state.clusters.join(',') !== options.clusters.join(','))
     differences.push(`clusters ${state.clusters.join(',')}, not ${options.clusters.join(',')}`);
+  if (state.externalDns !== options.externalDns)
+    differences.push(
+      state.externalDns === undefined ? 'no ExternalDNS running' : `ExternalDNS ${state.externalDns} running`,
+    );
   return differences.length === 0 ? undefined : differences.join('; ');
 }
 
@@ -402,23 +419,40 @@ export async function devUp(options: DevUpOptions): Promise<DevUpResult> {
       baseDomain: options.baseDomain,
       region: options.region,
       clusters: options.clusters,
+      ...(options.externalDns === undefined ? {} : { externalDns: options.externalDns }),
     };
     try {
       progress(
-        `zonekeeper dev up: starting moto, the Vault fake and ${options.clusters.length} Kubernetes API fake(s) (${options.clusters.join(', ')}) in ${paths.dir}…`,
+        `zonekeeper dev up: starting moto, the Vault fake, a DNS server and ${options.clusters.length} Kubernetes API fake(s) (${options.clusters.join(', ')})${options.externalDns === undefined ? '' : ', each running ExternalDNS,'} in ${paths.dir}…`,
       );
-      started.push(await startMotoProcess(paths, options.python));
+      const moto = await startMotoProcess(paths, options.python);
+      const aws = moto.endpoint ?? '';
+      started.push(moto);
       started.push(await startFakeProcess(paths, 'vault', 'vault'));
-      for (const id of options.clusters) started.push(await startFakeProcess(paths, 'kubernetes', id));
+      started.push(await startFakeProcess(paths, 'dns', 'dns', ['--aws', aws, '--region', options.region]));
+      for (const [index, id] of options.clusters.entries()) {
+        const flags = ['--octet', String(index + 1)];
+        if (options.externalDns !== undefined)
+          flags.push(
+            ...['--external-dns', options.externalDns, '--aws', aws],
+            ...[
+              '--output',
+              join(paths.logs, `${id}.external-dns.log`),
+              '--work',
+              join(paths.run, `${id}.pods`),
+            ],
+          );
+        started.push(await startFakeProcess(paths, 'kubernetes', id, flags));
+      }
       // Recorded at once, so that `dev down` finds them even if this command is killed now.
       await writeState(paths, { ...base, ready: false, processes: started.map((s) => recorded(s)) });
 
       const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
       const ready = await Promise.all(started.map((s) => waitReady(s, options.python, deadline, signal)));
       const processes = ready.map((r) => r.process);
-      const moto = processes.find((p) => p.kind === 'moto')?.endpoint ?? '';
+      const motoEndpoint = processes.find((p) => p.kind === 'moto')?.endpoint ?? '';
       const vaultToken = ready.find((r) => r.process.kind === 'vault')?.token ?? '';
-      const parentZoneId = await createParentZone(moto, options.baseDomain, options.region, {
+      const parentZoneId = await createParentZone(motoEndpoint, options.baseDomain, options.region, {
         ...(signal ? { signal } : {}),
       });
       await writePrivateFile(
@@ -441,7 +475,7 @@ export async function devUp(options: DevUpOptions): Promise<DevUpResult> {
       for (const s of started) release(s.spawned);
       for (const p of processes)
         progress(
-          `  · ${p.name}: pid ${p.pid}, ${p.endpoint}${p.kind === 'kubernetes' ? ` (context ${p.name})` : ''}`,
+          `  · ${p.name}: pid ${p.pid}, ${p.endpoint}${p.kind === 'kubernetes' ? ` (context ${p.name})` : p.kind === 'dns' ? ` (dig @127.0.0.1 -p ${p.endpoint?.replace(/^.*:/, '')} …)` : ''}`,
         );
       progress(`  · parent zone ${options.baseDomain} (${parentZoneId}) created in moto`);
       return { inspection: await inspectBackend(paths, state), reused: false };
@@ -518,4 +552,39 @@ export function motoPython(value: string | undefined): string {
   const python = value?.trim() || 'python3';
   if (/[\0\n]/.test(python)) throw invalidInput('ZONEKEEPER_MOTO_PYTHON must be an executable name or path.');
   return python;
+}
+
+/** How to get an ExternalDNS binary of the rendered version, named in every error about it. */
+export const EXTERNAL_DNS_BUILD_HINT =
+  'go install sigs.k8s.io/external-dns@<version> (or, from a zonekeeper clone, bash .ci/build-external-dns.sh)';
+
+/**
+ * Checks `binary` (from `--external-dns` or `ZONEKEEPER_EXTERNAL_DNS`) runs and is the ExternalDNS
+ * version the deployer renders, before anything starts; returns its absolute path.
+ *
+ * @throws ZonekeeperError `INVALID_INPUT` (a missing or non-executable file, another version).
+ */
+export async function checkExternalDnsBinary(binary: string, cwd: string): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { resolve: resolvePath } = await import('node:path');
+  const { EXTERNAL_DNS_VERSION } = await import('@zonekeeper/externaldns-deployer');
+  const path = resolvePath(cwd, binary);
+  const hint = EXTERNAL_DNS_BUILD_HINT.replace('<version>', EXTERNAL_DNS_VERSION);
+  let reported: string;
+  try {
+    const { stdout, stderr } = await promisify(execFile)(path, ['--version'], { timeout: 30_000 });
+    reported = `${stdout}${stderr}`.trim(); // kingpin prints the version on stderr
+  } catch (error) {
+    throw invalidInput(
+      `--external-dns ${path} does not run (${(error as NodeJS.ErrnoException).code ?? 'failed'}); get ExternalDNS ${EXTERNAL_DNS_VERSION} with: ${hint}.`,
+      { binary: path },
+    );
+  }
+  if (reported !== EXTERNAL_DNS_VERSION)
+    throw invalidInput(
+      `--external-dns ${path} is ExternalDNS ${JSON.stringify(reported.slice(0, 60))}, but zonekeeper renders ${EXTERNAL_DNS_VERSION}; get that one with: ${hint}.`,
+      { binary: path, version: reported.slice(0, 60) },
+    );
+  return path;
 }

@@ -46,6 +46,14 @@ const state: DevState = {
       log: '/l/vault.log',
       argvIncludes: ['/r/vault.json'],
     },
+    {
+      name: 'dns',
+      kind: 'dns',
+      pid: 102,
+      endpoint: 'dns://127.0.0.1:5353',
+      log: '/l/dns.log',
+      argvIncludes: ['/r/dns.json'],
+    },
   ],
 };
 
@@ -112,6 +120,8 @@ describe('the local backend state', () => {
         VAULT_TOKEN: 'hvs.secret-token-value',
         KUBECONFIG: join(dir, 'kubeconfig'),
         ZONEKEEPER_BASE_DOMAIN: 'example.com',
+        ZONEKEEPER_DEV_DNS_PORT: '5353',
+        ZONEKEEPER_DEV_DIR: dir,
         AWS_PROFILE: '<unset>',
         AWS_ENDPOINT_URL_IAM: '<unset>',
       });

@@ -13,15 +13,15 @@ import { invalidInput, validateClusterId } from '@zonekeeper/core';
 import type { CliEnv } from '../settings.js';
 
 /** What a local backend process is. */
-export type DevProcessKind = 'moto' | 'vault' | 'kubernetes';
+export type DevProcessKind = 'moto' | 'vault' | 'kubernetes' | 'dns';
 
 /** One process `dev up` started. */
 export interface DevProcess {
-  /** `moto`, `vault`, or the cluster id of a Kubernetes API fake. */
+  /** `moto`, `vault`, `dns`, or the cluster id of a Kubernetes API fake. */
   readonly name: string;
   readonly kind: DevProcessKind;
   readonly pid: number;
-  /** Base URL on 127.0.0.1; absent while the process is starting. */
+  /** Base URL on 127.0.0.1 (`dns://127.0.0.1:<port>` for the DNS server); absent while starting. */
   readonly endpoint?: string;
   /** Its stdout and stderr. */
   readonly log: string;
@@ -43,6 +43,8 @@ export interface DevState {
   readonly parentZoneId?: string;
   readonly region: string;
   readonly clusters: readonly string[];
+  /** The ExternalDNS binary each cluster runs (`dev up --external-dns`); absent: none runs. */
+  readonly externalDns?: string;
   readonly processes: readonly DevProcess[];
   /** The Vault fake's root token (a secret: never printed; the state file is mode 0600). */
   readonly vaultToken?: string;
@@ -147,6 +149,8 @@ export const DEV_EXPORTED_VARIABLES = [
   'VAULT_TOKEN',
   'KUBECONFIG',
   'ZONEKEEPER_BASE_DOMAIN',
+  'ZONEKEEPER_DEV_DNS_PORT',
+  'ZONEKEEPER_DEV_DIR',
 ] as const;
 
 /** The environment of the local backend, without the Vault token (it is read from its file). */
@@ -161,6 +165,8 @@ export function devEnvironment(state: DevState, paths: DevPaths): Readonly<Recor
     VAULT_ADDR: endpoint('vault'),
     KUBECONFIG: paths.kubeconfig,
     ZONEKEEPER_BASE_DOMAIN: state.baseDomain,
+    ZONEKEEPER_DEV_DNS_PORT: /:(\d+)$/.exec(endpoint('dns'))?.[1] ?? '',
+    ZONEKEEPER_DEV_DIR: paths.dir,
   };
 }
 
@@ -195,7 +201,7 @@ function isProcess(value: unknown): value is DevProcess {
     typeof p === 'object' &&
     p !== null &&
     typeof p.name === 'string' &&
-    (p.kind === 'moto' || p.kind === 'vault' || p.kind === 'kubernetes') &&
+    (p.kind === 'moto' || p.kind === 'vault' || p.kind === 'kubernetes' || p.kind === 'dns') &&
     typeof p.pid === 'number' &&
     Number.isInteger(p.pid) &&
     p.pid > 1 &&
@@ -274,14 +280,22 @@ export async function removeStateFiles(
   options: { readonly keepLogs?: boolean } = {},
 ): Promise<void> {
   const names = state?.processes.map((p) => p.name) ?? [];
+  const clusters = state?.clusters ?? [];
   const files = [
     paths.kubeconfig,
     paths.inventory,
     paths.vaultToken,
     ...names.map((n) => join(paths.run, `${n}.json`)),
-    ...(options.keepLogs ? [] : (state?.processes.map((p) => p.log) ?? [])),
+    ...(options.keepLogs
+      ? []
+      : [
+          ...(state?.processes.map((p) => p.log) ?? []),
+          ...clusters.map((c) => join(paths.logs, `${c}.external-dns.log`)),
+        ]),
     paths.state,
   ];
   await Promise.all(files.map((f) => rm(f, { force: true })));
+  // What a cluster's ExternalDNS processes mounted (their credentials files), if one was killed.
+  await Promise.all(clusters.map((c) => rm(join(paths.run, `${c}.pods`), { recursive: true, force: true })));
   for (const folder of [paths.run, paths.logs]) await rmdir(folder).catch(() => {});
 }
