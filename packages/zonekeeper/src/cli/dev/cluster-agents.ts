@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import type { KubernetesObject } from '@zonekeeper/core';
 import { externalDnsProcessOf } from '@zonekeeper/externaldns-deployer';
 import type { KubernetesFake } from '@zonekeeper/kube-apiserver-fake';
+import { DEV_MARKER_VARIABLE } from './processes.js';
 
 /** Where the ExternalDNS processes send their traffic and their output. */
 export interface DevExternalDnsOptions {
@@ -175,6 +176,10 @@ export function startDevClusterAgents(options: DevClusterAgentsOptions): DevClus
       {
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
+          // The backend's marker, so audits (and dev down's tests) find this process too.
+          ...(process.env[DEV_MARKER_VARIABLE] === undefined
+            ? {}
+            : { [DEV_MARKER_VARIABLE]: process.env[DEV_MARKER_VARIABLE] }),
           HOME: root,
           AWS_EC2_METADATA_DISABLED: 'true',
           ...env,

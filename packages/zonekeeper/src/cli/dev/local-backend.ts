@@ -581,10 +581,11 @@ export async function checkExternalDnsBinary(binary: string, cwd: string): Promi
       { binary: path },
     );
   }
+  const firstLine = (reported.split('\n')[0] ?? '').slice(0, 60);
   if (reported !== EXTERNAL_DNS_VERSION)
     throw invalidInput(
-      `--external-dns ${path} is ExternalDNS ${JSON.stringify(reported.slice(0, 60))}, but zonekeeper renders ${EXTERNAL_DNS_VERSION}; get that one with: ${hint}.`,
-      { binary: path, version: reported.slice(0, 60) },
+      `--external-dns ${path} reports version ${JSON.stringify(firstLine)}, but zonekeeper renders ExternalDNS ${EXTERNAL_DNS_VERSION}; get that one with: ${hint}.`,
+      { binary: path, version: firstLine },
     );
   return path;
 }

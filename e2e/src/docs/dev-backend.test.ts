@@ -1,0 +1,163 @@
+/**
+ * docs/quickstart.md › "ExternalDNS and DNS answers on the local backend", executed as written: the
+ * guide's shell block runs in /bin/sh with `npx zonekeeper` being the bin on the workspace sources and
+ * ZONEKEEPER_EXTERNAL_DNS the real binary. What it prints is what the guide promises (the address from
+ * the dev DNS server, the ownership TXT, the delegated NS set, ExternalDNS's own log lines), and when it
+ * ends no process of the backend is left — ExternalDNS included. A second journey rotates the key while
+ * ExternalDNS runs and shows the process restarted with the new key and still publishing.
+ */
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { externalDnsBinary, REPO_ROOT } from '../external-dns/binary.js';
+
+const GUIDE = join(REPO_ROOT, 'docs', 'quickstart.md');
+const BIN = join(REPO_ROOT, 'packages', 'zonekeeper', 'src', 'cli', 'bin.ts');
+const MARKER = 'ZONEKEEPER_DEV_BACKEND';
+const work = mkdtempSync(join(tmpdir(), 'zk-dev-e2e-'));
+
+interface Exit {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Live processes whose environment carries the marker of a backend directory under `work`. */
+function backendProcesses(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').includes(`${MARKER}=${work}`))
+        pids.push(Number(entry));
+    } catch {
+      // Gone, or not ours.
+    }
+  }
+  return pids;
+}
+
+afterAll(() => {
+  for (const pid of backendProcesses()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone.
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Runs `script` in /bin/sh as a user would: `npx zonekeeper` is the bin, the state under `home`. */
+async function sh(script: string, home: string): Promise<Exit> {
+  const prelude = `npx() { [ "$1" = zonekeeper ] || { echo "npx $1: not in this test" >&2; return 127; }; shift; node --import tsx --conditions=@zonekeeper/source ${JSON.stringify(BIN)} "$@"; }\n`;
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(AWS_|VAULT_|KUBECONFIG$|ZONEKEEPER_)/.test(k)) env[k] = v;
+  const child = spawn('/bin/sh', ['-ec', prelude + script], {
+    cwd: join(REPO_ROOT, 'packages', 'zonekeeper'),
+    env: {
+      ...env,
+      HOME: home,
+      XDG_STATE_HOME: join(home, 'state'),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The guide's block under the heading, with the binary line pointed at the real ExternalDNS. */
+async function guideBlock(binary: string): Promise<string> {
+  const guide = await readFile(GUIDE, 'utf8');
+  const section = guide.slice(guide.indexOf('### ExternalDNS and DNS answers on the local backend'));
+  const block = /^```sh\n([\s\S]*?)^```$/m.exec(section)?.[1];
+  if (block === undefined) throw new Error('the guide has no sh block under its local ExternalDNS heading');
+  const line = /^export ZONEKEEPER_EXTERNAL_DNS=\S+/m;
+  expect(block).toMatch(line);
+  return block.replace(line, `export ZONEKEEPER_EXTERNAL_DNS=${JSON.stringify(binary)}`);
+}
+
+describe('the local backend with ExternalDNS (docs/quickstart.md)', { timeout: 240_000 }, () => {
+  it('runs as written: dig answers what ExternalDNS published, its log shows why, and down leaves nothing', async () => {
+    const binary = await externalDnsBinary();
+    const home = join(work, 'guide');
+    const run = await sh(await guideBlock(binary), home);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const lines = run.stdout.split('\n');
+    // `until dig … | grep .` prints the address once it is there; the Service shows the same one.
+    expect(lines).toContain('127.0.1.1');
+    expect(run.stdout).toMatch(/^web\s+LoadBalancer\s+\S+\s+127\.0\.1\.1\s/m);
+    expect(run.stdout).toContain(
+      '"heritage=external-dns,external-dns/owner=dev-1,external-dns/resource=service/web/web"',
+    );
+    expect(lines.filter((l) => /^ns-\d+\.awsdns-\d+\.[a-z.]+\.$/.test(l)).length).toBeGreaterThanOrEqual(1);
+    expect(run.stdout).toMatch(/\[external-dns\/external-dns\] .*successfully updated/);
+    // Nothing of the backend runs any more, and its files (the mounted credentials) are gone.
+    expect(backendProcesses()).toEqual([]);
+    expect(existsSync(join(home, 'state', 'zonekeeper', 'dev', 'run'))).toBe(false);
+  });
+
+  it('a rotated key restarts ExternalDNS on the new key, which keeps publishing; a bad binary starts nothing', async () => {
+    const binary = await externalDnsBinary();
+    const home = join(work, 'rotate');
+    const script = `
+export ZONEKEEPER_EXTERNAL_DNS=${JSON.stringify(binary)}
+eval "$(npx zonekeeper dev up)"
+npx zonekeeper org ensure acme >/dev/null 2>&1
+npx zonekeeper cluster attach acme dev-1 --external-dns-arg=--events >/dev/null 2>&1
+kubectl --context dev-1 create namespace web >/dev/null
+svc() { printf 'apiVersion: v1\\nkind: Service\\nmetadata: {name: %s, namespace: web, annotations: {external-dns.kubernetes.io/hostname: %s.acme.example.com}}\\nspec: {type: LoadBalancer, ports: [{port: 443}]}\\n' "$1" "$1" | kubectl --context dev-1 apply -f - >/dev/null; }
+wait_for() { i=0; until dig @127.0.0.1 -p "$ZONEKEEPER_DEV_DNS_PORT" +short "$1" | grep .; do i=$((i+1)); [ $i -lt 90 ] || exit 9; sleep 1; done; }
+mounted() { sed -n 's/^aws_access_key_id = //p' "$ZONEKEEPER_DEV_DIR"/run/dev-1.pods/*/etc/zonekeeper/aws/credentials; }
+secret() { kubectl --context dev-1 -n external-dns get secret external-dns-aws-credentials -o jsonpath='{.data.credentials}' | base64 -d | sed -n 's/^aws_access_key_id = //p'; }
+svc one; wait_for one.acme.example.com
+echo "before: mounted=$(mounted) secret=$(secret)"
+npx zonekeeper credentials rotate acme >/dev/null 2>&1
+svc two; wait_for two.acme.example.com
+echo "after: mounted=$(mounted) secret=$(secret)"
+npx zonekeeper dev logs dev-1 | grep 'external-dns:' || true
+eval "$(npx zonekeeper dev down)"
+`;
+    const run = await sh(script, home);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('127.0.1.1');
+    expect(run.stdout).toContain('127.0.1.2');
+    // The process runs the key of the Secret, before and after; the rotation changed it.
+    const keys = (when: string) => /mounted=(\S+) secret=(\S+)/.exec(run.stdout.split(`${when}: `)[1] ?? '');
+    const before = keys('before');
+    const after = keys('after');
+    expect(before?.[1]).toMatch(/^[A-Z0-9]{16,}$/);
+    expect(before?.[1]).toBe(before?.[2]);
+    expect(after?.[1]).toBe(after?.[2]);
+    expect(after?.[1]).not.toBe(before?.[1]);
+    // Started, stopped for the new template (not a crash), started again.
+    const started = run.stdout.match(/external-dns: external-dns\/external-dns started/g) ?? [];
+    expect(started).toHaveLength(2);
+    expect(run.stdout).not.toMatch(/exited \(code [1-9]/);
+    expect(backendProcesses()).toEqual([]);
+
+    const bad = await sh('npx zonekeeper dev up --external-dns /bin/true', join(work, 'bad'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/reports version "[^"\n]*", but zonekeeper renders ExternalDNS v0\.22\.0/);
+    expect(existsSync(join(work, 'bad', 'state', 'zonekeeper', 'dev', 'dev.json'))).toBe(false);
+    expect(backendProcesses()).toEqual([]);
+  });
+});
