@@ -231,6 +231,8 @@ describe('ensureAcmeCertificate against Pebble over real DNS', () => {
     for (const n of ['www.acme.example.test', 'apps.acme.example.test'])
       expect((await challengeAnswer(n)).status, n).toBe('NXDOMAIN');
 
+    // Results are secret-free.
+    expect(JSON.stringify(first)).not.toContain('PRIVATE KEY');
     const second = await ensureAcmeCertificate(input(s), s.deps);
     expect(second.plan.steps).toEqual([]);
     expect(second.certificate?.serialNumber).toBe(first.certificate?.serialNumber);

@@ -399,22 +399,24 @@ function translate(error: unknown, scope: AcmeTransportScope, what: string, sign
   if (isZonekeeperError(error) || isAbortError(error)) return error;
   const problem: AcmeProblem | undefined = scope.lastProblem;
   if (problem) return acmeProblemError(problem, what);
-  const code = (error as { code?: string }).code;
+  // A request that got no response: acme-client rethrows something else, so read what the transport kept.
+  const cause = scope.transportError ?? error;
+  const code = (cause as { code?: string }).code;
   const message = (error as Error)?.message ?? String(error);
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT')
-    return new ZonekeeperError('TIMEOUT', `ACME: ${what}: the CA did not answer in time.`, { cause: error });
+    return new ZonekeeperError('TIMEOUT', `ACME: ${what}: the CA did not answer in time.`, { cause });
   if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code))
     return new ZonekeeperError(
       'UNAVAILABLE',
       `ACME: ${what}: the CA's TLS certificate is not trusted (${code}).`,
       {
         retry: 'permanent',
-        cause: error,
+        cause,
         details: { tls: code },
       },
     );
   if (code !== undefined && /^E[A-Z]+$/.test(code))
-    return new ZonekeeperError('UNAVAILABLE', `ACME: ${what}: ${code} talking to the CA.`, { cause: error });
+    return new ZonekeeperError('UNAVAILABLE', `ACME: ${what}: ${code} talking to the CA.`, { cause });
   return new ZonekeeperError('INTERNAL', `ACME: ${what}: ${message.slice(0, 300)}`, { cause: error });
 }
 

@@ -13,6 +13,7 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent } from 'node:https';
+import { createRequire } from 'node:module';
 import { axios as acmeAxios } from 'acme-client';
 import { type AcmeProblem, acmeProblemName, parseAcmeProblem, parseRetryAfter } from './problems.js';
 
@@ -24,6 +25,12 @@ export interface AcmeTransportScope {
   readonly agent?: Agent;
   /** The last problem document seen in this scope, if the last response was one. */
   lastProblem?: AcmeProblem;
+  /**
+   * The last transport failure (no response: refused, reset, TLS, timeout), if the last request had
+   * one. acme-client loses it (its response interceptor reads `response.config` of an error without a
+   * response), so it is kept here, from a wrapper around axios's HTTP adapter.
+   */
+  transportError?: unknown;
   /** Requests made in this scope (tests count them). */
   requests: number;
   /** The short type of every problem document answered in this scope, survived or not, in order. */
@@ -34,11 +41,24 @@ const scopes = new AsyncLocalStorage<AcmeTransportScope>();
 let installed = false;
 const agents = new Map<string, Agent>();
 
+type Adapter = (config: unknown) => Promise<unknown>;
 interface AxiosLikeConfig {
   signal?: AbortSignal;
   timeout?: number;
   httpsAgent?: unknown;
   retryAttempt?: number;
+  adapter?: unknown;
+}
+
+let httpAdapter: Adapter | undefined;
+/** axios's own HTTP adapter, from the axios acme-client depends on (whatever the package layout). */
+function baseAdapter(): Adapter {
+  if (!httpAdapter) {
+    const requireFromAcme = createRequire(import.meta.resolve('acme-client'));
+    const axiosModule = requireFromAcme('axios') as { getAdapter: (name: string) => Adapter };
+    httpAdapter = axiosModule.getAdapter('http');
+  }
+  return httpAdapter;
 }
 interface AxiosLikeResponse {
   status: number;
@@ -57,6 +77,18 @@ function install(): void {
     if (scope.signal) c.signal = scope.signal;
     c.timeout = scope.timeoutMs;
     if (scope.agent) c.httpsAgent = scope.agent;
+    const adapter = baseAdapter();
+    c.adapter = async (request: unknown) => {
+      try {
+        const response = await adapter(request);
+        delete scope.transportError;
+        return response;
+      } catch (error) {
+        scope.transportError = error;
+        delete scope.lastProblem;
+        throw error;
+      }
+    };
     // acme-client's response interceptor retries while retryAttempt ≤ retryMaxAttempts: never, here.
     c.retryAttempt = Number.MAX_SAFE_INTEGER;
     return config;
