@@ -296,6 +296,35 @@ describe('ensureAcmeCertificate against Pebble over real DNS', () => {
   });
 });
 
+describe('authorisations the CA reuses', () => {
+  it('writes no challenge record when every authorisation of the order is already valid', async () => {
+    const reusing = await startPebble({ dnsServer: { port: pdns.dnsPort }, authzReusePercent: 100 });
+    try {
+      const s = await setup({}, reusing);
+      const changes: RecordChange[][] = [];
+      const counting: DnsProvider = {
+        ...dns,
+        kind: dns.kind,
+        getZone: (id, o) => dns.getZone(id, o),
+        changeRecords: (id, c, o) => {
+          changes.push([...c]);
+          return dns.changeRecords(id, c, o);
+        },
+      } as DnsProvider;
+      const deps = { ...s.deps, dns: counting };
+      const first = await ensureAcmeCertificate(input(s, ['reuse.acme.example.test']), deps);
+      expect(changes.map((batch) => batch.map((c) => c.action))).toEqual([['UPSERT'], ['DELETE']]);
+      s.clock.set(new Date((first.certificate as { renewAt: Date }).renewAt.getTime() + 1));
+      changes.length = 0;
+      const renewed = await ensureAcmeCertificate(input(s, ['reuse.acme.example.test']), deps);
+      expect(renewed.certificate?.serialNumber).not.toBe(first.certificate?.serialNumber);
+      expect(changes).toEqual([]);
+    } finally {
+      await reusing.stop();
+    }
+  });
+});
+
 describe('refusals before any request', () => {
   let counter: TcpServer;
   let connections = 0;

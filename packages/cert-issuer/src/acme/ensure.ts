@@ -598,6 +598,7 @@ async function orderCertificate(
         identifiers: step.dnsNames.map((value) => ({ type: 'dns', value })),
       });
       const authorizations = await client.getAuthorizations(order);
+      const ordered = new Set(step.dnsNames.map((n) => n.replace(/^\*\./, '')));
       const pending: { challenge: Authorization['challenges'][number]; dnsName: string; digest: string }[] =
         [];
       for (const a of authorizations) {
@@ -612,8 +613,8 @@ async function orderCertificate(
             },
           );
         const dnsName = a.identifier.value.toLowerCase();
-        // The CA may only ask about names we ordered: never write a record outside the zone.
-        if (!isWithinDomain(dnsName, zone.name))
+        // The CA may only ask about names we ordered: never write a record for anything else.
+        if (!ordered.has(dnsName) || !isWithinDomain(dnsName, zone.name))
           throw new ZonekeeperError(
             'INTERNAL',
             `ACME: ${what}: the CA asked about ${dnsName}, not a name of this order.`,
