@@ -49,7 +49,7 @@ export function challengeRecordSets(records: readonly ChallengeRecord[], ttl: nu
   return records.map((r) => ({ name: r.name, type: 'TXT', ttl, values: r.values.map((v) => `"${v}"`) }));
 }
 
-/** Writes the records in one batch (UPSERT: a stale record of an aborted run is replaced). */
+/** Writes the records in one batch (UPSERT: a stale record of an aborted run is replaced). @internal */
 export async function writeChallengeRecords(
   dns: DnsProvider,
   zoneId: string,
@@ -67,6 +67,7 @@ export async function writeChallengeRecords(
  * Removes the records, with a fresh time limit: it runs after a failure or an abort too, so it never
  * uses the caller's signal. A record already gone (or changed by someone else) is left alone. Never
  * throws: a failure is logged and returned.
+ * @internal
  */
 export async function removeChallengeRecords(
   dns: DnsProvider,

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { axios as acmeAxios } from 'acme-client';
 import { type AcmeProblem, acmeProblemName, parseAcmeProblem, parseRetryAfter } from './problems.js';
 
-/** What one scope sets for its requests. */
+/** What one scope sets for its requests. @internal */
 export interface AcmeTransportScope {
   readonly signal?: AbortSignal;
   readonly timeoutMs: number;
@@ -115,7 +115,7 @@ function install(): void {
   );
 }
 
-/** A cached HTTPS agent trusting exactly `pem`. */
+/** A cached HTTPS agent trusting exactly `pem`. @internal */
 export function pinnedAgent(pem: string): Agent {
   let agent = agents.get(pem);
   if (!agent) {
@@ -125,7 +125,7 @@ export function pinnedAgent(pem: string): Agent {
   return agent;
 }
 
-/** Runs `fn` in a fresh scope; returns its result and the scope (for the last problem and counts). */
+/** Runs `fn` in a fresh scope; returns its result and the scope (for the last problem and counts). @internal */
 export async function inAcmeScope<T>(
   scope: Omit<AcmeTransportScope, 'requests' | 'lastProblem' | 'problems'>,
   fn: (scope: AcmeTransportScope) => Promise<T>,
@@ -135,7 +135,7 @@ export async function inAcmeScope<T>(
   return scopes.run(s, () => fn(s));
 }
 
-/** The scope of the current call, if any. */
+/** The scope of the current call, if any. @internal */
 export function currentAcmeScope(): AcmeTransportScope | undefined {
   return scopes.getStore();
 }
