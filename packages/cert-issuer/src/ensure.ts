@@ -373,7 +373,8 @@ function b64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
 }
 
-function tlsSecret(
+/** The `kubernetes.io/tls` Secret of a stored certificate (CA-issued or ACME). @internal */
+export function tlsSecret(
   organization: string,
   name: string,
   target: TlsSecretTarget,
@@ -400,7 +401,8 @@ function tlsSecret(
   };
 }
 
-function secretMatches(existing: KubernetesObject | undefined, desired: KubernetesObject): boolean {
+/** Whether the cluster's Secret already holds exactly `desired`'s material, as zonekeeper's. @internal */
+export function secretMatches(existing: KubernetesObject | undefined, desired: KubernetesObject): boolean {
   if (!existing) return false;
   const a = (existing.data ?? {}) as Record<string, string>;
   const b = desired.data as Record<string, string>;
@@ -436,6 +438,31 @@ function certificateNames(input: EnsureCertificateInput): {
   const secretName = input.target?.secretName ?? name;
   if (input.target?.secretName !== undefined) validateDnsLabel(secretName, 'Secret name');
   return { organization, name, dnsNames, secretName };
+}
+
+/**
+ * Throws `NOT_OWNED` when the target Secret exists without zonekeeper's ownership label, or labelled for
+ * another organisation. Pure.
+ * @internal
+ */
+export function assertSecretOwned(
+  secret: KubernetesObject | undefined,
+  organization: string,
+  secretName: string,
+  target: TlsSecretTarget | undefined,
+): void {
+  if (!secret) return;
+  const labels = secret.metadata.labels ?? {};
+  const foreignOrg =
+    labels[ZonekeeperLabels.organization] !== undefined &&
+    labels[ZonekeeperLabels.organization] !== organization;
+  if (labels[ZonekeeperLabels.managedBy] === ZONEKEEPER_MANAGER && !foreignOrg) return;
+  const ref = { apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: target?.namespace ?? '' };
+  throw new ZonekeeperError(
+    'NOT_OWNED',
+    `Kubernetes: ${describeRef(ref)} in cluster ${target?.cluster.name} exists and is ${foreignOrg ? `zonekeeper's for organisation ${labels[ZonekeeperLabels.organization]}, not ${organization}` : 'not managed by zonekeeper'}; refusing to overwrite it.`,
+    { details: { cluster: target?.cluster.name, namespace: ref.namespace, name: secretName } },
+  );
 }
 
 /** What {@link planCertificate} needs, as gathered. It holds private keys: never log it. @public */
@@ -487,25 +514,7 @@ export function planCertificate(
 ): CertificatePlan {
   const { organization, name, dnsNames, secretName } = certificateNames(input);
   const { stored, secret } = state;
-  if (secret) {
-    const labels = secret.metadata.labels ?? {};
-    const foreignOrg =
-      labels[ZonekeeperLabels.organization] !== undefined &&
-      labels[ZonekeeperLabels.organization] !== organization;
-    if (labels[ZonekeeperLabels.managedBy] !== ZONEKEEPER_MANAGER || foreignOrg) {
-      const ref = {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        name: secretName,
-        namespace: input.target?.namespace ?? '',
-      };
-      throw new ZonekeeperError(
-        'NOT_OWNED',
-        `Kubernetes: ${describeRef(ref)} in cluster ${input.target?.cluster.name} exists and is ${foreignOrg ? `zonekeeper's for organisation ${labels[ZonekeeperLabels.organization]}, not ${organization}` : 'not managed by zonekeeper'}; refusing to overwrite it.`,
-        { details: { cluster: input.target?.cluster.name, namespace: ref.namespace, name: secretName } },
-      );
-    }
-  }
+  assertSecretOwned(secret, organization, secretName, input.target);
   const reason: IssueReason | undefined = !stored
     ? 'missing'
     : [...stored.dnsNames].sort().join(',') !== [...dnsNames].sort().join(',')

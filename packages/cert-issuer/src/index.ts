@@ -4,11 +4,53 @@
  * The crypto core is pure: {@link createCertificateAuthority} and {@link issueServerCertificate} turn
  * data (names, validity, `now`) into PEM certificates and PKCS#8 keys with Node's WebCrypto and
  * `@peculiar/x509`; {@link renewalTime} says when to renew. Storing in Vault and injecting into clusters
- * builds on it.
+ * builds on it. {@link ensureAcmeCertificate} gets publicly trusted certificates by ACME DNS-01 through the
+ * organisation's zone (`acme-client`), stored and injected the same way.
  *
  * @packageDocumentation
  */
 
+export {
+  answersChallenge,
+  type ChallengePropagationOptions,
+  type ChallengeRecord,
+  challengeRecordName,
+  challengeRecordSets,
+  challengeRecords,
+  waitForChallengeRecords,
+} from './acme/challenge.js';
+export {
+  type AcmeCertificatePlan,
+  type AcmeCertificateState,
+  type AcmeCertificateStep,
+  type AcmeDeps,
+  type AcmeIssueReason,
+  type AcmeRefusalReason,
+  type AcmeRevocationReason,
+  type AcmeSettings,
+  type AcmeZone,
+  acmeIssuer,
+  applyAcmeCertificatePlan,
+  type EnsureAcmeCertificateInput,
+  type EnsureAcmeCertificateResult,
+  ensureAcmeCertificate,
+  gatherAcmeCertificate,
+  planAcmeCertificate,
+  type RevokeAcmeCertificateInput,
+  type RevokeAcmeCertificateResult,
+  revokeAcmeCertificate,
+} from './acme/ensure.js';
+export {
+  ACME_ERROR_NAMESPACE,
+  ACME_PROBLEM_MAPPINGS,
+  type AcmeProblem,
+  type AcmeProblemMapping,
+  acmeProblemError,
+  acmeProblemMapping,
+  acmeProblemName,
+  parseAcmeProblem,
+  parseRetryAfter,
+} from './acme/problems.js';
 export {
   type CertificateAuthority,
   type CertificateAuthorityOptions,

@@ -1,10 +1,10 @@
 /**
  * `@zonekeeper/testkit`: the most faithful test servers we can run on 127.0.0.1 without Docker —
  * moto (Route 53, IAM, STS) with its lifecycle, an AWS fault-injection proxy, a real kube-apiserver's
- * lifecycle, a wire-level fake of the HashiCorp Vault API, a test OIDC issuer, and a real PowerDNS
- * server with `dig` / `nsupdate` helpers. Each is also on its own subpath (`@zonekeeper/testkit/moto`,
- * `/fault-proxy`, `/kube-apiserver`, `/vault`, `/oidc-issuer`, `/powerdns`). The Kubernetes API fake is
- * its own package, `@zonekeeper/kube-apiserver-fake`.
+ * lifecycle, a wire-level fake of the HashiCorp Vault API, a test OIDC issuer, a real PowerDNS server
+ * with `dig` / `nsupdate` helpers, and Pebble (an ACME test server). Each is also on its own subpath
+ * (`@zonekeeper/testkit/moto`, `/fault-proxy`, `/kube-apiserver`, `/vault`, `/oidc-issuer`, `/powerdns`,
+ * `/pebble`). The Kubernetes API fake is its own package, `@zonekeeper/kube-apiserver-fake`.
  *
  * @packageDocumentation
  */
@@ -55,6 +55,17 @@ export {
   type TestOidcIssuer,
   type TestOidcIssuerOptions,
 } from './oidc-issuer/index.js';
+export {
+  type ListPebbleProcessesOptions,
+  listPebbleProcesses,
+  type PebbleCertificateStatus,
+  type PebbleDnsServer,
+  type PebbleOptions,
+  type PebbleProcessInfo,
+  type PebbleServer,
+  pebbleInstallHint,
+  startPebble,
+} from './pebble/index.js';
 export {
   type DigAnswer,
   type DigOptions,

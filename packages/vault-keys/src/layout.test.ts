@@ -50,6 +50,7 @@ describe('secretPaths', () => {
     expect(p.accessKey('acme', 'prod-1')).toBe('zonekeeper/orgs/acme/clusters/prod-1/aws-access-key');
     expect(p.certificateAuthority('acme')).toBe('zonekeeper/orgs/acme/tls/ca');
     expect(p.certificate('acme', 'web')).toBe('zonekeeper/orgs/acme/tls/certs/web');
+    expect(p.acmeAccount()).toBe('zonekeeper/acme/account');
     expect(secretPaths({ prefix: 'platform/zk/' }).organization('acme')).toBe('platform/zk/orgs/acme');
   });
 
@@ -163,6 +164,20 @@ describe('TLS material', () => {
     const meta = await store.readMetadata('zonekeeper/orgs/acme/tls/certs/web');
     expect(meta?.customMetadata).toMatchObject({ kind: 'tls-certificate', serial: 'ff01' });
     expect(JSON.stringify(meta)).not.toContain('PRIVATE KEY');
+    expect(read).not.toHaveProperty('issuer');
+  });
+
+  it('keeps who issued a certificate when it is not the organisation CA', async () => {
+    const store = createMemorySecretStore();
+    const cert = { ...ca, chainPem: 'x', caPem: 'y', dnsNames: ['www.acme.example.com'] };
+    await writeCertificate(
+      store,
+      'acme',
+      'web',
+      { ...cert, issuer: 'acme:https://ca.example/dir' },
+      { cas: 0 },
+    );
+    expect((await readCertificate(store, 'acme', 'web'))?.issuer).toBe('acme:https://ca.example/dir');
   });
 
   it('rejects invalid names and dates', async () => {

@@ -67,6 +67,7 @@ export type SecretKind =
   | 'cluster-binding'
   | 'tls-ca'
   | 'tls-certificate'
+  | 'acme-account'
   | 'lock';
 
 /** Where to keep things, and whose they are. @public */
@@ -104,6 +105,8 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
   lock(organization: string): string;
   certificateAuthority(organization: string): string;
   certificate(organization: string, name: string): string;
+  /** The platform's ACME account key (one per platform, whatever the organisation). */
+  acmeAccount(): string;
 } {
   const prefix = prefixOf(options);
   const org = (o: string) => `${prefix}/orgs/${validateOrganizationName(o)}`;
@@ -121,6 +124,7 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
     lock: (o) => `${prefix}/locks/${validateOrganizationName(o)}`,
     certificateAuthority: (o) => `${org(o)}/tls/ca`,
     certificate: (o, name) => `${org(o)}/tls/certs/${validateDnsLabel(name, 'Certificate name')}`,
+    acmeAccount: () => `${prefix}/acme/account`,
   };
 }
 
@@ -425,6 +429,11 @@ export interface StoredCertificate extends StoredCertificateAuthority {
   readonly chainPem: string;
   readonly caPem: string;
   readonly dnsNames: readonly string[];
+  /**
+   * Who issued it, when not the organisation's CA: `acme:<directory URL>` for an ACME certificate.
+   * Absent for certificates of the organisation's CA (and for every certificate stored before ACME).
+   */
+  readonly issuer?: string;
 }
 
 /** What {@link writeCertificateAuthority} stores. @public */
@@ -541,7 +550,15 @@ export async function readCertificate(
       { details: { path } },
     );
   }
-  return { ...base, chainPem, caPem, dnsNames: dnsNames.split(','), version: secret.version };
+  const issuer = secret.data.issuer;
+  return {
+    ...base,
+    chainPem,
+    caPem,
+    dnsNames: dnsNames.split(','),
+    ...(issuer ? { issuer } : {}),
+    version: secret.version,
+  };
 }
 
 /**
@@ -568,6 +585,7 @@ export async function writeCertificate(
     chainPem: certificate.chainPem,
     caPem: certificate.caPem,
     dnsNames: dnsNames.join(','),
+    ...(certificate.issuer === undefined ? {} : { issuer: certificate.issuer }),
   };
   return writeOwnedSecret(
     store,

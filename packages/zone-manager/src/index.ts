@@ -1,7 +1,8 @@
 /**
  * `@zonekeeper/zone-manager`: one managed public hosted zone per organisation, delegated from the parent
  * zone — the `DnsProvider` port, an in-memory provider, the pure planners and the ensure / list / delete
- * operations, and `verifyDelegation` (the delegation checked over real DNS). The Route 53 adapter is on
+ * operations, `verifyDelegation` (the delegation checked over real DNS) and `lookupTxt` (one TXT question to
+ * one authoritative server, for ACME DNS-01). The Route 53 adapter is on
  * `@zonekeeper/zone-manager/route53`, the PowerDNS adapter on `@zonekeeper/zone-manager/powerdns`, the
  * provider contract suite on `@zonekeeper/zone-manager/testing`.
  *
@@ -9,6 +10,7 @@
  */
 
 export type { DnsServerAddress } from './delegation/dns-query.js';
+export { type LookupTxtOptions, lookupTxt, type TxtLookup, type TxtLookupStatus } from './delegation/txt.js';
 export {
   assessDelegation,
   type ChildServerCheck,

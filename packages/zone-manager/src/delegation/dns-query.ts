@@ -21,7 +21,10 @@ export interface DnsServerAddress {
 export interface WireRecord {
   readonly name: string;
   readonly type: string;
-  /** NS/CNAME targets canonical; A/AAAA addresses; SOA `{ mname, serial }`; other types as text. */
+  /**
+   * NS/CNAME targets canonical; A/AAAA addresses; SOA `{ mname, serial }`; TXT its character-strings
+   * concatenated (RFC 7208 §3.3); other types as text.
+   */
   readonly data: string | { readonly mname: string; readonly serial: number };
 }
 
@@ -51,6 +54,14 @@ function toRecord(a: Answer): WireRecord | undefined {
       name: canonical(a.name),
       type,
       data: { mname: canonical(soa.mname ?? ''), serial: soa.serial ?? 0 },
+    };
+  }
+  if (type === 'TXT') {
+    const parts = Array.isArray(data) ? data : [data];
+    return {
+      name: canonical(a.name),
+      type,
+      data: parts.map((p) => (Buffer.isBuffer(p) ? p.toString('utf8') : String(p))).join(''),
     };
   }
   if ((type === 'NS' || type === 'CNAME') && typeof data === 'string') {
@@ -165,7 +176,7 @@ function tcp(
  */
 export async function queryDns(
   server: DnsServerAddress,
-  question: { readonly name: string; readonly type: 'NS' | 'SOA' | 'A' | 'AAAA' },
+  question: { readonly name: string; readonly type: 'NS' | 'SOA' | 'A' | 'AAAA' | 'TXT' },
   options: { readonly timeoutMs: number; readonly attempts: number; readonly signal?: AbortSignal },
 ): Promise<WireResponse> {
   const name = canonical(question.name);
