@@ -595,3 +595,122 @@ export function planFleetBudget(fleet: FleetShape, options: FleetBudgetOptions =
     message: `One account cannot hold ${r.organizations} organisations (${one.join(', ')}); ${high} accounts of at most ${organizationsPerAccount} organisations each can: ${perAccount.message}`,
   };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Rendering the planned settings (attachCluster's fleetBudget)
+// ---------------------------------------------------------------------------------------------------
+
+const SETTINGS_KEYS: readonly (keyof FleetExternalDnsSettings)[] = [
+  'externalDnsVersion',
+  'intervalSeconds',
+  'interval',
+  'jitterSeconds',
+  'zonesCacheSeconds',
+  'zonesCacheDuration',
+  'events',
+  'batchChangeSize',
+];
+
+/** The smallest batch attach renders: an ALIAS pair with its two TXT records, which ExternalDNS never splits. */
+const MIN_BATCH_CHANGE_SIZE = 4;
+
+/** The flags the planned settings own in `extraArgs`. */
+const PLANNED_FLAGS = ['events', 'aws-batch-change-size'] as const;
+
+function isFlag(arg: string, name: string): boolean {
+  return arg === `--${name}` || arg.startsWith(`--${name}=`);
+}
+
+/**
+ * Validates planned settings given to `attachCluster` (`fleetBudget`): the shape {@link planFleetBudget}
+ * returns, for the ExternalDNS release this zonekeeper renders, consistent and in range; and no
+ * explicit ExternalDNS setting that would contradict them. Pure.
+ * @throws ZonekeeperError `INVALID_INPUT` naming the problem.
+ * @internal
+ */
+export function validateFleetExternalDnsSettings(
+  value: unknown,
+  explicit: {
+    readonly interval?: string;
+    readonly zonesCacheDuration?: string;
+    readonly extraArgs?: readonly string[];
+  } = {},
+  renderedVersion: string = EXTERNAL_DNS_CALL_MODEL.version,
+): FleetExternalDnsSettings {
+  const where = 'fleetBudget';
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalidInput(
+      `${where} must be the settings of a plan that fits (plan.settings of planFleetBudget).`,
+    );
+  const s = value as Record<string, unknown>;
+  const unknown = Object.keys(s).filter((k) => !(SETTINGS_KEYS as readonly string[]).includes(k));
+  if (unknown.length > 0)
+    throw invalidInput(
+      `${where}: unknown setting(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known: ${SETTINGS_KEYS.join(', ')}.`,
+    );
+  if (s.externalDnsVersion !== renderedVersion)
+    throw invalidInput(
+      `${where} was planned for ExternalDNS ${JSON.stringify(s.externalDnsVersion)}, but zonekeeper renders ${renderedVersion}, whose calls per loop may differ: plan again with planFleetBudget.`,
+    );
+  const interval = integer(s.intervalSeconds, `${where}.intervalSeconds`, 60, MAX_SECONDS);
+  const jitter = integer(s.jitterSeconds, `${where}.jitterSeconds`, 0, MAX_SECONDS);
+  const cache = integer(s.zonesCacheSeconds, `${where}.zonesCacheSeconds`, 1, MAX_SECONDS);
+  const batch = integer(
+    s.batchChangeSize,
+    `${where}.batchChangeSize`,
+    MIN_BATCH_CHANGE_SIZE,
+    EXTERNAL_DNS_CALL_MODEL.maxBatchChangeSize,
+  );
+  if (s.interval !== goDuration(interval) || s.zonesCacheDuration !== goDuration(cache))
+    throw invalidInput(
+      `${where}: interval ${JSON.stringify(s.interval)} and zonesCacheDuration ${JSON.stringify(s.zonesCacheDuration)} must be intervalSeconds and zonesCacheSeconds as Go durations (${goDuration(interval)}, ${goDuration(cache)}).`,
+    );
+  if (typeof s.events !== 'boolean') throw invalidInput(`${where}.events must be a boolean.`);
+  const clashes = [
+    ...(explicit.interval !== undefined ? ['externalDns.interval'] : []),
+    ...(explicit.zonesCacheDuration !== undefined ? ['externalDns.zonesCacheDuration'] : []),
+    ...(explicit.extraArgs ?? [])
+      .filter((a) => PLANNED_FLAGS.some((f) => isFlag(a, f)))
+      .map((a) => `externalDns.extraArgs ${JSON.stringify(a)}`),
+  ];
+  if (clashes.length > 0)
+    throw invalidInput(
+      `${where} sets --interval, --aws-zones-cache-duration, --events and --aws-batch-change-size; leave out ${clashes.join(', ')} (or fleetBudget).`,
+    );
+  return {
+    externalDnsVersion: renderedVersion,
+    intervalSeconds: interval,
+    interval: goDuration(interval),
+    jitterSeconds: jitter,
+    zonesCacheSeconds: cache,
+    zonesCacheDuration: goDuration(cache),
+    events: s.events,
+    batchChangeSize: batch,
+  };
+}
+
+/**
+ * A cluster's ExternalDNS settings with the planned ones applied over `base`: its own interval
+ * ({@link clusterIntervalSeconds}), the zone cache, `--events` (or none) and `--aws-batch-change-size`
+ * (replacing those flags in `base.extraArgs`, which may hold an earlier plan's). Pure.
+ * @internal
+ */
+export function withFleetExternalDnsSettings<
+  T extends {
+    readonly interval?: string;
+    readonly zonesCacheDuration?: string;
+    readonly extraArgs?: readonly string[];
+  },
+>(base: T, settings: FleetExternalDnsSettings, clusterId: string): T {
+  const kept = (base.extraArgs ?? []).filter((a) => !PLANNED_FLAGS.some((f) => isFlag(a, f)));
+  return {
+    ...base,
+    interval: goDuration(clusterIntervalSeconds(settings, clusterId)),
+    zonesCacheDuration: settings.zonesCacheDuration,
+    extraArgs: [
+      ...kept,
+      ...(settings.events ? ['--events'] : []),
+      `--aws-batch-change-size=${settings.batchChangeSize}`,
+    ],
+  };
+}
