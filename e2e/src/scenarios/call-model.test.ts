@@ -22,10 +22,11 @@ import {
   externalDnsLoopCalls,
 } from '@zonekeeper/externaldns-deployer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planFleetBudget } from 'zonekeeper';
 import { ADMIN, ELB_HOSTNAME, errorLines, startWorld, type World } from '../world.js';
 
 const ZONE = 'acme.example.com';
-/** Cluster `acme-a` runs ExternalDNS's own default, no zone cache; `acme-b` the planner's settings. */
+/** Cluster `acme-a` runs ExternalDNS's own default, no zone cache; `acme-b` the planner's settings (cache 1 h, --events). */
 const UNCACHED = 'acme-a';
 const CACHED = 'acme-b';
 const SERVICES = 5;
@@ -133,9 +134,12 @@ beforeAll(async () => {
     clusterId: UNCACHED,
     externalDns: { zonesCacheDuration: '0s' },
   });
+  // The planner's settings, rendered by attachCluster; a small batch so that 5 names take 3 batches.
+  const plan = planFleetBudget({ organizations: 1, clustersPerOrganization: 2, recordSetsPerZone: 700 });
+  if (plan.outcome !== 'fits') throw new Error(plan.message);
   await world.zk.attachCluster('acme', {
     clusterId: CACHED,
-    externalDns: { extraArgs: ['--events', `--aws-batch-change-size=${BATCH}`] },
+    fleetBudget: { ...plan.settings, batchChangeSize: BATCH },
   });
 }, 120_000);
 
@@ -193,6 +197,19 @@ describe(`the call model equals the requests of ExternalDNS ${EXTERNAL_DNS_VERSI
     // Nothing left to change: back to two listings (uncached) and one (cold).
     await check(UNCACHED, { zonesCache: 'off' });
     await check(CACHED, { zonesCache: 'cold', batchChangeSize: BATCH });
+    const args = (await world.cluster(CACHED)).get({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: 'external-dns',
+      name: 'external-dns',
+    }) as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    expect(args.spec.template.spec.containers[0]?.args).toEqual(
+      expect.arrayContaining([
+        '--aws-zones-cache-duration=1h',
+        '--events',
+        `--aws-batch-change-size=${BATCH}`,
+      ]),
+    );
     console.log(
       `ExternalDNS ${EXTERNAL_DNS_VERSION} requests per loop (model = measured):\n${rows.join('\n')}`,
     );
