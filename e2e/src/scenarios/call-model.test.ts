@@ -139,7 +139,7 @@ beforeAll(async () => {
   if (plan.outcome !== 'fits') throw new Error(plan.message);
   await world.zk.attachCluster('acme', {
     clusterId: CACHED,
-    fleetBudget: { ...plan.settings, batchChangeSize: BATCH },
+    fleetBudget: { ...plan.settings, zonesCacheJitterSeconds: 0, batchChangeSize: BATCH },
   });
 }, 120_000);
 

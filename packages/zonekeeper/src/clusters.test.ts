@@ -8,7 +8,12 @@ import {
 import { identityUserName, RECORD_NAMES_CONDITION_KEY } from '@zonekeeper/iam-scoper';
 import { readAccessKey, readAttachment, readClusterSettings, secretPaths } from '@zonekeeper/vault-keys';
 import { describe, expect, it } from 'vitest';
-import { clusterIntervalSeconds, goDuration, planFleetBudget } from './fleet/budget.js';
+import {
+  clusterIntervalSeconds,
+  clusterZonesCacheSeconds,
+  goDuration,
+  planFleetBudget,
+} from './fleet/budget.js';
 import { BASE, memoryWorld, rejectionOf } from './memory.test.support.js';
 import { createZonekeeper } from './zonekeeper.js';
 
@@ -334,7 +339,7 @@ describe('attachCluster', () => {
       deploymentOf((await w.cluster(id)).objects())?.spec.template.spec.containers[0]?.args ?? [];
     const planned = (id: string, s = settings) => [
       `--interval=${goDuration(clusterIntervalSeconds(s, id))}`,
-      `--aws-zones-cache-duration=${s.zonesCacheDuration}`,
+      `--aws-zones-cache-duration=${goDuration(clusterZonesCacheSeconds(s, id))}`,
       `--aws-batch-change-size=${s.batchChangeSize}`,
     ];
     await w.zk.attachCluster('acme', {
@@ -353,7 +358,7 @@ describe('attachCluster', () => {
     };
     expect(recorded.externalDns).toMatchObject({
       interval: goDuration(clusterIntervalSeconds(settings, 'c1')),
-      zonesCacheDuration: settings.zonesCacheDuration,
+      zonesCacheDuration: goDuration(clusterZonesCacheSeconds(settings, 'c1')),
       extraArgs: ['--log-level=debug', '--events', `--aws-batch-change-size=${settings.batchChangeSize}`],
     });
 

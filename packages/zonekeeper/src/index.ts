@@ -39,6 +39,7 @@ export {
 } from './credentials/plan.js';
 export {
   clusterIntervalSeconds,
+  clusterZonesCacheSeconds,
   DEFAULT_FLEET_BUDGET,
   type FleetAccountPlan,
   type FleetBucketLoad,

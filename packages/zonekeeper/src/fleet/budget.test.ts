@@ -11,6 +11,7 @@ import { ROUTE53_THROTTLING_2026 } from '@zonekeeper/zone-manager';
 import { describe, expect, it } from 'vitest';
 import {
   clusterIntervalSeconds,
+  clusterZonesCacheSeconds,
   type FleetAccountPlan,
   type FleetBudgetOptions,
   type FleetBudgetPlan,
@@ -55,6 +56,7 @@ describe('planFleetBudget', () => {
       jitterSeconds: 17, // 100 clusters × 1 read ÷ 6 requests/s
       zonesCacheSeconds: 3600,
       zonesCacheDuration: '1h',
+      zonesCacheJitterSeconds: 3600,
       events: true,
       batchChangeSize: 1000,
     });
@@ -206,7 +208,7 @@ describe('planFleetBudget', () => {
     ).toBe(true);
   });
 
-  it('gives each cluster a stable interval within the jitter window', () => {
+  it('gives each cluster a stable interval and zone cache within their jitter windows', () => {
     const { settings } = fits(
       planFleetBudget({ organizations: 50, clustersPerOrganization: 2, recordSetsPerZone: 40 }),
     );
@@ -218,6 +220,12 @@ describe('planFleetBudget', () => {
     }
     expect(new Set(intervals).size).toBeGreaterThan(settings.jitterSeconds / 2); // spread, not one value
     expect(ids.map((id) => clusterIntervalSeconds(settings, id))).toEqual(intervals);
+    const caches = ids.map((id) => clusterZonesCacheSeconds(settings, id));
+    for (const s of caches) {
+      expect(s).toBeGreaterThanOrEqual(settings.zonesCacheSeconds);
+      expect(s).toBeLessThanOrEqual(settings.zonesCacheSeconds + settings.zonesCacheJitterSeconds);
+    }
+    expect(new Set(caches).size).toBeGreaterThan(150); // 200 clusters over 3,601 values: nearly all distinct
   });
 
   it.each([

@@ -23,10 +23,11 @@
  *           action stay ≤ share × the bucket's refill
  *  none     fewer organisations per account: the smallest number of accounts (binary search) whose
  *           fullest account fits; every other account holds as many organisations or fewer
- *  jitter   each cluster's interval is I plus 0…J s (a hash of its id: stable across renders).
- *           ExternalDNS v0.22 has no jitter flag, and clusters started together (a fleet-wide key
- *           rotation) would loop in lock-step for ever; J spreads one round of warm loops so that it
- *           arrives no faster than the budget
+ *  jitter   each cluster's interval is I plus 0…J s, its zone cache D plus 0…D s (hashes of its id:
+ *           stable across renders). ExternalDNS v0.22 has no jitter flag, and clusters started
+ *           together (a fleet-wide key rotation) would loop, and refill their caches, in lock-step for
+ *           ever; J spreads one round of warm loops so that it arrives no faster than the budget, and
+ *           the cache spread turns the hourly wave of listings into an even trickle
  * ```
  *
  * @packageDocumentation
@@ -139,10 +140,16 @@ export interface FleetExternalDnsSettings {
   readonly interval: string;
   /** The spread of the clusters' intervals, in whole seconds (≥ 0). */
   readonly jitterSeconds: number;
-  /** `--aws-zones-cache-duration`, in seconds. */
+  /** The shortest `--aws-zones-cache-duration`, in seconds; each cluster adds 0…`zonesCacheJitterSeconds`. */
   readonly zonesCacheSeconds: number;
   /** `zonesCacheSeconds` as a Go duration. */
   readonly zonesCacheDuration: string;
+  /**
+   * The spread of the clusters' zone caches, in whole seconds: one more `zonesCacheSeconds`, so that
+   * clusters started together (whose caches would otherwise expire together, every cluster listing
+   * every zone within one interval) refill their caches evenly over a whole cache period.
+   */
+  readonly zonesCacheJitterSeconds: number;
   /** Render `--events`. */
   readonly events: boolean;
   /** `--aws-batch-change-size`. */
@@ -289,6 +296,17 @@ function fnv1a(text: string): number {
  */
 export function clusterIntervalSeconds(settings: FleetExternalDnsSettings, clusterId: string): number {
   return settings.intervalSeconds + (fnv1a(clusterId) % (settings.jitterSeconds + 1));
+}
+
+/**
+ * A cluster's `--aws-zones-cache-duration`, in seconds: the planned duration plus
+ * 0…`zonesCacheJitterSeconds`, from another hash of the cluster id than its interval's. Pure.
+ * @public
+ */
+export function clusterZonesCacheSeconds(settings: FleetExternalDnsSettings, clusterId: string): number {
+  return (
+    settings.zonesCacheSeconds + (fnv1a(`zones-cache:${clusterId}`) % (settings.zonesCacheJitterSeconds + 1))
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -525,6 +543,7 @@ function planAccount(r: Resolved, organizations: number): FleetAccountPlan | Fle
     jitterSeconds: jitter,
     zonesCacheSeconds: cache,
     zonesCacheDuration: goDuration(cache),
+    zonesCacheJitterSeconds: cache,
     events: r.events,
     batchChangeSize: r.batch,
   };
@@ -607,6 +626,7 @@ const SETTINGS_KEYS: readonly (keyof FleetExternalDnsSettings)[] = [
   'jitterSeconds',
   'zonesCacheSeconds',
   'zonesCacheDuration',
+  'zonesCacheJitterSeconds',
   'events',
   'batchChangeSize',
 ];
@@ -655,6 +675,7 @@ export function validateFleetExternalDnsSettings(
   const interval = integer(s.intervalSeconds, `${where}.intervalSeconds`, 60, MAX_SECONDS);
   const jitter = integer(s.jitterSeconds, `${where}.jitterSeconds`, 0, MAX_SECONDS);
   const cache = integer(s.zonesCacheSeconds, `${where}.zonesCacheSeconds`, 1, MAX_SECONDS);
+  const cacheJitter = integer(s.zonesCacheJitterSeconds, `${where}.zonesCacheJitterSeconds`, 0, MAX_SECONDS);
   const batch = integer(
     s.batchChangeSize,
     `${where}.batchChangeSize`,
@@ -684,6 +705,7 @@ export function validateFleetExternalDnsSettings(
     jitterSeconds: jitter,
     zonesCacheSeconds: cache,
     zonesCacheDuration: goDuration(cache),
+    zonesCacheJitterSeconds: cacheJitter,
     events: s.events,
     batchChangeSize: batch,
   };
@@ -691,7 +713,7 @@ export function validateFleetExternalDnsSettings(
 
 /**
  * A cluster's ExternalDNS settings with the planned ones applied over `base`: its own interval
- * ({@link clusterIntervalSeconds}), the zone cache, `--events` (or none) and `--aws-batch-change-size`
+ * ({@link clusterIntervalSeconds}) and zone cache ({@link clusterZonesCacheSeconds}), `--events` (or none) and `--aws-batch-change-size`
  * (replacing those flags in `base.extraArgs`, which may hold an earlier plan's). Pure.
  * @internal
  */
@@ -706,7 +728,7 @@ export function withFleetExternalDnsSettings<
   return {
     ...base,
     interval: goDuration(clusterIntervalSeconds(settings, clusterId)),
-    zonesCacheDuration: settings.zonesCacheDuration,
+    zonesCacheDuration: goDuration(clusterZonesCacheSeconds(settings, clusterId)),
     extraArgs: [
       ...kept,
       ...(settings.events ? ['--events'] : []),
