@@ -18,6 +18,8 @@ import {
   type FleetShape,
   goDuration,
   planFleetBudget,
+  validateFleetExternalDnsSettings,
+  withFleetExternalDnsSettings,
 } from './budget.js';
 
 function fits(plan: FleetBudgetPlan): FleetAccountPlan {
@@ -144,6 +146,25 @@ describe('planFleetBudget', () => {
     expect(plan.reasons).toContain('change-bucket');
   });
 
+  it('keeps record changes within the change bucket: too many changes need another account', () => {
+    const table = { ...ROUTE53_THROTTLING_2026, changes: { capacity: 100, refillPerSecond: 1 } };
+    // 100 clusters × 18 change loops an hour × 4 changes = 2 changes/s, above 60 % of 1/s.
+    const fleet = {
+      organizations: 50,
+      clustersPerOrganization: 2,
+      recordSetsPerZone: 10,
+      changeLoopsPerClusterPerHour: 18,
+    };
+    const plan = planFleetBudget(fleet, { table });
+    expect(plan).toMatchObject({ outcome: 'needs-accounts', accounts: 4, reasons: ['request-budget'] });
+    if (plan.outcome !== 'needs-accounts') return;
+    const changes = plan.perAccount.load.buckets.find((b) => b.bucket === 'changes');
+    expect(changes?.requestsPerSecond).toBeCloseTo((26 * 18 * 4) / 3600, 12); // 13 organisations, 26 clusters
+    expect(changes?.requestsPerSecond).toBeLessThanOrEqual(changes?.budgetRequestsPerSecond ?? 0);
+    // Without a change bucket in the table, the same fleet fits one account.
+    expect(planFleetBudget(fleet).outcome).toBe('fits');
+  });
+
   it('counts change loops: with --events each is a loop of its own; without, they wait for the next loop', () => {
     const fleet = {
       organizations: 2,
@@ -251,6 +272,13 @@ const optionsArb = fc.record(
     share: fc.double({ min: 0.05, max: 1, noNaN: true }),
     maxIntervalSeconds: fc.integer({ min: 60, max: 7200 }),
     events: fc.boolean(),
+    // Sometimes a change-throughput bucket, which the default table does not have.
+    table: fc
+      .record({
+        capacity: fc.integer({ min: 1, max: 500 }),
+        refillPerSecond: fc.double({ min: 0.1, max: 20, noNaN: true }),
+      })
+      .map((changes) => ({ ...ROUTE53_THROTTLING_2026, changes })),
   },
   { requiredKeys: [] },
 );
@@ -318,6 +346,22 @@ describe('planFleetBudget properties (fast-check)', () => {
         expect(planFleetBudget({ ...fleet, organizations: emptiest }, options).outcome).toBe('fits');
       const fewer = Math.ceil(fleet.organizations / (plan.accounts - 1));
       expect(planFleetBudget({ ...fleet, organizations: fewer }, options).outcome).not.toBe('fits');
+    },
+  );
+
+  fcTest.prop([fleetArb, optionsArb, fc.string({ minLength: 1, maxLength: 63 })])(
+    'every planned setting is one attachCluster accepts and renders within its windows',
+    (fleet, options, clusterId) => {
+      const plan = planFleetBudget(fleet, options);
+      const account =
+        plan.outcome === 'fits' ? plan : plan.outcome === 'needs-accounts' ? plan.perAccount : undefined;
+      if (account === undefined) return;
+      expect(validateFleetExternalDnsSettings(account.settings)).toEqual(account.settings);
+      const rendered = withFleetExternalDnsSettings({}, account.settings, clusterId);
+      const interval = clusterIntervalSeconds(account.settings, clusterId);
+      expect(rendered.interval).toBe(goDuration(interval));
+      expect(interval - account.settings.intervalSeconds).toBeLessThanOrEqual(account.settings.jitterSeconds);
+      expect(rendered.extraArgs).toContain(`--aws-batch-change-size=${account.settings.batchChangeSize}`);
     },
   );
 

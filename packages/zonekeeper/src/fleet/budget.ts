@@ -158,8 +158,11 @@ export interface FleetExternalDnsSettings {
 
 /** One bucket's planned load. @public */
 export interface FleetBucketLoad {
-  /** `account`, or a Route 53 action. */
-  readonly bucket: 'account' | ExternalDnsRoute53Action;
+  /**
+   * `account`, a Route 53 action, or `changes` (the change-throughput bucket, when the table has one:
+   * its rates count record changes, not requests).
+   */
+  readonly bucket: 'account' | ExternalDnsRoute53Action | 'changes';
   /** The fleet's planned steady-state rate against this bucket. */
   readonly requestsPerSecond: number;
   /** `share` × the bucket's refill. */
@@ -263,6 +266,8 @@ const INTERVAL_LADDER_MINUTES = [
 /** Round zone-cache durations, in hours. */
 const CACHE_LADDER_HOURS = [1, 2, 3, 6, 12, 24, 48, 72, 168];
 const MAX_SECONDS = 7 * 86_400;
+/** The smallest batch planned or rendered: an ALIAS pair with its two TXT records, which ExternalDNS never splits. */
+const MIN_BATCH_CHANGE_SIZE = 4;
 
 /**
  * Seconds as a Go duration, as ExternalDNS's flags take it: `90` → `1m30s`, `3600` → `1h`, `0` → `0s`.
@@ -410,7 +415,11 @@ function resolve(fleet: FleetShape, options: FleetBudgetOptions): Resolved {
   // The largest batch: Route 53's limit, or what the change bucket (when the table has one) lets through.
   const changeCap =
     table.changes === undefined ? model.maxBatchChangeSize : Math.floor(share * table.changes.capacity);
-  const batch = Math.max(changesPerName, Math.min(model.maxBatchChangeSize, changeCap));
+  const batch = Math.max(
+    MIN_BATCH_CHANGE_SIZE,
+    changesPerName,
+    Math.min(model.maxBatchChangeSize, changeCap),
+  );
   return {
     organizations,
     clustersPerOrganization,
@@ -452,7 +461,7 @@ function accountLoad(
   organizations: number,
   interval: number,
   cache: number,
-): Record<ExternalDnsRoute53Action, number> {
+): Record<ExternalDnsRoute53Action, number> & { readonly changes: number } {
   const clusters = organizations * r.clustersPerOrganization;
   const zones = organizations + r.otherZones;
   // Pages of one listing and of one read, from the call model (a warm loop reads, a cold one also lists).
@@ -472,6 +481,7 @@ function accountLoad(
     ListHostedZones: clusters * cold.ListHostedZones * Math.min(loops, 1 / cache),
     ListResourceRecordSets: clusters * warm.ListResourceRecordSets * loops,
     ChangeResourceRecordSets: clusters * batches * changeLoops,
+    changes: clusters * changeLoops * r.namesPerChangeLoop * r.changesPerName,
   };
 }
 
@@ -492,6 +502,7 @@ function loadOf(
   const buckets: FleetBucketLoad[] = [
     bucket('account', total, r.table.account),
     ...EXTERNAL_DNS_ROUTE53_ACTIONS.map((a) => bucket(a, perAction[a], bucketOf(r.table, a))),
+    ...(r.table.changes === undefined ? [] : [bucket('changes', perAction.changes, r.table.changes)]),
   ];
   const clusters = organizations * r.clustersPerOrganization;
   const cold = externalDnsLoopCalls(
@@ -631,9 +642,6 @@ const SETTINGS_KEYS: readonly (keyof FleetExternalDnsSettings)[] = [
   'batchChangeSize',
 ];
 
-/** The smallest batch attach renders: an ALIAS pair with its two TXT records, which ExternalDNS never splits. */
-const MIN_BATCH_CHANGE_SIZE = 4;
-
 /** The flags the planned settings own in `extraArgs`. */
 const PLANNED_FLAGS = ['events', 'aws-batch-change-size'] as const;
 
@@ -723,7 +731,15 @@ export function withFleetExternalDnsSettings<
     readonly zonesCacheDuration?: string;
     readonly extraArgs?: readonly string[];
   },
->(base: T, settings: FleetExternalDnsSettings, clusterId: string): T {
+>(
+  base: T,
+  settings: FleetExternalDnsSettings,
+  clusterId: string,
+): T & {
+  readonly interval: string;
+  readonly zonesCacheDuration: string;
+  readonly extraArgs: readonly string[];
+} {
   const kept = (base.extraArgs ?? []).filter((a) => !PLANNED_FLAGS.some((f) => isFlag(a, f)));
   return {
     ...base,
