@@ -10,6 +10,7 @@ import { readAccessKey, readAttachment, readClusterSettings, secretPaths } from 
 import { describe, expect, it } from 'vitest';
 import {
   clusterIntervalSeconds,
+  clusterMinEventSyncSeconds,
   clusterZonesCacheSeconds,
   goDuration,
   planFleetBudget,
@@ -341,6 +342,7 @@ describe('attachCluster', () => {
       `--interval=${goDuration(clusterIntervalSeconds(s, id))}`,
       `--aws-zones-cache-duration=${goDuration(clusterZonesCacheSeconds(s, id))}`,
       `--aws-batch-change-size=${s.batchChangeSize}`,
+      ...(s.events ? [`--min-event-sync-interval=${goDuration(clusterMinEventSyncSeconds(s, id))}`] : []),
     ];
     await w.zk.attachCluster('acme', {
       clusterId: 'c1',
@@ -359,7 +361,12 @@ describe('attachCluster', () => {
     expect(recorded.externalDns).toMatchObject({
       interval: goDuration(clusterIntervalSeconds(settings, 'c1')),
       zonesCacheDuration: goDuration(clusterZonesCacheSeconds(settings, 'c1')),
-      extraArgs: ['--log-level=debug', '--events', `--aws-batch-change-size=${settings.batchChangeSize}`],
+      extraArgs: [
+        '--log-level=debug',
+        '--events',
+        `--min-event-sync-interval=${goDuration(clusterMinEventSyncSeconds(settings, 'c1'))}`,
+        `--aws-batch-change-size=${settings.batchChangeSize}`,
+      ],
     });
 
     // Warm: the same plan again, or no settings at all, writes nothing.
@@ -382,6 +389,7 @@ describe('attachCluster', () => {
     const now = await args('c1');
     expect(now).toEqual(expect.arrayContaining([...planned('c1', quieter), '--log-level=debug']));
     expect(now).not.toContain('--events');
+    expect(now.filter((a) => a.startsWith('--min-event-sync-interval'))).toEqual([]);
     expect(now.filter((a) => a.startsWith('--aws-batch-change-size'))).toEqual([
       '--aws-batch-change-size=500',
     ]);

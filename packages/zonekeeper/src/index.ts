@@ -39,6 +39,7 @@ export {
 } from './credentials/plan.js';
 export {
   clusterIntervalSeconds,
+  clusterMinEventSyncSeconds,
   clusterZonesCacheSeconds,
   DEFAULT_FLEET_BUDGET,
   type FleetAccountPlan,

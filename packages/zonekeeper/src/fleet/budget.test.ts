@@ -11,6 +11,7 @@ import { ROUTE53_THROTTLING_2026 } from '@zonekeeper/zone-manager';
 import { describe, expect, it } from 'vitest';
 import {
   clusterIntervalSeconds,
+  clusterMinEventSyncSeconds,
   clusterZonesCacheSeconds,
   type FleetAccountPlan,
   type FleetBudgetOptions,
@@ -60,9 +61,14 @@ describe('planFleetBudget', () => {
       zonesCacheDuration: '1h',
       zonesCacheJitterSeconds: 3600,
       events: true,
+      // Churn: 100 clusters reading 1 page a loop may loop every 11 s within the account's 10/s.
+      minEventSyncSeconds: 11,
+      minEventSyncInterval: '11s',
+      minEventSyncJitterSeconds: 11,
       batchChangeSize: 1000,
     });
-    expect(plan.reasons).toEqual(['minimum-interval']);
+    expect(plan.reasons).toEqual(['minimum-interval', 'event-sync-raised']);
+    expect(plan.load.churnRequestsPerSecond).toBeLessThanOrEqual(10);
     expect(plan.zones).toBe(51);
     expect(plan.load.requestsPerSecond).toBeCloseTo(independentRate(fleet, plan), 12);
     expect(plan.load.budgetRequestsPerSecond).toBe(6);
@@ -75,7 +81,7 @@ describe('planFleetBudget', () => {
     const plan = fits(planFleetBudget(fleet));
     // 600 clusters × 2 pages = 1,200 reads per round; at 6/s a round needs ≥ 200 s: 4 min.
     expect(plan.settings.interval).toBe('4m');
-    expect(plan.reasons).toEqual(['interval-raised']);
+    expect(plan.reasons).toEqual(['interval-raised', 'event-sync-raised']);
     expect(plan.load.requestsPerSecond).toBeLessThanOrEqual(6);
   });
 
@@ -271,6 +277,7 @@ const optionsArb = fc.record(
   {
     share: fc.double({ min: 0.05, max: 1, noNaN: true }),
     maxIntervalSeconds: fc.integer({ min: 60, max: 7200 }),
+    maxZonesCacheSeconds: fc.integer({ min: 1, max: 86_400 }),
     events: fc.boolean(),
     // Sometimes a change-throughput bucket, which the default table does not have.
     table: fc
@@ -294,6 +301,10 @@ describe('planFleetBudget properties (fast-check)', () => {
       for (const b of account.load.buckets)
         expect(b.requestsPerSecond).toBeLessThanOrEqual(b.budgetRequestsPerSecond);
       expect(account.load.utilisation).toBeLessThanOrEqual(options.share ?? 0.6);
+      // Constant churn on every cluster may take the rest of the account, never more.
+      expect(account.load.churnRequestsPerSecond).toBeLessThanOrEqual(10);
+      expect(account.settings.minEventSyncSeconds).toBeGreaterThanOrEqual(5);
+      expect(account.settings.minEventSyncSeconds).toBeLessThanOrEqual(account.settings.intervalSeconds);
       expect(account.zones).toBeLessThanOrEqual(500);
       if (!fleet.changeLoopsPerClusterPerHour && (options.events ?? true))
         expect(account.load.requestsPerSecond).toBeCloseTo(independentRate(fleet, account), 9);
@@ -362,6 +373,13 @@ describe('planFleetBudget properties (fast-check)', () => {
       expect(rendered.interval).toBe(goDuration(interval));
       expect(interval - account.settings.intervalSeconds).toBeLessThanOrEqual(account.settings.jitterSeconds);
       expect(rendered.extraArgs).toContain(`--aws-batch-change-size=${account.settings.batchChangeSize}`);
+      const sync = clusterMinEventSyncSeconds(account.settings, clusterId);
+      expect(sync - account.settings.minEventSyncSeconds).toBeLessThanOrEqual(
+        account.settings.minEventSyncJitterSeconds,
+      );
+      expect(rendered.extraArgs.includes(`--min-event-sync-interval=${goDuration(sync)}`)).toBe(
+        account.settings.events,
+      );
     },
   );
 

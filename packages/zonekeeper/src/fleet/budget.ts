@@ -152,6 +152,21 @@ export interface FleetExternalDnsSettings {
   readonly zonesCacheJitterSeconds: number;
   /** Render `--events`. */
   readonly events: boolean;
+  /**
+   * `--min-event-sync-interval`, in seconds (rendered with `--events`): how close together change-driven
+   * loops may run. ExternalDNS starts a loop on **every** add, update or delete of a Service or Ingress it
+   * watches, not only on changes that touch DNS; this bound is what keeps a cluster whose objects churn
+   * from looping every 5 s (ExternalDNS's default).
+   */
+  readonly minEventSyncSeconds: number;
+  /** `minEventSyncSeconds` as a Go duration. */
+  readonly minEventSyncInterval: string;
+  /**
+   * The spread of the clusters' `--min-event-sync-interval`, in whole seconds (one more
+   * `minEventSyncSeconds` when it was raised, else 0): clusters churning together would otherwise loop
+   * in lock-step, every `minEventSyncSeconds`.
+   */
+  readonly minEventSyncJitterSeconds: number;
   /** `--aws-batch-change-size`. */
   readonly batchChangeSize: number;
 }
@@ -187,13 +202,20 @@ export interface FleetLoad {
   readonly restartRequests: number;
   /** How long that round keeps the fleet's budget busy: `restartRequests` ÷ `budgetRequestsPerSecond`. */
   readonly restartSeconds: number;
+  /**
+   * Requests per second if every cluster's watched objects changed all the time (each cluster looping
+   * every `minEventSyncSeconds`, record changes at the planned rate): at most the account bucket's whole
+   * refill — the share is for the steady state, the rest of the account is what churn may borrow.
+   */
+  readonly churnRequestsPerSecond: number;
 }
 
 /**
  * What decided the settings of an account that fits: `minimum-interval` (the shortest interval already
  * fits), `interval-raised` (a longer interval was needed), `zones-cache-raised` (a longer zone cache
- * than 1 h was needed), `events-off` (the options turned `--events` off), `change-bucket` (the batch size
- * is bounded by the table's change bucket).
+ * than 1 h was needed), `events-off` (the options turned `--events` off), `event-sync-raised` (change
+ * loops are spaced further apart than ExternalDNS's 5 s so that constant churn stays within the
+ * account), `change-bucket` (the batch size is bounded by the table's change bucket).
  * @public
  */
 export type FleetFitReason =
@@ -201,6 +223,7 @@ export type FleetFitReason =
   | 'interval-raised'
   | 'zones-cache-raised'
   | 'events-off'
+  | 'event-sync-raised'
   | 'change-bucket';
 
 /** Why one account cannot hold the fleet: too many zones for its quota, too many requests for its budget. @public */
@@ -311,6 +334,18 @@ export function clusterIntervalSeconds(settings: FleetExternalDnsSettings, clust
 export function clusterZonesCacheSeconds(settings: FleetExternalDnsSettings, clusterId: string): number {
   return (
     settings.zonesCacheSeconds + (fnv1a(`zones-cache:${clusterId}`) % (settings.zonesCacheJitterSeconds + 1))
+  );
+}
+
+/**
+ * A cluster's `--min-event-sync-interval`, in seconds: the planned one plus 0…`minEventSyncJitterSeconds`,
+ * from a third hash of the cluster id. Pure.
+ * @public
+ */
+export function clusterMinEventSyncSeconds(settings: FleetExternalDnsSettings, clusterId: string): number {
+  return (
+    settings.minEventSyncSeconds +
+    (fnv1a(`event-sync:${clusterId}`) % (settings.minEventSyncJitterSeconds + 1))
   );
 }
 
@@ -461,6 +496,7 @@ function accountLoad(
   organizations: number,
   interval: number,
   cache: number,
+  minEventSync: number,
 ): Record<ExternalDnsRoute53Action, number> & { readonly changes: number } {
   const clusters = organizations * r.clustersPerOrganization;
   const zones = organizations + r.otherZones;
@@ -473,7 +509,7 @@ function accountLoad(
     { accountZones: zones, recordSets: r.recordSets, zonesCache: 'cold' },
     r.model,
   );
-  const eventLoops = r.events ? Math.min(r.changeLoops, 1 / r.model.minEventSyncIntervalSeconds) : 0;
+  const eventLoops = r.events ? Math.min(r.changeLoops, 1 / minEventSync) : 0;
   const loops = 1 / interval + eventLoops;
   const changeLoops = r.events ? eventLoops : Math.min(r.changeLoops, 1 / interval);
   const batches = changeBatches(r.namesPerChangeLoop, r.changesPerName, r.batch);
@@ -490,8 +526,9 @@ function loadOf(
   organizations: number,
   interval: number,
   cache: number,
+  minEventSync: number = r.model.minEventSyncIntervalSeconds,
 ): { readonly load: FleetLoad; readonly fits: boolean } {
-  const perAction = accountLoad(r, organizations, interval, cache);
+  const perAction = accountLoad(r, organizations, interval, cache, minEventSync);
   const total = EXTERNAL_DNS_ROUTE53_ACTIONS.reduce((sum, a) => sum + perAction[a], 0);
   const bucket = (name: FleetBucketLoad['bucket'], rate: number, spec: Route53BucketSpec) => ({
     bucket: name,
@@ -519,8 +556,63 @@ function loadOf(
     buckets,
     restartRequests,
     restartSeconds: restartRequests / budget,
+    churnRequestsPerSecond: r.events
+      ? churn(r, organizations, cache, Math.min(minEventSync, interval)).account
+      : total,
   };
   return { load, fits: buckets.every((b) => b.requestsPerSecond <= b.budgetRequestsPerSecond) };
+}
+
+/**
+ * Requests per second if every cluster's watched objects change all the time — every cluster then loops
+ * every `spacing` seconds, reading its zone each time and listing the zones whenever its cache has
+ * expired — with record changes at the planned rate.
+ */
+function churn(
+  r: Resolved,
+  organizations: number,
+  cache: number,
+  spacing: number,
+): { readonly account: number; readonly reads: number } {
+  const clusters = organizations * r.clustersPerOrganization;
+  const zones = organizations + r.otherZones;
+  const warm = externalDnsLoopCalls(
+    { accountZones: zones, recordSets: r.recordSets, zonesCache: 'warm' },
+    r.model,
+  );
+  const cold = externalDnsLoopCalls(
+    { accountZones: zones, recordSets: r.recordSets, zonesCache: 'cold' },
+    r.model,
+  );
+  const batches = changeBatches(r.namesPerChangeLoop, r.changesPerName, r.batch);
+  const listings = clusters * cold.ListHostedZones * Math.min(1 / spacing, 1 / cache);
+  const changes = clusters * batches * Math.min(r.changeLoops, 1 / r.model.minEventSyncIntervalSeconds);
+  const reads = (clusters * warm.ListResourceRecordSets) / spacing;
+  return { account: reads + listings + changes, reads };
+}
+
+/**
+ * The shortest `--min-event-sync-interval`, in whole seconds from ExternalDNS's 5 s up to the interval,
+ * at which constant churn on every cluster stays within the whole refill of the account bucket and of
+ * `ListResourceRecordSets`'s (binary search: churn only falls as loops move apart). At the interval
+ * itself churn is the periodic load, already within the share.
+ */
+function eventSyncSeconds(r: Resolved, organizations: number, interval: number, cache: number): number {
+  const within = (spacing: number) => {
+    const c = churn(r, organizations, cache, spacing);
+    return (
+      c.account <= r.table.account.refillPerSecond &&
+      c.reads <= bucketOf(r.table, 'ListResourceRecordSets').refillPerSecond
+    );
+  };
+  let low = Math.min(interval, r.model.minEventSyncIntervalSeconds);
+  let high = interval;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (within(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return high;
 }
 
 /** The plan of one account holding `organizations` organisations, or why it cannot. */
@@ -533,7 +625,11 @@ function planAccount(r: Resolved, organizations: number): FleetAccountPlan | Fle
   if (interval === undefined) shortfalls.push('request-budget');
   if (shortfalls.length > 0 || interval === undefined) return shortfalls;
   const cache = r.caches.find((c) => loadOf(r, organizations, interval, c).fits) as number;
-  const { load } = loadOf(r, organizations, interval, cache);
+  // Spacing change loops further apart only lowers the steady-state load checked above.
+  const minEventSync = r.events
+    ? eventSyncSeconds(r, organizations, interval, cache)
+    : r.model.minEventSyncIntervalSeconds;
+  const { load } = loadOf(r, organizations, interval, cache, minEventSync);
   const clusters = organizations * r.clustersPerOrganization;
   const warm = externalDnsLoopCalls(
     { accountZones: zones, recordSets: r.recordSets, zonesCache: 'warm' },
@@ -545,6 +641,7 @@ function planAccount(r: Resolved, organizations: number): FleetAccountPlan | Fle
     interval === r.intervals[0] ? 'minimum-interval' : 'interval-raised',
     ...(cache > (r.caches[0] as number) ? ['zones-cache-raised' as const] : []),
     ...(r.events ? [] : ['events-off' as const]),
+    ...(minEventSync > r.model.minEventSyncIntervalSeconds ? ['event-sync-raised' as const] : []),
     ...(r.batch < r.model.maxBatchChangeSize ? ['change-bucket' as const] : []),
   ];
   const settings: FleetExternalDnsSettings = {
@@ -556,6 +653,9 @@ function planAccount(r: Resolved, organizations: number): FleetAccountPlan | Fle
     zonesCacheDuration: goDuration(cache),
     zonesCacheJitterSeconds: cache,
     events: r.events,
+    minEventSyncSeconds: minEventSync,
+    minEventSyncInterval: goDuration(minEventSync),
+    minEventSyncJitterSeconds: minEventSync > r.model.minEventSyncIntervalSeconds ? minEventSync : 0,
     batchChangeSize: r.batch,
   };
   return {
@@ -639,11 +739,14 @@ const SETTINGS_KEYS: readonly (keyof FleetExternalDnsSettings)[] = [
   'zonesCacheDuration',
   'zonesCacheJitterSeconds',
   'events',
+  'minEventSyncSeconds',
+  'minEventSyncInterval',
+  'minEventSyncJitterSeconds',
   'batchChangeSize',
 ];
 
 /** The flags the planned settings own in `extraArgs`. */
-const PLANNED_FLAGS = ['events', 'aws-batch-change-size'] as const;
+const PLANNED_FLAGS = ['events', 'min-event-sync-interval', 'aws-batch-change-size'] as const;
 
 function isFlag(arg: string, name: string): boolean {
   return arg === `--${name}` || arg.startsWith(`--${name}=`);
@@ -684,15 +787,26 @@ export function validateFleetExternalDnsSettings(
   const jitter = integer(s.jitterSeconds, `${where}.jitterSeconds`, 0, MAX_SECONDS);
   const cache = integer(s.zonesCacheSeconds, `${where}.zonesCacheSeconds`, 1, MAX_SECONDS);
   const cacheJitter = integer(s.zonesCacheJitterSeconds, `${where}.zonesCacheJitterSeconds`, 0, MAX_SECONDS);
+  const minEventSync = integer(s.minEventSyncSeconds, `${where}.minEventSyncSeconds`, 1, MAX_SECONDS);
+  const minEventSyncJitter = integer(
+    s.minEventSyncJitterSeconds,
+    `${where}.minEventSyncJitterSeconds`,
+    0,
+    MAX_SECONDS,
+  );
   const batch = integer(
     s.batchChangeSize,
     `${where}.batchChangeSize`,
     MIN_BATCH_CHANGE_SIZE,
     EXTERNAL_DNS_CALL_MODEL.maxBatchChangeSize,
   );
-  if (s.interval !== goDuration(interval) || s.zonesCacheDuration !== goDuration(cache))
+  if (
+    s.interval !== goDuration(interval) ||
+    s.zonesCacheDuration !== goDuration(cache) ||
+    s.minEventSyncInterval !== goDuration(minEventSync)
+  )
     throw invalidInput(
-      `${where}: interval ${JSON.stringify(s.interval)} and zonesCacheDuration ${JSON.stringify(s.zonesCacheDuration)} must be intervalSeconds and zonesCacheSeconds as Go durations (${goDuration(interval)}, ${goDuration(cache)}).`,
+      `${where}: interval, zonesCacheDuration and minEventSyncInterval (${JSON.stringify(s.interval)}, ${JSON.stringify(s.zonesCacheDuration)}, ${JSON.stringify(s.minEventSyncInterval)}) must be intervalSeconds, zonesCacheSeconds and minEventSyncSeconds as Go durations (${goDuration(interval)}, ${goDuration(cache)}, ${goDuration(minEventSync)}).`,
     );
   if (typeof s.events !== 'boolean') throw invalidInput(`${where}.events must be a boolean.`);
   const clashes = [
@@ -704,7 +818,7 @@ export function validateFleetExternalDnsSettings(
   ];
   if (clashes.length > 0)
     throw invalidInput(
-      `${where} sets --interval, --aws-zones-cache-duration, --events and --aws-batch-change-size; leave out ${clashes.join(', ')} (or fleetBudget).`,
+      `${where} sets --interval, --aws-zones-cache-duration, --events, --min-event-sync-interval and --aws-batch-change-size; leave out ${clashes.join(', ')} (or fleetBudget).`,
     );
   return {
     externalDnsVersion: renderedVersion,
@@ -715,13 +829,17 @@ export function validateFleetExternalDnsSettings(
     zonesCacheDuration: goDuration(cache),
     zonesCacheJitterSeconds: cacheJitter,
     events: s.events,
+    minEventSyncSeconds: minEventSync,
+    minEventSyncInterval: goDuration(minEventSync),
+    minEventSyncJitterSeconds: minEventSyncJitter,
     batchChangeSize: batch,
   };
 }
 
 /**
  * A cluster's ExternalDNS settings with the planned ones applied over `base`: its own interval
- * ({@link clusterIntervalSeconds}) and zone cache ({@link clusterZonesCacheSeconds}), `--events` (or none) and `--aws-batch-change-size`
+ * ({@link clusterIntervalSeconds}) and zone cache ({@link clusterZonesCacheSeconds}), `--events` with
+ * `--min-event-sync-interval` (or none) and `--aws-batch-change-size`
  * (replacing those flags in `base.extraArgs`, which may hold an earlier plan's). Pure.
  * @internal
  */
@@ -747,7 +865,12 @@ export function withFleetExternalDnsSettings<
     zonesCacheDuration: goDuration(clusterZonesCacheSeconds(settings, clusterId)),
     extraArgs: [
       ...kept,
-      ...(settings.events ? ['--events'] : []),
+      ...(settings.events
+        ? [
+            '--events',
+            `--min-event-sync-interval=${goDuration(clusterMinEventSyncSeconds(settings, clusterId))}`,
+          ]
+        : []),
       `--aws-batch-change-size=${settings.batchChangeSize}`,
     ],
   };
