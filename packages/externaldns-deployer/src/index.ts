@@ -29,6 +29,17 @@ export {
   waitForRollout,
 } from './apply.js';
 export {
+  changeBatches,
+  EXTERNAL_DNS_CALL_MODEL,
+  EXTERNAL_DNS_ROUTE53_ACTIONS,
+  type ExternalDnsCallModel,
+  type ExternalDnsLoop,
+  type ExternalDnsLoopCalls,
+  type ExternalDnsRoute53Action,
+  externalDnsLoopCalls,
+  type ZonesCacheState,
+} from './call-model.js';
+export {
   type AwsStaticCredentials,
   CREDENTIALS_HASH_ANNOTATION,
   CREDENTIALS_MOUNT_PATH,

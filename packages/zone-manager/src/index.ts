@@ -81,6 +81,15 @@ export type {
   RecordSet,
   Tags,
 } from './ports.js';
+// The throttling table, also here (not only on ./route53) so that pure planners can read Route 53's
+// budget without loading the AWS SDK.
+export {
+  DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
+  ROUTE53_THROTTLING_2026,
+  type Route53BucketSpec,
+  type Route53ThrottlingTable,
+  resolveRoute53ThrottlingTable,
+} from './route53/rate-limiter.js';
 export {
   applyOrganizationZonePlan,
   applyZoneDeletionPlan,

@@ -8,6 +8,13 @@ import {
 import { identityUserName, RECORD_NAMES_CONDITION_KEY } from '@zonekeeper/iam-scoper';
 import { readAccessKey, readAttachment, readClusterSettings, secretPaths } from '@zonekeeper/vault-keys';
 import { describe, expect, it } from 'vitest';
+import {
+  clusterIntervalSeconds,
+  clusterMinEventSyncSeconds,
+  clusterZonesCacheSeconds,
+  goDuration,
+  planFleetBudget,
+} from './fleet/budget.js';
 import { BASE, memoryWorld, rejectionOf } from './memory.test.support.js';
 import { createZonekeeper } from './zonekeeper.js';
 
@@ -322,6 +329,100 @@ describe('attachCluster', () => {
     }
     expect(await fresh.writes(['c2'])).toEqual(before);
     expect(await fresh.dns.listZones()).toEqual([]); // not even the embedded parent zone: nothing ran
+  });
+
+  it('renders the fleet budget plan: its own interval per cluster, the zone cache, --events and the batch size; recorded, kept, replaced', async () => {
+    const w = memoryWorld();
+    const plan = planFleetBudget({ organizations: 300, clustersPerOrganization: 3, recordSetsPerZone: 40 });
+    if (plan.outcome !== 'fits') throw new Error(plan.message);
+    const { settings } = plan;
+    const args = async (id: string) =>
+      deploymentOf((await w.cluster(id)).objects())?.spec.template.spec.containers[0]?.args ?? [];
+    const planned = (id: string, s = settings) => [
+      `--interval=${goDuration(clusterIntervalSeconds(s, id))}`,
+      `--aws-zones-cache-duration=${goDuration(clusterZonesCacheSeconds(s, id))}`,
+      `--aws-batch-change-size=${s.batchChangeSize}`,
+      ...(s.events ? [`--min-event-sync-interval=${goDuration(clusterMinEventSyncSeconds(s, id))}`] : []),
+    ];
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      externalDns: { extraArgs: ['--log-level=debug'] },
+      fleetBudget: settings,
+    });
+    await w.zk.attachCluster('acme', { clusterId: 'c2', fleetBudget: settings });
+    expect(await args('c1')).toEqual(
+      expect.arrayContaining([...planned('c1'), '--events', '--log-level=debug']),
+    );
+    expect(await args('c2')).toEqual(expect.arrayContaining([...planned('c2'), '--events']));
+    expect((await args('c1')).filter((a) => a.startsWith('--interval'))).toHaveLength(1);
+    const recorded = (await readClusterSettings(w.secrets, 'acme', 'c1', w.layout))?.settings as {
+      externalDns: Record<string, unknown>;
+    };
+    expect(recorded.externalDns).toMatchObject({
+      interval: goDuration(clusterIntervalSeconds(settings, 'c1')),
+      zonesCacheDuration: goDuration(clusterZonesCacheSeconds(settings, 'c1')),
+      extraArgs: [
+        '--log-level=debug',
+        '--events',
+        `--min-event-sync-interval=${goDuration(clusterMinEventSyncSeconds(settings, 'c1'))}`,
+        `--aws-batch-change-size=${settings.batchChangeSize}`,
+      ],
+    });
+
+    // Warm: the same plan again, or no settings at all, writes nothing.
+    const before = await w.writes(['c1', 'c2']);
+    await w.zk.attachCluster('acme', { clusterId: 'c1', fleetBudget: settings });
+    await w.zk.attachCluster('acme', { clusterId: 'c2' });
+    expect(await w.writes(['c1', 'c2'])).toEqual(before);
+
+    // A rotation keeps the planned settings; a new plan replaces them (no flag twice).
+    await w.zk.rotateCredentials('acme');
+    expect(await args('c2')).toEqual(expect.arrayContaining(planned('c2')));
+    const quieter = {
+      ...settings,
+      intervalSeconds: 600,
+      interval: '10m',
+      events: false,
+      batchChangeSize: 500,
+    };
+    await w.zk.attachCluster('acme', { clusterId: 'c1', fleetBudget: quieter });
+    const now = await args('c1');
+    expect(now).toEqual(expect.arrayContaining([...planned('c1', quieter), '--log-level=debug']));
+    expect(now).not.toContain('--events');
+    expect(now.filter((a) => a.startsWith('--min-event-sync-interval'))).toEqual([]);
+    expect(now.filter((a) => a.startsWith('--aws-batch-change-size'))).toEqual([
+      '--aws-batch-change-size=500',
+    ]);
+  });
+
+  it('refuses fleet budget settings that are not a plan of this release, or that clash, before any call', async () => {
+    const plan = planFleetBudget({ organizations: 10, clustersPerOrganization: 1, recordSetsPerZone: 10 });
+    if (plan.outcome !== 'fits') throw new Error(plan.message);
+    const { settings } = plan;
+    const fresh = memoryWorld();
+    const before = await fresh.writes(['c2']);
+    for (const [input, pattern] of [
+      [{ fleetBudget: plan }, /unknown setting/],
+      [{ fleetBudget: { ...settings, externalDnsVersion: 'v0.21.0' } }, /planned for ExternalDNS "v0.21.0"/],
+      [{ fleetBudget: { ...settings, intervalSeconds: 30 } }, /intervalSeconds/],
+      [{ fleetBudget: { ...settings, interval: '1s' } }, /Go durations/],
+      [{ fleetBudget: { ...settings, batchChangeSize: 2 } }, /batchChangeSize/],
+      [{ fleetBudget: { ...settings, events: 'yes' } }, /events/],
+      [{ fleetBudget: settings, externalDns: { interval: '5m' } }, /leave out externalDns.interval/],
+      [
+        { fleetBudget: settings, externalDns: { extraArgs: ['--events'] } },
+        /leave out externalDns.extraArgs/,
+      ],
+      [{ fleetBudget: null }, /plan that fits/],
+    ] as const) {
+      const error = await rejectionOf(
+        fresh.zk.attachCluster('globex', { clusterId: 'c2', ...(input as object) }),
+      );
+      expect(hasErrorCode(error, 'INVALID_INPUT'), JSON.stringify(input)).toBe(true);
+      expect((error as Error).message).toMatch(pattern);
+    }
+    expect(await fresh.writes(['c2'])).toEqual(before);
+    expect(await fresh.dns.listZones()).toEqual([]); // nothing ran
   });
 
   it('keeps the TXT prefix a cluster runs when none is chosen, and records it; an explicit one wins', async () => {

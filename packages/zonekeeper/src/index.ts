@@ -37,6 +37,26 @@ export {
   planCredentials,
   type StoredKeyFacts,
 } from './credentials/plan.js';
+export {
+  clusterIntervalSeconds,
+  clusterMinEventSyncSeconds,
+  clusterZonesCacheSeconds,
+  DEFAULT_FLEET_BUDGET,
+  type FleetAccountPlan,
+  type FleetBucketLoad,
+  type FleetBudgetOptions,
+  type FleetBudgetPlan,
+  type FleetExternalDnsSettings,
+  type FleetFitReason,
+  type FleetImpossiblePlan,
+  type FleetImpossibleReason,
+  type FleetLoad,
+  type FleetNeedsAccountsPlan,
+  type FleetShape,
+  type FleetShortfall,
+  goDuration,
+  planFleetBudget,
+} from './fleet/budget.js';
 export { createLeaseLock, type LeaseLock, type LeaseOptions } from './gc/lease.js';
 export {
   type ClusterInventory,

@@ -24,6 +24,7 @@ import type { AuditPlan } from './audit/plan.js';
 import type { ExternalDnsDefaults, IdentityScope } from './config.js';
 import type { ZonekeeperPorts } from './context.js';
 import type { CredentialStep } from './credentials/plan.js';
+import type { FleetExternalDnsSettings } from './fleet/budget.js';
 import type { LeaseOptions } from './gc/lease.js';
 
 export type {
@@ -83,6 +84,15 @@ export interface AttachClusterInput {
    * Default: the recorded scope, else the platform's `identityScope`.
    */
   readonly identityScope?: IdentityScope;
+  /**
+   * The ExternalDNS settings `planFleetBudget` planned for the fleet (`plan.settings` of a plan that
+   * fits, or `perAccount.settings` for the cluster's account): rendered as this cluster's own
+   * `--interval` (the planned one plus its share of the jitter), `--aws-zones-cache-duration`,
+   * `--events` and `--aws-batch-change-size`, over `externalDns` (or the recorded settings), and recorded
+   * with them. `externalDns` may then not set `interval`, `zonesCacheDuration`, `--events` or
+   * `--aws-batch-change-size`. Validated before any call.
+   */
+  readonly fleetBudget?: FleetExternalDnsSettings;
 }
 
 /** A step of an attach's cluster part. JSON data. @public */

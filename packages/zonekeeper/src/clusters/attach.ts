@@ -81,6 +81,11 @@ import type { ExternalDnsDefaults, IdentityScope } from '../config.js';
 import type { Context } from '../context.js';
 import { applyCredentialsPlan, type GatheredCredentials, gatherCredentials } from '../credentials/apply.js';
 import { type CredentialsPlan, planCredentials } from '../credentials/plan.js';
+import {
+  type FleetExternalDnsSettings,
+  validateFleetExternalDnsSettings,
+  withFleetExternalDnsSettings,
+} from '../fleet/budget.js';
 import { organizationExclusion } from '../locks.js';
 import { type ClusterNames, clusterNames } from '../names.js';
 import {
@@ -113,7 +118,17 @@ interface AttachInput {
   readonly certificates: readonly ClusterCertificate[];
   /** `undefined`: keep the recorded settings. */
   readonly overrides: ExternalDnsDefaults | undefined;
+  /** The planned fleet settings, applied over the overrides (or the recorded settings). */
+  readonly fleet: FleetExternalDnsSettings | undefined;
   readonly scope: IdentityScope | undefined;
+}
+
+/** The settings an attach renders and records: the overrides or the recorded ones, then the plan's. */
+function attachSettings(input: AttachInput, recorded: ExternalDnsDefaults | undefined): ExternalDnsDefaults {
+  const base = input.overrides ?? recorded ?? {};
+  return input.fleet === undefined
+    ? base
+    : withFleetExternalDnsSettings(base, input.fleet, input.names.clusterId);
 }
 
 function validateCertificates(certificates: unknown, zoneName: string): readonly ClusterCertificate[] {
@@ -150,12 +165,22 @@ function validateAttachInput(ctx: Context, organization: string, input: AttachCl
   const names = clusterNames(ctx, organization, input.clusterId);
   const certificates = validateCertificates(input.certificates, names.zoneName);
   const overrides = input.externalDns === undefined ? undefined : normalizeOverrides(input.externalDns);
+  const fleet =
+    input.fleetBudget === undefined
+      ? undefined
+      : validateFleetExternalDnsSettings(input.fleetBudget, overrides);
   const scope = input.identityScope;
   if (scope !== undefined && scope !== 'organization' && scope !== 'cluster')
     throw invalidInput(`identityScope must be "organization" or "cluster", got ${JSON.stringify(scope)}.`);
+  const validated = { names, certificates, overrides, fleet, scope };
   // Checked again by the planner with the scope the cluster ends up with (it may be the recorded one).
-  if (overrides) validateExternalDnsSettings(ctx, { ...names, scope: scope ?? ctx.defaultScope }, overrides);
-  return { names, certificates, overrides, scope };
+  if (overrides || fleet)
+    validateExternalDnsSettings(
+      ctx,
+      { ...names, scope: scope ?? ctx.defaultScope },
+      attachSettings(validated, undefined),
+    );
+  return validated;
 }
 
 /** The objects ExternalDNS is rendered as, by reference (what attach reads before it can render). */
@@ -281,7 +306,7 @@ async function gatherAttach(
       | RecordedClusterSettings
       | undefined
   )?.externalDns;
-  const overrides = input.overrides ?? recorded ?? {};
+  const overrides = attachSettings(input, recorded);
   const namespace =
     attachment?.namespace ?? overrides.namespace ?? ctx.externalDns.namespace ?? DEFAULT_NAMESPACE;
   const live = new Map<string, KubernetesObject | undefined>();
@@ -359,7 +384,7 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
       { details: { clusterId: names.clusterId, organization: state.binding.organization } },
     );
   refuseForeignObjects(state, names);
-  const settings = input.overrides ?? state.recorded ?? {};
+  const settings = attachSettings(input, state.recorded);
   const namespace =
     state.attachment?.namespace ?? settings.namespace ?? ctx.externalDns.namespace ?? DEFAULT_NAMESPACE;
   const scope = input.scope ?? state.attachment?.scope ?? ctx.defaultScope;
