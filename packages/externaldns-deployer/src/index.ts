@@ -35,6 +35,9 @@ export {
   CREDENTIALS_SECRET_KEY,
   credentialsFile,
   credentialsHash,
+  TSIG_SECRET_ENV,
+  TSIG_SECRET_KEY,
+  tsigKeyHash,
 } from './credentials.js';
 export {
   createMemoryCluster,
@@ -48,9 +51,12 @@ export {
   type ExternalDnsManifest,
   externalDnsArgs,
   externalDnsSecretName,
+  externalDnsTsigSecretName,
   renderExternalDns,
 } from './objects.js';
 export {
+  type AwsExternalDnsOptions,
+  type CommonExternalDnsOptions,
   defaultExternalDnsOptions,
   EXTERNAL_DNS_POLICIES,
   EXTERNAL_DNS_SOURCES,
@@ -59,8 +65,17 @@ export {
   type ExternalDnsResources,
   type ExternalDnsSource,
   type ImagePullPolicy,
+  type ResolvedAwsExternalDnsOptions,
+  type ResolvedCommonExternalDnsOptions,
   type ResolvedExternalDnsOptions,
+  type ResolvedRfc2136ExternalDnsOptions,
+  type ResolvedRfc2136Settings,
   type ResourceQuantities,
+  RFC2136_TSIG_ALGORITHMS,
+  type Rfc2136ExternalDnsOptions,
+  type Rfc2136Settings,
+  type Rfc2136TsigAlgorithm,
+  type Rfc2136TsigKey,
   resolveExternalDnsOptions,
 } from './options.js';
 export { sameResourceQuantity } from './quantity.js';
