@@ -2,8 +2,9 @@
  * Runs ExternalDNS as a process the way the rendered Deployment runs it in a pod, against the
  * Kubernetes API fake and an AWS endpoint on 127.0.0.1.
  *
- * What is taken from the Deployment, never retyped: the container's `args`, its `env`, and the files
- * of its Secret volumes (read back from the Secret that was applied), mounted under a temporary root
+ * What is taken from the Deployment, never retyped: the container's `args`, its `env` (a `secretKeyRef`
+ * is read from the Secret that was applied, as the kubelet does), and the files of its Secret volumes
+ * (read back from the Secret), mounted under a temporary root
  * (`AWS_SHARED_CREDENTIALS_FILE=/etc/zonekeeper/aws/credentials` becomes `<root>/etc/zonekeeper/aws/credentials`).
  *
  * What the harness adds, because a process is not a pod (and nothing else):
@@ -12,7 +13,7 @@
  *  --kubeconfig=<file>                 in a pod: the in-cluster config of the ServiceAccount
  *  --metrics-address=127.0.0.1:0       in a pod: :7979 on the pod's own network namespace
  *  --once                              runOnce only: one loop, then exit
- *  AWS_ENDPOINT_URL_ROUTE_53=<url>     the AWS SDK for Go v2 reads it (config.LoadDefaultConfig → EnvConfig,
+ *  AWS_ENDPOINT_URL_ROUTE_53=<url>     (when there is an AWS endpoint) the AWS SDK for Go v2 reads it (config.LoadDefaultConfig → EnvConfig,
  *                                      service id "Route 53"): Route 53 traffic goes to the IAM enforcer
  *  AWS_EC2_METADATA_DISABLED=true, HOME=<root>, PATH   a clean environment: no host credentials or config
  * ```
@@ -40,7 +41,11 @@ export interface ProcessSpec {
 
 interface Container {
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+  }[];
   volumeMounts?: { name: string; mountPath: string }[];
 }
 interface Volume {
@@ -51,7 +56,7 @@ interface Volume {
 /**
  * The process form of a Deployment's only container. Secret volumes are resolved through `secret`
  * (namespace, name → the Secret as stored). Throws on anything it cannot represent faithfully
- * (several containers, `valueFrom` env, other volume kinds).
+ * (several containers, `valueFrom` env other than `secretKeyRef`, other volume kinds).
  */
 export async function processSpecOf(
   deployment: KubernetesObject,
@@ -65,7 +70,17 @@ export async function processSpecOf(
   const container = containers[0] as Container;
   const env: Record<string, string> = {};
   for (const e of container.env ?? []) {
-    if (e.value === undefined) throw new Error(`env ${e.name}: only literal values are supported`);
+    const ref = e.valueFrom?.secretKeyRef;
+    if (e.value === undefined && ref !== undefined && Object.keys(e.valueFrom ?? {}).length === 1) {
+      const stored = await secret(ref.name);
+      if (!stored) throw new Error(`Secret ${ref.name} of env ${e.name} does not exist`);
+      const value = (stored as { data?: Record<string, string> }).data?.[ref.key];
+      if (value === undefined) throw new Error(`Secret ${ref.name} has no key ${ref.key} (env ${e.name})`);
+      env[e.name] = Buffer.from(value, 'base64').toString('utf8');
+      continue;
+    }
+    if (e.value === undefined)
+      throw new Error(`env ${e.name}: only literal values and secretKeyRef are supported`);
     env[e.name] = e.value;
   }
   const files: Record<string, string> = {};
@@ -89,8 +104,8 @@ export async function processSpecOf(
 export interface PodTarget {
   /** The Kubernetes API fake the cluster is. */
   readonly cluster: KubernetesFake;
-  /** The AWS endpoint for Route 53 (the IAM enforcer). */
-  readonly awsEndpoint: string;
+  /** The AWS endpoint for Route 53 (the IAM enforcer); none for a provider that is not AWS. */
+  readonly awsEndpoint?: string;
 }
 
 /** The Deployment to run: where it lives in the cluster. */
@@ -158,7 +173,7 @@ async function launch(target: PodTarget, spec: ProcessSpec, once: boolean): Prom
       HOME: root,
       AWS_EC2_METADATA_DISABLED: 'true',
       ...env,
-      AWS_ENDPOINT_URL_ROUTE_53: target.awsEndpoint,
+      ...(target.awsEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_ROUTE_53: target.awsEndpoint }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
