@@ -30,11 +30,13 @@ import {
   type PowerDnsServer,
   startPowerDns,
 } from '@zonekeeper/testkit/powerdns';
+import { createMemorySecretStore, readTsigKey, writeTsigKey } from '@zonekeeper/vault-keys';
 import {
   createPowerDnsAdmin,
   createPowerDnsProvider,
+  ensureOrganizationTsigKey,
   type PowerDnsProvider,
-  tsigKeyNameForZone,
+  type TsigKeyStore,
 } from '@zonekeeper/zone-manager/powerdns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExternalDnsRun, runExternalDnsOnce } from '../external-dns/pod.js';
@@ -104,11 +106,24 @@ beforeAll(async () => {
   dns = createPowerDnsProvider({ apiUrl: pdns.apiUrl, apiKey: pdns.apiKey, nameServers: ['ns1.pdns.test'] });
   const admin = createPowerDnsAdmin(dns.api);
   await dns.createZone({ name: PARENT, callerReference: 'platform-parent' });
-  for (const zone of [ACME, GLOBEX]) {
+  // Each organisation's identity: its key created over the API, kept in the secret store, alone
+  // allowed to update its zone.
+  const secrets = createMemorySecretStore();
+  const store: TsigKeyStore = {
+    read: (organization, o) => readTsigKey(secrets, { organization }, o),
+    write: (organization, key, o) => writeTsigKey(secrets, { organization }, key, o),
+  };
+  for (const [organization, zone] of [
+    ['acme', ACME],
+    ['globex', GLOBEX],
+  ] as const) {
     await dns.createZone({ name: zone, callerReference: `org-${zone}` });
-    const key = await admin.createTsigKey({ name: tsigKeyNameForZone(zone) });
-    await admin.setZoneUpdateKeys(zone, [key.name]);
-    await admin.setZoneUpdateSources(zone, ['127.0.0.0/8']);
+    await ensureOrganizationTsigKey(
+      { admin, store },
+      { organization, zoneName: zone, updateSources: ['127.0.0.0/8'] },
+    );
+    const key = await readTsigKey(secrets, { organization });
+    if (!key) throw new Error(`no stored key for ${organization}`);
     keys[zone] = { name: key.name, algorithm: key.algorithm, secret: key.secret };
   }
   dir = await mkdtemp(join(tmpdir(), 'zk-e2e-pdns-'));
