@@ -8,7 +8,7 @@
  */
 
 import type { ErrorCode } from '@zonekeeper/core';
-import type { CollectionReason as ZoneCollectionReason, ZoneAction } from '@zonekeeper/gc-policy';
+import type { ZoneAction, CollectionReason as ZoneCollectionReason } from '@zonekeeper/gc-policy';
 import type { CollectionReason } from '../results.js';
 
 /**
