@@ -12,151 +12,36 @@
  * ```
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  applyExternalDns,
-  externalDnsArgs,
-  renderExternalDns,
-  resolveExternalDnsOptions,
-} from '@zonekeeper/externaldns-deployer';
-import { createKubernetesCluster } from '@zonekeeper/externaldns-deployer/kubernetes';
-import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
-import {
-  dig,
-  type NsupdateKey,
-  nsupdate,
-  type PowerDnsServer,
-  startPowerDns,
-} from '@zonekeeper/testkit/powerdns';
-import { createMemorySecretStore, readTsigKey, writeTsigKey } from '@zonekeeper/vault-keys';
-import {
-  createPowerDnsAdmin,
-  createPowerDnsProvider,
-  ensureOrganizationTsigKey,
-  type PowerDnsProvider,
-  type TsigKeyStore,
-} from '@zonekeeper/zone-manager/powerdns';
+import { externalDnsArgs, resolveExternalDnsOptions } from '@zonekeeper/externaldns-deployer';
+import { dig, type NsupdateKey, nsupdate } from '@zonekeeper/testkit/powerdns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExternalDnsRun, runExternalDnsOnce } from '../external-dns/pod.js';
-import { errorLines, runKubectl } from '../world.js';
+import type { ExternalDnsRun } from '../external-dns/pod.js';
+import { ACME, GLOBEX, PARENT, type PowerDnsWorld, REF, startPowerDnsWorld } from '../powerdns-world.js';
+import { errorLines } from '../world.js';
 
-const PARENT = 'example.com';
-const ACME = 'acme.example.com';
-const GLOBEX = 'globex.example.com';
 const LB_IP = '192.0.2.10';
-const REF = { namespace: 'external-dns', name: 'external-dns' } as const;
 
-let pdns: PowerDnsServer;
-let dns: PowerDnsProvider;
-let fake: KubernetesFake;
-let dir: string;
-const keys: Record<string, NsupdateKey> = {};
-
-const server = () => ({ port: pdns.dnsPort });
-const kubectl = async (args: readonly string[], stdin?: string) =>
-  runKubectl(await fake.writeKubeconfig(dir), args, stdin);
-
-/** Every record of a zone as the API lists it, one line each, sorted. */
-async function records(zone: string): Promise<string[]> {
-  const [found] = await dns.findZonesByName(zone);
-  if (!found) throw new Error(`no zone ${zone}`);
-  const page = await dns.listRecords(found.id, { maxItems: 300 });
-  return page.recordSets.map((r) => `${r.name} ${r.type} ${(r.values ?? []).join(' ')}`).sort();
-}
-
-async function service(name: string, hostnames: string, ip: string): Promise<void> {
-  await kubectl(
-    ['apply', '-f', '-'],
-    `
-apiVersion: v1
-kind: Service
-metadata:
-  name: ${name}
-  namespace: default
-  annotations:
-    external-dns.kubernetes.io/hostname: ${hostnames}
-spec:
-  type: LoadBalancer
-  ports: [{ port: 443 }]
-`,
-  );
-  await kubectl([
-    'patch',
-    'service',
-    name,
-    '-n',
-    'default',
-    '--subresource=status',
-    '--type=merge',
-    '-p',
-    JSON.stringify({ status: { loadBalancer: { ingress: [{ ip }] } } }),
-  ]);
-}
-
-function runOnce(
+let w: PowerDnsWorld;
+const server = () => w.server();
+const records = (zone: string) => w.records(zone);
+const service = (name: string, hostnames: string, ip: string) => w.service(name, hostnames, ip);
+const runOnce = (
   options: { tamper?: (args: readonly string[]) => readonly string[] } = {},
-): Promise<ExternalDnsRun> {
-  return runExternalDnsOnce({ cluster: fake }, REF, options);
-}
+): Promise<ExternalDnsRun> => w.runOnce(options);
 
 beforeAll(async () => {
-  pdns = await startPowerDns();
-  dns = createPowerDnsProvider({ apiUrl: pdns.apiUrl, apiKey: pdns.apiKey, nameServers: ['ns1.pdns.test'] });
-  const admin = createPowerDnsAdmin(dns.api);
-  await dns.createZone({ name: PARENT, callerReference: 'platform-parent' });
-  // Each organisation's identity: its key created over the API, kept in the secret store, alone
-  // allowed to update its zone.
-  const secrets = createMemorySecretStore();
-  const store: TsigKeyStore = {
-    read: (organization, o) => readTsigKey(secrets, { organization }, o),
-    write: (organization, key, o) => writeTsigKey(secrets, { organization }, key, o),
-  };
-  for (const [organization, zone] of [
-    ['acme', ACME],
-    ['globex', GLOBEX],
-  ] as const) {
-    await dns.createZone({ name: zone, callerReference: `org-${zone}` });
-    await ensureOrganizationTsigKey(
-      { admin, store },
-      { organization, zoneName: zone, updateSources: ['127.0.0.0/8'] },
-    );
-    const key = await readTsigKey(secrets, { organization });
-    if (!key) throw new Error(`no stored key for ${organization}`);
-    keys[zone] = { name: key.name, algorithm: key.algorithm, secret: key.secret };
-  }
-  dir = await mkdtemp(join(tmpdir(), 'zk-e2e-pdns-'));
-  fake = await startKubernetesFake({ rolloutDelayMs: 0 });
-  const acmeKey = keys[ACME] as NsupdateKey;
-  const objects = renderExternalDns({
-    clusterId: 'acme-prod',
-    organization: 'acme',
-    zoneName: ACME,
-    createNamespace: true,
-    rfc2136: {
-      host: '127.0.0.1',
-      port: pdns.dnsPort,
-      tsigKey: { name: acmeKey.name, algorithm: 'hmac-sha256', secret: acmeKey.secret },
-    },
-  });
-  await applyExternalDns(
-    createKubernetesCluster({ name: 'acme-prod', kubeconfigYaml: fake.kubeconfig().yaml }),
-    objects,
-  );
+  w = await startPowerDnsWorld();
 });
 
 afterAll(async () => {
-  await fake?.stop();
-  await pdns?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await w?.stop();
 });
 
 describe('ExternalDNS with rfc2136 and a per-organisation TSIG key on PowerDNS', { timeout: 120_000 }, () => {
   it('the Deployment in the cluster carries no secret: it comes from the Secret through the environment', () => {
-    const deployment = fake.get({ apiVersion: 'apps/v1', kind: 'Deployment', ...REF });
+    const deployment = w.cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', ...REF });
     const text = JSON.stringify(deployment);
-    expect(text).not.toContain((keys[ACME] as NsupdateKey).secret);
+    expect(text).not.toContain((w.keys[ACME] as NsupdateKey).secret);
     expect(text).toContain('EXTERNAL_DNS_RFC2136_TSIG_SECRET');
     expect(text).toContain('--provider=rfc2136');
   });
@@ -168,8 +53,8 @@ describe('ExternalDNS with rfc2136 and a per-organisation TSIG key on PowerDNS',
     expect(run.exitCode).toBe(0);
     expect(run.lines.some((l) => l.includes('Adding RR') && l.includes(`www.${ACME}`))).toBe(true);
     // The secret never reaches the log (ExternalDNS masks secure flags, and it is not an argument).
-    expect(run.lines.join('\n')).not.toContain((keys[ACME] as NsupdateKey).secret);
-    expect(run.args.join(' ')).not.toContain((keys[ACME] as NsupdateKey).secret);
+    expect(run.lines.join('\n')).not.toContain((w.keys[ACME] as NsupdateKey).secret);
+    expect(run.args.join(' ')).not.toContain((w.keys[ACME] as NsupdateKey).secret);
     const answer = await dig(server(), `www.${ACME}`, 'A');
     expect(answer.status).toBe('NOERROR');
     expect(answer.authoritative).toBe(true);
@@ -184,7 +69,7 @@ describe('ExternalDNS with rfc2136 and a per-organisation TSIG key on PowerDNS',
     for (const zone of [GLOBEX, PARENT]) {
       const result = await nsupdate(server(), {
         zone,
-        key: keys[ACME] as NsupdateKey,
+        key: w.keys[ACME] as NsupdateKey,
         updates: [`add evil.${zone} 60 A 203.0.113.66`],
       });
       expect(result.ok, zone).toBe(false);
@@ -195,7 +80,7 @@ describe('ExternalDNS with rfc2136 and a per-organisation TSIG key on PowerDNS',
     // globex's own key still works: the refusal is about the key, not a broken zone.
     const own = await nsupdate(server(), {
       zone: GLOBEX,
-      key: keys[GLOBEX] as NsupdateKey,
+      key: w.keys[GLOBEX] as NsupdateKey,
       updates: [`add shop.${GLOBEX} 60 A 198.51.100.7`],
     });
     expect(own).toMatchObject({ ok: true, rcode: 'NOERROR' });

@@ -251,6 +251,7 @@ describe('planOrganizationTsig (pure)', () => {
     ),
     updateKeys: fc.subarray([keyName, 'zonekeeper-update.globex.example.com', 'legacy.example.com']),
     updateSources: fc.subarray(['10.0.0.0/8', '127.0.0.0/8']),
+    transferKeys: fc.subarray([keyName, 'zonekeeper-update.globex.example.com']),
   }) as fc.Arbitrary<OrganizationTsigState>;
 
   /** The model of the server and store after the steps. */
@@ -268,6 +269,7 @@ describe('planOrganizationTsig (pure)', () => {
       }
       if (step.op === 'set-update-keys') s = { ...s, updateKeys: step.keyNames };
       if (step.op === 'set-update-sources') s = { ...s, updateSources: step.networks };
+      if (step.op === 'set-transfer-keys') s = { ...s, transferKeys: step.keyNames };
     }
     return s;
   }
@@ -277,8 +279,13 @@ describe('planOrganizationTsig (pure)', () => {
       fc.property(
         stateArb,
         fc.option(fc.subarray(['10.0.0.0/8', '192.0.2.0/24']), { nil: undefined }),
-        (state, sources) => {
-          const want = { ...desired, ...(sources === undefined ? {} : { updateSources: sources }) };
+        fc.option(fc.boolean(), { nil: undefined }),
+        (state, sources, transfer) => {
+          const want = {
+            ...desired,
+            ...(sources === undefined ? {} : { updateSources: sources }),
+            ...(transfer === undefined ? {} : { allowTransfer: transfer }),
+          };
           const plan = planOrganizationTsig(state, want);
           expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
           const after = applyModel(state, plan.steps);
@@ -288,6 +295,9 @@ describe('planOrganizationTsig (pure)', () => {
             fingerprint: after.serverKey?.fingerprint,
           });
           expect(after.updateKeys).toEqual([keyName]);
+          if (transfer === true) expect(after.transferKeys).toEqual([keyName]);
+          if (transfer === false) expect(after.transferKeys).toEqual([]);
+          if (transfer === undefined) expect(after.transferKeys).toEqual(state.transferKeys);
           expect(planOrganizationTsig(after, want).steps).toEqual([]);
           // A key is created only when none exists: an existing one (and its clusters) is never replaced.
           expect(plan.steps.some((s) => s.op === 'create-key')).toBe(state.serverKey === undefined);

@@ -14,6 +14,8 @@
  *  TSIG-ALLOW-DNSUPDATE unset                      set-update-keys       update-keys-missing
  *  TSIG-ALLOW-DNSUPDATE lists other keys           set-update-keys       update-keys-differ
  *  ALLOW-DNSUPDATE-FROM ≠ the configured networks  set-update-sources    update-sources-differ
+ *  TSIG-ALLOW-AXFR ≠ the key (allowTransfer true)   set-transfer-keys     transfer-keys-differ
+ *  TSIG-ALLOW-AXFR set (allowTransfer false)        set-transfer-keys     transfer-not-allowed
  *  the zone does not exist                         NOT_FOUND (thrown)
  *  the server key is hmac-md5                      CONFLICT (thrown: ExternalDNS cannot use it)
  * ```
@@ -86,6 +88,11 @@ export interface OrganizationTsigDesired {
    * Default: left as it is. `[]` removes the restriction (then the server's `allow-dnsupdate-from` decides).
    */
   readonly updateSources?: readonly string[];
+  /**
+   * `TSIG-ALLOW-AXFR` of the zone: `true` lets the key (only it) transfer the zone, which ExternalDNS
+   * needs to read records (`rfc2136.axfr`); `false` removes the metadata. Default: left as it is.
+   */
+  readonly allowTransfer?: boolean;
 }
 
 /** A secret's fingerprint: 16 hex characters of SHA-256, never the secret. @public */
@@ -113,6 +120,8 @@ export interface OrganizationTsigState {
   readonly updateKeys: readonly string[];
   /** `ALLOW-DNSUPDATE-FROM` of the zone. */
   readonly updateSources: readonly string[];
+  /** `TSIG-ALLOW-AXFR` of the zone (canonical names); absent when not read (older state). */
+  readonly transferKeys?: readonly string[];
 }
 
 /** One step of an {@link OrganizationTsigPlan}. @public */
@@ -142,6 +151,13 @@ export type OrganizationTsigStep =
       readonly zoneName: string;
       readonly networks: readonly string[];
       readonly reason: 'update-sources-differ';
+    }
+  | {
+      readonly op: 'set-transfer-keys';
+      readonly zoneName: string;
+      /** `[]` removes the metadata. */
+      readonly keyNames: readonly string[];
+      readonly reason: 'transfer-keys-differ' | 'transfer-not-allowed';
     };
 
 /** The plan: JSON data, no secrets. @public */
@@ -158,6 +174,7 @@ interface Normalised {
   readonly keyName: string;
   readonly algorithm: TsigAlgorithm;
   readonly updateSources: readonly string[] | undefined;
+  readonly allowTransfer: boolean | undefined;
 }
 
 function normalise(desired: OrganizationTsigDesired): Normalised {
@@ -172,12 +189,15 @@ function normalise(desired: OrganizationTsigDesired): Normalised {
   const sources = desired.updateSources;
   if (sources !== undefined && (!Array.isArray(sources) || sources.some((s) => typeof s !== 'string')))
     throw invalidInput('updateSources must be an array of networks (CIDR).');
+  if (desired.allowTransfer !== undefined && typeof desired.allowTransfer !== 'boolean')
+    throw invalidInput('allowTransfer must be a boolean.');
   return {
     organization,
     zoneName,
     keyName: tsigKeyNameForZone(zoneName),
     algorithm: algorithm as TsigAlgorithm,
     updateSources: sources === undefined ? undefined : [...new Set(sources)].sort(),
+    allowTransfer: desired.allowTransfer,
   };
 }
 
@@ -203,6 +223,7 @@ export async function gatherOrganizationTsig(
     throw error;
   }
   const updateSources = await deps.admin.getZoneUpdateSources(n.zoneName, call);
+  const transferKeys = await deps.admin.getZoneTransferKeys(n.zoneName, call);
   const server = await deps.admin.getTsigKey(n.keyName, call);
   const stored = await deps.store.read(n.organization, call);
   return {
@@ -228,6 +249,7 @@ export async function gatherOrganizationTsig(
       : {}),
     updateKeys: [...updateKeys].sort(),
     updateSources: [...updateSources].sort(),
+    transferKeys: [...transferKeys].sort(),
   };
 }
 
@@ -298,6 +320,23 @@ export function planOrganizationTsig(
       reason: 'update-sources-differ',
     });
   }
+  const transferKeys = state.transferKeys ?? [];
+  if (n.allowTransfer === true && !same(transferKeys, [n.keyName])) {
+    steps.push({
+      op: 'set-transfer-keys',
+      zoneName: n.zoneName,
+      keyNames: [n.keyName],
+      reason: 'transfer-keys-differ',
+    });
+  }
+  if (n.allowTransfer === false && transferKeys.length > 0) {
+    steps.push({
+      op: 'set-transfer-keys',
+      zoneName: n.zoneName,
+      keyNames: [],
+      reason: 'transfer-not-allowed',
+    });
+  }
   return { organization: n.organization, zoneName: n.zoneName, keyName: n.keyName, steps };
 }
 
@@ -341,6 +380,9 @@ export async function applyOrganizationTsigPlan(
           return;
         case 'set-update-sources':
           await deps.admin.setZoneUpdateSources(step.zoneName, step.networks, call);
+          return;
+        case 'set-transfer-keys':
+          await deps.admin.setZoneTransferKeys(step.zoneName, step.keyNames, call);
           return;
       }
     },

@@ -86,6 +86,13 @@ export interface PowerDnsAdmin {
   setZoneUpdateKeys(zoneName: string, keyNames: readonly string[], options?: CallOptions): Promise<void>;
   /** The keys allowed to update `zoneName`. */
   getZoneUpdateKeys(zoneName: string, options?: CallOptions): Promise<readonly string[]>;
+  /**
+   * Sets the keys allowed to transfer `zoneName` by AXFR (`TSIG-ALLOW-AXFR`); `[]` removes the metadata.
+   * The server must also have `disable-axfr=no`.
+   */
+  setZoneTransferKeys(zoneName: string, keyNames: readonly string[], options?: CallOptions): Promise<void>;
+  /** The keys allowed to transfer `zoneName`. */
+  getZoneTransferKeys(zoneName: string, options?: CallOptions): Promise<readonly string[]>;
   /** Sets the networks allowed to update `zoneName` (`ALLOW-DNSUPDATE-FROM`); `[]` removes it. */
   setZoneUpdateSources(zoneName: string, networks: readonly string[], options?: CallOptions): Promise<void>;
   /** The networks allowed to update `zoneName`. */
@@ -199,6 +206,12 @@ export function createPowerDnsAdmin(api: PowerDnsApi): PowerDnsAdmin {
     },
     async getZoneUpdateKeys(zoneName, o) {
       return (await getMeta(zoneName, 'TSIG-ALLOW-DNSUPDATE', o)).map(canonicalRecordName);
+    },
+    async setZoneTransferKeys(zoneName, keyNames, o) {
+      await setMeta(zoneName, 'TSIG-ALLOW-AXFR', [...new Set(keyNames.map(keyName))].sort(), o);
+    },
+    async getZoneTransferKeys(zoneName, o) {
+      return (await getMeta(zoneName, 'TSIG-ALLOW-AXFR', o)).map(canonicalRecordName);
     },
     async setZoneUpdateSources(zoneName, networks, o) {
       for (const n of networks) {
