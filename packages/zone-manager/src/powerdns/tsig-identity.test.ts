@@ -196,6 +196,35 @@ describe('ensureOrganizationTsigKey on a real PowerDNS', () => {
     expect(store.keys.get('acme')?.secret).toBe(stale.secret);
   });
 
+  it("allowTransfer: true lets exactly the organisation's key transfer the zone, false takes it away", async () => {
+    const keyName = tsigKeyNameForZone(ACME);
+    await admin.setZoneTransferKeys(ACME, [tsigKeyNameForZone(GLOBEX)]);
+    const on = await ensureOrganizationTsigKey(deps(), {
+      organization: 'acme',
+      zoneName: ACME,
+      allowTransfer: true,
+    });
+    expect(on.plan.steps).toEqual([
+      { op: 'set-transfer-keys', zoneName: ACME, keyNames: [keyName], reason: 'transfer-keys-differ' },
+    ]);
+    expect(await admin.getZoneTransferKeys(ACME)).toEqual([keyName]);
+    expect(
+      (await ensureOrganizationTsigKey(deps(), { organization: 'acme', zoneName: ACME, allowTransfer: true }))
+        .plan.steps,
+    ).toEqual([]);
+    // Left alone when not asked.
+    expect(
+      (await ensureOrganizationTsigKey(deps(), { organization: 'acme', zoneName: ACME })).plan.steps,
+    ).toEqual([]);
+    const off = await ensureOrganizationTsigKey(deps(), {
+      organization: 'acme',
+      zoneName: ACME,
+      allowTransfer: false,
+    });
+    expect(off.plan.steps.map((s) => s.reason)).toEqual(['transfer-not-allowed']);
+    expect(await admin.getZoneTransferKeys(ACME)).toEqual([]);
+  });
+
   it('refuses a zone that does not exist, and bad input, before writing anything', async () => {
     const missing = await ensureOrganizationTsigKey(deps(), {
       organization: 'nobody',

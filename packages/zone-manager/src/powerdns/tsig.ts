@@ -207,11 +207,27 @@ export function createPowerDnsAdmin(api: PowerDnsApi): PowerDnsAdmin {
     async getZoneUpdateKeys(zoneName, o) {
       return (await getMeta(zoneName, 'TSIG-ALLOW-DNSUPDATE', o)).map(canonicalRecordName);
     },
+    // TSIG-ALLOW-AXFR is not writable through the metadata API (422): it is the zone's
+    // master_tsig_key_ids.
     async setZoneTransferKeys(zoneName, keyNames, o) {
-      await setMeta(zoneName, 'TSIG-ALLOW-AXFR', [...new Set(keyNames.map(keyName))].sort(), o);
+      const zone = zonePath(zoneName);
+      const ids = [...new Set(keyNames.map(keyName))].sort().map((k) => `${k}.`);
+      await guarded(
+        (c) => api.updateZone(zone, { master_tsig_key_ids: ids }, c),
+        'UpdateZone',
+        `zone ${zone} TSIG-ALLOW-AXFR`,
+        o,
+      );
     },
     async getZoneTransferKeys(zoneName, o) {
-      return (await getMeta(zoneName, 'TSIG-ALLOW-AXFR', o)).map(canonicalRecordName);
+      const zone = zonePath(zoneName);
+      const found = await guarded(
+        (c) => api.getZone(zone, { rrsetName: zone }, c),
+        'GetZone',
+        `zone ${zone}`,
+        o,
+      );
+      return [...(found.master_tsig_key_ids ?? [])].map(canonicalRecordName).sort();
     },
     async setZoneUpdateSources(zoneName, networks, o) {
       for (const n of networks) {
