@@ -36,7 +36,7 @@
  * @packageDocumentation
  */
 
-import { invalidInput, type ZonekeeperError } from '@zonekeeper/core';
+import { invalidInput, type ZonekeeperError, type ZonePricingModel } from '@zonekeeper/core';
 
 /** Facts about one hosted zone, gathered by the caller. @public */
 export interface ZoneFacts {
@@ -66,13 +66,7 @@ export interface ZoneFacts {
  *   unused zone at once is then cheapest too.
  * @public
  */
-export type PricingModel =
-  | { readonly kind: 'calendar-month' }
-  | {
-      readonly kind: 'free';
-      /** Keep an unused zone this long after its creation (milliseconds, ≥ 0). Default 0. */
-      readonly gracePeriodMs?: number;
-    };
+export type PricingModel = ZonePricingModel;
 
 /** Route 53's pricing: the default model. @public */
 export const ROUTE53_PRICING: PricingModel = Object.freeze({ kind: 'calendar-month' });

@@ -1,7 +1,8 @@
 /**
  * The collector with the provider's pricing model: organisations' zones on a real PowerDNS, where a
- * zone costs nothing to keep or re-create, are deleted as soon as they are unused (or after a grace
- * period), while Route 53's rules would keep a paid-for zone until just before the next charge.
+ * zone costs nothing to keep or re-create (the provider reports `pricing: { kind: 'free' }`), are
+ * deleted as soon as they are unused (or after a grace period), while Route 53's rules would keep a
+ * paid-for zone until just before the next charge.
  */
 
 import { createManualClock } from '@zonekeeper/core';
@@ -50,7 +51,7 @@ async function platform(base: string, gc?: ZonekeeperConfig['gc']) {
 describe('collectGarbage on PowerDNS with the free pricing model', { timeout: 60_000 }, () => {
   it('deletes an unused zone at once, where Route 53 pricing would keep its paid month', async () => {
     const free = await platform('free.test', { pricing: FREE_PRICING });
-    const r53 = await platform('paid.test');
+    const r53 = await platform('paid.test', { pricing: { kind: 'calendar-month' } });
     for (const p of [free, r53]) {
       await p.zk.ensureOrganization('acme');
       await p.zk.ensureOrganization('globex');
@@ -81,6 +82,24 @@ describe('collectGarbage on PowerDNS with the free pricing model', { timeout: 60
     const parent = (await dns.findZonesByName('free.test'))[0];
     const parentRecords = (await dns.listRecords(parent?.id as string)).recordSets;
     expect(parentRecords.some((s) => s.name === 'acme.free.test' && s.type === 'NS')).toBe(false);
+  });
+
+  it('takes the pricing model from the provider: PowerDNS reports free, the configuration may override it', async () => {
+    expect(dns.pricing).toEqual({ kind: 'free' });
+    const byProvider = await platform('provider.test');
+    const overridden = await platform('override.test', { pricing: { kind: 'calendar-month' } });
+    for (const p of [byProvider, overridden]) {
+      await p.zk.ensureOrganization('acme');
+      const target = new Date(p.clock.now().getTime() + 13 * HOUR);
+      const nearCharge = nextChargeAt(target).getTime() - target.getTime() < 2 * HOUR;
+      await p.clock.advance(13 * HOUR + (nearCharge ? 3 * HOUR : 0));
+    }
+    expect((await byProvider.zk.collectGarbage()).results).toEqual([
+      expect.objectContaining({ organization: 'acme', status: 'deleted', decision: 'FREE_TO_RECREATE' }),
+    ]);
+    const kept = await overridden.zk.collectGarbage();
+    expect(kept.results).toEqual([]);
+    expect(kept.plan.decisions.map((d) => d.reason)).toEqual(['ALREADY_CHARGED']);
   });
 
   it('keeps an unused zone for the grace period, then deletes it', async () => {
