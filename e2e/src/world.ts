@@ -172,26 +172,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     const kubectl = async (clusterId: string, args: readonly string[], stdin?: string): Promise<string> => {
       const fake = await cluster(clusterId);
       const kubeconfig = await fake.writeKubeconfig(join(dir, clusterId));
-      return new Promise((resolve, reject) => {
-        const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], {
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-        });
-        child.stderr.on('data', (c: Buffer) => {
-          err += c.toString();
-        });
-        child.on('error', (e) =>
-          reject(new Error(`kubectl could not start (${e.message}); install kubectl (Debian: kubectl)`)),
-        );
-        child.on('exit', (code) =>
-          code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')} failed (${code}): ${err}`)),
-        );
-        child.stdin.end(stdin ?? '');
-      });
+      return runKubectl(kubeconfig, args, stdin);
     };
 
     const world: World = {
@@ -256,6 +237,30 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     await stop();
     throw error;
   }
+}
+
+/** Runs kubectl with a kubeconfig file; rejects with its stderr on a non-zero exit. */
+export function runKubectl(kubeconfig: string, args: readonly string[], stdin?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.on('error', (e) =>
+      reject(new Error(`kubectl could not start (${e.message}); install kubectl (Debian: kubectl)`)),
+    );
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')} failed (${code}): ${err}`)),
+    );
+    child.stdin.end(stdin ?? '');
+  });
 }
 
 /** The ExternalDNS log lines that say what it changed (`Desired change: CREATE web.acme.example.com A`). */

@@ -3,7 +3,8 @@
  * Kubernetes API fake and an AWS endpoint on 127.0.0.1.
  *
  * What is taken from the Deployment, never retyped (`externalDnsProcessOf` of the deployer): the
- * container's `args`, its `env`, and the files of its Secret volumes (read back from the Secret that was applied), mounted under a temporary root
+ * container's `args`, its `env` (a `secretKeyRef` read from the applied Secret, as the kubelet does),
+ * and the files of its Secret volumes (read back from the Secret that was applied), mounted under a temporary root
  * (`AWS_SHARED_CREDENTIALS_FILE=/etc/zonekeeper/aws/credentials` becomes `<root>/etc/zonekeeper/aws/credentials`).
  *
  * What the harness adds, because a process is not a pod (and nothing else):
@@ -35,8 +36,8 @@ import { externalDnsBinary } from './binary.js';
 export interface PodTarget {
   /** The Kubernetes API fake the cluster is. */
   readonly cluster: KubernetesFake;
-  /** The AWS endpoint for Route 53 (the IAM enforcer). */
-  readonly awsEndpoint: string;
+  /** The AWS endpoint for Route 53 (the IAM enforcer); none for a provider that is not AWS. */
+  readonly awsEndpoint?: string;
 }
 
 /** The Deployment to run: where it lives in the cluster. */
@@ -104,7 +105,7 @@ async function launch(target: PodTarget, spec: ExternalDnsProcessForm, once: boo
       HOME: root,
       AWS_EC2_METADATA_DISABLED: 'true',
       ...env,
-      AWS_ENDPOINT_URL_ROUTE_53: target.awsEndpoint,
+      ...(target.awsEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_ROUTE_53: target.awsEndpoint }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -66,6 +66,7 @@ export {
   type StepStatus,
   validateDryRun,
 } from './plan.js';
+export type { ZonePricingModel } from './pricing.js';
 export {
   type CallOptions,
   type Clock,

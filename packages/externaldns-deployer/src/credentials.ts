@@ -105,3 +105,26 @@ export function validateCredentials(value: unknown): AwsStaticCredentials {
   }
   return { accessKeyId, secretAccessKey };
 }
+
+/** The key of the TSIG secret in the rfc2136 Secret. @public */
+export const TSIG_SECRET_KEY = 'tsig-secret';
+
+/** The environment variable ExternalDNS reads `--rfc2136-tsig-secret` from (kingpin's `EXTERNAL_DNS_<FLAG>`). @public */
+export const TSIG_SECRET_ENV = 'EXTERNAL_DNS_RFC2136_TSIG_SECRET';
+
+/**
+ * A short (16 hex characters) SHA-256-based fingerprint of a TSIG key (name, algorithm, secret), the
+ * pod-template annotation of an rfc2136 Deployment: a rotated key changes it and rolls the pod.
+ * @public
+ */
+export function tsigKeyHash(key: {
+  readonly name: string;
+  readonly algorithm: string;
+  readonly secret: string;
+}): string {
+  return createHash('sha256')
+    .update('zonekeeper.io/tsig-key-hash/v1\n')
+    .update(`${key.name}\n${key.algorithm}\n${key.secret}\n`)
+    .digest('hex')
+    .slice(0, 16);
+}

@@ -46,6 +46,9 @@ export {
   CREDENTIALS_SECRET_KEY,
   credentialsFile,
   credentialsHash,
+  TSIG_SECRET_ENV,
+  TSIG_SECRET_KEY,
+  tsigKeyHash,
 } from './credentials.js';
 export {
   createMemoryCluster,
@@ -59,9 +62,12 @@ export {
   type ExternalDnsManifest,
   externalDnsArgs,
   externalDnsSecretName,
+  externalDnsTsigSecretName,
   renderExternalDns,
 } from './objects.js';
 export {
+  type AwsExternalDnsOptions,
+  type CommonExternalDnsOptions,
   defaultExternalDnsOptions,
   EXTERNAL_DNS_POLICIES,
   EXTERNAL_DNS_SOURCES,
@@ -70,8 +76,17 @@ export {
   type ExternalDnsResources,
   type ExternalDnsSource,
   type ImagePullPolicy,
+  type ResolvedAwsExternalDnsOptions,
+  type ResolvedCommonExternalDnsOptions,
   type ResolvedExternalDnsOptions,
+  type ResolvedRfc2136ExternalDnsOptions,
+  type ResolvedRfc2136Settings,
   type ResourceQuantities,
+  RFC2136_TSIG_ALGORITHMS,
+  type Rfc2136ExternalDnsOptions,
+  type Rfc2136Settings,
+  type Rfc2136TsigAlgorithm,
+  type Rfc2136TsigKey,
   resolveExternalDnsOptions,
 } from './options.js';
 export { type ExternalDnsProcessForm, externalDnsProcessOf } from './process-form.js';

@@ -9,12 +9,16 @@
  *  ServiceAccount      <name>, token not automounted by default (the pod opts in)
  *  ClusterRole         zonekeeper:<namespace>:<name>, read rules for the selected sources only
  *  ClusterRoleBinding  zonekeeper:<namespace>:<name>
- *  Secret              <name>-aws-credentials, key `credentials`: an AWS shared-credentials file
+ *  Secret              AWS:     <name>-aws-credentials, key `credentials`: an AWS shared-credentials file
+ *                      rfc2136: <name>-rfc2136-tsig, key `tsig-secret`: the TSIG secret
  *  Deployment          <name>, 1 replica, Recreate (ExternalDNS has no leader election)
  * ```
  *
- * The secret access key appears only in the Secret. The pod template carries a short SHA-256-based hash of
- * the credentials file ({@link CREDENTIALS_HASH_ANNOTATION}), so rotating a key rolls the pod.
+ * The secret access key (or TSIG secret) appears only in the Secret: the AWS file is mounted, the TSIG
+ * secret reaches ExternalDNS as `EXTERNAL_DNS_RFC2136_TSIG_SECRET` from a `secretKeyRef` (ExternalDNS
+ * reads every flag from `EXTERNAL_DNS_<FLAG>`), never as an argument. The pod template carries a short
+ * SHA-256-based hash of the credentials ({@link CREDENTIALS_HASH_ANNOTATION}), so rotating a key rolls
+ * the pod.
  *
  * @packageDocumentation
  */
@@ -26,6 +30,9 @@ import {
   CREDENTIALS_SECRET_KEY,
   credentialsFile,
   credentialsHash,
+  TSIG_SECRET_ENV,
+  TSIG_SECRET_KEY,
+  tsigKeyHash,
 } from './credentials.js';
 import {
   type ExternalDnsOptions,
@@ -43,28 +50,52 @@ export const EXTERNAL_DNS_HTTP_PORT = 7979;
 /** The `app.kubernetes.io/name` of every rendered object. @public */
 export const EXTERNAL_DNS_APP_NAME = 'external-dns';
 
-/** The name of the credentials Secret. @public */
+/** The name of the credentials Secret (AWS). @public */
 export function externalDnsSecretName(name: string): string {
   return `${name}-aws-credentials`;
 }
 
+/** The name of the TSIG key Secret (rfc2136). @public */
+export function externalDnsTsigSecretName(name: string): string {
+  return `${name}-rfc2136-tsig`;
+}
+
 /**
- * The ExternalDNS arguments for resolved options: `--provider=aws`, one `--source=` per source,
+ * The ExternalDNS arguments for resolved options. AWS: `--provider=aws`, one `--source=` per source,
  * `--domain-filter` (the zone, or the narrower `domainFilter`, then with `--aws-zone-match-parent`),
  * `--zone-id-filter` (both: a domain filter alone also matches sibling and child zones),
- * `--aws-zone-type=public`, `--aws-zones-cache-duration`, `--registry=txt`, `--txt-owner-id`,
- * `--txt-prefix` (unless disabled), `--annotation-prefix`, `--policy`, `--interval`, then `extraArgs`.
+ * `--aws-zone-type=public`, `--aws-zones-cache-duration`. rfc2136: `--provider=rfc2136`, the sources,
+ * `--domain-filter`, `--rfc2136-host`, `--rfc2136-port`, `--rfc2136-zone` (the organisation's zone only),
+ * `--rfc2136-tsig-keyname`, `--rfc2136-tsig-secret-alg`, `--rfc2136-axfr` when enabled; never the secret.
+ * Then for both `--registry=txt`, `--txt-owner-id`, `--txt-prefix` (unless disabled),
+ * `--annotation-prefix`, `--policy`, `--interval`, then `extraArgs`.
  * @public
  */
 export function externalDnsArgs(resolved: ResolvedExternalDnsOptions): readonly string[] {
+  const provider =
+    resolved.provider === 'aws'
+      ? [
+          '--provider=aws',
+          ...resolved.sources.map((s) => `--source=${s}`),
+          `--domain-filter=${resolved.domainFilter}`,
+          ...(resolved.domainFilter === resolved.zoneName ? [] : ['--aws-zone-match-parent']),
+          `--zone-id-filter=${resolved.zoneId}`,
+          '--aws-zone-type=public',
+          `--aws-zones-cache-duration=${resolved.zonesCacheDuration}`,
+        ]
+      : [
+          '--provider=rfc2136',
+          ...resolved.sources.map((s) => `--source=${s}`),
+          `--domain-filter=${resolved.domainFilter}`,
+          `--rfc2136-host=${resolved.rfc2136.host}`,
+          `--rfc2136-port=${resolved.rfc2136.port}`,
+          `--rfc2136-zone=${resolved.zoneName}`,
+          `--rfc2136-tsig-keyname=${resolved.rfc2136.tsigKey.name}`,
+          `--rfc2136-tsig-secret-alg=${resolved.rfc2136.tsigKey.algorithm}`,
+          ...(resolved.rfc2136.axfr ? ['--rfc2136-axfr'] : []),
+        ];
   return [
-    '--provider=aws',
-    ...resolved.sources.map((s) => `--source=${s}`),
-    `--domain-filter=${resolved.domainFilter}`,
-    ...(resolved.domainFilter === resolved.zoneName ? [] : ['--aws-zone-match-parent']),
-    `--zone-id-filter=${resolved.zoneId}`,
-    '--aws-zone-type=public',
-    `--aws-zones-cache-duration=${resolved.zonesCacheDuration}`,
+    ...provider,
     '--registry=txt',
     `--txt-owner-id=${resolved.txtOwnerId}`,
     ...(resolved.txtPrefix === undefined ? [] : [`--txt-prefix=${resolved.txtPrefix}`]),
@@ -123,8 +154,6 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
   const r = resolveExternalDnsOptions(options);
   const labels = (): Record<string, string> => commonLabels(r);
   const clusterRoleName = externalDnsClusterRoleName(r.namespace, r.name);
-  const secretName = externalDnsSecretName(r.name);
-  const file = credentialsFile(r.credentials);
 
   const objects: KubernetesObject[] = [];
   if (r.createNamespace) {
@@ -164,12 +193,13 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRoleName },
     subjects: [{ kind: 'ServiceAccount', name: r.name, namespace: r.namespace }],
   });
+  const wiring = credentialsWiring(r);
   objects.push({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: secretName, namespace: r.namespace, labels: labels() },
+    metadata: { name: wiring.secretName, namespace: r.namespace, labels: labels() },
     type: 'Opaque',
-    data: { [CREDENTIALS_SECRET_KEY]: Buffer.from(file, 'utf8').toString('base64') },
+    data: wiring.data,
   });
 
   const container: Record<string, unknown> = {
@@ -177,11 +207,7 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
     image: r.image,
     ...(r.imagePullPolicy === undefined ? {} : { imagePullPolicy: r.imagePullPolicy }),
     args: [...externalDnsArgs(r)],
-    env: [
-      { name: 'AWS_REGION', value: r.region },
-      { name: 'AWS_DEFAULT_REGION', value: r.region },
-      { name: 'AWS_SHARED_CREDENTIALS_FILE', value: `${CREDENTIALS_MOUNT_PATH}/${CREDENTIALS_SECRET_KEY}` },
-    ],
+    env: wiring.env,
     ports: [{ name: 'http', containerPort: EXTERNAL_DNS_HTTP_PORT, protocol: 'TCP' }],
     livenessProbe: probe(10, 2),
     readinessProbe: probe(5, 6),
@@ -195,7 +221,9 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
       runAsUser: 65534,
       runAsGroup: 65534,
     },
-    volumeMounts: [{ name: 'aws-credentials', mountPath: CREDENTIALS_MOUNT_PATH, readOnly: true }],
+    ...(wiring.volumes.length === 0
+      ? {}
+      : { volumeMounts: [{ name: 'aws-credentials', mountPath: CREDENTIALS_MOUNT_PATH, readOnly: true }] }),
   };
 
   objects.push({
@@ -209,7 +237,7 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
       template: {
         metadata: {
           labels: labels(),
-          annotations: { [CREDENTIALS_HASH_ANNOTATION]: credentialsHash(r.credentials) },
+          annotations: { [CREDENTIALS_HASH_ANNOTATION]: wiring.hash },
         },
         spec: {
           serviceAccountName: r.name,
@@ -222,19 +250,55 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
             seccompProfile: { type: 'RuntimeDefault' },
           },
           containers: [container],
-          volumes: [
-            {
-              name: 'aws-credentials',
-              secret: {
-                secretName,
-                defaultMode: 0o440,
-                items: [{ key: CREDENTIALS_SECRET_KEY, path: CREDENTIALS_SECRET_KEY }],
-              },
-            },
-          ],
+          ...(wiring.volumes.length === 0 ? {} : { volumes: wiring.volumes }),
         },
       },
     },
   });
   return objects;
+}
+
+/** How the provider's credentials reach the container: the Secret's data, env, volumes, pod hash. */
+function credentialsWiring(r: ResolvedExternalDnsOptions): {
+  readonly secretName: string;
+  readonly data: Record<string, string>;
+  readonly env: Record<string, unknown>[];
+  readonly volumes: Record<string, unknown>[];
+  readonly hash: string;
+} {
+  if (r.provider === 'rfc2136') {
+    const secretName = externalDnsTsigSecretName(r.name);
+    return {
+      secretName,
+      data: { [TSIG_SECRET_KEY]: Buffer.from(r.rfc2136.tsigKey.secret, 'utf8').toString('base64') },
+      env: [
+        { name: TSIG_SECRET_ENV, valueFrom: { secretKeyRef: { name: secretName, key: TSIG_SECRET_KEY } } },
+      ],
+      volumes: [],
+      hash: tsigKeyHash(r.rfc2136.tsigKey),
+    };
+  }
+  const secretName = externalDnsSecretName(r.name);
+  return {
+    secretName,
+    data: {
+      [CREDENTIALS_SECRET_KEY]: Buffer.from(credentialsFile(r.credentials), 'utf8').toString('base64'),
+    },
+    env: [
+      { name: 'AWS_REGION', value: r.region },
+      { name: 'AWS_DEFAULT_REGION', value: r.region },
+      { name: 'AWS_SHARED_CREDENTIALS_FILE', value: `${CREDENTIALS_MOUNT_PATH}/${CREDENTIALS_SECRET_KEY}` },
+    ],
+    volumes: [
+      {
+        name: 'aws-credentials',
+        secret: {
+          secretName,
+          defaultMode: 0o440,
+          items: [{ key: CREDENTIALS_SECRET_KEY, path: CREDENTIALS_SECRET_KEY }],
+        },
+      },
+    ],
+    hash: credentialsHash(r.credentials),
+  };
 }

@@ -73,32 +73,85 @@ export interface ExternalDnsResources {
 }
 
 /**
- * Options of {@link renderExternalDns}. Everything is validated before anything is rendered; a bad value
- * is an `INVALID_INPUT` `ZonekeeperError`. Unknown option names are rejected too (typos would otherwise be
- * silently ignored).
+ * The TSIG algorithms ExternalDNS v0.22's rfc2136 provider accepts (`--rfc2136-tsig-secret-alg`). PowerDNS
+ * also knows `hmac-md5`; ExternalDNS does not.
  * @public
  */
-export interface ExternalDnsOptions {
+export const RFC2136_TSIG_ALGORITHMS = [
+  'hmac-sha1',
+  'hmac-sha224',
+  'hmac-sha256',
+  'hmac-sha384',
+  'hmac-sha512',
+] as const;
+
+/** One of {@link RFC2136_TSIG_ALGORITHMS}. @public */
+export type Rfc2136TsigAlgorithm = (typeof RFC2136_TSIG_ALGORITHMS)[number];
+
+/** The organisation's TSIG key, as the DNS server issued it. @public */
+export interface Rfc2136TsigKey {
+  /** The key name, e.g. `zonekeeper-update.acme.example.com` (a DNS name; trailing dot optional): `--rfc2136-tsig-keyname`. */
+  readonly name: string;
+  /** `--rfc2136-tsig-secret-alg`, one of {@link RFC2136_TSIG_ALGORITHMS}. Default `hmac-sha256`. */
+  readonly algorithm?: Rfc2136TsigAlgorithm;
+  /** The secret, base64. Written only into the Secret, read by ExternalDNS from its environment; never echoed in an error. */
+  readonly secret: string;
+}
+
+/**
+ * ExternalDNS's rfc2136 provider (RFC 2136 dynamic updates signed with a TSIG key), for organisations
+ * whose zone lives on an authoritative server such as PowerDNS. Not the `pdns` provider: its API key is
+ * server-wide and would let any tenant change every zone.
+ * @public
+ */
+export interface Rfc2136Settings {
+  /** The authoritative server's address or host name: `--rfc2136-host`. */
+  readonly host: string;
+  /** `--rfc2136-port`. Default 53. */
+  readonly port?: number;
+  /** The organisation's key. Its secret reaches ExternalDNS as `EXTERNAL_DNS_RFC2136_TSIG_SECRET` from the Secret, never as an argument. */
+  readonly tsigKey: Rfc2136TsigKey;
+  /**
+   * `--rfc2136-axfr`: list the zone's records by a TSIG-signed zone transfer. Default `false`. Without
+   * it ExternalDNS cannot read records, so it never updates or deletes one (it behaves as
+   * `--policy=create-only`, adding what is missing on every loop). With it, the server must allow the
+   * key to transfer the zone (PowerDNS: `TSIG-ALLOW-AXFR`), and whoever holds the key can read the zone whole.
+   */
+  readonly axfr?: boolean;
+}
+
+/** {@link Rfc2136Settings} after validation. @public */
+export interface ResolvedRfc2136Settings {
+  readonly host: string;
+  readonly port: number;
+  /** Canonical: lowercase, no trailing dot. */
+  readonly tsigKey: {
+    readonly name: string;
+    readonly algorithm: Rfc2136TsigAlgorithm;
+    readonly secret: string;
+  };
+  readonly axfr: boolean;
+}
+
+/**
+ * What every provider's options share. See {@link ExternalDnsOptions}.
+ * @public
+ */
+export interface CommonExternalDnsOptions {
   /** The cluster id (a lowercase DNS label); labels every object and is the default TXT owner id. */
   readonly clusterId: string;
   /** The organisation (a lowercase DNS label); labels every object. */
   readonly organization: string;
-  /** The organisation's zone, e.g. `acme.example.com` (lowercased, trailing dot removed): `--domain-filter` unless {@link ExternalDnsOptions.domainFilter} narrows it. */
+  /** The organisation's zone, e.g. `acme.example.com` (lowercased, trailing dot removed): `--domain-filter` unless {@link CommonExternalDnsOptions.domainFilter} narrows it, and `--rfc2136-zone`. */
   readonly zoneName: string;
-  /** The Route 53 hosted zone id, `Z…` or `/hostedzone/Z…`: `--zone-id-filter` (bare `Z…` form). */
-  readonly zoneId: string;
-  /** The zone-scoped IAM user's access key. */
-  readonly credentials: AwsStaticCredentials;
   /**
    * The names ExternalDNS manages: `zoneName` (the default) or a name below it, such as
    * `c1.acme.example.com` for a cluster-scoped identity, whose IAM policy allows exactly that name and
-   * the names below it (iam-scoper's `clusterRecordNames`). Rendered as `--domain-filter`, plus
+   * the names below it (iam-scoper's `clusterRecordNames`). Rendered as `--domain-filter`, plus (AWS)
    * `--aws-zone-match-parent` when it is below the zone (so the zone itself is still selected). The TXT
    * prefix must then be scope-safe ({@link isScopeSafeTxtPrefix}).
    */
   readonly domainFilter?: string;
-  /** AWS region for the SDK (`AWS_REGION`, `AWS_DEFAULT_REGION`). Default `us-east-1`. */
-  readonly region?: string;
   /** Namespace of the namespaced objects (a DNS label). Default `external-dns`. */
   readonly namespace?: string;
   /** Also render the Namespace (so uninstall may delete it). Default `false`. */
@@ -131,12 +184,6 @@ export interface ExternalDnsOptions {
    * prefix only and silently ignores the others.
    */
   readonly annotationPrefix?: string;
-  /**
-   * `--aws-zones-cache-duration`, a Go duration (`0s` disables the cache). Default
-   * {@link DEFAULT_ZONES_CACHE_DURATION} (`1h`): without it every loop lists all of the account's zones
-   * 2–3 times, from every cluster.
-   */
-  readonly zonesCacheDuration?: string;
   /** Resource requests and limits, merged over the defaults (requests 50m CPU / 64Mi, limit 128Mi memory). */
   readonly resources?: ExternalDnsResources;
   /**
@@ -155,16 +202,47 @@ export interface ExternalDnsOptions {
   readonly imagePullPolicy?: ImagePullPolicy;
 }
 
-/** {@link ExternalDnsOptions} after validation, normalisation and defaults. @public */
-export interface ResolvedExternalDnsOptions {
+/** ExternalDNS on Route 53 (`--provider=aws`) with a zone-scoped IAM key: the default. @public */
+export interface AwsExternalDnsOptions extends CommonExternalDnsOptions {
+  /** The Route 53 hosted zone id, `Z…` or `/hostedzone/Z…`: `--zone-id-filter` (bare `Z…` form). */
+  readonly zoneId: string;
+  /** The zone-scoped IAM user's access key. */
+  readonly credentials: AwsStaticCredentials;
+  /** AWS region for the SDK (`AWS_REGION`, `AWS_DEFAULT_REGION`). Default `us-east-1`. */
+  readonly region?: string;
+  /**
+   * `--aws-zones-cache-duration`, a Go duration (`0s` disables the cache). Default
+   * {@link DEFAULT_ZONES_CACHE_DURATION} (`1h`): without it every loop lists all of the account's zones
+   * 2–3 times, from every cluster.
+   */
+  readonly zonesCacheDuration?: string;
+  readonly rfc2136?: undefined;
+}
+
+/** ExternalDNS on an RFC 2136 server (`--provider=rfc2136`) with the organisation's TSIG key. @public */
+export interface Rfc2136ExternalDnsOptions extends CommonExternalDnsOptions {
+  readonly rfc2136: Rfc2136Settings;
+  readonly zoneId?: undefined;
+  readonly credentials?: undefined;
+  readonly region?: undefined;
+  readonly zonesCacheDuration?: undefined;
+}
+
+/**
+ * Options of {@link renderExternalDns}: Route 53 ({@link AwsExternalDnsOptions}) or, with `rfc2136`, an
+ * RFC 2136 server ({@link Rfc2136ExternalDnsOptions}). Everything is validated before anything is
+ * rendered; a bad value is an `INVALID_INPUT` `ZonekeeperError`. Unknown option names are rejected too
+ * (typos would otherwise be silently ignored), and so are the other provider's options.
+ * @public
+ */
+export type ExternalDnsOptions = AwsExternalDnsOptions | Rfc2136ExternalDnsOptions;
+
+/** What every provider's resolved options share. @public */
+export interface ResolvedCommonExternalDnsOptions {
   readonly clusterId: string;
   readonly organization: string;
   /** Lowercase, no trailing dot. */
   readonly zoneName: string;
-  /** The bare id, `Z…`. */
-  readonly zoneId: string;
-  readonly credentials: AwsStaticCredentials;
-  readonly region: string;
   readonly namespace: string;
   readonly createNamespace: boolean;
   readonly name: string;
@@ -181,7 +259,6 @@ export interface ResolvedExternalDnsOptions {
   readonly annotationPrefix: string;
   /** Lowercase, no trailing dot; `zoneName` or a name below it. */
   readonly domainFilter: string;
-  readonly zonesCacheDuration: string;
   readonly resources: {
     readonly requests: Readonly<Record<string, string>>;
     readonly limits: Readonly<Record<string, string>>;
@@ -190,6 +267,25 @@ export interface ResolvedExternalDnsOptions {
   readonly extraLabels: Readonly<Record<string, string>>;
   readonly imagePullPolicy: ImagePullPolicy | undefined;
 }
+
+/** {@link AwsExternalDnsOptions} after validation, normalisation and defaults. @public */
+export interface ResolvedAwsExternalDnsOptions extends ResolvedCommonExternalDnsOptions {
+  readonly provider: 'aws';
+  /** The bare id, `Z…`. */
+  readonly zoneId: string;
+  readonly credentials: AwsStaticCredentials;
+  readonly region: string;
+  readonly zonesCacheDuration: string;
+}
+
+/** {@link Rfc2136ExternalDnsOptions} after validation, normalisation and defaults. @public */
+export interface ResolvedRfc2136ExternalDnsOptions extends ResolvedCommonExternalDnsOptions {
+  readonly provider: 'rfc2136';
+  readonly rfc2136: ResolvedRfc2136Settings;
+}
+
+/** {@link ExternalDnsOptions} after validation, normalisation and defaults; `provider` tells which. @public */
+export type ResolvedExternalDnsOptions = ResolvedAwsExternalDnsOptions | ResolvedRfc2136ExternalDnsOptions;
 
 /** The defaults of the optional {@link ExternalDnsOptions}. @public */
 export const defaultExternalDnsOptions = Object.freeze({
@@ -237,7 +333,11 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'extraArgs',
   'extraLabels',
   'imagePullPolicy',
+  'rfc2136',
 ]);
+
+/** The options that belong to the AWS provider only. */
+const AWS_ONLY_OPTIONS = ['zoneId', 'credentials', 'region', 'zonesCacheDuration'] as const;
 
 /** Flags the renderer sets itself; `extraArgs` may not repeat or override them. */
 const MANAGED_FLAGS: ReadonlySet<string> = new Set([
@@ -254,6 +354,12 @@ const MANAGED_FLAGS: ReadonlySet<string> = new Set([
   'annotation-prefix',
   'policy',
   'interval',
+  'rfc2136-host',
+  'rfc2136-port',
+  'rfc2136-zone',
+  'rfc2136-tsig-keyname',
+  'rfc2136-tsig-secret-alg',
+  'rfc2136-axfr',
 ]);
 
 /** Flags `extraArgs` may not set at all, and why. */
@@ -267,6 +373,19 @@ const FORBIDDEN_FLAGS: Readonly<Record<string, string>> = {
   server: 'the pod talks to its own cluster with its ServiceAccount',
   'metrics-address': `the probes expect port ${7979}`,
   once: 'a Deployment that exits after one loop restarts for ever',
+  'rfc2136-tsig-secret':
+    'on the command line the secret is visible to anyone who can read the Deployment or the process list; zonekeeper passes it from the Secret as EXTERNAL_DNS_RFC2136_TSIG_SECRET',
+  'rfc2136-insecure': 'it sends updates unsigned, without the organisation key',
+  'rfc2136-tsig-axfr': 'it is deprecated; set rfc2136.axfr instead',
+  'rfc2136-gss-tsig': "it switches ExternalDNS away from the organisation's TSIG key",
+  'rfc2136-kerberos-username':
+    "it belongs to --rfc2136-gss-tsig, which switches away from the organisation's key",
+  'rfc2136-kerberos-password':
+    "it belongs to --rfc2136-gss-tsig, which switches away from the organisation's key",
+  'rfc2136-kerberos-realm':
+    "it belongs to --rfc2136-gss-tsig, which switches away from the organisation's key",
+  'pdns-api-key':
+    "the PowerDNS API key is server-wide: it would let this cluster change every organisation's zone",
 };
 
 const RESERVED_LABEL_PREFIXES = ['zonekeeper.io/', 'app.kubernetes.io/', 'kubernetes.io/', 'k8s.io/'];
@@ -542,7 +661,7 @@ function validateExtraArgs(value: unknown): readonly string[] {
     const name = flag[1] as string;
     if (MANAGED_FLAGS.has(name)) {
       fail(
-        `extraArgs[${i}] sets --${name}, which the renderer manages; use the matching option instead (zoneName, zoneId, domainFilter, sources, policy, interval, txtOwnerId, txtPrefix, annotationPrefix, zonesCacheDuration).`,
+        `extraArgs[${i}] sets --${name}, which the renderer manages; use the matching option instead (zoneName, zoneId, domainFilter, sources, policy, interval, txtOwnerId, txtPrefix, annotationPrefix, zonesCacheDuration, rfc2136).`,
         { option: 'extraArgs', index: i, flag: `--${name}` },
       );
     }
@@ -604,7 +723,7 @@ function validateExtraLabels(value: unknown): Readonly<Record<string, string>> {
 /**
  * Validates `options`, applies the defaults and normalises names (zone name lowercased, zone id bare,
  * sources in canonical order). Throws `INVALID_INPUT` on the first problem; no message or detail ever
- * contains the secret access key.
+ * contains the secret access key or the TSIG secret.
  * @public
  */
 export function resolveExternalDnsOptions(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
@@ -616,12 +735,21 @@ export function resolveExternalDnsOptions(options: ExternalDnsOptions): Resolved
 }
 
 /**
- * Defence in depth: if the secret access key was passed in a field that is echoed (say `region`), the
- * error must still not contain it. Rebuilds the error with every occurrence masked.
+ * Defence in depth: if the secret access key or the TSIG secret was passed in a field that is echoed
+ * (say `region`), the error must still not contain it. Rebuilds the error with every occurrence masked.
  */
 function scrubSecret(error: unknown, options: unknown): unknown {
   const credentials = isPlainObject(options) ? options.credentials : undefined;
-  const secret = isPlainObject(credentials) ? credentials.secretAccessKey : undefined;
+  const rfc2136 = isPlainObject(options) ? options.rfc2136 : undefined;
+  const tsigKey = isPlainObject(rfc2136) ? rfc2136.tsigKey : undefined;
+  const awsSecret = isPlainObject(credentials) ? credentials.secretAccessKey : undefined;
+  const tsigSecret = isPlainObject(tsigKey) ? tsigKey.secret : undefined;
+  let masked = error;
+  for (const secret of [awsSecret, tsigSecret]) masked = scrubOne(masked, secret);
+  return masked;
+}
+
+function scrubOne(error: unknown, secret: unknown): unknown {
   if (typeof secret !== 'string' || secret.length === 0 || !isZonekeeperError(error)) return error;
   const escaped = JSON.stringify(secret).slice(1, -1); // as describe() quotes it
   const mask = (text: string): string => text.split(secret).join('********').split(escaped).join('********');
@@ -650,12 +778,24 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
     }
   }
 
+  const rfc2136Given = raw.rfc2136 !== undefined;
+  if (rfc2136Given) {
+    for (const key of AWS_ONLY_OPTIONS) {
+      if (raw[key] !== undefined) {
+        fail(`${key} belongs to the AWS provider; with rfc2136 it must not be given.`, { option: key });
+      }
+    }
+  }
   const required: ReadonlyArray<readonly [string, string]> = [
     ['clusterId', 'the cluster id, a DNS label such as "prod-eu"'],
     ['organization', 'the organisation, a DNS label such as "acme"'],
     ['zoneName', 'the organisation zone, such as "acme.example.com"'],
-    ['zoneId', 'the Route 53 hosted zone id, "Z…"'],
-    ['credentials', 'the IAM access key, { accessKeyId, secretAccessKey }'],
+    ...(rfc2136Given
+      ? []
+      : ([
+          ['zoneId', 'the Route 53 hosted zone id, "Z…" (or give rfc2136 for an RFC 2136 server)'],
+          ['credentials', 'the IAM access key, { accessKeyId, secretAccessKey }'],
+        ] as const)),
   ];
   for (const [key, what] of required) {
     if (raw[key] === undefined || raw[key] === null) fail(`${key} is required (${what}).`, { option: key });
@@ -663,16 +803,7 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
   const clusterId = validateDnsLabel(raw.clusterId, `${PREFIX}: clusterId`);
   const organization = validateDnsLabel(raw.organization, `${PREFIX}: organization`);
   const zoneName = validateZoneName(raw.zoneName);
-  const zoneId = validateZoneId(raw.zoneId);
-  const credentials = validateCredentials(raw.credentials);
-
-  const region = optionalString(raw, 'region') ?? defaultExternalDnsOptions.region;
-  if (!REGION.test(region)) {
-    fail(`region ${describe(region)} is not an AWS region such as "us-east-1" or "eu-central-1".`, {
-      option: 'region',
-      value: region,
-    });
-  }
+  const provider = rfc2136Given ? validateRfc2136(raw.rfc2136) : validateAws(raw);
   const namespace = validateDnsLabel(
     optionalString(raw, 'namespace') ?? defaultExternalDnsOptions.namespace,
     `${PREFIX}: namespace`,
@@ -722,9 +853,6 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
   const annotationPrefix = validateAnnotationPrefix(
     optionalString(raw, 'annotationPrefix') ?? defaultExternalDnsOptions.annotationPrefix,
   );
-  const zonesCacheDuration = validateZonesCacheDuration(
-    optionalString(raw, 'zonesCacheDuration') ?? defaultExternalDnsOptions.zonesCacheDuration,
-  );
   const resources = validateResources(raw.resources);
   const extraArgs = validateExtraArgs(raw.extraArgs);
   const extraLabels = validateExtraLabels(raw.extraLabels);
@@ -741,13 +869,10 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
     });
   }
 
-  return {
+  const common: ResolvedCommonExternalDnsOptions = {
     clusterId,
     organization,
     zoneName,
-    zoneId,
-    credentials,
-    region,
     namespace,
     createNamespace,
     name,
@@ -760,10 +885,117 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
     txtPrefix,
     annotationPrefix,
     domainFilter,
-    zonesCacheDuration,
     resources,
     extraArgs,
     extraLabels,
     imagePullPolicy,
+  };
+  return provider.provider === 'aws'
+    ? { ...common, ...provider }
+    : { ...common, provider: 'rfc2136', rfc2136: provider.rfc2136 };
+}
+
+type AwsPart = Pick<
+  ResolvedAwsExternalDnsOptions,
+  'provider' | 'zoneId' | 'credentials' | 'region' | 'zonesCacheDuration'
+>;
+
+function validateAws(raw: Record<string, unknown>): AwsPart {
+  const zoneId = validateZoneId(raw.zoneId);
+  const credentials = validateCredentials(raw.credentials);
+  const region = optionalString(raw, 'region') ?? defaultExternalDnsOptions.region;
+  if (!REGION.test(region)) {
+    fail(`region ${describe(region)} is not an AWS region such as "us-east-1" or "eu-central-1".`, {
+      option: 'region',
+      value: region,
+    });
+  }
+  const zonesCacheDuration = validateZonesCacheDuration(
+    optionalString(raw, 'zonesCacheDuration') ?? defaultExternalDnsOptions.zonesCacheDuration,
+  );
+  return { provider: 'aws', zoneId, credentials, region, zonesCacheDuration };
+}
+
+const RFC2136_KEYS: ReadonlySet<string> = new Set(['host', 'port', 'tsigKey', 'axfr']);
+const TSIG_KEY_KEYS: ReadonlySet<string> = new Set(['name', 'algorithm', 'secret']);
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function validateRfc2136(value: unknown): { provider: 'rfc2136'; rfc2136: ResolvedRfc2136Settings } {
+  if (!isPlainObject(value)) {
+    fail(`rfc2136 must be an object { host, port?, tsigKey, axfr? }, got ${describe(value)}.`, {
+      option: 'rfc2136',
+    });
+  }
+  for (const key of Object.keys(value)) {
+    if (!RFC2136_KEYS.has(key)) {
+      fail(`rfc2136.${key} is not supported; known: ${[...RFC2136_KEYS].join(', ')}.`, {
+        option: `rfc2136.${key}`,
+      });
+    }
+  }
+  const host = value.host;
+  if (
+    typeof host !== 'string' ||
+    !(IPV4.test(host) || (host.includes(':') && IPV6.test(host)) || HOST_NAME.test(host))
+  ) {
+    fail(`rfc2136.host ${describe(host)} is not an IP address or host name.`, { option: 'rfc2136.host' });
+  }
+  const port = value.port ?? 53;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    fail(`rfc2136.port ${describe(port)} is not a port number (1–65535).`, { option: 'rfc2136.port' });
+  }
+  const axfr = value.axfr ?? false;
+  if (typeof axfr !== 'boolean')
+    fail(`rfc2136.axfr must be a boolean, got ${describe(axfr)}.`, { option: 'rfc2136.axfr' });
+  const key = value.tsigKey;
+  // Never echo the key object or its secret: only kinds of values.
+  if (!isPlainObject(key)) {
+    fail(
+      `rfc2136.tsigKey is required: an object { name, algorithm?, secret }, got ${key === undefined ? 'nothing' : Array.isArray(key) ? 'an array' : `a ${key === null ? 'null' : typeof key}`}.`,
+      {
+        option: 'rfc2136.tsigKey',
+      },
+    );
+  }
+  for (const k of Object.keys(key)) {
+    if (!TSIG_KEY_KEYS.has(k))
+      fail(`rfc2136.tsigKey has an unknown field (known: name, algorithm, secret).`, {
+        option: 'rfc2136.tsigKey',
+      });
+  }
+  const name = normalizeDomainName(key.name, `${PREFIX}: rfc2136.tsigKey.name`);
+  const algorithm = key.algorithm ?? 'hmac-sha256';
+  if (typeof algorithm !== 'string' || !(RFC2136_TSIG_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    fail(
+      `rfc2136.tsigKey.algorithm ${describe(algorithm)} is not one ExternalDNS supports: ${RFC2136_TSIG_ALGORITHMS.join(', ')}.`,
+      { option: 'rfc2136.tsigKey.algorithm' },
+    );
+  }
+  const secret = key.secret;
+  if (typeof secret !== 'string' || secret.length === 0) {
+    fail(
+      `rfc2136.tsigKey.secret is required: a non-empty base64 string, got ${secret === '' ? 'an empty string' : secret === undefined ? 'nothing' : `a ${secret === null ? 'null' : typeof secret}`}.`,
+      {
+        option: 'rfc2136.tsigKey.secret',
+      },
+    );
+  }
+  if (secret.length > 1024 || !BASE64.test(secret)) {
+    fail(`rfc2136.tsigKey.secret is not base64 (a string of ${secret.length} characters, not shown).`, {
+      option: 'rfc2136.tsigKey.secret',
+    });
+  }
+  return {
+    provider: 'rfc2136',
+    rfc2136: {
+      host: host.replace(/\.$/, ''),
+      port,
+      axfr,
+      tsigKey: { name, algorithm: algorithm as Rfc2136TsigAlgorithm, secret },
+    },
   };
 }

@@ -5,7 +5,7 @@
  * passed in, nothing is read.
  *
  * Only what a process can represent faithfully is accepted: one container, literal environment
- * values, and Secret volumes. Anything else (a second container, `valueFrom` env, other volume kinds)
+ * values or `secretKeyRef`s (read from the Secret, as the kubelet does), and Secret volumes. Anything else (a second container, `valueFrom` env, other volume kinds)
  * is refused rather than approximated.
  *
  * @packageDocumentation
@@ -17,7 +17,7 @@ import { invalidInput, type KubernetesObject } from '@zonekeeper/core';
 export interface ExternalDnsProcessForm {
   /** The container's `args`, unchanged. */
   readonly args: readonly string[];
-  /** The container's environment (literal values). */
+  /** The container's environment (literal values, and `secretKeyRef`s resolved). */
   readonly env: Readonly<Record<string, string>>;
   /** Absolute path inside the container → the mounted file's content (from the Secret volumes). */
   readonly files: Readonly<Record<string, string>>;
@@ -25,7 +25,11 @@ export interface ExternalDnsProcessForm {
 
 interface Container {
   readonly args?: readonly string[];
-  readonly env?: readonly { readonly name: string; readonly value?: string; readonly valueFrom?: unknown }[];
+  readonly env?: readonly {
+    readonly name: string;
+    readonly value?: string;
+    readonly valueFrom?: { readonly secretKeyRef?: { readonly name: string; readonly key: string } };
+  }[];
   readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string }[];
 }
 
@@ -57,10 +61,28 @@ export function externalDnsProcessOf(
   const container = containers[0];
   if (containers.length !== 1 || container === undefined)
     throw invalidInput(`${where}: expected one container, found ${containers.length}.`);
+  const dataOf = (name: string) =>
+    ((secretOf(name) as { data?: Record<string, string> } | undefined)?.data ?? undefined) as
+      | Record<string, string>
+      | undefined;
   const env: Record<string, string> = {};
   for (const e of container.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    if (e.value === undefined && ref !== undefined && Object.keys(e.valueFrom ?? {}).length === 1) {
+      // As the kubelet does: the value read from the Secret when the container starts.
+      const data = dataOf(ref.name);
+      if (data === undefined)
+        throw invalidInput(`${where}: the Secret ${ref.name} of env ${e.name} does not exist.`);
+      const value = data[ref.key];
+      if (value === undefined)
+        throw invalidInput(`${where}: the Secret ${ref.name} has no key ${ref.key} (env ${e.name}).`);
+      env[e.name] = Buffer.from(value, 'base64').toString('utf8');
+      continue;
+    }
     if (e.value === undefined)
-      throw invalidInput(`${where}: env ${e.name} is not a literal value; a process cannot resolve it.`);
+      throw invalidInput(
+        `${where}: env ${e.name} is neither a literal value nor a secretKeyRef; a process cannot resolve it.`,
+      );
     env[e.name] = e.value;
   }
   const files: Record<string, string> = {};

@@ -9,11 +9,11 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
+  type AwsExternalDnsOptions,
   CREDENTIALS_HASH_ANNOTATION,
   credentialsFile,
   EXTERNAL_DNS_POLICIES,
   EXTERNAL_DNS_SOURCES,
-  type ExternalDnsOptions,
   REDACTED_SECRET_VALUE,
   renderExternalDns,
   toYaml,
@@ -66,7 +66,7 @@ const quantities = fc
   }));
 
 /** Every option combination: required fields always, optional ones present or absent. */
-const optionsArb: fc.Arbitrary<ExternalDnsOptions> = fc.record(
+const optionsArb: fc.Arbitrary<AwsExternalDnsOptions> = fc.record(
   {
     clusterId: label,
     organization: label,

@@ -1,6 +1,9 @@
 /**
- * The billing-aware garbage-collection decision for Route 53 hosted zones. Pure: no I/O, no clock, no
+ * The billing-aware garbage-collection decision for DNS zones. Pure: no I/O, no clock, no
  * logging; every instant is UTC and the host's time zone never changes a result.
+ *
+ * The provider's pricing is data ({@link PricingModel}): Route 53's rules (`calendar-month`, the default,
+ * below) or `free` (a zone on your own servers, such as PowerDNS, costs nothing to keep or to re-create).
  *
  * Route 53 bills a hosted zone when it is created (waived if the zone is deleted within 12 hours) and
  * again at 00:00 UTC on the first day of every later month; charges are not prorated. So an unused zone
@@ -18,10 +21,22 @@
  *  7     otherwise                                               defer   ALREADY_CHARGED (eligibleAt = nextCharge − lead)
  * ```
  *
+ * With `pricing: { kind: 'free', gracePeriodMs }` rules 1–4 are the same, then:
+ *
+ * ```
+ *  5f    createdAt known, age < gracePeriod                      defer   GRACE_PERIOD (eligibleAt = createdAt + grace)
+ *  6f    otherwise                                               delete  FREE_TO_RECREATE
+ * ```
+ *
+ * and decisions carry no `nextChargeAt` (there is no charge). {@link planGarbageCollection} and
+ * {@link decideZoneFate} without a pricing model return exactly what they always did (typed
+ * {@link GcPlan} / {@link ZoneDecision}); with one they return the general {@link CollectionPlan} /
+ * {@link CollectionDecision}.
+ *
  * @packageDocumentation
  */
 
-import { invalidInput, type ZonekeeperError } from '@zonekeeper/core';
+import { invalidInput, type ZonekeeperError, type ZonePricingModel } from '@zonekeeper/core';
 
 /** Facts about one hosted zone, gathered by the caller. @public */
 export interface ZoneFacts {
@@ -37,6 +52,28 @@ export interface ZoneFacts {
   readonly protected?: boolean;
 }
 
+/**
+ * How a DNS provider bills a zone, as data:
+ *
+ * - `calendar-month`: Route 53's rules. A zone is charged at creation (waived if it is deleted within
+ *   `freeDeletionWindowMs`) and at 00:00 UTC on the 1st of every later month, not prorated. The tunables
+ *   are the {@link GcPolicyOptions} (`freeDeletionWindowMs`, `freeDeletionMarginMs`, `chargeLeadTimeMs`):
+ *   a provider billing the same way with other numbers (no waiver: `freeDeletionWindowMs: 0`) is described
+ *   by setting them.
+ * - `free`: keeping a zone and creating it again cost nothing (your own servers, such as PowerDNS), so an
+ *   unused zone is deleted as soon as it is older than `gracePeriodMs` (default 0: at once; a zone of
+ *   unknown age counts as old). Also right for a provider that bills by the hour, prorated: deleting an
+ *   unused zone at once is then cheapest too.
+ * @public
+ */
+export type PricingModel = ZonePricingModel;
+
+/** Route 53's pricing: the default model. @public */
+export const ROUTE53_PRICING: PricingModel = Object.freeze({ kind: 'calendar-month' });
+
+/** A provider whose zones cost nothing to keep or re-create (PowerDNS): delete unused zones at once. @public */
+export const FREE_PRICING: PricingModel = Object.freeze({ kind: 'free' });
+
 /** Tunables of the policy; all optional, in milliseconds. @public */
 export interface GcPolicyOptions {
   /** Default 43 200 000 (12 h): a zone deleted within 12 h of creation is free. */
@@ -47,12 +84,19 @@ export interface GcPolicyOptions {
   readonly chargeLeadTimeMs?: number;
   /** Default 300 000 (5 min): a `createdAt` at most this far in the future counts as age 0. */
   readonly clockSkewToleranceMs?: number;
+  /** Route 53's rules; give a model through {@link CollectionPolicyOptions} instead. */
+  readonly pricing?: undefined;
+}
+
+/** {@link GcPolicyOptions} with the provider's {@link PricingModel} (default {@link ROUTE53_PRICING}). @public */
+export interface CollectionPolicyOptions extends Omit<GcPolicyOptions, 'pricing'> {
+  readonly pricing?: PricingModel | undefined;
 }
 
 /** What to do with a zone. @public */
 export type ZoneAction = 'keep' | 'delete' | 'defer';
 
-/** Why. One reason per rule. @public */
+/** Why, under Route 53's pricing. One reason per rule. @public */
 export type ZoneDecisionReason =
   | 'NOT_MANAGED'
   | 'PROTECTED'
@@ -62,8 +106,35 @@ export type ZoneDecisionReason =
   | 'BEFORE_NEXT_CHARGE'
   | 'ALREADY_CHARGED';
 
-/** The decision for one zone. @public */
-export interface ZoneDecision {
+/** Why, under any pricing model: the Route 53 reasons, plus the `free` model's two. @public */
+export type CollectionReason = ZoneDecisionReason | 'GRACE_PERIOD' | 'FREE_TO_RECREATE';
+
+/** The decision for one zone under any pricing model. @public */
+export interface CollectionDecision {
+  readonly zoneId: string;
+  readonly action: ZoneAction;
+  readonly reason: CollectionReason;
+  /** One plain sentence a person can read in a log or a table. */
+  readonly message: string;
+  /** The provider's next charge (`nextChargeAt(now)` for `calendar-month`); absent when it has none. */
+  readonly nextChargeAt?: Date;
+  /** Present if and only if `action === 'defer'`: when the zone becomes eligible for deletion. */
+  readonly eligibleAt?: Date;
+}
+
+/** The decisions for a set of zones under any pricing model. @public */
+export interface CollectionPlan {
+  readonly now: Date;
+  /** Same order as the input (built on first read and then kept, like {@link GcPlan.decisions}). */
+  readonly decisions: readonly CollectionDecision[];
+  /** zoneIds of `delete` decisions, in input order. */
+  readonly toDelete: readonly string[];
+  /** Earliest `eligibleAt` among `defer` decisions; absent when nothing is deferred. */
+  readonly nextReviewAt?: Date;
+}
+
+/** The decision for one zone under Route 53's pricing. @public */
+export interface ZoneDecision extends CollectionDecision {
   readonly zoneId: string;
   readonly action: ZoneAction;
   readonly reason: ZoneDecisionReason;
@@ -75,8 +146,8 @@ export interface ZoneDecision {
   readonly eligibleAt?: Date;
 }
 
-/** The decisions for a set of zones. @public */
-export interface GcPlan {
+/** The decisions for a set of zones under Route 53's pricing. @public */
+export interface GcPlan extends CollectionPlan {
   readonly now: Date;
   /**
    * Same order as the input. Built on first read and then kept (an enumerable getter, so spreading,
@@ -91,7 +162,7 @@ export interface GcPlan {
 }
 
 /** The defaults of {@link GcPolicyOptions}. @public */
-export const defaultGcPolicyOptions: Readonly<Required<GcPolicyOptions>> = Object.freeze({
+export const defaultGcPolicyOptions: Readonly<Required<Omit<GcPolicyOptions, 'pricing'>>> = Object.freeze({
   freeDeletionWindowMs: 43_200_000,
   freeDeletionMarginMs: 900_000,
   chargeLeadTimeMs: 3_600_000,
@@ -115,12 +186,62 @@ function describeValue(value: unknown): string {
   return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `a ${typeof value}`;
 }
 
-function resolveOptions(options: GcPolicyOptions | undefined): Required<GcPolicyOptions> {
+/** The numeric tunables, resolved. */
+type Tunables = Required<Omit<GcPolicyOptions, 'pricing'>>;
+
+/** A validated pricing model. */
+type ResolvedPricing =
+  | { readonly kind: 'calendar-month' }
+  | { readonly kind: 'free'; readonly gracePeriodMs: number };
+
+function resolvePricing(options: CollectionPolicyOptions | undefined): ResolvedPricing {
+  const pricing = (options as { pricing?: unknown } | undefined)?.pricing;
+  if (pricing === undefined) return ROUTE53_PRICING as ResolvedPricing;
+  if (typeof pricing !== 'object' || pricing === null || Array.isArray(pricing))
+    throw invalidInput(
+      `GC policy option pricing must be an object { kind }, got ${describeValue(pricing)}.`,
+      {
+        option: 'pricing',
+      },
+    );
+  const { kind, ...rest } = pricing as { kind?: unknown; gracePeriodMs?: unknown };
+  if (kind === 'calendar-month') {
+    if (Object.keys(rest).length > 0)
+      throw invalidInput(
+        'GC policy option pricing { kind: "calendar-month" } takes no other fields; its tunables are freeDeletionWindowMs, freeDeletionMarginMs and chargeLeadTimeMs.',
+        { option: 'pricing' },
+      );
+    return { kind };
+  }
+  if (kind === 'free') {
+    for (const key of Object.keys(rest))
+      if (key !== 'gracePeriodMs')
+        throw invalidInput(
+          `GC policy option pricing.${key} is not supported; the free model takes gracePeriodMs.`,
+          {
+            option: 'pricing',
+          },
+        );
+    const grace = rest.gracePeriodMs ?? 0;
+    if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0)
+      throw invalidInput(
+        `GC policy option pricing.gracePeriodMs must be a finite number ≥ 0 (milliseconds), got ${typeof grace === 'number' ? grace : describeValue(grace)}.`,
+        { option: 'pricing.gracePeriodMs' },
+      );
+    return { kind, gracePeriodMs: grace };
+  }
+  throw invalidInput(
+    `GC policy option pricing.kind must be "calendar-month" (Route 53) or "free", got ${describeValue(kind)}.`,
+    { option: 'pricing.kind' },
+  );
+}
+
+function resolveOptions(options: CollectionPolicyOptions | undefined): Tunables {
   if (options === undefined) return defaultGcPolicyOptions;
   if (typeof options !== 'object' || options === null)
     throw invalidInput(`GC policy options must be an object, got ${describeValue(options)}.`);
   const resolved = { ...defaultGcPolicyOptions };
-  for (const key of Object.keys(defaultGcPolicyOptions) as (keyof GcPolicyOptions)[]) {
+  for (const key of Object.keys(defaultGcPolicyOptions) as (keyof Tunables)[]) {
     const value = options[key];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -216,19 +337,21 @@ function formatDuration(ms: number): string {
 /** What every decision of one plan shares: `now`, the next charge and their readable forms. */
 interface DecisionContext {
   readonly nowMs: number;
-  readonly o: Required<GcPolicyOptions>;
+  readonly o: Tunables;
+  readonly pricing: ResolvedPricing;
   readonly nextChargeMs: number;
   readonly eligibleMs: number;
   readonly nextChargeIso: string;
   readonly eligibleIso: string;
 }
 
-function context(nowMs: number, o: Required<GcPolicyOptions>): DecisionContext {
+function context(nowMs: number, o: Tunables, pricing: ResolvedPricing): DecisionContext {
   const next = nextChargeMs(nowMs).getTime();
   const eligibleMs = next - o.chargeLeadTimeMs;
   return {
     nowMs,
     o,
+    pricing,
     nextChargeMs: next,
     eligibleMs,
     nextChargeIso: new Date(next).toISOString(),
@@ -244,6 +367,8 @@ const CLOCK_SKEW = 3;
 const FREE_DELETION_WINDOW = 4;
 const BEFORE_NEXT_CHARGE = 5;
 const ALREADY_CHARGED = 6;
+const GRACE_PERIOD = 7;
+const FREE_TO_RECREATE = 8;
 
 /** The rule chain on plain values: which rule decides (a reason code). */
 function classify(
@@ -257,6 +382,11 @@ function classify(
   if (isProtected) return PROTECTED;
   if (inUse) return IN_USE;
   const nowMs = c.nowMs;
+  if (c.pricing.kind === 'free') {
+    if (Number.isNaN(createdMs)) return FREE_TO_RECREATE;
+    if (createdMs > nowMs + c.o.clockSkewToleranceMs) return CLOCK_SKEW;
+    return Math.max(0, nowMs - createdMs) < c.pricing.gracePeriodMs ? GRACE_PERIOD : FREE_TO_RECREATE;
+  }
   if (!Number.isNaN(createdMs)) {
     if (createdMs > nowMs + c.o.clockSkewToleranceMs) return CLOCK_SKEW;
     if (Math.max(0, nowMs - createdMs) < c.o.freeDeletionWindowMs - c.o.freeDeletionMarginMs)
@@ -267,6 +397,7 @@ function classify(
 
 /** The decision object (with its sentence) for a zone classified as `code`. */
 function build(id: string, code: number, createdMs: number, c: DecisionContext): ZoneDecision {
+  if (c.pricing.kind === 'free') return buildFree(id, code, createdMs, c) as ZoneDecision;
   const { nowMs, o } = c;
   const nextChargeAt = new Date(c.nextChargeMs);
   switch (code) {
@@ -327,6 +458,38 @@ function build(id: string, code: number, createdMs: number, c: DecisionContext):
         nextChargeAt,
         eligibleAt: new Date(c.eligibleMs),
       };
+  }
+}
+
+/** A decision under the free model: no charge, so no `nextChargeAt`. */
+function buildFree(id: string, code: number, createdMs: number, c: DecisionContext): CollectionDecision {
+  const grace = c.pricing.kind === 'free' ? c.pricing.gracePeriodMs : 0;
+  switch (code) {
+    case GRACE_PERIOD: {
+      const eligibleMs = createdMs + grace;
+      return {
+        zoneId: id,
+        action: 'defer',
+        reason: 'GRACE_PERIOD',
+        message: `Zone ${id} is unused and ${formatDuration(Math.max(0, c.nowMs - createdMs))} old, so it is kept until ${new Date(eligibleMs).toISOString()}, the end of its ${formatDuration(grace)} grace period (deleting and re-creating it costs nothing).`,
+        eligibleAt: new Date(eligibleMs),
+      };
+    }
+    case FREE_TO_RECREATE:
+      return {
+        zoneId: id,
+        action: 'delete',
+        reason: 'FREE_TO_RECREATE',
+        message: `Zone ${id} is unused, and keeping or re-creating a zone costs nothing with this provider, so it is deleted now.`,
+      };
+    default: {
+      // Rules 1–4 read the same under every model; only the charge is absent.
+      const { nextChargeAt: _none, ...decision } = build(id, code, createdMs, {
+        ...c,
+        pricing: ROUTE53_PRICING as ResolvedPricing,
+      });
+      return decision;
+    }
   }
 }
 
@@ -428,20 +591,38 @@ function duplicateError(id: string): ZonekeeperError {
 }
 
 /**
- * Decides what to do with one zone at `now` (see the rule table in the module notes).
+ * Decides what to do with one zone at `now` (see the rule table in the module notes). Without a
+ * pricing model: Route 53's rules, typed {@link ZoneDecision}.
  * @throws `INVALID_INPUT` for an invalid `now`, zone or option.
  * @public
  */
-export function decideZoneFate(zone: ZoneFacts, now: Date, options?: GcPolicyOptions): ZoneDecision {
+export function decideZoneFate(zone: ZoneFacts, now: Date, options?: GcPolicyOptions): ZoneDecision;
+/**
+ * Decides what to do with one zone at `now` under `options.pricing` (default Route 53's).
+ * @throws `INVALID_INPUT` for an invalid `now`, zone, option or pricing model.
+ * @public
+ */
+export function decideZoneFate(
+  zone: ZoneFacts,
+  now: Date,
+  options?: CollectionPolicyOptions,
+): CollectionDecision;
+export function decideZoneFate(
+  zone: ZoneFacts,
+  now: Date,
+  options?: CollectionPolicyOptions,
+): CollectionDecision {
   checkNow(now);
   const o = resolveOptions(options);
+  const pricing = resolvePricing(options);
   checkZone(zone);
-  return decide(zone, context(now.getTime(), o));
+  return decide(zone, context(now.getTime(), o, pricing));
 }
 
 /**
  * Decides for every zone at `now`. Decisions keep the input order; `toDelete` lists the zones to delete
  * and `nextReviewAt` is the earliest instant at which a deferred zone becomes eligible.
+ * Without a pricing model: Route 53's rules, typed {@link GcPlan}.
  * @throws `INVALID_INPUT` for an invalid `now`, zone or option, or duplicate zoneIds. Nothing is decided
  * when any input is invalid.
  * @public
@@ -450,12 +631,28 @@ export function planGarbageCollection(
   zones: readonly ZoneFacts[],
   now: Date,
   options?: GcPolicyOptions,
-): GcPlan {
+): GcPlan;
+/**
+ * Decides for every zone at `now` under `options.pricing` (default Route 53's).
+ * @throws `INVALID_INPUT` for an invalid `now`, zone, option or pricing model, or duplicate zoneIds.
+ * @public
+ */
+export function planGarbageCollection(
+  zones: readonly ZoneFacts[],
+  now: Date,
+  options?: CollectionPolicyOptions,
+): CollectionPlan;
+export function planGarbageCollection(
+  zones: readonly ZoneFacts[],
+  now: Date,
+  options?: CollectionPolicyOptions,
+): CollectionPlan {
   checkNow(now);
   const o = resolveOptions(options);
+  const pricing = resolvePricing(options);
   if (!Array.isArray(zones)) throw invalidInput(`zones must be an array, got ${describeValue(zones)}.`);
   const nowMs = now.getTime();
-  const c = context(nowMs, o);
+  const c = context(nowMs, o, pricing);
   const n = zones.length;
   // One pass validates and classifies, and hashes the ids for the duplicate check that follows. What the
   // decisions need later is recorded here (the ids, a reason code and createdAt per zone), never re-read
@@ -466,6 +663,7 @@ export function planGarbageCollection(
   const created = new Float64Array(n);
   const toDelete: string[] = [];
   let deferred = false;
+  let graceReviewMs = Number.POSITIVE_INFINITY;
   for (let i = 0; i < n; i++) {
     const zone = zones[i] as ZoneFacts;
     // The common, valid case is checked inline; anything else goes to checkZone for its exact error,
@@ -491,15 +689,18 @@ export function planGarbageCollection(
     const code = classify(zone.managed, isProtected === true, zone.inUse, createdMs, c);
     codes[i] = code;
     created[i] = createdMs;
-    if (code === FREE_DELETION_WINDOW || code === BEFORE_NEXT_CHARGE) toDelete.push(id);
+    if (code === FREE_DELETION_WINDOW || code === BEFORE_NEXT_CHARGE || code === FREE_TO_RECREATE)
+      toDelete.push(id);
     else if (code === ALREADY_CHARGED) deferred = true;
+    else if (code === GRACE_PERIOD && pricing.kind === 'free')
+      graceReviewMs = Math.min(graceReviewMs, createdMs + pricing.gracePeriodMs);
   }
   const dup = firstDuplicate(ids, hashes, n);
   if (dup >= 0) throw duplicateError(ids[dup] as string);
-  let decisions: readonly ZoneDecision[] | undefined;
-  const plan: GcPlan = {
+  let decisions: readonly CollectionDecision[] | undefined;
+  const plan: CollectionPlan = {
     now: new Date(nowMs),
-    get decisions(): readonly ZoneDecision[] {
+    get decisions(): readonly CollectionDecision[] {
       if (decisions === undefined) {
         const out = new Array<ZoneDecision>(n);
         for (let i = 0; i < n; i++)
@@ -509,8 +710,10 @@ export function planGarbageCollection(
       return decisions;
     },
     toDelete,
-    // Every deferral is eligible at the same instant: the next charge less the lead time.
+    // Under Route 53's rules every deferral is eligible at the same instant: the next charge less the
+    // lead time. Under the free model, the earliest end of a grace period.
     ...(deferred ? { nextReviewAt: new Date(c.eligibleMs) } : {}),
+    ...(Number.isFinite(graceReviewMs) ? { nextReviewAt: new Date(graceReviewMs) } : {}),
   };
   return plan;
 }

@@ -33,6 +33,7 @@ export {
   readClusterBinding,
   readClusterSettings,
   readOwnedSecret,
+  readTsigKey,
   SECRET_MANAGED_BY,
   SECRET_OWNERSHIP,
   type SecretKind,
@@ -41,8 +42,10 @@ export {
   type StoredCertificate,
   type StoredCertificateAuthority,
   type StoredClusterSettings,
+  type StoredTsigKey,
   secretOwnership,
   secretPaths,
+  type TsigKeyToStore,
   writeAccessKey,
   writeAttachment,
   writeCertificate,
@@ -50,6 +53,7 @@ export {
   writeClusterBinding,
   writeClusterSettings,
   writeOwnedSecret,
+  writeTsigKey,
 } from './layout.js';
 export {
   type AcquireLockOptions,

@@ -6,6 +6,7 @@
  * ```
  * <prefix>/orgs/<org>/aws-access-key                       the organisation's IAM access key
  * <prefix>/orgs/<org>/clusters/<cluster>/aws-access-key    a cluster-scoped IAM access key
+ * <prefix>/orgs/<org>/tsig-key                             the organisation's TSIG key (RFC 2136 servers such as PowerDNS)
  * <prefix>/orgs/<org>/clusters/<cluster>/attachment        where ExternalDNS runs on an attached cluster
  * <prefix>/orgs/<org>/clusters/<cluster>/settings          the settings recorded at attach (JSON, secret-free)
  * <prefix>/orgs/<org>/tls/ca                               the organisation's certificate authority
@@ -62,6 +63,7 @@ export const SECRET_MANAGED_BY = 'zonekeeper';
 /** What zonekeeper stores, as recorded in a secret's `kind` metadata. @public */
 export type SecretKind =
   | 'aws-access-key'
+  | 'tsig-key'
   | 'cluster-attachment'
   | 'cluster-settings'
   | 'cluster-binding'
@@ -98,6 +100,7 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
   readonly locksRoot: string;
   organization(organization: string): string;
   accessKey(organization: string, clusterId?: string): string;
+  tsigKey(organization: string): string;
   clusterFolder(organization: string, clusterId: string): string;
   attachment(organization: string, clusterId: string): string;
   clusterSettings(organization: string, clusterId: string): string;
@@ -117,6 +120,7 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
     locksRoot: `${prefix}/locks`,
     organization: org,
     accessKey: (o, c) => (c === undefined ? `${org(o)}/aws-access-key` : `${cluster(o, c)}/aws-access-key`),
+    tsigKey: (o) => `${org(o)}/tsig-key`,
     clusterFolder: cluster,
     attachment: (o, c) => `${cluster(o, c)}/attachment`,
     clusterSettings: (o, c) => `${cluster(o, c)}/settings`,
@@ -404,6 +408,94 @@ export async function writeAccessKey(
         'access-key-id': key.accessKeyId,
         'created-at': key.createdAt.toISOString(),
       },
+    },
+    options,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// TSIG keys
+// ---------------------------------------------------------------------------------------------------
+
+/** An organisation's TSIG key as stored. The secret is a secret: never log it. @public */
+export interface StoredTsigKey {
+  /** The key name, e.g. `zonekeeper-update.acme.example.com`. */
+  readonly name: string;
+  /** e.g. `hmac-sha256`. */
+  readonly algorithm: string;
+  /** base64. */
+  readonly secret: string;
+  /** The stored version (pass it as `cas` to the next write). */
+  readonly version: number;
+}
+
+/** What {@link writeTsigKey} stores. @public */
+export type TsigKeyToStore = Omit<StoredTsigKey, 'version'>;
+
+const TSIG_KEY_NAME = /^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*$/;
+const TSIG_ALGORITHM = /^hmac-(?:md5|sha1|sha224|sha256|sha384|sha512)$/;
+const TSIG_SECRET = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Reads an organisation's TSIG key; `undefined` when none is stored.
+ * @throws `NOT_OWNED` when the path holds a secret that is not zonekeeper's; `INTERNAL` when the stored
+ *   secret is malformed.
+ * @public
+ */
+export async function readTsigKey(
+  store: SecretStore,
+  ref: { readonly organization: string },
+  options: LayoutOptions = {},
+): Promise<StoredTsigKey | undefined> {
+  const path = secretPaths(options).tsigKey(ref.organization);
+  const secret = await readOwnedSecret(
+    store,
+    path,
+    { kind: 'tsig-key', organization: ref.organization },
+    options,
+  );
+  if (!secret) return undefined;
+  const { name, algorithm, secret: value } = secret.data;
+  if (!name || !algorithm || !value) {
+    throw new ZonekeeperError(
+      'INTERNAL',
+      `${store.kind} secret store: ${path} does not hold a zonekeeper TSIG key (missing fields).`,
+      { details: { path } },
+    );
+  }
+  return { name, algorithm, secret: value, version: secret.version };
+}
+
+/**
+ * Stores an organisation's TSIG key with check-and-set (`cas`: the version read, 0 to create) and
+ * records its name and algorithm as custom metadata (never the secret).
+ * @throws `CONFLICT` when another writer got there first; `NOT_OWNED`; `INVALID_INPUT` for a malformed
+ *   key (the message never contains the secret).
+ * @public
+ */
+export async function writeTsigKey(
+  store: SecretStore,
+  ref: { readonly organization: string },
+  key: TsigKeyToStore,
+  options: LayoutOptions & { readonly cas: number },
+): Promise<{ readonly version: number }> {
+  const path = secretPaths(options).tsigKey(ref.organization);
+  if (typeof key.name !== 'string' || key.name.length > 253 || !TSIG_KEY_NAME.test(key.name))
+    throw invalidInput('TSIG key name must be a lowercase DNS name without a trailing dot.');
+  if (typeof key.algorithm !== 'string' || !TSIG_ALGORITHM.test(key.algorithm))
+    throw invalidInput(
+      'TSIG algorithm must be one of hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512.',
+    );
+  if (typeof key.secret !== 'string' || key.secret.length === 0 || !TSIG_SECRET.test(key.secret))
+    throw invalidInput('TSIG secret must be a non-empty base64 string (not shown).');
+  return writeOwnedSecret(
+    store,
+    path,
+    { name: key.name, algorithm: key.algorithm, secret: key.secret },
+    {
+      kind: 'tsig-key',
+      organization: ref.organization,
+      info: { 'key-name': key.name, algorithm: key.algorithm },
     },
     options,
   );

@@ -14,7 +14,7 @@
  * @packageDocumentation
  */
 
-import type { CallOptions } from '@zonekeeper/core';
+import type { CallOptions, ZonePricingModel } from '@zonekeeper/core';
 
 /** A hosted zone as listed. @public */
 export interface HostedZone {
@@ -104,6 +104,11 @@ export type Tags = Readonly<Record<string, string>>;
 export interface DnsProvider {
   /** `route53`, `memory`, … for messages. */
   readonly kind: string;
+  /**
+   * How the provider bills a zone, for the garbage collector (`@zonekeeper/gc-policy`). Absent: Route 53's
+   * rules (`calendar-month`). PowerDNS: `free`.
+   */
+  readonly pricing?: ZonePricingModel;
   /** Every hosted zone of the account, all pages (Route 53: `ListHostedZones`, 100 per call). */
   listZones(options?: CallOptions): Promise<readonly HostedZone[]>;
   /** Zones whose name is exactly `name` (Route 53 allows duplicates). */

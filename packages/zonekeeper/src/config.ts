@@ -9,7 +9,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { KeyAlgorithm } from '@zonekeeper/cert-issuer';
 import type { Clock, ClusterClient, Logger } from '@zonekeeper/core';
 import type { ExternalDnsPolicy, ExternalDnsSource } from '@zonekeeper/externaldns-deployer';
-import type { GcPolicyOptions } from '@zonekeeper/gc-policy';
+import type { CollectionPolicyOptions } from '@zonekeeper/gc-policy';
 import type { IdentityProvider } from '@zonekeeper/iam-scoper';
 import type { SecretStore } from '@zonekeeper/vault-keys';
 import type { DnsProvider } from '@zonekeeper/zone-manager';
@@ -161,7 +161,7 @@ export interface ZonekeeperConfig {
   /** Certificate defaults. */
   readonly certificates?: { readonly keyAlgorithm?: KeyAlgorithm; readonly validityDays?: number };
   /** Garbage-collection policy options and the longest sleep of the collector loop (default 1 h). */
-  readonly gc?: GcPolicyOptions & { readonly maxIntervalMs?: number };
+  readonly gc?: CollectionPolicyOptions & { readonly maxIntervalMs?: number };
   /**
    * Organisation names that are refused (`INVALID_INPUT`, before any call). Default
    * {@link DEFAULT_RESERVED_ORGANIZATION_NAMES}; pass `[]` to reserve nothing.

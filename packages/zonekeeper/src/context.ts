@@ -186,7 +186,11 @@ export function resolveContext(config: ZonekeeperConfig): Context {
     defaultScope: scope,
     externalDns: edns,
     certificates: config.certificates,
-    gc: config.gc,
+    // The provider's pricing model unless the configuration names one (docs/billing-model.md).
+    gc:
+      config.gc?.pricing !== undefined || config.dns?.pricing === undefined
+        ? config.gc
+        : { ...config.gc, pricing: config.dns.pricing },
     reservedNames,
     locks: { ttlMs, waitTimeoutMs, ...(pollMs === undefined ? {} : { pollMs }) },
     holderId: `${process.pid}-${Math.floor(random() * 36 ** 8).toString(36)}`,

@@ -17,7 +17,11 @@ import type {
   ApplyObjectStep,
   UninstallStep,
 } from '@zonekeeper/externaldns-deployer';
-import type { GcPlan, ZoneDecision, ZoneDecisionReason } from '@zonekeeper/gc-policy';
+import type {
+  CollectionDecision,
+  CollectionPlan,
+  CollectionReason as ZoneCollectionReason,
+} from '@zonekeeper/gc-policy';
 import type { ZoneIdentityDeletionStep, ZoneIdentityStep } from '@zonekeeper/iam-scoper';
 import type { ManagedZone, OrganizationZoneStep, ZoneDeletionStep } from '@zonekeeper/zone-manager';
 import type { AuditPlan } from './audit/plan.js';
@@ -224,7 +228,7 @@ export interface ZoneCollection {
   readonly status: 'deleted' | 'skipped' | 'failed';
   readonly reason: CollectionReason;
   /** gc-policy's reason at the re-check (for `deleted` and `not-due-again`). */
-  readonly decision?: ZoneDecisionReason;
+  readonly decision?: ZoneCollectionReason;
   /** A sentence for people. */
   readonly message: string;
   readonly error?: ZonekeeperError;
@@ -234,7 +238,7 @@ export interface ZoneCollection {
 export interface CollectionResult {
   readonly now: Date;
   readonly dryRun: boolean;
-  readonly plan: GcPlan;
+  readonly plan: CollectionPlan;
   /** Managed zones, with their organisations. */
   readonly zones: readonly ManagedZone[];
   readonly results: readonly ZoneCollection[];
@@ -425,7 +429,7 @@ export interface OrganizationDescription {
   readonly garbageCollection: {
     readonly inventory: 'read' | 'not-configured' | 'unavailable';
     readonly inUse?: boolean;
-    readonly decision?: ZoneDecision;
+    readonly decision?: CollectionDecision;
   };
 }
 

@@ -51,6 +51,14 @@ export interface PowerDnsRRSet {
 /** A zone with (some of) its RRsets. @public */
 export interface PowerDnsZone extends PowerDnsZoneSummary {
   readonly rrsets?: readonly PowerDnsRRSet[];
+  /** The TSIG keys allowed to transfer the zone from this server (`TSIG-ALLOW-AXFR`), as key ids. */
+  readonly master_tsig_key_ids?: readonly string[];
+}
+
+/** The zone fields `PUT /servers/{id}/zones/{zone}` changes that zonekeeper uses. @public */
+export interface PowerDnsZoneUpdate {
+  /** `TSIG-ALLOW-AXFR`: key ids (names with a trailing dot). The metadata API refuses this kind. */
+  readonly master_tsig_key_ids?: readonly string[];
 }
 
 /** One RRset change of a `PATCH` (all of a PATCH is applied in one transaction). @public */
@@ -112,6 +120,8 @@ export interface PowerDnsApi {
   createZone(zone: PowerDnsZoneCreate, options?: CallOptions): Promise<PowerDnsZone>;
   /** `DELETE /zones/{id}`: the zone, its records and metadata. */
   deleteZone(zoneId: string, options?: CallOptions): Promise<void>;
+  /** `PUT /zones/{id}`: changes the given zone fields (not its records). */
+  updateZone(zoneId: string, fields: PowerDnsZoneUpdate, options?: CallOptions): Promise<void>;
   /** `PATCH /zones/{id}` with RRset changes, applied atomically. */
   patchRRsets(zoneId: string, rrsets: readonly PowerDnsRRSetChange[], options?: CallOptions): Promise<void>;
   /** `GET /zones/{id}/metadata/{kind}`: the values (empty when the kind is not set). */
@@ -287,6 +297,9 @@ export function createPowerDnsHttpApi(options: PowerDnsHttpApiOptions): PowerDns
     createZone: (body, o) => call('CreateZone', 'POST', '/zones', body, o),
     deleteZone: async (id, o) => {
       await call('DeleteZone', 'DELETE', zone(id), undefined, o);
+    },
+    updateZone: async (id, fields, o) => {
+      await call('UpdateZone', 'PUT', zone(id), fields, o);
     },
     patchRRsets: async (id, rrsets, o) => {
       await call('PatchZone', 'PATCH', zone(id), { rrsets }, o);

@@ -43,3 +43,17 @@ export {
   type TsigKeyInfo,
   tsigKeyNameForZone,
 } from './tsig.js';
+export {
+  applyOrganizationTsigPlan,
+  ensureOrganizationTsigKey,
+  gatherOrganizationTsig,
+  type OrganizationTsigDesired,
+  type OrganizationTsigPlan,
+  type OrganizationTsigResult,
+  type OrganizationTsigState,
+  type OrganizationTsigStep,
+  planOrganizationTsig,
+  type StoredOrganizationTsigKey,
+  type TsigKeyStore,
+  tsigSecretFingerprint,
+} from './tsig-identity.js';

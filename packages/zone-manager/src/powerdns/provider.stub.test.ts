@@ -67,6 +67,7 @@ function stubApi(zones: Record<string, string | undefined>, overrides: Partial<P
     },
     createZone: unexpected('createZone'),
     deleteZone: unexpected('deleteZone'),
+    updateZone: unexpected('updateZone'),
     patchRRsets: unexpected('patchRRsets'),
     getMetadata: unexpected('getMetadata'),
     putMetadata: unexpected('putMetadata'),

@@ -35,6 +35,7 @@ import {
   systemClock,
   throwIfAborted,
   ZonekeeperError,
+  type ZonePricingModel,
 } from '@zonekeeper/core';
 import PQueue from 'p-queue';
 import { applyChangeBatch, compareRecords, recordKey } from '../batch-rules.js';
@@ -87,11 +88,18 @@ export interface PowerDnsProviderOptions {
   readonly clock?: Clock;
   /** Parallel requests per port call that reads several zones (default 8). */
   readonly concurrency?: number;
+  /**
+   * How zones on this server are billed, for the garbage collector. Default `{ kind: 'free' }`: a zone
+   * on your own server costs nothing to keep or re-create. A hosted PowerDNS service that bills per zone
+   * describes its rules here.
+   */
+  readonly pricing?: ZonePricingModel;
 }
 
 /** A PowerDNS provider: the port plus the API client it uses. @public */
 export interface PowerDnsProvider extends DnsProvider {
   readonly kind: 'powerdns';
+  readonly pricing: ZonePricingModel;
   /** The API client (shared with {@link createPowerDnsAdmin}, for instance). */
   readonly api: PowerDnsApi;
 }
@@ -293,6 +301,9 @@ export function createPowerDnsProvider(options: PowerDnsProviderOptions): PowerD
   const nsTtl = positiveInteger(options.nameServerTtl, 'nameServerTtl', 3600, 2_147_483_647);
   const soaTtl = positiveInteger(options.soaTtl, 'soaTtl', 3600, 2_147_483_647);
   const concurrency = positiveInteger(options.concurrency, 'concurrency', 8, 64);
+  const pricingKind = (options.pricing as { kind?: unknown } | undefined)?.kind;
+  if (options.pricing !== undefined && pricingKind !== 'free' && pricingKind !== 'calendar-month')
+    throw invalidInput('PowerDNS provider: pricing.kind must be "free" or "calendar-month".');
   const zoneKind = options.zoneKind ?? 'Native';
   if (zoneKind !== 'Native' && zoneKind !== 'Master')
     throw invalidInput('PowerDNS: zoneKind must be Native or Master.');
@@ -448,6 +459,7 @@ export function createPowerDnsProvider(options: PowerDnsProviderOptions): PowerD
 
   const provider: PowerDnsProvider = {
     kind: 'powerdns',
+    pricing: Object.freeze({ ...(options.pricing ?? { kind: 'free' }) }),
     api,
 
     async listZones(o) {

@@ -86,6 +86,13 @@ export interface PowerDnsAdmin {
   setZoneUpdateKeys(zoneName: string, keyNames: readonly string[], options?: CallOptions): Promise<void>;
   /** The keys allowed to update `zoneName`. */
   getZoneUpdateKeys(zoneName: string, options?: CallOptions): Promise<readonly string[]>;
+  /**
+   * Sets the keys allowed to transfer `zoneName` by AXFR (`TSIG-ALLOW-AXFR`); `[]` removes the metadata.
+   * The server must also have `disable-axfr=no`.
+   */
+  setZoneTransferKeys(zoneName: string, keyNames: readonly string[], options?: CallOptions): Promise<void>;
+  /** The keys allowed to transfer `zoneName`. */
+  getZoneTransferKeys(zoneName: string, options?: CallOptions): Promise<readonly string[]>;
   /** Sets the networks allowed to update `zoneName` (`ALLOW-DNSUPDATE-FROM`); `[]` removes it. */
   setZoneUpdateSources(zoneName: string, networks: readonly string[], options?: CallOptions): Promise<void>;
   /** The networks allowed to update `zoneName`. */
@@ -199,6 +206,28 @@ export function createPowerDnsAdmin(api: PowerDnsApi): PowerDnsAdmin {
     },
     async getZoneUpdateKeys(zoneName, o) {
       return (await getMeta(zoneName, 'TSIG-ALLOW-DNSUPDATE', o)).map(canonicalRecordName);
+    },
+    // TSIG-ALLOW-AXFR is not writable through the metadata API (422): it is the zone's
+    // master_tsig_key_ids.
+    async setZoneTransferKeys(zoneName, keyNames, o) {
+      const zone = zonePath(zoneName);
+      const ids = [...new Set(keyNames.map(keyName))].sort().map((k) => `${k}.`);
+      await guarded(
+        (c) => api.updateZone(zone, { master_tsig_key_ids: ids }, c),
+        'UpdateZone',
+        `zone ${zone} TSIG-ALLOW-AXFR`,
+        o,
+      );
+    },
+    async getZoneTransferKeys(zoneName, o) {
+      const zone = zonePath(zoneName);
+      const found = await guarded(
+        (c) => api.getZone(zone, { rrsetName: zone }, c),
+        'GetZone',
+        `zone ${zone}`,
+        o,
+      );
+      return [...(found.master_tsig_key_ids ?? [])].map(canonicalRecordName).sort();
     },
     async setZoneUpdateSources(zoneName, networks, o) {
       for (const n of networks) {

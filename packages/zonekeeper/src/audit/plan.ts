@@ -22,7 +22,7 @@
 
 import { renewalTime } from '@zonekeeper/cert-issuer';
 import { isZonekeeperError } from '@zonekeeper/core';
-import { decideZoneFate, type GcPolicyOptions } from '@zonekeeper/gc-policy';
+import { type CollectionPolicyOptions, decideZoneFate } from '@zonekeeper/gc-policy';
 import { type CurrentZoneIdentity, desiredZoneIdentity, planZoneIdentity } from '@zonekeeper/iam-scoper';
 import { type OrganizationZoneState, planOrganizationZone } from '@zonekeeper/zone-manager';
 import type { IdentityScope } from '../config.js';
@@ -215,7 +215,7 @@ export interface FleetState {
 export interface PlanAuditOptions {
   readonly now: Date;
   /** The collector's policy options (the platform's `gc`). */
-  readonly gc?: GcPolicyOptions;
+  readonly gc?: CollectionPolicyOptions;
 }
 
 /** The findings of an audit, worst first. @public */
@@ -657,7 +657,7 @@ function auditCollection(
   org: OrganizationFacts,
   inUse: ReadonlySet<string>,
   now: Date,
-  gc: GcPolicyOptions | undefined,
+  gc: CollectionPolicyOptions | undefined,
   out: AuditFinding[],
 ): void {
   for (const z of org.managedZones) {

@@ -8,7 +8,7 @@
  */
 
 import type { ErrorCode } from '@zonekeeper/core';
-import type { ZoneAction, ZoneDecisionReason } from '@zonekeeper/gc-policy';
+import type { ZoneAction, CollectionReason as ZoneCollectionReason } from '@zonekeeper/gc-policy';
 import type { CollectionReason } from '../results.js';
 
 /**
@@ -83,7 +83,7 @@ export interface DecisionEvent {
   /** gc-policy's action: `keep`, `delete` or `defer`. */
   readonly action: ZoneAction;
   /** gc-policy's reason code (the rule that decided). */
-  readonly reason: ZoneDecisionReason;
+  readonly reason: ZoneCollectionReason;
   readonly dryRun: boolean;
   /** For `delete` decisions of a real run: the collection's outcome for the zone (`deleted`, `in-use-again`, …). */
   readonly outcome?: CollectionReason;

@@ -1,0 +1,432 @@
+/**
+ * The identity of an organisation on PowerDNS: **one TSIG key per organisation**, created over the
+ * HTTP API, kept in the secret store, and the only key allowed to update the organisation's zone
+ * (`TSIG-ALLOW-DNSUPDATE`). What the IAM user, its inline policy and its access key are on Route 53.
+ *
+ * Gather → pure plan → apply, like every `ensure*`:
+ *
+ * ```
+ *  observed                                        step                  reason
+ *  ──────────────────────────────────────────────  ────────────────────  ──────────────────────────
+ *  no key zonekeeper-update.<zone> on the server   create-key            key-missing
+ *  nothing stored for the organisation             store-key             not-stored
+ *  stored key ≠ the server's (name, alg, secret)   store-key             stored-key-differs
+ *  TSIG-ALLOW-DNSUPDATE unset                      set-update-keys       update-keys-missing
+ *  TSIG-ALLOW-DNSUPDATE lists other keys           set-update-keys       update-keys-differ
+ *  ALLOW-DNSUPDATE-FROM ≠ the configured networks  set-update-sources    update-sources-differ
+ *  TSIG-ALLOW-AXFR ≠ the key (allowTransfer true)   set-transfer-keys     transfer-keys-differ
+ *  TSIG-ALLOW-AXFR set (allowTransfer false)        set-transfer-keys     transfer-not-allowed
+ *  the zone does not exist                         NOT_FOUND (thrown)
+ *  the server key is hmac-md5                      CONFLICT (thrown: ExternalDNS cannot use it)
+ * ```
+ *
+ * The server is the source of truth for the secret: PowerDNS returns a key's secret on every read, so a
+ * key created by a run that died before storing it is stored by the next run, never re-created. Plans
+ * and gathered state carry fingerprints of secrets, never secrets; apply reads the secret from the
+ * server when it stores it.
+ *
+ * What this cannot give, unlike the IAM policy: `TSIG-ALLOW-DNSUPDATE` lets the key change **every
+ * record type** in the zone, apex NS and SOA included; only a Lua policy script
+ * (`renderDnsUpdatePolicy`) restricts types, and per-cluster names cannot be expressed at all. See
+ * docs/powerdns.md.
+ *
+ * @packageDocumentation
+ */
+
+import { createHash } from 'node:crypto';
+import {
+  applySteps,
+  type CallOptions,
+  type EnsureOptions,
+  ensure,
+  invalidInput,
+  normalizeDomainName,
+  signalOnly,
+  validateOrganizationName,
+  ZonekeeperError,
+} from '@zonekeeper/core';
+import {
+  type PowerDnsAdmin,
+  TSIG_ALGORITHMS,
+  type TsigAlgorithm,
+  type TsigKey,
+  tsigKeyNameForZone,
+} from './tsig.js';
+
+/** A TSIG key as the store holds it. @public */
+export interface StoredOrganizationTsigKey extends TsigKey {
+  /** The stored version (check-and-set). */
+  readonly version: number;
+}
+
+/**
+ * Where the organisation's key is kept: a narrow view of the secret store. vault-keys' `readTsigKey`
+ * and `writeTsigKey` fit it:
+ * `{ read: (org, o) => readTsigKey(store, { organization: org }, o), write: (org, key, o) => writeTsigKey(store, { organization: org }, key, o) }`.
+ * @public
+ */
+export interface TsigKeyStore {
+  /** The stored key, or `undefined`. */
+  read(organization: string, options?: CallOptions): Promise<StoredOrganizationTsigKey | undefined>;
+  /** Stores with check-and-set (`cas`: the version read, 0 to create); a mismatch is `CONFLICT`. */
+  write(
+    organization: string,
+    key: TsigKey,
+    options: CallOptions & { readonly cas: number },
+  ): Promise<{ readonly version: number }>;
+}
+
+/** What the organisation should have. @public */
+export interface OrganizationTsigDesired {
+  readonly organization: string;
+  /** The organisation's zone on the server, e.g. `acme.example.com`. */
+  readonly zoneName: string;
+  /** The algorithm of a new key (an existing key keeps its own). Default `hmac-sha256`. */
+  readonly algorithm?: TsigAlgorithm;
+  /**
+   * `ALLOW-DNSUPDATE-FROM` of the zone: the networks updates may come from (the clusters' egress).
+   * Default: left as it is. `[]` removes the restriction (then the server's `allow-dnsupdate-from` decides).
+   */
+  readonly updateSources?: readonly string[];
+  /**
+   * `TSIG-ALLOW-AXFR` of the zone: `true` lets the key (only it) transfer the zone, which ExternalDNS
+   * needs to read records (`rfc2136.axfr`); `false` removes the metadata. Default: left as it is.
+   */
+  readonly allowTransfer?: boolean;
+}
+
+/** A secret's fingerprint: 16 hex characters of SHA-256, never the secret. @public */
+export function tsigSecretFingerprint(secret: string): string {
+  return createHash('sha256')
+    .update('zonekeeper.io/tsig-secret/v1\n')
+    .update(secret)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** What {@link gatherOrganizationTsig} read. Secret-free. @public */
+export interface OrganizationTsigState {
+  readonly zoneExists: boolean;
+  /** The key named {@link tsigKeyNameForZone} on the server. */
+  readonly serverKey?: { readonly name: string; readonly algorithm: string; readonly fingerprint: string };
+  /** The stored key. */
+  readonly storedKey?: {
+    readonly name: string;
+    readonly algorithm: string;
+    readonly fingerprint: string;
+    readonly version: number;
+  };
+  /** `TSIG-ALLOW-DNSUPDATE` of the zone (canonical names). */
+  readonly updateKeys: readonly string[];
+  /** `ALLOW-DNSUPDATE-FROM` of the zone. */
+  readonly updateSources: readonly string[];
+  /** `TSIG-ALLOW-AXFR` of the zone (canonical names); absent when not read (older state). */
+  readonly transferKeys?: readonly string[];
+}
+
+/** One step of an {@link OrganizationTsigPlan}. @public */
+export type OrganizationTsigStep =
+  | {
+      readonly op: 'create-key';
+      readonly name: string;
+      readonly algorithm: TsigAlgorithm;
+      readonly reason: 'key-missing';
+    }
+  | {
+      readonly op: 'store-key';
+      readonly name: string;
+      readonly organization: string;
+      /** The version read (0: nothing stored). */
+      readonly cas: number;
+      readonly reason: 'not-stored' | 'stored-key-differs';
+    }
+  | {
+      readonly op: 'set-update-keys';
+      readonly zoneName: string;
+      readonly keyNames: readonly string[];
+      readonly reason: 'update-keys-missing' | 'update-keys-differ';
+    }
+  | {
+      readonly op: 'set-update-sources';
+      readonly zoneName: string;
+      readonly networks: readonly string[];
+      readonly reason: 'update-sources-differ';
+    }
+  | {
+      readonly op: 'set-transfer-keys';
+      readonly zoneName: string;
+      /** `[]` removes the metadata. */
+      readonly keyNames: readonly string[];
+      readonly reason: 'transfer-keys-differ' | 'transfer-not-allowed';
+    };
+
+/** The plan: JSON data, no secrets. @public */
+export interface OrganizationTsigPlan {
+  readonly organization: string;
+  readonly zoneName: string;
+  readonly keyName: string;
+  readonly steps: readonly OrganizationTsigStep[];
+}
+
+interface Normalised {
+  readonly organization: string;
+  readonly zoneName: string;
+  readonly keyName: string;
+  readonly algorithm: TsigAlgorithm;
+  readonly updateSources: readonly string[] | undefined;
+  readonly allowTransfer: boolean | undefined;
+}
+
+function normalise(desired: OrganizationTsigDesired): Normalised {
+  const organization = validateOrganizationName(desired.organization);
+  const zoneName = normalizeDomainName(desired.zoneName, 'Zone name');
+  const algorithm = desired.algorithm ?? 'hmac-sha256';
+  if (!(TSIG_ALGORITHMS as readonly string[]).includes(algorithm) || algorithm === 'hmac-md5') {
+    throw invalidInput(
+      `TSIG algorithm ${JSON.stringify(algorithm)} is not one of ${TSIG_ALGORITHMS.filter((a) => a !== 'hmac-md5').join(', ')} (ExternalDNS cannot use hmac-md5).`,
+    );
+  }
+  const sources = desired.updateSources;
+  if (sources !== undefined && (!Array.isArray(sources) || sources.some((s) => typeof s !== 'string')))
+    throw invalidInput('updateSources must be an array of networks (CIDR).');
+  if (desired.allowTransfer !== undefined && typeof desired.allowTransfer !== 'boolean')
+    throw invalidInput('allowTransfer must be a boolean.');
+  return {
+    organization,
+    zoneName,
+    keyName: tsigKeyNameForZone(zoneName),
+    algorithm: algorithm as TsigAlgorithm,
+    updateSources: sources === undefined ? undefined : [...new Set(sources)].sort(),
+    allowTransfer: desired.allowTransfer,
+  };
+}
+
+/**
+ * Reads the organisation's key on the server and in the store, and the zone's update metadata.
+ * Reads only. The state holds fingerprints, never secrets.
+ * @public
+ */
+export async function gatherOrganizationTsig(
+  deps: { readonly admin: PowerDnsAdmin; readonly store: TsigKeyStore },
+  desired: OrganizationTsigDesired,
+  options: CallOptions = {},
+): Promise<OrganizationTsigState> {
+  const n = normalise(desired);
+  const call = signalOnly(options);
+  let updateKeys: readonly string[];
+  try {
+    updateKeys = await deps.admin.getZoneUpdateKeys(n.zoneName, call);
+  } catch (error) {
+    if (error instanceof ZonekeeperError && error.code === 'NOT_FOUND') {
+      return { zoneExists: false, updateKeys: [], updateSources: [] };
+    }
+    throw error;
+  }
+  const updateSources = await deps.admin.getZoneUpdateSources(n.zoneName, call);
+  const transferKeys = await deps.admin.getZoneTransferKeys(n.zoneName, call);
+  const server = await deps.admin.getTsigKey(n.keyName, call);
+  const stored = await deps.store.read(n.organization, call);
+  return {
+    zoneExists: true,
+    ...(server
+      ? {
+          serverKey: {
+            name: server.name,
+            algorithm: server.algorithm,
+            fingerprint: tsigSecretFingerprint(server.secret),
+          },
+        }
+      : {}),
+    ...(stored
+      ? {
+          storedKey: {
+            name: stored.name,
+            algorithm: stored.algorithm,
+            fingerprint: tsigSecretFingerprint(stored.secret),
+            version: stored.version,
+          },
+        }
+      : {}),
+    updateKeys: [...updateKeys].sort(),
+    updateSources: [...updateSources].sort(),
+    transferKeys: [...transferKeys].sort(),
+  };
+}
+
+const same = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
+
+/**
+ * Pure: the steps that give the organisation exactly one key on the server, stored, and alone allowed
+ * to update its zone. Planning again after the steps are applied gives none.
+ * @throws `NOT_FOUND` when the zone does not exist; `CONFLICT` when the server's key is `hmac-md5`
+ *   (ExternalDNS cannot sign with it: delete the key so that a new one is made).
+ * @public
+ */
+export function planOrganizationTsig(
+  state: OrganizationTsigState,
+  desired: OrganizationTsigDesired,
+): OrganizationTsigPlan {
+  const n = normalise(desired);
+  if (!state.zoneExists) {
+    throw new ZonekeeperError(
+      'NOT_FOUND',
+      `PowerDNS: zone ${n.zoneName} of organisation ${n.organization} does not exist; create the zone first.`,
+      { details: { zoneName: n.zoneName } },
+    );
+  }
+  if (state.serverKey?.algorithm === 'hmac-md5') {
+    throw new ZonekeeperError(
+      'CONFLICT',
+      `PowerDNS: the TSIG key ${n.keyName} is hmac-md5, which ExternalDNS cannot use; delete it so that zonekeeper creates a new one.`,
+      { details: { keyName: n.keyName } },
+    );
+  }
+  const steps: OrganizationTsigStep[] = [];
+  if (!state.serverKey) {
+    steps.push({ op: 'create-key', name: n.keyName, algorithm: n.algorithm, reason: 'key-missing' });
+  }
+  const stored = state.storedKey;
+  const server = state.serverKey;
+  // With a new key the secret is new, so whatever is stored differs.
+  const storedMatches =
+    stored !== undefined &&
+    server !== undefined &&
+    stored.name === server.name &&
+    stored.algorithm === server.algorithm &&
+    stored.fingerprint === server.fingerprint;
+  if (!storedMatches) {
+    steps.push({
+      op: 'store-key',
+      name: n.keyName,
+      organization: n.organization,
+      cas: stored?.version ?? 0,
+      reason: stored === undefined ? 'not-stored' : 'stored-key-differs',
+    });
+  }
+  if (!same(state.updateKeys, [n.keyName])) {
+    steps.push({
+      op: 'set-update-keys',
+      zoneName: n.zoneName,
+      keyNames: [n.keyName],
+      reason: state.updateKeys.length === 0 ? 'update-keys-missing' : 'update-keys-differ',
+    });
+  }
+  if (n.updateSources !== undefined && !same(state.updateSources, n.updateSources)) {
+    steps.push({
+      op: 'set-update-sources',
+      zoneName: n.zoneName,
+      networks: n.updateSources,
+      reason: 'update-sources-differ',
+    });
+  }
+  const transferKeys = state.transferKeys ?? [];
+  if (n.allowTransfer === true && !same(transferKeys, [n.keyName])) {
+    steps.push({
+      op: 'set-transfer-keys',
+      zoneName: n.zoneName,
+      keyNames: [n.keyName],
+      reason: 'transfer-keys-differ',
+    });
+  }
+  if (n.allowTransfer === false && transferKeys.length > 0) {
+    steps.push({
+      op: 'set-transfer-keys',
+      zoneName: n.zoneName,
+      keyNames: [],
+      reason: 'transfer-not-allowed',
+    });
+  }
+  return { organization: n.organization, zoneName: n.zoneName, keyName: n.keyName, steps };
+}
+
+/**
+ * Executes exactly the plan's steps, in order. The secret goes from the server (or the key just
+ * created) to the store and nowhere else.
+ * @public
+ */
+export async function applyOrganizationTsigPlan(
+  plan: OrganizationTsigPlan,
+  deps: { readonly admin: PowerDnsAdmin; readonly store: TsigKeyStore },
+  options: CallOptions = {},
+): Promise<void> {
+  const call = signalOnly(options);
+  let created: TsigKey | undefined;
+  await applySteps(
+    plan.steps,
+    async (step) => {
+      switch (step.op) {
+        case 'create-key':
+          created = await deps.admin.createTsigKey({ name: step.name, algorithm: step.algorithm }, call);
+          return;
+        case 'store-key': {
+          const key = created ?? (await deps.admin.getTsigKey(step.name, call));
+          if (!key) {
+            throw new ZonekeeperError(
+              'CONFLICT',
+              `PowerDNS: the TSIG key ${step.name} disappeared before it was stored; run again.`,
+              { retry: 'transient', details: { keyName: step.name } },
+            );
+          }
+          await deps.store.write(
+            step.organization,
+            { name: key.name, algorithm: key.algorithm, secret: key.secret },
+            { ...call, cas: step.cas },
+          );
+          return;
+        }
+        case 'set-update-keys':
+          await deps.admin.setZoneUpdateKeys(step.zoneName, step.keyNames, call);
+          return;
+        case 'set-update-sources':
+          await deps.admin.setZoneUpdateSources(step.zoneName, step.networks, call);
+          return;
+        case 'set-transfer-keys':
+          await deps.admin.setZoneTransferKeys(step.zoneName, step.keyNames, call);
+          return;
+      }
+    },
+    call,
+  );
+}
+
+/** What {@link ensureOrganizationTsigKey} returns. Secret-free. @public */
+export interface OrganizationTsigResult {
+  readonly dryRun: boolean;
+  readonly plan: OrganizationTsigPlan;
+  /** The key name ExternalDNS signs with (`--rfc2136-tsig-keyname`). */
+  readonly keyName: string;
+}
+
+/**
+ * Ensures the organisation's TSIG key: on the server, in the store, and alone allowed to update the
+ * organisation's zone. Idempotent; a dry run returns the plan and changes nothing. The secret is read
+ * back from the store ({@link TsigKeyStore.read}) by whoever renders ExternalDNS.
+ *
+ * @example
+ * ```ts
+ * const { keyName } = await ensureOrganizationTsigKey(
+ *   { admin: createPowerDnsAdmin(dns.api), store: tsigStore },
+ *   { organization: 'acme', zoneName: 'acme.example.com', updateSources: ['10.0.0.0/8'] },
+ * );
+ * ```
+ * @throws `INVALID_INPUT` (before any request); `NOT_FOUND` (no zone); `CONFLICT` (an hmac-md5 key, or
+ *   another writer stored a key first: run again); the server's and the store's errors.
+ * @public
+ */
+export async function ensureOrganizationTsigKey(
+  deps: { readonly admin: PowerDnsAdmin; readonly store: TsigKeyStore },
+  desired: OrganizationTsigDesired,
+  options: EnsureOptions = {},
+): Promise<OrganizationTsigResult> {
+  const n = normalise(desired);
+  const outcome = await ensure(
+    {
+      gather: (call) => gatherOrganizationTsig(deps, desired, call),
+      plan: (state) => planOrganizationTsig(state, desired),
+      apply: (plan, _state, call) => applyOrganizationTsigPlan(plan, deps, call),
+    },
+    options,
+  );
+  return { dryRun: outcome.dryRun, plan: outcome.plan, keyName: n.keyName };
+}
