@@ -20,6 +20,13 @@ import { createVaultSecretStore } from '@zonekeeper/vault-keys/vault';
 import type { DnsProvider } from '@zonekeeper/zone-manager';
 import { createRoute53Provider } from '@zonekeeper/zone-manager/route53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  clusterIntervalSeconds,
+  clusterMinEventSyncSeconds,
+  clusterZonesCacheSeconds,
+  goDuration,
+  planFleetBudget,
+} from '../fleet/budget.js';
 import { createMemoryInventory } from '../inventory.js';
 import { type CliRun, everything, json, run } from './cli.test.support.js';
 
@@ -403,6 +410,38 @@ describe('zonekeeper cluster attach / credentials rotate / cluster detach (Kuber
     expect(d.code, d.stderr).toBe(0);
     expect(json(d).result.deletedIdentities).toEqual([user]);
     expect(await iam.getUser(user)).toBeUndefined();
+  });
+
+  it("--fleet-budget renders the planner's settings: the cluster's own interval and cache, --events, the event spacing, the batch size", async () => {
+    const plan = planFleetBudget({ organizations: 300, clustersPerOrganization: 3, recordSetsPerZone: 40 });
+    if (plan.outcome !== 'fits') throw new Error(plan.message);
+    const file = join(dir, 'fleet-plan.json');
+    await writeFile(file, JSON.stringify(plan));
+    const r = await run(
+      ['cluster', 'attach', 'delta', 'prod-1', '--fleet-budget', file, '--json'],
+      env,
+      shim(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    await rememberKey('delta');
+    const args = (
+      kube.get(deploymentRef) as unknown as {
+        spec: { template: { spec: { containers: { args: string[] }[] } } };
+      }
+    ).spec.template.spec.containers[0]?.args;
+    const s = plan.settings;
+    expect(args).toEqual(
+      expect.arrayContaining([
+        `--interval=${goDuration(clusterIntervalSeconds(s, 'prod-1'))}`,
+        `--aws-zones-cache-duration=${goDuration(clusterZonesCacheSeconds(s, 'prod-1'))}`,
+        '--events',
+        `--min-event-sync-interval=${goDuration(clusterMinEventSyncSeconds(s, 'prod-1'))}`,
+        `--aws-batch-change-size=${s.batchChangeSize}`,
+      ]),
+    );
+    expectClean(r);
+    const d = await run(['cluster', 'detach', 'delta', 'prod-1', '--json'], env, shim());
+    expect(d.code, d.stderr).toBe(0);
   });
 });
 

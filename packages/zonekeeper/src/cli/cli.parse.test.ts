@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { planFleetBudget } from '../fleet/budget.js';
 import { json, run } from './cli.test.support.js';
 
 let tripwire: Server;
@@ -153,6 +154,10 @@ describe('invalid input: exit 2 with the message, nothing sent', () => {
       ['cluster', 'attach', 'acme', 'prod-1', '--context', 'prod-1=nope'],
       /context "nope" for cluster prod-1/,
     ],
+    [
+      ['cluster', 'attach', 'acme', 'prod-1', '--fleet-budget', '/nonexistent/plan.json'],
+      /cannot be read \(ENOENT\)/,
+    ],
     [['cluster', 'detach', 'acme', 'prod_1'], /Cluster id "prod_1"/],
     [['credentials', 'rotate', 'ACME'], /Organisation name "ACME"/],
     [
@@ -208,6 +213,38 @@ describe('invalid input: exit 2 with the message, nothing sent', () => {
     ] as const) {
       await writeFile(file, content);
       const r = await run(['gc', 'run', '--inventory', file], env);
+      expect(r.code, content).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(connections).toBe(0);
+  });
+
+  it('a --fleet-budget file that is not a plan this release can render is refused before anything is sent', async () => {
+    const plan = planFleetBudget({ organizations: 10, clustersPerOrganization: 2, recordSetsPerZone: 20 });
+    if (plan.outcome !== 'fits') throw new Error(plan.message);
+    const file = join(dir, 'plan.json');
+    for (const [content, extra, message] of [
+      ['{"outcome": "fits", ', [], /is not JSON/],
+      ['[]', [], /must hold a plan of planFleetBudget/],
+      [
+        '{"outcome": "impossible", "reasons": ["no-zone-room"], "message": "no room"}',
+        [],
+        /no number of accounts holds: no room/,
+      ],
+      [
+        JSON.stringify({ ...plan, settings: { ...plan.settings, externalDnsVersion: 'v0.21.0' } }),
+        [],
+        /planned for ExternalDNS "v0.21.0"/,
+      ],
+      [JSON.stringify(plan), ['--interval', '5m'], /leave out externalDns.interval/],
+      [
+        JSON.stringify({ ...plan.settings, batchChangeSize: 1 }),
+        [],
+        /batchChangeSize must be an integer from 4/,
+      ],
+    ] as const) {
+      await writeFile(file, content);
+      const r = await run(['cluster', 'attach', 'acme', 'prod-1', '--fleet-budget', file, ...extra], env);
       expect(r.code, content).toBe(2);
       expect(r.stderr).toMatch(message);
     }

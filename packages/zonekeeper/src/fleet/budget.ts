@@ -12,8 +12,9 @@
  *
  * ```
  *  per cluster, steady state (interval I, zone cache D, e change loops/s, R record sets, Z zones)
- *  loops/s                   1/I + min(e, 1/5 s)  with --events (a change starts a loop, 5 s apart at most)
- *                            1/I                  without (changes wait for the next loop)
+ *  loops/s                   1/I + min(e, 1/S)  with --events (a change starts a loop; S, the
+ *                                               --min-event-sync-interval, spaces them)
+ *                            1/I                without (changes wait for the next loop)
  *  ListResourceRecordSets    ⌈R/300⌉ × loops/s
  *  ListHostedZones           ⌈Z/100⌉ × min(loops/s, 1/D)   (a listing fills the cache for D)
  *  ChangeResourceRecordSets  batches(names, changes per name, batch size) × change loops/s
@@ -21,10 +22,13 @@
  *  search   I over round durations from minIntervalSeconds to maxIntervalSeconds, D from 1 h up to
  *           maxZonesCacheSeconds; the first (I, D), smallest I first, whose account total and every
  *           action stay ≤ share × the bucket's refill
+ *  churn    S from ExternalDNS's 5 s up to I: the smallest for which every cluster looping every S
+ *           (ExternalDNS loops on every update of a watched object, DNS-relevant or not) stays within
+ *           the account bucket's and ListResourceRecordSets' whole refill
  *  none     fewer organisations per account: the smallest number of accounts (binary search) whose
  *           fullest account fits; every other account holds as many organisations or fewer
- *  jitter   each cluster's interval is I plus 0…J s, its zone cache D plus 0…D s (hashes of its id:
- *           stable across renders). ExternalDNS v0.22 has no jitter flag, and clusters started
+ *  jitter   each cluster's interval is I plus 0…J s, its zone cache D plus 0…D s, its S plus 0…S s
+ *           when raised (hashes of its id: stable across renders). ExternalDNS v0.22 has no jitter flag, and clusters started
  *           together (a fleet-wide key rotation) would loop, and refill their caches, in lock-step for
  *           ever; J spreads one round of warm loops so that it arrives no faster than the budget, and
  *           the cache spread turns the hourly wave of listings into an even trickle

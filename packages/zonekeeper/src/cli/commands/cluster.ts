@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+import { readFile } from 'node:fs/promises';
 import {
   invalidInput,
   organizationZoneName,
@@ -14,6 +15,7 @@ import {
 } from '@zonekeeper/core';
 import type { ExternalDnsPolicy } from '@zonekeeper/externaldns-deployer';
 import type { ExternalDnsDefaults, IdentityScope } from '../../config.js';
+import type { FleetExternalDnsSettings } from '../../fleet/budget.js';
 import {
   buildFacade,
   type CommandContext,
@@ -69,6 +71,53 @@ function externalDnsOverrides(ctx: CommandContext): ExternalDnsDefaults | undefi
   return Object.keys(overrides).length === 0 ? undefined : overrides;
 }
 
+/**
+ * The ExternalDNS settings in a `--fleet-budget` file: `planFleetBudget`'s JSON (a plan that fits, or the
+ * `perAccount` plan of one that needs accounts) or its `settings` alone. Their validity is the facade's
+ * to check (`attachCluster`, before any call). Pure.
+ * @internal
+ */
+export function fleetBudgetFromJson(text: string, file: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw invalidInput(
+      `--fleet-budget ${file} is not JSON (write it with JSON.stringify(planFleetBudget(…))).`,
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalidInput(`--fleet-budget ${file} must hold a plan of planFleetBudget or its settings.`);
+  const plan = value as {
+    outcome?: unknown;
+    settings?: unknown;
+    perAccount?: { settings?: unknown };
+    message?: unknown;
+  };
+  if (plan.outcome === 'fits') return plan.settings;
+  if (plan.outcome === 'needs-accounts') return plan.perAccount?.settings;
+  if (plan.outcome === 'impossible')
+    throw invalidInput(
+      `--fleet-budget ${file} is a plan no number of accounts holds: ${typeof plan.message === 'string' ? plan.message : 'plan again'}`,
+    );
+  return value;
+}
+
+async function fleetBudgetFlag(ctx: CommandContext): Promise<unknown> {
+  const file = commandString(ctx, 'fleetBudget');
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw invalidInput(
+      `--fleet-budget ${file} cannot be read (${typeof code === 'string' ? code : 'error'}).`,
+    );
+  }
+  return fleetBudgetFromJson(text, file);
+}
+
 function identityScopeFlag(ctx: CommandContext): IdentityScope | undefined {
   const scope = commandString(ctx, 'scope');
   if (scope !== undefined && scope !== 'organization' && scope !== 'cluster')
@@ -114,6 +163,10 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
       (value: string, previous: readonly string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--rollout-timeout <seconds>', 'how long to wait for the rollout (default 300)')
+    .option(
+      '--fleet-budget <file>',
+      "planFleetBudget's JSON (or its settings): render the planned --interval, zone cache, --events, --min-event-sync-interval and batch size",
+    )
     .option('--dry-run', 'print the plan, change nothing')
     .action(
       execute('cluster attach', async (ctx, org: string, clusterArg: string) => {
@@ -124,6 +177,7 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
         checkDistinctCertificates(certs);
         const externalDns = externalDnsOverrides(ctx);
         const identityScope = identityScopeFlag(ctx);
+        const fleetBudget = await fleetBudgetFlag(ctx);
         const zk = await buildFacade(ctx);
         const dryRun = commandFlag(ctx, 'dryRun');
         // Loading the kubeconfig sends nothing: a missing context fails here, before any AWS call.
@@ -138,6 +192,8 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
             certificates: certs.map((c) => ({ name: c.name, namespace: c.namespace, dnsNames: c.dnsNames })),
             ...(externalDns ? { externalDns } : {}),
             ...(identityScope ? { identityScope } : {}),
+            // Checked by the facade, before any call, like every other setting.
+            ...(fleetBudget === undefined ? {} : { fleetBudget: fleetBudget as FleetExternalDnsSettings }),
           },
           { dryRun, ...signalOf(ctx) },
         );
