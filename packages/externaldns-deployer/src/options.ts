@@ -504,7 +504,7 @@ function validateInterval(value: string): string {
   }
   if (parseGoDurationMs(value) < MIN_INTERVAL_MS) {
     fail(
-      `interval ${describe(value)} is shorter than 1m; Route 53 allows 5 requests per second per AWS account, shared by every cluster, so use "1m" or more (add "--events" to extraArgs for faster reactions).`,
+      `interval ${describe(value)} is shorter than 1m; Route 53 refills 10 requests per second per AWS account (a token bucket, since 2026-07-30), shared by every cluster, so use "1m" or more (add "--events" to extraArgs for faster reactions).`,
       { option: 'interval', value },
     );
   }
