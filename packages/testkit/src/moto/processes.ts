@@ -7,9 +7,9 @@
  */
 
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { ZonekeeperError } from '@zonekeeper/core';
+import { hasProc, readStat, scanProcesses } from '../internal/proc.js';
 
 const tracked = new Set<ChildProcess>();
 const forwardedSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -129,42 +129,8 @@ function portOf(args: readonly string[]): number | undefined {
   return undefined;
 }
 
-interface ProcStat {
-  readonly ppid: number;
-  readonly state: string;
-}
-
-/** Parses `/proc/<pid>/stat`; the command name is in parentheses and may contain spaces. */
-function readProcStat(pid: number): ProcStat | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '?', ppid: Number(fields[1]) };
-  } catch {
-    return undefined;
-  }
-}
-
 function listFromProc(): MotoProcessInfo[] {
-  const found: MotoProcessInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-        .split('\0')
-        .filter((a) => a.length > 0);
-    } catch {
-      continue; // exited while we looked
-    }
-    if (!isMotoServerCommand(args)) continue;
-    const stat = readProcStat(pid);
-    // Zombies (exited, not yet reaped) have an empty cmdline, but check the state too.
-    if (stat === undefined || stat.state === 'Z' || stat.state === 'X') continue;
-    found.push({ pid, ppid: stat.ppid, port: portOf(args), args });
-  }
-  return found;
+  return scanProcesses((args) => (isMotoServerCommand(args) ? { port: portOf(args) } : undefined));
 }
 
 function listFromPs(): MotoProcessInfo[] {
@@ -206,7 +172,7 @@ function listFromPs(): MotoProcessInfo[] {
  */
 export function listMotoProcesses(options: ListMotoProcessesOptions = {}): MotoProcessInfo[] {
   const parent = options.parentPid ?? process.pid;
-  const all = existsSync('/proc/self/stat') ? listFromProc() : listFromPs();
+  const all = hasProc() ? listFromProc() : listFromPs();
   return parent === 'any' ? all : all.filter((p) => p.ppid === parent);
 }
 
@@ -223,7 +189,7 @@ export function isProcessRunning(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
   // Without /proc, trust kill(0). With it, a zombie (or a process that vanished meanwhile) is not running.
-  if (!existsSync('/proc/self/stat')) return true;
-  const stat = readProcStat(pid);
+  if (!hasProc()) return true;
+  const stat = readStat(pid);
   return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }

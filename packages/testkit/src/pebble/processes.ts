@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { scanProcesses } from '../internal/proc.js';
 
 /** A Pebble process found by {@link listPebbleProcesses}. @public */
 export interface PebbleProcessInfo {
@@ -23,16 +23,6 @@ export interface ListPebbleProcessesOptions {
   readonly parentPid?: number | 'any';
 }
 
-function stat(pid: number): { ppid: number; state: string } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '?', ppid: Number(fields[1]) };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Lists running `pebble` processes whose `-config` lies in a directory made by `startPebble`
  * (`zonekeeper-pebble-*`), by default only children of this process. Zombies are not listed. Linux
@@ -40,29 +30,10 @@ function stat(pid: number): { ppid: number; state: string } | undefined {
  * @public
  */
 export function listPebbleProcesses(options: ListPebbleProcessesOptions = {}): PebbleProcessInfo[] {
-  if (!existsSync('/proc/self/stat')) return [];
-  const parent = options.parentPid ?? process.pid;
-  const found: PebbleProcessInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-        .split('\0')
-        .filter((a) => a.length > 0);
-    } catch {
-      continue;
-    }
+  return scanProcesses((args) => {
     // setpriv execs pebble in place: a process whose first argument is still setpriv is not Pebble yet.
-    if (!/(^|\/)pebble$/.test(args[0] ?? '')) continue;
+    if (!/(^|\/)pebble$/.test(args[0] ?? '') || !args.includes('-config')) return undefined;
     const configPath = args[args.indexOf('-config') + 1];
-    if (!args.includes('-config') || configPath === undefined || !/zonekeeper-pebble-/.test(configPath))
-      continue;
-    const s = stat(pid);
-    if (s === undefined || s.state === 'Z' || s.state === 'X') continue;
-    if (parent !== 'any' && s.ppid !== parent) continue;
-    found.push({ pid, ppid: s.ppid, configPath, args });
-  }
-  return found;
+    return configPath !== undefined && /zonekeeper-pebble-/.test(configPath) ? { configPath } : undefined;
+  }, options.parentPid ?? process.pid);
 }

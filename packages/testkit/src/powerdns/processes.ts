@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { scanProcesses } from '../internal/proc.js';
 
 /** A PowerDNS server process found by {@link listPowerDnsProcesses}. @public */
 export interface PowerDnsProcessInfo {
@@ -23,16 +23,6 @@ export interface ListPowerDnsProcessesOptions {
   readonly parentPid?: number | 'any';
 }
 
-function stat(pid: number): { ppid: number; state: string } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '?', ppid: Number(fields[1]) };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Lists running `pdns_server` processes whose `--config-dir` is a directory made by
  * {@link startPowerDns} (`zonekeeper-pdns-*`), by default only children of this process. Zombies are
@@ -40,27 +30,9 @@ function stat(pid: number): { ppid: number; state: string } | undefined {
  * @public
  */
 export function listPowerDnsProcesses(options: ListPowerDnsProcessesOptions = {}): PowerDnsProcessInfo[] {
-  if (!existsSync('/proc/self/stat')) return [];
-  const parent = options.parentPid ?? process.pid;
-  const found: PowerDnsProcessInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-        .split('\0')
-        .filter((a) => a.length > 0);
-    } catch {
-      continue;
-    }
-    if (!args.some((a) => /(^|\/)pdns_server$/.test(a))) continue;
+  return scanProcesses((args) => {
+    if (!args.some((a) => /(^|\/)pdns_server$/.test(a))) return undefined;
     const configDir = args.find((a) => a.startsWith('--config-dir='))?.slice('--config-dir='.length);
-    if (configDir === undefined || !/zonekeeper-pdns-/.test(configDir)) continue;
-    const s = stat(pid);
-    if (s === undefined || s.state === 'Z' || s.state === 'X') continue;
-    if (parent !== 'any' && s.ppid !== parent) continue;
-    found.push({ pid, ppid: s.ppid, configDir, args });
-  }
-  return found;
+    return configDir !== undefined && /zonekeeper-pdns-/.test(configDir) ? { configDir } : undefined;
+  }, options.parentPid ?? process.pid);
 }
