@@ -74,6 +74,7 @@ export type {
   DnsProvider,
   HostedZone,
   HostedZoneDetails,
+  ListZonesOptions,
   RecordChange,
   RecordPage,
   RecordSet,
@@ -82,6 +83,7 @@ export type {
 export {
   applyOrganizationZonePlan,
   applyZoneDeletionPlan,
+  DEFAULT_READ_CONCURRENCY,
   type DeleteOrganizationZoneOptions,
   type DeleteOrganizationZoneResult,
   deleteOrganizationZone,

@@ -185,7 +185,10 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
 
     async listZones(opts = {}) {
       enter('listZones', 'ListHostedZones', opts, Math.max(1, Math.ceil(zones.size / 100)));
-      return [...zones.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(zoneView);
+      const all = [...zones.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(zoneView);
+      // Pages of 100, as Route 53 answers them.
+      if (opts.onPage) for (let i = 0; i < all.length; i += 100) opts.onPage(all.slice(i, i + 100));
+      return all;
     },
 
     async findZonesByName(name, opts = {}) {
