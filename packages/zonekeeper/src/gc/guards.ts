@@ -39,7 +39,8 @@ export async function inUseNow(
 
 /**
  * Whether one organisation has a running cluster now: the inventory's point query when it has one
- * (else the whole inventory, read and checked). Any failure marks the collection failed closed.
+ * (else the whole inventory, read and checked). Any failure marks the collection failed closed; once it
+ * is, this refuses without reading (so an organisation deleted alongside stops at its next check).
  * @internal
  */
 export async function organizationInUseNow(
@@ -48,8 +49,20 @@ export async function organizationInUseNow(
   state: GuardState,
   call: CallOptions,
 ): Promise<boolean> {
+  if (state.inventoryFailed)
+    throw new ZonekeeperError(
+      'UNAVAILABLE',
+      'An inventory read of this collection failed; nothing more is deleted (fail closed).',
+    );
   try {
-    return (await readOrganizationsInUseBy(ctx.ports.inventory, organization, call)).length > 0;
+    const running = await readOrganizationsInUseBy(ctx.ports.inventory, organization, call);
+    // Another organisation's read failed while this one was out: refuse all the same.
+    if (state.inventoryFailed)
+      throw new ZonekeeperError(
+        'UNAVAILABLE',
+        'An inventory read of this collection failed; nothing more is deleted (fail closed).',
+      );
+    return running.length > 0;
   } catch (error) {
     if (!call.signal?.aborted) state.inventoryFailed = true;
     throw error;
