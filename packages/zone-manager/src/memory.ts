@@ -105,6 +105,8 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
     );
   }
   const zones = new Map<string, StoredZone>();
+  /** Zone name → the ids of the zones of that name (a lookup by name reads only those). */
+  const idsByName = new Map<string, Set<string>>();
   const usedCallerReferences = new Set<string>();
   const changes = new Map<string, StoredChange>();
   let zoneCounter = 0;
@@ -153,6 +155,29 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
     return zone;
   };
 
+  // Each zone's record sets in listing order, kept in step with every change batch (so a listing is a
+  // binary search, not a sort of the zone: a parent zone holds one delegation per organisation).
+  const sortedRecords = new WeakMap<ReadonlyMap<string, RecordSet>, RecordSet[]>();
+  /** The first index whose record set sorts at or after `r`. */
+  const lowerBound = (all: readonly RecordSet[], r: RecordSet) => {
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareRecords(all[mid] as RecordSet, r) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const sortedOf = (zone: StoredZone): RecordSet[] => {
+    let all = sortedRecords.get(zone.records);
+    if (!all) {
+      all = [...zone.records.values()].sort(compareRecords);
+      sortedRecords.set(zone.records, all);
+    }
+    return all;
+  };
+
   const provider: MemoryDnsProvider = {
     kind: 'memory',
     get calls() {
@@ -194,8 +219,8 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
     async findZonesByName(name, opts = {}) {
       enter('findZonesByName', 'ListHostedZonesByName', opts);
       const wanted = normalizeDomainName(name, 'Zone name');
-      return [...zones.values()]
-        .filter((z) => z.name === wanted)
+      return [...(idsByName.get(wanted) ?? [])]
+        .map((id) => zones.get(id) as StoredZone)
         .sort((a, b) => (a.id < b.id ? -1 : 1))
         .map(zoneView);
     },
@@ -259,6 +284,9 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
       zone.records.set(recordKey(soa), soa);
       zone.records.set(recordKey(ns), ns);
       zones.set(id, zone);
+      const named = idsByName.get(name) ?? new Set<string>();
+      named.add(id);
+      idsByName.set(name, named);
       return { zone: zoneView(zone), nameServers: [...nameServers], change: newChange() };
     },
 
@@ -276,6 +304,9 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
         );
       }
       zones.delete(zone.id);
+      const named = idsByName.get(zone.name);
+      named?.delete(zone.id);
+      if (named?.size === 0) idsByName.delete(zone.name);
       return newChange();
     },
 
@@ -315,7 +346,7 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
         throw invalidInput('memory DNS: maxItems must be an integer from 1 to 300.');
       }
       const zone = mustGet(zoneId, 'listRecords');
-      const all = [...zone.records.values()].sort(compareRecords);
+      const all = sortedOf(zone);
       let start = 0;
       if (page.from) {
         const from: RecordSet = {
@@ -324,8 +355,7 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
           values: [],
           ...(page.from.setIdentifier === undefined ? {} : { setIdentifier: page.from.setIdentifier }),
         };
-        start = all.findIndex((r) => compareRecords(r, from) >= 0);
-        if (start === -1) start = all.length;
+        start = lowerBound(all, from);
       }
       const slice = all.slice(start, start + maxItems).map(copyRecord);
       const following = all[start + maxItems];
@@ -347,10 +377,27 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
       enter('changeRecords', 'ChangeResourceRecordSets', opts);
       const changesIn = validateChangeInput(batch, 'memory DNS');
       const zone = mustGet(zoneId, 'changeRecords');
-      zone.records = applyChangeBatch(zone, zone.records, changesIn, {
+      const before = zone.records;
+      const after = applyChangeBatch(zone, before, changesIn, {
         who: 'memory DNS',
         limits: ROUTE53_BATCH_LIMITS,
       });
+      const all = sortedRecords.get(before);
+      if (all) {
+        // Only the record sets the batch names can differ.
+        for (const key of new Set(changesIn.map((c) => recordKey(c.recordSet)))) {
+          const old = before.get(key);
+          if (old) {
+            const i = lowerBound(all, old);
+            if (all[i] && recordKey(all[i]) === key) all.splice(i, 1);
+          }
+          const now = after.get(key);
+          if (now) all.splice(lowerBound(all, now), 0, now);
+        }
+        sortedRecords.delete(before);
+        if (all.length === after.size) sortedRecords.set(after, all); // else sorted afresh when listed
+      }
+      zone.records = after;
       return newChange();
     },
 
