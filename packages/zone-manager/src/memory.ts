@@ -377,27 +377,28 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
       enter('changeRecords', 'ChangeResourceRecordSets', opts);
       const changesIn = validateChangeInput(batch, 'memory DNS');
       const zone = mustGet(zoneId, 'changeRecords');
-      const before = zone.records;
-      const after = applyChangeBatch(zone, before, changesIn, {
+      // Every rule of a change batch concerns the record sets at the names it changes: apply it to
+      // those (read from the sorted listing), then write the difference back — O(changes), not a copy
+      // of a zone that may hold thousands of delegations.
+      const all = sortedOf(zone);
+      const touched = new Map<string, RecordSet>();
+      for (const name of new Set(changesIn.map((c) => c.recordSet.name)))
+        for (let i = lowerBound(all, { name, type: '', values: [] }); all[i]?.name === name; i++)
+          touched.set(recordKey(all[i] as RecordSet), all[i] as RecordSet);
+      const after = applyChangeBatch(zone, touched, changesIn, {
         who: 'memory DNS',
         limits: ROUTE53_BATCH_LIMITS,
       });
-      const all = sortedRecords.get(before);
-      if (all) {
-        // Only the record sets the batch names can differ.
-        for (const key of new Set(changesIn.map((c) => recordKey(c.recordSet)))) {
-          const old = before.get(key);
-          if (old) {
-            const i = lowerBound(all, old);
-            if (all[i] && recordKey(all[i]) === key) all.splice(i, 1);
-          }
-          const now = after.get(key);
-          if (now) all.splice(lowerBound(all, now), 0, now);
-        }
-        sortedRecords.delete(before);
-        if (all.length === after.size) sortedRecords.set(after, all); // else sorted afresh when listed
+      for (const [key, old] of touched) {
+        if (after.get(key) === old) continue;
+        zone.records.delete(key);
+        all.splice(lowerBound(all, old), 1);
       }
-      zone.records = after;
+      for (const [key, now] of after) {
+        if (touched.get(key) === now) continue;
+        zone.records.set(key, now);
+        all.splice(lowerBound(all, now), 0, now);
+      }
       return newChange();
     },
 
