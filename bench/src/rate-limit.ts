@@ -5,7 +5,7 @@
  * counted: for every bucket, (its calls − its burst) ÷ its refill rate, and the largest of these. A full
  * bucket lets its burst through at once; everything after it waits for the refill.
  *
- * Two measurements run at the same time, each against its own moto (two accounts, two limiters): they
+ * Four measurements run at the same time, each against its own moto (four accounts, four limiters): they
  * spend nearly all their time waiting for the limiter, so running them side by side saves minutes
  * without touching either result (a call takes milliseconds; the account bucket refills every 100 ms).
  *
