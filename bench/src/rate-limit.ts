@@ -125,8 +125,10 @@ function seeded(): void {
 
 /** The injected latency of C and D: every AWS call waits 100–300 ms at the proxy (seeded draws). */
 const LATENCY = { minMs: 100, maxMs: 300 } as const;
-/** Organisations D deletes at the same time. */
-const DELETE_CONCURRENCY = 8;
+/** Organisations D deletes at the same time (`BENCH_DELETE_CONCURRENCY` to compare, e.g. 1: the default). */
+const DELETE_CONCURRENCY = Number(process.env.BENCH_DELETE_CONCURRENCY ?? 8);
+if (!(Number.isInteger(DELETE_CONCURRENCY) && DELETE_CONCURRENCY >= 1 && DELETE_CONCURRENCY <= 64))
+  throw new Error(`BENCH_DELETE_CONCURRENCY must be an integer from 1 to 64, got ${DELETE_CONCURRENCY}`);
 
 /** Every AWS call through the proxy waits `LATENCY` from now on (seeding went straight to moto). */
 function withLatency(b: Backend, seed: string): void {
@@ -250,7 +252,7 @@ async function deletion(b: Backend, latency = false): Promise<Measured> {
     identity: b.iam(),
     secrets: b.secrets(),
     inventory: createMemoryInventory(),
-    ...(latency ? { gc: { concurrency: DELETE_CONCURRENCY } } : {}),
+    ...(latency && DELETE_CONCURRENCY > 1 ? { gc: { concurrency: DELETE_CONCURRENCY } } : {}),
   });
   const m = b.mark();
   const t = performance.now();
