@@ -9,7 +9,7 @@
  *    measured against the limiter's own schedule, which CPU load elsewhere does not change.
  * 2. `api-calls` runs meanwhile in the foreground: its results are call counts, which no load changes.
  * 3. Once `rate-limit` has printed `SEEDED` (it only waits from then on), the CPU-bound benchmarks run
- *    one after another: `gc-policy`, `certificates`, `cost`, `fleet-budget`, ….
+ *    one after another: `gc-policy`, `certificates`, `cost`, `fleet-budget`, `collector-scale`, ….
  * 4. The background benchmark's output is printed when it ends.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -24,6 +24,7 @@ const foreground = [
   'certificates',
   'cost',
   'fleet-budget',
+  'collector-scale',
   'import-time',
   'telemetry-overhead',
   'footprint',
@@ -33,6 +34,7 @@ const cpuBound = new Set([
   'certificates',
   'cost',
   'fleet-budget',
+  'collector-scale',
   'import-time',
   'telemetry-overhead',
   'footprint',

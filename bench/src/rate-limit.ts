@@ -5,7 +5,7 @@
  * counted: for every bucket, (its calls − its burst) ÷ its refill rate, and the largest of these. A full
  * bucket lets its burst through at once; everything after it waits for the refill.
  *
- * Two measurements run at the same time, each against its own moto (two accounts, two limiters): they
+ * Four measurements run at the same time, each against its own moto (four accounts, four limiters): they
  * spend nearly all their time waiting for the limiter, so running them side by side saves minutes
  * without touching either result (a call takes milliseconds; the account bucket refills every 100 ms).
  *
@@ -15,10 +15,16 @@
  * B. Deleting 100 zones of 50 records each (plus each zone's NS delegation in the parent zone) with
  *    `collectGarbage()`: every zone is unused and in the last hour before the monthly charge.
  *
- * The process prints `SEEDED` once both moto servers are seeded: from then on it mostly waits, and
+ * C, D. The same two with realistic latency: the fault proxy holds every AWS call (Route 53 and IAM)
+ *    for a time drawn from 100 to 300 ms (seeded), so a sweep that waits for each call before the next
+ *    is latency-bound. The collector keeps its independent reads in flight together (the sweep's tag
+ *    reads start as the listing's pages arrive), and D deletes `gc.concurrency: 8` organisations at a
+ *    time. The floor is the same bucket floor: the target is that latency does not show.
+ *
+ * The process prints `SEEDED` once every moto server is seeded: from then on it mostly waits, and
  * `pnpm bench` starts the CPU-bound benchmarks (see main.ts).
  *
- * `--quick` (or BENCH_QUICK=1): 1,000 zones for A, 20 zones for B.
+ * `--quick` (or BENCH_QUICK=1): 1,000 zones for A and C, 20 zones for B and D.
  */
 import { ListHostedZonesCommand, Route53Client } from '@aws-sdk/client-route-53';
 import {
@@ -110,14 +116,29 @@ function measured(
   };
 }
 
-/** Resolves when both measurements have seeded their moto; then `SEEDED` is printed. */
+/** Resolves when every measurement has seeded its moto; then `SEEDED` is printed. */
 let seededCount = 0;
 function seeded(): void {
   seededCount++;
-  if (seededCount === 2) console.log('SEEDED');
+  if (seededCount === 4) console.log('SEEDED');
 }
 
-async function sweep(b: Backend): Promise<Measured> {
+/** The injected latency of C and D: every AWS call waits 100–300 ms at the proxy (seeded draws). */
+const LATENCY = { minMs: 100, maxMs: 300 } as const;
+/** Organisations D deletes at the same time (`BENCH_DELETE_CONCURRENCY` to compare, e.g. 1: the default). */
+const DELETE_CONCURRENCY = Number(process.env.BENCH_DELETE_CONCURRENCY ?? 8);
+if (!(Number.isInteger(DELETE_CONCURRENCY) && DELETE_CONCURRENCY >= 1 && DELETE_CONCURRENCY <= 64))
+  throw new Error(`BENCH_DELETE_CONCURRENCY must be an integer from 1 to 64, got ${DELETE_CONCURRENCY}`);
+
+/** Every AWS call through the proxy waits `LATENCY` from now on (seeding went straight to moto). */
+function withLatency(b: Backend, seed: string): void {
+  b.proxy.setRules(
+    [{ fault: { kind: 'latency', ms: LATENCY.minMs, maxMs: LATENCY.maxMs }, label: 'latency' }],
+    seed,
+  );
+}
+
+async function sweep(b: Backend, latency = false): Promise<Measured> {
   const now = new Date('2026-03-20T12:00:00.000Z');
   const base = 'fleet.example';
   const inventory = createMemoryInventory();
@@ -140,6 +161,7 @@ async function sweep(b: Backend): Promise<Measured> {
   }
   const seedSeconds = (performance.now() - t0) / 1000;
   seeded();
+  if (latency) withLatency(b, 'sweep-latency');
   const limiter = createRoute53RateLimiter({ table: TABLE });
   const zk = createZonekeeper({
     baseDomain: base,
@@ -159,15 +181,35 @@ async function sweep(b: Backend): Promise<Measured> {
     );
   if (c.errors > 0) throw new Error(`sweep: ${c.errors} calls failed`);
   return measured(
-    `sweep of ${SWEEP_ZONES.toLocaleString('en')} zones (collectGarbage)`,
+    `sweep of ${SWEEP_ZONES.toLocaleString('en')} zones (collectGarbage)${latency ? `, ${LATENCY.minMs}–${LATENCY.maxMs} ms per call` : ''}`,
     c.route53.reads + c.route53.writes,
     limiter.granted,
     ms,
-    { zones: SWEEP_ZONES, seedSeconds, operations: c.operations },
+    { zones: SWEEP_ZONES, seedSeconds, operations: c.operations, ...latencySummary(b, latency, m) },
   );
 }
 
-async function deletion(b: Backend): Promise<Measured> {
+/** The latency the proxy injected into the measured calls (mean and range), for the summary. */
+function latencySummary(b: Backend, latency: boolean, m: { aws: number }): Record<string, unknown> {
+  if (!latency) return {};
+  const waits = b.proxy.requests
+    .slice(m.aws)
+    .map((r) => Number(/^latency:(\d+)$/.exec(r.fault ?? '')?.[1]))
+    .filter((w) => Number.isFinite(w));
+  const mean = waits.reduce((a, w) => a + w, 0) / Math.max(1, waits.length);
+  return {
+    latency: {
+      injectedCalls: waits.length,
+      meanMs: Number(mean.toFixed(1)),
+      minMs: Math.min(...waits),
+      maxMs: Math.max(...waits),
+      // What the same calls would take one after another, waiting only for the latency.
+      sequentialSeconds: Number((waits.reduce((a, w) => a + w, 0) / 1000).toFixed(1)),
+    },
+  };
+}
+
+async function deletion(b: Backend, latency = false): Promise<Measured> {
   // 30 minutes before April's charge: every unused zone is deleted (BEFORE_NEXT_CHARGE).
   const now = new Date('2026-03-31T23:30:00.000Z');
   const base = 'example.net';
@@ -202,6 +244,7 @@ async function deletion(b: Backend): Promise<Measured> {
     seeder.close();
   }
   seeded();
+  if (latency) withLatency(b, 'delete-latency');
   const limiter = createRoute53RateLimiter({ table: TABLE });
   const zk = createZonekeeper({
     baseDomain: base,
@@ -209,6 +252,7 @@ async function deletion(b: Backend): Promise<Measured> {
     identity: b.iam(),
     secrets: b.secrets(),
     inventory: createMemoryInventory(),
+    ...(latency && DELETE_CONCURRENCY > 1 ? { gc: { concurrency: DELETE_CONCURRENCY } } : {}),
   });
   const m = b.mark();
   const t = performance.now();
@@ -231,7 +275,7 @@ async function deletion(b: Backend): Promise<Measured> {
   if (left.length !== 1) throw new Error(`${left.length - 1} zones are left after the deletion`);
   if (c.errors > 0) throw new Error(`deletion: ${c.errors} calls failed`);
   return measured(
-    `delete ${DELETE_ZONES} zones × ${RECORDS_PER_ZONE} records (collectGarbage)`,
+    `delete ${DELETE_ZONES} zones × ${RECORDS_PER_ZONE} records (collectGarbage)${latency ? `, ${LATENCY.minMs}–${LATENCY.maxMs} ms per call, gc.concurrency ${DELETE_CONCURRENCY}` : ''}`,
     c.route53.reads + c.route53.writes,
     limiter.granted,
     ms,
@@ -244,21 +288,36 @@ async function deletion(b: Backend): Promise<Measured> {
       iamCalls: c.iam.reads + c.iam.writes,
       vaultCalls: c.vault.reads + c.vault.writes,
       operations: c.operations,
+      ...latencySummary(b, latency, m),
     },
   );
 }
 
 // allSettled: when one measurement fails, the other still stops its servers before the process ends.
 const settled = await Promise.allSettled([
-  withBackend({ withVault: true, seed: 'rate-limit-sweep' }, sweep),
-  withBackend({ withVault: true, seed: 'rate-limit-delete' }, deletion),
+  withBackend({ withVault: true, seed: 'rate-limit-sweep' }, (b) => sweep(b)),
+  withBackend({ withVault: true, seed: 'rate-limit-delete' }, (b) => deletion(b)),
+  withBackend({ withVault: true, seed: 'rate-limit-sweep-latency' }, (b) => sweep(b, true)),
+  withBackend({ withVault: true, seed: 'rate-limit-delete-latency' }, (b) => deletion(b, true)),
 ]);
 const failure = settled.find((s) => s.status === 'rejected');
 if (failure) throw failure.reason;
-const [a, d] = settled.map((s) => (s as PromiseFulfilledResult<Measured>).value) as [Measured, Measured];
+const [a, d, al, dl] = settled.map((s) => (s as PromiseFulfilledResult<Measured>).value) as [
+  Measured,
+  Measured,
+  Measured,
+  Measured,
+];
 report(
   'rate-limit',
-  `Collector time through Route 53's 2026 token buckets (account ${TABLE.account.capacity} burst, ${TABLE.account.refillPerSecond}/s) vs. the floor they allow (target: within 10 %)`,
-  [a.row, d.row],
-  { table: TABLE, sweep: a.summary, deletion: d.summary },
+  `Collector time through Route 53's 2026 token buckets (account ${TABLE.account.capacity} burst, ${TABLE.account.refillPerSecond}/s) vs. the floor they allow (target: within 10 %), on localhost and with ${LATENCY.minMs}–${LATENCY.maxMs} ms per call`,
+  [a.row, d.row, al.row, dl.row],
+  {
+    table: TABLE,
+    latency: LATENCY,
+    sweep: a.summary,
+    deletion: d.summary,
+    sweepWithLatency: al.summary,
+    deletionWithLatency: dl.summary,
+  },
 );

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { type ConcurrencyLimit, createConcurrencyLimit, mapConcurrent } from './concurrency.js';
 export {
   defaultRetryClass,
   type ErrorCode,

@@ -62,6 +62,26 @@ export function createMemorySecretStore(options: MemorySecretStoreOptions = {}):
   const clock = options.clock ?? systemClock;
   const defaultMax = options.defaultMaxVersions ?? 10;
   const keys = new Map<string, StoredKey>();
+  /** Every path, sorted, so `list` reads only the folder asked for (as Vault does), not every path. */
+  const sortedPaths: string[] = [];
+  const firstAtOrAfter = (value: string) => {
+    let lo = 0;
+    let hi = sortedPaths.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sortedPaths[mid] as string) < value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const remember = (path: string) => {
+    if (keys.has(path)) return;
+    sortedPaths.splice(firstAtOrAfter(path), 0, path);
+  };
+  const forget = (path: string) => {
+    const i = firstAtOrAfter(path);
+    if (sortedPaths[i] === path) sortedPaths.splice(i, 1);
+  };
   const calls: Record<string, number> = {};
   const enter = (method: string, opts: CallOptions | undefined) => {
     calls[method] = (calls[method] ?? 0) + 1;
@@ -123,6 +143,7 @@ export function createMemorySecretStore(options: MemorySecretStoreOptions = {}):
       key.updatedAt = now;
       key.versions.set(key.currentVersion, { data: clean, createdAt: now, deleted: false, destroyed: false });
       prune(key);
+      remember(path);
       keys.set(path, key);
       return { version: key.currentVersion };
     },
@@ -164,6 +185,7 @@ export function createMemorySecretStore(options: MemorySecretStoreOptions = {}):
       if (maxVersions !== undefined) key.maxVersions = maxVersions === 0 ? defaultMax : maxVersions;
       key.updatedAt = now;
       prune(key);
+      remember(path);
       keys.set(path, key);
     },
     async list(prefix, opts = {}) {
@@ -171,8 +193,9 @@ export function createMemorySecretStore(options: MemorySecretStoreOptions = {}):
       const p = validatePrefix(prefix);
       const start = p === '' ? '' : `${p}/`;
       const children = new Set<string>();
-      for (const path of keys.keys()) {
-        if (!path.startsWith(start)) continue;
+      for (let i = firstAtOrAfter(start); i < sortedPaths.length; i++) {
+        const path = sortedPaths[i] as string;
+        if (!path.startsWith(start)) break;
         const rest = path.slice(start.length);
         const slash = rest.indexOf('/');
         children.add(slash === -1 ? rest : rest.slice(0, slash + 1));
@@ -182,6 +205,7 @@ export function createMemorySecretStore(options: MemorySecretStoreOptions = {}):
     async deleteAll(path, opts = {}) {
       enter('deleteAll', opts);
       validateSecretPath(path);
+      forget(path);
       return keys.delete(path);
     },
   };

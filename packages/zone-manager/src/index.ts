@@ -76,6 +76,7 @@ export type {
   DnsProvider,
   HostedZone,
   HostedZoneDetails,
+  ListZonesOptions,
   RecordChange,
   RecordPage,
   RecordSet,
@@ -93,6 +94,7 @@ export {
 export {
   applyOrganizationZonePlan,
   applyZoneDeletionPlan,
+  DEFAULT_READ_CONCURRENCY,
   type DeleteOrganizationZoneOptions,
   type DeleteOrganizationZoneResult,
   deleteOrganizationZone,

@@ -105,6 +105,8 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
     );
   }
   const zones = new Map<string, StoredZone>();
+  /** Zone name → the ids of the zones of that name (a lookup by name reads only those). */
+  const idsByName = new Map<string, Set<string>>();
   const usedCallerReferences = new Set<string>();
   const changes = new Map<string, StoredChange>();
   let zoneCounter = 0;
@@ -153,6 +155,29 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
     return zone;
   };
 
+  // Each zone's record sets in listing order, kept in step with every change batch (so a listing is a
+  // binary search, not a sort of the zone: a parent zone holds one delegation per organisation).
+  const sortedRecords = new WeakMap<ReadonlyMap<string, RecordSet>, RecordSet[]>();
+  /** The first index whose record set sorts at or after `r`. */
+  const lowerBound = (all: readonly RecordSet[], r: RecordSet) => {
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareRecords(all[mid] as RecordSet, r) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const sortedOf = (zone: StoredZone): RecordSet[] => {
+    let all = sortedRecords.get(zone.records);
+    if (!all) {
+      all = [...zone.records.values()].sort(compareRecords);
+      sortedRecords.set(zone.records, all);
+    }
+    return all;
+  };
+
   const provider: MemoryDnsProvider = {
     kind: 'memory',
     get calls() {
@@ -185,14 +210,17 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
 
     async listZones(opts = {}) {
       enter('listZones', 'ListHostedZones', opts, Math.max(1, Math.ceil(zones.size / 100)));
-      return [...zones.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(zoneView);
+      const all = [...zones.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(zoneView);
+      // Pages of 100, as Route 53 answers them.
+      if (opts.onPage) for (let i = 0; i < all.length; i += 100) opts.onPage(all.slice(i, i + 100));
+      return all;
     },
 
     async findZonesByName(name, opts = {}) {
       enter('findZonesByName', 'ListHostedZonesByName', opts);
       const wanted = normalizeDomainName(name, 'Zone name');
-      return [...zones.values()]
-        .filter((z) => z.name === wanted)
+      return [...(idsByName.get(wanted) ?? [])]
+        .map((id) => zones.get(id) as StoredZone)
         .sort((a, b) => (a.id < b.id ? -1 : 1))
         .map(zoneView);
     },
@@ -256,6 +284,9 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
       zone.records.set(recordKey(soa), soa);
       zone.records.set(recordKey(ns), ns);
       zones.set(id, zone);
+      const named = idsByName.get(name) ?? new Set<string>();
+      named.add(id);
+      idsByName.set(name, named);
       return { zone: zoneView(zone), nameServers: [...nameServers], change: newChange() };
     },
 
@@ -273,6 +304,9 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
         );
       }
       zones.delete(zone.id);
+      const named = idsByName.get(zone.name);
+      named?.delete(zone.id);
+      if (named?.size === 0) idsByName.delete(zone.name);
       return newChange();
     },
 
@@ -312,7 +346,7 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
         throw invalidInput('memory DNS: maxItems must be an integer from 1 to 300.');
       }
       const zone = mustGet(zoneId, 'listRecords');
-      const all = [...zone.records.values()].sort(compareRecords);
+      const all = sortedOf(zone);
       let start = 0;
       if (page.from) {
         const from: RecordSet = {
@@ -321,8 +355,7 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
           values: [],
           ...(page.from.setIdentifier === undefined ? {} : { setIdentifier: page.from.setIdentifier }),
         };
-        start = all.findIndex((r) => compareRecords(r, from) >= 0);
-        if (start === -1) start = all.length;
+        start = lowerBound(all, from);
       }
       const slice = all.slice(start, start + maxItems).map(copyRecord);
       const following = all[start + maxItems];
@@ -344,10 +377,28 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
       enter('changeRecords', 'ChangeResourceRecordSets', opts);
       const changesIn = validateChangeInput(batch, 'memory DNS');
       const zone = mustGet(zoneId, 'changeRecords');
-      zone.records = applyChangeBatch(zone, zone.records, changesIn, {
+      // Every rule of a change batch concerns the record sets at the names it changes: apply it to
+      // those (read from the sorted listing), then write the difference back — O(changes), not a copy
+      // of a zone that may hold thousands of delegations.
+      const all = sortedOf(zone);
+      const touched = new Map<string, RecordSet>();
+      for (const name of new Set(changesIn.map((c) => c.recordSet.name)))
+        for (let i = lowerBound(all, { name, type: '', values: [] }); all[i]?.name === name; i++)
+          touched.set(recordKey(all[i] as RecordSet), all[i] as RecordSet);
+      const after = applyChangeBatch(zone, touched, changesIn, {
         who: 'memory DNS',
         limits: ROUTE53_BATCH_LIMITS,
       });
+      for (const [key, old] of touched) {
+        if (after.get(key) === old) continue;
+        zone.records.delete(key);
+        all.splice(lowerBound(all, old), 1);
+      }
+      for (const [key, now] of after) {
+        if (touched.get(key) === now) continue;
+        zone.records.set(key, now);
+        all.splice(lowerBound(all, now), 0, now);
+      }
       return newChange();
     },
 

@@ -101,6 +101,16 @@ export type Tags = Readonly<Record<string, string>>;
  * ```
  * @public
  */
+/** Options of {@link DnsProvider.listZones}. @public */
+export interface ListZonesOptions extends CallOptions {
+  /**
+   * Called with each page of zones as it arrives, in order, before the next page is requested. A
+   * provider that reads everything in one call may call it once, or not at all (the caller then works
+   * from the result). It must not throw; what it starts is the caller's to await.
+   */
+  readonly onPage?: (zones: readonly HostedZone[]) => void;
+}
+
 export interface DnsProvider {
   /** `route53`, `memory`, … for messages. */
   readonly kind: string;
@@ -109,8 +119,12 @@ export interface DnsProvider {
    * rules (`calendar-month`). PowerDNS: `free`.
    */
   readonly pricing?: ZonePricingModel;
-  /** Every hosted zone of the account, all pages (Route 53: `ListHostedZones`, 100 per call). */
-  listZones(options?: CallOptions): Promise<readonly HostedZone[]>;
+  /**
+   * Every hosted zone of the account, all pages (Route 53: `ListHostedZones`, 100 per call). With
+   * `onPage`, each page is also handed over as it arrives (before the next is asked for), so a caller can
+   * start reading about those zones meanwhile; the pages together are exactly the result.
+   */
+  listZones(options?: ListZonesOptions): Promise<readonly HostedZone[]>;
   /** Zones whose name is exactly `name` (Route 53 allows duplicates). */
   findZonesByName(name: string, options?: CallOptions): Promise<readonly HostedZone[]>;
   /** One zone with its name servers; `undefined` if it does not exist. */

@@ -21,7 +21,7 @@
 
 import { type ErrorCode, hasErrorCode } from '@zonekeeper/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChangeInfo, DnsProvider, RecordSet } from './ports.js';
+import type { ChangeInfo, DnsProvider, HostedZone, RecordSet } from './ports.js';
 
 /**
  * What a provider under test does where providers legitimately differ. Most flags are behaviours of
@@ -213,6 +213,11 @@ export function dnsProviderContract(options: DnsProviderContractOptions): void {
         callerReference: one.zone.callerReference,
         comment: 'zonekeeper contract',
       });
+      // Pages handed over with onPage (if any) are, in order, exactly the listing.
+      const pages: (readonly HostedZone[])[] = [];
+      const again = await dns.listZones({ onPage: (page) => pages.push(page) });
+      if (pages.length > 0) expect(pages.flat().map((z) => z.id)).toEqual(again.map((z) => z.id));
+      expect(again.map((z) => z.id)).toEqual(expect.arrayContaining([one.zone.id, child.zone.id]));
     });
 
     it("gives a zone re-created under a deleted zone's name a new id; the old id stays missing", async () => {

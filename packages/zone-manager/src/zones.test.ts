@@ -512,3 +512,90 @@ describe('deleteOrganizationZone (memory provider)', () => {
     });
   }
 });
+
+describe('listManagedZones: tag reads concurrent with the listing', () => {
+  /** 230 public zones under example.com, every third one tagged, plus 7 elsewhere; a paging wrapper. */
+  async function paged(options: { pages?: boolean; failTagsAt?: number } = {}) {
+    const { dns } = await setup();
+    for (let i = 0; i < 230; i++) {
+      const { zone } = await dns.createZone({ name: `o${i}.example.com`, callerReference: `o${i}` });
+      if (i % 3 === 0)
+        await dns.changeTags(zone.id, {
+          add: { [ZoneTags.managedBy]: 'zonekeeper', [ZoneTags.organization]: `o${i}` },
+        });
+    }
+    for (let i = 0; i < 7; i++) await dns.createZone({ name: `x${i}.other.org`, callerReference: `x${i}` });
+    const log: string[] = [];
+    let active = 0;
+    let peak = 0;
+    let tagCalls = 0;
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 2));
+    const provider: DnsProvider = {
+      ...dns,
+      kind: dns.kind,
+      async listZones(o) {
+        const all = await dns.listZones({ ...(o?.signal ? { signal: o.signal } : {}) });
+        if (options.pages !== false)
+          for (let i = 0; i < all.length; i += 100) {
+            await tick();
+            log.push(`page ${i / 100}`);
+            o?.onPage?.(all.slice(i, i + 100));
+          }
+        log.push('listed');
+        return all;
+      },
+      async getTags(ids, o) {
+        tagCalls += 1;
+        const n = tagCalls;
+        active += 1;
+        peak = Math.max(peak, active);
+        log.push(`tags ${n}`);
+        try {
+          await tick();
+          if (n === options.failTagsAt) throw new ZonekeeperError('UNAVAILABLE', 'tags: 503');
+          return await dns.getTags(ids, o);
+        } finally {
+          active -= 1;
+          log.push(`tags ${n} done`);
+        }
+      },
+    };
+    return { dns, provider, log, peak: () => peak, active: () => active, tagCalls: () => tagCalls };
+  }
+
+  it('starts tag reads as pages arrive, keeps at most `concurrency` in flight and makes exactly ⌈M/10⌉ of them', async () => {
+    const p = await paged();
+    const zones = await listManagedZones({ dns: p.provider }, { baseDomain: 'example.com', concurrency: 3 });
+    // The 230 zones one label under example.com are tag-queried, 10 per call.
+    expect(p.tagCalls()).toBe(Math.ceil(230 / 10));
+    expect(p.peak()).toBe(3);
+    expect(p.log.indexOf('tags 1')).toBeLessThan(p.log.indexOf('listed'));
+    expect(p.active()).toBe(0);
+    expect(zones).toHaveLength(77);
+    // The same answer as a provider that hands over no page.
+    const q = await paged({ pages: false });
+    const again = await listManagedZones({ dns: q.provider }, { baseDomain: 'example.com', concurrency: 3 });
+    expect(again.map((z) => z.id)).toEqual(zones.map((z) => z.id));
+    expect(q.tagCalls()).toBe(23);
+  });
+
+  it('a failing tag read fails the listing, after the reads in flight settled, and starts no further one', async () => {
+    const p = await paged({ failTagsAt: 2 });
+    const e = await listManagedZones(
+      { dns: p.provider },
+      { baseDomain: 'example.com', concurrency: 2 },
+    ).catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'UNAVAILABLE')).toBe(true);
+    expect(p.active()).toBe(0);
+    const failedAt = p.log.indexOf('tags 2 done');
+    const startedAfter = p.log.slice(failedAt + 1).filter((l) => /^tags \d+$/.test(l));
+    expect(startedAfter).toEqual([]);
+  });
+
+  it('rejects a bad concurrency with INVALID_INPUT before any call', async () => {
+    const p = await paged();
+    const e = await listManagedZones({ dns: p.provider }, { concurrency: 0 }).catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect(p.log).toEqual([]);
+  });
+});

@@ -19,6 +19,7 @@
 import {
   applySteps,
   type CallOptions,
+  createConcurrencyLimit,
   type EnsureOptions,
   ensure,
   hasErrorCode,
@@ -121,7 +122,19 @@ export interface ManagedZone {
 export interface ListManagedZonesOptions extends CallOptions {
   /** Only zones directly under this domain (`<label>.<baseDomain>`); only those are tag-queried. */
   readonly baseDomain?: string;
+  /**
+   * Tag reads in flight at once (default {@link DEFAULT_READ_CONCURRENCY}); they start as the listing's
+   * pages arrive. Every call still waits for the provider's rate limiter.
+   */
+  readonly concurrency?: number;
 }
+
+/**
+ * Independent reads a sweep keeps in flight by default: enough to keep Route 53's account bucket
+ * (10 requests/s) busy at 300 ms per call, few enough not to queue a sweep's every read at once.
+ * @public
+ */
+export const DEFAULT_READ_CONCURRENCY = 8;
 
 /** Options of {@link deleteOrganizationZone}. @public */
 export interface DeleteOrganizationZoneOptions extends EnsureOptions, SyncOptions {}
@@ -613,19 +626,51 @@ export async function listManagedZones(
   options: ListManagedZonesOptions = {},
 ): Promise<readonly ManagedZone[]> {
   const base = options.baseDomain === undefined ? undefined : normalizeBaseDomain(options.baseDomain);
+  const limit = createConcurrencyLimit(options.concurrency ?? DEFAULT_READ_CONCURRENCY);
   throwIfAborted(options.signal);
   const call = signalOnly(options);
-  const zones = (await deps.dns.listZones(call)).filter(
-    (z) =>
-      !z.privateZone &&
-      (base === undefined ||
-        (z.name.endsWith(`.${base}`) && !z.name.slice(0, -base.length - 1).includes('.'))),
-  );
-  const tags = await tagsOf(
-    deps.dns,
-    zones.map((z) => z.id),
-    call,
-  );
+  const wanted = (z: HostedZone) =>
+    !z.privateZone &&
+    (base === undefined || (z.name.endsWith(`.${base}`) && !z.name.slice(0, -base.length - 1).includes('.')));
+  // Tag batches of 10 go out while the listing pages on; a batch fills across pages, so the reads are
+  // exactly ⌈M/10⌉ however the pages fall.
+  const tags = new Map<string, Tags>();
+  const inFlight: Promise<void>[] = [];
+  const dispatched = new Set<string>();
+  let batch: string[] = [];
+  let failure: { error: unknown } | undefined;
+  const send = (ids: string[]) => {
+    inFlight.push(
+      limit(async () => {
+        if (failure) return;
+        for (const [id, t] of await deps.dns.getTags(ids, call)) tags.set(id, t);
+      }).catch((error: unknown) => {
+        failure ??= { error };
+      }),
+    );
+  };
+  const take = (page: readonly HostedZone[]) => {
+    for (const z of page) {
+      if (!wanted(z) || dispatched.has(z.id)) continue;
+      dispatched.add(z.id);
+      batch.push(z.id);
+      if (batch.length === TAG_BATCH) {
+        send(batch);
+        batch = [];
+      }
+    }
+  };
+  let listed: readonly HostedZone[] = [];
+  try {
+    listed = await deps.dns.listZones({ ...call, onPage: (page) => failure ?? take(page) });
+    take(listed); // what a provider without pages did not hand over
+    if (batch.length > 0) send(batch);
+  } catch (error) {
+    failure ??= { error };
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure.error;
+  const zones = listed.filter(wanted);
   const result: ManagedZone[] = [];
   for (const z of zones) {
     const t = tags.get(z.id);

@@ -160,8 +160,16 @@ export interface ZonekeeperConfig {
   readonly externalDns?: ExternalDnsDefaults;
   /** Certificate defaults. */
   readonly certificates?: { readonly keyAlgorithm?: KeyAlgorithm; readonly validityDays?: number };
-  /** Garbage-collection policy options and the longest sleep of the collector loop (default 1 h). */
-  readonly gc?: CollectionPolicyOptions & { readonly maxIntervalMs?: number };
+  /**
+   * Garbage-collection policy options, the longest sleep of the collector loop (default 1 h), and
+   * `concurrency`: how many organisations one collection deletes at the same time (an integer from 1 to
+   * 64; default 1). Independent reads (the sweep's tag reads) keep max(8, 2 × concurrency) in flight.
+   * Every call still waits for the providers' rate limiters; each organisation is deleted under its own
+   * lock. Above 1, a month-end deletion under real latency can keep the account's request budget busy;
+   * the price is that an inventory failure stops the other organisations at their next re-check rather
+   * than at once (docs/decisions.md 27).
+   */
+  readonly gc?: CollectionPolicyOptions & { readonly maxIntervalMs?: number; readonly concurrency?: number };
   /**
    * Organisation names that are refused (`INVALID_INPUT`, before any call). Default
    * {@link DEFAULT_RESERVED_ORGANIZATION_NAMES}; pass `[]` to reserve nothing.

@@ -142,6 +142,12 @@ export function resolveContext(config: ZonekeeperConfig): Context {
   if (scope !== 'organization' && scope !== 'cluster')
     throw invalidInput(`identityScope must be "organization" or "cluster", got ${String(scope)}.`);
   positiveMs(config.gc?.maxIntervalMs, 'gc.maxIntervalMs');
+  const gcConcurrency = config.gc?.concurrency;
+  if (
+    gcConcurrency !== undefined &&
+    !(Number.isInteger(gcConcurrency) && gcConcurrency >= 1 && gcConcurrency <= 64)
+  )
+    throw invalidInput(`gc.concurrency must be an integer from 1 to 64, got ${String(gcConcurrency)}.`);
   const ttlMs = config.locks?.ttlMs ?? 60_000;
   if (!Number.isInteger(ttlMs) || ttlMs < 3000) throw invalidInput('locks.ttlMs must be an integer ≥ 3000.');
   const waitTimeoutMs = config.locks?.waitTimeoutMs ?? 600_000;

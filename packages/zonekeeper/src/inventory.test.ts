@@ -1,6 +1,11 @@
 import { hasErrorCode } from '@zonekeeper/core';
 import { describe, expect, it } from 'vitest';
-import { type ClusterInventory, createMemoryInventory, readOrganizationsInUse } from './inventory.js';
+import {
+  type ClusterInventory,
+  createMemoryInventory,
+  readOrganizationsInUse,
+  readOrganizationsInUseBy,
+} from './inventory.js';
 
 describe('the memory inventory', () => {
   it('keeps records, notifies watchers of changes and can be told to fail', async () => {
@@ -92,5 +97,83 @@ describe('readOrganizationsInUse', () => {
       },
     };
     await expect(readOrganizationsInUse(inventory, { signal: stop.signal })).rejects.toBe(reason);
+  });
+});
+
+describe('the point query (listClustersOf)', () => {
+  it('the memory inventory answers one organisation’s records, kept in step with set and remove, and fails on request', async () => {
+    const inventory = createMemoryInventory([
+      { organization: 'acme', clusterId: 'c1', running: true },
+      { organization: 'acme', clusterId: 'c2', running: false },
+      { organization: 'globex', clusterId: 'g1', running: true },
+    ]);
+    expect(await inventory.listClustersOf('acme')).toEqual([
+      { organization: 'acme', clusterId: 'c1', running: true },
+      { organization: 'acme', clusterId: 'c2', running: false },
+    ]);
+    inventory.set({ organization: 'acme', clusterId: 'c1', running: false });
+    expect(inventory.remove('acme', 'c2')).toBe(true);
+    expect(await inventory.listClustersOf('acme')).toEqual([
+      { organization: 'acme', clusterId: 'c1', running: false },
+    ]);
+    expect(inventory.remove('acme', 'c1')).toBe(true);
+    expect(await inventory.listClustersOf('acme')).toEqual([]);
+    expect(await inventory.listClustersOf('nobody')).toEqual([]);
+    // A caller mutating the answer does not change the inventory.
+    const [g] = (await inventory.listClustersOf('globex')) as unknown as { running: boolean }[];
+    if (g) g.running = false;
+    expect(await inventory.listClustersOf('globex')).toEqual([
+      { organization: 'globex', clusterId: 'g1', running: true },
+    ]);
+    inventory.failNext(1);
+    await expect(inventory.listClustersOf('globex')).rejects.toThrow(/simulated failure/);
+  });
+
+  it('readOrganizationsInUseBy asks the point query when there is one, and the whole inventory otherwise', async () => {
+    const asked: string[] = [];
+    const withPoint: ClusterInventory = {
+      listClusters: async () => {
+        asked.push('all');
+        return [];
+      },
+      listClustersOf: async (org) => {
+        asked.push(org);
+        return [
+          { organization: org, clusterId: 'c1', running: true },
+          { organization: org, clusterId: 'c2', running: false },
+        ];
+      },
+    };
+    expect(await readOrganizationsInUseBy(withPoint, 'acme')).toEqual(['c1']);
+    expect(asked).toEqual(['acme']);
+    const without: ClusterInventory = {
+      listClusters: async () => [
+        { organization: 'acme', clusterId: 'c1', running: true },
+        { organization: 'globex', clusterId: 'g1', running: true },
+      ],
+    };
+    expect(await readOrganizationsInUseBy(without, 'globex')).toEqual(['g1']);
+  });
+
+  it('fails closed (UNAVAILABLE) on a point answer of another organisation, duplicates, an invalid record or a failure', async () => {
+    const cases: [string, NonNullable<ClusterInventory['listClustersOf']>][] = [
+      ['throws', async () => Promise.reject(new Error('boom'))],
+      ['another organisation', async () => [{ organization: 'globex', clusterId: 'g1', running: false }]],
+      [
+        'duplicate',
+        async (org) => [
+          { organization: org, clusterId: 'c', running: false },
+          { organization: org, clusterId: 'c', running: false },
+        ],
+      ],
+      ['not a list', async () => ({}) as never],
+      ['missing running', async (org) => [{ organization: org, clusterId: 'c' } as never]],
+    ];
+    for (const [what, listClustersOf] of cases) {
+      const inventory: ClusterInventory = { listClusters: async () => [], listClustersOf };
+      const e = await readOrganizationsInUseBy(inventory, 'acme').catch((x: unknown) => x);
+      expect(hasErrorCode(e, 'UNAVAILABLE'), what).toBe(true);
+      expect((e as Error).message, what).toMatch(/fail closed/);
+    }
   });
 });

@@ -40,6 +40,14 @@ export interface ClusterInventory {
   /** Every cluster of every organisation. Throw (any error) when the answer is not known. */
   listClusters(options?: CallOptions): Promise<readonly ClusterRecord[]>;
   /**
+   * Optional point query: the clusters of one organisation, as fresh as {@link listClusters} (the same
+   * source, read now). Throw (any error) when the answer is not known. The collector re-checks the one
+   * organisation it is about to delete right before every destructive call: with this method each
+   * re-check costs one organisation's records, without it the whole inventory (a sweep deleting D of N
+   * organisations then reads D × N records). Every record answered must be of `organization`.
+   */
+  listClustersOf?(organization: string, options?: CallOptions): Promise<readonly ClusterRecord[]>;
+  /**
    * Optional: subscribes to changes (a cluster added, removed or stopped), so the collector can look
    * again early. Returns the unsubscribe function.
    */
@@ -48,11 +56,13 @@ export interface ClusterInventory {
 
 /** A memory inventory plus its mutators, for tests, demos and scripts. @public */
 export interface MemoryInventory extends ClusterInventory {
+  /** The point query, from an index by organisation (never a scan of every record). */
+  listClustersOf(organization: string, options?: CallOptions): Promise<readonly ClusterRecord[]>;
   /** Adds or updates a cluster. */
   set(record: ClusterRecord): void;
   /** Removes a cluster; returns whether it existed. */
   remove(organization: string, clusterId: string): boolean;
-  /** Makes the next `count` calls to `listClusters` fail (to test fail-closed behaviour). */
+  /** Makes the next `count` calls to `listClusters` or `listClustersOf` fail (to test fail-closed behaviour). */
   failNext(count: number): void;
   /** The current records. */
   records(): readonly ClusterRecord[];
@@ -64,19 +74,28 @@ export interface MemoryInventory extends ClusterInventory {
  */
 export function createMemoryInventory(initial: readonly ClusterRecord[] = []): MemoryInventory {
   const records = new Map<string, ClusterRecord>();
+  /** organisation → cluster id → record, for the point query. */
+  const byOrganization = new Map<string, Map<string, ClusterRecord>>();
   const listeners = new Set<() => void>();
   let failures = 0;
   const notify = () => {
     for (const l of [...listeners]) l();
   };
+  const enter = (options: CallOptions) => {
+    throwIfAborted(options.signal);
+    if (failures > 0) {
+      failures -= 1;
+      throw new ZonekeeperError('UNAVAILABLE', 'memory inventory: simulated failure.');
+    }
+  };
   const inventory: MemoryInventory = {
     async listClusters(options = {}) {
-      throwIfAborted(options.signal);
-      if (failures > 0) {
-        failures -= 1;
-        throw new ZonekeeperError('UNAVAILABLE', 'memory inventory: simulated failure.');
-      }
+      enter(options);
       return [...records.values()].map((r) => ({ ...r }));
+    },
+    async listClustersOf(organization, options = {}) {
+      enter(options);
+      return [...(byOrganization.get(organization)?.values() ?? [])].map((r) => ({ ...r }));
     },
     watch(listener) {
       listeners.add(listener);
@@ -85,10 +104,16 @@ export function createMemoryInventory(initial: readonly ClusterRecord[] = []): M
     set(record) {
       const r = checkRecord(record);
       records.set(`${r.organization}/${r.clusterId}`, r);
+      const of = byOrganization.get(r.organization) ?? new Map<string, ClusterRecord>();
+      of.set(r.clusterId, r);
+      byOrganization.set(r.organization, of);
       notify();
     },
     remove(organization, clusterId) {
       const removed = records.delete(`${organization}/${clusterId}`);
+      const of = byOrganization.get(organization);
+      of?.delete(clusterId);
+      if (of?.size === 0) byOrganization.delete(organization);
       if (removed) notify();
       return removed;
     },
@@ -122,11 +147,15 @@ export async function readOrganizationsInUse(
   inventory: ClusterInventory,
   options: CallOptions = {},
 ): Promise<ReadonlySet<string>> {
-  return new Set((await readRunningClusters(inventory, options)).map((r) => r.organization));
+  return new Set(
+    (await readRunningClusters(() => inventory.listClusters(options), options)).map((r) => r.organization),
+  );
 }
 
 /**
- * The running clusters of one organisation (ids), read and checked like {@link readOrganizationsInUse}.
+ * The running clusters of one organisation (ids), read and checked like {@link readOrganizationsInUse}:
+ * through the inventory's point query when it has one (every record must then be valid, of
+ * `organization` and listed once), else from the whole inventory.
  * @internal
  */
 export async function readOrganizationsInUseBy(
@@ -134,18 +163,27 @@ export async function readOrganizationsInUseBy(
   organization: string,
   options: CallOptions = {},
 ): Promise<string[]> {
-  return (await readRunningClusters(inventory, options))
-    .filter((r) => r.organization === organization)
-    .map((r) => r.clusterId);
+  const pointQuery = inventory.listClustersOf;
+  const running =
+    typeof pointQuery === 'function'
+      ? await readRunningClusters(
+          () => pointQuery.call(inventory, organization, options),
+          options,
+          organization,
+        )
+      : await readRunningClusters(() => inventory.listClusters(options), options);
+  return running.filter((r) => r.organization === organization).map((r) => r.clusterId);
 }
 
+/** Reads (`read`) and checks an answer of the inventory; `organization`: the point query's. */
 async function readRunningClusters(
-  inventory: ClusterInventory,
+  read: () => Promise<readonly ClusterRecord[]>,
   options: CallOptions,
+  organization?: string,
 ): Promise<ClusterRecord[]> {
   let records: readonly ClusterRecord[];
   try {
-    records = await inventory.listClusters(options);
+    records = await read();
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     throw new ZonekeeperError(
@@ -172,6 +210,11 @@ async function readRunningClusters(
         { cause: error },
       );
     }
+    if (organization !== undefined && r.organization !== organization)
+      throw new ZonekeeperError(
+        'UNAVAILABLE',
+        `Cluster inventory answered a cluster of ${r.organization} when asked for ${organization}; nothing is deleted (fail closed).`,
+      );
     const key = `${r.organization}/${r.clusterId}`;
     if (seen.has(key))
       throw new ZonekeeperError(

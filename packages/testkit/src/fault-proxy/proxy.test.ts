@@ -415,6 +415,38 @@ describe('rule firing', () => {
     expect(fast?.durationMs).toBeLessThan(245);
   });
 
+  it('a latency range draws each request’s wait from the seeded PRNG, requests waiting side by side', async () => {
+    const rules: FaultRule[] = [{ service: 'route53', fault: { kind: 'latency', ms: 100, maxMs: 300 } }];
+    proxy.setRules(rules, 'latency-range');
+    const client = route53(1);
+    const before = proxy.requests.length;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 12 }, () => client.send(new ListHostedZonesCommand({}))));
+    const wall = performance.now() - started;
+    const seen = proxy.requests.slice(before);
+    const waits = seen.map((r) => Number(/^latency:(\d+)$/.exec(r.fault ?? '')?.[1]));
+    expect(waits).toHaveLength(12);
+    for (const [i, w] of waits.entries()) {
+      expect(w).toBeGreaterThanOrEqual(100);
+      expect(w).toBeLessThanOrEqual(300);
+      expect(seen[i]?.durationMs).toBeGreaterThanOrEqual(w - 5);
+    }
+    expect(new Set(waits).size).toBeGreaterThan(6);
+    // Side by side: the wall time is about the longest wait, not their sum.
+    expect(wall).toBeLessThan(Math.max(...waits) + 250);
+    expect(wall).toBeLessThan(waits.reduce((a, b) => a + b, 0) / 2);
+    // The same seed and the same (sequential) requests give the same waits.
+    const draws = async () => {
+      proxy.setRules(rules, 'latency-range-2');
+      const from = proxy.requests.length;
+      for (let i = 0; i < 4; i++) await client.send(new ListHostedZonesCommand({}));
+      return proxy.requests.slice(from).map((r) => r.fault);
+    };
+    const first = await draws();
+    expect(await draws()).toEqual(first);
+    proxy.setRules([]);
+  });
+
   it('first matching rule wins; RegExp matchers and labels', async () => {
     proxy.setRules([
       { service: /^(iam|sts)$/, operation: /^List/, fault: 'Throttling', label: 'list-throttle', times: 1 },
@@ -673,6 +705,8 @@ describe('lifecycle and validation', () => {
       [{ fault: 'Throttling', times: -1 }],
       [{ fault: { kind: 'error', code: 'X', status: 302 } }],
       [{ fault: { kind: 'latency', ms: Number.NaN } }],
+      [{ fault: { kind: 'latency', ms: 200, maxMs: 100 } }],
+      [{ fault: { kind: 'latency', ms: 100, maxMs: Number.POSITIVE_INFINITY } }],
       [{ fault: { kind: 'drop', when: 'sometime' as 'before' } }],
       [{ fault: { kind: 'error', code: '' } }],
     ];

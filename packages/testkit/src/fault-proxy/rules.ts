@@ -15,7 +15,9 @@ import type { AwsRequestIdentity } from './identify.js';
  *   (the default) the request is not forwarded; with `when: 'after'` it is forwarded, the target applies
  *   it, and its answer is replaced by the error (a 5xx after the side effect: the client cannot tell it
  *   from a failure before).
- * - `latency`: wait `ms` milliseconds, then forward normally.
+ * - `latency`: wait `ms` milliseconds, then forward normally; with `maxMs`, a wait drawn for each
+ *   request uniformly from `ms` to `maxMs` (whole milliseconds, from the proxy's seeded PRNG), as a real
+ *   endpoint's latency varies.
  * - `drop` `before`: read the request, then destroy the client connection; the target never sees it.
  * - `drop` `after`: forward, let the target apply it, then destroy the client connection without a
  *   response (a crash after a side effect).
@@ -30,7 +32,13 @@ export type FaultAction =
       /** Before forwarding (default) or after the target applied the request. */
       readonly when?: 'before' | 'after';
     }
-  | { readonly kind: 'latency'; readonly ms: number }
+  | {
+      readonly kind: 'latency';
+      /** The wait, or its shortest with `maxMs`. */
+      readonly ms: number;
+      /** The longest wait: each request waits a uniformly drawn time from `ms` to `maxMs`. */
+      readonly maxMs?: number;
+    }
   | { readonly kind: 'drop'; readonly when: 'before' | 'after' };
 
 /**
@@ -46,7 +54,8 @@ export interface FaultRule {
   readonly operation?: string | RegExp;
   /**
    * Chance (0–1) that a matching request gets the fault, drawn from the proxy's seeded PRNG, so the
-   * same seed and the same request sequence give the same faults. Default 1.
+   * same seed and the same request sequence give the same faults. Default 1. (A latency range draws
+   * from the same PRNG.)
    */
   readonly probability?: number;
   /** Fire for at most this many matching requests, then never again (until `setRules`). Default: unlimited. */
@@ -63,7 +72,7 @@ export interface FaultRule {
  */
 export type ResolvedFault =
   | { readonly kind: 'error'; readonly error: AwsErrorSpec; readonly when: 'before' | 'after' }
-  | { readonly kind: 'latency'; readonly ms: number }
+  | { readonly kind: 'latency'; readonly ms: number; readonly maxMs?: number }
   | { readonly kind: 'drop'; readonly when: 'before' | 'after' };
 
 /** @internal */
@@ -157,7 +166,18 @@ function resolve(fault: FaultAction | AwsErrorPreset, index: number): ResolvedFa
           index,
         });
       }
-      return { kind: 'latency', ms: action.ms };
+      if (
+        action.maxMs !== undefined &&
+        !(Number.isFinite(action.maxMs) && typeof action.maxMs === 'number' && action.maxMs >= action.ms)
+      ) {
+        throw invalidInput(
+          `${where}: latency maxMs must be a number at least ms (${String(action.ms)}), got ${String(action.maxMs)}.`,
+          { index },
+        );
+      }
+      return action.maxMs === undefined
+        ? { kind: 'latency', ms: action.ms }
+        : { kind: 'latency', ms: action.ms, maxMs: action.maxMs };
     case 'drop':
       if (action.when !== 'before' && action.when !== 'after') {
         throw invalidInput(`${where}: drop.when must be 'before' or 'after'.`, { index });
@@ -236,7 +256,13 @@ export class RuleEngine {
       const probability = rule.probability ?? 1;
       if (probability < 1 && !(this.random() < probability)) continue;
       compiled.remaining -= 1;
-      return { fault: compiled.fault, rule: compiled.id };
+      const fault = compiled.fault;
+      if (fault.kind === 'latency' && fault.maxMs !== undefined)
+        return {
+          fault: { kind: 'latency', ms: Math.round(fault.ms + this.random() * (fault.maxMs - fault.ms)) },
+          rule: compiled.id,
+        };
+      return { fault, rule: compiled.id };
     }
     return undefined;
   }

@@ -265,5 +265,18 @@ describe('Route 53 adapter on moto: rate limiting, retries, cancellation', () =>
     expect(backend.proxy.count({ operation: 'ListHostedZones', firstAttempts: true })).toBe(
       Math.ceil(total / 100),
     );
+    // With onPage, each page is handed over as it arrives, before the next one is asked for.
+    const pages: { size: number; callsSoFar: number }[] = [];
+    const before = backend.proxy.count({ operation: 'ListHostedZones', firstAttempts: true });
+    const again = await dns.listZones({
+      onPage: (page) =>
+        pages.push({
+          size: page.length,
+          callsSoFar: backend.proxy.count({ operation: 'ListHostedZones', firstAttempts: true }) - before,
+        }),
+    });
+    expect(pages.map((p) => p.callsSoFar)).toEqual(pages.map((_, i) => i + 1));
+    expect(pages.reduce((n, p) => n + p.size, 0)).toBe(again.length);
+    expect(pages.length).toBe(Math.ceil(total / 100));
   });
 });

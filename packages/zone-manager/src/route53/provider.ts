@@ -309,7 +309,9 @@ export function createRoute53Provider(options: Route53ProviderOptions = {}): Rou
           undefined,
           callOptions,
         );
-        zones.push(...(out.HostedZones ?? []).map(toZone));
+        const page = (out.HostedZones ?? []).map(toZone);
+        zones.push(...page);
+        callOptions?.onPage?.(page);
         marker = out.IsTruncated ? out.NextMarker : undefined;
       } while (marker !== undefined);
       return zones;

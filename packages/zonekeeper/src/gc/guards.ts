@@ -9,12 +9,16 @@
 import { type CallOptions, ZonekeeperError } from '@zonekeeper/core';
 import type { DnsProvider } from '@zonekeeper/zone-manager';
 import type { Context } from '../context.js';
-import { readOrganizationsInUse } from '../inventory.js';
+import { readOrganizationsInUse, readOrganizationsInUseBy } from '../inventory.js';
 
-/** What the inventory reads of one collection found. @internal */
+/** What the inventory reads of one collection found (shared by every organisation it deletes). @internal */
 export interface GuardState {
   /** An inventory read failed or contradicted itself: nothing more is deleted (fail closed). */
   inventoryFailed: boolean;
+}
+
+/** What the guards of one zone's deletion found. @internal */
+export interface ZoneGuardState {
   /** The organisation of the zone being deleted has a running cluster again. */
   cameBack: boolean;
 }
@@ -34,18 +38,54 @@ export async function inUseNow(
 }
 
 /**
- * The DNS port for deleting one organisation's zone: every destructive call (delegation and record
- * deletions, the zone deletion) first reads the inventory again and refuses when the organisation has a
- * running cluster by then — so a cluster that appears during a long deletion keeps its zone. An
- * unreadable inventory refuses too (fail closed).
+ * Whether one organisation has a running cluster now: the inventory's point query when it has one
+ * (else the whole inventory, read and checked). Any failure marks the collection failed closed; once it
+ * is, this refuses without reading (so an organisation deleted alongside stops at its next check).
  * @internal
  */
-export function guardedDns(ctx: Context, organization: string, state: GuardState): DnsProvider {
+export async function organizationInUseNow(
+  ctx: Context,
+  organization: string,
+  state: GuardState,
+  call: CallOptions,
+): Promise<boolean> {
+  if (state.inventoryFailed)
+    throw new ZonekeeperError(
+      'UNAVAILABLE',
+      'An inventory read of this collection failed; nothing more is deleted (fail closed).',
+    );
+  try {
+    const running = await readOrganizationsInUseBy(ctx.ports.inventory, organization, call);
+    // Another organisation's read failed while this one was out: refuse all the same.
+    if (state.inventoryFailed)
+      throw new ZonekeeperError(
+        'UNAVAILABLE',
+        'An inventory read of this collection failed; nothing more is deleted (fail closed).',
+      );
+    return running.length > 0;
+  } catch (error) {
+    if (!call.signal?.aborted) state.inventoryFailed = true;
+    throw error;
+  }
+}
+
+/**
+ * The DNS port for deleting one organisation's zone: every destructive call (delegation and record
+ * deletions, the zone deletion) first reads the inventory again for that organisation and refuses when
+ * it has a running cluster by then — so a cluster that appears during a long deletion keeps its zone.
+ * An unreadable inventory refuses too (fail closed).
+ * @internal
+ */
+export function guardedDns(
+  ctx: Context,
+  organization: string,
+  state: GuardState,
+  zone: ZoneGuardState,
+): DnsProvider {
   const dns = ctx.ports.dns;
   const guard = async (options: CallOptions | undefined, what: string) => {
-    const inUse = await inUseNow(ctx, state, options ?? {});
-    if (inUse.has(organization)) {
-      state.cameBack = true;
+    if (await organizationInUseNow(ctx, organization, state, options ?? {})) {
+      zone.cameBack = true;
       throw new ZonekeeperError(
         'CONFLICT',
         `Organisation ${organization} has a running cluster again; ${what} was not done and its zone is kept.`,
@@ -89,6 +129,6 @@ export async function organizationIsBack(
 ): Promise<string | undefined> {
   const zones = (await ctx.ports.dns.findZonesByName(zoneName, call)).filter((z) => !z.privateZone);
   if (zones.length > 0) return `zone ${zones.map((z) => z.id).join(', ')} exists`;
-  if ((await inUseNow(ctx, state, call)).has(organization)) return 'it has a running cluster';
+  if (await organizationInUseNow(ctx, organization, state, call)) return 'it has a running cluster';
   return undefined;
 }

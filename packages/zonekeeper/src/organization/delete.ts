@@ -26,6 +26,7 @@ import {
   type CallOptions,
   type EnsureOptions,
   ensure,
+  hasErrorCode,
   throwIfAborted,
   validateDryRun,
   ZonekeeperError,
@@ -34,6 +35,7 @@ import {
   deleteZoneIdentity,
   listZoneIdentities,
   planZoneIdentityDeletion,
+  type ZoneIdentity,
   type ZoneIdentityDeletionStep,
 } from '@zonekeeper/iam-scoper';
 import {
@@ -83,22 +85,73 @@ export interface LeftoversState {
   readonly bindings: readonly string[];
 }
 
-/** Reads an organisation's identities, secrets and cluster bindings. Reads only. @internal */
+/**
+ * Every organisation's identities and cluster bindings, read once for a whole collection (one identity
+ * listing and one binding listing, instead of both per deleted organisation). What appeared after this
+ * read is not deleted by it (the orphan sweep reads afresh); what went since is skipped.
+ * @internal
+ */
+export interface LeftoversSnapshot {
+  readonly identities: ReadonlyMap<string, readonly ZoneIdentity[]>;
+  /** Organisation → the cluster ids bound to it. */
+  readonly bindings: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Reads a {@link LeftoversSnapshot} (the two listings at the same time). @internal */
+export async function readLeftoversSnapshot(ctx: Context, call: CallOptions): Promise<LeftoversSnapshot> {
+  const [identities, bindings] = await Promise.all([
+    listZoneIdentities({ baseDomain: ctx.baseDomain }, ctx.deps.identity, call),
+    listClusterBindings(ctx.ports.secrets, { ...ctx.layout, ...call }),
+  ]);
+  const byOrganization = <T>(items: readonly T[], key: (t: T) => string) => {
+    const out = new Map<string, T[]>();
+    for (const item of items) {
+      const k = key(item);
+      const list = out.get(k);
+      if (list) list.push(item);
+      else out.set(k, [item]);
+    }
+    return out;
+  };
+  return {
+    identities: byOrganization(identities, (u) => u.organization),
+    bindings: new Map(
+      [...byOrganization(bindings, (b) => b.organization)].map(([org, list]) => [
+        org,
+        list.map((b) => b.clusterId),
+      ]),
+    ),
+  };
+}
+
+/**
+ * Reads an organisation's identities, secrets and cluster bindings (the identities and bindings from
+ * `snapshot` when given, else listed now). Reads only.
+ * @internal
+ */
 export async function gatherOrganizationLeftovers(
   ctx: Context,
   organization: string,
   call: CallOptions,
+  snapshot?: LeftoversSnapshot,
 ): Promise<LeftoversState> {
   const identities: IdentityToDelete[] = [];
-  for (const u of await listZoneIdentities(
-    { baseDomain: ctx.baseDomain, organization },
-    ctx.deps.identity,
-    call,
-  )) {
-    const accessKeyIds = (await ctx.ports.identity.listAccessKeys(u.userName, call))
-      .map((k) => k.accessKeyId)
-      .sort();
-    const policyNames = await ctx.ports.identity.listUserPolicies(u.userName, call);
+  const listed = snapshot
+    ? (snapshot.identities.get(organization) ?? [])
+    : await listZoneIdentities({ baseDomain: ctx.baseDomain, organization }, ctx.deps.identity, call);
+  for (const u of listed) {
+    let accessKeyIds: string[];
+    let policyNames: readonly string[];
+    try {
+      accessKeyIds = (await ctx.ports.identity.listAccessKeys(u.userName, call))
+        .map((k) => k.accessKeyId)
+        .sort();
+      policyNames = await ctx.ports.identity.listUserPolicies(u.userName, call);
+    } catch (error) {
+      // Listed earlier in the collection, gone since: nothing to delete.
+      if (snapshot && hasErrorCode(error, 'NOT_FOUND')) continue;
+      throw error;
+    }
     identities.push({
       userName: u.userName,
       ...(u.clusterId === undefined ? {} : { clusterId: u.clusterId }),
@@ -122,10 +175,12 @@ export async function gatherOrganizationLeftovers(
       : ownedSecrets
     ).push(path);
   }
-  const bindings = (await listClusterBindings(ctx.ports.secrets, { ...ctx.layout, ...call }))
-    .filter((b) => b.organization === organization)
-    .map((b) => b.clusterId)
-    .sort();
+  const bindings = snapshot
+    ? [...(snapshot.bindings.get(organization) ?? [])].sort()
+    : (await listClusterBindings(ctx.ports.secrets, { ...ctx.layout, ...call }))
+        .filter((b) => b.organization === organization)
+        .map((b) => b.clusterId)
+        .sort();
   return { organization, identities, ownedSecrets, foreignSecrets, bindings };
 }
 
@@ -219,16 +274,18 @@ export async function applyOrganizationDeletionSteps(
 
 /**
  * Deletes an organisation's identities, secrets and cluster bindings (its lock is held by the caller):
- * gather → {@link planOrganizationLeftovers} → {@link applyOrganizationDeletionSteps}.
+ * gather (from `snapshot` when given) → {@link planOrganizationLeftovers} →
+ * {@link applyOrganizationDeletionSteps}.
  * @internal
  */
 export async function deleteOrganizationLeftovers(
   ctx: Context,
   organization: string,
   call: CallOptions,
+  snapshot?: LeftoversSnapshot,
 ): Promise<{ identities: string[]; secretPaths: string[] }> {
   throwIfAborted(call.signal);
-  const state = await gatherOrganizationLeftovers(ctx, organization, call);
+  const state = await gatherOrganizationLeftovers(ctx, organization, call, snapshot);
   const done = await applyOrganizationDeletionSteps(
     ctx,
     organization,

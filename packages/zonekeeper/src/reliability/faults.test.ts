@@ -297,6 +297,32 @@ describe('faults on moto + the Vault fake', () => {
     expect(await backend.inspect.dns.findZonesByName('acme.example.com')).toHaveLength(1);
   }, 60_000);
 
+  it('an inventory whose re-check fails: the zone is skipped (fail closed, logged) and nothing is written', async () => {
+    const world = await freshWorld();
+    const zk = world.zonekeeper();
+    await zk.ensureOrganization('acme');
+    world.inventory.set({ organization: 'acme', clusterId: 'c1', running: false });
+    const now = new Date(Date.now() + HOUR);
+    // The plan's whole read answers; the point query right before the deletion fails, once.
+    const pointQuery = world.inventory.listClustersOf.bind(world.inventory);
+    world.inventory.listClustersOf = async () => {
+      world.inventory.listClustersOf = pointQuery;
+      throw new Error('inventory service: 503 (injected)');
+    };
+    const warnings = lines.filter((l) => l.startsWith('warn')).length;
+    backend.mark?.();
+    const r = await zk.collectGarbage({ now });
+    watch.result(r, 'collectGarbage (re-check fails)');
+    expect(r.results).toEqual([
+      expect.objectContaining({ organization: 'acme', status: 'skipped', reason: 'fail-closed' }),
+    ]);
+    expect(r.orphans).toEqual({ identities: [], secretPaths: [], busy: [] });
+    expect(backend.awsProxy.count({ operation: ROUTE53_WRITES })).toBe(0);
+    expect(backend.awsProxy.count({ operation: IAM_WRITES })).toBe(0);
+    expect(lines.filter((l) => l.startsWith('warn')).length).toBeGreaterThan(warnings);
+    expect(await backend.inspect.dns.findZonesByName('acme.example.com')).toHaveLength(1);
+  }, 60_000);
+
   it('an inventory that flips and fails while collections run: no in-use zone is ever touched', async () => {
     const figures = await inventoryFuzz(backend, {
       organizations: ['acme', 'globex', 'initech'],

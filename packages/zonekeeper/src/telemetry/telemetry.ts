@@ -71,7 +71,7 @@ export const TRACED_PORT_METHODS: Readonly<Record<TelemetryPort, ReadonlySet<str
   ]),
   secrets: new Set(['read', 'write', 'readMetadata', 'writeMetadata', 'list', 'deleteAll']),
   cluster: new Set(['apply', 'get', 'list', 'delete', 'replace']),
-  inventory: new Set(['listClusters']),
+  inventory: new Set(['listClusters', 'listClustersOf']),
 };
 
 const DNS_ZONE_ID_FIRST = new Set(['getZone', 'deleteZone', 'changeTags', 'listRecords', 'changeRecords']);
