@@ -8,7 +8,7 @@ describe('the demo story on PowerDNS', { timeout: 120_000 }, () => {
     const out = lines.join('\n');
     expect(out).toContain('pricing model: free');
     expect(out).toMatch(
-      /acme: zone acme\.example\.com \(P[A-Z2-7]{25}\); NS ns1\.dns\.example\.net\.; key zonekeeper-update\.acme\.example\.com \(create-key, store-key, set-update-keys, set-update-sources\)/,
+      /acme: zone acme\.example\.com \(P[A-Z2-7]{25}\); NS ns1\.dns\.example\.net\.; key zonekeeper-update\.acme\.example\.com \(store-key, create-key, set-update-keys, set-update-sources\)/,
     );
     expect(out).toContain('--provider=rfc2136');
     expect(out).toMatch(
