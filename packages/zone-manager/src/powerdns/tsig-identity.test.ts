@@ -9,6 +9,7 @@ import {
   ensureOrganizationTsigKey,
   type OrganizationTsigState,
   planOrganizationTsig,
+  removeOrganizationTsigKey,
   type StoredOrganizationTsigKey,
   type TsigKeyStore,
   tsigSecretFingerprint,
@@ -311,6 +312,48 @@ describe('ensureOrganizationTsigKey on a real PowerDNS', () => {
   });
 });
 
+describe('removeOrganizationTsigKey on a real PowerDNS', () => {
+  it("offboarding: the key's secret stops working at once, and removing again is a no-op", async () => {
+    const store = memoryStore();
+    const zone = 'leaving.tsig.test';
+    await dns.createZone({ name: zone, callerReference: 'leaving' });
+    await ensureOrganizationTsigKey(
+      { admin, store },
+      { organization: 'leaving', zoneName: zone, allowTransfer: true, updateSources: ['127.0.0.0/8'] },
+    );
+    const key = store.keys.get('leaving') as StoredOrganizationTsigKey;
+    expect((await nsupdate(server(), { zone, key, updates: [`add a.${zone} 60 A 192.0.2.1`] })).ok).toBe(
+      true,
+    );
+    expect(await removeOrganizationTsigKey({ admin }, { zoneName: zone })).toEqual({
+      keyName: tsigKeyNameForZone(zone),
+      deletedKey: true,
+      clearedZone: true,
+    });
+    const after = await nsupdate(server(), { zone, key, updates: [`add b.${zone} 60 A 192.0.2.2`] });
+    expect(after.ok).toBe(false);
+    expect(['NOTAUTH', 'REFUSED']).toContain(after.rcode);
+    expect(await admin.getTsigKey(tsigKeyNameForZone(zone))).toBeUndefined();
+    expect(await admin.getZoneUpdateKeys(zone)).toEqual([]);
+    expect(await admin.getZoneTransferKeys(zone)).toEqual([]);
+    expect(await admin.getZoneUpdateSources(zone)).toEqual([]);
+    // Nor may anyone update the zone unsigned now that no key is required.
+    const unsigned = await nsupdate(server(), { zone, updates: [`add c.${zone} 60 A 192.0.2.3`] });
+    expect(unsigned).toMatchObject({ ok: false, rcode: 'REFUSED' });
+    expect((await dig(server(), `c.${zone}`, 'A')).status).toBe('NXDOMAIN');
+    expect(await removeOrganizationTsigKey({ admin }, { zoneName: zone })).toMatchObject({
+      deletedKey: false,
+    });
+    // The zone already gone: the key still goes.
+    await admin.createTsigKey({ name: tsigKeyNameForZone('gone.tsig.test') });
+    expect(await removeOrganizationTsigKey({ admin }, { zoneName: 'gone.tsig.test' })).toEqual({
+      keyName: tsigKeyNameForZone('gone.tsig.test'),
+      deletedKey: true,
+      clearedZone: false,
+    });
+  });
+});
+
 describe('planOrganizationTsig (pure)', () => {
   const desired = { organization: 'acme', zoneName: 'acme.example.com' } as const;
   const keyName = tsigKeyNameForZone(desired.zoneName);
@@ -416,6 +459,10 @@ describe('planOrganizationTsig (pure)', () => {
           // The store is always written before the server.
           const ops = plan.steps.map((s) => s.op);
           if (ops.includes('store-key')) expect(ops.indexOf('store-key')).toBe(0);
+          // The key requirement before the networks: ALLOW-DNSUPDATE-FROM without TSIG-ALLOW-DNSUPDATE
+          // lets those networks update unsigned.
+          if (ops.includes('set-update-keys') && ops.includes('set-update-sources'))
+            expect(ops.indexOf('set-update-keys')).toBeLessThan(ops.indexOf('set-update-sources'));
         },
       ),
     );

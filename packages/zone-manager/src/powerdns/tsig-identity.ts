@@ -455,3 +455,45 @@ export async function ensureOrganizationTsigKey(
   );
   return { dryRun: outcome.dryRun, plan: outcome.plan, keyName: n.keyName };
 }
+
+/** What {@link removeOrganizationTsigKey} did. @public */
+export interface RemovedOrganizationTsigKey {
+  readonly keyName: string;
+  /** The key was on the server and is gone now. */
+  readonly deletedKey: boolean;
+  /** The zone existed, and its `ALLOW-DNSUPDATE-FROM`, `TSIG-ALLOW-DNSUPDATE` and `TSIG-ALLOW-AXFR` were cleared. */
+  readonly clearedZone: boolean;
+}
+
+/**
+ * Offboarding: removes the organisation's key from the server, after clearing the zone's
+ * `ALLOW-DNSUPDATE-FROM`, `TSIG-ALLOW-DNSUPDATE` and `TSIG-ALLOW-AXFR` (when the zone still exists), so
+ * its secret stops working at once and the zone takes no update at all (without the key metadata,
+ * PowerDNS would take unsigned updates from the listed networks). Idempotent. The stored secret is the caller's to delete with the organisation's other
+ * secrets (vault-keys' `deleteOrganizationSecrets` removes `<prefix>/orgs/<org>/tsig-key`).
+ * @throws `INVALID_INPUT` for a bad zone name (before any request); the server's errors.
+ * @public
+ */
+export async function removeOrganizationTsigKey(
+  deps: { readonly admin: PowerDnsAdmin },
+  input: { readonly zoneName: string },
+  options: CallOptions = {},
+): Promise<RemovedOrganizationTsigKey> {
+  const zoneName = normalizeDomainName(input.zoneName, 'Zone name');
+  const keyName = tsigKeyNameForZone(zoneName);
+  const call = signalOnly(options);
+  let clearedZone = false;
+  try {
+    // The networks first: with TSIG-ALLOW-DNSUPDATE gone and ALLOW-DNSUPDATE-FROM left, PowerDNS
+    // would accept unsigned updates from those networks.
+    await deps.admin.setZoneUpdateSources(zoneName, [], call);
+    await deps.admin.setZoneUpdateKeys(zoneName, [], call);
+    await deps.admin.setZoneTransferKeys(zoneName, [], call);
+    clearedZone = true;
+  } catch (error) {
+    if (!(error instanceof ZonekeeperError && error.code === 'NOT_FOUND')) throw error;
+  }
+  const existed = (await deps.admin.getTsigKey(keyName, call)) !== undefined;
+  await deps.admin.deleteTsigKey(keyName, call);
+  return { keyName, deletedKey: existed, clearedZone };
+}
