@@ -20,7 +20,8 @@ describe('pnpm demo', () => {
     for (const args of [['--help'], ['--', '-h']]) {
       const r = demo(...args);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/^Usage: pnpm demo \[--backend memory\|emulators\]/);
+      expect(r.stdout).toMatch(/^Usage: pnpm demo \[--backend memory\|emulators\|powerdns\]/);
+      expect(r.stdout).toContain('--backend powerdns');
       expect(r.stdout).toContain('--backend emulators');
     }
   });

@@ -1,21 +1,24 @@
 /**
- * `pnpm demo [--backend memory|emulators]`: the whole zonekeeper story in seconds.
+ * `pnpm demo [--backend memory|emulators|powerdns]`: the whole zonekeeper story in seconds.
  *
  * - `memory` (default): the embedded in-memory ports, a simulated clock starting 2026-03-10 08:00 UTC.
  * - `emulators`: the same story over real HTTP — Route 53 and IAM on moto, Vault and Kubernetes on the
  *   testkit fakes — driven by the real AWS SDK, node-vault and @kubernetes/client-node.
+ * - `powerdns`: organisations on a real PowerDNS with one TSIG key each, ExternalDNS (the real binary)
+ *   with `--provider=rfc2136`, and `dig` answers (see powerdns.ts).
  */
 import { parseArgs } from 'node:util';
 import { createManualClock } from '@zonekeeper/core';
 import { createMemoryInventory, createZonekeeper } from 'zonekeeper';
 import { startEmulators } from './emulators.js';
+import { runPowerDnsStory } from './powerdns.js';
 import { runStory } from './story.js';
 
 // The AWS SDK warns once per process that releases after early 2027 need Node 22; the demo pins a
 // release that supports Node 20 (docs/decisions.md), so the warning is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const USAGE = `Usage: pnpm demo [--backend memory|emulators]
+const USAGE = `Usage: pnpm demo [--backend memory|emulators|powerdns]
 
 The whole zonekeeper story in seconds: organisations get zones, delegations, scoped credentials in
 Vault, ExternalDNS and TLS certificates on their clusters; a key is rotated; the garbage collector
@@ -26,6 +29,9 @@ Options:
   --backend memory     the embedded in-memory ports, a simulated clock (default)
   --backend emulators  the same story over real HTTP: Route 53 and IAM on moto, Vault and Kubernetes
                        on the testkit fakes (needs python3 -m moto.server)
+  --backend powerdns   organisations on a real PowerDNS with one TSIG key each, the real ExternalDNS
+                       with --provider=rfc2136, and dig answers (needs pdns-server, bind9-dnsutils and
+                       the ExternalDNS binary: bash .ci/build-external-dns.sh)
   -h, --help           print this help
 `;
 
@@ -59,7 +65,13 @@ if (backend === 'memory') {
   await using emulators = await startEmulators();
   await runStory({ ...emulators.context, print });
   print(`\n(emulators: ${emulators.describe()}; ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+} else if (backend === 'powerdns') {
+  const started = Date.now();
+  await runPowerDnsStory(print);
+  print(`\n(real pdns_server, dig and ExternalDNS; ${((Date.now() - started) / 1000).toFixed(1)} s)`);
 } else {
-  console.error(`unknown backend ${JSON.stringify(backend)}: use --backend memory or --backend emulators`);
+  console.error(
+    `unknown backend ${JSON.stringify(backend)}: use --backend memory, --backend emulators or --backend powerdns`,
+  );
   process.exit(2);
 }

@@ -266,3 +266,55 @@ describe('renderExternalDns with rfc2136: bad input is INVALID_INPUT, never echo
     }
   });
 });
+
+describe('renderExternalDns with rfc2136: properties', () => {
+  const secretArb = fc
+    .uint8Array({ minLength: 16, maxLength: 64 })
+    .map((bytes) => Buffer.from(bytes).toString('base64'));
+  const optionsArb = fc.record({
+    secret: secretArb,
+    algorithm: fc.constantFrom(...RFC2136_TSIG_ALGORITHMS),
+    port: fc.integer({ min: 1, max: 65_535 }),
+    host: fc.constantFrom('127.0.0.1', '192.0.2.53', 'ns1.dns.example.net', '2001:db8::53'),
+    axfr: fc.boolean(),
+    cluster: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/),
+  });
+
+  it('the secret is only in the Secret, never in an argument, env value, label or annotation', () => {
+    fc.assert(
+      fc.property(optionsArb, (o) => {
+        const objects = renderExternalDns({
+          clusterId: o.cluster,
+          organization: 'acme',
+          zoneName: 'acme.example.com',
+          rfc2136: {
+            host: o.host,
+            port: o.port,
+            axfr: o.axfr,
+            tsigKey: { name: 'zonekeeper-update.acme.example.com', algorithm: o.algorithm, secret: o.secret },
+          },
+        });
+        const encoded = Buffer.from(o.secret).toString('base64');
+        for (const object of objects) {
+          const text = JSON.stringify(object);
+          if (object.kind === 'Secret') {
+            expect((object as unknown as { data: Record<string, string> }).data[TSIG_SECRET_KEY]).toBe(
+              encoded,
+            );
+          } else {
+            expect(text).not.toContain(o.secret);
+            expect(text).not.toContain(encoded);
+          }
+        }
+        expect(toYaml(objects)).not.toContain(encoded);
+        const args = deploymentOf(objects).spec.template.spec.containers[0]?.args ?? [];
+        expect(args).toContain(`--rfc2136-port=${o.port}`);
+        expect(args.includes('--rfc2136-axfr')).toBe(o.axfr);
+        expect(args.filter((a) => a.startsWith('--provider='))).toEqual(['--provider=rfc2136']);
+        expect(args.filter((a) => a.startsWith('--rfc2136-zone='))).toEqual([
+          '--rfc2136-zone=acme.example.com',
+        ]);
+      }),
+    );
+  });
+});

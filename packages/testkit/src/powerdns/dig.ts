@@ -134,6 +134,9 @@ function runTool(
       if (signal?.aborted) reject(signal.reason);
       else resolve({ code, stdout, stderr });
     });
+    // A tool that exits before reading its input (dig never reads it) closes the pipe: EPIPE on stdin
+    // is not an error of the run, whose exit code and output say what happened.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }

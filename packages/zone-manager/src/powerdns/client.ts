@@ -139,9 +139,9 @@ export interface PowerDnsApi {
   listTsigKeys(options?: CallOptions): Promise<readonly PowerDnsTsigKey[]>;
   /** `GET /tsigkeys/{id}` (with the secret). */
   getTsigKey(keyId: string, options?: CallOptions): Promise<PowerDnsTsigKey>;
-  /** `POST /tsigkeys` (409 when the name is taken); the server generates the secret. */
+  /** `POST /tsigkeys` (409 when the name is taken); the server generates the secret unless `key` gives it (base64). */
   createTsigKey(
-    key: { readonly name: string; readonly algorithm: string },
+    key: { readonly name: string; readonly algorithm: string; readonly key?: string },
     options?: CallOptions,
   ): Promise<PowerDnsTsigKey>;
   /** `DELETE /tsigkeys/{id}`. */

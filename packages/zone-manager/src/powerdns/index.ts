@@ -53,6 +53,8 @@ export {
   type OrganizationTsigState,
   type OrganizationTsigStep,
   planOrganizationTsig,
+  type RemovedOrganizationTsigKey,
+  removeOrganizationTsigKey,
   type StoredOrganizationTsigKey,
   type TsigKeyStore,
   tsigSecretFingerprint,

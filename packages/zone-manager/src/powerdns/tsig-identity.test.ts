@@ -9,6 +9,7 @@ import {
   ensureOrganizationTsigKey,
   type OrganizationTsigState,
   planOrganizationTsig,
+  removeOrganizationTsigKey,
   type StoredOrganizationTsigKey,
   type TsigKeyStore,
   tsigSecretFingerprint,
@@ -71,8 +72,8 @@ describe('ensureOrganizationTsigKey on a real PowerDNS', () => {
     );
     expect(result.dryRun).toBe(true);
     expect(result.plan.steps.map((s) => `${s.op}:${s.reason}`)).toEqual([
-      'create-key:key-missing',
       'store-key:not-stored',
+      'create-key:key-missing',
       'set-update-keys:update-keys-missing',
     ]);
     expect(await admin.getTsigKey(tsigKeyNameForZone(ACME))).toBeUndefined();
@@ -158,42 +159,90 @@ describe('ensureOrganizationTsigKey on a real PowerDNS', () => {
     expect(['REFUSED', 'NOTAUTH']).toContain(after.rcode);
   });
 
-  it('a key created by a run that died before storing it is stored by the next run, not re-created', async () => {
+  it('a run that dies after storing the key and before the server has it is finished by the next run', async () => {
     const fresh = memoryStore();
-    fresh.failNextWrite = true;
     const zone = 'initech.tsig.test';
     await dns.createZone({ name: zone, callerReference: 'initech' });
+    // The store write fails: nothing reaches the server either (the store is written first).
+    fresh.failNextWrite = true;
     const failed = await ensureOrganizationTsigKey(
       { admin, store: fresh },
       { organization: 'initech', zoneName: zone },
     ).catch((e) => e);
     expect(hasErrorCode(failed, 'UNAVAILABLE')).toBe(true);
-    const created = await admin.getTsigKey(tsigKeyNameForZone(zone));
-    expect(created).toBeDefined();
-    expect(await admin.getZoneUpdateKeys(zone)).toEqual([]); // the step after the failed one never ran
+    expect(await admin.getTsigKey(tsigKeyNameForZone(zone))).toBeUndefined();
+    // The server fails after the store write: the stored key is kept and the next run creates it.
+    const failingAdmin = {
+      ...admin,
+      createTsigKey: () => Promise.reject(new ZonekeeperError('UNAVAILABLE', 'down')),
+    };
+    const half = await ensureOrganizationTsigKey(
+      { admin: failingAdmin, store: fresh },
+      { organization: 'initech', zoneName: zone },
+    ).catch((e) => e);
+    expect(hasErrorCode(half, 'UNAVAILABLE')).toBe(true);
+    const kept = fresh.keys.get('initech') as StoredOrganizationTsigKey;
+    expect(kept.secret).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     const next = await ensureOrganizationTsigKey(
       { admin, store: fresh },
       { organization: 'initech', zoneName: zone },
     );
-    expect(next.plan.steps.map((s) => s.op)).toEqual(['store-key', 'set-update-keys']);
-    expect(fresh.keys.get('initech')?.secret).toBe(created?.secret);
-    expect((await admin.getTsigKey(tsigKeyNameForZone(zone)))?.secret).toBe(created?.secret);
+    expect(next.plan.steps.map((s) => `${s.op}:${s.reason}`)).toEqual([
+      'create-key:key-missing',
+      'set-update-keys:update-keys-missing',
+    ]);
+    expect((await admin.getTsigKey(tsigKeyNameForZone(zone)))?.secret).toBe(kept.secret);
+    expect(fresh.keys.get('initech')).toEqual(kept);
   });
 
-  it('a stale stored secret is replaced by the server key (check-and-set on the version read)', async () => {
-    const stale = store.keys.get('acme') as StoredOrganizationTsigKey;
-    store.keys.set('acme', { ...stale, secret: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' });
-    const result = await ensureOrganizationTsigKey(deps(), { organization: 'acme', zoneName: ACME });
-    expect(result.plan.steps).toEqual([
-      {
-        op: 'store-key',
-        name: tsigKeyNameForZone(ACME),
-        organization: 'acme',
-        cas: stale.version,
-        reason: 'stored-key-differs',
-      },
+  it("a key on the server that nothing stored (a deleted organisation's) is replaced, never adopted", async () => {
+    const zone = 'reused.tsig.test';
+    await dns.createZone({ name: zone, callerReference: 'reused' });
+    // A former tenant's key, still on the server, whose secret the former tenant kept.
+    const former = await admin.createTsigKey({ name: tsigKeyNameForZone(zone) });
+    await admin.setZoneUpdateKeys(zone, [former.name]);
+    await admin.setZoneUpdateSources(zone, ['127.0.0.0/8']);
+    const newcomer = memoryStore();
+    const result = await ensureOrganizationTsigKey(
+      { admin, store: newcomer },
+      { organization: 'reused', zoneName: zone },
+    );
+    expect(result.plan.steps.map((s) => `${s.op}:${s.reason}`)).toEqual([
+      'store-key:not-stored',
+      'delete-key:unknown-key',
+      'create-key:unknown-key',
     ]);
-    expect(store.keys.get('acme')?.secret).toBe(stale.secret);
+    const key = newcomer.keys.get('reused') as StoredOrganizationTsigKey;
+    expect(key.secret).not.toBe(former.secret);
+    const old = await nsupdate(server(), {
+      zone,
+      key: { name: former.name, secret: former.secret },
+      updates: [`add evil.${zone} 60 A 203.0.113.9`],
+    });
+    expect(old.ok).toBe(false);
+    expect(['NOTAUTH', 'REFUSED']).toContain(old.rcode);
+    expect((await dig(server(), `evil.${zone}`, 'A')).status).toBe('NXDOMAIN');
+    const own = await nsupdate(server(), { zone, key, updates: [`add www.${zone} 60 A 192.0.2.9`] });
+    expect(own.ok).toBe(true);
+  });
+
+  it('the stored key wins over a different server key: the server gets the stored one back', async () => {
+    const stored = store.keys.get('acme') as StoredOrganizationTsigKey;
+    await admin.deleteTsigKey(stored.name);
+    const swapped = await admin.createTsigKey({ name: stored.name });
+    const result = await ensureOrganizationTsigKey(deps(), { organization: 'acme', zoneName: ACME });
+    expect(result.plan.steps.map((s) => `${s.op}:${s.reason}`)).toEqual([
+      'delete-key:server-key-differs',
+      'create-key:server-key-differs',
+    ]);
+    expect((await admin.getTsigKey(stored.name))?.secret).toBe(stored.secret);
+    expect(store.keys.get('acme')).toEqual(stored);
+    const withSwapped = await nsupdate(server(), {
+      zone: ACME,
+      key: { name: stored.name, secret: swapped.secret },
+      updates: [`add w3.${ACME} 60 A 203.0.113.7`],
+    });
+    expect(withSwapped.ok).toBe(false);
   });
 
   it("allowTransfer: true lets exactly the organisation's key transfer the zone, false takes it away", async () => {
@@ -243,15 +292,65 @@ describe('ensureOrganizationTsigKey on a real PowerDNS', () => {
     }
   });
 
-  it('refuses an hmac-md5 key on the server (ExternalDNS cannot sign with it)', async () => {
+  it('replaces an hmac-md5 key (ExternalDNS cannot sign with it) with one of the chosen algorithm', async () => {
     const zone = 'md5.tsig.test';
     await dns.createZone({ name: zone, callerReference: 'md5' });
     await admin.createTsigKey({ name: tsigKeyNameForZone(zone), algorithm: 'hmac-md5' });
-    const error = await ensureOrganizationTsigKey(deps(), { organization: 'md5', zoneName: zone }).catch(
-      (e) => e,
+    const result = await ensureOrganizationTsigKey(deps(), {
+      organization: 'md5',
+      zoneName: zone,
+      algorithm: 'hmac-sha512',
+    });
+    expect(result.plan.steps.map((s) => s.op)).toEqual([
+      'store-key',
+      'delete-key',
+      'create-key',
+      'set-update-keys',
+    ]);
+    expect((await admin.getTsigKey(tsigKeyNameForZone(zone)))?.algorithm).toBe('hmac-sha512');
+    expect(store.keys.get('md5')?.secret).toMatch(/^[A-Za-z0-9+/]{86}==$/);
+  });
+});
+
+describe('removeOrganizationTsigKey on a real PowerDNS', () => {
+  it("offboarding: the key's secret stops working at once, and removing again is a no-op", async () => {
+    const store = memoryStore();
+    const zone = 'leaving.tsig.test';
+    await dns.createZone({ name: zone, callerReference: 'leaving' });
+    await ensureOrganizationTsigKey(
+      { admin, store },
+      { organization: 'leaving', zoneName: zone, allowTransfer: true, updateSources: ['127.0.0.0/8'] },
     );
-    expect(hasErrorCode(error, 'CONFLICT')).toBe(true);
-    expect(store.keys.has('md5')).toBe(false);
+    const key = store.keys.get('leaving') as StoredOrganizationTsigKey;
+    expect((await nsupdate(server(), { zone, key, updates: [`add a.${zone} 60 A 192.0.2.1`] })).ok).toBe(
+      true,
+    );
+    expect(await removeOrganizationTsigKey({ admin }, { zoneName: zone })).toEqual({
+      keyName: tsigKeyNameForZone(zone),
+      deletedKey: true,
+      clearedZone: true,
+    });
+    const after = await nsupdate(server(), { zone, key, updates: [`add b.${zone} 60 A 192.0.2.2`] });
+    expect(after.ok).toBe(false);
+    expect(['NOTAUTH', 'REFUSED']).toContain(after.rcode);
+    expect(await admin.getTsigKey(tsigKeyNameForZone(zone))).toBeUndefined();
+    expect(await admin.getZoneUpdateKeys(zone)).toEqual([]);
+    expect(await admin.getZoneTransferKeys(zone)).toEqual([]);
+    expect(await admin.getZoneUpdateSources(zone)).toEqual([]);
+    // Nor may anyone update the zone unsigned now that no key is required.
+    const unsigned = await nsupdate(server(), { zone, updates: [`add c.${zone} 60 A 192.0.2.3`] });
+    expect(unsigned).toMatchObject({ ok: false, rcode: 'REFUSED' });
+    expect((await dig(server(), `c.${zone}`, 'A')).status).toBe('NXDOMAIN');
+    expect(await removeOrganizationTsigKey({ admin }, { zoneName: zone })).toMatchObject({
+      deletedKey: false,
+    });
+    // The zone already gone: the key still goes.
+    await admin.createTsigKey({ name: tsigKeyNameForZone('gone.tsig.test') });
+    expect(await removeOrganizationTsigKey({ admin }, { zoneName: 'gone.tsig.test' })).toEqual({
+      keyName: tsigKeyNameForZone('gone.tsig.test'),
+      deletedKey: true,
+      clearedZone: false,
+    });
   });
 });
 
@@ -272,7 +371,7 @@ describe('planOrganizationTsig (pure)', () => {
     storedKey: fc.option(
       fc.record({
         name: fc.constantFrom(keyName, 'other.example.com'),
-        algorithm: fc.constantFrom('hmac-sha256', 'hmac-sha512'),
+        algorithm: fc.constantFrom('hmac-sha256', 'hmac-sha512', 'hmac-md5'),
         fingerprint: fp,
         version: fc.integer({ min: 1, max: 9 }),
       }),
@@ -287,13 +386,29 @@ describe('planOrganizationTsig (pure)', () => {
   function applyModel(state: OrganizationTsigState, steps: ReturnType<typeof planOrganizationTsig>['steps']) {
     let s = { ...state };
     for (const step of steps) {
-      if (step.op === 'create-key')
-        s = { ...s, serverKey: { name: step.name, algorithm: step.algorithm, fingerprint: 'new' } };
       if (step.op === 'store-key') {
         expect(step.cas).toBe(s.storedKey?.version ?? 0);
         s = {
           ...s,
-          storedKey: { ...(s.serverKey as NonNullable<typeof s.serverKey>), version: step.cas + 1 },
+          storedKey: {
+            name: step.name,
+            algorithm: step.algorithm,
+            fingerprint: `new-${step.cas}`,
+            version: step.cas + 1,
+          },
+        };
+      }
+      if (step.op === 'delete-key') {
+        expect(s.serverKey).toBeDefined();
+        const { serverKey: _gone, ...rest } = s;
+        s = rest;
+      }
+      if (step.op === 'create-key') {
+        expect(s.serverKey).toBeUndefined(); // PowerDNS refuses a second key of the same name
+        const stored = s.storedKey as NonNullable<typeof s.storedKey>;
+        s = {
+          ...s,
+          serverKey: { name: stored.name, algorithm: stored.algorithm, fingerprint: stored.fingerprint },
         };
       }
       if (step.op === 'set-update-keys') s = { ...s, updateKeys: step.keyNames };
@@ -328,8 +443,26 @@ describe('planOrganizationTsig (pure)', () => {
           if (transfer === false) expect(after.transferKeys).toEqual([]);
           if (transfer === undefined) expect(after.transferKeys).toEqual(state.transferKeys);
           expect(planOrganizationTsig(after, want).steps).toEqual([]);
-          // A key is created only when none exists: an existing one (and its clusters) is never replaced.
-          expect(plan.steps.some((s) => s.op === 'create-key')).toBe(state.serverKey === undefined);
+          // A server key is kept exactly when it is the stored key: clusters running it keep working, and
+          // a key nobody stored (a former tenant's) is never adopted.
+          const storedOk =
+            state.storedKey !== undefined &&
+            state.storedKey.name === keyName &&
+            ['hmac-sha256', 'hmac-sha512'].includes(state.storedKey.algorithm);
+          const keeps =
+            storedOk &&
+            state.serverKey !== undefined &&
+            state.serverKey.algorithm === state.storedKey?.algorithm &&
+            state.serverKey.fingerprint === state.storedKey?.fingerprint;
+          expect(plan.steps.some((s) => s.op === 'create-key')).toBe(!keeps);
+          expect(plan.steps.some((s) => s.op === 'store-key')).toBe(!storedOk);
+          // The store is always written before the server.
+          const ops = plan.steps.map((s) => s.op);
+          if (ops.includes('store-key')) expect(ops.indexOf('store-key')).toBe(0);
+          // The key requirement before the networks: ALLOW-DNSUPDATE-FROM without TSIG-ALLOW-DNSUPDATE
+          // lets those networks update unsigned.
+          if (ops.includes('set-update-keys') && ops.includes('set-update-sources'))
+            expect(ops.indexOf('set-update-keys')).toBeLessThan(ops.indexOf('set-update-sources'));
         },
       ),
     );

@@ -6,24 +6,26 @@
  * Gather → pure plan → apply, like every `ensure*`:
  *
  * ```
- *  observed                                        step                  reason
- *  ──────────────────────────────────────────────  ────────────────────  ──────────────────────────
- *  no key zonekeeper-update.<zone> on the server   create-key            key-missing
- *  nothing stored for the organisation             store-key             not-stored
- *  stored key ≠ the server's (name, alg, secret)   store-key             stored-key-differs
- *  TSIG-ALLOW-DNSUPDATE unset                      set-update-keys       update-keys-missing
- *  TSIG-ALLOW-DNSUPDATE lists other keys           set-update-keys       update-keys-differ
- *  ALLOW-DNSUPDATE-FROM ≠ the configured networks  set-update-sources    update-sources-differ
- *  TSIG-ALLOW-AXFR ≠ the key (allowTransfer true)   set-transfer-keys     transfer-keys-differ
- *  TSIG-ALLOW-AXFR set (allowTransfer false)        set-transfer-keys     transfer-not-allowed
+ *  observed                                        steps                           reason
+ *  ──────────────────────────────────────────────  ──────────────────────────────  ───────────────────────────
+ *  nothing stored (or stored for another name,     store-key (a new secret)        not-stored,
+ *    or hmac-md5, which ExternalDNS cannot use)                                    stored-key-unusable
+ *  no key zonekeeper-update.<zone> on the server   create-key (the stored secret)  key-missing
+ *  a server key, but nothing usable was stored     delete-key, create-key          unknown-key
+ *  the server key is not the stored one            delete-key, create-key          server-key-differs
+ *  TSIG-ALLOW-DNSUPDATE unset / lists other keys   set-update-keys                 update-keys-missing/-differ
+ *  ALLOW-DNSUPDATE-FROM ≠ the configured networks  set-update-sources              update-sources-differ
+ *  TSIG-ALLOW-AXFR ≠ the key (allowTransfer true)  set-transfer-keys               transfer-keys-differ
+ *  TSIG-ALLOW-AXFR set (allowTransfer false)       set-transfer-keys               transfer-not-allowed
  *  the zone does not exist                         NOT_FOUND (thrown)
- *  the server key is hmac-md5                      CONFLICT (thrown: ExternalDNS cannot use it)
  * ```
  *
- * The server is the source of truth for the secret: PowerDNS returns a key's secret on every read, so a
- * key created by a run that died before storing it is stored by the next run, never re-created. Plans
- * and gathered state carry fingerprints of secrets, never secrets; apply reads the secret from the
- * server when it stores it.
+ * **The store is the source of truth, and it is written first.** zonekeeper generates the secret, stores
+ * it (check-and-set), then creates the server key with it. A run that dies in between leaves a stored
+ * key and no server key, which the next run creates. So a key on the server that nothing stored is not
+ * ours to adopt: it may be a deleted organisation's, whose former tenant still holds it, under a zone
+ * name that now belongs to someone else. It is replaced, and its secret stops working. Plans and
+ * gathered state carry fingerprints of secrets, never secrets.
  *
  * What this cannot give, unlike the IAM policy: `TSIG-ALLOW-DNSUPDATE` lets the key change **every
  * record type** in the zone, apex NS and SOA included; only a Lua policy script
@@ -33,7 +35,7 @@
  * @packageDocumentation
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   applySteps,
   type CallOptions,
@@ -95,6 +97,15 @@ export interface OrganizationTsigDesired {
   readonly allowTransfer?: boolean;
 }
 
+/** Secret sizes by algorithm: the hash's output length (RFC 2104's recommended key size). */
+const SECRET_BYTES: Readonly<Record<string, number>> = {
+  'hmac-sha1': 20,
+  'hmac-sha224': 28,
+  'hmac-sha256': 32,
+  'hmac-sha384': 48,
+  'hmac-sha512': 64,
+};
+
 /** A secret's fingerprint: 16 hex characters of SHA-256, never the secret. @public */
 export function tsigSecretFingerprint(secret: string): string {
   return createHash('sha256')
@@ -127,18 +138,26 @@ export interface OrganizationTsigState {
 /** One step of an {@link OrganizationTsigPlan}. @public */
 export type OrganizationTsigStep =
   | {
-      readonly op: 'create-key';
-      readonly name: string;
-      readonly algorithm: TsigAlgorithm;
-      readonly reason: 'key-missing';
-    }
-  | {
       readonly op: 'store-key';
       readonly name: string;
       readonly organization: string;
+      /** Of the new key (its secret is generated when the step runs). */
+      readonly algorithm: TsigAlgorithm;
       /** The version read (0: nothing stored). */
       readonly cas: number;
-      readonly reason: 'not-stored' | 'stored-key-differs';
+      readonly reason: 'not-stored' | 'stored-key-unusable';
+    }
+  | {
+      readonly op: 'delete-key';
+      readonly name: string;
+      readonly reason: 'unknown-key' | 'server-key-differs';
+    }
+  | {
+      readonly op: 'create-key';
+      readonly name: string;
+      /** Whose stored key the server gets. */
+      readonly organization: string;
+      readonly reason: 'key-missing' | 'unknown-key' | 'server-key-differs';
     }
   | {
       readonly op: 'set-update-keys';
@@ -253,14 +272,16 @@ export async function gatherOrganizationTsig(
   };
 }
 
+/** Algorithms a stored key may have: every one ExternalDNS can sign with (not hmac-md5). */
+const USABLE_ALGORITHMS: readonly string[] = TSIG_ALGORITHMS.filter((a) => a !== 'hmac-md5');
+
 const same = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
  * Pure: the steps that give the organisation exactly one key on the server, stored, and alone allowed
  * to update its zone. Planning again after the steps are applied gives none.
- * @throws `NOT_FOUND` when the zone does not exist; `CONFLICT` when the server's key is `hmac-md5`
- *   (ExternalDNS cannot sign with it: delete the key so that a new one is made).
+ * @throws `NOT_FOUND` when the zone does not exist.
  * @public
  */
 export function planOrganizationTsig(
@@ -275,34 +296,32 @@ export function planOrganizationTsig(
       { details: { zoneName: n.zoneName } },
     );
   }
-  if (state.serverKey?.algorithm === 'hmac-md5') {
-    throw new ZonekeeperError(
-      'CONFLICT',
-      `PowerDNS: the TSIG key ${n.keyName} is hmac-md5, which ExternalDNS cannot use; delete it so that zonekeeper creates a new one.`,
-      { details: { keyName: n.keyName } },
-    );
-  }
   const steps: OrganizationTsigStep[] = [];
-  if (!state.serverKey) {
-    steps.push({ op: 'create-key', name: n.keyName, algorithm: n.algorithm, reason: 'key-missing' });
-  }
   const stored = state.storedKey;
   const server = state.serverKey;
-  // With a new key the secret is new, so whatever is stored differs.
-  const storedMatches =
-    stored !== undefined &&
-    server !== undefined &&
-    stored.name === server.name &&
-    stored.algorithm === server.algorithm &&
-    stored.fingerprint === server.fingerprint;
-  if (!storedMatches) {
+  const usable =
+    stored !== undefined && stored.name === n.keyName && USABLE_ALGORITHMS.includes(stored.algorithm);
+  if (!usable) {
     steps.push({
       op: 'store-key',
       name: n.keyName,
       organization: n.organization,
+      algorithm: n.algorithm,
       cas: stored?.version ?? 0,
-      reason: stored === undefined ? 'not-stored' : 'stored-key-differs',
+      reason: stored === undefined ? 'not-stored' : 'stored-key-unusable',
     });
+  }
+  // After a new secret is stored, no server key can match it.
+  const serverMatches =
+    usable &&
+    server !== undefined &&
+    server.algorithm === stored.algorithm &&
+    server.fingerprint === stored.fingerprint;
+  if (!serverMatches) {
+    const reason = server === undefined ? 'key-missing' : usable ? 'server-key-differs' : 'unknown-key';
+    if (server !== undefined && reason !== 'key-missing')
+      steps.push({ op: 'delete-key', name: n.keyName, reason });
+    steps.push({ op: 'create-key', name: n.keyName, organization: n.organization, reason });
   }
   if (!same(state.updateKeys, [n.keyName])) {
     steps.push({
@@ -341,8 +360,8 @@ export function planOrganizationTsig(
 }
 
 /**
- * Executes exactly the plan's steps, in order. The secret goes from the server (or the key just
- * created) to the store and nowhere else.
+ * Executes exactly the plan's steps, in order. A new secret is generated here, stored first, and then
+ * given to the server; it goes nowhere else.
  * @public
  */
 export async function applyOrganizationTsigPlan(
@@ -351,27 +370,33 @@ export async function applyOrganizationTsigPlan(
   options: CallOptions = {},
 ): Promise<void> {
   const call = signalOnly(options);
-  let created: TsigKey | undefined;
+  let stored: TsigKey | undefined;
   await applySteps(
     plan.steps,
     async (step) => {
       switch (step.op) {
-        case 'create-key':
-          created = await deps.admin.createTsigKey({ name: step.name, algorithm: step.algorithm }, call);
-          return;
         case 'store-key': {
-          const key = created ?? (await deps.admin.getTsigKey(step.name, call));
-          if (!key) {
+          const secret = randomBytes(SECRET_BYTES[step.algorithm] ?? 32).toString('base64');
+          const key = { name: step.name, algorithm: step.algorithm, secret };
+          await deps.store.write(step.organization, key, { ...call, cas: step.cas });
+          stored = key;
+          return;
+        }
+        case 'delete-key':
+          await deps.admin.deleteTsigKey(step.name, call);
+          return;
+        case 'create-key': {
+          const key = stored ?? (await deps.store.read(step.organization, call));
+          if (!key || key.name !== step.name) {
             throw new ZonekeeperError(
               'CONFLICT',
-              `PowerDNS: the TSIG key ${step.name} disappeared before it was stored; run again.`,
+              `PowerDNS: the stored TSIG key of ${step.organization} changed while it was being set up; run again.`,
               { retry: 'transient', details: { keyName: step.name } },
             );
           }
-          await deps.store.write(
-            step.organization,
-            { name: key.name, algorithm: key.algorithm, secret: key.secret },
-            { ...call, cas: step.cas },
+          await deps.admin.createTsigKey(
+            { name: key.name, algorithm: key.algorithm as TsigAlgorithm, secret: key.secret },
+            call,
           );
           return;
         }
@@ -410,8 +435,8 @@ export interface OrganizationTsigResult {
  *   { organization: 'acme', zoneName: 'acme.example.com', updateSources: ['10.0.0.0/8'] },
  * );
  * ```
- * @throws `INVALID_INPUT` (before any request); `NOT_FOUND` (no zone); `CONFLICT` (an hmac-md5 key, or
- *   another writer stored a key first: run again); the server's and the store's errors.
+ * @throws `INVALID_INPUT` (before any request); `NOT_FOUND` (no zone); `CONFLICT` (another writer
+ *   stored a key first: run again); the server's and the store's errors.
  * @public
  */
 export async function ensureOrganizationTsigKey(
@@ -429,4 +454,46 @@ export async function ensureOrganizationTsigKey(
     options,
   );
   return { dryRun: outcome.dryRun, plan: outcome.plan, keyName: n.keyName };
+}
+
+/** What {@link removeOrganizationTsigKey} did. @public */
+export interface RemovedOrganizationTsigKey {
+  readonly keyName: string;
+  /** The key was on the server and is gone now. */
+  readonly deletedKey: boolean;
+  /** The zone existed, and its `ALLOW-DNSUPDATE-FROM`, `TSIG-ALLOW-DNSUPDATE` and `TSIG-ALLOW-AXFR` were cleared. */
+  readonly clearedZone: boolean;
+}
+
+/**
+ * Offboarding: removes the organisation's key from the server, after clearing the zone's
+ * `ALLOW-DNSUPDATE-FROM`, `TSIG-ALLOW-DNSUPDATE` and `TSIG-ALLOW-AXFR` (when the zone still exists), so
+ * its secret stops working at once and the zone takes no update at all (without the key metadata,
+ * PowerDNS would take unsigned updates from the listed networks). Idempotent. The stored secret is the caller's to delete with the organisation's other
+ * secrets (vault-keys' `deleteOrganizationSecrets` removes `<prefix>/orgs/<org>/tsig-key`).
+ * @throws `INVALID_INPUT` for a bad zone name (before any request); the server's errors.
+ * @public
+ */
+export async function removeOrganizationTsigKey(
+  deps: { readonly admin: PowerDnsAdmin },
+  input: { readonly zoneName: string },
+  options: CallOptions = {},
+): Promise<RemovedOrganizationTsigKey> {
+  const zoneName = normalizeDomainName(input.zoneName, 'Zone name');
+  const keyName = tsigKeyNameForZone(zoneName);
+  const call = signalOnly(options);
+  let clearedZone = false;
+  try {
+    // The networks first: with TSIG-ALLOW-DNSUPDATE gone and ALLOW-DNSUPDATE-FROM left, PowerDNS
+    // would accept unsigned updates from those networks.
+    await deps.admin.setZoneUpdateSources(zoneName, [], call);
+    await deps.admin.setZoneUpdateKeys(zoneName, [], call);
+    await deps.admin.setZoneTransferKeys(zoneName, [], call);
+    clearedZone = true;
+  } catch (error) {
+    if (!(error instanceof ZonekeeperError && error.code === 'NOT_FOUND')) throw error;
+  }
+  const existed = (await deps.admin.getTsigKey(keyName, call)) !== undefined;
+  await deps.admin.deleteTsigKey(keyName, call);
+  return { keyName, deletedKey: existed, clearedZone };
 }

@@ -71,9 +71,12 @@ export function tsigKeyNameForZone(zoneName: string, label: string = DEFAULT_TSI
 
 /** The administration client of {@link createPowerDnsAdmin}. @public */
 export interface PowerDnsAdmin {
-  /** Creates a key; the server generates the secret. `ALREADY_EXISTS` when the name is taken. */
+  /**
+   * Creates a key; the server generates the secret unless `secret` (base64) gives it. `ALREADY_EXISTS`
+   * when the name is taken.
+   */
   createTsigKey(
-    spec: { readonly name: string; readonly algorithm?: TsigAlgorithm },
+    spec: { readonly name: string; readonly algorithm?: TsigAlgorithm; readonly secret?: string },
     options?: CallOptions,
   ): Promise<TsigKey>;
   /** Every key on the server, without secrets. */
@@ -159,9 +162,12 @@ export function createPowerDnsAdmin(api: PowerDnsApi): PowerDnsAdmin {
           `TSIG algorithm ${JSON.stringify(algorithm)} is not one of ${TSIG_ALGORITHMS.join(', ')}.`,
         );
       }
+      const secret = spec.secret;
+      if (secret !== undefined && (typeof secret !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)))
+        throw invalidInput('TSIG secret must be a non-empty base64 string (not shown).');
       try {
         const key = await guarded(
-          (c) => api.createTsigKey({ name, algorithm }, c),
+          (c) => api.createTsigKey({ name, algorithm, ...(secret === undefined ? {} : { key: secret }) }, c),
           'CreateTsigKey',
           `key ${name}`,
           o,
