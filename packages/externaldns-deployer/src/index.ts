@@ -1,6 +1,6 @@
 /**
  * `@zonekeeper/externaldns-deployer`: ExternalDNS for one cluster as Kubernetes objects (pure,
- * {@link renderExternalDns}), and as a GitOps manifest with Secret values redacted by default
+ * {@link renderExternalDns}) with an access key or a role (IRSA, EKS Pod Identity, web identity), and as a GitOps manifest with Secret values redacted by default
  * ({@link toYaml}).
  *
  * @packageDocumentation
@@ -29,12 +29,30 @@ export {
   waitForRollout,
 } from './apply.js';
 export {
+  type AccessKeyCredentials,
   type AwsStaticCredentials,
   CREDENTIALS_HASH_ANNOTATION,
+  CREDENTIALS_MODE_ANNOTATION,
+  CREDENTIALS_MODES,
   CREDENTIALS_MOUNT_PATH,
   CREDENTIALS_SECRET_KEY,
+  type CredentialsMode,
   credentialsFile,
   credentialsHash,
+  DEFAULT_TOKEN_AUDIENCE,
+  DEFAULT_TOKEN_EXPIRATION_SECONDS,
+  type ExternalDnsCredentials,
+  IRSA_ROLE_ARN_ANNOTATION,
+  type IrsaCredentials,
+  type KeylessCredentials,
+  MAX_TOKEN_EXPIRATION_SECONDS,
+  MIN_TOKEN_EXPIRATION_SECONDS,
+  type PodIdentityCredentials,
+  type ResolvedExternalDnsCredentials,
+  validateExternalDnsCredentials,
+  WEB_IDENTITY_TOKEN_FILE_NAME,
+  WEB_IDENTITY_TOKEN_MOUNT_PATH,
+  type WebIdentityCredentials,
 } from './credentials.js';
 export {
   createMemoryCluster,
@@ -49,6 +67,8 @@ export {
   externalDnsArgs,
   externalDnsSecretName,
   renderExternalDns,
+  WEB_IDENTITY_TOKEN_VOLUME,
+  webIdentitySessionName,
 } from './objects.js';
 export {
   defaultExternalDnsOptions,

@@ -10,11 +10,20 @@
  *  ClusterRole         zonekeeper:<namespace>:<name>, read rules for the selected sources only
  *  ClusterRoleBinding  zonekeeper:<namespace>:<name>
  *  Secret              <name>-aws-credentials, key `credentials`: an AWS shared-credentials file
+ *                      (access-key mode only)
  *  Deployment          <name>, 1 replica, Recreate (ExternalDNS has no leader election)
  * ```
  *
+ * Keyless modes render no Secret: IRSA annotates the ServiceAccount with the role
+ * ({@link IRSA_ROLE_ARN_ANNOTATION}), Pod Identity renders nothing for credentials, web identity
+ * projects a service-account token with the role's audience and points the AWS SDK at it
+ * (`AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`). The ServiceAccount names the mode
+ * ({@link CREDENTIALS_MODE_ANNOTATION}), so a switch rewrites it (server-side apply then drops an IRSA
+ * annotation no longer rendered).
+ *
  * The secret access key appears only in the Secret. The pod template carries a short SHA-256-based hash of
- * the credentials file ({@link CREDENTIALS_HASH_ANNOTATION}), so rotating a key rolls the pod.
+ * what the pod runs with ({@link CREDENTIALS_HASH_ANNOTATION}), so rotating a key, or changing the
+ * role or the mode, rolls the pod.
  *
  * @packageDocumentation
  */
@@ -22,10 +31,15 @@
 import { type KubernetesObject, ZONEKEEPER_MANAGER, ZonekeeperLabels } from '@zonekeeper/core';
 import {
   CREDENTIALS_HASH_ANNOTATION,
+  CREDENTIALS_MODE_ANNOTATION,
   CREDENTIALS_MOUNT_PATH,
   CREDENTIALS_SECRET_KEY,
   credentialsFile,
   credentialsHash,
+  IRSA_ROLE_ARN_ANNOTATION,
+  type ResolvedExternalDnsCredentials,
+  WEB_IDENTITY_TOKEN_FILE_NAME,
+  WEB_IDENTITY_TOKEN_MOUNT_PATH,
 } from './credentials.js';
 import {
   type ExternalDnsOptions,
@@ -46,6 +60,96 @@ export const EXTERNAL_DNS_APP_NAME = 'external-dns';
 /** The name of the credentials Secret. @public */
 export function externalDnsSecretName(name: string): string {
   return `${name}-aws-credentials`;
+}
+
+/** The name of the projected token volume (web-identity mode). @public */
+export const WEB_IDENTITY_TOKEN_VOLUME = 'aws-token';
+
+/**
+ * `AWS_ROLE_SESSION_NAME` in web-identity mode: `external-dns.<clusterId>`, cut to STS's 64 characters,
+ * so CloudTrail names the cluster that made each call.
+ * @public
+ */
+export function webIdentitySessionName(clusterId: string): string {
+  return `external-dns.${clusterId}`.slice(0, 64);
+}
+
+/** The credential parts of the pod: env, mounts, volumes, and the ServiceAccount's annotations. */
+function credentialWiring(
+  credentials: ResolvedExternalDnsCredentials,
+  r: ResolvedExternalDnsOptions,
+  secretName: string,
+): {
+  readonly env: readonly Record<string, unknown>[];
+  readonly mounts: readonly Record<string, unknown>[];
+  readonly volumes: readonly Record<string, unknown>[];
+  readonly serviceAccountAnnotations: Readonly<Record<string, string>>;
+} {
+  const modeAnnotation = { [CREDENTIALS_MODE_ANNOTATION]: credentials.mode };
+  switch (credentials.mode) {
+    case 'access-key':
+      return {
+        env: [
+          {
+            name: 'AWS_SHARED_CREDENTIALS_FILE',
+            value: `${CREDENTIALS_MOUNT_PATH}/${CREDENTIALS_SECRET_KEY}`,
+          },
+        ],
+        mounts: [{ name: 'aws-credentials', mountPath: CREDENTIALS_MOUNT_PATH, readOnly: true }],
+        volumes: [
+          {
+            name: 'aws-credentials',
+            secret: {
+              secretName,
+              defaultMode: 0o440,
+              items: [{ key: CREDENTIALS_SECRET_KEY, path: CREDENTIALS_SECRET_KEY }],
+            },
+          },
+        ],
+        serviceAccountAnnotations: modeAnnotation,
+      };
+    case 'irsa':
+      return {
+        env: [],
+        mounts: [],
+        volumes: [],
+        serviceAccountAnnotations: { ...modeAnnotation, [IRSA_ROLE_ARN_ANNOTATION]: credentials.roleArn },
+      };
+    case 'pod-identity':
+      return { env: [], mounts: [], volumes: [], serviceAccountAnnotations: modeAnnotation };
+    case 'web-identity':
+      return {
+        env: [
+          { name: 'AWS_ROLE_ARN', value: credentials.roleArn },
+          {
+            name: 'AWS_WEB_IDENTITY_TOKEN_FILE',
+            value: `${WEB_IDENTITY_TOKEN_MOUNT_PATH}/${WEB_IDENTITY_TOKEN_FILE_NAME}`,
+          },
+          { name: 'AWS_ROLE_SESSION_NAME', value: webIdentitySessionName(r.clusterId) },
+        ],
+        mounts: [
+          { name: WEB_IDENTITY_TOKEN_VOLUME, mountPath: WEB_IDENTITY_TOKEN_MOUNT_PATH, readOnly: true },
+        ],
+        volumes: [
+          {
+            name: WEB_IDENTITY_TOKEN_VOLUME,
+            projected: {
+              defaultMode: 0o440,
+              sources: [
+                {
+                  serviceAccountToken: {
+                    audience: credentials.audience,
+                    expirationSeconds: credentials.expirationSeconds,
+                    path: WEB_IDENTITY_TOKEN_FILE_NAME,
+                  },
+                },
+              ],
+            },
+          },
+        ],
+        serviceAccountAnnotations: modeAnnotation,
+      };
+  }
 }
 
 /**
@@ -106,7 +210,7 @@ function probe(initialDelaySeconds: number, failureThreshold: number): Record<st
 
 /**
  * Renders ExternalDNS for one cluster: [Namespace], ServiceAccount, ClusterRole, ClusterRoleBinding,
- * Secret, Deployment, in apply order. Pure and deterministic. Validates everything first
+ * Secret (access-key mode only), Deployment, in apply order. Pure and deterministic. Validates everything first
  * ({@link resolveExternalDnsOptions}); throws `INVALID_INPUT` on bad options.
  *
  * @example
@@ -124,7 +228,7 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
   const labels = (): Record<string, string> => commonLabels(r);
   const clusterRoleName = externalDnsClusterRoleName(r.namespace, r.name);
   const secretName = externalDnsSecretName(r.name);
-  const file = credentialsFile(r.credentials);
+  const wiring = credentialWiring(r.credentials, r, secretName);
 
   const objects: KubernetesObject[] = [];
   if (r.createNamespace) {
@@ -144,7 +248,12 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
   objects.push({
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: { name: r.name, namespace: r.namespace, labels: labels() },
+    metadata: {
+      name: r.name,
+      namespace: r.namespace,
+      labels: labels(),
+      annotations: { ...wiring.serviceAccountAnnotations },
+    },
     automountServiceAccountToken: false,
   });
   objects.push({
@@ -164,13 +273,17 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRoleName },
     subjects: [{ kind: 'ServiceAccount', name: r.name, namespace: r.namespace }],
   });
-  objects.push({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: secretName, namespace: r.namespace, labels: labels() },
-    type: 'Opaque',
-    data: { [CREDENTIALS_SECRET_KEY]: Buffer.from(file, 'utf8').toString('base64') },
-  });
+  if (r.credentials.mode === 'access-key') {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: secretName, namespace: r.namespace, labels: labels() },
+      type: 'Opaque',
+      data: {
+        [CREDENTIALS_SECRET_KEY]: Buffer.from(credentialsFile(r.credentials), 'utf8').toString('base64'),
+      },
+    });
+  }
 
   const container: Record<string, unknown> = {
     name: 'external-dns',
@@ -180,7 +293,7 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
     env: [
       { name: 'AWS_REGION', value: r.region },
       { name: 'AWS_DEFAULT_REGION', value: r.region },
-      { name: 'AWS_SHARED_CREDENTIALS_FILE', value: `${CREDENTIALS_MOUNT_PATH}/${CREDENTIALS_SECRET_KEY}` },
+      ...wiring.env,
     ],
     ports: [{ name: 'http', containerPort: EXTERNAL_DNS_HTTP_PORT, protocol: 'TCP' }],
     livenessProbe: probe(10, 2),
@@ -195,7 +308,7 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
       runAsUser: 65534,
       runAsGroup: 65534,
     },
-    volumeMounts: [{ name: 'aws-credentials', mountPath: CREDENTIALS_MOUNT_PATH, readOnly: true }],
+    ...(wiring.mounts.length === 0 ? {} : { volumeMounts: [...wiring.mounts] }),
   };
 
   objects.push({
@@ -222,16 +335,7 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
             seccompProfile: { type: 'RuntimeDefault' },
           },
           containers: [container],
-          volumes: [
-            {
-              name: 'aws-credentials',
-              secret: {
-                secretName,
-                defaultMode: 0o440,
-                items: [{ key: CREDENTIALS_SECRET_KEY, path: CREDENTIALS_SECRET_KEY }],
-              },
-            },
-          ],
+          ...(wiring.volumes.length === 0 ? {} : { volumes: [...wiring.volumes] }),
         },
       },
     },

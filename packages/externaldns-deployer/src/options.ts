@@ -13,7 +13,11 @@ import {
   normalizeHostedZoneId,
   validateDnsLabel,
 } from '@zonekeeper/core';
-import { type AwsStaticCredentials, validateCredentials } from './credentials.js';
+import {
+  type ExternalDnsCredentials,
+  type ResolvedExternalDnsCredentials,
+  validateExternalDnsCredentials,
+} from './credentials.js';
 import {
   DEFAULT_EXTERNAL_DNS_IMAGE,
   DEFAULT_TXT_PREFIX,
@@ -87,8 +91,12 @@ export interface ExternalDnsOptions {
   readonly zoneName: string;
   /** The Route 53 hosted zone id, `Z…` or `/hostedzone/Z…`: `--zone-id-filter` (bare `Z…` form). */
   readonly zoneId: string;
-  /** The zone-scoped IAM user's access key. */
-  readonly credentials: AwsStaticCredentials;
+  /**
+   * What ExternalDNS authenticates with: the zone-scoped IAM user's access key (a Secret), or a role
+   * it assumes without any key — `{ mode: 'irsa', roleArn }`, `{ mode: 'pod-identity' }` or
+   * `{ mode: 'web-identity', roleArn, audience?, expirationSeconds? }` (see `credentials.ts`).
+   */
+  readonly credentials: ExternalDnsCredentials;
   /**
    * The names ExternalDNS manages: `zoneName` (the default) or a name below it, such as
    * `c1.acme.example.com` for a cluster-scoped identity, whose IAM policy allows exactly that name and
@@ -163,7 +171,8 @@ export interface ResolvedExternalDnsOptions {
   readonly zoneName: string;
   /** The bare id, `Z…`. */
   readonly zoneId: string;
-  readonly credentials: AwsStaticCredentials;
+  /** The mode is always spelled out. */
+  readonly credentials: ResolvedExternalDnsCredentials;
   readonly region: string;
   readonly namespace: string;
   readonly createNamespace: boolean;
@@ -655,7 +664,10 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
     ['organization', 'the organisation, a DNS label such as "acme"'],
     ['zoneName', 'the organisation zone, such as "acme.example.com"'],
     ['zoneId', 'the Route 53 hosted zone id, "Z…"'],
-    ['credentials', 'the IAM access key, { accessKeyId, secretAccessKey }'],
+    [
+      'credentials',
+      'the IAM access key, { accessKeyId, secretAccessKey }, or a role: { mode: "irsa" | "pod-identity" | "web-identity", roleArn }',
+    ],
   ];
   for (const [key, what] of required) {
     if (raw[key] === undefined || raw[key] === null) fail(`${key} is required (${what}).`, { option: key });
@@ -664,7 +676,7 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
   const organization = validateDnsLabel(raw.organization, `${PREFIX}: organization`);
   const zoneName = validateZoneName(raw.zoneName);
   const zoneId = validateZoneId(raw.zoneId);
-  const credentials = validateCredentials(raw.credentials);
+  const credentials = validateExternalDnsCredentials(raw.credentials);
 
   const region = optionalString(raw, 'region') ?? defaultExternalDnsOptions.region;
   if (!REGION.test(region)) {

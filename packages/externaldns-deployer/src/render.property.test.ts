@@ -9,6 +9,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
+  type AwsStaticCredentials,
   CREDENTIALS_HASH_ANNOTATION,
   credentialsFile,
   EXTERNAL_DNS_POLICIES,
@@ -66,7 +67,10 @@ const quantities = fc
   }));
 
 /** Every option combination: required fields always, optional ones present or absent. */
-const optionsArb: fc.Arbitrary<ExternalDnsOptions> = fc.record(
+/** Options with an access key (the keyless modes are in render-keyless.test.ts). */
+type KeyOptions = ExternalDnsOptions & { readonly credentials: AwsStaticCredentials };
+
+const optionsArb: fc.Arbitrary<KeyOptions> = fc.record(
   {
     clusterId: label,
     organization: label,
