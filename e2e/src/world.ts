@@ -32,6 +32,7 @@ import { createIamIdentityProvider } from '@zonekeeper/iam-scoper/iam';
 import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { type FaultProxy, startFaultProxy } from '@zonekeeper/testkit/fault-proxy';
 import { type MotoServer, startMoto } from '@zonekeeper/testkit/moto';
+import type { TestOidcIssuer } from '@zonekeeper/testkit/oidc-issuer';
 import { startVaultFake, type VaultFake } from '@zonekeeper/testkit/vault';
 import { createVaultSecretStore } from '@zonekeeper/vault-keys/vault';
 import { createRoute53Provider } from '@zonekeeper/zone-manager/route53';
@@ -40,6 +41,7 @@ import {
   type DeploymentRef,
   type ExternalDnsPod,
   type ExternalDnsRun,
+  type PodTarget,
   type RunOnceOptions,
   runExternalDnsOnce,
   startExternalDnsPod,
@@ -64,6 +66,11 @@ export function recordLine(set: ResourceRecordSet): string {
 export interface WorldOptions {
   readonly identityScope?: ZonekeeperConfig['identityScope'];
   readonly externalDns?: ZonekeeperConfig['externalDns'];
+  /**
+   * The service-account issuer of each cluster that has one (web identity): it signs the projected
+   * tokens of that cluster's pods, and the IAM enforcer fetches its discovery document and JWKS.
+   */
+  readonly issuers?: Readonly<Record<string, TestOidcIssuer>>;
 }
 
 /** A running world (dispose it with `await using`). */
@@ -112,10 +119,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     cleanups.push(() => moto.stop());
     const faults = await startFaultProxy({ target: moto.endpoint });
     cleanups.push(() => faults.stop());
+    const issuers = Object.values(options.issuers ?? {});
     const enforcer = await startIamEnforcer({
       target: faults.endpoint,
       iamEndpoint: moto.endpoint,
       adminCredentials: ADMIN,
+      issuerFetch: (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        const issuer = issuers.find((i) => url.startsWith(`${i.issuer}/`));
+        return issuer ? issuer.fetch(input, init) : fetch(input, init);
+      },
     });
     cleanups.push(() => enforcer.stop());
     const vault = await startVaultFake();
@@ -194,6 +207,25 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       });
     };
 
+    const podTarget = async (clusterId: string): Promise<PodTarget> => {
+      const issuer = options.issuers?.[clusterId];
+      return {
+        cluster: await cluster(clusterId),
+        awsEndpoint: enforcer.endpoint,
+        ...(issuer
+          ? {
+              tokenIssuer: (r) =>
+                issuer.serviceAccountToken({
+                  namespace: r.namespace,
+                  serviceAccount: r.serviceAccount,
+                  audience: r.audience,
+                  lifetimeSeconds: r.expirationSeconds,
+                }),
+            }
+          : {}),
+      };
+    };
+
     const world: World = {
       zk,
       moto,
@@ -221,16 +253,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         return out.sort();
       },
       async runOnce(clusterId, runOptions = {}) {
-        const fake = await cluster(clusterId);
-        return runExternalDnsOnce(
-          { cluster: fake, awsEndpoint: enforcer.endpoint },
-          runOptions.ref ?? DEFAULT_REF,
-          runOptions,
-        );
+        return runExternalDnsOnce(await podTarget(clusterId), runOptions.ref ?? DEFAULT_REF, runOptions);
       },
       async startPod(clusterId, ref = DEFAULT_REF) {
-        const fake = await cluster(clusterId);
-        const pod = await startExternalDnsPod({ cluster: fake, awsEndpoint: enforcer.endpoint }, ref);
+        const pod = await startExternalDnsPod(await podTarget(clusterId), ref);
         cleanups.push(() => pod.stop());
         return pod;
       },

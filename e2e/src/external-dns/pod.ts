@@ -3,7 +3,10 @@
  * Kubernetes API fake and an AWS endpoint on 127.0.0.1.
  *
  * What is taken from the Deployment, never retyped: the container's `args`, its `env`, and the files
- * of its Secret volumes (read back from the Secret that was applied), mounted under a temporary root
+ * of its Secret volumes (read back from the Secret that was applied) and of its projected
+ * service-account token volumes (a token for the pod's namespace and service account, with the
+ * volume's audience and lifetime, signed by the cluster's OIDC issuer: what the kubelet asks the API
+ * server's TokenRequest for), mounted under a temporary root
  * (`AWS_SHARED_CREDENTIALS_FILE=/etc/zonekeeper/aws/credentials` becomes `<root>/etc/zonekeeper/aws/credentials`).
  *
  * What the harness adds, because a process is not a pod (and nothing else):
@@ -14,6 +17,7 @@
  *  --once                              runOnce only: one loop, then exit
  *  AWS_ENDPOINT_URL_ROUTE_53=<url>     the AWS SDK for Go v2 reads it (config.LoadDefaultConfig → EnvConfig,
  *                                      service id "Route 53"): Route 53 traffic goes to the IAM enforcer
+ *  AWS_ENDPOINT_URL_STS=<url>          the same for STS (web identity's AssumeRoleWithWebIdentity)
  *  AWS_EC2_METADATA_DISABLED=true, HOME=<root>, PATH   a clean environment: no host credentials or config
  * ```
  *
@@ -46,7 +50,24 @@ interface Container {
 interface Volume {
   name: string;
   secret?: { secretName: string; items?: { key: string; path: string }[] };
+  projected?: {
+    sources?: {
+      serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
+    }[];
+  };
 }
+
+/** What a projected service-account token is requested for (the kubelet's TokenRequest). */
+export interface TokenRequest {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  /** The volume's audience (Kubernetes' default, the API server's issuer, is not modelled: required). */
+  readonly audience: string;
+  readonly expirationSeconds: number;
+}
+
+/** Signs a service-account token for a {@link TokenRequest} (the cluster's OIDC issuer). */
+export type TokenIssuer = (request: TokenRequest) => string;
 
 /**
  * The process form of a Deployment's only container. Secret volumes are resolved through `secret`
@@ -56,9 +77,14 @@ interface Volume {
 export async function processSpecOf(
   deployment: KubernetesObject,
   secret: (name: string) => Promise<KubernetesObject | undefined> | KubernetesObject | undefined,
+  token?: TokenIssuer,
 ): Promise<ProcessSpec> {
   const spec = (
-    deployment as { spec?: { template?: { spec?: { containers?: Container[]; volumes?: Volume[] } } } }
+    deployment as {
+      spec?: {
+        template?: { spec?: { containers?: Container[]; volumes?: Volume[]; serviceAccountName?: string } };
+      };
+    }
   ).spec?.template?.spec;
   const containers = spec?.containers ?? [];
   if (containers.length !== 1) throw new Error(`expected one container, found ${containers.length}`);
@@ -71,7 +97,26 @@ export async function processSpecOf(
   const files: Record<string, string> = {};
   for (const mount of container.volumeMounts ?? []) {
     const volume = (spec?.volumes ?? []).find((v) => v.name === mount.name);
-    if (!volume?.secret) throw new Error(`volume ${mount.name}: only Secret volumes are supported`);
+    if (volume?.projected) {
+      for (const source of volume.projected.sources ?? []) {
+        const request = source.serviceAccountToken;
+        if (!request)
+          throw new Error(`volume ${mount.name}: only serviceAccountToken projections are supported`);
+        if (!token)
+          throw new Error(`volume ${mount.name}: a projected token, but the cluster has no OIDC issuer`);
+        if (request.audience === undefined)
+          throw new Error(`volume ${mount.name}: the token has no audience`);
+        files[`${mount.mountPath}/${request.path}`] = token({
+          namespace: deployment.metadata.namespace as string,
+          serviceAccount: spec?.serviceAccountName ?? 'default',
+          audience: request.audience,
+          expirationSeconds: request.expirationSeconds ?? 3600,
+        });
+      }
+      continue;
+    }
+    if (!volume?.secret)
+      throw new Error(`volume ${mount.name}: only Secret and projected token volumes are supported`);
     const stored = await secret(volume.secret.secretName);
     if (!stored) throw new Error(`Secret ${volume.secret.secretName} of volume ${mount.name} does not exist`);
     const data = ((stored as { data?: Record<string, string> }).data ?? {}) as Record<string, string>;
@@ -89,8 +134,10 @@ export async function processSpecOf(
 export interface PodTarget {
   /** The Kubernetes API fake the cluster is. */
   readonly cluster: KubernetesFake;
-  /** The AWS endpoint for Route 53 (the IAM enforcer). */
+  /** The AWS endpoint for Route 53 and STS (the IAM enforcer). */
   readonly awsEndpoint: string;
+  /** Signs the pod's projected service-account tokens (the cluster's OIDC issuer), if it has one. */
+  readonly tokenIssuer?: TokenIssuer;
 }
 
 /** The Deployment to run: where it lives in the cluster. */
@@ -105,17 +152,20 @@ export interface ExternalDnsRun {
   readonly signal: NodeJS.Signals | null;
   /** stderr and stdout lines (logrus text format). */
   readonly lines: readonly string[];
-  /** The access key id of the credentials file it ran with. */
+  /** The access key id of the credentials file it ran with (`''` without one: a keyless mode). */
   readonly accessKeyId: string;
   /** The arguments it ran with (the Deployment's, then the harness's). */
   readonly args: readonly string[];
 }
 
-function read(cluster: KubernetesFake, ref: DeploymentRef): Promise<ProcessSpec> {
+function read(target: PodTarget, ref: DeploymentRef): Promise<ProcessSpec> {
+  const cluster = target.cluster;
   const deployment = cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', ...ref });
   if (!deployment) throw new Error(`Deployment ${ref.namespace}/${ref.name} does not exist in the cluster`);
-  return processSpecOf(deployment, (name) =>
-    cluster.get({ apiVersion: 'v1', kind: 'Secret', namespace: ref.namespace, name }),
+  return processSpecOf(
+    deployment,
+    (name) => cluster.get({ apiVersion: 'v1', kind: 'Secret', namespace: ref.namespace, name }),
+    target.tokenIssuer,
   );
 }
 
@@ -159,6 +209,7 @@ async function launch(target: PodTarget, spec: ProcessSpec, once: boolean): Prom
       AWS_EC2_METADATA_DISABLED: 'true',
       ...env,
       AWS_ENDPOINT_URL_ROUTE_53: target.awsEndpoint,
+      AWS_ENDPOINT_URL_STS: target.awsEndpoint,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -206,7 +257,11 @@ export async function runSavedPodOnce(
   secrets: readonly KubernetesObject[],
   options: { readonly timeoutMs?: number } = {},
 ): Promise<ExternalDnsRun> {
-  const spec = await processSpecOf(deployment, (name) => secrets.find((s) => s.metadata.name === name));
+  const spec = await processSpecOf(
+    deployment,
+    (name) => secrets.find((s) => s.metadata.name === name),
+    target.tokenIssuer,
+  );
   const started = await launch(target, spec, true);
   const timer = setTimeout(() => started.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   try {
@@ -222,7 +277,7 @@ export async function runExternalDnsOnce(
   ref: DeploymentRef,
   options: RunOnceOptions = {},
 ): Promise<ExternalDnsRun> {
-  const spec = await read(target.cluster, ref);
+  const spec = await read(target, ref);
   const started = await launch(
     target,
     options.tamper ? { ...spec, args: options.tamper(spec.args) } : spec,
@@ -266,7 +321,7 @@ export async function startExternalDnsPod(
 ): Promise<ExternalDnsPod> {
   const generations: Started[] = [];
   let template = templateOf(target.cluster, ref);
-  let current = await launch(target, await read(target.cluster, ref), false);
+  let current = await launch(target, await read(target, ref), false);
   generations.push(current);
   let stopping = false;
   let busy = false;
@@ -280,7 +335,7 @@ export async function startExternalDnsPod(
       current.child.kill('SIGTERM');
       await current.exited;
       if (stopping) return;
-      current = await launch(target, await read(target.cluster, ref), false);
+      current = await launch(target, await read(target, ref), false);
       generations.push(current);
     })().finally(() => {
       busy = false;
