@@ -264,7 +264,16 @@ export function validateExternalDnsCredentials(value: unknown): ResolvedExternal
   const mode = value.mode ?? 'access-key';
   switch (mode) {
     case 'access-key': {
-      onlyKeys(value, 'access-key', ['mode', 'accessKeyId', 'secretAccessKey']);
+      // Other fields are ignored, as they always were (a stored key record carries more), but not a
+      // keyless mode's: a role given with a key would otherwise be silently ignored.
+      for (const key of ['roleArn', 'audience', 'expirationSeconds'])
+        if (key in value)
+          fail(
+            `credentials.${key} is not an option of the access-key mode; set mode to "irsa", "pod-identity" or "web-identity" to use a role.`,
+            {
+              option: `credentials.${key}`,
+            },
+          );
       return { mode: 'access-key', ...validateCredentials(value) };
     }
     case 'irsa':
