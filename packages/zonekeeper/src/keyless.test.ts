@@ -13,7 +13,7 @@ import {
   type MemoryPodIdentityProvider,
   type MemoryRoleProvider,
 } from '@zonekeeper/iam-scoper';
-import { readAttachment } from '@zonekeeper/vault-keys';
+import { deleteClusterBinding, deleteClusterSecrets, readAttachment } from '@zonekeeper/vault-keys';
 import { describe, expect, it } from 'vitest';
 import { BASE, type MemoryWorld, memoryWorld, rejectionOf } from './memory.test.support.js';
 
@@ -436,5 +436,77 @@ describe('migration: key → role → key, with valid credentials at every write
     expect(envOf(await deployment(w, 'c1')).AWS_ROLE_ARN).toBe(ROLE_ARN);
     expect(await secret(w, 'c1')).toBeUndefined();
     expect(envOf(await deployment(w, 'c2')).AWS_SHARED_CREDENTIALS_FILE).toBeDefined();
+  });
+});
+
+describe('deleteOrganization removes keyless leftovers, in order', () => {
+  it('associations → role policies → role → OIDC providers, only the organisation’s, even with its records lost', async () => {
+    const w = world();
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      credentials: 'web-identity',
+      workloadIdentity: { issuerUrl: ISSUER_C1 },
+    });
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c3',
+      credentials: 'pod-identity',
+      workloadIdentity: { eksClusterArn: EKS_C3 },
+    });
+    await w.zk.attachCluster('globex', {
+      clusterId: 'g1',
+      credentials: 'pod-identity',
+      workloadIdentity: { eksClusterArn: EKS_G1 },
+    });
+    // A role of someone else under the path: never touched.
+    await w.roles.createRole({
+      roleName: 'platform-admin',
+      path: '/zonekeeper/',
+      trustPolicy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      }),
+      tags: { 'zonekeeper:organization': 'acme' },
+    });
+    // The store lost acme's cluster records (a restore from an old backup): nothing says the clusters exist.
+    for (const id of ['c1', 'c3']) {
+      await deleteClusterSecrets(w.secrets, 'acme', id, w.layout);
+      await deleteClusterBinding(w.secrets, id, 'acme', w.layout);
+    }
+    const order: string[] = [];
+    for (const [target, methods] of [
+      [w.roles, ['deleteRolePolicy', 'deleteRole', 'deleteOidcProvider']],
+      [w.pods, ['deleteAssociation']],
+    ] as const) {
+      const t = target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      for (const m of methods) {
+        const original = t[m] as (...a: unknown[]) => Promise<unknown>;
+        t[m] = async (...args: unknown[]) => {
+          order.push(m);
+          return original.apply(target, args);
+        };
+      }
+    }
+    const result = await w.zk.deleteOrganization('acme');
+    const keyless = result.plan.find((s) => s.op === 'delete-keyless');
+    expect(keyless && keyless.op === 'delete-keyless' ? keyless.steps.map((s) => s.op) : []).toEqual([
+      'delete-pod-identity-association',
+      'delete-role-policy',
+      'delete-role',
+      'delete-oidc-provider',
+    ]);
+    expect(order).toEqual(['deleteAssociation', 'deleteRolePolicy', 'deleteRole', 'deleteOidcProvider']);
+    expect(w.pods.snapshot().map((a) => a.clusterName)).toEqual(['g1']);
+    expect(
+      w.roles
+        .snapshot()
+        .roles.map((r) => r.roleName)
+        .sort(),
+    ).toEqual([identityUserName({ baseDomain: BASE, organization: 'globex' }), 'platform-admin'].sort());
+    expect(w.roles.snapshot().oidcProviders).toEqual([]);
+    // Again: nothing left.
+    const again = await w.zk.deleteOrganization('acme');
+    expect(again.plan.some((s) => s.op === 'delete-keyless')).toBe(false);
   });
 });

@@ -338,6 +338,8 @@ export type OrganizationDeletionStep =
       /** iam-scoper's deletion steps: access keys → inline policies → the user. */
       readonly steps: readonly ZoneIdentityDeletionStep[];
     }
+  /** Keyless leftovers, in order: Pod Identity associations → the roles' inline policies → roles → OIDC providers. */
+  | { readonly op: 'delete-keyless'; readonly steps: readonly KeylessStep[] }
   | { readonly op: 'delete-secrets'; readonly paths: readonly string[] }
   | { readonly op: 'unbind-cluster'; readonly clusterId: string }
   | { readonly op: 'forget-lock'; readonly path: string };
