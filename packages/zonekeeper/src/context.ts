@@ -184,14 +184,15 @@ export function resolveContext(config: ZonekeeperConfig): Context {
   const secrets = telemetry.port(config.secrets ?? createMemorySecretStore({ clock }), 'secrets');
   const inventory = telemetry.port(config.inventory ?? createMemoryInventory(), 'inventory');
   // Keyless ports: not wrapped for telemetry yet (their methods are not in the traced set).
-  // The embedded memory provider's account unless one is configured; with a configured roles provider
-  // and no account, a keyless attach is refused (the ARNs would name the wrong account).
+  // The embedded memory provider's account unless one is configured. With a configured roles provider
+  // and no account, or a configured identity provider and no roles provider (its roles would otherwise
+  // be the memory ones), a keyless attach is refused.
   const keylessAccountId =
     config.keyless?.accountId !== undefined
       ? validateAccountId(config.keyless.accountId, 'keyless.accountId')
-      : config.roles === undefined
-        ? '123456789012'
-        : undefined;
+      : config.roles === undefined && config.identity === undefined
+        ? '123456789012' // the embedded backend: the memory providers' account
+        : undefined; // a configured identity or roles provider without keyless.accountId: keyless refused
   const partition = config.keyless?.partition ?? 'aws';
   if (partition !== 'aws' && partition !== 'aws-cn' && partition !== 'aws-us-gov')
     throw invalidInput(

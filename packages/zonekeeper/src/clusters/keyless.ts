@@ -143,7 +143,7 @@ export function keylessAccount(ctx: Context): KeylessAccount {
   const { accountId, partition, maxTrustPolicyChars } = ctx.keyless;
   if (accountId === undefined)
     throw invalidInput(
-      'Keyless credentials need keyless.accountId in the configuration (the AWS account of the roles and OIDC providers). Nothing was written.',
+      'Keyless credentials need a roles provider (config.roles, e.g. the IAM one) and keyless.accountId (the AWS account of the roles and OIDC providers) in the configuration; the CLI: --aws-account-id. Nothing was written.',
     );
   return { accountId, partition, maxTrustPolicyChars };
 }

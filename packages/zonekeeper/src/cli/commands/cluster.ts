@@ -14,6 +14,7 @@ import {
 } from '@zonekeeper/core';
 import type { ExternalDnsPolicy } from '@zonekeeper/externaldns-deployer';
 import type { ExternalDnsDefaults, IdentityScope } from '../../config.js';
+import type { AttachClusterInput } from '../../results.js';
 import {
   buildFacade,
   type CommandContext,
@@ -76,6 +77,27 @@ function identityScopeFlag(ctx: CommandContext): IdentityScope | undefined {
   return scope as IdentityScope | undefined;
 }
 
+/** `--credentials` and what a keyless mode needs (the facade validates them). */
+function credentialsFlags(ctx: CommandContext): Pick<AttachClusterInput, 'credentials' | 'workloadIdentity'> {
+  const mode = commandString(ctx, 'credentials');
+  const issuerUrl = commandString(ctx, 'oidcIssuer');
+  const eksClusterArn = commandString(ctx, 'eksClusterArn');
+  const audience = commandString(ctx, 'tokenAudience');
+  const workloadIdentity = {
+    ...(issuerUrl === undefined ? {} : { issuerUrl }),
+    ...(eksClusterArn === undefined ? {} : { eksClusterArn }),
+    ...(audience === undefined ? {} : { audience }),
+  };
+  if (mode === undefined && Object.keys(workloadIdentity).length > 0)
+    throw invalidInput(
+      '--oidc-issuer, --eks-cluster-arn and --token-audience need --credentials irsa, pod-identity or web-identity.',
+    );
+  return {
+    ...(mode === undefined ? {} : { credentials: mode as NonNullable<AttachClusterInput['credentials']> }),
+    ...(Object.keys(workloadIdentity).length === 0 ? {} : { workloadIdentity }),
+  };
+}
+
 /** Registers `cluster attach`, `cluster detach` and `cluster list`. */
 export const registerClusterCommands: CommandGroup = (program, execute) => {
   const cluster = program.command('cluster').description("an organisation's clusters");
@@ -87,6 +109,16 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
     .argument('<org>', 'organisation name')
     .argument('<cluster>', 'cluster id (a DNS label; the kubeconfig context unless mapped with --context)')
     .option('--namespace <ns>', 'namespace of ExternalDNS (default external-dns)')
+    .option(
+      '--credentials <mode>',
+      'how ExternalDNS authenticates: access-key, irsa, pod-identity or web-identity (recorded; default: the recorded mode, else access-key; see docs/credentials.md)',
+    )
+    .option(
+      '--oidc-issuer <url>',
+      "irsa, web-identity: the cluster's service-account issuer (EKS: identity.oidc.issuer)",
+    )
+    .option('--eks-cluster-arn <arn>', "pod-identity: the EKS cluster's ARN")
+    .option('--token-audience <aud>', 'web-identity: the token audience (default sts.amazonaws.com)')
     .option(
       '--scope <scope>',
       'the identity ExternalDNS runs with: "organization" or "cluster" (recorded; default: the recorded one, else --identity-scope)',
@@ -124,6 +156,7 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
         checkDistinctCertificates(certs);
         const externalDns = externalDnsOverrides(ctx);
         const identityScope = identityScopeFlag(ctx);
+        const keyless = credentialsFlags(ctx);
         const zk = await buildFacade(ctx);
         const dryRun = commandFlag(ctx, 'dryRun');
         // Loading the kubeconfig sends nothing: a missing context fails here, before any AWS call.
@@ -138,6 +171,7 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
             certificates: certs.map((c) => ({ name: c.name, namespace: c.namespace, dnsNames: c.dnsNames })),
             ...(externalDns ? { externalDns } : {}),
             ...(identityScope ? { identityScope } : {}),
+            ...keyless,
           },
           { dryRun, ...signalOf(ctx) },
         );
