@@ -510,3 +510,72 @@ describe('deleteOrganization removes keyless leftovers, in order', () => {
     expect(again.plan.some((s) => s.op === 'delete-keyless')).toBe(false);
   });
 });
+
+describe('the rest of the facade sees a keyless cluster as healthy', () => {
+  it('auditFleet reports nothing about a keyless cluster (no credentials Secret is expected)', async () => {
+    const w = world();
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      credentials: 'web-identity',
+      workloadIdentity: { issuerUrl: ISSUER_C1 },
+    });
+    w.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+    const audit = await w.zk.auditFleet({});
+    const aboutC1 = audit.findings.filter((f) => JSON.stringify(f).includes('c1'));
+    expect(aboutC1.map((f) => f.reason)).toEqual([]);
+  });
+
+  it('a new issuer for the same cluster (rebuilt): nothing to roll, the trust moves to the new issuer and the old provider goes', async () => {
+    const w = world();
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      credentials: 'web-identity',
+      workloadIdentity: { issuerUrl: ISSUER_C1 },
+    });
+    const moved = await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      credentials: 'web-identity',
+      workloadIdentity: { issuerUrl: ISSUER_C2 },
+    });
+    expect(moved.plan.map((s) => s.op)).toEqual(['ensure-role', 'record-credentials', 'trim-role']);
+    expect(subjects(trustOf(w))).toHaveLength(1);
+    expect(subjects(trustOf(w))[0]).toContain('C2C2');
+    expect(w.roles.snapshot().oidcProviders.map((p) => p.url)).toEqual([ISSUER_C2]);
+  });
+
+  it('a move between keyless modes (Pod Identity → web identity) trusts both while ExternalDNS rolls, then only the new one', async () => {
+    const w = world();
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c3',
+      credentials: 'pod-identity',
+      workloadIdentity: { eksClusterArn: EKS_C3 },
+    });
+    const trusts: string[] = [];
+    const cluster = await w.cluster('c3');
+    const apply = cluster.apply.bind(cluster);
+    (cluster as unknown as { apply: typeof apply }).apply = async (...args) => {
+      trusts.push(JSON.stringify(trustOf(w)));
+      return apply(...args);
+    };
+    const moved = await w.zk.attachCluster('acme', {
+      clusterId: 'c3',
+      credentials: 'web-identity',
+      workloadIdentity: { issuerUrl: ISSUER_C1 },
+    });
+    expect(moved.plan.map((s) => s.op)).toEqual([
+      'ensure-role',
+      'apply-external-dns',
+      'record-credentials',
+      'trim-role',
+    ]);
+    expect(trusts.length).toBeGreaterThan(0);
+    for (const t of trusts) {
+      expect(t).toContain(EKS_C3);
+      expect(t).toContain('C1C1C1C1');
+    }
+    expect(JSON.stringify(trustOf(w))).not.toContain(EKS_C3);
+    expect(JSON.stringify(trustOf(w))).toContain('C1C1C1C1');
+    expect(w.pods.snapshot()).toEqual([]);
+    expect(envOf(await deployment(w, 'c3')).AWS_ROLE_ARN).toBe(ROLE_ARN);
+  });
+});
