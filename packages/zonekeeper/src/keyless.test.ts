@@ -523,6 +523,8 @@ describe('the rest of the facade sees a keyless cluster as healthy', () => {
     const audit = await w.zk.auditFleet({});
     const aboutC1 = audit.findings.filter((f) => JSON.stringify(f).includes('c1'));
     expect(aboutC1.map((f) => f.reason)).toEqual([]);
+    const described = await w.zk.describeOrganization('acme');
+    expect(described.clusters.map((c) => [c.clusterId, c.credentials])).toEqual([['c1', 'web-identity']]);
   });
 
   it('a new issuer for the same cluster (rebuilt): nothing to roll, the trust moves to the new issuer and the old provider goes', async () => {

@@ -399,6 +399,8 @@ export interface DescribedCluster {
   readonly tlsSecrets: readonly string[];
   /** Whether the cluster is bound to this organisation (`false`: an attach or detach was interrupted). */
   readonly bound: boolean;
+  /** How its ExternalDNS authenticates (recorded with the attachment). */
+  readonly credentials: ClusterCredentialsMode;
 }
 
 /** A stored certificate (or the CA), from its secret-free metadata. @public */

@@ -120,6 +120,7 @@ export function organizationDescriptionView(d: OrganizationDescription) {
       attachedAt: c.attachedAt.toISOString(),
       tlsSecrets: [...c.tlsSecrets],
       bound: c.bound,
+      credentials: c.credentials,
     })),
     clusterIdentities: [...d.clusterIdentities],
     certificateAuthority: d.certificateAuthority
