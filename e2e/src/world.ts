@@ -28,7 +28,12 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { ClusterClient } from '@zonekeeper/core';
 import { createKubernetesCluster } from '@zonekeeper/externaldns-deployer/kubernetes';
-import { createIamIdentityProvider } from '@zonekeeper/iam-scoper/iam';
+import type { OidcProviderRegistry, RoleProvider } from '@zonekeeper/iam-scoper';
+import {
+  createIamIdentityProvider,
+  createIamOidcProviderRegistry,
+  createIamRoleProvider,
+} from '@zonekeeper/iam-scoper/iam';
 import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { type FaultProxy, startFaultProxy } from '@zonekeeper/testkit/fault-proxy';
 import { type MotoServer, startMoto } from '@zonekeeper/testkit/moto';
@@ -60,6 +65,17 @@ export function recordLine(set: ResourceRecordSet): string {
     ? `ALIAS ${set.AliasTarget.DNSName?.replace(/\.$/, '')}`
     : (set.ResourceRecords ?? []).map((r) => r.Value).join(' ');
   return `${name} ${set.Type} ${value}`;
+}
+
+/** The IAM roles and OIDC providers as the facade's one `roles` port. */
+function iamRoles(options: Parameters<typeof createIamRoleProvider>[0]): RoleProvider & OidcProviderRegistry {
+  const roles = createIamRoleProvider(options);
+  const oidc = createIamOidcProviderRegistry(options);
+  const port: Record<string, unknown> = { kind: roles.kind };
+  for (const source of [roles, oidc] as const)
+    for (const [name, value] of Object.entries(source))
+      if (typeof value === 'function') port[name] = (value as (...a: unknown[]) => unknown).bind(source);
+  return port as unknown as RoleProvider & OidcProviderRegistry;
 }
 
 /** Options of {@link startWorld}. */
@@ -157,6 +173,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       baseDomain: BASE_DOMAIN,
       dns: createRoute53Provider({ ...aws, requestsPerSecond: 200 }),
       identity: createIamIdentityProvider(aws),
+      roles: iamRoles(aws),
+      keyless: { accountId: '123456789012' },
       secrets: createVaultSecretStore({ endpoint: vault.endpoint, token: vault.rootToken }),
       inventory: createMemoryInventory(),
       clusters: async (id) => {
