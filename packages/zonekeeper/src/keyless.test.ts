@@ -102,6 +102,23 @@ describe('attachCluster with web identity / IRSA', () => {
     expect(again.credentials).toBe('web-identity');
   });
 
+  it('a dry run plans the role and writes nothing, not even the provider', async () => {
+    const w = world();
+    await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    const before = await w.writes(['c1']);
+    const planned = await w.zk.attachCluster(
+      'acme',
+      { clusterId: 'c1', credentials: 'web-identity', workloadIdentity: { issuerUrl: ISSUER_C1 } },
+      { dryRun: true },
+    );
+    expect(planned.dryRun).toBe(true);
+    expect(planned.plan.map((s) => s.op)).toContain('ensure-role');
+    expect(planned.credentials).toBe('web-identity');
+    expect(w.roles.writes()).toBe(0);
+    expect(await w.writes(['c1'])).toEqual(before);
+    expect(await secret(w, 'c1')).toBeDefined();
+  });
+
   it('irsa annotates the ServiceAccount; two keyless clusters share the role, detach removes exactly one entry, then the role and providers', async () => {
     const w = world();
     await w.zk.attachCluster('acme', {
