@@ -437,6 +437,22 @@ describe('migration: key → role → key, with valid credentials at every write
     expect((await readAttachment(w.secrets, 'acme', 'c1', w.layout))?.credentials).toBeUndefined();
   });
 
+  it('after the move, ensureOrganization does not bring the retired key back, and the audit is clean', async () => {
+    const w = world();
+    await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      credentials: 'web-identity',
+      workloadIdentity: { issuerUrl: ISSUER_C1 },
+    });
+    w.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+    const ensured = await w.zk.ensureOrganization('acme');
+    expect(w.identity.snapshot().flatMap((u) => u.accessKeys)).toEqual([]);
+    expect(JSON.stringify(ensured)).not.toContain('issue-key');
+    const audit = await w.zk.auditFleet({});
+    expect(audit.findings.filter((f) => f.organization === 'acme').map((f) => f.reason)).toEqual([]);
+  });
+
   it('keeps the organisation key while another cluster still runs it, and never publishes it to the keyless one', async () => {
     const w = world();
     await w.zk.attachCluster('acme', { clusterId: 'c1' });

@@ -141,7 +141,7 @@ export type ClusterStep =
     }
   /** After ExternalDNS rolled: the role's trust without entries this cluster no longer uses (a move back to a key, or to another issuer). */
   | { readonly op: 'trim-role'; readonly clusterId: string; readonly steps: readonly KeylessStep[] }
-  /** After ExternalDNS rolled to a role: the organisation's key, when no attached cluster runs it any more. */
+  /** After ExternalDNS rolled to a role: the organisation's IAM user and key, when no attached cluster runs them any more. */
   | {
       readonly op: 'retire-organization-key';
       readonly userName: string;

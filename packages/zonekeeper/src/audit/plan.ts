@@ -419,8 +419,10 @@ function auditIdentities(
   out: AuditFinding[],
 ): void {
   const o = org.organization;
+  // As the organisation planner decides it: a keyless cluster retires the organisation identity.
   const orgNeeded =
-    state.defaultScope === 'organization' || org.attached.some((a) => a.scope === 'organization');
+    (state.defaultScope === 'organization' && !org.attached.some((a) => a.keyless !== undefined)) ||
+    org.attached.some((a) => a.scope === 'organization' && a.keyless === undefined);
   const clusterScoped = new Set(org.attached.filter((a) => a.scope === 'cluster').map((a) => a.clusterId));
   for (const identity of org.identities) {
     const { clusterId, userName } = identity;

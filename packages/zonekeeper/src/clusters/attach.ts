@@ -59,6 +59,7 @@ import {
 import {
   applyZoneIdentityPlan,
   type CurrentZoneIdentity,
+  deleteZoneIdentity,
   desiredZoneIdentity,
   gatherZoneIdentity,
   planZoneIdentity,
@@ -662,7 +663,9 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     finalCredentials &&
     organizationPlan.identity === null &&
     !attached.some((c) => c.scope === 'organization' && c.credentials === undefined) &&
-    ((orgFacts?.iamKeys?.length ?? 0) > 0 || state.organization.credentials?.stored)
+    (orgFacts?.iamKeys !== null && orgFacts?.iamKeys !== undefined
+      ? true
+      : state.organization.credentials?.stored !== undefined)
   )
     steps.push({
       op: 'retire-organization-key',
@@ -886,15 +889,13 @@ async function applyAfterRollout(
     } else if (s.op === 'trim-role') {
       await applyKeylessSteps(ctx, org, names.clusterId, s.steps, zone, call);
     } else if (s.op === 'retire-organization-key') {
-      for (const id of s.accessKeyIds) {
-        try {
-          await ctx.ports.identity.deleteAccessKey(s.userName, id, call);
-        } catch (error) {
-          if (!hasErrorCode(error, 'NOT_FOUND')) throw error;
-        }
-      }
+      // The whole organisation identity (keys → policy → user): nothing runs it, and a move back to
+      // a key creates it again.
+      await deleteZoneIdentity({ userName: s.userName }, ctx.deps.identity, call);
       await ctx.ports.secrets.deleteAll(ctx.paths.accessKey(org), call);
-      ctx.logger.info(`zonekeeper: organisation ${org}'s access key retired: no attached cluster runs it.`);
+      ctx.logger.info(
+        `zonekeeper: organisation ${org}'s IAM user and access key retired: no attached cluster runs them.`,
+      );
     }
   }
   void state;
