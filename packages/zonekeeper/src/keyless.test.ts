@@ -331,7 +331,11 @@ describe('configuration', () => {
 
 describe('migration: key → role → key, with valid credentials at every write', () => {
   /** After every write anywhere, ExternalDNS's Deployment must name credentials that work right then. */
-  async function instrument(w: ReturnType<typeof world>, clusterId: string) {
+  async function instrument(
+    w: ReturnType<typeof world>,
+    clusterId: string,
+    crash: { after?: number | undefined } = {},
+  ): Promise<{ problems: string[]; events: string[] }> {
     const cluster = await w.cluster(clusterId);
     const problems: string[] = [];
     const events: string[] = [];
@@ -373,8 +377,13 @@ describe('migration: key → role → key, with valid credentials at every write
         if (typeof original !== 'function') continue;
         target[m] = async (...args: unknown[]) => {
           const out = await original.apply(target, args);
+          // The organisation lock's own record is not a step of the move (a crash holding it is the
+          // lock's TTL story, reliability.md), so it is neither counted nor a crash point.
+          if (name === 'secrets' && String(args[0]).includes('/locks/')) return out;
           events.push(`${name}.${m}`);
           await check(`${name}.${m}`);
+          if (crash.after !== undefined && events.length === crash.after)
+            throw new Error(`crash after write ${crash.after} (${name}.${m})`);
           return out;
         };
       }
@@ -389,6 +398,7 @@ describe('migration: key → role → key, with valid credentials at every write
       'createOidcProvider',
       'deleteOidcProvider',
     ]);
+    wrap(w.secrets as unknown as Record<string, unknown>, 'secrets', ['write', 'writeMetadata', 'deleteAll']);
     wrap(w.identity as unknown as Record<string, unknown>, 'identity', [
       'createAccessKey',
       'deleteAccessKey',
@@ -435,6 +445,54 @@ describe('migration: key → role → key, with valid credentials at every write
     expect(toKey.accessKeyId).toBeDefined();
     expect(w.roles.snapshot()).toEqual({ roles: [], oidcProviders: [] });
     expect((await readAttachment(w.secrets, 'acme', 'c1', w.layout))?.credentials).toBeUndefined();
+  });
+
+  it('a lost answer or a crash after any write of either move: credentials stay valid, and the next attach finishes the move', async () => {
+    const toRole = {
+      clusterId: 'c1',
+      credentials: 'web-identity',
+      workloadIdentity: { issuerUrl: ISSUER_C1 },
+    } as const;
+    const toKey = { clusterId: 'c1', credentials: 'access-key' } as const;
+    for (const [from, to] of [
+      [{ clusterId: 'c1' }, toRole],
+      [toRole, toKey],
+    ] as const) {
+      // How many writes the move makes without a crash.
+      const clean = world();
+      await clean.zk.attachCluster('acme', from);
+      const counted = await instrument(clean, 'c1');
+      await clean.zk.attachCluster('acme', to);
+      const writes = counted.events.length;
+      expect(writes).toBeGreaterThan(3);
+      for (let k = 1; k <= writes; k++) {
+        const w = world();
+        await w.zk.attachCluster('acme', from);
+        const crash: { after?: number | undefined } = { after: k };
+        const { problems } = await instrument(w, 'c1', crash);
+        // The write is applied and its answer lost: the run stops there (or, where the facade reads
+        // back a lost answer, carries on).
+        let crashed = 'no crash';
+        try {
+          await w.zk.attachCluster('acme', to);
+        } catch (error) {
+          crashed = String(error);
+        }
+        expect(crashed).toMatch(/crash after write|no crash/);
+        crash.after = undefined;
+        const finished = await w.zk.attachCluster('acme', to);
+        expect(problems, `crash after write ${k} of ${to.credentials}`).toEqual([]);
+        expect(finished.credentials).toBe(to.credentials);
+        expect(await w.zk.attachCluster('acme', { clusterId: 'c1' })).toMatchObject({ plan: [] });
+        if (to.credentials === 'web-identity') {
+          expect(await secret(w, 'c1')).toBeUndefined();
+          expect(w.identity.snapshot()).toEqual([]);
+        } else {
+          expect(w.roles.snapshot().roles).toEqual([]);
+          expect(await secret(w, 'c1')).toBeDefined();
+        }
+      }
+    }
   });
 
   it('after the move, ensureOrganization does not bring the retired key back, and the audit is clean', async () => {

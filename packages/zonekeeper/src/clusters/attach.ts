@@ -117,6 +117,7 @@ import {
   organizationTrustPolicy,
   planKeylessAttach,
   planKeylessRemoval,
+  planKeylessTrim,
   renderCredentials,
   validateClusterCredentials,
 } from './keyless.js';
@@ -322,8 +323,10 @@ async function gatherAttach(
   for (const ref of externalDnsRefs(namespace, true)) live.set(describeRef(ref), await client.get(ref, call));
   const scope = input.scope ?? attachment?.scope ?? ctx.defaultScope;
   const credentials = input.credentials === undefined ? (attachment?.credentials ?? null) : input.credentials;
+  // A key cluster reads the organisation role too (when keyless credentials are configured): a move
+  // back to a key that stopped after recording it left this cluster in the role's trust.
   const keyless =
-    credentials || attachment?.credentials
+    credentials || attachment?.credentials || (attachment && ctx.keyless.accountId !== undefined)
       ? await gatherKeyless(
           ctx,
           {
@@ -332,6 +335,9 @@ async function gatherAttach(
             namespace,
             credentials: credentials ?? undefined,
             previous: attachment?.credentials,
+            ...(credentials === null && !attachment?.credentials
+              ? { strayFor: { organization: names.organization, clusterId: names.clusterId } }
+              : {}),
           },
           call,
         )
@@ -542,7 +548,14 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
         roleName: organizationRole(keylessAccount(ctx), names.userName).roleName,
         trustPolicy: JSON.stringify(finalTrust),
       });
-  }
+  } else if (finalCredentials === null && keylessState.role)
+    trim.push(
+      ...planKeylessTrim(
+        ctx,
+        { organization: org, roleName: names.userName, remaining: others },
+        keylessState,
+      ),
+    );
 
   const steps: ClusterStep[] = [];
   if (!state.binding) steps.push({ op: 'bind-cluster', clusterId: names.clusterId, organization: org });

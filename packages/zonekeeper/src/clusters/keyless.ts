@@ -267,6 +267,14 @@ export interface KeylessState {
     | null;
   /** Every association of the EKS cluster tagged for a zonekeeper organisation (the isolation check). */
   readonly taggedAssociations: readonly { readonly organization: string; readonly namespace: string }[];
+  /**
+   * What zonekeeper made for this cluster that its record no longer names (a move back to a key that
+   * stopped after recording it): OIDC providers and associations tagged with the cluster.
+   */
+  readonly strays?: {
+    readonly oidcProviders: readonly { readonly arn: string; readonly url: string }[];
+    readonly associations: readonly { readonly clusterName: string; readonly associationId: string }[];
+  };
 }
 
 /** The keyless tags of what zonekeeper creates for an organisation. @internal */
@@ -293,6 +301,8 @@ export async function gatherKeyless(
     readonly namespace: string;
     readonly credentials: AttachmentCredentials | undefined;
     readonly previous: AttachmentCredentials | undefined;
+    /** A key cluster: also read what was made for it that no record names (see {@link KeylessState.strays}). */
+    readonly strayFor?: { readonly organization: string; readonly clusterId: string };
   },
   call: CallOptions,
 ): Promise<KeylessState> {
@@ -349,7 +359,38 @@ export async function gatherKeyless(
         association = { ...s, roleArn: full.roleArn, tags: full.tags };
     }
   }
+  let strays: KeylessState['strays'];
+  if (input.strayFor && role && ourRole(ctx, role, input.strayFor.organization)) {
+    const { organization, clusterId } = input.strayFor;
+    const tagged = (tags: Readonly<Record<string, string>>) =>
+      isManagedIdentity(tags) &&
+      tags[IDENTITY_TAGS.organization] === organization &&
+      tags[IDENTITY_TAGS.cluster] === clusterId;
+    const oidcProviders = (await roles.listOidcProviders(call))
+      .filter((p) => tagged(p.tags))
+      .map((p) => ({ arn: p.arn, url: p.url }));
+    const strayAssociations: { clusterName: string; associationId: string }[] = [];
+    const eksArns = new Set(
+      role.trustPolicy.match(/arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]+/g) ?? [],
+    );
+    for (const arn of [...eksArns].sort()) {
+      const clusterName = eksClusterName(arn);
+      let summaries: readonly PodIdentityAssociationSummary[] = [];
+      try {
+        summaries = await podIdentity.listAssociations(clusterName, {}, call);
+      } catch (error) {
+        if (!hasErrorCode(error, 'NOT_FOUND')) throw error;
+      }
+      for (const s of summaries) {
+        const full = await podIdentity.describeAssociation(clusterName, s.associationId, call);
+        if (full && tagged(full.tags))
+          strayAssociations.push({ clusterName, associationId: full.associationId });
+      }
+    }
+    strays = { oidcProviders, associations: strayAssociations };
+  }
   return {
+    ...(strays ? { strays } : {}),
     ...(role ? { role } : {}),
     rolePolicies,
     ...(rolePolicy === undefined ? {} : { rolePolicy }),
@@ -367,6 +408,55 @@ function sameJson(a: string | undefined, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+function ourRole(ctx: Context, role: IdentityRole, organization: string): boolean {
+  return (
+    isManagedIdentity(role.tags) &&
+    role.tags[IDENTITY_TAGS.organization] === organization &&
+    role.tags[IDENTITY_TAGS.baseDomain] === ctx.baseDomain
+  );
+}
+
+/**
+ * Plans what a key cluster must not leave in the organisation's role: the role's trust rebuilt from
+ * the keyless clusters that remain (the role deleted, policies first, when none does), and the OIDC
+ * providers and associations tagged with the cluster (a move back to a key that stopped after
+ * recording it). Empty when the role already trusts exactly the others. Pure.
+ * @internal
+ */
+export function planKeylessTrim(
+  ctx: Context,
+  input: {
+    readonly organization: string;
+    readonly roleName: string;
+    readonly remaining: readonly KeylessCluster[];
+  },
+  state: KeylessState,
+): readonly KeylessStep[] {
+  const role = state.role;
+  if (!role || !ourRole(ctx, role, input.organization)) return [];
+  const steps: KeylessStep[] = [];
+  for (const a of state.strays?.associations ?? [])
+    steps.push({
+      op: 'delete-pod-identity-association',
+      clusterName: a.clusterName,
+      associationId: a.associationId,
+    });
+  const trust = organizationTrustPolicy(keylessAccount(ctx), input.remaining);
+  if (trust === null) {
+    for (const name of state.rolePolicies)
+      steps.push({ op: 'delete-role-policy', roleName: role.roleName, policyName: name });
+    steps.push({ op: 'delete-role', roleName: role.roleName });
+  } else if (!sameJson(role.trustPolicy, JSON.stringify(trust)))
+    steps.push({ op: 'update-trust', roleName: role.roleName, trustPolicy: JSON.stringify(trust) });
+  for (const p of state.strays?.oidcProviders ?? [])
+    if (
+      !input.remaining.some((r) => r.credentials.mode !== 'pod-identity' && r.credentials.issuerUrl === p.url)
+    )
+      steps.push({ op: 'delete-oidc-provider', arn: p.arn });
+  // Nothing stray and the trust already right: nothing to do.
+  return steps;
 }
 
 function refuseForeignRole(role: IdentityRole | undefined, organization: string): void {
