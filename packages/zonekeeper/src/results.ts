@@ -120,7 +120,7 @@ export type ClusterStep =
       readonly op: 'apply-external-dns';
       readonly clusterId: string;
       readonly namespace: string;
-      /** The key it runs with; `null`: the key this plan issues. */
+      /** The key it runs with; `null`: the key this plan issues, or none (a keyless mode: `ensure-role` names the role). */
       readonly accessKeyId: string | null;
       /** The objects to apply; `null` when they are rendered once the plan's zone or key exists. */
       readonly objects: readonly ApplyObjectStep[] | null;

@@ -847,7 +847,7 @@ async function applyAttach(
     );
   }
   if (step('delete-cluster-identity')) await deleteClusterIdentity(ctx, names, call);
-  await applyAfterRollout(ctx, input, plan, state, zone, call);
+  await applyAfterRollout(ctx, input, plan, zone, call);
 
   const certificates: EnsureCertificateResult[] = [];
   for (const [i, c] of plan.certificates.entries()) {
@@ -870,7 +870,6 @@ async function applyAfterRollout(
   ctx: Context,
   input: AttachInput,
   plan: AttachPlan,
-  state: AttachState,
   zone: OrganizationZone,
   call: CallOptions,
 ): Promise<void> {
@@ -911,7 +910,6 @@ async function applyAfterRollout(
       );
     }
   }
-  void state;
 }
 
 function certificateResult(
