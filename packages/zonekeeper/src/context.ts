@@ -183,7 +183,6 @@ export function resolveContext(config: ZonekeeperConfig): Context {
   const identity = telemetry.port(config.identity ?? createMemoryIdentityProvider({ clock }), 'identity');
   const secrets = telemetry.port(config.secrets ?? createMemorySecretStore({ clock }), 'secrets');
   const inventory = telemetry.port(config.inventory ?? createMemoryInventory(), 'inventory');
-  // Keyless ports: not wrapped for telemetry yet (their methods are not in the traced set).
   // The embedded memory provider's account unless one is configured. With a configured roles provider
   // and no account, or a configured identity provider and no roles provider (its roles would otherwise
   // be the memory ones), a keyless attach is refused.
@@ -207,12 +206,16 @@ export function resolveContext(config: ZonekeeperConfig): Context {
     throw invalidInput(
       `keyless.maxTrustPolicyChars must be an integer from 1 to ${ROLE_TRUST_POLICY_MAX_CHARS}.`,
     );
-  const roles =
+  const roles = telemetry.port(
     config.roles ??
-    createMemoryRoleProvider({ clock, accountId: keylessAccountId ?? '123456789012', maxTrustPolicyChars });
-  const podIdentity =
+      createMemoryRoleProvider({ clock, accountId: keylessAccountId ?? '123456789012', maxTrustPolicyChars }),
+    'roles',
+  );
+  const podIdentity = telemetry.port(
     config.podIdentity ??
-    createMemoryPodIdentityProvider({ clock, accountId: keylessAccountId ?? '123456789012' });
+      createMemoryPodIdentityProvider({ clock, accountId: keylessAccountId ?? '123456789012' }),
+    'podIdentity',
+  );
   const resolve = resolverOf(config.clusters, clock);
   const cluster = telemetry.enabled
     ? async (id: string) => telemetry.port(await resolve(id), 'cluster', id)
