@@ -183,6 +183,23 @@ describe('buildIdentityAdminPolicy with keyless: true (roles and OIDC providers)
     }
   });
 
+  it("allows adopting a provider the platform registered by adding only the organisation's tag, and nothing more", async () => {
+    const orgTag = {
+      'aws:RequestTag/zonekeeper:organization': 'acme',
+      'aws:TagKeys': ['zonekeeper:organization'],
+    };
+    expect(await decide(policy, 'iam:TagOpenIDConnectProvider', PROVIDER, orgTag)).toBe('Allowed');
+    expect(
+      await decide(policy, 'iam:TagOpenIDConnectProvider', PROVIDER, {
+        'aws:RequestTag/team': 'x',
+        'aws:TagKeys': ['team'],
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'iam:DeleteOpenIDConnectProvider', PROVIDER, orgTag)).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+
   it('allows ListRoles and ListOpenIDConnectProviders, which IAM cannot scope', async () => {
     expect(await decide(policy, 'iam:ListRoles', '*')).toBe('Allowed');
     expect(await decide(policy, 'iam:ListOpenIDConnectProviders', '*')).toBe('Allowed');

@@ -29,6 +29,8 @@
  *  ReadOidcProviders       iam:GetOpenIDConnectProvider                          arn:aws:iam::<account>:oidc-provider/*
  *  ManageOidcProviders     iam:TagOpenIDConnectProvider, DeleteOpenIDConnect-    arn:aws:iam::<account>:oidc-provider/*
  *                          Provider — only on providers tagged as ours
+ *  AdoptOidcProviders      iam:TagOpenIDConnectProvider with no tag key but       arn:aws:iam::<account>:oidc-provider/*
+ *                          zonekeeper:organization (a provider the platform made)
  * ```
  *
  * OIDC provider ARNs carry the issuer URL, not a path, so the ownership tag is what scopes them.
@@ -186,6 +188,19 @@ export function buildIdentityAdminPolicy(input: IdentityAdminPolicyInput): IamPo
           Action: ['iam:TagOpenIDConnectProvider', 'iam:DeleteOpenIDConnectProvider'],
           Resource: oidcProviders,
           Condition: resourceTag,
+        },
+
+        {
+          // Adopting a provider the platform registered (eksctl, Terraform): only the organisation's
+          // tag may be added, which binds the issuer to one organisation; never the ownership tag.
+          Sid: 'AdoptOidcProviders',
+          Effect: 'Allow',
+          Action: ['iam:TagOpenIDConnectProvider'],
+          Resource: oidcProviders,
+          Condition: {
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [IDENTITY_TAGS.organization] },
+            Null: { 'aws:TagKeys': 'false' },
+          },
         },
       ];
   return {
