@@ -248,6 +248,34 @@ describe('isolation: another organisation cannot be admitted to a role', () => {
     expect(trustOf(w) && JSON.stringify(trustOf(w))).not.toContain(EKS_G1);
   });
 
+  it("refuses the attach whose trust entry would not fit the account's trust-policy quota, before anything is written", async () => {
+    const w = world();
+    const issuer = (i: number) => `https://oidc.eks.eu-west-1.amazonaws.com/id/${String(i).repeat(32)}`;
+    let attached = 0;
+    let error: unknown;
+    for (let i = 1; i <= 9 && error === undefined; i++) {
+      try {
+        await w.zk.attachCluster('acme', {
+          clusterId: `c${i}`,
+          credentials: 'irsa',
+          workloadIdentity: { issuerUrl: issuer(i) },
+        });
+        attached++;
+      } catch (e) {
+        error = e;
+      }
+    }
+    expect(attached).toBeGreaterThanOrEqual(3);
+    expect(hasErrorCode(error, 'INVALID_INPUT')).toBe(true);
+    expect((error as { details?: { reason?: string } }).details?.reason).toBe('TRUST_POLICY_TOO_LARGE');
+    // The refused cluster got nothing: no provider, no trust entry, no ExternalDNS, no record.
+    const refused = `c${attached + 1}`;
+    expect(w.roles.snapshot().oidcProviders).toHaveLength(attached);
+    expect(subjects(trustOf(w))).toHaveLength(attached);
+    expect(await deployment(w, refused)).toBeUndefined();
+    expect(await readAttachment(w.secrets, 'acme', refused, w.layout)).toBeUndefined();
+  });
+
   it('never takes over a role at the organisation role name that is not zonekeeper’s', async () => {
     const w = world();
     await w.roles.createRole({
