@@ -28,10 +28,16 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { ClusterClient } from '@zonekeeper/core';
 import { createKubernetesCluster } from '@zonekeeper/externaldns-deployer/kubernetes';
-import { createIamIdentityProvider } from '@zonekeeper/iam-scoper/iam';
+import type { OidcProviderRegistry, RoleProvider } from '@zonekeeper/iam-scoper';
+import {
+  createIamIdentityProvider,
+  createIamOidcProviderRegistry,
+  createIamRoleProvider,
+} from '@zonekeeper/iam-scoper/iam';
 import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { type FaultProxy, startFaultProxy } from '@zonekeeper/testkit/fault-proxy';
 import { type MotoServer, startMoto } from '@zonekeeper/testkit/moto';
+import type { TestOidcIssuer } from '@zonekeeper/testkit/oidc-issuer';
 import { startVaultFake, type VaultFake } from '@zonekeeper/testkit/vault';
 import { createVaultSecretStore } from '@zonekeeper/vault-keys/vault';
 import { createRoute53Provider } from '@zonekeeper/zone-manager/route53';
@@ -40,6 +46,7 @@ import {
   type DeploymentRef,
   type ExternalDnsPod,
   type ExternalDnsRun,
+  type PodTarget,
   type RunOnceOptions,
   runExternalDnsOnce,
   startExternalDnsPod,
@@ -60,10 +67,26 @@ export function recordLine(set: ResourceRecordSet): string {
   return `${name} ${set.Type} ${value}`;
 }
 
+/** The IAM roles and OIDC providers as the facade's one `roles` port. */
+function iamRoles(options: Parameters<typeof createIamRoleProvider>[0]): RoleProvider & OidcProviderRegistry {
+  const roles = createIamRoleProvider(options);
+  const oidc = createIamOidcProviderRegistry(options);
+  const port: Record<string, unknown> = { kind: roles.kind };
+  for (const source of [roles, oidc] as const)
+    for (const [name, value] of Object.entries(source))
+      if (typeof value === 'function') port[name] = (value as (...a: unknown[]) => unknown).bind(source);
+  return port as unknown as RoleProvider & OidcProviderRegistry;
+}
+
 /** Options of {@link startWorld}. */
 export interface WorldOptions {
   readonly identityScope?: ZonekeeperConfig['identityScope'];
   readonly externalDns?: ZonekeeperConfig['externalDns'];
+  /**
+   * The service-account issuer of each cluster that has one (web identity): it signs the projected
+   * tokens of that cluster's pods, and the IAM enforcer fetches its discovery document and JWKS.
+   */
+  readonly issuers?: Readonly<Record<string, TestOidcIssuer>>;
 }
 
 /** A running world (dispose it with `await using`). */
@@ -112,10 +135,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     cleanups.push(() => moto.stop());
     const faults = await startFaultProxy({ target: moto.endpoint });
     cleanups.push(() => faults.stop());
+    const issuers = Object.values(options.issuers ?? {});
     const enforcer = await startIamEnforcer({
       target: faults.endpoint,
       iamEndpoint: moto.endpoint,
       adminCredentials: ADMIN,
+      issuerFetch: (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        const issuer = issuers.find((i) => url.startsWith(`${i.issuer}/`));
+        return issuer ? issuer.fetch(input, init) : fetch(input, init);
+      },
     });
     cleanups.push(() => enforcer.stop());
     const vault = await startVaultFake();
@@ -144,6 +173,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       baseDomain: BASE_DOMAIN,
       dns: createRoute53Provider({ ...aws, requestsPerSecond: 200 }),
       identity: createIamIdentityProvider(aws),
+      roles: iamRoles(aws),
+      keyless: { accountId: '123456789012' },
       secrets: createVaultSecretStore({ endpoint: vault.endpoint, token: vault.rootToken }),
       inventory: createMemoryInventory(),
       clusters: async (id) => {
@@ -175,6 +206,25 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       return runKubectl(kubeconfig, args, stdin);
     };
 
+    const podTarget = async (clusterId: string): Promise<PodTarget> => {
+      const issuer = options.issuers?.[clusterId];
+      return {
+        cluster: await cluster(clusterId),
+        awsEndpoint: enforcer.endpoint,
+        ...(issuer
+          ? {
+              tokenIssuer: (r) =>
+                issuer.serviceAccountToken({
+                  namespace: r.namespace,
+                  serviceAccount: r.serviceAccount,
+                  audience: r.audience,
+                  lifetimeSeconds: r.expirationSeconds,
+                }),
+            }
+          : {}),
+      };
+    };
+
     const world: World = {
       zk,
       moto,
@@ -202,16 +252,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         return out.sort();
       },
       async runOnce(clusterId, runOptions = {}) {
-        const fake = await cluster(clusterId);
-        return runExternalDnsOnce(
-          { cluster: fake, awsEndpoint: enforcer.endpoint },
-          runOptions.ref ?? DEFAULT_REF,
-          runOptions,
-        );
+        return runExternalDnsOnce(await podTarget(clusterId), runOptions.ref ?? DEFAULT_REF, runOptions);
       },
       async startPod(clusterId, ref = DEFAULT_REF) {
-        const fake = await cluster(clusterId);
-        const pod = await startExternalDnsPod({ cluster: fake, awsEndpoint: enforcer.endpoint }, ref);
+        const pod = await startExternalDnsPod(await podTarget(clusterId), ref);
         cleanups.push(() => pod.stop());
         return pod;
       },

@@ -4,7 +4,10 @@
  *
  * What is taken from the Deployment, never retyped (`externalDnsProcessOf` of the deployer): the
  * container's `args`, its `env` (a `secretKeyRef` read from the applied Secret, as the kubelet does),
- * and the files of its Secret volumes (read back from the Secret that was applied), mounted under a temporary root
+ * the files of its Secret volumes (read back from the Secret that was applied) and of its projected
+ * service-account token volumes (a token for the pod's namespace and service account, with the
+ * volume's audience and lifetime, signed by the cluster's OIDC issuer: what the kubelet asks the API
+ * server's TokenRequest for), mounted under a temporary root
  * (`AWS_SHARED_CREDENTIALS_FILE=/etc/zonekeeper/aws/credentials` becomes `<root>/etc/zonekeeper/aws/credentials`).
  *
  * What the harness adds, because a process is not a pod (and nothing else):
@@ -15,6 +18,7 @@
  *  --once                              runOnce only: one loop, then exit
  *  AWS_ENDPOINT_URL_ROUTE_53=<url>     the AWS SDK for Go v2 reads it (config.LoadDefaultConfig → EnvConfig,
  *                                      service id "Route 53"): Route 53 traffic goes to the IAM enforcer
+ *  AWS_ENDPOINT_URL_STS=<url>          the same for STS (web identity's AssumeRoleWithWebIdentity)
  *  AWS_EC2_METADATA_DISABLED=true, HOME=<root>, PATH   a clean environment: no host credentials or config
  * ```
  *
@@ -28,16 +32,28 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { KubernetesObject } from '@zonekeeper/core';
-import { type ExternalDnsProcessForm, externalDnsProcessOf } from '@zonekeeper/externaldns-deployer';
+import {
+  type ExternalDnsProcessForm,
+  externalDnsProcessOf,
+  type ServiceAccountTokenRequest,
+} from '@zonekeeper/externaldns-deployer';
 import type { KubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { externalDnsBinary } from './binary.js';
+
+/** What a projected service-account token is requested for (the kubelet's TokenRequest). */
+export type TokenRequest = ServiceAccountTokenRequest;
+
+/** Signs a service-account token for a {@link TokenRequest} (the cluster's OIDC issuer). */
+export type TokenIssuer = (request: TokenRequest) => string;
 
 /** Where ExternalDNS sends its traffic. */
 export interface PodTarget {
   /** The Kubernetes API fake the cluster is. */
   readonly cluster: KubernetesFake;
-  /** The AWS endpoint for Route 53 (the IAM enforcer); none for a provider that is not AWS. */
+  /** The AWS endpoint for Route 53 and STS (the IAM enforcer); none for a provider that is not AWS. */
   readonly awsEndpoint?: string;
+  /** Signs the pod's projected service-account tokens (the cluster's OIDC issuer), if it has one. */
+  readonly tokenIssuer?: TokenIssuer;
 }
 
 /** The Deployment to run: where it lives in the cluster. */
@@ -52,17 +68,20 @@ export interface ExternalDnsRun {
   readonly signal: NodeJS.Signals | null;
   /** stderr and stdout lines (logrus text format). */
   readonly lines: readonly string[];
-  /** The access key id of the credentials file it ran with. */
+  /** The access key id of the credentials file it ran with (`''` without one: a keyless mode). */
   readonly accessKeyId: string;
   /** The arguments it ran with (the Deployment's, then the harness's). */
   readonly args: readonly string[];
 }
 
-function read(cluster: KubernetesFake, ref: DeploymentRef): ExternalDnsProcessForm {
+function read(target: PodTarget, ref: DeploymentRef): ExternalDnsProcessForm {
+  const cluster = target.cluster;
   const deployment = cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', ...ref });
   if (!deployment) throw new Error(`Deployment ${ref.namespace}/${ref.name} does not exist in the cluster`);
-  return externalDnsProcessOf(deployment, (name) =>
-    cluster.get({ apiVersion: 'v1', kind: 'Secret', namespace: ref.namespace, name }),
+  return externalDnsProcessOf(
+    deployment,
+    (name) => cluster.get({ apiVersion: 'v1', kind: 'Secret', namespace: ref.namespace, name }),
+    target.tokenIssuer,
   );
 }
 
@@ -105,7 +124,9 @@ async function launch(target: PodTarget, spec: ExternalDnsProcessForm, once: boo
       HOME: root,
       AWS_EC2_METADATA_DISABLED: 'true',
       ...env,
-      ...(target.awsEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_ROUTE_53: target.awsEndpoint }),
+      ...(target.awsEndpoint === undefined
+        ? {}
+        : { AWS_ENDPOINT_URL_ROUTE_53: target.awsEndpoint, AWS_ENDPOINT_URL_STS: target.awsEndpoint }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -153,7 +174,11 @@ export async function runSavedPodOnce(
   secrets: readonly KubernetesObject[],
   options: { readonly timeoutMs?: number } = {},
 ): Promise<ExternalDnsRun> {
-  const spec = externalDnsProcessOf(deployment, (name) => secrets.find((s) => s.metadata.name === name));
+  const spec = externalDnsProcessOf(
+    deployment,
+    (name) => secrets.find((s) => s.metadata.name === name),
+    target.tokenIssuer,
+  );
   const started = await launch(target, spec, true);
   const timer = setTimeout(() => started.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   try {
@@ -169,7 +194,7 @@ export async function runExternalDnsOnce(
   ref: DeploymentRef,
   options: RunOnceOptions = {},
 ): Promise<ExternalDnsRun> {
-  const spec = read(target.cluster, ref);
+  const spec = read(target, ref);
   const started = await launch(
     target,
     options.tamper ? { ...spec, args: options.tamper(spec.args) } : spec,
@@ -213,7 +238,7 @@ export async function startExternalDnsPod(
 ): Promise<ExternalDnsPod> {
   const generations: Started[] = [];
   let template = templateOf(target.cluster, ref);
-  let current = await launch(target, read(target.cluster, ref), false);
+  let current = await launch(target, read(target, ref), false);
   generations.push(current);
   let stopping = false;
   let busy = false;
@@ -227,7 +252,7 @@ export async function startExternalDnsPod(
       current.child.kill('SIGTERM');
       await current.exited;
       if (stopping) return;
-      current = await launch(target, read(target.cluster, ref), false);
+      current = await launch(target, read(target, ref), false);
       generations.push(current);
     })().finally(() => {
       busy = false;

@@ -16,7 +16,16 @@
  *
  * Unknown or deleted keys get 403 `InvalidClientTokenId`, inactive ones too, as AWS answers. Signatures
  * are not verified (moto does not expose secret keys); requests of other services than Route 53 from
- * non-administrators are denied, since this enforcer models Route 53's resources only.
+ * non-administrators are denied, since this enforcer models Route 53's resources only — except STS
+ * `AssumeRoleWithWebIdentity`, which is unsigned:
+ *
+ * ```
+ *  AssumeRoleWithWebIdentity ──► web-identity.ts: token, OIDC provider, audience, expiry, and the role's
+ *                                trust policy through the simulator (moto checks none of it)
+ *        refused: STS's error (InvalidIdentityToken, ExpiredTokenException, AccessDenied), nothing forwarded
+ *        allowed: forwarded to moto; the temporary key it returns is remembered as a session of the role,
+ *                 and later requests signed with it are decided with the role's policies (read each time)
+ * ```
  *
  * `@cloud-copilot/iam-simulate` is AGPL-3.0-or-later, which is why this lives in the private `e2e`
  * workspace package and never in a published one.
@@ -32,10 +41,12 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { identifyAwsRequest } from '@zonekeeper/testkit/fault-proxy';
 import { accessKeyIdOf, createPrincipalReader, type Principal } from './principal.js';
 import { type RecordChange, route53Authorization } from './route53-request.js';
+import { checkWebIdentityExchange, type ExchangeRefusal, stsErrorOf } from './web-identity.js';
 
 /** How the enforcer decided a request. */
 export type EnforcerDecision = 'allowed' | 'denied' | 'admin' | 'unauthenticated';
@@ -45,8 +56,14 @@ export interface EnforcerLogEntry {
   readonly seq: number;
   /** The access key id the request was signed with (an identifier, not a secret). */
   readonly accessKeyId: string | undefined;
-  /** The IAM user's ARN, `admin`, or `anonymous`. */
+  /** The IAM user's ARN, the role session's (`arn:aws:sts::…:assumed-role/<role>/<session>`), `admin`, `anonymous`, or `web-identity` for an exchange. */
   readonly principal: string;
+  /** Of an `AssumeRoleWithWebIdentity`: the token's `sub` (when it had one) and why it was refused. */
+  readonly webIdentity?: {
+    readonly sub?: string;
+    readonly roleArn: string;
+    readonly refusal?: ExchangeRefusal;
+  };
   readonly service: string;
   readonly operation: string;
   /** `route53:<Operation>` for Route 53 requests. */
@@ -76,6 +93,8 @@ export interface IamEnforcerOptions {
   readonly iamEndpoint: string;
   /** The administrator's credentials, used to read IAM; requests signed with this key are forwarded unchecked. */
   readonly adminCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Fetches OIDC issuers' discovery documents and JWKS (test issuers: their `fetch`). Default: the global fetch. */
+  readonly issuerFetch?: typeof fetch;
 }
 
 /** A running enforcer. */
@@ -92,6 +111,14 @@ export interface IamEnforcer extends AsyncDisposable {
 }
 
 const ROUTE53_NAMESPACE = 'https://route53.amazonaws.com/doc/2013-04-01/';
+const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/** A role session the enforcer saw STS issue. */
+interface RoleSession {
+  readonly roleName: string;
+  readonly sessionName: string;
+  readonly sessionToken: string;
+}
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -105,11 +132,17 @@ function xmlEscape(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function errorResponse(res: ServerResponse, status: number, code: string, message: string): void {
+function errorResponse(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  namespace = ROUTE53_NAMESPACE,
+): void {
   const requestId = randomUUID();
   const body =
     '<?xml version="1.0"?>\n' +
-    `<ErrorResponse xmlns="${ROUTE53_NAMESPACE}"><Error><Type>Sender</Type><Code>${code}</Code>` +
+    `<ErrorResponse xmlns="${namespace}"><Error><Type>Sender</Type><Code>${code}</Code>` +
     `<Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
   res.writeHead(status, {
     'content-type': 'text/xml',
@@ -172,6 +205,13 @@ export async function startIamEnforcer(options: IamEnforcerOptions): Promise<Iam
     endpoint: options.iamEndpoint,
     credentials: options.adminCredentials,
   });
+  const iam = new IAMClient({
+    endpoint: options.iamEndpoint,
+    region: 'us-east-1',
+    credentials: options.adminCredentials,
+    maxAttempts: 2,
+  });
+  const sessions = new Map<string, RoleSession>();
   let log: EnforcerLogEntry[] = [];
   let seq = 0;
 
@@ -180,7 +220,7 @@ export async function startIamEnforcer(options: IamEnforcerOptions): Promise<Iam
     req: IncomingMessage,
     body: Buffer,
     res: ServerResponse,
-    logged: (status: number) => void,
+    logged: (status: number, payload: Buffer) => void,
   ): Promise<void> =>
     new Promise((resolve, reject) => {
       const upstream = httpRequest(
@@ -198,7 +238,7 @@ export async function startIamEnforcer(options: IamEnforcerOptions): Promise<Iam
           }
           readBody(answer).then((payload) => {
             headers['content-length'] = payload.length;
-            logged(answer.statusCode ?? 502);
+            logged(answer.statusCode ?? 502, payload);
             res.writeHead(answer.statusCode ?? 502, headers);
             res.end(payload);
             resolve();
@@ -208,6 +248,58 @@ export async function startIamEnforcer(options: IamEnforcerOptions): Promise<Iam
       upstream.on('error', reject);
       upstream.end(body);
     });
+
+  /** An unsigned `AssumeRoleWithWebIdentity`: checked as STS would, forwarded only when allowed. */
+  const exchange = async (
+    req: IncomingMessage,
+    body: Buffer,
+    res: ServerResponse,
+    record: (entry: Omit<EnforcerLogEntry, 'seq' | 'accessKeyId' | 'service' | 'operation'>) => void,
+  ): Promise<void> => {
+    const params = new URLSearchParams(
+      req.method === 'GET' ? ((req.url ?? '').split('?')[1] ?? '') : body.toString('utf8'),
+    );
+    const roleArn = params.get('RoleArn') ?? '';
+    const sessionName = params.get('RoleSessionName') ?? '';
+    const check = await checkWebIdentityExchange({
+      token: params.get('WebIdentityToken') ?? '',
+      roleArn,
+      iam,
+      fetch: options.issuerFetch ?? fetch,
+    });
+    const base = { action: 'sts:AssumeRoleWithWebIdentity', resources: [roleArn], changes: [] };
+    if (!check.allowed) {
+      const { code, status } = stsErrorOf(check.refusal);
+      const sub = /"sub":"([^"]*)"/.exec(
+        Buffer.from((params.get('WebIdentityToken') ?? '').split('.')[1] ?? '', 'base64url').toString('utf8'),
+      )?.[1];
+      record({
+        ...base,
+        principal: 'web-identity',
+        decision: 'denied',
+        status,
+        webIdentity: { roleArn, refusal: check.refusal, ...(sub === undefined ? {} : { sub }) },
+      });
+      errorResponse(res, status, code, check.detail, STS_NAMESPACE);
+      return;
+    }
+    await forward(req, body, res, (status, payload) => {
+      const text = payload.toString('utf8');
+      const keyId = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(text)?.[1];
+      const token = /<SessionToken>([^<]+)<\/SessionToken>/.exec(text)?.[1];
+      const roleName = /:role\/(?:.*\/)?([^/]+)$/.exec(roleArn)?.[1];
+      if (status === 200 && keyId && token && roleName)
+        sessions.set(keyId, { roleName, sessionName, sessionToken: token });
+      record({
+        ...base,
+        principal: 'web-identity',
+        decision: 'allowed',
+        result: 'Allowed',
+        status,
+        webIdentity: { roleArn, sub: check.sub },
+      });
+    });
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
@@ -233,7 +325,23 @@ export async function startIamEnforcer(options: IamEnforcerOptions): Promise<Iam
       );
       return;
     }
-    const principal = accessKeyId === undefined ? 'unknown-key' : await reader.read(accessKeyId);
+    if (
+      accessKeyId === undefined &&
+      identity.service === 'sts' &&
+      identity.operation === 'AssumeRoleWithWebIdentity'
+    ) {
+      await exchange(req, body, res, record);
+      return;
+    }
+    const session = accessKeyId === undefined ? undefined : sessions.get(accessKeyId);
+    const principal =
+      accessKeyId === undefined
+        ? 'unknown-key'
+        : session
+          ? req.headers['x-amz-security-token'] === session.sessionToken
+            ? await reader.readRole(session.roleName, session.sessionName)
+            : 'unknown-key'
+          : await reader.read(accessKeyId);
     if (typeof principal === 'string') {
       record({
         principal: 'anonymous',
@@ -318,6 +426,7 @@ export async function startIamEnforcer(options: IamEnforcerOptions): Promise<Iam
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= new Promise<void>((resolve) => {
+      iam.destroy();
       server.close(() => resolve());
       server.closeAllConnections();
     });

@@ -9,14 +9,19 @@ import {
   GetGroupPolicyCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
+  GetRoleCommand,
+  type GetRoleCommandOutput,
+  GetRolePolicyCommand,
   GetUserCommand,
   GetUserPolicyCommand,
   IAMClient,
   ListAccessKeysCommand,
   ListAttachedGroupPoliciesCommand,
+  ListAttachedRolePoliciesCommand,
   ListAttachedUserPoliciesCommand,
   ListGroupPoliciesCommand,
   ListGroupsForUserCommand,
+  ListRolePoliciesCommand,
   ListUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
 
@@ -33,8 +38,9 @@ export interface PrincipalPolicy {
   readonly policy: unknown;
 }
 
-/** An IAM user behind an access key. */
+/** An IAM user behind an access key, or a role session behind temporary credentials. */
 export interface Principal {
+  /** The user's name, or the role's. */
   readonly userName: string;
   readonly arn: string;
   readonly accountId: string;
@@ -47,6 +53,11 @@ export type KeyProblem = 'unknown-key' | 'inactive-key';
 /** Reads principals from an IAM endpoint (moto) with administrator credentials. */
 export interface PrincipalReader {
   read(accessKeyId: string): Promise<Principal | KeyProblem>;
+  /**
+   * A role session (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) with the role's inline and
+   * attached policies, read now (a policy change takes effect on the next request, as in AWS).
+   */
+  readRole(roleName: string, sessionName: string): Promise<Principal | KeyProblem>;
 }
 
 function document(encoded: string | undefined): unknown {
@@ -76,6 +87,39 @@ export function createPrincipalReader(options: {
       }),
     );
   return {
+    async readRole(roleName, sessionName) {
+      let role: GetRoleCommandOutput;
+      try {
+        role = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchEntityException') return 'unknown-key';
+        throw error;
+      }
+      const roleArn = role.Role?.Arn as string;
+      const accountId = roleArn.split(':')[4] as string;
+      const [inlineNames, attached] = await Promise.all([
+        iam.send(new ListRolePoliciesCommand({ RoleName: roleName })),
+        iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName })),
+      ]);
+      const policies: PrincipalPolicy[] = [];
+      for (const name of inlineNames.PolicyNames ?? []) {
+        const p = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+        policies.push({ name: `role/${roleName}/inline/${name}`, policy: document(p.PolicyDocument) });
+      }
+      policies.push(
+        ...(await managed(
+          `role/${roleName}`,
+          (attached.AttachedPolicies ?? []).flatMap((a) => (a.PolicyArn ? [a.PolicyArn] : [])),
+        )),
+      );
+      const partition = roleArn.split(':')[1] as string;
+      return {
+        userName: roleName,
+        arn: `arn:${partition}:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
+        accountId,
+        policies,
+      };
+    },
     async read(accessKeyId) {
       let userName: string | undefined;
       try {

@@ -1,11 +1,12 @@
 import { type ClusterClient, createManualClock, hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { describe, expect, it } from 'vitest';
 import { applyExternalDns, isSubsetOf, planApply, uninstallExternalDns, waitForRollout } from './apply.js';
+import type { AwsStaticCredentials } from './credentials.js';
 import { createMemoryCluster } from './memory-cluster.js';
 import { renderExternalDns } from './objects.js';
 import type { ExternalDnsOptions } from './options.js';
 
-const options: ExternalDnsOptions = {
+const options: ExternalDnsOptions & { readonly credentials: AwsStaticCredentials } = {
   clusterId: 'prod-1',
   organization: 'acme',
   zoneName: 'acme.example.com',

@@ -1,6 +1,6 @@
 /**
  * `@zonekeeper/externaldns-deployer`: ExternalDNS for one cluster as Kubernetes objects (pure,
- * {@link renderExternalDns}), and as a GitOps manifest with Secret values redacted by default
+ * {@link renderExternalDns}) with an access key or a role (IRSA, EKS Pod Identity, web identity), and as a GitOps manifest with Secret values redacted by default
  * ({@link toYaml}).
  *
  * @packageDocumentation
@@ -40,15 +40,33 @@ export {
   type ZonesCacheState,
 } from './call-model.js';
 export {
+  type AccessKeyCredentials,
   type AwsStaticCredentials,
   CREDENTIALS_HASH_ANNOTATION,
+  CREDENTIALS_MODE_ANNOTATION,
+  CREDENTIALS_MODES,
   CREDENTIALS_MOUNT_PATH,
   CREDENTIALS_SECRET_KEY,
+  type CredentialsMode,
   credentialsFile,
   credentialsHash,
+  DEFAULT_TOKEN_AUDIENCE,
+  DEFAULT_TOKEN_EXPIRATION_SECONDS,
+  type ExternalDnsCredentials,
+  IRSA_ROLE_ARN_ANNOTATION,
+  type IrsaCredentials,
+  type KeylessCredentials,
+  MAX_TOKEN_EXPIRATION_SECONDS,
+  MIN_TOKEN_EXPIRATION_SECONDS,
+  type PodIdentityCredentials,
+  type ResolvedExternalDnsCredentials,
   TSIG_SECRET_ENV,
   TSIG_SECRET_KEY,
   tsigKeyHash,
+  validateExternalDnsCredentials,
+  WEB_IDENTITY_TOKEN_FILE_NAME,
+  WEB_IDENTITY_TOKEN_MOUNT_PATH,
+  type WebIdentityCredentials,
 } from './credentials.js';
 export {
   createMemoryCluster,
@@ -64,6 +82,8 @@ export {
   externalDnsSecretName,
   externalDnsTsigSecretName,
   renderExternalDns,
+  WEB_IDENTITY_TOKEN_VOLUME,
+  webIdentitySessionName,
 } from './objects.js';
 export {
   type AwsExternalDnsOptions,
@@ -89,7 +109,11 @@ export {
   type Rfc2136TsigKey,
   resolveExternalDnsOptions,
 } from './options.js';
-export { type ExternalDnsProcessForm, externalDnsProcessOf } from './process-form.js';
+export {
+  type ExternalDnsProcessForm,
+  externalDnsProcessOf,
+  type ServiceAccountTokenRequest,
+} from './process-form.js';
 export { sameResourceQuantity } from './quantity.js';
 export { externalDnsClusterRoleName, externalDnsRbacRules, type PolicyRule } from './rbac.js';
 export {

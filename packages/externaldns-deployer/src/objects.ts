@@ -9,16 +9,26 @@
  *  ServiceAccount      <name>, token not automounted by default (the pod opts in)
  *  ClusterRole         zonekeeper:<namespace>:<name>, read rules for the selected sources only
  *  ClusterRoleBinding  zonekeeper:<namespace>:<name>
- *  Secret              AWS:     <name>-aws-credentials, key `credentials`: an AWS shared-credentials file
- *                      rfc2136: <name>-rfc2136-tsig, key `tsig-secret`: the TSIG secret
+ *  Secret              AWS access key: <name>-aws-credentials, key `credentials`: an AWS
+ *                      shared-credentials file; rfc2136: <name>-rfc2136-tsig, key `tsig-secret`: the TSIG
+ *                      secret; keyless modes (irsa, pod-identity, web-identity): none
  *  Deployment          <name>, 1 replica, Recreate (ExternalDNS has no leader election)
  * ```
  *
  * The secret access key (or TSIG secret) appears only in the Secret: the AWS file is mounted, the TSIG
  * secret reaches ExternalDNS as `EXTERNAL_DNS_RFC2136_TSIG_SECRET` from a `secretKeyRef` (ExternalDNS
- * reads every flag from `EXTERNAL_DNS_<FLAG>`), never as an argument. The pod template carries a short
- * SHA-256-based hash of the credentials ({@link CREDENTIALS_HASH_ANNOTATION}), so rotating a key rolls
- * the pod.
+ * reads every flag from `EXTERNAL_DNS_<FLAG>`), never as an argument.
+ *
+ * Keyless modes render no Secret: IRSA annotates the ServiceAccount with the role
+ * ({@link IRSA_ROLE_ARN_ANNOTATION}), Pod Identity renders nothing for credentials, web identity
+ * projects a service-account token with the role's audience and points the AWS SDK at it
+ * (`AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`). On AWS the ServiceAccount names the mode
+ * ({@link CREDENTIALS_MODE_ANNOTATION}), so a switch rewrites it (server-side apply then drops an IRSA
+ * annotation no longer rendered).
+ *
+ * The pod template carries a short SHA-256-based hash of what the pod runs with
+ * ({@link CREDENTIALS_HASH_ANNOTATION}), so rotating a key, or changing the role or the mode, rolls the
+ * pod.
  *
  * @packageDocumentation
  */
@@ -26,13 +36,18 @@
 import { type KubernetesObject, ZONEKEEPER_MANAGER, ZonekeeperLabels } from '@zonekeeper/core';
 import {
   CREDENTIALS_HASH_ANNOTATION,
+  CREDENTIALS_MODE_ANNOTATION,
   CREDENTIALS_MOUNT_PATH,
   CREDENTIALS_SECRET_KEY,
   credentialsFile,
   credentialsHash,
+  IRSA_ROLE_ARN_ANNOTATION,
+  type ResolvedExternalDnsCredentials,
   TSIG_SECRET_ENV,
   TSIG_SECRET_KEY,
   tsigKeyHash,
+  WEB_IDENTITY_TOKEN_FILE_NAME,
+  WEB_IDENTITY_TOKEN_MOUNT_PATH,
 } from './credentials.js';
 import {
   type ExternalDnsOptions,
@@ -58,6 +73,96 @@ export function externalDnsSecretName(name: string): string {
 /** The name of the TSIG key Secret (rfc2136). @public */
 export function externalDnsTsigSecretName(name: string): string {
   return `${name}-rfc2136-tsig`;
+}
+
+/** The name of the projected token volume (web-identity mode). @public */
+export const WEB_IDENTITY_TOKEN_VOLUME = 'aws-token';
+
+/**
+ * `AWS_ROLE_SESSION_NAME` in web-identity mode: `external-dns.<clusterId>`, cut to STS's 64 characters,
+ * so CloudTrail names the cluster that made each call.
+ * @public
+ */
+export function webIdentitySessionName(clusterId: string): string {
+  return `external-dns.${clusterId}`.slice(0, 64);
+}
+
+/** The credential parts of the pod: env, mounts, volumes, and the ServiceAccount's annotations. */
+function credentialWiring(
+  credentials: ResolvedExternalDnsCredentials,
+  r: ResolvedExternalDnsOptions,
+  secretName: string,
+): {
+  readonly env: readonly Record<string, unknown>[];
+  readonly mounts: readonly Record<string, unknown>[];
+  readonly volumes: readonly Record<string, unknown>[];
+  readonly serviceAccountAnnotations: Readonly<Record<string, string>>;
+} {
+  const modeAnnotation = { [CREDENTIALS_MODE_ANNOTATION]: credentials.mode };
+  switch (credentials.mode) {
+    case 'access-key':
+      return {
+        env: [
+          {
+            name: 'AWS_SHARED_CREDENTIALS_FILE',
+            value: `${CREDENTIALS_MOUNT_PATH}/${CREDENTIALS_SECRET_KEY}`,
+          },
+        ],
+        mounts: [{ name: 'aws-credentials', mountPath: CREDENTIALS_MOUNT_PATH, readOnly: true }],
+        volumes: [
+          {
+            name: 'aws-credentials',
+            secret: {
+              secretName,
+              defaultMode: 0o440,
+              items: [{ key: CREDENTIALS_SECRET_KEY, path: CREDENTIALS_SECRET_KEY }],
+            },
+          },
+        ],
+        serviceAccountAnnotations: modeAnnotation,
+      };
+    case 'irsa':
+      return {
+        env: [],
+        mounts: [],
+        volumes: [],
+        serviceAccountAnnotations: { ...modeAnnotation, [IRSA_ROLE_ARN_ANNOTATION]: credentials.roleArn },
+      };
+    case 'pod-identity':
+      return { env: [], mounts: [], volumes: [], serviceAccountAnnotations: modeAnnotation };
+    case 'web-identity':
+      return {
+        env: [
+          { name: 'AWS_ROLE_ARN', value: credentials.roleArn },
+          {
+            name: 'AWS_WEB_IDENTITY_TOKEN_FILE',
+            value: `${WEB_IDENTITY_TOKEN_MOUNT_PATH}/${WEB_IDENTITY_TOKEN_FILE_NAME}`,
+          },
+          { name: 'AWS_ROLE_SESSION_NAME', value: webIdentitySessionName(r.clusterId) },
+        ],
+        mounts: [
+          { name: WEB_IDENTITY_TOKEN_VOLUME, mountPath: WEB_IDENTITY_TOKEN_MOUNT_PATH, readOnly: true },
+        ],
+        volumes: [
+          {
+            name: WEB_IDENTITY_TOKEN_VOLUME,
+            projected: {
+              defaultMode: 0o440,
+              sources: [
+                {
+                  serviceAccountToken: {
+                    audience: credentials.audience,
+                    expirationSeconds: credentials.expirationSeconds,
+                    path: WEB_IDENTITY_TOKEN_FILE_NAME,
+                  },
+                },
+              ],
+            },
+          },
+        ],
+        serviceAccountAnnotations: modeAnnotation,
+      };
+  }
 }
 
 /**
@@ -137,7 +242,7 @@ function probe(initialDelaySeconds: number, failureThreshold: number): Record<st
 
 /**
  * Renders ExternalDNS for one cluster: [Namespace], ServiceAccount, ClusterRole, ClusterRoleBinding,
- * Secret, Deployment, in apply order. Pure and deterministic. Validates everything first
+ * Secret (access-key mode only), Deployment, in apply order. Pure and deterministic. Validates everything first
  * ({@link resolveExternalDnsOptions}); throws `INVALID_INPUT` on bad options.
  *
  * @example
@@ -154,6 +259,7 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
   const r = resolveExternalDnsOptions(options);
   const labels = (): Record<string, string> => commonLabels(r);
   const clusterRoleName = externalDnsClusterRoleName(r.namespace, r.name);
+  const wiring = credentialsWiring(r);
 
   const objects: KubernetesObject[] = [];
   if (r.createNamespace) {
@@ -173,7 +279,14 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
   objects.push({
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: { name: r.name, namespace: r.namespace, labels: labels() },
+    metadata: {
+      name: r.name,
+      namespace: r.namespace,
+      labels: labels(),
+      ...(Object.keys(wiring.serviceAccountAnnotations).length === 0
+        ? {}
+        : { annotations: { ...wiring.serviceAccountAnnotations } }),
+    },
     automountServiceAccountToken: false,
   });
   objects.push({
@@ -193,21 +306,22 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRoleName },
     subjects: [{ kind: 'ServiceAccount', name: r.name, namespace: r.namespace }],
   });
-  const wiring = credentialsWiring(r);
-  objects.push({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: wiring.secretName, namespace: r.namespace, labels: labels() },
-    type: 'Opaque',
-    data: wiring.data,
-  });
+  if (wiring.secret !== undefined) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: wiring.secret.name, namespace: r.namespace, labels: labels() },
+      type: 'Opaque',
+      data: wiring.secret.data,
+    });
+  }
 
   const container: Record<string, unknown> = {
     name: 'external-dns',
     image: r.image,
     ...(r.imagePullPolicy === undefined ? {} : { imagePullPolicy: r.imagePullPolicy }),
     args: [...externalDnsArgs(r)],
-    env: wiring.env,
+    env: [...wiring.env],
     ports: [{ name: 'http', containerPort: EXTERNAL_DNS_HTTP_PORT, protocol: 'TCP' }],
     livenessProbe: probe(10, 2),
     readinessProbe: probe(5, 6),
@@ -221,9 +335,7 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
       runAsUser: 65534,
       runAsGroup: 65534,
     },
-    ...(wiring.volumes.length === 0
-      ? {}
-      : { volumeMounts: [{ name: 'aws-credentials', mountPath: CREDENTIALS_MOUNT_PATH, readOnly: true }] }),
+    ...(wiring.mounts.length === 0 ? {} : { volumeMounts: [...wiring.mounts] }),
   };
 
   objects.push({
@@ -250,7 +362,7 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
             seccompProfile: { type: 'RuntimeDefault' },
           },
           containers: [container],
-          ...(wiring.volumes.length === 0 ? {} : { volumes: wiring.volumes }),
+          ...(wiring.volumes.length === 0 ? {} : { volumes: [...wiring.volumes] }),
         },
       },
     },
@@ -258,47 +370,52 @@ export function renderExternalDns(options: ExternalDnsOptions): ExternalDnsManif
   return objects;
 }
 
-/** How the provider's credentials reach the container: the Secret's data, env, volumes, pod hash. */
+/** How the provider's credentials reach the pod: the Secret, env, mounts, volumes, ServiceAccount annotations, pod hash. */
 function credentialsWiring(r: ResolvedExternalDnsOptions): {
-  readonly secretName: string;
-  readonly data: Record<string, string>;
-  readonly env: Record<string, unknown>[];
-  readonly volumes: Record<string, unknown>[];
+  readonly secret?: { readonly name: string; readonly data: Record<string, string> };
+  readonly env: readonly Record<string, unknown>[];
+  readonly mounts: readonly Record<string, unknown>[];
+  readonly volumes: readonly Record<string, unknown>[];
+  readonly serviceAccountAnnotations: Readonly<Record<string, string>>;
   readonly hash: string;
 } {
   if (r.provider === 'rfc2136') {
-    const secretName = externalDnsTsigSecretName(r.name);
+    const name = externalDnsTsigSecretName(r.name);
     return {
-      secretName,
-      data: { [TSIG_SECRET_KEY]: Buffer.from(r.rfc2136.tsigKey.secret, 'utf8').toString('base64') },
-      env: [
-        { name: TSIG_SECRET_ENV, valueFrom: { secretKeyRef: { name: secretName, key: TSIG_SECRET_KEY } } },
-      ],
+      secret: {
+        name,
+        data: { [TSIG_SECRET_KEY]: Buffer.from(r.rfc2136.tsigKey.secret, 'utf8').toString('base64') },
+      },
+      env: [{ name: TSIG_SECRET_ENV, valueFrom: { secretKeyRef: { name, key: TSIG_SECRET_KEY } } }],
+      mounts: [],
       volumes: [],
+      serviceAccountAnnotations: {},
       hash: tsigKeyHash(r.rfc2136.tsigKey),
     };
   }
-  const secretName = externalDnsSecretName(r.name);
+  const name = externalDnsSecretName(r.name);
+  const aws = credentialWiring(r.credentials, r, name);
   return {
-    secretName,
-    data: {
-      [CREDENTIALS_SECRET_KEY]: Buffer.from(credentialsFile(r.credentials), 'utf8').toString('base64'),
-    },
+    ...(r.credentials.mode === 'access-key'
+      ? {
+          secret: {
+            name,
+            data: {
+              [CREDENTIALS_SECRET_KEY]: Buffer.from(credentialsFile(r.credentials), 'utf8').toString(
+                'base64',
+              ),
+            },
+          },
+        }
+      : {}),
     env: [
       { name: 'AWS_REGION', value: r.region },
       { name: 'AWS_DEFAULT_REGION', value: r.region },
-      { name: 'AWS_SHARED_CREDENTIALS_FILE', value: `${CREDENTIALS_MOUNT_PATH}/${CREDENTIALS_SECRET_KEY}` },
+      ...aws.env,
     ],
-    volumes: [
-      {
-        name: 'aws-credentials',
-        secret: {
-          secretName,
-          defaultMode: 0o440,
-          items: [{ key: CREDENTIALS_SECRET_KEY, path: CREDENTIALS_SECRET_KEY }],
-        },
-      },
-    ],
+    mounts: aws.mounts,
+    volumes: aws.volumes,
+    serviceAccountAnnotations: aws.serviceAccountAnnotations,
     hash: credentialsHash(r.credentials),
   };
 }

@@ -13,7 +13,11 @@ import {
   normalizeHostedZoneId,
   validateDnsLabel,
 } from '@zonekeeper/core';
-import { type AwsStaticCredentials, validateCredentials } from './credentials.js';
+import {
+  type ExternalDnsCredentials,
+  type ResolvedExternalDnsCredentials,
+  validateExternalDnsCredentials,
+} from './credentials.js';
 import {
   DEFAULT_EXTERNAL_DNS_IMAGE,
   DEFAULT_TXT_PREFIX,
@@ -206,8 +210,12 @@ export interface CommonExternalDnsOptions {
 export interface AwsExternalDnsOptions extends CommonExternalDnsOptions {
   /** The Route 53 hosted zone id, `Z…` or `/hostedzone/Z…`: `--zone-id-filter` (bare `Z…` form). */
   readonly zoneId: string;
-  /** The zone-scoped IAM user's access key. */
-  readonly credentials: AwsStaticCredentials;
+  /**
+   * What ExternalDNS authenticates with: the zone-scoped IAM user's access key (a Secret), or a role
+   * it assumes without any key — `{ mode: 'irsa', roleArn }`, `{ mode: 'pod-identity' }` or
+   * `{ mode: 'web-identity', roleArn, audience?, expirationSeconds? }` (see `credentials.ts`).
+   */
+  readonly credentials: ExternalDnsCredentials;
   /** AWS region for the SDK (`AWS_REGION`, `AWS_DEFAULT_REGION`). Default `us-east-1`. */
   readonly region?: string;
   /**
@@ -273,7 +281,7 @@ export interface ResolvedAwsExternalDnsOptions extends ResolvedCommonExternalDns
   readonly provider: 'aws';
   /** The bare id, `Z…`. */
   readonly zoneId: string;
-  readonly credentials: AwsStaticCredentials;
+  readonly credentials: ResolvedExternalDnsCredentials;
   readonly region: string;
   readonly zonesCacheDuration: string;
 }
@@ -794,7 +802,10 @@ function resolve(options: ExternalDnsOptions): ResolvedExternalDnsOptions {
       ? []
       : ([
           ['zoneId', 'the Route 53 hosted zone id, "Z…" (or give rfc2136 for an RFC 2136 server)'],
-          ['credentials', 'the IAM access key, { accessKeyId, secretAccessKey }'],
+          [
+            'credentials',
+            'the IAM access key, { accessKeyId, secretAccessKey }, or a role: { mode: "irsa" | "pod-identity" | "web-identity", roleArn }',
+          ],
         ] as const)),
   ];
   for (const [key, what] of required) {
@@ -902,7 +913,7 @@ type AwsPart = Pick<
 
 function validateAws(raw: Record<string, unknown>): AwsPart {
   const zoneId = validateZoneId(raw.zoneId);
-  const credentials = validateCredentials(raw.credentials);
+  const credentials = validateExternalDnsCredentials(raw.credentials);
   const region = optionalString(raw, 'region') ?? defaultExternalDnsOptions.region;
   if (!REGION.test(region)) {
     fail(`region ${describe(region)} is not an AWS region such as "us-east-1" or "eu-central-1".`, {

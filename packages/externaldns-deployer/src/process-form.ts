@@ -5,7 +5,8 @@
  * passed in, nothing is read.
  *
  * Only what a process can represent faithfully is accepted: one container, literal environment
- * values or `secretKeyRef`s (read from the Secret, as the kubelet does), and Secret volumes. Anything else (a second container, `valueFrom` env, other volume kinds)
+ * values or `secretKeyRef`s (read from the Secret, as the kubelet does), Secret volumes, and projected
+ * service-account token volumes (signed by the `tokenOf` the caller gives: the cluster's OIDC issuer). Anything else (a second container, `valueFrom` env, other volume kinds)
  * is refused rather than approximated.
  *
  * @packageDocumentation
@@ -39,6 +40,24 @@ interface Volume {
     readonly secretName: string;
     readonly items?: readonly { readonly key: string; readonly path: string }[];
   };
+  readonly projected?: {
+    readonly sources?: readonly {
+      readonly serviceAccountToken?: {
+        readonly audience?: string;
+        readonly expirationSeconds?: number;
+        readonly path: string;
+      };
+    }[];
+  };
+}
+
+/** What a projected service-account token is requested for (the kubelet's TokenRequest). @public */
+export interface ServiceAccountTokenRequest {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  /** The volume's audience (required: the API server's default audience is not modelled). */
+  readonly audience: string;
+  readonly expirationSeconds: number;
 }
 
 /**
@@ -52,10 +71,15 @@ interface Volume {
 export function externalDnsProcessOf(
   deployment: KubernetesObject,
   secretOf: (name: string) => KubernetesObject | undefined,
+  tokenOf?: (request: ServiceAccountTokenRequest) => string,
 ): ExternalDnsProcessForm {
   const where = `Deployment ${deployment.metadata.namespace ?? ''}/${deployment.metadata.name}`;
   const spec = (
-    deployment as { spec?: { template?: { spec?: { containers?: Container[]; volumes?: Volume[] } } } }
+    deployment as {
+      spec?: {
+        template?: { spec?: { containers?: Container[]; volumes?: Volume[]; serviceAccountName?: string } };
+      };
+    }
   ).spec?.template?.spec;
   const containers = spec?.containers ?? [];
   const container = containers[0];
@@ -88,8 +112,31 @@ export function externalDnsProcessOf(
   const files: Record<string, string> = {};
   for (const mount of container.volumeMounts ?? []) {
     const volume = (spec?.volumes ?? []).find((v) => v.name === mount.name);
+    if (volume?.projected !== undefined) {
+      // Projected service-account tokens: what the kubelet asks the API server's TokenRequest for.
+      for (const source of volume.projected.sources ?? []) {
+        const request = source.serviceAccountToken;
+        if (request === undefined)
+          throw invalidInput(
+            `${where}: volume ${mount.name} projects something other than a service-account token.`,
+          );
+        if (tokenOf === undefined)
+          throw invalidInput(
+            `${where}: volume ${mount.name} is a projected token, and no token issuer was given.`,
+          );
+        if (request.audience === undefined)
+          throw invalidInput(`${where}: the token of volume ${mount.name} has no audience.`);
+        files[`${mount.mountPath.replace(/\/$/, '')}/${request.path}`] = tokenOf({
+          namespace: deployment.metadata.namespace ?? 'default',
+          serviceAccount: spec?.serviceAccountName ?? 'default',
+          audience: request.audience,
+          expirationSeconds: request.expirationSeconds ?? 3600,
+        });
+      }
+      continue;
+    }
     if (volume?.secret === undefined)
-      throw invalidInput(`${where}: volume ${mount.name} is not a Secret volume.`);
+      throw invalidInput(`${where}: volume ${mount.name} is neither a Secret nor a projected token volume.`);
     const secret = secretOf(volume.secret.secretName);
     if (secret === undefined)
       throw invalidInput(

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
   type AwsExternalDnsOptions,
+  type AwsStaticCredentials,
   CREDENTIALS_HASH_ANNOTATION,
   credentialsFile,
   EXTERNAL_DNS_POLICIES,
@@ -66,7 +67,10 @@ const quantities = fc
   }));
 
 /** Every option combination: required fields always, optional ones present or absent. */
-const optionsArb: fc.Arbitrary<AwsExternalDnsOptions> = fc.record(
+/** Options with an access key (the keyless modes are in render-keyless.test.ts). */
+type KeyOptions = AwsExternalDnsOptions & { readonly credentials: AwsStaticCredentials };
+
+const optionsArb: fc.Arbitrary<KeyOptions> = fc.record(
   {
     clusterId: label,
     organization: label,

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   CREDENTIALS_HASH_ANNOTATION,
+  CREDENTIALS_MODE_ANNOTATION,
   type ExternalDnsOptions,
   externalDnsArgs,
   externalDnsTsigSecretName,
@@ -113,9 +114,17 @@ describe('renderExternalDns with rfc2136', () => {
       credentials: { accessKeyId: 'AKIAZKFAKE0TEST00001', secretAccessKey: 'x' },
     });
     expect(objects.map((o) => o.kind)).toEqual(aws.map((o) => o.kind));
-    for (const kind of ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding']) {
+    for (const kind of ['ClusterRole', 'ClusterRoleBinding']) {
       expect(objects.find((o) => o.kind === kind)).toEqual(aws.find((o) => o.kind === kind));
     }
+    // The ServiceAccount too, but for the AWS credentials-mode annotation (keyless modes switch on it).
+    const { annotations, ...awsMetadata } = (aws.find((o) => o.kind === 'ServiceAccount') as KubernetesObject)
+      .metadata;
+    expect(Object.keys(annotations ?? {})).toEqual([CREDENTIALS_MODE_ANNOTATION]);
+    expect(objects.find((o) => o.kind === 'ServiceAccount')).toEqual({
+      ...(aws.find((o) => o.kind === 'ServiceAccount') as KubernetesObject),
+      metadata: awsMetadata,
+    });
   });
 
   it('rolls the pod when the key changes, not otherwise', () => {

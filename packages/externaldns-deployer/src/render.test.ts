@@ -20,12 +20,14 @@ import {
 const ACCESS_KEY_ID = 'AKIAZKFAKE0TEST00001';
 const SECRET = 'zkFAKE/secretKEY+for0TESTS0nly0notREAL12';
 
+const KEY = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET };
+
 const base: ExternalDnsOptions = {
   clusterId: 'prod-eu',
   organization: 'acme',
   zoneName: 'acme.example.com',
   zoneId: 'Z0123456789ABCDEFGHIJ',
-  credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET },
+  credentials: KEY,
 };
 
 type Obj = Record<string, unknown>;
@@ -301,7 +303,7 @@ describe('renderExternalDns: credentials', () => {
   const objects = renderExternalDns(base);
 
   it('writes an AWS shared-credentials file', () => {
-    expect(credentialsFile(base.credentials)).toBe(
+    expect(credentialsFile(KEY)).toBe(
       `[default]\naws_access_key_id = ${ACCESS_KEY_ID}\naws_secret_access_key = ${SECRET}\n`,
     );
   });
@@ -312,7 +314,7 @@ describe('renderExternalDns: credentials', () => {
     expect(secret.metadata.namespace).toBe('external-dns');
     expect(Object.keys(secret.data as Obj)).toEqual(['credentials']);
     const decoded = Buffer.from(at(secret, 'data', 'credentials') as string, 'base64').toString('utf8');
-    expect(decoded).toBe(credentialsFile(base.credentials));
+    expect(decoded).toBe(credentialsFile(KEY));
     expect('stringData' in secret).toBe(false);
   });
 
@@ -340,7 +342,7 @@ describe('renderExternalDns: credentials', () => {
       'annotations',
       CREDENTIALS_HASH_ANNOTATION,
     );
-    expect(annotation).toBe(credentialsHash(base.credentials));
+    expect(annotation).toBe(credentialsHash(KEY));
     expect(annotation).toMatch(/^[0-9a-f]{16}$/);
     const rotated = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: `${SECRET.slice(0, -1)}3` };
     expect(credentialsHash(rotated)).not.toBe(annotation);
@@ -529,7 +531,7 @@ describe('renderExternalDns: invalid input', () => {
     [
       'credentials not an object (value not echoed)',
       withCreds(`AKIA:${SECRET}`),
-      /credentials must be an object \{ accessKeyId, secretAccessKey \}, got a string\.$/,
+      /credentials must be an object \{ accessKeyId, secretAccessKey \} \(or \{ mode: .*\), got a string\.$/,
     ],
     [
       'accessKeyId empty',

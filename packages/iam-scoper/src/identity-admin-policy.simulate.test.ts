@@ -10,6 +10,7 @@ import {
   buildIdentityAdminPolicy,
   IDENTITY_ADMIN_ACTIONS,
   KEYLESS_ADMIN_ACTIONS,
+  POD_IDENTITY_ADMIN_ACTIONS,
 } from './identity-admin-policy.js';
 import { identityUserName } from './naming.js';
 import type { IamPolicyDocument } from './policy.js';
@@ -183,6 +184,23 @@ describe('buildIdentityAdminPolicy with keyless: true (roles and OIDC providers)
     }
   });
 
+  it("allows adopting a provider the platform registered by adding only the organisation's tag, and nothing more", async () => {
+    const orgTag = {
+      'aws:RequestTag/zonekeeper:organization': 'acme',
+      'aws:TagKeys': ['zonekeeper:organization'],
+    };
+    expect(await decide(policy, 'iam:TagOpenIDConnectProvider', PROVIDER, orgTag)).toBe('Allowed');
+    expect(
+      await decide(policy, 'iam:TagOpenIDConnectProvider', PROVIDER, {
+        'aws:RequestTag/team': 'x',
+        'aws:TagKeys': ['team'],
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'iam:DeleteOpenIDConnectProvider', PROVIDER, orgTag)).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+
   it('allows ListRoles and ListOpenIDConnectProviders, which IAM cannot scope', async () => {
     expect(await decide(policy, 'iam:ListRoles', '*')).toBe('Allowed');
     expect(await decide(policy, 'iam:ListOpenIDConnectProviders', '*')).toBe('Allowed');
@@ -207,5 +225,60 @@ describe('buildIdentityAdminPolicy with keyless: true (roles and OIDC providers)
     const plain = buildIdentityAdminPolicy({ accountId: ACCOUNT });
     expect(await decide(plain, 'iam:CreateRole', ROLE, TAGGED)).toBe('ImplicitlyDenied');
     expect(await decide(plain, 'iam:CreateOpenIDConnectProvider', PROVIDER, TAGGED)).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('buildIdentityAdminPolicy with podIdentity: true (EKS Pod Identity associations)', () => {
+  const policy = buildIdentityAdminPolicy({ accountId: ACCOUNT, keyless: true, podIdentity: true });
+  const CLUSTER = `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/c3`;
+  const ASSOCIATION = `arn:aws:eks:eu-west-1:${ACCOUNT}:podidentityassociation/c3/a-0123456789abcdef0`;
+  const OTHER_ACCOUNT = `arn:aws:eks:eu-west-1:210987654321:cluster/c3`;
+  const OURS_TAG = { 'aws:ResourceTag/zonekeeper:managed-by': 'zonekeeper' };
+
+  it('creates (and tags) associations only with the ownership tag in the request, in this account', async () => {
+    expect(await decide(policy, 'eks:CreatePodIdentityAssociation', CLUSTER, TAGGED)).toBe('Allowed');
+    expect(await decide(policy, 'eks:CreatePodIdentityAssociation', CLUSTER)).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'eks:TagResource', ASSOCIATION, TAGGED)).toBe('Allowed');
+    expect(
+      await decide(policy, 'eks:TagResource', ASSOCIATION, {
+        'aws:RequestTag/team': 'x',
+        'aws:TagKeys': ['team'],
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'eks:TagResource', CLUSTER, TAGGED)).toBe('ImplicitlyDenied');
+  });
+
+  it('lists and reads associations (to see another organisation’s), deletes only ours', async () => {
+    expect(await decide(policy, 'eks:ListPodIdentityAssociations', CLUSTER)).toBe('Allowed');
+    expect(await decide(policy, 'eks:DescribePodIdentityAssociation', ASSOCIATION)).toBe('Allowed');
+    expect(await decide(policy, 'eks:DeletePodIdentityAssociation', ASSOCIATION, OURS_TAG)).toBe('Allowed');
+    expect(await decide(policy, 'eks:DeletePodIdentityAssociation', ASSOCIATION)).toBe('ImplicitlyDenied');
+    expect(
+      await decide(policy, 'eks:DeletePodIdentityAssociation', ASSOCIATION, {
+        'aws:ResourceTag/zonekeeper:managed-by': 'x',
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it('grants nothing else of EKS, and nothing in another account', async () => {
+    for (const action of ['eks:UpdatePodIdentityAssociation', 'eks:DeleteCluster', 'eks:UntagResource'])
+      expect(
+        await decide(policy, action, action === 'eks:DeleteCluster' ? CLUSTER : ASSOCIATION, OURS_TAG),
+      ).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'eks:CreatePodIdentityAssociation', OTHER_ACCOUNT, TAGGED)).toBe(
+      'ImplicitlyDenied',
+    );
+    const eks = [
+      ...new Set(policy.Statement.flatMap((s) => s.Action).filter((a) => a.startsWith('eks:'))),
+    ].sort();
+    expect(eks).toEqual([...POD_IDENTITY_ADMIN_ACTIONS].sort());
+  });
+
+  it('without podIdentity, no EKS action is granted', async () => {
+    const plain = buildIdentityAdminPolicy({ accountId: ACCOUNT, keyless: true });
+    expect(await decide(plain, 'eks:CreatePodIdentityAssociation', CLUSTER, TAGGED)).toBe('ImplicitlyDenied');
+    expect(() => buildIdentityAdminPolicy({ accountId: ACCOUNT, podIdentity: 'yes' as never })).toThrow(
+      /podIdentity must be a boolean/,
+    );
   });
 });

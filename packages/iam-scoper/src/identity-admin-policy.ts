@@ -29,6 +29,15 @@
  *  ReadOidcProviders       iam:GetOpenIDConnectProvider                          arn:aws:iam::<account>:oidc-provider/*
  *  ManageOidcProviders     iam:TagOpenIDConnectProvider, DeleteOpenIDConnect-    arn:aws:iam::<account>:oidc-provider/*
  *                          Provider — only on providers tagged as ours
+ *  AdoptOidcProviders      iam:TagOpenIDConnectProvider with no tag key but       arn:aws:iam::<account>:oidc-provider/*
+ *                          zonekeeper:organization (a provider the platform made)
+ *
+ *  with podIdentity: true
+ *  CreatePodIdentity…      eks:CreatePodIdentityAssociation, with the tag        arn:aws:eks:*:<account>:cluster/*
+ *  TagNewPodIdentity…      eks:TagResource, with the ownership tag               …:podidentityassociation/<cluster>/<id>
+ *  ListPodIdentity…        eks:ListPodIdentityAssociations                       arn:aws:eks:*:<account>:cluster/*
+ *  ReadPodIdentity…        eks:DescribePodIdentityAssociation                    …:podidentityassociation/<cluster>/<id>
+ *  DeletePodIdentity…      eks:DeletePodIdentityAssociation, only when ours      …:podidentityassociation/<cluster>/<id>
  * ```
  *
  * OIDC provider ARNs carry the issuer URL, not a path, so the ownership tag is what scopes them.
@@ -88,6 +97,19 @@ export const KEYLESS_ADMIN_ACTIONS = [
   'iam:DeleteOpenIDConnectProvider',
 ] as const;
 
+/**
+ * The EKS actions of EKS Pod Identity associations (`podIdentity: true`): created and tagged only with
+ * the ownership tag, read and listed freely (to see another organisation's), deleted only when ours.
+ * @public
+ */
+export const POD_IDENTITY_ADMIN_ACTIONS = [
+  'eks:CreatePodIdentityAssociation',
+  'eks:TagResource',
+  'eks:ListPodIdentityAssociations',
+  'eks:DescribePodIdentityAssociation',
+  'eks:DeletePodIdentityAssociation',
+] as const;
+
 /** Input of {@link buildIdentityAdminPolicy}. @public */
 export interface IdentityAdminPolicyInput {
   /** The 12-digit AWS account id of the IAM users. */
@@ -99,6 +121,8 @@ export interface IdentityAdminPolicyInput {
   readonly baseDomain?: string | undefined;
   /** Also allow the role and OIDC provider calls of the keyless credential modes (default false). */
   readonly keyless?: boolean | undefined;
+  /** Also allow the EKS Pod Identity association calls ({@link POD_IDENTITY_ADMIN_ACTIONS}; default false). */
+  readonly podIdentity?: boolean | undefined;
 }
 
 /**
@@ -187,6 +211,64 @@ export function buildIdentityAdminPolicy(input: IdentityAdminPolicyInput): IamPo
           Resource: oidcProviders,
           Condition: resourceTag,
         },
+
+        {
+          // Adopting a provider the platform registered (eksctl, Terraform): only the organisation's
+          // tag may be added, which binds the issuer to one organisation; never the ownership tag.
+          Sid: 'AdoptOidcProviders',
+          Effect: 'Allow',
+          Action: ['iam:TagOpenIDConnectProvider'],
+          Resource: oidcProviders,
+          Condition: {
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [IDENTITY_TAGS.organization] },
+            Null: { 'aws:TagKeys': 'false' },
+          },
+        },
+      ];
+  const podIdentity = (input as { podIdentity?: unknown }).podIdentity;
+  if (podIdentity !== undefined && typeof podIdentity !== 'boolean') {
+    throw invalidInput(
+      `Identity admin policy: podIdentity must be a boolean, got ${JSON.stringify(podIdentity)}.`,
+    );
+  }
+  const eksClusters = `arn:aws:eks:*:${accountId}:cluster/*`;
+  const associations = `arn:aws:eks:*:${accountId}:podidentityassociation/*/*`;
+  const podIdentityStatements: IamPolicyStatement[] = !podIdentity
+    ? []
+    : [
+        {
+          Sid: 'CreatePodIdentityAssociations',
+          Effect: 'Allow',
+          Action: ['eks:CreatePodIdentityAssociation'],
+          Resource: eksClusters,
+          Condition: requestTag,
+        },
+        {
+          Sid: 'TagNewPodIdentityAssociations',
+          Effect: 'Allow',
+          Action: ['eks:TagResource'],
+          Resource: associations,
+          Condition: requestTag,
+        },
+        {
+          Sid: 'ListPodIdentityAssociations',
+          Effect: 'Allow',
+          Action: ['eks:ListPodIdentityAssociations'],
+          Resource: eksClusters,
+        },
+        {
+          Sid: 'ReadPodIdentityAssociations',
+          Effect: 'Allow',
+          Action: ['eks:DescribePodIdentityAssociation'],
+          Resource: associations,
+        },
+        {
+          Sid: 'DeletePodIdentityAssociations',
+          Effect: 'Allow',
+          Action: ['eks:DeletePodIdentityAssociation'],
+          Resource: associations,
+          Condition: resourceTag,
+        },
       ];
   return {
     Version: IAM_POLICY_VERSION,
@@ -212,6 +294,7 @@ export function buildIdentityAdminPolicy(input: IdentityAdminPolicyInput): IamPo
       },
       { Sid: 'ListUsers', Effect: 'Allow', Action: ['iam:ListUsers'], Resource: '*' },
       ...keylessStatements,
+      ...podIdentityStatements,
     ],
   };
 }

@@ -33,6 +33,7 @@ export {
   IDENTITY_ADMIN_ACTIONS,
   type IdentityAdminPolicyInput,
   KEYLESS_ADMIN_ACTIONS,
+  POD_IDENTITY_ADMIN_ACTIONS,
 } from './identity-admin-policy.js';
 export {
   createMemoryIdentityProvider,

@@ -9,6 +9,7 @@
 export {
   type AccessKeyRef,
   type AccessKeyToStore,
+  type AttachmentCredentials,
   type CertificateAuthorityToStore,
   type CertificateToStore,
   type ClusterAttachment,

@@ -239,6 +239,36 @@ describe('deleting', () => {
 });
 
 describe('cluster attachments', () => {
+  it("record a keyless cluster's credentials (mode and what its role trusts), and none for a key", async () => {
+    const store = createMemorySecretStore();
+    const base = {
+      organization: 'acme',
+      namespace: 'external-dns',
+      scope: 'organization' as const,
+      tlsSecrets: [],
+      attachedAt: new Date('2026-05-01T00:00:00Z'),
+    };
+    const web = {
+      mode: 'web-identity',
+      issuerUrl: 'https://oidc.example.com/c1',
+      audience: 'sts.amazonaws.com',
+    } as const;
+    const pod = {
+      mode: 'pod-identity',
+      clusterArn: 'arn:aws:eks:eu-west-1:123456789012:cluster/c2',
+    } as const;
+    await writeAttachment(store, { ...base, clusterId: 'c1', credentials: web }, { cas: 0 });
+    await writeAttachment(store, { ...base, clusterId: 'c2', credentials: pod }, { cas: 0 });
+    await writeAttachment(store, { ...base, clusterId: 'c3' }, { cas: 0 });
+    expect((await readAttachment(store, 'acme', 'c1'))?.credentials).toEqual(web);
+    expect((await readAttachment(store, 'acme', 'c2'))?.credentials).toEqual(pod);
+    const keyed = await readAttachment(store, 'acme', 'c3');
+    expect(keyed && 'credentials' in keyed).toBe(false);
+    // An access-key record holds exactly the fields it always had.
+    const raw = await store.read(secretPaths().attachment('acme', 'c3'));
+    expect(Object.keys(raw?.data ?? {}).sort()).toEqual(['attachedAt', 'namespace', 'scope', 'tlsSecrets']);
+  });
+
   it('record where ExternalDNS runs, list attached clusters, and disappear with the cluster’s secrets', async () => {
     const store = createMemorySecretStore();
     expect(await readAttachment(store, 'acme', 'c1')).toBeUndefined();

@@ -732,8 +732,54 @@ export interface ClusterAttachment {
   /** TLS Secrets injected into the cluster, as `namespace/name`. */
   readonly tlsSecrets: readonly string[];
   readonly attachedAt: Date;
+  /**
+   * How the cluster's ExternalDNS authenticates, when it holds no key: the keyless mode and what the
+   * role's trust needs of the cluster. Absent: an access key (every record written before keyless
+   * modes existed).
+   */
+  readonly credentials?: AttachmentCredentials;
   /** The stored version (pass it as `cas` to the next write). */
   readonly version: number;
+}
+
+/** A keyless cluster's credentials, as its attachment records them (secret-free). @public */
+export type AttachmentCredentials =
+  | {
+      readonly mode: 'irsa' | 'web-identity';
+      /** The cluster's service-account issuer (an IAM OIDC provider). */
+      readonly issuerUrl: string;
+      /** The token audience. */
+      readonly audience: string;
+    }
+  | {
+      readonly mode: 'pod-identity';
+      /** The EKS cluster's ARN. */
+      readonly clusterArn: string;
+    };
+
+function parseAttachmentCredentials(
+  text: string | undefined,
+  path: string,
+): AttachmentCredentials | undefined {
+  if (text === undefined || text === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const v = value as Record<string, unknown> | undefined;
+  if (
+    v &&
+    (((v.mode === 'irsa' || v.mode === 'web-identity') &&
+      typeof v.issuerUrl === 'string' &&
+      typeof v.audience === 'string') ||
+      (v.mode === 'pod-identity' && typeof v.clusterArn === 'string'))
+  )
+    return v as unknown as AttachmentCredentials;
+  throw new ZonekeeperError('INTERNAL', `secret store: ${path} holds unreadable keyless credentials.`, {
+    details: { path },
+  });
 }
 
 /**
@@ -749,7 +795,7 @@ export async function readAttachment(
   const path = secretPaths(options).attachment(organization, clusterId);
   const secret = await readOwnedSecret(store, path, { kind: 'cluster-attachment', organization }, options);
   if (!secret) return undefined;
-  const { namespace, scope, tlsSecrets, attachedAt } = secret.data;
+  const { namespace, scope, tlsSecrets, attachedAt, credentials } = secret.data;
   if (
     !namespace ||
     (scope !== 'organization' && scope !== 'cluster') ||
@@ -769,6 +815,10 @@ export async function readAttachment(
     scope,
     tlsSecrets: tlsSecrets === '' ? [] : tlsSecrets.split(','),
     attachedAt: new Date(attachedAt),
+    ...(() => {
+      const parsed = parseAttachmentCredentials(credentials, path);
+      return parsed ? { credentials: parsed } : {};
+    })(),
     version: secret.version,
   };
 }
@@ -789,6 +839,8 @@ export async function writeAttachment(
     scope: attachment.scope,
     tlsSecrets: [...attachment.tlsSecrets].sort().join(','),
     attachedAt: attachment.attachedAt.toISOString(),
+    // Written only for a keyless cluster: an access-key record stays exactly as before.
+    ...(attachment.credentials ? { credentials: canonicalJson(attachment.credentials) } : {}),
   };
   return writeOwnedSecret(
     store,

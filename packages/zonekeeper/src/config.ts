@@ -10,7 +10,12 @@ import type { KeyAlgorithm } from '@zonekeeper/cert-issuer';
 import type { Clock, ClusterClient, Logger } from '@zonekeeper/core';
 import type { ExternalDnsPolicy, ExternalDnsSource } from '@zonekeeper/externaldns-deployer';
 import type { CollectionPolicyOptions } from '@zonekeeper/gc-policy';
-import type { IdentityProvider } from '@zonekeeper/iam-scoper';
+import type {
+  IdentityProvider,
+  OidcProviderRegistry,
+  PodIdentityAssociationProvider,
+  RoleProvider,
+} from '@zonekeeper/iam-scoper';
 import type { SecretStore } from '@zonekeeper/vault-keys';
 import type { DnsProvider } from '@zonekeeper/zone-manager';
 import type { ClusterInventory } from './inventory.js';
@@ -138,6 +143,23 @@ export interface ZonekeeperConfig {
   readonly dns?: DnsProvider;
   /** Identity provider (IAM: `createIamIdentityProvider` from `@zonekeeper/iam-scoper/iam`). */
   readonly identity?: IdentityProvider;
+  /**
+   * Roles and OIDC providers, for clusters attached with keyless credentials (IAM: one object that is
+   * both, e.g. `{ ...createIamRoleProvider(o), ...createIamOidcProviderRegistry(o) }` from
+   * `@zonekeeper/iam-scoper/iam`). Default: the embedded memory provider.
+   */
+  readonly roles?: RoleProvider & OidcProviderRegistry;
+  /** EKS Pod Identity associations (`createEksPodIdentityProvider` from `@zonekeeper/iam-scoper/eks`). Default: memory. */
+  readonly podIdentity?: PodIdentityAssociationProvider;
+  /**
+   * The AWS account of the roles and OIDC providers (keyless credentials): its id, partition and
+   * trust-policy quota (default 2,048 characters). Required with a configured `roles` provider.
+   */
+  readonly keyless?: {
+    readonly accountId: string;
+    readonly partition?: 'aws' | 'aws-cn' | 'aws-us-gov';
+    readonly maxTrustPolicyChars?: number;
+  };
   /** Secret store (Vault: `createVaultSecretStore` from `@zonekeeper/vault-keys/vault`). */
   readonly secrets?: SecretStore;
   /** Cluster clients by id (Kubernetes: `createKubernetesCluster` from `@zonekeeper/externaldns-deployer/kubernetes`). */

@@ -24,8 +24,16 @@ import {
 import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
 import {
   createMemoryIdentityProvider,
+  createMemoryPodIdentityProvider,
+  createMemoryRoleProvider,
   type IdentityDeps,
   type IdentityProvider,
+  type OidcProviderRegistry,
+  type PodIdentityAssociationProvider,
+  ROLE_TRUST_POLICY_DEFAULT_MAX_CHARS,
+  ROLE_TRUST_POLICY_MAX_CHARS,
+  type RoleProvider,
+  validateAccountId,
 } from '@zonekeeper/iam-scoper';
 import {
   createMemorySecretStore,
@@ -49,6 +57,10 @@ export interface ZonekeeperPorts {
   readonly identity: IdentityProvider;
   readonly secrets: SecretStore;
   readonly inventory: ClusterInventory;
+  /** Roles and OIDC providers (keyless credentials). */
+  readonly roles: RoleProvider & OidcProviderRegistry;
+  /** EKS Pod Identity associations. */
+  readonly podIdentity: PodIdentityAssociationProvider;
   /** The client of a cluster; an id the configured map does not know is `INVALID_INPUT`. */
   cluster(clusterId: string): Promise<ClusterClient>;
 }
@@ -73,6 +85,13 @@ export interface Context {
   readonly layout: Required<Pick<LayoutOptions, 'prefix' | 'owner'>>;
   readonly paths: ReturnType<typeof secretPaths>;
   readonly defaultScope: IdentityScope;
+  /** The AWS account of keyless credentials' roles. */
+  readonly keyless: {
+    /** `undefined`: a roles provider is configured without `keyless.accountId` (keyless attaches are refused). */
+    readonly accountId: string | undefined;
+    readonly partition: 'aws' | 'aws-cn' | 'aws-us-gov';
+    readonly maxTrustPolicyChars: number;
+  };
   readonly externalDns: ExternalDnsDefaults;
   readonly certificates: ZonekeeperConfig['certificates'];
   readonly gc: ZonekeeperConfig['gc'];
@@ -170,6 +189,39 @@ export function resolveContext(config: ZonekeeperConfig): Context {
   const identity = telemetry.port(config.identity ?? createMemoryIdentityProvider({ clock }), 'identity');
   const secrets = telemetry.port(config.secrets ?? createMemorySecretStore({ clock }), 'secrets');
   const inventory = telemetry.port(config.inventory ?? createMemoryInventory(), 'inventory');
+  // The embedded memory provider's account unless one is configured. With a configured roles provider
+  // and no account, or a configured identity provider and no roles provider (its roles would otherwise
+  // be the memory ones), a keyless attach is refused.
+  const keylessAccountId =
+    config.keyless?.accountId !== undefined
+      ? validateAccountId(config.keyless.accountId, 'keyless.accountId')
+      : config.roles === undefined && config.identity === undefined
+        ? '123456789012' // the embedded backend: the memory providers' account
+        : undefined; // a configured identity or roles provider without keyless.accountId: keyless refused
+  const partition = config.keyless?.partition ?? 'aws';
+  if (partition !== 'aws' && partition !== 'aws-cn' && partition !== 'aws-us-gov')
+    throw invalidInput(
+      `keyless.partition must be "aws", "aws-cn" or "aws-us-gov", got ${JSON.stringify(partition)}.`,
+    );
+  const maxTrustPolicyChars = config.keyless?.maxTrustPolicyChars ?? ROLE_TRUST_POLICY_DEFAULT_MAX_CHARS;
+  if (
+    !Number.isInteger(maxTrustPolicyChars) ||
+    maxTrustPolicyChars < 1 ||
+    maxTrustPolicyChars > ROLE_TRUST_POLICY_MAX_CHARS
+  )
+    throw invalidInput(
+      `keyless.maxTrustPolicyChars must be an integer from 1 to ${ROLE_TRUST_POLICY_MAX_CHARS}.`,
+    );
+  const roles = telemetry.port(
+    config.roles ??
+      createMemoryRoleProvider({ clock, accountId: keylessAccountId ?? '123456789012', maxTrustPolicyChars }),
+    'roles',
+  );
+  const podIdentity = telemetry.port(
+    config.podIdentity ??
+      createMemoryPodIdentityProvider({ clock, accountId: keylessAccountId ?? '123456789012' }),
+    'podIdentity',
+  );
   const resolve = resolverOf(config.clusters, clock);
   const cluster = telemetry.enabled
     ? async (id: string) => telemetry.port(await resolve(id), 'cluster', id)
@@ -185,11 +237,12 @@ export function resolveContext(config: ZonekeeperConfig): Context {
     logger,
     random,
     telemetry,
-    ports: { dns, identity, secrets, inventory, cluster },
+    ports: { dns, identity, secrets, inventory, roles, podIdentity, cluster },
     inventoryConfigured: config.inventory !== undefined,
     layout,
     paths,
     defaultScope: scope,
+    keyless: { accountId: keylessAccountId, partition, maxTrustPolicyChars },
     externalDns: edns,
     certificates: config.certificates,
     // The provider's pricing model unless the configuration names one (docs/billing-model.md).

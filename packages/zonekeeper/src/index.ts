@@ -21,6 +21,7 @@ export {
   type PlanAuditOptions,
   planAudit,
 } from './audit/plan.js';
+export type { ClusterCredentialsMode, KeylessStep, WorkloadIdentityInput } from './clusters/keyless.js';
 export {
   type ClusterResolver,
   DEFAULT_RESERVED_ORGANIZATION_NAMES,

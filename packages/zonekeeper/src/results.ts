@@ -25,6 +25,7 @@ import type {
 import type { ZoneIdentityDeletionStep, ZoneIdentityStep } from '@zonekeeper/iam-scoper';
 import type { ManagedZone, OrganizationZoneStep, ZoneDeletionStep } from '@zonekeeper/zone-manager';
 import type { AuditPlan } from './audit/plan.js';
+import type { ClusterCredentialsMode, KeylessStep, WorkloadIdentityInput } from './clusters/keyless.js';
 import type { ExternalDnsDefaults, IdentityScope } from './config.js';
 import type { ZonekeeperPorts } from './context.js';
 import type { CredentialStep } from './credentials/plan.js';
@@ -97,6 +98,16 @@ export interface AttachClusterInput {
    * `--aws-batch-change-size`. Validated before any call.
    */
   readonly fleetBudget?: FleetExternalDnsSettings;
+  /**
+   * How ExternalDNS authenticates: `access-key` (the organisation's or cluster's IAM user key, in a
+   * Secret), or without any key through the organisation's IAM role — `irsa` (EKS; the ServiceAccount
+   * names the role), `pod-identity` (EKS Pod Identity; an association), `web-identity` (any cluster
+   * whose service-account issuer is public: a projected token). Recorded; default: the recorded mode,
+   * else `access-key`. Keyless modes need identity scope `organization` (see docs/credentials.md).
+   */
+  readonly credentials?: ClusterCredentialsMode;
+  /** What a keyless mode needs of the cluster: its OIDC issuer (irsa, web-identity) or EKS cluster ARN (pod-identity). */
+  readonly workloadIdentity?: WorkloadIdentityInput;
 }
 
 /** A step of an attach's cluster part. JSON data. @public */
@@ -108,18 +119,48 @@ export type ClusterStep =
       readonly namespace: string;
       readonly scope: IdentityScope;
       readonly tlsSecrets: readonly string[];
+      /** The credentials mode recorded now (a move to keyless is recorded after ExternalDNS rolled: `record-credentials`). */
+      readonly credentials: ClusterCredentialsMode;
+    }
+  /** The organisation role, its trust and zone policy, the OIDC provider or Pod Identity association (before ExternalDNS). */
+  | {
+      readonly op: 'ensure-role';
+      readonly clusterId: string;
+      readonly roleArn: string;
+      readonly steps: readonly KeylessStep[];
     }
   | { readonly op: 'record-settings'; readonly clusterId: string; readonly externalDns: ExternalDnsDefaults }
   | {
       readonly op: 'apply-external-dns';
       readonly clusterId: string;
       readonly namespace: string;
-      /** The key it runs with; `null`: the key this plan issues. */
+      /** The key it runs with; `null`: the key this plan issues, or none (a keyless mode: `ensure-role` names the role). */
       readonly accessKeyId: string | null;
       /** The objects to apply; `null` when they are rendered once the plan's zone or key exists. */
       readonly objects: readonly ApplyObjectStep[] | null;
     }
-  | { readonly op: 'delete-cluster-identity'; readonly clusterId: string; readonly userName: string };
+  | { readonly op: 'delete-cluster-identity'; readonly clusterId: string; readonly userName: string }
+  /** After ExternalDNS rolled to a role: the credentials Secret it no longer reads. */
+  | {
+      readonly op: 'delete-credentials-secret';
+      readonly clusterId: string;
+      readonly namespace: string;
+      readonly name: string;
+    }
+  /** After ExternalDNS rolled: the attachment records the keyless mode (the key stops being published to it). */
+  | {
+      readonly op: 'record-credentials';
+      readonly clusterId: string;
+      readonly credentials: ClusterCredentialsMode;
+    }
+  /** After ExternalDNS rolled: the role's trust without entries this cluster no longer uses (a move back to a key, or to another issuer). */
+  | { readonly op: 'trim-role'; readonly clusterId: string; readonly steps: readonly KeylessStep[] }
+  /** After ExternalDNS rolled to a role: the organisation's IAM user and key, when no attached cluster runs them any more. */
+  | {
+      readonly op: 'retire-organization-key';
+      readonly userName: string;
+      readonly accessKeyIds: readonly string[];
+    };
 
 /** The cluster-scoped identity of an attach (identity scope `cluster` only). @public */
 export interface ClusterIdentityResult {
@@ -148,8 +189,12 @@ export interface AttachResult {
    */
   readonly externalDns?: ApplyExternalDnsResult;
   readonly certificates: readonly EnsureCertificateResult[];
-  /** The key ExternalDNS runs with (absent in a dry run that would issue it). */
+  /** The key ExternalDNS runs with (absent in a dry run that would issue it, and in a keyless mode). */
   readonly accessKeyId?: string;
+  /** How ExternalDNS authenticates (recorded). */
+  readonly credentials: ClusterCredentialsMode;
+  /** The role ExternalDNS assumes (keyless modes). */
+  readonly roleArn?: string;
   /** The cluster identity (identity scope `cluster` only). */
   readonly clusterIdentity?: ClusterIdentityResult;
 }
@@ -163,6 +208,8 @@ export type DetachStep =
     }
   | { readonly op: 'delete-tls-secret'; readonly namespace: string; readonly name: string }
   | { readonly op: 'delete-cluster-identity'; readonly userName: string }
+  /** A keyless cluster: its trust entry (the role when none remains), its Pod Identity association, its OIDC provider. */
+  | { readonly op: 'remove-keyless'; readonly steps: readonly KeylessStep[] }
   | { readonly op: 'delete-cluster-secrets'; readonly paths: readonly string[] }
   | { readonly op: 'unbind-cluster'; readonly clusterId: string };
 
@@ -305,6 +352,8 @@ export type OrganizationDeletionStep =
       /** iam-scoper's deletion steps: access keys → inline policies → the user. */
       readonly steps: readonly ZoneIdentityDeletionStep[];
     }
+  /** Keyless leftovers, in order: Pod Identity associations → the roles' inline policies → roles → OIDC providers. */
+  | { readonly op: 'delete-keyless'; readonly steps: readonly KeylessStep[] }
   | { readonly op: 'delete-secrets'; readonly paths: readonly string[] }
   | { readonly op: 'unbind-cluster'; readonly clusterId: string }
   | { readonly op: 'forget-lock'; readonly path: string };
@@ -364,6 +413,8 @@ export interface DescribedCluster {
   readonly tlsSecrets: readonly string[];
   /** Whether the cluster is bound to this organisation (`false`: an attach or detach was interrupted). */
   readonly bound: boolean;
+  /** How its ExternalDNS authenticates (recorded with the attachment). */
+  readonly credentials: ClusterCredentialsMode;
 }
 
 /** A stored certificate (or the CA), from its secret-free metadata. @public */

@@ -14,7 +14,11 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { hasErrorCode } from '@zonekeeper/core';
 import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
-import { createMemoryIdentityProvider } from '@zonekeeper/iam-scoper';
+import {
+  createMemoryIdentityProvider,
+  createMemoryPodIdentityProvider,
+  createMemoryRoleProvider,
+} from '@zonekeeper/iam-scoper';
 import { createMemorySecretStore, readAccessKey, readCertificateAuthority } from '@zonekeeper/vault-keys';
 import { createMemoryDnsProvider } from '@zonekeeper/zone-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -345,12 +349,15 @@ describe('tracing', () => {
       'objects',
       'setRolloutFailure',
       'resetCounters',
+      'addCluster',
     ]);
     const ports = {
       dns: createMemoryDnsProvider(),
       identity: createMemoryIdentityProvider(),
       secrets: createMemorySecretStore(),
       cluster: createMemoryCluster({ name: 'c1' }),
+      roles: createMemoryRoleProvider(),
+      podIdentity: createMemoryPodIdentityProvider(),
     };
     for (const [port, impl] of Object.entries(ports)) {
       const remote = [...methods(impl)].filter((m) => !helpers.has(m)).sort();

@@ -77,6 +77,7 @@ async function gatherCluster(
     scope: attachment.scope,
     namespace,
     expectedImage: recorded?.image ?? ctx.externalDns.image ?? DEFAULT_EXTERNAL_DNS_IMAGE,
+    ...(attachment.credentials ? { keyless: attachment.credentials.mode } : {}),
   };
   try {
     const client = await ctx.ports.cluster(clusterId);

@@ -50,7 +50,8 @@ import { type CredentialsState, planCredentials } from '../credentials/plan.js';
  * - `key-not-in-iam`: the stored key no longer exists in IAM;
  * - `rotation-unfinished`: the store still records a previous key (a rotation stopped half-way);
  * - `cluster-unreachable`: an attached cluster could not be read;
- * - `external-dns-missing`: an attached cluster has no ExternalDNS Deployment or credentials Secret;
+ * - `external-dns-missing`: an attached cluster has no ExternalDNS Deployment or (with an access key)
+ *   credentials Secret;
  * - `cluster-stale-key`: the cluster's ExternalDNS credentials Secret holds another key than the stored one;
  * - `cluster-old-version`: the cluster runs an older ExternalDNS than the deployer renders;
  * - `cluster-image-drift`: the cluster runs another ExternalDNS image (not provably older);
@@ -154,6 +155,8 @@ export interface ClusterFacts {
   readonly error?: { readonly code: string; readonly message: string };
   /** The access key id in ExternalDNS's credentials Secret; `null`: no Secret (or no key in it). */
   readonly secretAccessKeyId?: string | null;
+  /** The keyless mode the attachment records (absent: an access key); such a cluster has no Secret. */
+  readonly keyless?: 'irsa' | 'pod-identity' | 'web-identity';
   /** The ExternalDNS container image; `null`: no Deployment. */
   readonly image?: string | null;
   /** The TLS Secrets recorded with the attachment: the serial they hold (`null`: no such Secret). */
@@ -416,8 +419,10 @@ function auditIdentities(
   out: AuditFinding[],
 ): void {
   const o = org.organization;
+  // As the organisation planner decides it: a keyless cluster retires the organisation identity.
   const orgNeeded =
-    state.defaultScope === 'organization' || org.attached.some((a) => a.scope === 'organization');
+    (state.defaultScope === 'organization' && !org.attached.some((a) => a.keyless !== undefined)) ||
+    org.attached.some((a) => a.scope === 'organization' && a.keyless === undefined);
   const clusterScoped = new Set(org.attached.filter((a) => a.scope === 'cluster').map((a) => a.clusterId));
   for (const identity of org.identities) {
     const { clusterId, userName } = identity;
@@ -562,7 +567,7 @@ function auditClusters(org: OrganizationFacts, out: AuditFinding[]): void {
       });
       continue;
     }
-    if (c.image === null || c.secretAccessKeyId === null) {
+    if (c.image === null || (c.secretAccessKeyId === null && c.keyless === undefined)) {
       out.push({
         reason: 'external-dns-missing',
         severity: 'error',
@@ -576,7 +581,12 @@ function auditClusters(org: OrganizationFacts, out: AuditFinding[]): void {
       c.scope === 'cluster' ? i.clusterId === c.clusterId : i.clusterId === undefined,
     );
     const stored = identity?.credentials.stored?.accessKeyId;
-    if (stored !== undefined && c.secretAccessKeyId !== undefined && c.secretAccessKeyId !== stored)
+    if (
+      c.keyless === undefined &&
+      stored !== undefined &&
+      typeof c.secretAccessKeyId === 'string' &&
+      c.secretAccessKeyId !== stored
+    )
       out.push({
         reason: 'cluster-stale-key',
         severity: 'error',

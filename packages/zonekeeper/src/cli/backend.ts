@@ -20,7 +20,12 @@ import {
   type Logger,
   validateClusterId,
 } from '@zonekeeper/core';
-import type { IdentityProvider } from '@zonekeeper/iam-scoper';
+import type {
+  IdentityProvider,
+  OidcProviderRegistry,
+  PodIdentityAssociationProvider,
+  RoleProvider,
+} from '@zonekeeper/iam-scoper';
 import type { SecretStore } from '@zonekeeper/vault-keys';
 import type { DnsProvider } from '@zonekeeper/zone-manager';
 import type { ClusterResolver } from '../config.js';
@@ -86,6 +91,64 @@ export async function buildIdentityProvider(settings: CliSettings): Promise<Iden
     ...(aws.iamEndpoint === undefined ? {} : { endpoint: aws.iamEndpoint }),
     ...(aws.credentials === undefined ? {} : { credentials: aws.credentials }),
   });
+}
+
+/** The IAM roles and OIDC providers (keyless credentials); building them sends nothing. */
+export async function buildRoleProvider(settings: CliSettings): Promise<RoleProvider & OidcProviderRegistry> {
+  const { aws } = settings;
+  const { createIamOidcProviderRegistry, createIamRoleProvider } = await import('@zonekeeper/iam-scoper/iam');
+  const options = {
+    region: aws.region,
+    ...(aws.iamEndpoint === undefined ? {} : { endpoint: aws.iamEndpoint }),
+    ...(aws.credentials === undefined ? {} : { credentials: aws.credentials }),
+  };
+  const roles = createIamRoleProvider(options);
+  const registry = createIamOidcProviderRegistry(options);
+  return {
+    kind: roles.kind,
+    getRole: roles.getRole.bind(roles),
+    createRole: roles.createRole.bind(roles),
+    updateTrustPolicy: roles.updateTrustPolicy.bind(roles),
+    tagRole: roles.tagRole.bind(roles),
+    listRoles: roles.listRoles.bind(roles),
+    deleteRole: roles.deleteRole.bind(roles),
+    listRolePolicies: roles.listRolePolicies.bind(roles),
+    getRolePolicy: roles.getRolePolicy.bind(roles),
+    putRolePolicy: roles.putRolePolicy.bind(roles),
+    deleteRolePolicy: roles.deleteRolePolicy.bind(roles),
+    createOidcProvider: registry.createOidcProvider.bind(registry),
+    getOidcProvider: registry.getOidcProvider.bind(registry),
+    listOidcProviders: registry.listOidcProviders.bind(registry),
+    tagOidcProvider: registry.tagOidcProvider.bind(registry),
+    deleteOidcProvider: registry.deleteOidcProvider.bind(registry),
+  };
+}
+
+/**
+ * EKS Pod Identity associations, loaded on first use: `@aws-sdk/client-eks` (an optional peer of
+ * `@zonekeeper/iam-scoper`) is only needed by clusters attached with `--credentials pod-identity`.
+ */
+export function lazyPodIdentityProvider(settings: CliSettings): PodIdentityAssociationProvider {
+  let loaded: Promise<PodIdentityAssociationProvider> | undefined;
+  const provider = () => {
+    loaded ??= import('@zonekeeper/iam-scoper/eks').then(
+      ({ createEksPodIdentityProvider }) => createEksPodIdentityProvider({ region: settings.aws.region }),
+      (error: unknown) => {
+        loaded = undefined;
+        throw invalidInput(
+          `EKS Pod Identity needs @aws-sdk/client-eks: install it next to zonekeeper (${(error as Error).message}).`,
+        );
+      },
+    );
+    return loaded;
+  };
+  return {
+    kind: 'eks',
+    createAssociation: async (...a) => (await provider()).createAssociation(...a),
+    describeAssociation: async (...a) => (await provider()).describeAssociation(...a),
+    listAssociations: async (...a) => (await provider()).listAssociations(...a),
+    deleteAssociation: async (...a) => (await provider()).deleteAssociation(...a),
+  };
 }
 
 /**

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { maskSecret, type ObjectRef } from '@zonekeeper/core';
-import { createIamIdentityProvider } from '@zonekeeper/iam-scoper/iam';
+import { createIamIdentityProvider, createIamRoleProvider } from '@zonekeeper/iam-scoper/iam';
 import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { type FaultProxy, startFaultProxy } from '@zonekeeper/testkit/fault-proxy';
 import { type MotoServer, startMoto } from '@zonekeeper/testkit/moto';
@@ -442,6 +442,76 @@ describe('zonekeeper cluster attach / credentials rotate / cluster detach (Kuber
     expectClean(r);
     const d = await run(['cluster', 'detach', 'delta', 'prod-1', '--json'], env, shim());
     expect(d.code, d.stderr).toBe(0);
+  });
+});
+
+describe('zonekeeper cluster attach --credentials', () => {
+  const issuer = 'https://oidc.zonekeeper.test/clusters/prod-1';
+  const roles = () => createIamRoleProvider({ endpoint: moto.endpoint, credentials });
+  const shim = () => ({
+    deps: { dns: createRoute53Provider({ endpoint: proxy.endpoint, credentials, requestsPerSecond: 1_000 }) },
+  });
+
+  it('web-identity: the role on IAM (trust of the cluster, zone policy), ExternalDNS without a Secret; detach removes them', async () => {
+    const refused = await run(
+      [
+        'cluster',
+        'attach',
+        'epsilon',
+        'prod-1',
+        '--credentials',
+        'web-identity',
+        '--oidc-issuer',
+        issuer,
+        '--json',
+      ],
+      env,
+      shim(),
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr + refused.stdout).toMatch(/--aws-account-id/);
+    const r = await run(
+      [
+        'cluster',
+        'attach',
+        'epsilon',
+        'prod-1',
+        '--credentials',
+        'web-identity',
+        '--oidc-issuer',
+        issuer,
+        '--aws-account-id',
+        '123456789012',
+        '--namespace',
+        'dns-keyless',
+        '--json',
+      ],
+      env,
+      shim(),
+    );
+    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
+    const doc = json(r);
+    expect(doc.result.credentials).toBe('web-identity');
+    expect(doc.result.accessKeyId ?? null).toBeNull();
+    const roleArn = doc.result.roleArn as string;
+    expect(roleArn).toMatch(/^arn:aws:iam::123456789012:role\/zonekeeper\/zk-[0-9a-f]{8}\.epsilon$/);
+    const role = await roles().getRole(roleArn.split('/').pop() as string);
+    expect(role?.trustPolicy).toContain('oidc.zonekeeper.test/clusters/prod-1:sub');
+    const env0 = (
+      kube.get(objectRef('Deployment', 'dns-keyless', 'external-dns', 'apps/v1')) as unknown as {
+        spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } };
+      }
+    ).spec.template.spec.containers[0]?.env;
+    expect(env0?.find((e) => e.name === 'AWS_ROLE_ARN')?.value).toBe(roleArn);
+    expect(kube.get(objectRef('Secret', 'dns-keyless', 'external-dns-aws-credentials'))).toBeUndefined();
+    expectClean(r);
+    const d = await run(
+      ['cluster', 'detach', 'epsilon', 'prod-1', '--aws-account-id', '123456789012', '--json'],
+      env,
+      shim(),
+    );
+    expect(d.code, d.stderr).toBe(0);
+    expect(await roles().getRole(roleArn.split('/').pop() as string)).toBeUndefined();
   });
 });
 

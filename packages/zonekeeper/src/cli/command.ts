@@ -13,10 +13,12 @@ import type { Zonekeeper } from '../results.js';
 import {
   buildDnsProvider,
   buildIdentityProvider,
+  buildRoleProvider,
   buildSecretStore,
   type CliDeps,
   checkVaultSettings,
   kubeconfigResolver,
+  lazyPodIdentityProvider,
 } from './backend.js';
 import type { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
@@ -112,6 +114,16 @@ export async function buildFacade(ctx: CommandContext, inventory?: ClusterInvent
   const secrets = deps.secrets ?? (await buildSecretStore(settings.vault));
   const dns = deps.dns ?? (await buildDnsProvider(settings));
   const identity = deps.identity ?? (await buildIdentityProvider(settings));
+  // Keyless credentials on IAM and EKS when the identity is IAM's (a test's injected identity keeps
+  // the embedded memory roles); the account comes from --aws-account-id.
+  const keyless =
+    deps.identity === undefined
+      ? {
+          roles: await buildRoleProvider(settings),
+          podIdentity: lazyPodIdentityProvider(settings),
+          ...(settings.aws.accountId === undefined ? {} : { keyless: { accountId: settings.aws.accountId } }),
+        }
+      : {};
   const clusters = deps.clusters ?? kubeconfigResolver(settings.kube);
   const inv = inventory ?? deps.inventory;
   const { createZonekeeper } = await import('../zonekeeper.js');
@@ -120,6 +132,7 @@ export async function buildFacade(ctx: CommandContext, inventory?: ClusterInvent
     ...(settings.parentZoneId === undefined ? {} : { parentZoneId: settings.parentZoneId }),
     dns,
     identity,
+    ...keyless,
     secrets,
     clusters,
     ...(inv === undefined ? {} : { inventory: inv }),

@@ -232,6 +232,10 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     )
     .option('--inventory <file>', 'cluster inventory: JSON array of {organization, clusterId, running}')
     .option(
+      '--aws-account-id <id>',
+      "the AWS account of keyless credentials' IAM roles and OIDC providers (env ZONEKEEPER_AWS_ACCOUNT_ID; needed by cluster attach --credentials irsa|pod-identity|web-identity)",
+    )
+    .option(
       '--identity-scope <scope>',
       'the identity scope of clusters attached without --scope: "organization" (default) or "cluster"',
     )

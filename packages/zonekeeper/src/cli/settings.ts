@@ -35,6 +35,8 @@ export interface AwsSettings {
   /** Absent: the SDK's default provider chain (profiles, SSO, web identity, instance metadata). */
   readonly credentials?: EnvAwsCredentials;
   readonly requestsPerSecond?: number;
+  /** The account of keyless credentials' roles (`--aws-account-id`, env `ZONEKEEPER_AWS_ACCOUNT_ID`). */
+  readonly accountId?: string;
 }
 
 /** Vault settings (the token comes from `VAULT_TOKEN` only, never from a flag). */
@@ -80,6 +82,7 @@ export interface RawGlobalOptions {
   readonly inventory?: string;
   readonly identityScope?: string;
   readonly secretPrefix?: string;
+  readonly awsAccountId?: string;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -231,8 +234,12 @@ export function resolveSettings(raw: RawGlobalOptions, env: CliEnv, cwd: string)
   const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
   const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
   const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
+  const accountId = nonEmpty(raw.awsAccountId) ?? nonEmpty(env.ZONEKEEPER_AWS_ACCOUNT_ID);
+  if (accountId !== undefined && !/^\d{12}$/.test(accountId))
+    throw invalidInput(`--aws-account-id ${JSON.stringify(accountId)} is not a 12-digit AWS account id.`);
   const aws: AwsSettings = {
     region,
+    ...(accountId === undefined ? {} : { accountId }),
     ...(route53Endpoint === undefined ? {} : { route53Endpoint: parseUrl(route53Endpoint, 'AWS endpoint') }),
     ...(iamEndpoint === undefined ? {} : { iamEndpoint: parseUrl(iamEndpoint, 'AWS endpoint') }),
     ...(accessKeyId !== undefined && secretAccessKey !== undefined

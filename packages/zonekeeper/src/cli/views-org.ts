@@ -120,6 +120,7 @@ export function organizationDescriptionView(d: OrganizationDescription) {
       attachedAt: c.attachedAt.toISOString(),
       tlsSecrets: [...c.tlsSecrets],
       bound: c.bound,
+      credentials: c.credentials,
     })),
     clusterIdentities: [...d.clusterIdentities],
     certificateAuthority: d.certificateAuthority
@@ -267,6 +268,19 @@ export function organizationDeletionView(r: OrganizationDeletionResult) {
           return s.steps.map((z) => ({ stage: `zone ${s.zoneId}`, op: z.op, detail: stepDetail(z) }));
         case 'delete-identity':
           return s.steps.map((i) => ({ stage: `identity ${s.userName}`, op: i.op, detail: stepDetail(i) }));
+        case 'delete-keyless':
+          return s.steps.map((k) => ({
+            stage: 'keyless',
+            op: k.op,
+            detail:
+              'roleName' in k
+                ? `role=${k.roleName}${'policyName' in k ? ` policy=${k.policyName}` : ''}`
+                : 'arn' in k
+                  ? k.arn
+                  : 'associationId' in k
+                    ? `cluster=${k.clusterName} association=${k.associationId}`
+                    : '',
+          }));
         case 'delete-secrets':
           return [{ stage: 'secrets', op: s.op, detail: `${s.paths.length} secret(s)` }];
         case 'unbind-cluster':

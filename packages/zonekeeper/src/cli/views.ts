@@ -159,6 +159,8 @@ export function attachView(r: AttachResult, certificateNames: readonly string[])
     dryRun: r.dryRun,
     zone: org.zone,
     accessKeyId: maskAccessKeyId(r.accessKeyId) ?? null,
+    credentials: r.credentials,
+    roleArn: r.roleArn ?? null,
     rollout: r.externalDns?.rollout
       ? {
           generation: r.externalDns.rollout.generation,
@@ -194,7 +196,12 @@ export function renderAttach(view: ReturnType<typeof attachView>): HumanView {
     ['Cluster', view.clusterId],
     ['Zone', view.zone ? `${view.zone.name} (${view.zone.id})` : '(created on apply)'],
     ...(view.clusterUserName ? [['Cluster IAM user', view.clusterUserName] as const] : []),
-    ['Access key id', view.accessKeyId],
+    ...(view.roleArn
+      ? ([
+          ['Credentials', `${view.credentials} (no key)`],
+          ['IAM role', view.roleArn],
+        ] as const)
+      : ([['Access key id', view.accessKeyId]] as const)),
     [
       'ExternalDNS rollout',
       view.rollout

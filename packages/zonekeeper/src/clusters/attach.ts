@@ -59,12 +59,14 @@ import {
 import {
   applyZoneIdentityPlan,
   type CurrentZoneIdentity,
+  deleteZoneIdentity,
   desiredZoneIdentity,
   gatherZoneIdentity,
   planZoneIdentity,
   type ZoneIdentityPlan,
 } from '@zonekeeper/iam-scoper';
 import {
+  type AttachmentCredentials,
   type ClusterAttachment,
   type ClusterBinding,
   canonicalJson,
@@ -108,6 +110,22 @@ import {
   renderClusterExternalDns,
   validateExternalDnsSettings,
 } from './externaldns.js';
+import {
+  applyKeylessSteps,
+  gatherKeyless,
+  type KeylessCluster,
+  type KeylessState,
+  type KeylessStep,
+  keylessAccount,
+  modeOf,
+  organizationRole,
+  organizationTrustPolicy,
+  planKeylessAttach,
+  planKeylessRemoval,
+  planKeylessTrim,
+  renderCredentials,
+  validateClusterCredentials,
+} from './keyless.js';
 
 const DEFAULT_NAMESPACE = 'external-dns';
 const INSTANCE = 'external-dns';
@@ -121,6 +139,8 @@ interface AttachInput {
   /** The planned fleet settings, applied over the overrides (or the recorded settings). */
   readonly fleet: FleetExternalDnsSettings | undefined;
   readonly scope: IdentityScope | undefined;
+  /** `undefined`: keep the recorded mode; `null`: an access key. */
+  readonly credentials: AttachmentCredentials | null | undefined;
 }
 
 /** The settings an attach renders and records: the overrides or the recorded ones, then the plan's. */
@@ -172,7 +192,12 @@ function validateAttachInput(ctx: Context, organization: string, input: AttachCl
   const scope = input.identityScope;
   if (scope !== undefined && scope !== 'organization' && scope !== 'cluster')
     throw invalidInput(`identityScope must be "organization" or "cluster", got ${JSON.stringify(scope)}.`);
-  const validated = { names, certificates, overrides, fleet, scope };
+  const credentials = validateClusterCredentials(input.credentials, input.workloadIdentity);
+  if (credentials && scope === 'cluster')
+    throw invalidInput(
+      `credentials "${credentials.mode}" needs identity scope "organization": the keyless role is the organisation's (a role per cluster is not supported yet).`,
+    );
+  const validated = { names, certificates, overrides, fleet, scope, credentials };
   // Checked again by the planner with the scope the cluster ends up with (it may be the recorded one).
   if (overrides || fleet)
     validateExternalDnsSettings(
@@ -236,6 +261,10 @@ interface AttachState {
     readonly current: CurrentZoneIdentity;
     readonly credentials: GatheredCredentials;
   };
+  /** The keyless credentials the cluster ends up with (`null`: a key). */
+  readonly credentials: AttachmentCredentials | null;
+  /** The role, provider and association facts, when the cluster is or was keyless. */
+  readonly keyless?: KeylessState;
   readonly certificates: readonly {
     readonly input: EnsureCertificateInput;
     readonly state: CertificateState;
@@ -247,6 +276,12 @@ interface AttachState {
 export interface AttachPlan {
   readonly organization: OrganizationPlan;
   readonly scope: IdentityScope;
+  /** The credentials recorded by `record-attachment` (`now`) and those the cluster ends with (`final`). */
+  readonly credentials: {
+    readonly now: AttachmentCredentials | null;
+    readonly final: AttachmentCredentials | null;
+    readonly roleArn: string | null;
+  };
   readonly namespace: string;
   readonly externalDns: ExternalDnsDefaults;
   readonly clusterIdentity: {
@@ -312,6 +347,26 @@ async function gatherAttach(
   const live = new Map<string, KubernetesObject | undefined>();
   for (const ref of externalDnsRefs(namespace, true)) live.set(describeRef(ref), await client.get(ref, call));
   const scope = input.scope ?? attachment?.scope ?? ctx.defaultScope;
+  const credentials = input.credentials === undefined ? (attachment?.credentials ?? null) : input.credentials;
+  // A key cluster reads the organisation role too (when keyless credentials are configured): a move
+  // back to a key that stopped after recording it left this cluster in the role's trust.
+  const keyless =
+    credentials || attachment?.credentials || (attachment && ctx.keyless.accountId !== undefined)
+      ? await gatherKeyless(
+          ctx,
+          {
+            roleName: names.userName,
+            policyName: names.policyName,
+            namespace,
+            credentials: credentials ?? undefined,
+            previous: attachment?.credentials,
+            ...(credentials === null && !attachment?.credentials
+              ? { strayFor: { organization: names.organization, clusterId: names.clusterId } }
+              : {}),
+          },
+          call,
+        )
+      : undefined;
   let clusterIdentity: AttachState['clusterIdentity'];
   if (scope === 'cluster' || attachment?.scope === 'cluster') {
     const current = await gatherZoneIdentity(
@@ -347,6 +402,8 @@ async function gatherAttach(
     ...(recorded ? { recorded } : {}),
     live,
     ...(clusterIdentity ? { clusterIdentity } : {}),
+    credentials,
+    ...(keyless ? { keyless } : {}),
     certificates,
   };
 }
@@ -415,12 +472,28 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
         { details: { cluster: state.clusterName, namespace: c.input.target?.namespace } },
       );
 
-  // The organisation, without this cluster among the consumers of its key: the attach applies
-  // ExternalDNS here itself.
+  const finalCredentials = state.credentials;
+  if (finalCredentials && scope === 'cluster')
+    throw invalidInput(
+      `Cluster ${names.clusterId} has identity scope "cluster"; credentials "${finalCredentials.mode}" need scope "organization" (the keyless role is the organisation's).`,
+    );
+  const previousCredentials = state.attachment?.credentials ?? null;
+  // The organisation, without this cluster among the consumers of its key (the attach applies
+  // ExternalDNS here itself), and with this cluster's credentials as they end up.
   const orgState = state.organization.state;
+  const attached = [
+    ...orgState.attached.filter((c) => c.clusterId !== names.clusterId),
+    {
+      clusterId: names.clusterId,
+      scope,
+      namespace,
+      ...(finalCredentials ? { credentials: finalCredentials } : {}),
+    },
+  ];
   const organizationPlan = planOrganization(
     {
       ...orgState,
+      attached,
       ...(orgState.credentials
         ? {
             credentials: {
@@ -430,9 +503,84 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
           }
         : {}),
     },
-    { defaultScope: ctx.defaultScope, intent: 'ensure', needsIdentity: scope === 'organization' },
+    {
+      defaultScope: ctx.defaultScope,
+      intent: 'ensure',
+      needsIdentity: scope === 'organization' && finalCredentials === null,
+    },
   );
   const zoneId = organizationPlan.zone.zoneId;
+
+  // Keyless: the role (trust of every keyless cluster of the organisation; during a switch also the
+  // entry ExternalDNS still runs with), then ExternalDNS, then what it no longer uses.
+  const others: KeylessCluster[] = orgState.attached.flatMap((c) =>
+    c.clusterId !== names.clusterId && c.credentials
+      ? [{ clusterId: c.clusterId, namespace: c.namespace ?? DEFAULT_NAMESPACE, credentials: c.credentials }]
+      : [],
+  );
+  const switching =
+    previousCredentials !== null &&
+    (finalCredentials === null || canonicalJson(previousCredentials) !== canonicalJson(finalCredentials));
+  const during: KeylessCluster[] =
+    switching && finalCredentials !== null
+      ? [...others, { clusterId: `${names.clusterId}~previous`, namespace, credentials: previousCredentials }]
+      : others;
+  const keylessState: KeylessState = state.keyless ?? { rolePolicies: [], taggedAssociations: [] };
+  const keyless = finalCredentials
+    ? planKeylessAttach(
+        ctx,
+        {
+          organization: org,
+          clusterId: names.clusterId,
+          namespace,
+          roleName: names.userName,
+          policyName: names.policyName,
+          zoneId,
+          zoneName: names.zoneName,
+          credentials: finalCredentials,
+          others: during,
+        },
+        keylessState,
+      )
+    : null;
+  const trim: KeylessStep[] = [];
+  if (switching && previousCredentials) {
+    const remaining = finalCredentials
+      ? [...others, { clusterId: names.clusterId, namespace, credentials: finalCredentials }]
+      : others;
+    const removal = planKeylessRemoval(
+      ctx,
+      {
+        organization: org,
+        clusterId: `${names.clusterId}~previous`,
+        roleName: names.userName,
+        credentials: previousCredentials,
+        remaining,
+      },
+      keylessState,
+    );
+    // After a keyless-to-keyless switch the role was just given the "during" trust: trim it to the final one.
+    const finalTrust = organizationTrustPolicy(keylessAccount(ctx), remaining);
+    for (const step of removal) {
+      if (step.op === 'update-trust') continue;
+      if (step.op === 'delete-pod-identity-association' && finalCredentials?.mode === 'pod-identity')
+        continue;
+      trim.push(step);
+    }
+    if (finalTrust !== null)
+      trim.unshift({
+        op: 'update-trust',
+        roleName: organizationRole(keylessAccount(ctx), names.userName).roleName,
+        trustPolicy: JSON.stringify(finalTrust),
+      });
+  } else if (finalCredentials === null && keylessState.role)
+    trim.push(
+      ...planKeylessTrim(
+        ctx,
+        { organization: org, roleName: names.userName, remaining: others },
+        keylessState,
+      ),
+    );
 
   const steps: ClusterStep[] = [];
   if (!state.binding) steps.push({ op: 'bind-cluster', clusterId: names.clusterId, organization: org });
@@ -443,13 +591,24 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     ]),
   ].sort();
   const a = state.attachment;
+  // A move to keyless is recorded once ExternalDNS runs with the role (until then its key stays
+  // published to it); a first attach or a move back to a key is recorded now.
+  const credentialsNow = a && finalCredentials !== null ? previousCredentials : finalCredentials;
   if (
     !a ||
     a.namespace !== namespace ||
     a.scope !== scope ||
-    [...a.tlsSecrets].sort().join(',') !== tlsSecrets.join(',')
+    [...a.tlsSecrets].sort().join(',') !== tlsSecrets.join(',') ||
+    canonicalJson(a.credentials ?? null) !== canonicalJson(credentialsNow)
   )
-    steps.push({ op: 'record-attachment', clusterId: names.clusterId, namespace, scope, tlsSecrets });
+    steps.push({
+      op: 'record-attachment',
+      clusterId: names.clusterId,
+      namespace,
+      scope,
+      tlsSecrets,
+      credentials: modeOf(credentialsNow ?? undefined),
+    });
   if (state.recorded === undefined || canonicalJson(state.recorded) !== canonicalJson(overrides))
     steps.push({ op: 'record-settings', clusterId: names.clusterId, externalDns: overrides });
 
@@ -475,19 +634,28 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     };
   }
 
-  // The key ExternalDNS runs with, and whether it exists before this plan runs.
+  if (keyless && keyless.steps.length > 0)
+    steps.push({
+      op: 'ensure-role',
+      clusterId: names.clusterId,
+      roleArn: keyless.roleArn,
+      steps: keyless.steps,
+    });
+
+  // What ExternalDNS runs with, and whether it exists before this plan runs.
   const keyPlan = scope === 'cluster' ? clusterIdentity?.credentials : organizationPlan.credentials;
   const issuesKey = keyPlan?.steps.some((s) => s.op === 'issue-key') ?? false;
   const existingKey =
     scope === 'cluster' ? state.clusterIdentity?.credentials.stored : state.organization.credentials?.stored;
-  const key = issuesKey ? undefined : existingKey;
+  const key = finalCredentials ? undefined : issuesKey ? undefined : existingKey;
+  const runWith = keyless && finalCredentials ? renderCredentials(finalCredentials, keyless.roleArn) : key;
   let objects: readonly ApplyObjectStep[] | null = null;
-  if (zoneId !== null && key) {
+  if (zoneId !== null && runWith) {
     const desiredObjects = renderClusterExternalDns(
       ctx,
       { organization: org, clusterId: names.clusterId, scope },
       { id: zoneId, name: names.zoneName },
-      key,
+      runWith,
       overrides,
       namespace,
     );
@@ -509,6 +677,39 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
       clusterId: names.clusterId,
       userName: names.clusterUserName,
     });
+  if (finalCredentials) {
+    const secretRef = externalDnsRefs(namespace, false).find((r) => r.kind === 'Secret') as ObjectRef;
+    const secret = state.live.get(describeRef(secretRef));
+    if (secret && secret.metadata.labels?.[ZonekeeperLabels.organization] === org)
+      steps.push({
+        op: 'delete-credentials-secret',
+        clusterId: names.clusterId,
+        namespace,
+        name: secretRef.name,
+      });
+    if (canonicalJson(credentialsNow) !== canonicalJson(finalCredentials))
+      steps.push({
+        op: 'record-credentials',
+        clusterId: names.clusterId,
+        credentials: finalCredentials.mode,
+      });
+  }
+  if (trim.length > 0) steps.push({ op: 'trim-role', clusterId: names.clusterId, steps: trim });
+  // The organisation key, once no attached cluster runs it (the organisation plan no longer wants it).
+  const orgFacts = state.organization.credentials?.facts;
+  if (
+    finalCredentials &&
+    organizationPlan.identity === null &&
+    !attached.some((c) => c.scope === 'organization' && c.credentials === undefined) &&
+    (orgFacts?.iamKeys !== null && orgFacts?.iamKeys !== undefined
+      ? true
+      : state.organization.credentials?.stored !== undefined)
+  )
+    steps.push({
+      op: 'retire-organization-key',
+      userName: names.userName,
+      accessKeyIds: [...(orgFacts?.iamKeys ?? [])].sort(),
+    });
 
   const caPem =
     organizationPlan.certificateAuthority.steps.length > 0
@@ -521,6 +722,7 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
   return {
     organization: organizationPlan,
     scope,
+    credentials: { now: credentialsNow, final: finalCredentials, roleArn: keyless?.roleArn ?? null },
     namespace,
     externalDns: overrides,
     clusterIdentity,
@@ -587,6 +789,7 @@ async function applyAttach(
         scope: record.scope,
         tlsSecrets: record.tlsSecrets,
         attachedAt: state.attachment?.attachedAt ?? ctx.clock.now(),
+        ...(plan.credentials.now ? { credentials: plan.credentials.now } : {}),
       },
       { ...at, cas: state.attachment?.version ?? 0 },
     );
@@ -601,6 +804,9 @@ async function applyAttach(
       { ...at, cas: recorded?.version ?? 0 },
     );
   }
+
+  const ensureRole = step('ensure-role');
+  if (ensureRole) await applyKeylessSteps(ctx, org, names.clusterId, ensureRole.steps, zone, call);
 
   let key = plan.scope === 'organization' ? organization.key : state.clusterIdentity?.credentials.stored;
   if (plan.clusterIdentity) {
@@ -626,7 +832,18 @@ async function applyAttach(
   }
 
   let externalDns: ApplyExternalDnsResult | undefined;
-  if (step('apply-external-dns')) {
+  const final = plan.credentials.final;
+  if (step('apply-external-dns') && final && plan.credentials.roleArn) {
+    externalDns = await applyClusterExternalDns(
+      ctx,
+      { organization: org, clusterId: names.clusterId, scope: plan.scope },
+      zone,
+      renderCredentials(final, plan.credentials.roleArn),
+      plan.externalDns,
+      plan.namespace,
+      call,
+    );
+  } else if (step('apply-external-dns')) {
     if (!key)
       throw new ZonekeeperError(
         'INTERNAL',
@@ -655,6 +872,7 @@ async function applyAttach(
     );
   }
   if (step('delete-cluster-identity')) await deleteClusterIdentity(ctx, names, call);
+  await applyAfterRollout(ctx, input, plan, zone, call);
 
   const certificates: EnsureCertificateResult[] = [];
   for (const [i, c] of plan.certificates.entries()) {
@@ -670,6 +888,53 @@ async function applyAttach(
     certificates.push(certificateResult(c.plan, false, current));
   }
   return { organization, ...(key ? { key } : {}), ...(externalDns ? { externalDns } : {}), certificates };
+}
+
+/** The steps after ExternalDNS rolled: what it no longer uses goes, in the order that leaves no gap. */
+async function applyAfterRollout(
+  ctx: Context,
+  input: AttachInput,
+  plan: AttachPlan,
+  zone: OrganizationZone,
+  call: CallOptions,
+): Promise<void> {
+  const { names } = input;
+  const org = names.organization;
+  const at = { ...ctx.layout, ...call };
+  for (const s of plan.steps) {
+    call.signal?.throwIfAborted();
+    if (s.op === 'delete-credentials-secret') {
+      const client = await ctx.ports.cluster(names.clusterId);
+      try {
+        await client.delete({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name }, call);
+      } catch (error) {
+        if (!hasErrorCode(error, 'NOT_FOUND')) throw error;
+      }
+    } else if (s.op === 'record-credentials' && plan.credentials.final) {
+      const current = await readAttachment(ctx.ports.secrets, org, names.clusterId, at);
+      if (!current)
+        throw new ZonekeeperError(
+          'INTERNAL',
+          `zonekeeper: ${org}/${names.clusterId} lost its attachment record; run attachCluster again.`,
+        );
+      const { version, ...rest } = current;
+      await writeAttachment(
+        ctx.ports.secrets,
+        { ...rest, credentials: plan.credentials.final },
+        { ...at, cas: version },
+      );
+    } else if (s.op === 'trim-role') {
+      await applyKeylessSteps(ctx, org, names.clusterId, s.steps, zone, call);
+    } else if (s.op === 'retire-organization-key') {
+      // The whole organisation identity (keys → policy → user): nothing runs it, and a move back to
+      // a key creates it again.
+      await deleteZoneIdentity({ userName: s.userName }, ctx.deps.identity, call);
+      await ctx.ports.secrets.deleteAll(ctx.paths.accessKey(org), call);
+      ctx.logger.info(
+        `zonekeeper: organisation ${org}'s IAM user and access key retired: no attached cluster runs them.`,
+      );
+    }
+  }
 }
 
 function certificateResult(
@@ -781,7 +1046,9 @@ export async function attachCluster(
     plan: plan.steps,
     ...(externalDns ? { externalDns } : {}),
     certificates: applied.certificates,
-    ...(applied.key ? { accessKeyId: applied.key.accessKeyId } : {}),
+    ...(applied.key && plan.credentials.final === null ? { accessKeyId: applied.key.accessKeyId } : {}),
+    credentials: modeOf(plan.credentials.final ?? undefined),
+    ...(plan.credentials.roleArn ? { roleArn: plan.credentials.roleArn } : {}),
     ...(plan.clusterIdentity
       ? {
           clusterIdentity: {

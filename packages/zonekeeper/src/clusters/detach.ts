@@ -41,7 +41,15 @@ import {
 import type { Context } from '../context.js';
 import { organizationExclusion } from '../locks.js';
 import { type ClusterNames, clusterNames } from '../names.js';
+import { gatherAttached } from '../organization/apply.js';
 import type { DetachResult, DetachStep } from '../results.js';
+import {
+  applyKeylessSteps,
+  gatherKeyless,
+  type KeylessCluster,
+  type KeylessStep,
+  planKeylessRemoval,
+} from './keyless.js';
 
 const DEFAULT_NAMESPACE = 'external-dns';
 
@@ -58,6 +66,8 @@ interface DetachState {
   }[];
   readonly clusterUserExists: boolean;
   readonly secretPaths: readonly string[];
+  /** The keyless steps of a keyless cluster (planned while gathering: they need the organisation's others). */
+  readonly keyless: readonly KeylessStep[];
 }
 
 /** Deletes a cluster's identity (keys, policies, user) and its key record. @internal */
@@ -104,6 +114,42 @@ async function gatherDetach(
     ctx.paths.clusterFolder(names.organization, names.clusterId),
     call,
   );
+  let keyless: readonly KeylessStep[] = [];
+  if (attachment?.credentials) {
+    const remaining: KeylessCluster[] = (await gatherAttached(ctx, names.organization, call)).flatMap((a) =>
+      a.credentials && a.clusterId !== names.clusterId
+        ? [
+            {
+              clusterId: a.clusterId,
+              namespace: a.namespace ?? DEFAULT_NAMESPACE,
+              credentials: a.credentials,
+            },
+          ]
+        : [],
+    );
+    const state = await gatherKeyless(
+      ctx,
+      {
+        roleName: names.userName,
+        policyName: names.policyName,
+        namespace,
+        credentials: attachment.credentials,
+        previous: undefined,
+      },
+      call,
+    );
+    keyless = planKeylessRemoval(
+      ctx,
+      {
+        organization: names.organization,
+        clusterId: names.clusterId,
+        roleName: names.userName,
+        credentials: attachment.credentials,
+        remaining,
+      },
+      state,
+    );
+  }
   return {
     ...(binding ? { binding } : {}),
     ...(attachment ? { attachment } : {}),
@@ -112,6 +158,7 @@ async function gatherDetach(
     tlsSecrets,
     clusterUserExists,
     secretPaths,
+    keyless,
   };
 }
 
@@ -135,6 +182,8 @@ function planDetach(names: ClusterNames, state: DetachState): { readonly steps: 
       steps.push({ op: 'delete-tls-secret', namespace: s.namespace, name: s.name });
   }
   if (state.clusterUserExists) steps.push({ op: 'delete-cluster-identity', userName: names.clusterUserName });
+  // After ExternalDNS is gone: its trust entry, association and provider.
+  if (state.keyless.length > 0) steps.push({ op: 'remove-keyless', steps: state.keyless });
   if (state.secretPaths.length > 0) steps.push({ op: 'delete-cluster-secrets', paths: state.secretPaths });
   if (state.binding) steps.push({ op: 'unbind-cluster', clusterId: names.clusterId });
   return { steps };
@@ -178,6 +227,9 @@ async function applyDetach(
         case 'delete-cluster-identity':
           await deleteZoneIdentity({ userName: step.userName }, ctx.deps.identity, call);
           identities.push(step.userName);
+          return;
+        case 'remove-keyless':
+          await applyKeylessSteps(ctx, names.organization, names.clusterId, step.steps, undefined, call);
           return;
         case 'delete-cluster-secrets': {
           const { deleted, foreign } = await deleteClusterSecrets(

@@ -16,10 +16,11 @@ import {
   ZonekeeperLabels,
 } from '@zonekeeper/core';
 import {
+  type AwsExternalDnsOptions,
   applyExternalDns,
   DEFAULT_TXT_PREFIX,
   deployedTxtPrefix,
-  type ExternalDnsOptions,
+  type KeylessCredentials,
   renderExternalDns,
   resolveExternalDnsOptions,
 } from '@zonekeeper/externaldns-deployer';
@@ -71,22 +72,31 @@ export interface ExternalDnsTarget {
   readonly scope: IdentityScope;
 }
 
+/** What a cluster's ExternalDNS runs with: an access key, or a role (keyless). @internal */
+export type ClusterRunCredentials =
+  | { readonly accessKeyId: string; readonly secretAccessKey: string }
+  | KeylessCredentials;
+
+function renderedCredentials(key: ClusterRunCredentials): AwsExternalDnsOptions['credentials'] {
+  return 'mode' in key ? key : { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
+}
+
 /** The render options of a cluster's ExternalDNS. Pure. @internal */
 export function externalDnsOptions(
   ctx: Context,
   target: ExternalDnsTarget,
   zone: { readonly id: string; readonly name: string },
-  key: { readonly accessKeyId: string; readonly secretAccessKey: string },
+  key: ClusterRunCredentials,
   overrides: ExternalDnsDefaults,
   namespace?: string,
-): ExternalDnsOptions {
+): AwsExternalDnsOptions {
   const o = { ...ctx.externalDns, ...overrides, ...(namespace ? { namespace } : {}) };
   return {
     clusterId: target.clusterId,
     organization: target.organization,
     zoneName: zone.name,
     zoneId: zone.id,
-    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+    credentials: renderedCredentials(key),
     createNamespace: o.createNamespace ?? true,
     ...(o.namespace ? { namespace: o.namespace } : {}),
     ...(o.image ? { image: o.image } : {}),
@@ -188,7 +198,7 @@ export function renderClusterExternalDns(
   ctx: Context,
   target: ExternalDnsTarget,
   zone: { readonly id: string; readonly name: string },
-  key: { readonly accessKeyId: string; readonly secretAccessKey: string },
+  key: ClusterRunCredentials,
   overrides: ExternalDnsDefaults,
   namespace?: string,
 ): readonly KubernetesObject[] {
@@ -204,7 +214,7 @@ export async function applyClusterExternalDns(
   ctx: Context,
   target: ExternalDnsTarget,
   zone: { readonly id: string; readonly name: string },
-  key: StoredAccessKey,
+  key: ClusterRunCredentials,
   overrides: ExternalDnsDefaults,
   namespace: string | undefined,
   call: CallOptions,

@@ -90,7 +90,9 @@ function planRotation(state: RotationState): RotationPlan {
   if (state.identities.length === 0)
     throw new ZonekeeperError(
       'NOT_FOUND',
-      `Organisation ${names.organization} has no access key to rotate. Run ensureOrganization (or attachCluster) first.`,
+      state.organization.state.attached.some((a) => a.credentials !== undefined)
+        ? `Organisation ${names.organization} has no access key to rotate: its clusters run keyless credentials (an IAM role), which have nothing to rotate.`
+        : `Organisation ${names.organization} has no access key to rotate. Run ensureOrganization (or attachCluster) first.`,
       {
         details: {
           organization: names.organization,

@@ -48,7 +48,13 @@ export async function gatherAttached(
   const out: AttachedCluster[] = [];
   for (const clusterId of await listAttachedClusters(ctx.ports.secrets, organization, at)) {
     const attachment = await readAttachment(ctx.ports.secrets, organization, clusterId, at);
-    if (attachment) out.push({ clusterId, scope: attachment.scope });
+    if (attachment)
+      out.push({
+        clusterId,
+        scope: attachment.scope,
+        namespace: attachment.namespace,
+        ...(attachment.credentials ? { credentials: attachment.credentials } : {}),
+      });
   }
   return out;
 }

@@ -33,6 +33,9 @@ import {
 } from '@zonekeeper/core';
 import {
   deleteZoneIdentity,
+  IDENTITY_PATH,
+  IDENTITY_TAGS,
+  isManagedIdentity,
   listZoneIdentities,
   planZoneIdentityDeletion,
   type ZoneIdentity,
@@ -55,6 +58,7 @@ import {
   ZoneTags,
   zoneOwnership,
 } from '@zonekeeper/zone-manager';
+import { applyKeylessSteps, eksClusterName, type KeylessStep } from '../clusters/keyless.js';
 import type { Context } from '../context.js';
 import { readOrganizationsInUseBy } from '../inventory.js';
 import { organizationExclusion } from '../locks.js';
@@ -83,6 +87,66 @@ export interface LeftoversState {
   readonly foreignSecrets: readonly string[];
   /** Clusters bound to the organisation. */
   readonly bindings: readonly string[];
+  /**
+   * What keyless credentials left of the organisation (only zonekeeper's of this platform: tagged
+   * managed-by, organisation and base domain). Absent in hand-built states: nothing.
+   */
+  readonly keyless?: {
+    readonly associations: readonly { readonly clusterName: string; readonly associationId: string }[];
+    readonly roles: readonly { readonly roleName: string; readonly policyNames: readonly string[] }[];
+    readonly oidcProviders: readonly string[];
+  };
+}
+
+/** Whether tags mark something as this platform's, of this organisation. */
+function ourKeyless(ctx: Context, tags: Readonly<Record<string, string>>, organization: string): boolean {
+  return (
+    isManagedIdentity(tags) &&
+    tags[IDENTITY_TAGS.organization] === organization &&
+    tags[IDENTITY_TAGS.baseDomain] === ctx.baseDomain
+  );
+}
+
+/** Reads the organisation's keyless leftovers: its roles, the associations their trust names, its OIDC providers. */
+async function gatherKeylessLeftovers(
+  ctx: Context,
+  organization: string,
+  call: CallOptions,
+): Promise<NonNullable<LeftoversState['keyless']>> {
+  const { roles, podIdentity } = ctx.ports;
+  const ours = (await roles.listRoles(IDENTITY_PATH, call)).filter((r) =>
+    ourKeyless(ctx, r.tags, organization),
+  );
+  const clusterNames = new Set<string>();
+  for (const r of ours)
+    for (const arn of r.trustPolicy.match(/arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]+/g) ??
+      [])
+      clusterNames.add(eksClusterName(arn));
+  const associations: { clusterName: string; associationId: string }[] = [];
+  for (const clusterName of [...clusterNames].sort()) {
+    let summaries: Awaited<ReturnType<typeof podIdentity.listAssociations>> = [];
+    try {
+      summaries = await podIdentity.listAssociations(clusterName, {}, call);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'NOT_FOUND') throw error;
+    }
+    for (const s of summaries) {
+      const a = await podIdentity.describeAssociation(clusterName, s.associationId, call);
+      if (a && ourKeyless(ctx, a.tags, organization))
+        associations.push({ clusterName, associationId: a.associationId });
+    }
+  }
+  const roleFacts = [];
+  for (const r of ours)
+    roleFacts.push({
+      roleName: r.roleName,
+      policyNames: [...(await roles.listRolePolicies(r.roleName, call))].sort(),
+    });
+  const oidcProviders = (await roles.listOidcProviders(call))
+    .filter((p) => ourKeyless(ctx, p.tags, organization))
+    .map((p) => p.arn)
+    .sort();
+  return { associations, roles: roleFacts.sort((a, b) => (a.roleName < b.roleName ? -1 : 1)), oidcProviders };
 }
 
 /**
@@ -181,7 +245,8 @@ export async function gatherOrganizationLeftovers(
         .filter((b) => b.organization === organization)
         .map((b) => b.clusterId)
         .sort();
-  return { organization, identities, ownedSecrets, foreignSecrets, bindings };
+  const keyless = await gatherKeylessLeftovers(ctx, organization, call);
+  return { organization, identities, ownedSecrets, foreignSecrets, bindings, keyless };
 }
 
 /**
@@ -192,6 +257,28 @@ export async function gatherOrganizationLeftovers(
  */
 export function planOrganizationLeftovers(state: LeftoversState): OrganizationDeletionStep[] {
   const steps: OrganizationDeletionStep[] = [];
+  // Keyless first, in the order IAM and EKS need: an association names its role, a role's trust its
+  // OIDC provider, and a role is deleted only without inline policies.
+  const k = state.keyless;
+  const keyless: KeylessStep[] = k
+    ? [
+        ...k.associations.map((a) => ({
+          op: 'delete-pod-identity-association' as const,
+          clusterName: a.clusterName,
+          associationId: a.associationId,
+        })),
+        ...k.roles.flatMap((r) => [
+          ...r.policyNames.map((policyName) => ({
+            op: 'delete-role-policy' as const,
+            roleName: r.roleName,
+            policyName,
+          })),
+          { op: 'delete-role' as const, roleName: r.roleName },
+        ]),
+        ...k.oidcProviders.map((arn) => ({ op: 'delete-oidc-provider' as const, arn })),
+      ]
+    : [];
+  if (keyless.length > 0) steps.push({ op: 'delete-keyless', steps: keyless });
   for (const u of state.identities)
     steps.push({
       op: 'delete-identity',
@@ -245,6 +332,9 @@ export async function applyOrganizationDeletionSteps(
             call,
           );
           out.zones.push(step.zoneId);
+          return;
+        case 'delete-keyless':
+          await applyKeylessSteps(ctx, organization, '', step.steps, undefined, call);
           return;
         case 'delete-identity':
           await deleteZoneIdentity({ userName: step.userName }, ctx.deps.identity, call);

@@ -299,6 +299,7 @@ export async function describeOrganization(
       attachedAt: a.attachedAt,
       tlsSecrets: a.tlsSecrets,
       bound: bindings.has(clusterId),
+      credentials: a.credentials?.mode ?? 'access-key',
     });
   }
   const clusterIdentities = (

@@ -21,7 +21,7 @@ import {
   planZoneIdentity,
   type ZoneIdentityPlan,
 } from '@zonekeeper/iam-scoper';
-import type { StoredCertificateAuthority } from '@zonekeeper/vault-keys';
+import type { AttachmentCredentials, StoredCertificateAuthority } from '@zonekeeper/vault-keys';
 import {
   type OrganizationZonePlan,
   type OrganizationZoneState,
@@ -40,6 +40,10 @@ import type { OrganizationNames } from '../names.js';
 export interface AttachedCluster {
   readonly clusterId: string;
   readonly scope: IdentityScope;
+  /** ExternalDNS's namespace (absent in hand-built states). */
+  readonly namespace?: string;
+  /** Keyless credentials (absent: the cluster runs an access key). */
+  readonly credentials?: AttachmentCredentials;
 }
 
 /** What the organisation planner needs. @internal */
@@ -80,12 +84,17 @@ export interface OrganizationPlan {
   readonly certificateAuthority: CertificateAuthorityPlan;
 }
 
-/** Whether an organisation needs its organisation-wide identity. @internal */
+/**
+ * Whether an organisation needs its organisation-wide identity: an attach asks for it, a cluster runs
+ * its key, or the platform's default scope is `organization` and no cluster of the organisation has
+ * moved to keyless credentials (then the key is retired, and only an access-key attach brings it back).
+ * @internal
+ */
 export function needsOrganizationIdentity(state: OrganizationState, desired: OrganizationDesired): boolean {
   return (
     desired.needsIdentity === true ||
-    desired.defaultScope === 'organization' ||
-    state.attached.some((a) => a.scope === 'organization')
+    (desired.defaultScope === 'organization' && !state.attached.some((a) => a.credentials !== undefined)) ||
+    state.attached.some((a) => a.scope === 'organization' && a.credentials === undefined)
   );
 }
 
@@ -138,10 +147,13 @@ export function isEmptyOrganizationPlan(plan: OrganizationPlan): boolean {
   );
 }
 
-/** The consumers of the organisation key: clusters attached with identity scope `organization`. @internal */
+/**
+ * The consumers of the organisation key: clusters attached with identity scope `organization` that run
+ * a key (a keyless cluster never gets it published). @internal
+ */
 export function organizationKeyConsumers(attached: readonly AttachedCluster[]): string[] {
   return attached
-    .filter((a) => a.scope === 'organization')
+    .filter((a) => a.scope === 'organization' && a.credentials === undefined)
     .map((a) => a.clusterId)
     .sort();
 }

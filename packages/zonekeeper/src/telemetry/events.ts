@@ -17,7 +17,14 @@ import type { CollectionReason } from '../results.js';
  * platform's cluster inventory).
  * @public
  */
-export type TelemetryPort = 'dns' | 'identity' | 'secrets' | 'cluster' | 'inventory';
+export type TelemetryPort =
+  | 'dns'
+  | 'identity'
+  | 'secrets'
+  | 'cluster'
+  | 'inventory'
+  | 'roles'
+  | 'podIdentity';
 
 /**
  * How an operation or a call ended: `success`, `error` (a typed error; see `errorCode`) or `aborted`

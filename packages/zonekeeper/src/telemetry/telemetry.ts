@@ -72,6 +72,24 @@ export const TRACED_PORT_METHODS: Readonly<Record<TelemetryPort, ReadonlySet<str
   secrets: new Set(['read', 'write', 'readMetadata', 'writeMetadata', 'list', 'deleteAll']),
   cluster: new Set(['apply', 'get', 'list', 'delete', 'replace']),
   inventory: new Set(['listClusters', 'listClustersOf']),
+  roles: new Set([
+    'getRole',
+    'createRole',
+    'updateTrustPolicy',
+    'tagRole',
+    'listRoles',
+    'deleteRole',
+    'listRolePolicies',
+    'getRolePolicy',
+    'putRolePolicy',
+    'deleteRolePolicy',
+    'createOidcProvider',
+    'getOidcProvider',
+    'listOidcProviders',
+    'tagOidcProvider',
+    'deleteOidcProvider',
+  ]),
+  podIdentity: new Set(['createAssociation', 'describeAssociation', 'listAssociations', 'deleteAssociation']),
 };
 
 const DNS_ZONE_ID_FIRST = new Set(['getZone', 'deleteZone', 'changeTags', 'listRecords', 'changeRecords']);
@@ -129,6 +147,8 @@ function callAttributes(
       return;
     }
     case 'inventory':
+    case 'roles':
+    case 'podIdentity':
       return;
   }
 }

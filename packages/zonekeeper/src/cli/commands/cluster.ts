@@ -16,6 +16,7 @@ import {
 import type { ExternalDnsPolicy } from '@zonekeeper/externaldns-deployer';
 import type { ExternalDnsDefaults, IdentityScope } from '../../config.js';
 import type { FleetExternalDnsSettings } from '../../fleet/budget.js';
+import type { AttachClusterInput } from '../../results.js';
 import {
   buildFacade,
   type CommandContext,
@@ -125,6 +126,27 @@ function identityScopeFlag(ctx: CommandContext): IdentityScope | undefined {
   return scope as IdentityScope | undefined;
 }
 
+/** `--credentials` and what a keyless mode needs (the facade validates them). */
+function credentialsFlags(ctx: CommandContext): Pick<AttachClusterInput, 'credentials' | 'workloadIdentity'> {
+  const mode = commandString(ctx, 'credentials');
+  const issuerUrl = commandString(ctx, 'oidcIssuer');
+  const eksClusterArn = commandString(ctx, 'eksClusterArn');
+  const audience = commandString(ctx, 'tokenAudience');
+  const workloadIdentity = {
+    ...(issuerUrl === undefined ? {} : { issuerUrl }),
+    ...(eksClusterArn === undefined ? {} : { eksClusterArn }),
+    ...(audience === undefined ? {} : { audience }),
+  };
+  if (mode === undefined && Object.keys(workloadIdentity).length > 0)
+    throw invalidInput(
+      '--oidc-issuer, --eks-cluster-arn and --token-audience need --credentials irsa, pod-identity or web-identity.',
+    );
+  return {
+    ...(mode === undefined ? {} : { credentials: mode as NonNullable<AttachClusterInput['credentials']> }),
+    ...(Object.keys(workloadIdentity).length === 0 ? {} : { workloadIdentity }),
+  };
+}
+
 /** Registers `cluster attach`, `cluster detach` and `cluster list`. */
 export const registerClusterCommands: CommandGroup = (program, execute) => {
   const cluster = program.command('cluster').description("an organisation's clusters");
@@ -136,6 +158,16 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
     .argument('<org>', 'organisation name')
     .argument('<cluster>', 'cluster id (a DNS label; the kubeconfig context unless mapped with --context)')
     .option('--namespace <ns>', 'namespace of ExternalDNS (default external-dns)')
+    .option(
+      '--credentials <mode>',
+      'how ExternalDNS authenticates: access-key, irsa, pod-identity or web-identity (recorded; default: the recorded mode, else access-key; see docs/credentials.md)',
+    )
+    .option(
+      '--oidc-issuer <url>',
+      "irsa, web-identity: the cluster's service-account issuer (EKS: identity.oidc.issuer)",
+    )
+    .option('--eks-cluster-arn <arn>', "pod-identity: the EKS cluster's ARN")
+    .option('--token-audience <aud>', 'web-identity: the token audience (default sts.amazonaws.com)')
     .option(
       '--scope <scope>',
       'the identity ExternalDNS runs with: "organization" or "cluster" (recorded; default: the recorded one, else --identity-scope)',
@@ -178,6 +210,7 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
         const externalDns = externalDnsOverrides(ctx);
         const identityScope = identityScopeFlag(ctx);
         const fleetBudget = await fleetBudgetFlag(ctx);
+        const keyless = credentialsFlags(ctx);
         const zk = await buildFacade(ctx);
         const dryRun = commandFlag(ctx, 'dryRun');
         // Loading the kubeconfig sends nothing: a missing context fails here, before any AWS call.
@@ -194,6 +227,7 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
             ...(identityScope ? { identityScope } : {}),
             // Checked by the facade, before any call, like every other setting.
             ...(fleetBudget === undefined ? {} : { fleetBudget: fleetBudget as FleetExternalDnsSettings }),
+            ...keyless,
           },
           { dryRun, ...signalOf(ctx) },
         );
