@@ -8,7 +8,9 @@
 
 export {
   ALLOWED_CERTIFICATE_USAGES,
+  APPROVER_POLICY_VERSION,
   CERT_MANAGER_OBJECT_NAMES,
+  CERT_MANAGER_VERSION,
   type CertManagerAcmeInput,
   type CertManagerCaInput,
   type CertManagerInput,

@@ -38,6 +38,17 @@ import {
 } from '@zonekeeper/core';
 import { permittedDnsDomainsOfCertificate } from '../certificates.js';
 
+/**
+ * The cert-manager release whose CRDs the rendered objects are tested against (`render.apiserver.test.ts`
+ * applies them to a real kube-apiserver with that release's CRDs). cert-manager v1.x keeps the `v1`
+ * API, so other v1 releases accept them too.
+ * @public
+ */
+export const CERT_MANAGER_VERSION = 'v1.21.1';
+
+/** The approver-policy release whose `CertificateRequestPolicy` CRD the rendered policy is tested against. @public */
+export const APPROVER_POLICY_VERSION = 'v0.28.0';
+
 /** The names of the objects {@link renderCertManager} renders in each tenant namespace. @public */
 export const CERT_MANAGER_OBJECT_NAMES = Object.freeze({
   acmeIssuer: 'zonekeeper-acme',
