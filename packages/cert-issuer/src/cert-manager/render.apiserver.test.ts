@@ -9,8 +9,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubernetesObject } from '@zonekeeper/core';
+import { isZonekeeperError, type KubernetesObject } from '@zonekeeper/core';
 import { toYaml } from '@zonekeeper/externaldns-deployer';
+import { createKubernetesCluster } from '@zonekeeper/externaldns-deployer/kubernetes';
 import { type KubeApiServer, startKubeApiServer } from '@zonekeeper/testkit/kube-apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueIntermediateCertificateAuthority } from '../index.js';
@@ -174,6 +175,37 @@ describe('cert-manager objects on a real kube-apiserver with cert-manager’s CR
     };
     const applied = await apply([certificate]);
     expect(applied.code, applied.stderr).toBe(0);
+  });
+
+  it('applies through zonekeeper’s own Kubernetes adapter too (@kubernetes/client-node, server-side apply)', async () => {
+    const cluster = createKubernetesCluster({ name: 'real', kubeconfigYaml: server.kubeconfig() });
+    await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tools' } });
+    const objects = renderCertManager({ ...input, namespaces: ['tools'], organization: 'acme' });
+    const first: KubernetesObject[] = [];
+    for (const object of objects) first.push(await cluster.apply(object));
+    for (const [i, object] of objects.entries()) {
+      expect(first[i]?.metadata.name).toBe(object.metadata.name);
+      if (object.kind !== 'Secret')
+        expect(first[i]?.spec ?? first[i]?.rules ?? first[i]?.roleRef).toEqual(
+          object.spec ?? object.rules ?? object.roleRef,
+        );
+    }
+    // A second apply of the same objects writes nothing.
+    const second: KubernetesObject[] = [];
+    for (const object of objects) second.push(await cluster.apply(object));
+    expect(second.map((o) => o.metadata.resourceVersion)).toEqual(
+      first.map((o) => o.metadata.resourceVersion),
+    );
+    const issuers = await cluster.list('cert-manager.io/v1', 'Issuer', { namespace: 'tools' });
+    expect(issuers.map((o) => o.metadata.name).sort()).toEqual(['zonekeeper-acme', 'zonekeeper-ca']);
+    // The server's schema check reaches the adapter's caller as a typed error.
+    const broken = {
+      ...objects.find((o) => o.kind === 'Issuer'),
+      metadata: { name: 'broken-4', namespace: 'tools' },
+      spec: { acme: {} },
+    } as KubernetesObject;
+    const error = await cluster.apply(broken).catch((e: unknown) => e);
+    expect(isZonekeeperError(error) && error.code).toBe('INVALID_INPUT');
   });
 
   it('rejects deliberately broken objects against the CRD schemas, and the redacted YAML Secret', async () => {
