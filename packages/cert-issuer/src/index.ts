@@ -39,6 +39,7 @@ export {
   type RevokeAcmeCertificateInput,
   type RevokeAcmeCertificateResult,
   revokeAcmeCertificate,
+  validateAcmeSettings,
 } from './acme/ensure.js';
 export {
   ACME_ERROR_NAMESPACE,
