@@ -4,6 +4,11 @@
  * Kubernetes' own (`kubernetes-models`), for any valid input (fast-check); secrets never leave the
  * Secrets, and `toYaml` redacts them; bad input is refused before anything is rendered.
  */
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer';
 import { CertificateRequestPolicy } from '@kubernetes-models/cert-manager/policy.cert-manager.io/v1alpha1/CertificateRequestPolicy';
 import { isZonekeeperError, type KubernetesObject, ZonekeeperLabels } from '@zonekeeper/core';
@@ -280,6 +285,60 @@ describe('renderCertManager', () => {
         }),
       ),
     ).toThrow(/self-signed/);
+  });
+
+  it('refuses an intermediate without name constraints (one made with openssl, which cert-issuer never makes)', async () => {
+    const root = await createCertificateAuthority({ commonName: 'platform CA', pathLength: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'zonekeeper-unconstrained-'));
+    try {
+      const file = (name: string, content: string) => {
+        writeFileSync(join(dir, name), content, { mode: 0o600 });
+        return join(dir, name);
+      };
+      const rootCert = file('root.pem', root.certificatePem);
+      const rootKey = file('root.key', root.privateKeyPem);
+      const ext = file(
+        'ca.ext',
+        'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n',
+      );
+      const key = join(dir, 'i.key');
+      const csr = join(dir, 'i.csr');
+      const cert = join(dir, 'i.pem');
+      const openssl = (args: string[]) => execFileSync('/usr/bin/openssl', args, { stdio: 'pipe' });
+      openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+      openssl(['req', '-new', '-key', key, '-subj', '/CN=unconstrained', '-out', csr]);
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        rootCert,
+        '-CAkey',
+        rootKey,
+        '-CAcreateserial',
+        '-days',
+        '30',
+        '-sha256',
+        '-extfile',
+        ext,
+        '-out',
+        cert,
+      ]);
+      expect(() =>
+        renderCertManager(
+          input({
+            ca: {
+              certificatePem: readFileSync(cert, 'utf8'),
+              privateKeyPem: readFileSync(key, 'utf8'),
+              issuerCertificatePem: root.certificatePem,
+            },
+          }),
+        ),
+      ).toThrow(/has no DNS name constraints/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an intermediate whose name constraints reach beyond the zone', async () => {
