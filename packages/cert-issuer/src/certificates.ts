@@ -81,6 +81,8 @@ export const certificateDefaults = Object.freeze({
   caValidityDays: 3650,
   /** The longest CA validity accepted, in days (about 25 years). */
   maxCaValidityDays: 9125,
+  /** Validity of a new intermediate CA ({@link issueIntermediateCertificateAuthority}), in days. */
+  intermediateValidityDays: 365,
   /** Validity of a new server certificate, in days. */
   leafValidityDays: 90,
   /** The longest server certificate validity accepted, in days (what public-CA tooling accepts). */
@@ -153,6 +155,47 @@ export interface CertificateAuthorityOptions {
    * Default: no constraints.
    */
   readonly permittedDnsDomains?: readonly string[];
+  /**
+   * The basic constraints path length: `0` (default) lets the CA sign server certificates only; `1` also
+   * lets it sign intermediates that sign server certificates ({@link issueIntermediateCertificateAuthority},
+   * for cert-manager's CA `Issuer`), never deeper.
+   */
+  readonly pathLength?: 0 | 1;
+}
+
+/**
+ * Options of {@link issueIntermediateCertificateAuthority}.
+ * @public
+ */
+export interface IntermediateCertificateAuthorityOptions {
+  /** The intermediate's subject common name: 1–64 characters, no control characters. */
+  readonly commonName: string;
+  /**
+   * The DNS domains it may certify (critical name constraints, as in
+   * {@link CertificateAuthorityOptions.permittedDnsDomains}); required, and each must lie within the
+   * parent's own constraints when it has any. 1–10 domains, no wildcards.
+   */
+  readonly permittedDnsDomains: readonly string[];
+  /** Validity in whole days, 1–9125, never beyond the parent's `notAfter`. Default 365. */
+  readonly validityDays?: number;
+  /** Its key algorithm. Default `'ECDSA_P256'`. */
+  readonly keyAlgorithm?: KeyAlgorithm;
+  /** The issuance time. Default `new Date()`. `notBefore` is 5 minutes earlier. */
+  readonly now?: Date;
+}
+
+/**
+ * An intermediate CA issued by {@link issueIntermediateCertificateAuthority}: usable wherever a
+ * {@link CertificateAuthority} is (its PEMs sign server certificates), plus its chain.
+ * @public
+ */
+export interface IntermediateCertificateAuthority extends CertificateAuthority {
+  /** The intermediate followed by the parent's certificate, PEM. */
+  readonly chainPem: string;
+  /** The parent's certificate, PEM: what clients trust. */
+  readonly caPem: string;
+  /** Its permitted DNS domains, normalised. */
+  readonly permittedDnsDomains: readonly string[];
 }
 
 /**
@@ -393,6 +436,11 @@ type SignerType = keyof typeof SIGNATURE_ALGORITHM;
 // The constant extensions, encoded once.
 const LEAF_BASIC_CONSTRAINTS = extension(OID_BASIC_CONSTRAINTS, true, sequence()); // CA:FALSE
 const CA_BASIC_CONSTRAINTS = extension(OID_BASIC_CONSTRAINTS, true, sequence(TRUE, smallInteger(0))); // CA:TRUE, pathlen:0
+const CA_BASIC_CONSTRAINTS_PATHLEN_1 = extension(
+  OID_BASIC_CONSTRAINTS,
+  true,
+  sequence(TRUE, smallInteger(1)),
+);
 /** KeyUsage BIT STRINGs (RFC 5280 4.2.1.3; DER drops trailing zero bits). */
 const LEAF_KEY_USAGE = {
   ECDSA_P256: extension(OID_KEY_USAGE, true, Uint8Array.of(0x03, 0x02, 0x07, 0x80)), // digitalSignature
@@ -472,6 +520,8 @@ interface Authority {
   readonly notAfter: number;
   /** The permitted dNSName subtrees of its name constraints; undefined without name constraints. */
   readonly permittedDnsDomains: readonly string[] | undefined;
+  /** Its basic constraints path length; undefined when unlimited. */
+  readonly pathLength: number | undefined;
   readonly subjectText: string;
 }
 
@@ -587,6 +637,7 @@ async function loadAuthority(certificatePem: string, privateKeyPem: string): Pro
     notBefore: certificate.notBefore.getTime(),
     notAfter: certificate.notAfter.getTime(),
     permittedDnsDomains: nc === undefined ? undefined : Object.freeze(permittedDnsDomainsOf(nc.value)),
+    pathLength: constraints.pathLength,
     subjectText: certificate.subject,
   };
 }
@@ -691,6 +742,10 @@ export async function createCertificateAuthority(
   const keyAlgorithm = resolveKeyAlgorithm(input.keyAlgorithm);
   const window = validityWindow(resolveNow(input.now), days);
   const permitted = normalizePermittedDomains(input.permittedDnsDomains);
+  const pathLength = input.pathLength ?? 0;
+  if (pathLength !== 0 && pathLength !== 1) {
+    throw invalidInput(`pathLength must be 0 or 1, got ${describeValue(input.pathLength)}.`);
+  }
 
   return unexpected('Creating the certificate authority', async () => {
     const keys = await generateKeyPair(keyAlgorithm);
@@ -707,7 +762,7 @@ export async function createCertificateAuthority(
         subject,
         spki,
         extensions: [
-          CA_BASIC_CONSTRAINTS,
+          pathLength === 0 ? CA_BASIC_CONSTRAINTS : CA_BASIC_CONSTRAINTS_PATHLEN_1,
           CA_KEY_USAGE,
           subjectKeyIdentifier(keyIdentifier(spki)),
           ...(permitted === undefined ? [] : [nameConstraints(permitted)]),
@@ -721,6 +776,109 @@ export async function createCertificateAuthority(
       notBefore: new Date(window.notBefore),
       notAfter: new Date(window.notAfter),
       serialNumber: hex(serial),
+    });
+  });
+}
+
+/**
+ * Issues an intermediate CA signed by `parent`, with a new key pair: subject `CN=<commonName>`, basic
+ * constraints `CA:TRUE, pathlen:0` (critical: it signs server certificates only), key usage
+ * `keyCertSign, cRLSign` (critical), subject and authority key identifiers, and critical name
+ * constraints permitting only `permittedDnsDomains`. This is how the organisation's CA is given to
+ * cert-manager's CA `Issuer` (which must hold its signing key in a Secret) while the organisation's own
+ * key stays in Vault: a leaked intermediate key can sign nothing a verifier accepts outside the zone,
+ * and the intermediate is replaced by issuing a new one.
+ *
+ * @param parent - The signing CA. It must allow an intermediate below it: basic constraints without a
+ *   path length, or with one of at least 1 (`createCertificateAuthority({ pathLength: 1 })`).
+ * @throws `ZonekeeperError` `INVALID_INPUT` (nothing is generated) for: a parent that is not a CA, does
+ *   not match its key, has `pathlen:0`, has expired or is not valid yet; domains outside the parent's
+ *   name constraints; a validity outside 1–9125 days or beyond the parent's `notAfter`; an invalid
+ *   common name, `now` or key algorithm; missing or invalid `permittedDnsDomains`.
+ * @public
+ */
+export async function issueIntermediateCertificateAuthority(
+  parent: CertificateAuthority,
+  options: IntermediateCertificateAuthorityOptions,
+): Promise<IntermediateCertificateAuthority> {
+  const input = requireOptionsObject(options, 'issueIntermediateCertificateAuthority options');
+  const commonName = validateCommonName(input.commonName);
+  const days = resolveValidityDays(
+    input.validityDays,
+    certificateDefaults.intermediateValidityDays,
+    certificateDefaults.maxCaValidityDays,
+    'Intermediate CA',
+  );
+  const keyAlgorithm = resolveKeyAlgorithm(input.keyAlgorithm);
+  const nowMs = resolveNow(input.now);
+  const window = validityWindow(nowMs, days);
+  if (input.permittedDnsDomains === undefined) {
+    throw invalidInput(
+      'An intermediate CA needs permittedDnsDomains (the organisation’s zone): an unconstrained intermediate could certify any name.',
+    );
+  }
+  const permitted = normalizePermittedDomains(input.permittedDnsDomains) as readonly string[];
+  const authority = await authorityOf(parent);
+  if (authority.pathLength !== undefined && authority.pathLength < 1) {
+    throw invalidInput(
+      `The parent CA (subject ${JSON.stringify(authority.subjectText)}) has pathlen:${authority.pathLength} and may not sign intermediates; create it with pathLength: 1.`,
+    );
+  }
+  if (authority.notAfter <= nowMs || authority.notBefore > nowMs) {
+    throw invalidInput(
+      `The parent CA is not valid at ${new Date(nowMs).toISOString()} (${new Date(authority.notBefore).toISOString()} to ${new Date(authority.notAfter).toISOString()}).`,
+    );
+  }
+  if (window.notAfter > authority.notAfter) {
+    throw invalidInput(
+      `An intermediate valid for ${days} days would expire at ${new Date(window.notAfter).toISOString()}, after its parent (${new Date(authority.notAfter).toISOString()}); use a shorter validityDays.`,
+      { validityDays: days, caNotAfter: new Date(authority.notAfter).toISOString() },
+    );
+  }
+  const parentPermitted = authority.permittedDnsDomains;
+  if (parentPermitted !== undefined) {
+    const outside = permitted.filter((d) => !parentPermitted.some((p) => isWithinDomain(d, p)));
+    if (outside.length > 0) {
+      throw invalidInput(
+        `${outside.join(', ')} ${outside.length === 1 ? 'lies' : 'lie'} outside the parent CA's name constraints (${parentPermitted.join(', ') || 'none permitted'}).`,
+        { outside, permitted: [...parentPermitted] },
+      );
+    }
+  }
+
+  return unexpected('Issuing the intermediate CA', async () => {
+    const keys = await generateKeyPair(keyAlgorithm);
+    const spki = spkiOf(keys.publicKey);
+    const serial = randomSerialNumber();
+    const der = signCertificate(
+      {
+        serial,
+        signer: authority.signer,
+        issuer: authority.subject,
+        notBefore: window.notBefore,
+        notAfter: window.notAfter,
+        subject: name(commonName),
+        spki,
+        extensions: [
+          CA_BASIC_CONSTRAINTS,
+          CA_KEY_USAGE,
+          subjectKeyIdentifier(keyIdentifier(spki)),
+          extension(OID_AUTHORITY_KEY_IDENTIFIER, false, sequence(tlv(0x80, authority.keyId))),
+          nameConstraints(permitted),
+        ],
+      },
+      authority.signingKey,
+    );
+    const certificatePem = pem(der, 'CERTIFICATE');
+    return Object.freeze({
+      certificatePem,
+      privateKeyPem: pkcs8PemOf(keys.privateKey),
+      notBefore: new Date(window.notBefore),
+      notAfter: new Date(window.notAfter),
+      serialNumber: hex(serial),
+      chainPem: certificatePem + authority.certificatePem,
+      caPem: authority.certificatePem,
+      permittedDnsDomains: Object.freeze([...permitted]),
     });
   });
 }

@@ -39,6 +39,7 @@ export {
   type RevokeAcmeCertificateInput,
   type RevokeAcmeCertificateResult,
   revokeAcmeCertificate,
+  validateAcmeSettings,
 } from './acme/ensure.js';
 export {
   ACME_ERROR_NAMESPACE,
@@ -56,7 +57,10 @@ export {
   type CertificateAuthorityOptions,
   certificateDefaults,
   createCertificateAuthority,
+  type IntermediateCertificateAuthority,
+  type IntermediateCertificateAuthorityOptions,
   type IssuedCertificate,
+  issueIntermediateCertificateAuthority,
   issueServerCertificate,
   KEY_ALGORITHMS,
   type KeyAlgorithm,

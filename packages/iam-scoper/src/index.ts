@@ -10,6 +10,13 @@
  */
 
 export {
+  ACME_CHALLENGE_LABEL,
+  ACME_CHALLENGE_POLICY_SIDS,
+  type AcmeChallengePolicyInput,
+  acmeChallengeRecordNames,
+  buildAcmeChallengePolicy,
+} from './acme-policy.js';
+export {
   applyZoneIdentityPlan,
   type DeleteZoneIdentityResult,
   deleteZoneIdentity,

@@ -6,7 +6,7 @@
  */
 
 import type { Tracer } from '@opentelemetry/api';
-import type { KeyAlgorithm } from '@zonekeeper/cert-issuer';
+import type { AcmeSettings, KeyAlgorithm } from '@zonekeeper/cert-issuer';
 import type { Clock, ClusterClient, Logger } from '@zonekeeper/core';
 import type { ExternalDnsPolicy, ExternalDnsSource } from '@zonekeeper/externaldns-deployer';
 import type { CollectionPolicyOptions } from '@zonekeeper/gc-policy';
@@ -182,6 +182,12 @@ export interface ZonekeeperConfig {
   readonly externalDns?: ExternalDnsDefaults;
   /** Certificate defaults. */
   readonly certificates?: { readonly keyAlgorithm?: KeyAlgorithm; readonly validityDays?: number };
+  /**
+   * The ACME CA for publicly trusted certificates (`issueCertificate(…, { acme: true })`, the CLI's
+   * `cert issue --acme`): directory URL (https), `termsOfServiceAgreed: true`, contacts, timings
+   * (`AcmeSettings` of `@zonekeeper/cert-issuer`). Checked by `createZonekeeper`. Absent: no ACME.
+   */
+  readonly acme?: AcmeSettings;
   /**
    * Garbage-collection policy options, the longest sleep of the collector loop (default 1 h), and
    * `concurrency`: how many organisations one collection deletes at the same time (an integer from 1 to

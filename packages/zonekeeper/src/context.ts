@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 
-import type { CertificateDeps } from '@zonekeeper/cert-issuer';
+import { type AcmeSettings, type CertificateDeps, validateAcmeSettings } from '@zonekeeper/cert-issuer';
 import {
   type CallOptions,
   type Clock,
@@ -94,6 +94,8 @@ export interface Context {
   };
   readonly externalDns: ExternalDnsDefaults;
   readonly certificates: ZonekeeperConfig['certificates'];
+  /** The ACME settings and their directory URL (as recorded as a certificate's issuer); absent without ACME. */
+  readonly acme: { readonly settings: AcmeSettings; readonly directoryUrl: string } | undefined;
   readonly gc: ZonekeeperConfig['gc'];
   readonly reservedNames: ReadonlySet<string>;
   readonly locks: { readonly ttlMs: number; readonly waitTimeoutMs: number; readonly pollMs?: number };
@@ -180,6 +182,11 @@ export function resolveContext(config: ZonekeeperConfig): Context {
   const edns = config.externalDns ?? {};
   positiveMs(edns.rolloutTimeoutMs, 'externalDns.rolloutTimeoutMs');
 
+  const acme =
+    config.acme === undefined
+      ? undefined
+      : { settings: config.acme, directoryUrl: validateAcmeSettings(config.acme) };
+
   const telemetry = createTelemetry(config.tracer, config.metrics, logger);
 
   // The ports, wrapped once for telemetry (the same instances when it is off): every call below goes
@@ -245,6 +252,7 @@ export function resolveContext(config: ZonekeeperConfig): Context {
     keyless: { accountId: keylessAccountId, partition, maxTrustPolicyChars },
     externalDns: edns,
     certificates: config.certificates,
+    acme,
     // The provider's pricing model unless the configuration names one (docs/billing-model.md).
     gc:
       config.gc?.pricing !== undefined || config.dns?.pricing === undefined

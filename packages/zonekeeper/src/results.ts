@@ -6,6 +6,7 @@
  */
 
 import type {
+  AcmeCertificateStep,
   CertificateAuthorityStep,
   CertificateStep,
   CertificateSummary,
@@ -315,6 +316,12 @@ export interface IssueCertificateInput {
   readonly dnsNames: readonly string[];
   readonly validityDays?: number;
   readonly keyAlgorithm?: import('@zonekeeper/cert-issuer').KeyAlgorithm;
+  /**
+   * Order the certificate from the ACME CA configured by `createZonekeeper({ acme })` (DNS-01 through
+   * the organisation's zone) instead of issuing it from the organisation's CA. The CA decides the
+   * validity, so `validityDays` and `keyAlgorithm` are refused with it. Default `false`.
+   */
+  readonly acme?: boolean;
 }
 
 /** What {@link Zonekeeper.issueCertificate} did. @public */
@@ -326,8 +333,14 @@ export interface IssueCertificateResult {
   readonly plans: {
     readonly certificateAuthority: readonly CertificateAuthorityStep[];
     readonly certificate: readonly CertificateStep[];
+    /** With `acme`: the ACME plan (account, order); the two above are then empty. */
+    readonly acme?: readonly AcmeCertificateStep[];
   };
-  readonly certificate?: CertificateSummary & { readonly dnsNames: readonly string[] };
+  /** `issuer` is `organisation-ca` or `acme:<directory URL>`. */
+  readonly certificate?: CertificateSummary & {
+    readonly dnsNames: readonly string[];
+    readonly issuer?: string;
+  };
 }
 
 /**

@@ -197,7 +197,13 @@ export function acmeIssuer(directoryUrl: string): string {
   return `acme:${directoryUrl}`;
 }
 
-function validateSettings(settings: AcmeSettings): string {
+/**
+ * Checks ACME settings (https directory, terms agreed, `mailto:` contacts, positive timings) and returns
+ * the directory URL in the form recorded as a certificate's issuer ({@link acmeIssuer}). Pure.
+ * @throws `INVALID_INPUT` for invalid settings.
+ * @public
+ */
+export function validateAcmeSettings(settings: AcmeSettings): string {
   if (typeof settings !== 'object' || settings === null) throw invalidInput('ACME settings are required.');
   let url: URL;
   try {
@@ -750,7 +756,7 @@ export async function ensureAcmeCertificate(
   options: EnsureOptions = {},
 ): Promise<EnsureAcmeCertificateResult> {
   acmeNames(input);
-  const directoryUrl = validateSettings(deps.acme);
+  const directoryUrl = validateAcmeSettings(deps.acme);
   const clock = deps.clock ?? systemClock;
   const outcome = await ensure(
     {
@@ -825,7 +831,7 @@ export async function revokeAcmeCertificate(
 ): Promise<RevokeAcmeCertificateResult> {
   const organization = validateOrganizationName(input.organization);
   const name = validateDnsLabel(input.name, 'Certificate name');
-  const directoryUrl = validateSettings(deps.acme);
+  const directoryUrl = validateAcmeSettings(deps.acme);
   const reason = input.reason ?? 'unspecified';
   if (!(reason in REASON_CODES))
     throw invalidInput(

@@ -8,16 +8,23 @@
  */
 
 import {
+  type AcmeCertificatePlan,
+  type AcmeCertificateState,
+  type AcmeDeps,
+  applyAcmeCertificatePlan,
   applyCertificateAuthorityPlan,
   applyCertificatePlan,
   type CertificateAuthorityPlan,
   type CertificatePlan,
   type CertificateState,
   certificateDefaults,
+  type EnsureAcmeCertificateInput,
   type EnsureCertificateInput,
+  gatherAcmeCertificate,
   gatherCertificate,
   gatherCertificateAuthority,
   KEY_ALGORITHMS,
+  planAcmeCertificate,
   planCertificate,
   planCertificateAuthority,
   renewalTime,
@@ -36,6 +43,7 @@ import type { StoredCertificateAuthority } from '@zonekeeper/vault-keys';
 import { gatherOrganizationZone, zoneOwnership } from '@zonekeeper/zone-manager';
 import type { Context } from '../context.js';
 import { organizationExclusion } from '../locks.js';
+import type { OrganizationNames } from '../names.js';
 import { organizationNames } from '../names.js';
 import { organizationNotFound } from '../organization/apply.js';
 import type { IssueCertificateInput, IssueCertificateResult } from '../results.js';
@@ -71,6 +79,20 @@ export async function issueCertificate(
     throw invalidInput(
       `${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} not within the organisation's zone ${names.zoneName}.`,
     );
+  if (input.acme !== undefined && typeof input.acme !== 'boolean')
+    throw invalidInput(`acme must be true or false, got ${String(input.acme)}.`);
+  if (input.acme === true) {
+    if (input.validityDays !== undefined || input.keyAlgorithm !== undefined)
+      throw invalidInput(
+        'An ACME certificate takes neither validityDays nor keyAlgorithm: the ACME CA decides its validity, and zonekeeper orders ECDSA P-256 keys.',
+      );
+    if (ctx.acme === undefined)
+      throw invalidInput(
+        'issueCertificate with acme needs an ACME CA: createZonekeeper({ acme: { directoryUrl, termsOfServiceAgreed: true } }).',
+      );
+    validateDryRun(options);
+    return issueAcmeCertificate(ctx, ctx.acme, names, name, dnsNames, options);
+  }
   if (
     input.validityDays !== undefined &&
     !(
@@ -171,6 +193,92 @@ export async function issueCertificate(
             notAfter: current.notAfter,
             renewAt: renewalTime(current),
             dnsNames: current.dnsNames,
+          },
+        }
+      : {}),
+  };
+}
+
+interface AcmeIssueState {
+  readonly input: EnsureAcmeCertificateInput;
+  readonly acme: AcmeCertificateState;
+  readonly now: Date;
+}
+
+/**
+ * `issueCertificate` with `acme`: the organisation's zone is read first (an organisation without one is
+ * `NOT_FOUND`, nothing is sent to the CA), then cert-issuer's ACME gather → plan → apply runs under the
+ * organisation's lock, so two concurrent runs never order the same certificate twice.
+ */
+async function issueAcmeCertificate(
+  ctx: Context,
+  acme: NonNullable<Context['acme']>,
+  names: OrganizationNames,
+  name: string,
+  dnsNames: readonly string[],
+  options: EnsureOptions,
+): Promise<IssueCertificateResult> {
+  const deps: AcmeDeps = { ...ctx.deps.certificates, dns: ctx.ports.dns, acme: acme.settings };
+  const gather = async (call: CallOptions): Promise<AcmeIssueState | undefined> => {
+    if (!(await ctx.ensureEmbeddedParent(call, false))) return undefined;
+    const zone = await gatherOrganizationZone(
+      {
+        zoneName: names.zoneName,
+        baseDomain: ctx.baseDomain,
+        ...(ctx.parentZoneId === undefined ? {} : { parentZoneId: ctx.parentZoneId }),
+      },
+      ctx.ports.dns,
+      call,
+    );
+    const ours = zone.zones.find((z) => zoneOwnership(z, names.zoneName, names.organization) === 'ours');
+    if (ours === undefined) return undefined;
+    const input: EnsureAcmeCertificateInput = {
+      organization: names.organization,
+      name,
+      dnsNames,
+      zone: { id: ours.id, name: names.zoneName },
+    };
+    return { input, acme: await gatherAcmeCertificate(input, deps, call), now: ctx.clock.now() };
+  };
+  const outcome = await ensure(
+    {
+      gather,
+      plan: (state: AcmeIssueState | undefined): AcmeCertificatePlan => {
+        if (state === undefined) throw organizationNotFound(names);
+        return planAcmeCertificate(state.acme, state.input, acme.directoryUrl, state.now);
+      },
+      apply: (plan, state, call) =>
+        applyAcmeCertificatePlan(
+          plan,
+          (state as AcmeIssueState).acme,
+          (state as AcmeIssueState).input,
+          deps,
+          call,
+        ),
+      exclusive: organizationExclusion(
+        ctx,
+        names.organization,
+        `issueCertificate --acme ${names.organization} ${name}`,
+        (p: AcmeCertificatePlan) => p.steps.length === 0,
+      ),
+    },
+    options,
+  );
+  const current = outcome.dryRun ? outcome.state?.acme.stored : outcome.applied;
+  return {
+    organization: names.organization,
+    name,
+    dryRun: outcome.dryRun,
+    plans: { certificateAuthority: [], certificate: [], acme: outcome.plan.steps },
+    ...(current
+      ? {
+          certificate: {
+            serialNumber: current.serialNumber,
+            notBefore: current.notBefore,
+            notAfter: current.notAfter,
+            renewAt: renewalTime(current),
+            dnsNames: current.dnsNames,
+            issuer: current.issuer ?? 'organisation-ca',
           },
         }
       : {}),

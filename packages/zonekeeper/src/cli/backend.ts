@@ -11,6 +11,7 @@
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { AcmeSettings } from '@zonekeeper/cert-issuer';
 import {
   type CallOptions,
   type Clock,
@@ -45,6 +46,8 @@ export interface CliDeps {
   readonly clock?: Clock;
   /** Receives the libraries' log lines in addition to the progress output. */
   readonly logger?: Logger;
+  /** Tests: ACME settings merged over what `cert issue --acme` builds (e.g. `resolveNameServer`). */
+  readonly acme?: Partial<AcmeSettings>;
 }
 
 /** Checks the Vault settings are complete (before anything is built). */

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+import type { AcmeSettings } from '@zonekeeper/cert-issuer';
 import type { Logger, ZonekeeperError } from '@zonekeeper/core';
 import type { Command } from 'commander';
 import type { ClusterInventory } from '../inventory.js';
@@ -108,7 +109,11 @@ export function commandList(ctx: CommandContext, name: string): string[] | undef
 }
 
 /** The facade on the ports the settings (or the test's deps) describe. */
-export async function buildFacade(ctx: CommandContext, inventory?: ClusterInventory): Promise<Zonekeeper> {
+export async function buildFacade(
+  ctx: CommandContext,
+  inventory?: ClusterInventory,
+  acme?: AcmeSettings,
+): Promise<Zonekeeper> {
   const { settings, deps } = ctx;
   if (!deps.secrets) checkVaultSettings(settings.vault);
   const secrets = deps.secrets ?? (await buildSecretStore(settings.vault));
@@ -139,6 +144,7 @@ export async function buildFacade(ctx: CommandContext, inventory?: ClusterInvent
     ...(settings.identityScope === undefined ? {} : { identityScope: settings.identityScope }),
     ...(settings.secretPrefix === undefined ? {} : { secretPrefix: settings.secretPrefix }),
     externalDns: { region: settings.aws.region },
+    ...(acme === undefined ? {} : { acme: { ...acme, ...deps.acme } as AcmeSettings }),
     logger: ctx.logger,
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
   });

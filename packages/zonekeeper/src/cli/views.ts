@@ -430,11 +430,13 @@ export function certificateIssueView(r: IssueCertificateResult) {
           notBefore: r.certificate.notBefore.toISOString(),
           notAfter: r.certificate.notAfter.toISOString(),
           renewAt: r.certificate.renewAt.toISOString(),
+          ...(r.certificate.issuer === undefined ? {} : { issuer: r.certificate.issuer }),
         }
       : null,
     steps: [
       ...steps('certificate authority', r.plans.certificateAuthority),
       ...steps('certificate', r.plans.certificate),
+      ...steps('acme', r.plans.acme ?? []),
     ],
   };
 }
@@ -454,6 +456,7 @@ export function renderCertificateIssue(
       ['Not before', formatInstant(c?.notBefore)],
       ['Not after', formatInstant(c?.notAfter)],
       ['Renew at', formatInstant(c?.renewAt)],
+      ...(c?.issuer === undefined ? [] : [['Issuer', c.issuer] as const]),
       ...Object.entries(files ?? {}).map(([k, v]) => [`File ${k}`, v] as const),
     ]),
     ...stepsTable(view.steps, view.dryRun),

@@ -6,9 +6,9 @@
  * @packageDocumentation
  */
 
-import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { KeyAlgorithm } from '@zonekeeper/cert-issuer';
+import type { AcmeSettings, KeyAlgorithm } from '@zonekeeper/cert-issuer';
 import {
   invalidInput,
   isZonekeeperError,
@@ -69,6 +69,45 @@ async function writeFileAtomic(file: string, content: string, mode: number): Pro
   }
 }
 
+/**
+ * The ACME settings of `cert issue --acme`: `--acme-directory` (or `ZONEKEEPER_ACME_DIRECTORY`), the
+ * explicit `--agree-tos`, `--acme-contact` (or `ZONEKEEPER_ACME_CONTACT`) and `--acme-ca-file` (PEM
+ * trusted for the CA's HTTPS, e.g. a private or test CA). Checked again by `createZonekeeper`.
+ */
+async function acmeSettings(ctx: CommandContext): Promise<AcmeSettings> {
+  const directoryUrl = commandString(ctx, 'acmeDirectory') ?? ctx.env.ZONEKEEPER_ACME_DIRECTORY;
+  if (directoryUrl === undefined || directoryUrl.trim() === '')
+    throw invalidInput(
+      'cert issue --acme needs the ACME directory: pass --acme-directory <url> or set ZONEKEEPER_ACME_DIRECTORY (e.g. https://acme-v02.api.letsencrypt.org/directory).',
+    );
+  if (!commandFlag(ctx, 'agreeTos'))
+    throw invalidInput(
+      "cert issue --acme needs --agree-tos: you agree to the ACME CA's terms of service (zonekeeper never agrees for you).",
+    );
+  const contact = commandString(ctx, 'acmeContact') ?? ctx.env.ZONEKEEPER_ACME_CONTACT;
+  const caFile = commandString(ctx, 'acmeCaFile');
+  let caCertificates: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      caCertificates = await readFile(resolve(ctx.cwd, caFile), 'utf8');
+    } catch (error) {
+      throw invalidInput(
+        `--acme-ca-file ${caFile} cannot be read (${String((error as { code?: unknown }).code)}).`,
+      );
+    }
+    if (!caCertificates.includes('-----BEGIN CERTIFICATE-----'))
+      throw invalidInput(`--acme-ca-file ${caFile} holds no PEM certificate.`);
+  }
+  return {
+    directoryUrl: directoryUrl.trim(),
+    termsOfServiceAgreed: true,
+    ...(contact === undefined || contact.trim() === ''
+      ? {}
+      : { contact: [contact.startsWith('mailto:') ? contact.trim() : `mailto:${contact.trim()}`] }),
+    ...(caCertificates === undefined ? {} : { caCertificates }),
+  };
+}
+
 async function issueCertificate(ctx: CommandContext, namesInput: readonly string[]): Promise<CommandOutcome> {
   const { certificateDefaults, KEY_ALGORITHMS } = await import('@zonekeeper/cert-issuer');
   const { readCertificate } = await import('@zonekeeper/vault-keys');
@@ -92,14 +131,19 @@ async function issueCertificate(ctx: CommandContext, namesInput: readonly string
     throw invalidInput(
       `--key-algorithm must be one of ${KEY_ALGORITHMS.join(', ')}, got ${JSON.stringify(algorithm)}.`,
     );
+  const acme = commandFlag(ctx, 'acme') ? await acmeSettings(ctx) : undefined;
+  if (acme !== undefined && (days !== undefined || algorithm !== undefined))
+    throw invalidInput(
+      'cert issue --acme takes neither --validity-days nor --key-algorithm: the ACME CA decides the validity.',
+    );
   const outDir = commandString(ctx, 'out');
   const outPath = outDir === undefined ? undefined : resolve(ctx.cwd, outDir);
   if (outPath !== undefined) await checkOutDir(outPath);
   const dryRun = commandFlag(ctx, 'dryRun');
 
-  const zk = await buildFacade(ctx);
+  const zk = await buildFacade(ctx, undefined, acme);
   ctx.out.progress(
-    `zonekeeper cert issue: ${name} for ${organization} (${dnsNames.join(', ')})${dryRun ? ' (dry run)' : ''}…`,
+    `zonekeeper cert issue: ${name} for ${organization} (${dnsNames.join(', ')})${acme ? ` from ${acme.directoryUrl}` : ''}${dryRun ? ' (dry run)' : ''}…`,
   );
   const result = await zk.issueCertificate(
     organization,
@@ -108,6 +152,7 @@ async function issueCertificate(ctx: CommandContext, namesInput: readonly string
       dnsNames,
       ...(validityDays === undefined ? {} : { validityDays }),
       ...(algorithm === undefined ? {} : { keyAlgorithm: algorithm as KeyAlgorithm }),
+      ...(acme === undefined ? {} : { acme: true }),
     },
     { dryRun, ...signalOf(ctx) },
   );
@@ -155,7 +200,7 @@ export const registerCertCommands: CommandGroup = (program, execute) => {
     .description('TLS certificates from the organisation CA')
     .command('issue')
     .description(
-      'issue (or renew when due) a server certificate into Vault; print it, or write tls.crt, tls.key and ca.crt with --out',
+      'issue (or renew when due) a server certificate into Vault, from the organisation CA or (--acme) an ACME CA; print it, or write tls.crt, tls.key and ca.crt with --out',
     )
     .argument('<names...>', "DNS names (within the organisation's zone; wildcards as *.<name>)")
     .requiredOption('--org <org>', 'organisation name')
@@ -168,6 +213,17 @@ export const registerCertCommands: CommandGroup = (program, execute) => {
     .option(
       '--key-algorithm <algorithm>',
       `${certificateChoices.keyAlgorithms.join(' or ')} (default ${certificateChoices.defaultKeyAlgorithm})`,
+    )
+    .option(
+      '--acme',
+      "order a publicly trusted certificate from an ACME CA by DNS-01 in the organisation's zone",
+    )
+    .option('--acme-directory <url>', 'with --acme: the ACME directory URL (or ZONEKEEPER_ACME_DIRECTORY)')
+    .option('--agree-tos', "with --acme: agree to the ACME CA's terms of service (required)")
+    .option('--acme-contact <email>', 'with --acme: the account contact (or ZONEKEEPER_ACME_CONTACT)')
+    .option(
+      '--acme-ca-file <pem>',
+      "with --acme: PEM certificates to trust for the ACME CA's HTTPS (a private CA)",
     )
     .option('--dry-run', 'print the plan, issue nothing, write nothing')
     .action(execute('cert issue', async (ctx, names: string[]) => issueCertificate(ctx, names)));
