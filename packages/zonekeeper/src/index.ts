@@ -38,6 +38,15 @@ export {
   type StoredKeyFacts,
 } from './credentials/plan.js';
 export {
+  type AccountSweep,
+  createFleet,
+  type Fleet,
+  type FleetAccount,
+  type FleetConfig,
+  type FleetLocation,
+  type InAccount,
+} from './fleet/accounts.js';
+export {
   clusterIntervalSeconds,
   clusterMinEventSyncSeconds,
   clusterZonesCacheSeconds,

@@ -1,0 +1,313 @@
+/**
+ * Several accounts on memory ports (one memory DNS provider per account, the parent zone in account
+ * `a`): headroom placement, stability across re-runs and configuration changes, the quota refusal
+ * before any write, two processes placing one new organisation, routing, and the per-account sweeps.
+ */
+
+import { hasErrorCode, type ZonekeeperError } from '@zonekeeper/core';
+import { createMemorySecretStore, type MemorySecretStore } from '@zonekeeper/vault-keys';
+import { createMemoryDnsProvider, type DnsProvider, type MemoryDnsProvider } from '@zonekeeper/zone-manager';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryInventory, type MemoryInventory } from '../inventory.js';
+import { createFleet, type FleetAccount, type FleetConfig } from './accounts.js';
+
+const BASE = 'example.com';
+
+interface World {
+  readonly dns: Record<'a' | 'b' | 'c', MemoryDnsProvider>;
+  readonly secrets: MemorySecretStore;
+  readonly inventory: MemoryInventory;
+  fleet(
+    quotas?: Partial<Record<'a' | 'b' | 'c', Partial<FleetAccount>>>,
+    extra?: Partial<FleetConfig>,
+  ): ReturnType<typeof createFleet>;
+}
+
+let w: World;
+
+/** The organisations with a zone of ours in a provider. */
+function zonesOf(dns: MemoryDnsProvider): string[] {
+  return dns
+    .snapshot()
+    .filter((z) => z.tags['zonekeeper:managed-by'] === 'zonekeeper')
+    .map((z) => z.tags['zonekeeper:organization'] as string)
+    .sort();
+}
+
+function delegations(): string[] {
+  const parent = w.dns.a.snapshot().find((z) => z.name === BASE);
+  return (parent?.records ?? [])
+    .filter((r) => r.type === 'NS' && r.name !== BASE)
+    .map((r) => r.name)
+    .sort();
+}
+
+async function foreignZones(dns: DnsProvider, n: number, tag: string) {
+  for (let i = 0; i < n; i++)
+    await dns.createZone({ name: `other-${tag}-${i}.test`, callerReference: `${tag}-${i}` });
+}
+
+beforeEach(async () => {
+  const dns = {
+    a: createMemoryDnsProvider({ idPrefix: 'A' }),
+    b: createMemoryDnsProvider({ idPrefix: 'B' }),
+    c: createMemoryDnsProvider({ idPrefix: 'C' }),
+  };
+  await dns.a.createZone({ name: BASE, callerReference: 'parent' });
+  const secrets = createMemorySecretStore();
+  const inventory = createMemoryInventory();
+  w = {
+    dns,
+    secrets,
+    inventory,
+    fleet: (quotas = {}, extra = {}) =>
+      createFleet({
+        baseDomain: BASE,
+        secrets,
+        inventory,
+        ...extra,
+        parent: { account: 'a' },
+        accounts: (['a', 'b', 'c'] as const).map((id) => ({ id, dns: dns[id], ...quotas[id] })),
+      }),
+  };
+});
+
+describe('createFleet placement', () => {
+  it('places new organisations by headroom (ties to the smallest id), each zone in one account, delegated from the parent account', async () => {
+    await foreignZones(w.dns.c, 2, 'c');
+    // Headroom: a 5−1 = 4, b 3, c 4−2 = 2.
+    const fleet = w.fleet({ a: { zoneQuota: 5 }, b: { zoneQuota: 3 }, c: { zoneQuota: 4 } });
+    expect((await fleet.ensureOrganization('acme')).account).toBe('a'); // a 4 > b 3
+    expect((await fleet.ensureOrganization('globex')).account).toBe('a'); // a 3 = b 3: a
+    expect((await fleet.ensureOrganization('initech')).account).toBe('b'); // b 3 > a 2
+    expect((await fleet.ensureOrganization('umbrella')).account).toBe('a'); // a 2 = b 2 = c 2: a
+    expect(zonesOf(w.dns.a)).toEqual(['acme', 'globex', 'umbrella']);
+    expect(zonesOf(w.dns.b)).toEqual(['initech']);
+    expect(zonesOf(w.dns.c)).toEqual([]);
+    expect(delegations()).toEqual([
+      'acme.example.com',
+      'globex.example.com',
+      'initech.example.com',
+      'umbrella.example.com',
+    ]);
+    // The delegation of initech names the name servers of its zone in b.
+    const ns = w.dns.a
+      .snapshot()
+      .find((z) => z.name === BASE)
+      ?.records.find((r) => r.name === 'initech.example.com');
+    const zoneNs = w.dns.b.snapshot().find((z) => z.name === 'initech.example.com')?.nameServers;
+    expect(ns?.values.map((v) => v.replace(/\.$/, ''))).toEqual(zoneNs);
+  });
+
+  it('never moves a placed organisation: re-runs, other quotas, and a lost record all keep its account', async () => {
+    const first = w.fleet({ a: { zoneQuota: 2 } });
+    expect((await first.ensureOrganization('acme')).account).toBe('b'); // a 1 < b 500
+    // The platform now prefers a (b is nearly full): acme stays in b.
+    await foreignZones(w.dns.b, 5, 'b');
+    const second = w.fleet({ a: { zoneQuota: 500 }, b: { zoneQuota: 7 }, c: { zoneQuota: 1 } });
+    w.dns.a.resetCounters();
+    w.dns.b.resetCounters();
+    const again = await second.ensureOrganization('acme');
+    expect(again.account).toBe('b');
+    expect(w.dns.b.writes + w.dns.a.writes).toBe(0); // converged: nothing written
+    // Without its record (a platform migrated from before records), its zone decides.
+    await w.secrets.deleteAll(`zonekeeper/platforms/${BASE}/placements/acme`);
+    expect(await second.locate('acme')).toEqual({ placed: true, account: 'b', source: 'zone' });
+    expect((await second.ensureOrganization('acme')).account).toBe('b');
+    expect((await w.secrets.read(`zonekeeper/platforms/${BASE}/placements/acme`))?.data).toEqual({
+      account: 'b',
+    });
+    expect(zonesOf(w.dns.a)).toEqual([]);
+    expect(zonesOf(w.dns.c)).toEqual([]);
+  });
+
+  it('refuses a new organisation when no account has room, before any write (zone, record or secret)', async () => {
+    await foreignZones(w.dns.b, 1, 'b');
+    const fleet = w.fleet({ a: { zoneQuota: 1 }, b: { zoneQuota: 1 }, c: { maxOrganizations: 0 } });
+    for (const d of Object.values(w.dns)) d.resetCounters();
+    const error = await fleet.ensureOrganization('acme').catch((e: unknown) => e);
+    expect(hasErrorCode(error, 'CONFLICT')).toBe(true);
+    expect((error as ZonekeeperError).details).toMatchObject({ reason: 'no-capacity', organization: 'acme' });
+    expect(Object.values(w.dns).map((d) => d.writes)).toEqual([0, 0, 0]);
+    expect(w.secrets.paths()).toEqual([]);
+    await expect(fleet.attachCluster('acme', { clusterId: 'prod-1' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(w.secrets.paths()).toEqual([]);
+  });
+
+  it('counts the budget: an account at maxOrganizations gets no new organisation, its own still converge', async () => {
+    const fleet = w.fleet({
+      a: { maxOrganizations: 1 },
+      b: { maxOrganizations: 1 },
+      c: { maxOrganizations: 0 },
+    });
+    expect((await fleet.ensureOrganization('acme')).account).toBe('a');
+    expect((await fleet.ensureOrganization('globex')).account).toBe('b');
+    await expect(fleet.ensureOrganization('initech')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await fleet.ensureOrganization('acme')).account).toBe('a');
+  });
+
+  it('two processes placing one new organisation with different views create it in one account only', async () => {
+    // Two fleets on the same ports whose views disagree: alone, each would pick another account.
+    const left = w.fleet({ a: { zoneQuota: 100 }, b: { zoneQuota: 50 }, c: { zoneQuota: 10 } });
+    const right = w.fleet({ a: { zoneQuota: 10 }, b: { zoneQuota: 100 }, c: { zoneQuota: 10 } });
+    expect(await left.planPlacement('acme')).toMatchObject({ account: 'a' });
+    expect(await right.planPlacement('acme')).toMatchObject({ account: 'b' });
+    const results = await Promise.all([left.ensureOrganization('acme'), right.ensureOrganization('acme')]);
+    expect(new Set(results.map((r) => r.account)).size).toBe(1);
+    const [winner] = results.map((r) => r.account);
+    const holding = (['a', 'b', 'c'] as const).filter((id) => zonesOf(w.dns[id]).includes('acme'));
+    expect(holding).toEqual([winner]);
+    expect(
+      w.dns.a
+        .snapshot()
+        .find((z) => z.name === BASE)
+        ?.records.filter((r) => r.name === 'acme.example.com'),
+    ).toHaveLength(1);
+  });
+
+  it('writes the placement record before the first zone write of a new organisation (what the race relies on)', async () => {
+    const seen: (string | undefined)[] = [];
+    const watched: DnsProvider = {
+      ...w.dns.b,
+      createZone: async (spec, o) => {
+        seen.push((await w.secrets.read(`zonekeeper/platforms/${BASE}/placements/acme`))?.data.account);
+        return w.dns.b.createZone(spec, o);
+      },
+    };
+    const fleet = createFleet({
+      baseDomain: BASE,
+      secrets: w.secrets,
+      parent: { account: 'a' },
+      accounts: [
+        { id: 'a', dns: w.dns.a, zoneQuota: 1 },
+        { id: 'b', dns: watched },
+      ],
+    });
+    expect((await fleet.ensureOrganization('acme')).account).toBe('b');
+    expect(seen).toEqual(['b']);
+  });
+
+  it('a dry run places nothing and records nothing', async () => {
+    const fleet = w.fleet();
+    for (const d of Object.values(w.dns)) d.resetCounters();
+    const r = await fleet.ensureOrganization('acme', { dryRun: true });
+    expect(r.account).toBe('b');
+    expect(Object.values(w.dns).map((d) => d.writes)).toEqual([0, 0, 0]);
+    expect(w.secrets.paths()).toEqual([]);
+  });
+});
+
+describe('createFleet routing and sweeps', () => {
+  it('routes attach, describe, detach and delete to the organisation account; delete removes zone, delegation and record', async () => {
+    const fleet = w.fleet({ a: { zoneQuota: 1 } });
+    w.inventory.set({ organization: 'acme', clusterId: 'prod-1', running: true });
+    const attached = await fleet.attachCluster('acme', { clusterId: 'prod-1' });
+    expect(attached.account).toBe('b');
+    expect((await fleet.describeOrganization('acme')).account).toBe('b');
+    expect((await fleet.detachCluster('acme', 'prod-1')).account).toBe('b');
+    w.inventory.remove('acme', 'prod-1');
+    const deleted = await fleet.deleteOrganization('acme');
+    expect(deleted.account).toBe('b');
+    expect(zonesOf(w.dns.b)).toEqual([]);
+    expect(delegations()).toEqual([]);
+    expect(w.secrets.paths().filter((p) => p.includes('/placements/'))).toEqual([]);
+    await expect(fleet.describeOrganization('acme')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('the collector and the audit sweep every account; one account never sweeps another account’s secrets', async () => {
+    const fleet = w.fleet({ a: { zoneQuota: 2 } });
+    expect((await fleet.ensureOrganization('acme')).account).toBe('b');
+    expect((await fleet.ensureOrganization('globex')).account).toBe('c');
+    // Protected zones are kept although no cluster runs: their organisations are nobody's orphans,
+    // yet an account that saw the others' secrets would take them for its orphans and delete them.
+    for (const [id, org] of [
+      ['b', 'acme'],
+      ['c', 'globex'],
+    ] as const) {
+      const zone = w.dns[id].snapshot().find((z) => z.name === `${org}.${BASE}`);
+      await w.dns[id].changeTags(zone?.id as string, { add: { 'zonekeeper:protected': 'true' } });
+    }
+    const before = w.secrets.paths().filter((p) => p.includes('/orgs/'));
+    expect(before.some((p) => p.includes('/accounts/b/orgs/acme/'))).toBe(true);
+    expect(before.some((p) => p.includes('/accounts/c/orgs/globex/'))).toBe(true);
+    const collected = await fleet.collectGarbage();
+    expect(collected.accounts.map((s) => s.account)).toEqual(['a', 'b', 'c']);
+    for (const s of collected.accounts) {
+      expect('result' in s).toBe(true);
+      if ('result' in s) expect(s.result.orphans.secretPaths).toEqual([]);
+    }
+    expect(w.secrets.paths().filter((p) => p.includes('/orgs/'))).toEqual(before);
+    const audit = await fleet.auditFleet();
+    expect(audit.accounts.map((s) => s.account)).toEqual(['a', 'b', 'c']);
+    const one = await fleet.auditFleet({ organization: 'globex' });
+    expect(one.accounts.map((s) => s.account)).toEqual(['c']);
+  });
+});
+
+describe('createFleet configuration', () => {
+  const dns = () => createMemoryDnsProvider();
+  it.each<[string, () => unknown]>([
+    ['no accounts', () => createFleet({ baseDomain: BASE, accounts: [] })],
+    [
+      'a duplicate account',
+      () =>
+        createFleet({
+          baseDomain: BASE,
+          accounts: [
+            { id: 'a', dns: dns() },
+            { id: 'a', dns: dns() },
+          ],
+        }),
+    ],
+    [
+      'a role of another account',
+      () =>
+        createFleet({
+          baseDomain: BASE,
+          accounts: [{ id: '111111111111', roleArn: 'arn:aws:iam::222222222222:role/zk', dns: dns() }],
+        }),
+    ],
+    [
+      'an invalid role ARN',
+      () => createFleet({ baseDomain: BASE, accounts: [{ id: 'a', roleArn: 'zk', dns: dns() }] }),
+    ],
+    [
+      'two accounts sharing one limiter',
+      () => {
+        const rateLimiter = {};
+        return createFleet({
+          baseDomain: BASE,
+          accounts: [
+            { id: 'a', dns: { ...dns(), rateLimiter } as DnsProvider },
+            { id: 'b', dns: { ...dns(), rateLimiter } as DnsProvider },
+          ],
+        });
+      },
+    ],
+    [
+      'overlapping secret prefixes',
+      () =>
+        createFleet({
+          baseDomain: BASE,
+          accounts: [
+            { id: 'a', dns: dns(), secretPrefix: 'zk/x' },
+            { id: 'b', dns: dns(), secretPrefix: 'zk/x/y' },
+          ],
+        }),
+    ],
+    [
+      'a parent account that is not configured',
+      () => createFleet({ baseDomain: BASE, parent: { account: 'z' }, accounts: [{ id: 'a', dns: dns() }] }),
+    ],
+  ])('refuses %s with INVALID_INPUT', (_name, build) => {
+    let error: unknown;
+    try {
+      build();
+    } catch (e) {
+      error = e;
+    }
+    expect(hasErrorCode(error, 'INVALID_INPUT')).toBe(true);
+  });
+});
