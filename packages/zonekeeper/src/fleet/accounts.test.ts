@@ -7,11 +7,13 @@
 import { hasErrorCode, type ZonekeeperError } from '@zonekeeper/core';
 import { createMemorySecretStore, type MemorySecretStore } from '@zonekeeper/vault-keys';
 import { createMemoryDnsProvider, type DnsProvider, type MemoryDnsProvider } from '@zonekeeper/zone-manager';
+import { createRoute53Provider } from '@zonekeeper/zone-manager/route53';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryInventory, type MemoryInventory } from '../inventory.js';
 import { createFleet, type FleetAccount, type FleetConfig } from './accounts.js';
 
 const BASE = 'example.com';
+const KEYS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 interface World {
   readonly dns: Record<'a' | 'b' | 'c', MemoryDnsProvider>;
@@ -285,6 +287,17 @@ describe('createFleet configuration', () => {
           ],
         });
       },
+    ],
+    [
+      'two Route 53 providers left on the process-wide limiter',
+      () =>
+        createFleet({
+          baseDomain: BASE,
+          accounts: [
+            { id: 'a', dns: createRoute53Provider({ credentials: KEYS }) },
+            { id: 'b', dns: createRoute53Provider({ credentials: KEYS }) },
+          ],
+        }),
     ],
     [
       'overlapping secret prefixes',
