@@ -248,6 +248,68 @@ describe('createFleet routing and sweeps', () => {
   });
 });
 
+describe('createFleet input and records', () => {
+  it('refuses a reserved or invalid name, or an invalid cluster id, before any call: no record is left', async () => {
+    const fleet = w.fleet();
+    for (const d of Object.values(w.dns)) d.resetCounters();
+    await expect(fleet.ensureOrganization('www')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(fleet.ensureOrganization('Not-Valid!')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(fleet.attachCluster('acme', { clusterId: 'Bad Id' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    expect(Object.values(w.dns).map((d) => Object.keys(d.calls).length)).toEqual([0, 0, 0]);
+    expect(w.secrets.paths()).toEqual([]);
+  });
+
+  it('refuses an organisation recorded in an account that is not configured (it never moves)', async () => {
+    await w.secrets.write(`zonekeeper/platforms/${BASE}/placements/acme`, { account: 'gone' }, { cas: 0 });
+    const fleet = w.fleet();
+    const error = await fleet.ensureOrganization('acme').catch((e: unknown) => e);
+    expect(hasErrorCode(error, 'CONFLICT')).toBe(true);
+    expect((error as ZonekeeperError).details).toMatchObject({
+      reason: 'unknown-account',
+      accounts: ['gone'],
+    });
+    expect(Object.values(w.dns).map((d) => d.writes)).toEqual([1, 0, 0]); // the parent zone only
+  });
+
+  it('refuses an organisation whose zones are in two accounts', async () => {
+    const fleet = w.fleet();
+    await fleet.ensureOrganization('acme'); // b
+    await w.secrets.deleteAll(`zonekeeper/platforms/${BASE}/placements/acme`);
+    // An account's own zonekeeper, bypassing the fleet, does not take acme's delegation over…
+    const direct = await fleet.accounts[2]?.zonekeeper.ensureOrganization('acme').catch((e: unknown) => e);
+    expect(direct).toMatchObject({ name: 'ZonekeeperError', code: 'NOT_OWNED' });
+    expect(zonesOf(w.dns.c)).toEqual([]);
+    // …but a zone of ours for acme can still appear in c (by hand, a restored backup).
+    const { zone } = await w.dns.c.createZone({ name: `acme.${BASE}`, callerReference: 'by-hand' });
+    await w.dns.c.changeTags(zone.id, {
+      add: { 'zonekeeper:managed-by': 'zonekeeper', 'zonekeeper:organization': 'acme' },
+    });
+    await expect(fleet.ensureOrganization('acme')).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { reason: 'placed-in-several-accounts', accounts: ['b', 'c'] },
+    });
+  });
+
+  it('lists every account’s organisations and routes certificates to the organisation’s account', async () => {
+    const fleet = w.fleet({ a: { zoneQuota: 1 } });
+    await fleet.ensureOrganization('acme'); // b
+    await fleet.ensureOrganization('globex'); // c
+    const listed = await fleet.listOrganizations();
+    expect(listed.map((o) => [o.account, o.organization])).toEqual([
+      ['b', 'acme'],
+      ['c', 'globex'],
+    ]);
+    const cert = await fleet.issueCertificate('globex', {
+      name: 'web',
+      dnsNames: ['web.globex.example.com'],
+    });
+    expect(cert.account).toBe('c');
+    expect(w.secrets.paths()).toContain(`zonekeeper/platforms/${BASE}/accounts/c/orgs/globex/tls/certs/web`);
+  });
+});
+
 describe('createFleet configuration', () => {
   const dns = () => createMemoryDnsProvider();
   it.each<[string, () => unknown]>([

@@ -49,7 +49,8 @@ import {
   ZoneTags,
 } from '@zonekeeper/zone-manager';
 import type { ZonekeeperConfig } from '../config.js';
-import { defaultSecretPrefix } from '../context.js';
+import { defaultSecretPrefix, resolveContext } from '../context.js';
+import { clusterNames, organizationNames } from '../names.js';
 import type {
   AttachClusterInput,
   AttachResult,
@@ -57,9 +58,12 @@ import type {
   AuditResult,
   CollectionResult,
   DetachResult,
+  IssueCertificateInput,
+  IssueCertificateResult,
   OrganizationDeletionResult,
   OrganizationDescription,
   OrganizationResult,
+  OrganizationSummary,
   RotationResult,
   Zonekeeper,
 } from '../results.js';
@@ -155,6 +159,14 @@ export interface Fleet {
   ): Promise<InAccount<DetachResult>>;
   /** In the organisation's account; `NOT_FOUND` when it is placed nowhere. */
   rotateCredentials(organization: string, options?: CallOptions): Promise<InAccount<RotationResult>>;
+  /** In the organisation's account; `NOT_FOUND` when it is placed nowhere. */
+  issueCertificate(
+    organization: string,
+    input: IssueCertificateInput,
+    options?: EnsureOptions,
+  ): Promise<InAccount<IssueCertificateResult>>;
+  /** Every account's organisations, each with its account (accounts in configuration order). */
+  listOrganizations(options?: CallOptions): Promise<readonly InAccount<OrganizationSummary>[]>;
   /** In the organisation's account; `NOT_FOUND` when it is placed nowhere. */
   describeOrganization(
     organization: string,
@@ -334,6 +346,9 @@ export function createFleet(config: FleetConfig): Fleet {
     return { id: a.id, zonekeeper, config: a };
   });
   const byId = new Map(accounts.map((a) => [a.id, a]));
+  // Names are checked as every account checks them (reserved names included), before any call: a
+  // refused name must not leave a placement record behind.
+  const names = resolveContext({ ...shared, baseDomain, dns: parentDns, secrets });
   const recordPath = (organization: string) => `${placementsRoot}/${validateOrganizationName(organization)}`;
 
   async function readRecord(organization: string, call: CallOptions): Promise<string | undefined> {
@@ -429,8 +444,11 @@ export function createFleet(config: FleetConfig): Fleet {
   }
 
   /** The account of an organisation, placing a new one (record written first unless `dryRun`). */
-  async function place(organization: string, options: EnsureOptions): Promise<string> {
-    const org = validateOrganizationName(organization);
+  async function place(organization: string, options: EnsureOptions, clusterId?: unknown): Promise<string> {
+    const org =
+      clusterId === undefined
+        ? organizationNames(names, organization).organization
+        : clusterNames(names, organization, clusterId).organization;
     const dryRun = validateDryRun(options);
     const call = signalOnly(options);
     const found = await locate(org, call);
@@ -491,13 +509,25 @@ export function createFleet(config: FleetConfig): Fleet {
     ensureOrganization: async (organization, options = {}) =>
       at(await place(organization, options), (zk) => zk.ensureOrganization(organization, options)),
     attachCluster: async (organization, input, options = {}) =>
-      at(await place(organization, options), (zk) => zk.attachCluster(organization, input, options)),
+      at(await place(organization, options, input?.clusterId ?? ''), (zk) =>
+        zk.attachCluster(organization, input, options),
+      ),
     detachCluster: async (organization, clusterId, options = {}) =>
       at((await existing(organization, options)).id, (zk) =>
         zk.detachCluster(organization, clusterId, options),
       ),
     rotateCredentials: async (organization, options = {}) =>
       at((await existing(organization, options)).id, (zk) => zk.rotateCredentials(organization, options)),
+    issueCertificate: async (organization, input, options = {}) =>
+      at((await existing(organization, options)).id, (zk) =>
+        zk.issueCertificate(organization, input, options),
+      ),
+    async listOrganizations(options = {}) {
+      const out: InAccount<OrganizationSummary>[] = [];
+      for (const a of accounts)
+        for (const o of await a.zonekeeper.listOrganizations(options)) out.push({ ...o, account: a.id });
+      return out;
+    },
     describeOrganization: async (organization, options = {}) =>
       at((await existing(organization, options)).id, (zk) => zk.describeOrganization(organization, options)),
     async deleteOrganization(organization, options = {}) {
