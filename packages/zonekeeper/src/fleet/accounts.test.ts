@@ -202,7 +202,7 @@ describe('createFleet placement', () => {
 });
 
 describe('createFleet routing and sweeps', () => {
-  it('routes attach, describe, detach and delete to the organisation account; delete removes zone, delegation and record', async () => {
+  it('routes attach, describe, detach and delete to the organisation account; delete removes zone and delegation, the record stays', async () => {
     const fleet = w.fleet({ a: { zoneQuota: 1 } });
     w.inventory.set({ organization: 'acme', clusterId: 'prod-1', running: true });
     const attached = await fleet.attachCluster('acme', { clusterId: 'prod-1' });
@@ -214,8 +214,15 @@ describe('createFleet routing and sweeps', () => {
     expect(deleted.account).toBe('b');
     expect(zonesOf(w.dns.b)).toEqual([]);
     expect(delegations()).toEqual([]);
-    expect(w.secrets.paths().filter((p) => p.includes('/placements/'))).toEqual([]);
-    await expect(fleet.describeOrganization('acme')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // The record stays: created again, acme returns to b although a now has more room.
+    expect(w.secrets.paths().filter((p) => p.includes('/placements/'))).toEqual([
+      `zonekeeper/platforms/${BASE}/placements/acme`,
+    ]);
+    const roomier = w.fleet({ a: { zoneQuota: 1000 } });
+    expect(await roomier.planPlacement('globex')).toMatchObject({ account: 'a' });
+    expect((await roomier.ensureOrganization('acme')).account).toBe('b');
+    expect(zonesOf(w.dns.b)).toEqual(['acme']);
+    expect(zonesOf(w.dns.a)).toEqual([]);
   });
 
   it('the collector and the audit sweep every account; one account never sweeps another account’s secrets', async () => {

@@ -9,8 +9,11 @@
  *  place      a new organisation: the record written with check-and-set "create only" (cas 0) before
  *             any zone exists; a writer that loses the race reads the winner's record and follows it
  *  route      ensureOrganization, attachCluster (placing a new organisation), detachCluster,
- *             rotateCredentials, issueCertificate, describeOrganization, deleteOrganization (then the
- *             record is removed), auditFleet of one organisation
+ *             rotateCredentials, issueCertificate, describeOrganization, deleteOrganization,
+ *             auditFleet of one organisation
+ *  keep       records are never removed: an organisation deleted and created again returns to its
+ *             account (removing a record while another process acts on the organisation could let a
+ *             third place it anew, in another account)
  *  sweep      collectGarbage and auditFleet: every account, one after the other
  * ```
  *
@@ -173,8 +176,8 @@ export interface Fleet {
     options?: CallOptions,
   ): Promise<InAccount<OrganizationDescription>>;
   /**
-   * In the organisation's account, then its placement record is removed (unless `dryRun`). `NOT_FOUND`
-   * when it is placed nowhere (nothing of it is left in any account).
+   * In the organisation's account; `NOT_FOUND` when it is placed nowhere. The placement record stays,
+   * so an organisation created again under the same name returns to the same account.
    */
   deleteOrganization(
     organization: string,
@@ -530,13 +533,8 @@ export function createFleet(config: FleetConfig): Fleet {
     },
     describeOrganization: async (organization, options = {}) =>
       at((await existing(organization, options)).id, (zk) => zk.describeOrganization(organization, options)),
-    async deleteOrganization(organization, options = {}) {
-      const dryRun = validateDryRun(options);
-      const { id } = await existing(organization, options);
-      const result = await at(id, (zk) => zk.deleteOrganization(organization, options));
-      if (!dryRun) await secrets.deleteAll(recordPath(organization), signalOnly(options));
-      return result;
-    },
+    deleteOrganization: async (organization, options = {}) =>
+      at((await existing(organization, options)).id, (zk) => zk.deleteOrganization(organization, options)),
     collectGarbage: async (options) => ({ accounts: await sweep((zk) => zk.collectGarbage(options)) }),
     async auditFleet(options = {}) {
       if (options.organization === undefined)
