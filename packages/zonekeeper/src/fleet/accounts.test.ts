@@ -10,7 +10,7 @@ import { createMemoryDnsProvider, type DnsProvider, type MemoryDnsProvider } fro
 import { createRoute53Provider } from '@zonekeeper/zone-manager/route53';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryInventory, type MemoryInventory } from '../inventory.js';
-import { createFleet, type FleetAccount, type FleetConfig } from './accounts.js';
+import { createFleet, type FleetAccount, type FleetConfig, withParentZoneOf } from './accounts.js';
 
 const BASE = 'example.com';
 const KEYS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -314,6 +314,35 @@ describe('createFleet input and records', () => {
     });
     expect(cert.account).toBe('c');
     expect(w.secrets.paths()).toContain(`zonekeeper/platforms/${BASE}/accounts/c/orgs/globex/tls/certs/web`);
+  });
+});
+
+describe('withParentZoneOf', () => {
+  it('sends the parent zone’s name, id and changes to the parent account, everything else to the account', async () => {
+    const parent = createMemoryDnsProvider({ idPrefix: 'P' });
+    const own = createMemoryDnsProvider({ idPrefix: 'O' });
+    const { zone: parentZone } = await parent.createZone({ name: BASE, callerReference: 'p' });
+    const dns = withParentZoneOf(own, parent, BASE, undefined);
+    const { zone } = await dns.createZone({ name: `acme.${BASE}`, callerReference: 'o' });
+    expect(zone.id).toMatch(/^ZO/);
+    expect((await dns.findZonesByName(BASE)).map((z) => z.id)).toEqual([parentZone.id]);
+    expect((await dns.findZonesByName(`acme.${BASE}`)).map((z) => z.id)).toEqual([zone.id]);
+    expect((await dns.listZones()).map((z) => z.id)).toEqual([zone.id]);
+    const change = await dns.changeRecords(parentZone.id, [
+      { action: 'UPSERT', recordSet: { name: `acme.${BASE}`, type: 'NS', ttl: 300, values: ['ns-1.test.'] } },
+    ]);
+    expect((await dns.getChange(change.id)).id).toBe(change.id);
+    expect(parent.snapshot()[0]?.records.some((r) => r.name === `acme.${BASE}` && r.type === 'NS')).toBe(
+      true,
+    );
+    expect(own.snapshot()[0]?.records.some((r) => r.values.includes('ns-1.test.'))).toBe(false);
+    await dns.changeTags(parentZone.id, { add: { k: 'parent' } });
+    await dns.changeTags(zone.id, { add: { k: 'own' } });
+    const tags = await dns.getTags([parentZone.id, zone.id]);
+    expect([tags.get(parentZone.id)?.k, tags.get(zone.id)?.k]).toEqual(['parent', 'own']);
+    expect((await dns.listRecords(parentZone.id)).recordSets.some((r) => r.name === `acme.${BASE}`)).toBe(
+      true,
+    );
   });
 });
 
