@@ -4,7 +4,7 @@
  * before any write, two processes placing one new organisation, routing, and the per-account sweeps.
  */
 
-import { hasErrorCode, type ZonekeeperError } from '@zonekeeper/core';
+import { hasErrorCode, ZonekeeperError } from '@zonekeeper/core';
 import { createMemorySecretStore, type MemorySecretStore } from '@zonekeeper/vault-keys';
 import { createMemoryDnsProvider, type DnsProvider, type MemoryDnsProvider } from '@zonekeeper/zone-manager';
 import { createRoute53Provider } from '@zonekeeper/zone-manager/route53';
@@ -252,6 +252,37 @@ describe('createFleet routing and sweeps', () => {
     expect(audit.accounts.map((s) => s.account)).toEqual(['a', 'b', 'c']);
     const one = await fleet.auditFleet({ organization: 'globex' });
     expect(one.accounts.map((s) => s.account)).toEqual(['c']);
+  });
+});
+
+describe('createFleet sweeps with one account down', () => {
+  it('the collector reports the failing account and still collects the others', async () => {
+    const down: DnsProvider = {
+      ...w.dns.b,
+      listZones: async () => {
+        throw new ZonekeeperError('UNAVAILABLE', 'account b is unreachable');
+      },
+    };
+    const fleet = createFleet({
+      baseDomain: BASE,
+      secrets: w.secrets,
+      inventory: w.inventory,
+      parent: { account: 'a' },
+      accounts: [
+        { id: 'a', dns: w.dns.a },
+        { id: 'b', dns: down },
+        { id: 'c', dns: w.dns.c },
+      ],
+    });
+    const collected = await fleet.collectGarbage({ dryRun: true });
+    expect(collected.accounts.map((s) => [s.account, 'error' in s ? s.error.code : 'ok'])).toEqual([
+      ['a', 'ok'],
+      ['b', 'UNAVAILABLE'],
+      ['c', 'ok'],
+    ]);
+    // A new organisation cannot be placed while one account cannot be read: its zones are unknown.
+    await expect(fleet.ensureOrganization('acme')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(w.secrets.paths()).toEqual([]);
   });
 });
 
