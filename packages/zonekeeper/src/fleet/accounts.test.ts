@@ -13,6 +13,7 @@ import { createMemoryInventory, type MemoryInventory } from '../inventory.js';
 import { createFleet, type FleetAccount, type FleetConfig, withParentZoneOf } from './accounts.js';
 
 const BASE = 'example.com';
+const RECORD = (org: string) => `zonekeeper/platforms/${BASE}/placements/organizations/${org}`;
 const KEYS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 interface World {
@@ -113,10 +114,10 @@ describe('createFleet placement', () => {
     expect(again.account).toBe('b');
     expect(w.dns.b.writes + w.dns.a.writes).toBe(0); // converged: nothing written
     // Without its record (a platform migrated from before records), its zone decides.
-    await w.secrets.deleteAll(`zonekeeper/platforms/${BASE}/placements/acme`);
+    await w.secrets.deleteAll(RECORD('acme'));
     expect(await second.locate('acme')).toEqual({ placed: true, account: 'b', source: 'zone' });
     expect((await second.ensureOrganization('acme')).account).toBe('b');
-    expect((await w.secrets.read(`zonekeeper/platforms/${BASE}/placements/acme`))?.data).toEqual({
+    expect((await w.secrets.read(RECORD('acme')))?.data).toEqual({
       account: 'b',
     });
     expect(zonesOf(w.dns.a)).toEqual([]);
@@ -169,12 +170,28 @@ describe('createFleet placement', () => {
     ).toHaveLength(1);
   });
 
+  it('two processes placing two new organisations at the quota edge never fill one account past its quota', async () => {
+    // One free zone in a, one in b, none in c: alone, each organisation would go to a.
+    const quotas = { a: { zoneQuota: 2 }, b: { zoneQuota: 1 }, c: { maxOrganizations: 0 } };
+    const [left, right] = [w.fleet(quotas), w.fleet(quotas)];
+    expect(await left.planPlacement('acme')).toMatchObject({ account: 'a' });
+    expect(await right.planPlacement('globex')).toMatchObject({ account: 'a' });
+    const results = await Promise.all([left.ensureOrganization('acme'), right.ensureOrganization('globex')]);
+    expect(results.map((r) => r.account).sort()).toEqual(['a', 'b']);
+    expect(w.dns.a.snapshot()).toHaveLength(2);
+    expect(w.dns.b.snapshot()).toHaveLength(1);
+    // The lock is free again: a third organisation is refused at once, not after a wait.
+    await expect(left.ensureOrganization('initech')).rejects.toMatchObject({
+      details: { reason: 'no-capacity' },
+    });
+  });
+
   it('writes the placement record before the first zone write of a new organisation (what the race relies on)', async () => {
     const seen: (string | undefined)[] = [];
     const watched: DnsProvider = {
       ...w.dns.b,
       createZone: async (spec, o) => {
-        seen.push((await w.secrets.read(`zonekeeper/platforms/${BASE}/placements/acme`))?.data.account);
+        seen.push((await w.secrets.read(RECORD('acme')))?.data.account);
         return w.dns.b.createZone(spec, o);
       },
     };
@@ -215,8 +232,8 @@ describe('createFleet routing and sweeps', () => {
     expect(zonesOf(w.dns.b)).toEqual([]);
     expect(delegations()).toEqual([]);
     // The record stays: created again, acme returns to b although a now has more room.
-    expect(w.secrets.paths().filter((p) => p.includes('/placements/'))).toEqual([
-      `zonekeeper/platforms/${BASE}/placements/acme`,
+    expect(w.secrets.paths().filter((p) => p.includes('/placements/organizations/'))).toEqual([
+      RECORD('acme'),
     ]);
     const roomier = w.fleet({ a: { zoneQuota: 1000 } });
     expect(await roomier.planPlacement('globex')).toMatchObject({ account: 'a' });
@@ -300,7 +317,7 @@ describe('createFleet input and records', () => {
   });
 
   it('refuses an organisation recorded in an account that is not configured (it never moves)', async () => {
-    await w.secrets.write(`zonekeeper/platforms/${BASE}/placements/acme`, { account: 'gone' }, { cas: 0 });
+    await w.secrets.write(RECORD('acme'), { account: 'gone' }, { cas: 0 });
     const fleet = w.fleet();
     const error = await fleet.ensureOrganization('acme').catch((e: unknown) => e);
     expect(hasErrorCode(error, 'CONFLICT')).toBe(true);
@@ -314,7 +331,7 @@ describe('createFleet input and records', () => {
   it('refuses an organisation whose zones are in two accounts', async () => {
     const fleet = w.fleet();
     await fleet.ensureOrganization('acme'); // b
-    await w.secrets.deleteAll(`zonekeeper/platforms/${BASE}/placements/acme`);
+    await w.secrets.deleteAll(RECORD('acme'));
     // An account's own zonekeeper, bypassing the fleet, does not take acme's delegation over…
     const direct = await fleet.accounts[2]?.zonekeeper.ensureOrganization('acme').catch((e: unknown) => e);
     expect(direct).toMatchObject({ name: 'ZonekeeperError', code: 'NOT_OWNED' });

@@ -4,10 +4,13 @@
  * operation on an organisation routed to its account.
  *
  * ```
- *  locate     the placement record (<secretPrefix>/placements/<org>, one read) ─► its account
+ *  locate     the placement record (<secretPrefix>/placements/organizations/<org>, one read) ─► its account
  *             none: every account's zones (ListHostedZones, ours by tags) ─► planPlacement
- *  place      a new organisation: the record written with check-and-set "create only" (cas 0) before
- *             any zone exists; a writer that loses the race reads the winner's record and follows it
+ *  place      a new organisation: planned (refusals before any write), then holding the fleet's
+ *             placement lock (<secretPrefix>/placements/lock): planned again, the record written with
+ *             check-and-set "create only" (cas 0), its zone created in its account, the lock released —
+ *             so the next placement counts that zone; a writer that loses the check-and-set follows
+ *             the winner's record
  *  route      ensureOrganization, attachCluster (placing a new organisation), detachCluster,
  *             rotateCredentials, issueCertificate, describeOrganization, deleteOrganization,
  *             auditFleet of one organisation
@@ -44,7 +47,7 @@ import {
 } from '@zonekeeper/core';
 import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
 import type { IdentityProvider } from '@zonekeeper/iam-scoper';
-import { createMemorySecretStore } from '@zonekeeper/vault-keys';
+import { createMemorySecretStore, createStoreLock } from '@zonekeeper/vault-keys';
 import {
   type DnsProvider,
   listManagedZones,
@@ -146,7 +149,11 @@ export interface Fleet {
    * organisation already placed gets its account).
    */
   planPlacement(organization: string, options?: CallOptions): Promise<PlacementPlan>;
-  /** Places the organisation (a new one: refused with `CONFLICT` when no account has room) and ensures it there. */
+  /**
+   * Ensures the organisation in its account. A new one is placed first — refused with `CONFLICT`
+   * (`details.reason: 'no-capacity'`) before any write when no account has room — and ensured holding
+   * the fleet's placement lock, so that concurrent placements count its zone.
+   */
   ensureOrganization(organization: string, options?: EnsureOptions): Promise<InAccount<OrganizationResult>>;
   /** Places the organisation like {@link Fleet.ensureOrganization} and attaches the cluster in its account. */
   attachCluster(
@@ -352,7 +359,9 @@ export function createFleet(config: FleetConfig): Fleet {
   // Names are checked as every account checks them (reserved names included), before any call: a
   // refused name must not leave a placement record behind.
   const names = resolveContext({ ...shared, baseDomain, dns: parentDns, secrets });
-  const recordPath = (organization: string) => `${placementsRoot}/${validateOrganizationName(organization)}`;
+  const recordPath = (organization: string) =>
+    `${placementsRoot}/organizations/${validateOrganizationName(organization)}`;
+  const placementLockPath = `${placementsRoot}/lock`;
 
   async function readRecord(organization: string, call: CallOptions): Promise<string | undefined> {
     const found = await secrets.read(recordPath(organization), call);
@@ -446,8 +455,22 @@ export function createFleet(config: FleetConfig): Fleet {
     return account === undefined ? { placed: false } : { placed: true, account, source: 'zone' };
   }
 
-  /** The account of an organisation, placing a new one (record written first unless `dryRun`). */
-  async function place(organization: string, options: EnsureOptions, clusterId?: unknown): Promise<string> {
+  let lockCounter = 0;
+  const holderId = `${process.pid}-${Math.floor((config.random ?? Math.random)() * 36 ** 8).toString(36)}`;
+
+  /**
+   * Runs `run` in the organisation's account. A new organisation (no record) is placed holding the
+   * fleet's placement lock: the record is written and `create` runs in its account (creating its zone)
+   * before the lock is released, so the next placement counts its zone. A dry run takes no lock and
+   * writes nothing.
+   */
+  async function placed<T>(
+    organization: string,
+    options: EnsureOptions,
+    clusterId: unknown,
+    run: (zk: Zonekeeper) => Promise<T>,
+    create: 'run' | ((zk: Zonekeeper) => Promise<unknown>),
+  ): Promise<InAccount<T>> {
     const org =
       clusterId === undefined
         ? organizationNames(names, organization).organization
@@ -455,25 +478,57 @@ export function createFleet(config: FleetConfig): Fleet {
     const dryRun = validateDryRun(options);
     const call = signalOnly(options);
     const found = await locate(org, call);
-    if (found.placed && found.source === 'record') return found.account;
-    let account: string;
-    if (found.placed) account = found.account;
-    else {
+    if (found.placed && found.source === 'record') return at(found.account, run);
+    const choose = async (where: FleetLocation): Promise<string> => {
+      if (where.placed) return where.account;
       const p = await plan(org, call);
       if (p.outcome === 'refused') throw refusal(p);
-      account = p.account;
-    }
-    if (dryRun) return account;
+      return p.account;
+    };
+    // Refusals (no capacity, an account that cannot be read) come before any write, the lock's too.
+    const planned = await choose(found);
+    if (dryRun) return at(planned, run);
+
+    lockCounter += 1;
+    const lock = createStoreLock(secrets, placementLockPath, {
+      holder: `${holderId}:${lockCounter}`,
+      purpose: `place ${org}`,
+      ttlMs: config.locks?.ttlMs ?? 60_000,
+      owner: baseDomain,
+      ...(config.clock ? { clock: config.clock } : {}),
+    });
+    await lock.acquire({
+      ...call,
+      waitTimeoutMs: config.locks?.waitTimeoutMs ?? 600_000,
+      ...(config.locks?.pollMs === undefined ? {} : { pollMs: config.locks.pollMs }),
+    });
+    let account: string;
+    let created: { readonly result: T } | undefined;
     try {
-      await secrets.write(recordPath(org), { account }, { ...call, cas: 0 });
-      return account;
-    } catch (error) {
-      if (!hasErrorCode(error, 'CONFLICT')) throw error;
-      // Another process placed it first: follow its record.
-      const theirs = await readRecord(org, call);
-      if (theirs === undefined || !byId.has(theirs)) throw error;
-      return theirs;
+      // Placed while this process waited for the lock?
+      const again = await locate(org, call);
+      if (again.placed && again.source === 'record') account = again.account;
+      else {
+        account = await choose(again);
+        try {
+          await secrets.write(recordPath(org), { account }, { ...call, cas: 0 });
+        } catch (error) {
+          // A writer that does not take the lock (or took it over after expiry) placed it first.
+          if (!hasErrorCode(error, 'CONFLICT')) throw error;
+          const theirs = await readRecord(org, call);
+          if (theirs === undefined || !byId.has(theirs)) throw error;
+          account = theirs;
+        }
+        const zk = (byId.get(account) as (typeof accounts)[number]).zonekeeper;
+        if (!again.placed) {
+          if (create === 'run') created = { result: await run(zk) };
+          else await create(zk);
+        }
+      }
+    } finally {
+      await lock.release();
     }
+    return created ? { ...created.result, account } : at(account, run);
   }
 
   async function existing(organization: string, options: CallOptions): Promise<(typeof accounts)[number]> {
@@ -509,11 +564,16 @@ export function createFleet(config: FleetConfig): Fleet {
     accounts: accounts.map((a) => ({ id: a.id, zonekeeper: a.zonekeeper })),
     locate,
     planPlacement: (organization, options = {}) => plan(organization, signalOnly(options)),
-    ensureOrganization: async (organization, options = {}) =>
-      at(await place(organization, options), (zk) => zk.ensureOrganization(organization, options)),
-    attachCluster: async (organization, input, options = {}) =>
-      at(await place(organization, options, input?.clusterId ?? ''), (zk) =>
-        zk.attachCluster(organization, input, options),
+    ensureOrganization: (organization, options = {}) =>
+      placed(organization, options, undefined, (zk) => zk.ensureOrganization(organization, options), 'run'),
+    attachCluster: (organization, input, options = {}) =>
+      placed(
+        organization,
+        options,
+        input?.clusterId ?? '',
+        (zk) => zk.attachCluster(organization, input, options),
+        (zk) =>
+          zk.ensureOrganization(organization, { ...(options.signal ? { signal: options.signal } : {}) }),
       ),
     detachCluster: async (organization, clusterId, options = {}) =>
       at((await existing(organization, options)).id, (zk) =>
