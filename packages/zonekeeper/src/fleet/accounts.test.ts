@@ -208,6 +208,31 @@ describe('createFleet placement', () => {
     expect(seen).toEqual(['b']);
   });
 
+  it('takes the parent zone by id when given, for every account', async () => {
+    const parentZone = w.dns.a.snapshot().find((z) => z.name === BASE);
+    // A second public zone named like the parent, in a: by name alone, the parent would be ambiguous.
+    await w.dns.a.createZone({ name: BASE, callerReference: 'parent-twin' });
+    const fleet = w.fleet({ a: { zoneQuota: 2 } }, {});
+    await expect(fleet.ensureOrganization('acme')).rejects.toMatchObject({ code: 'CONFLICT' });
+    const byId = createFleet({
+      baseDomain: BASE,
+      secrets: createMemorySecretStore(),
+      parent: { account: 'a', zoneId: parentZone?.id as string },
+      accounts: (['a', 'b', 'c'] as const).map((id) => ({
+        id,
+        dns: w.dns[id],
+        ...(id === 'a' ? { zoneQuota: 2 } : {}),
+      })),
+    });
+    expect((await byId.ensureOrganization('globex')).account).toBe('b');
+    expect(
+      w.dns.a
+        .snapshot()
+        .find((z) => z.id === parentZone?.id)
+        ?.records.some((r) => r.name === `globex.${BASE}`),
+    ).toBe(true);
+  });
+
   it('a dry run places nothing and records nothing', async () => {
     const fleet = w.fleet();
     for (const d of Object.values(w.dns)) d.resetCounters();
@@ -444,6 +469,14 @@ describe('createFleet configuration', () => {
             { id: 'b', dns: createRoute53Provider({ credentials: KEYS }) },
           ],
         }),
+    ],
+    [
+      'a zone quota of 0',
+      () => createFleet({ baseDomain: BASE, accounts: [{ id: 'a', dns: dns(), zoneQuota: 0 }] }),
+    ],
+    [
+      'a fractional maxOrganizations',
+      () => createFleet({ baseDomain: BASE, accounts: [{ id: 'a', dns: dns(), maxOrganizations: 2.5 }] }),
     ],
     [
       'overlapping secret prefixes',

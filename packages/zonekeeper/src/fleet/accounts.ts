@@ -303,6 +303,12 @@ export function createFleet(config: FleetConfig): Fleet {
       if (/^\d{12}$/.test(id) && m[1] !== id)
         throw invalidInput(`Account ${id}: roleArn ${a.roleArn} is a role of account ${m[1]}.`);
     }
+    for (const [name, value, min] of [
+      ['zoneQuota', a.zoneQuota, 1],
+      ['maxOrganizations', a.maxOrganizations, 0],
+    ] as const)
+      if (value !== undefined && !(Number.isSafeInteger(value) && value >= min))
+        throw invalidInput(`Account ${id}: ${name} must be an integer ≥ ${min}, got ${String(value)}.`);
     const limiter = (a.dns as { rateLimiter?: unknown }).rateLimiter;
     if (limiter !== undefined) {
       const other = limiters.get(limiter);
@@ -346,9 +352,7 @@ export function createFleet(config: FleetConfig): Fleet {
       baseDomain,
       dns,
       ...(a.identity ? { identity: a.identity } : {}),
-      ...(a.id === parentAccount && parentConfig?.zoneId !== undefined
-        ? { parentZoneId: parentConfig.zoneId }
-        : {}),
+      ...(parentConfig?.zoneId === undefined ? {} : { parentZoneId: parentConfig.zoneId }),
       secrets,
       clusters,
       secretPrefix: prefix,
