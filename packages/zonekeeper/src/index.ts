@@ -43,6 +43,7 @@ export {
   type Fleet,
   type FleetAccount,
   type FleetConfig,
+  type FleetGarbageCollectorOptions,
   type FleetLocation,
   type InAccount,
 } from './fleet/accounts.js';

@@ -5,6 +5,7 @@
  */
 
 import { hasErrorCode, ZonekeeperError } from '@zonekeeper/core';
+import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { createMemorySecretStore, type MemorySecretStore } from '@zonekeeper/vault-keys';
 import { createMemoryDnsProvider, type DnsProvider, type MemoryDnsProvider } from '@zonekeeper/zone-manager';
 import { createRoute53Provider } from '@zonekeeper/zone-manager/route53';
@@ -294,6 +295,53 @@ describe('createFleet routing and sweeps', () => {
     expect(audit.accounts.map((s) => s.account)).toEqual(['a', 'b', 'c']);
     const one = await fleet.auditFleet({ organization: 'globex' });
     expect(one.accounts.map((s) => s.account)).toEqual(['c']);
+  });
+});
+
+describe('createFleet collector loop', () => {
+  it('runs every account’s loop until the signal stops them, telling each collection’s account', async () => {
+    const fleet = w.fleet();
+    const seen = new Set<string>();
+    const stop = new AbortController();
+    const running = fleet.runGarbageCollector({
+      signal: stop.signal,
+      maxIntervalMs: 20,
+      onCollection: (o) => {
+        expect(o.error).toBeUndefined();
+        seen.add(o.account);
+        if (seen.size === 3) stop.abort();
+      },
+    });
+    await running;
+    expect([...seen].sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('takes one Lease per account, named after it', async () => {
+    const mgmt = createMemoryCluster({ name: 'mgmt' });
+    await mgmt.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'zk' } });
+    const fleet = w.fleet();
+    const seen = new Set<string>();
+    const stop = new AbortController();
+    await fleet.runGarbageCollector({
+      signal: stop.signal,
+      maxIntervalMs: 20,
+      lease: { cluster: mgmt, namespace: 'zk', identity: 'replica-1' },
+      onCollection: (o) => {
+        seen.add(o.account);
+        if (seen.size === 3) stop.abort();
+      },
+    });
+    const leases = (await mgmt.list('coordination.k8s.io/v1', 'Lease', { namespace: 'zk' })).map(
+      (l) => l.metadata?.name,
+    );
+    expect(leases.sort()).toEqual(['zonekeeper-gc-a', 'zonekeeper-gc-b', 'zonekeeper-gc-c']);
+  });
+
+  it('refuses without an inventory (INVALID_INPUT), like one account', async () => {
+    const fleet = createFleet({ baseDomain: BASE, accounts: [{ id: 'a', dns: w.dns.a }] });
+    await expect(fleet.runGarbageCollector({ signal: new AbortController().signal })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
   });
 });
 

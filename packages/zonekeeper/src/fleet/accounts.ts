@@ -64,6 +64,7 @@ import type {
   AuditResult,
   CollectionResult,
   DetachResult,
+  GarbageCollectorOptions,
   IssueCertificateInput,
   IssueCertificateResult,
   OrganizationDeletionResult,
@@ -134,6 +135,19 @@ export type FleetLocation =
   | { readonly placed: true; readonly account: string; readonly source: 'record' | 'zone' }
   | { readonly placed: false };
 
+/**
+ * Options of {@link Fleet.runGarbageCollector}: those of one account's loop, with `onCollection` told
+ * the account. A `lease` is taken per account, named `<name>-<account id>` (lower case, `_` as `-`).
+ * @public
+ */
+export interface FleetGarbageCollectorOptions extends Omit<GarbageCollectorOptions, 'onCollection'> {
+  readonly onCollection?: (outcome: {
+    readonly account: string;
+    readonly result?: CollectionResult;
+    readonly error?: unknown;
+  }) => void;
+}
+
 /** A zonekeeper over several AWS accounts, from {@link createFleet}. @public */
 export interface Fleet {
   readonly baseDomain: string;
@@ -194,6 +208,11 @@ export interface Fleet {
   collectGarbage(
     options?: EnsureOptions & { readonly now?: Date },
   ): Promise<{ readonly accounts: readonly AccountSweep<CollectionResult>[] }>;
+  /**
+   * Every account's collector loop, side by side (each with its own sleep, retries and lease); resolves
+   * when `signal` stops them all, rejects with the first loop's error once all have stopped.
+   */
+  runGarbageCollector(options: FleetGarbageCollectorOptions): Promise<void>;
   /** The audit of every account (`doctor`'s), or of one organisation's account. */
   auditFleet(
     options?: AuditFleetOptions,
@@ -600,6 +619,27 @@ export function createFleet(config: FleetConfig): Fleet {
     deleteOrganization: async (organization, options = {}) =>
       at((await existing(organization, options)).id, (zk) => zk.deleteOrganization(organization, options)),
     collectGarbage: async (options) => ({ accounts: await sweep((zk) => zk.collectGarbage(options)) }),
+    async runGarbageCollector(options) {
+      const { onCollection, lease, ...rest } = options ?? ({} as FleetGarbageCollectorOptions);
+      const outcomes = await Promise.allSettled(
+        accounts.map((a) =>
+          a.zonekeeper.runGarbageCollector({
+            ...rest,
+            ...(lease
+              ? {
+                  lease: {
+                    ...lease,
+                    name: `${lease.name ?? 'zonekeeper-gc'}-${a.id.toLowerCase().replaceAll('_', '-')}`,
+                  },
+                }
+              : {}),
+            ...(onCollection ? { onCollection: (o) => onCollection({ ...o, account: a.id }) } : {}),
+          } as GarbageCollectorOptions),
+        ),
+      );
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
     async auditFleet(options = {}) {
       if (options.organization === undefined)
         return { accounts: await sweep((zk) => zk.auditFleet(options)) };
