@@ -268,6 +268,27 @@ describe('createFleet routing and sweeps', () => {
     expect(zonesOf(w.dns.a)).toEqual([]);
   });
 
+  it('an account on the single-account prefix keeps its secrets there and sweeps none of the others’', async () => {
+    const legacy = `zonekeeper/platforms/${BASE}`;
+    const fleet = w.fleet({ a: { zoneQuota: 1, secretPrefix: legacy } });
+    // acme was a's before the fleet existed (its zone is in a, its secrets under the old prefix).
+    await fleet.accounts[0]?.zonekeeper.ensureOrganization('acme');
+    expect((await fleet.ensureOrganization('acme')).account).toBe('a');
+    expect((await fleet.ensureOrganization('globex')).account).toBe('b');
+    expect(w.secrets.paths()).toContain(`${legacy}/orgs/acme/aws-access-key`);
+    expect(w.secrets.paths()).toContain(`${legacy}/accounts/b/orgs/globex/aws-access-key`);
+    const globexZone = w.dns.b.snapshot().find((z) => z.name === `globex.${BASE}`);
+    await w.dns.b.changeTags(globexZone?.id as string, { add: { 'zonekeeper:protected': 'true' } });
+    const acmeZone = w.dns.a.snapshot().find((z) => z.name === `acme.${BASE}`);
+    await w.dns.a.changeTags(acmeZone?.id as string, { add: { 'zonekeeper:protected': 'true' } });
+    const before = w.secrets.paths();
+    const collected = await fleet.collectGarbage();
+    for (const s of collected.accounts) if ('result' in s) expect(s.result.orphans.secretPaths).toEqual([]);
+    expect(w.secrets.paths().filter((p) => !p.includes('/locks/'))).toEqual(
+      before.filter((p) => !p.includes('/locks/')),
+    );
+  });
+
   it('the collector and the audit sweep every account; one account never sweeps another account’s secrets', async () => {
     const fleet = w.fleet({ a: { zoneQuota: 2 } });
     expect((await fleet.ensureOrganization('acme')).account).toBe('b');
@@ -527,13 +548,32 @@ describe('createFleet configuration', () => {
       () => createFleet({ baseDomain: BASE, accounts: [{ id: 'a', dns: dns(), maxOrganizations: 2.5 }] }),
     ],
     [
+      'two accounts with one secret prefix',
+      () =>
+        createFleet({
+          baseDomain: BASE,
+          accounts: [
+            { id: 'a', dns: dns(), secretPrefix: 'zk/x' },
+            { id: 'b', dns: dns(), secretPrefix: 'zk/x' },
+          ],
+        }),
+    ],
+    [
+      'a secret prefix inside the placements',
+      () =>
+        createFleet({
+          baseDomain: BASE,
+          accounts: [{ id: 'a', dns: dns(), secretPrefix: `zonekeeper/platforms/${BASE}/placements/a` }],
+        }),
+    ],
+    [
       'overlapping secret prefixes',
       () =>
         createFleet({
           baseDomain: BASE,
           accounts: [
             { id: 'a', dns: dns(), secretPrefix: 'zk/x' },
-            { id: 'b', dns: dns(), secretPrefix: 'zk/x/y' },
+            { id: 'b', dns: dns(), secretPrefix: 'zk/x/orgs/y' },
           ],
         }),
     ],

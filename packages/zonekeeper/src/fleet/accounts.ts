@@ -221,8 +221,22 @@ export interface Fleet {
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
 
+/** The folders a zonekeeper lists under its secret prefix (its sweeps and audits read nothing else). */
+const LAYOUT_FOLDERS = ['orgs', 'clusters', 'locks', 'acme'] as const;
+
+/**
+ * Whether two secret prefixes collide: equal, or one inside a folder the other lists. A prefix nested
+ * elsewhere under another (`<root>/accounts/b` under a legacy account's `<root>`) is fine.
+ */
 function overlaps(a: string, b: string): boolean {
-  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  const inside = (x: string, y: string) =>
+    LAYOUT_FOLDERS.some((f) => x === `${y}/${f}` || x.startsWith(`${y}/${f}/`));
+  return a === b || inside(a, b) || inside(b, a);
+}
+
+/** Whether a prefix is the placements folder, inside it, or holds it in a folder it lists. */
+function overlapsPlacements(prefix: string, placements: string): boolean {
+  return prefix === placements || prefix.startsWith(`${placements}/`) || overlaps(prefix, placements);
 }
 
 function stripChangeId(id: string): string {
@@ -338,9 +352,13 @@ export function createFleet(config: FleetConfig): Fleet {
       limiters.set(limiter, id);
     }
     const prefix = a.secretPrefix ?? `${root}/accounts/${id}`;
-    for (const p of [...prefixes, { id: 'placements', prefix: placementsRoot }])
+    for (const p of prefixes)
       if (overlaps(p.prefix, prefix))
         throw invalidInput(`Account ${id}: its secret prefix ${prefix} overlaps ${p.id}'s (${p.prefix}).`);
+    if (overlapsPlacements(prefix, placementsRoot))
+      throw invalidInput(
+        `Account ${id}: its secret prefix ${prefix} overlaps the placements (${placementsRoot}).`,
+      );
     prefixes.push({ id, prefix });
   }
   const parentAccount = parentConfig?.account ?? accountConfigs[0]?.id;
