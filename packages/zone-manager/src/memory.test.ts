@@ -106,3 +106,26 @@ describe('memory DNS provider', () => {
     ).toBe(true);
   });
 });
+
+describe('memory DNS provider idPrefix', () => {
+  it('gives providers standing for different accounts different zone and change ids', async () => {
+    const a = createMemoryDnsProvider({ idPrefix: 'A1' });
+    const b = createMemoryDnsProvider();
+    const za = await a.createZone({ name: 'a.test', callerReference: 'r' });
+    const zb = await b.createZone({ name: 'b.test', callerReference: 'r' });
+    expect(za.zone.id).toMatch(/^ZA1\d{13}$/);
+    expect(za.change.id).toMatch(/^CA1\d{13}$/);
+    expect(za.zone.id).not.toBe(zb.zone.id);
+    expect((await a.getChange(za.change.id)).id).toBe(za.change.id);
+  });
+
+  it.each(['a', 'TOOLONG123', 'A-B'])('refuses idPrefix %j with INVALID_INPUT', (idPrefix) => {
+    let error: unknown;
+    try {
+      createMemoryDnsProvider({ idPrefix });
+    } catch (e) {
+      error = e;
+    }
+    expect(hasErrorCode(error, 'INVALID_INPUT')).toBe(true);
+  });
+});

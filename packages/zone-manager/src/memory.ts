@@ -38,6 +38,12 @@ export interface MemoryDnsProviderOptions {
    * Route 53 usually takes tens of seconds.
    */
   readonly changeSyncDelayMs?: number;
+  /**
+   * Up to 8 uppercase letters and digits written after the `Z` of every zone id and the `C` of every
+   * change id (default none), so that several memory providers standing for several accounts never
+   * hand out the same id — as Route 53's ids are unique across accounts.
+   */
+  readonly idPrefix?: string;
 }
 
 /** One zone as stored, for assertions. @public */
@@ -104,6 +110,9 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
       'memory DNS provider: changeSyncDelayMs must be a non-negative number of milliseconds.',
     );
   }
+  const idPrefix = options.idPrefix ?? '';
+  if (typeof idPrefix !== 'string' || !/^[A-Z0-9]{0,8}$/.test(idPrefix))
+    throw invalidInput('memory DNS provider: idPrefix must be up to 8 uppercase letters and digits.');
   const zones = new Map<string, StoredZone>();
   /** Zone name → the ids of the zones of that name (a lookup by name reads only those). */
   const idsByName = new Map<string, Set<string>>();
@@ -128,7 +137,7 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
   const newChange = (): ChangeInfo => {
     changeCounter++;
     const change: StoredChange = {
-      id: `C${String(changeCounter).padStart(13, '0')}`,
+      id: `C${idPrefix}${String(changeCounter).padStart(13, '0')}`,
       submittedAt: clock.now(),
     };
     changes.set(change.id, change);
@@ -257,7 +266,7 @@ export function createMemoryDnsProvider(options: MemoryDnsProviderOptions = {}):
       usedCallerReferences.add(ref);
       zoneCounter++;
       const n = zoneCounter;
-      const id = `Z${String(n).padStart(13, '0')}`;
+      const id = `Z${idPrefix}${String(n).padStart(13, '0')}`;
       // Four name servers in four TLDs, different for every zone, as Route 53 assigns them.
       const nameServers = [
         `ns-${(n * 4) % 2048}.awsdns-${String(n % 64).padStart(2, '0')}.com`,

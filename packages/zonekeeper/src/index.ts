@@ -39,6 +39,16 @@ export {
   type StoredKeyFacts,
 } from './credentials/plan.js';
 export {
+  type AccountSweep,
+  createFleet,
+  type Fleet,
+  type FleetAccount,
+  type FleetConfig,
+  type FleetGarbageCollectorOptions,
+  type FleetLocation,
+  type InAccount,
+} from './fleet/accounts.js';
+export {
   clusterIntervalSeconds,
   clusterMinEventSyncSeconds,
   clusterZonesCacheSeconds,
@@ -58,6 +68,20 @@ export {
   goDuration,
   planFleetBudget,
 } from './fleet/budget.js';
+export {
+  type AccountHeadroom,
+  DEFAULT_ACCOUNT_ZONE_QUOTA,
+  type PlacedOrganization,
+  type PlacementAccount,
+  type PlacementDecision,
+  type PlacementInput,
+  type PlacementPlan,
+  type PlacementReason,
+  type PlacementRefusal,
+  type PlacementRefusalReason,
+  planPlacement,
+  validateAccountId,
+} from './fleet/placement.js';
 export { createLeaseLock, type LeaseLock, type LeaseOptions } from './gc/lease.js';
 export {
   type ClusterInventory,

@@ -1,0 +1,668 @@
+/**
+ * Several AWS accounts: one zonekeeper per account (its own Route 53 and IAM ports, so its own zone
+ * quota, limiter and budget), organisations placed across them by {@link planPlacement}, every
+ * operation on an organisation routed to its account.
+ *
+ * ```
+ *  locate     the placement record (<secretPrefix>/placements/organizations/<org>, one read) ─► its account
+ *             none: every account's zones (ListHostedZones, ours by tags) ─► planPlacement
+ *  place      a new organisation: planned (refusals before any write), then holding the fleet's
+ *             placement lock (<secretPrefix>/placements/lock): planned again, the record written with
+ *             check-and-set "create only" (cas 0), its zone created in its account, the lock released —
+ *             so the next placement counts that zone; a writer that loses the check-and-set follows
+ *             the winner's record
+ *  route      ensureOrganization, attachCluster (placing a new organisation), detachCluster,
+ *             rotateCredentials, issueCertificate, describeOrganization, deleteOrganization,
+ *             auditFleet of one organisation
+ *  keep       records are never removed: an organisation deleted and created again returns to its
+ *             account (removing a record while another process acts on the organisation could let a
+ *             third place it anew, in another account)
+ *  sweep      collectGarbage and auditFleet: every account, one after the other
+ * ```
+ *
+ * What serialises two processes placing the same new organisation is the record's check-and-set in
+ * the shared secret store — not the organisation lock, which is per account (each account has its own
+ * secret prefix, so one account's orphan sweep never sees another account's secrets). Once the record
+ * exists, every process routes the organisation to the same account, whose organisation lock then
+ * serialises the writes as in a single account.
+ *
+ * The parent zone lives in one account (`parent.account`); the other accounts' providers are wrapped
+ * so that the parent zone's reads and delegation writes go to the parent account.
+ *
+ * @packageDocumentation
+ */
+
+import {
+  type CallOptions,
+  type EnsureOptions,
+  hasErrorCode,
+  invalidInput,
+  normalizeBaseDomain,
+  normalizeHostedZoneId,
+  signalOnly,
+  throwIfAborted,
+  validateDryRun,
+  validateOrganizationName,
+  ZonekeeperError,
+} from '@zonekeeper/core';
+import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
+import type { IdentityProvider } from '@zonekeeper/iam-scoper';
+import { createMemorySecretStore, createStoreLock } from '@zonekeeper/vault-keys';
+import {
+  type DnsProvider,
+  listManagedZones,
+  ZONEKEEPER_MANAGED_BY,
+  ZoneTags,
+} from '@zonekeeper/zone-manager';
+import type { ZonekeeperConfig } from '../config.js';
+import { defaultSecretPrefix, resolveContext } from '../context.js';
+import { clusterNames, organizationNames } from '../names.js';
+import type {
+  AttachClusterInput,
+  AttachResult,
+  AuditFleetOptions,
+  AuditResult,
+  CollectionResult,
+  DetachResult,
+  GarbageCollectorOptions,
+  IssueCertificateInput,
+  IssueCertificateResult,
+  OrganizationDeletionResult,
+  OrganizationDescription,
+  OrganizationResult,
+  OrganizationSummary,
+  RotationResult,
+  Zonekeeper,
+} from '../results.js';
+import { createZonekeeper } from '../zonekeeper.js';
+import {
+  type PlacedOrganization,
+  type PlacementAccount,
+  type PlacementPlan,
+  planPlacement,
+  validateAccountId,
+} from './placement.js';
+
+/** One AWS account of a fleet. @public */
+export interface FleetAccount {
+  /** The account's id: its 12-digit AWS account id, or a label (1–64 letters, digits, `-`, `_`). */
+  readonly id: string;
+  /**
+   * The role zonekeeper assumes in the account (`arn:aws:iam::<account>:role/…`). Informative: build
+   * `dns` and `identity` with that role's credentials. Checked: a 12-digit `id` must be the ARN's account.
+   */
+  readonly roleArn?: string;
+  /**
+   * The account's DNS provider (`createRoute53Provider` with the role's credentials and **its own**
+   * `rateLimiter`: accounts whose providers share one limiter are refused, each account has its own budget).
+   */
+  readonly dns: DnsProvider;
+  /** The account's identity provider (IAM with the role's credentials). Default: an embedded memory one. */
+  readonly identity?: IdentityProvider;
+  /** Hosted zones the account may hold (default 500, AWS's default quota). */
+  readonly zoneQuota?: number;
+  /** The most organisations the account's Route 53 budget carries (from `planFleetBudget`). Default: no bound. */
+  readonly maxOrganizations?: number;
+  /**
+   * The account's secret prefix. Default `<secretPrefix>/accounts/<id>`; set the single-account
+   * platform's prefix on the account that already holds its organisations to keep their secrets.
+   */
+  readonly secretPrefix?: string;
+}
+
+/**
+ * Configuration of {@link createFleet}: a {@link ZonekeeperConfig} without the per-account ports, and the
+ * accounts. The secret store, inventory, clusters and the rest are shared by every account.
+ * @public
+ */
+export interface FleetConfig extends Omit<ZonekeeperConfig, 'dns' | 'identity' | 'parentZoneId'> {
+  /** The accounts (at least one, ids unique). */
+  readonly accounts: readonly FleetAccount[];
+  /** The account holding the parent zone (default the first) and the zone's id (found by name when absent). */
+  readonly parent?: { readonly account: string; readonly zoneId?: string };
+}
+
+/** The result of an operation routed to one account: the zonekeeper result and the account. @public */
+export type InAccount<T> = T & { readonly account: string };
+
+/** One account's part of a sweep: its result, or the error that stopped it (the other accounts still run). @public */
+export type AccountSweep<T> =
+  | { readonly account: string; readonly result: T }
+  | { readonly account: string; readonly error: ZonekeeperError };
+
+/** Where an organisation is, from {@link Fleet.locate}. JSON data. @public */
+export type FleetLocation =
+  | { readonly placed: true; readonly account: string; readonly source: 'record' | 'zone' }
+  | { readonly placed: false };
+
+/**
+ * Options of {@link Fleet.runGarbageCollector}: those of one account's loop, with `onCollection` told
+ * the account. A `lease` is taken per account, named `<name>-<account id>` (lower case, `_` as `-`).
+ * @public
+ */
+export interface FleetGarbageCollectorOptions extends Omit<GarbageCollectorOptions, 'onCollection'> {
+  readonly onCollection?: (outcome: {
+    readonly account: string;
+    readonly result?: CollectionResult;
+    readonly error?: unknown;
+  }) => void;
+}
+
+/** A zonekeeper over several AWS accounts, from {@link createFleet}. @public */
+export interface Fleet {
+  readonly baseDomain: string;
+  /**
+   * Each account's zonekeeper, for reads. Write through the fleet: an account's own `ensureOrganization`
+   * knows nothing of the others and could create an organisation a second time.
+   */
+  readonly accounts: readonly { readonly id: string; readonly zonekeeper: Zonekeeper }[];
+  /** Where an organisation is (its record, else its zones in every account); writes nothing. */
+  locate(organization: string, options?: CallOptions): Promise<FleetLocation>;
+  /**
+   * Where a new organisation would go, read only: {@link planPlacement} over every account (an
+   * organisation already placed gets its account).
+   */
+  planPlacement(organization: string, options?: CallOptions): Promise<PlacementPlan>;
+  /**
+   * Ensures the organisation in its account. A new one is placed first — refused with `CONFLICT`
+   * (`details.reason: 'no-capacity'`) before any write when no account has room — and ensured holding
+   * the fleet's placement lock, so that concurrent placements count its zone.
+   */
+  ensureOrganization(organization: string, options?: EnsureOptions): Promise<InAccount<OrganizationResult>>;
+  /** Places the organisation like {@link Fleet.ensureOrganization} and attaches the cluster in its account. */
+  attachCluster(
+    organization: string,
+    input: AttachClusterInput,
+    options?: EnsureOptions,
+  ): Promise<InAccount<AttachResult>>;
+  /** In the organisation's account; `NOT_FOUND` when it is placed nowhere. */
+  detachCluster(
+    organization: string,
+    clusterId: string,
+    options?: EnsureOptions & { readonly skipCluster?: boolean },
+  ): Promise<InAccount<DetachResult>>;
+  /** In the organisation's account; `NOT_FOUND` when it is placed nowhere. */
+  rotateCredentials(organization: string, options?: CallOptions): Promise<InAccount<RotationResult>>;
+  /** In the organisation's account; `NOT_FOUND` when it is placed nowhere. */
+  issueCertificate(
+    organization: string,
+    input: IssueCertificateInput,
+    options?: EnsureOptions,
+  ): Promise<InAccount<IssueCertificateResult>>;
+  /** Every account's organisations, each with its account (accounts in configuration order). */
+  listOrganizations(options?: CallOptions): Promise<readonly InAccount<OrganizationSummary>[]>;
+  /** In the organisation's account; `NOT_FOUND` when it is placed nowhere. */
+  describeOrganization(
+    organization: string,
+    options?: CallOptions,
+  ): Promise<InAccount<OrganizationDescription>>;
+  /**
+   * In the organisation's account; `NOT_FOUND` when it is placed nowhere. The placement record stays,
+   * so an organisation created again under the same name returns to the same account.
+   */
+  deleteOrganization(
+    organization: string,
+    options?: EnsureOptions,
+  ): Promise<InAccount<OrganizationDeletionResult>>;
+  /** One collection in every account, one after the other. */
+  collectGarbage(
+    options?: EnsureOptions & { readonly now?: Date },
+  ): Promise<{ readonly accounts: readonly AccountSweep<CollectionResult>[] }>;
+  /**
+   * Every account's collector loop, side by side (each with its own sleep, retries and lease); resolves
+   * when `signal` stops them all, rejects with the first loop's error once all have stopped.
+   */
+  runGarbageCollector(options: FleetGarbageCollectorOptions): Promise<void>;
+  /** The audit of every account (`doctor`'s), or of one organisation's account. */
+  auditFleet(
+    options?: AuditFleetOptions,
+  ): Promise<{ readonly accounts: readonly AccountSweep<AuditResult>[] }>;
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+
+/** The folders a zonekeeper lists under its secret prefix (its sweeps and audits read nothing else). */
+const LAYOUT_FOLDERS = ['orgs', 'clusters', 'locks', 'acme'] as const;
+
+/**
+ * Whether two secret prefixes collide: equal, or one inside a folder the other lists. A prefix nested
+ * elsewhere under another (`<root>/accounts/b` under a legacy account's `<root>`) is fine.
+ */
+function overlaps(a: string, b: string): boolean {
+  const inside = (x: string, y: string) =>
+    LAYOUT_FOLDERS.some((f) => x === `${y}/${f}` || x.startsWith(`${y}/${f}/`));
+  return a === b || inside(a, b) || inside(b, a);
+}
+
+/** Whether a prefix is the placements folder, inside it, or holds it in a folder it lists. */
+function overlapsPlacements(prefix: string, placements: string): boolean {
+  return prefix === placements || prefix.startsWith(`${placements}/`) || overlaps(prefix, placements);
+}
+
+function stripChangeId(id: string): string {
+  return id.startsWith('/change/') ? id.slice('/change/'.length) : id;
+}
+
+/**
+ * A provider for an account that does not hold the parent zone: the parent zone's name and id are
+ * answered by the parent account's provider, everything else by the account's own.
+ * @internal
+ */
+export function withParentZoneOf(
+  own: DnsProvider,
+  parent: DnsProvider,
+  parentName: string,
+  parentZoneId: string | undefined,
+): DnsProvider {
+  const parentZones = new Set<string>(
+    parentZoneId === undefined ? [] : [normalizeHostedZoneId(parentZoneId)],
+  );
+  const parentChanges = new Set<string>();
+  const isParent = (zoneId: string) => parentZones.has(normalizeHostedZoneId(zoneId));
+  const to = (zoneId: string) => (isParent(zoneId) ? parent : own);
+  return {
+    kind: own.kind,
+    ...(own.pricing === undefined ? {} : { pricing: own.pricing }),
+    listZones: (o) => own.listZones(o),
+    async findZonesByName(name, o) {
+      if (name.replace(/\.$/, '').toLowerCase() !== parentName) return own.findZonesByName(name, o);
+      const found = await parent.findZonesByName(name, o);
+      for (const z of found) parentZones.add(normalizeHostedZoneId(z.id));
+      return found;
+    },
+    getZone: (id, o) => to(id).getZone(id, o),
+    createZone: (spec, o) => own.createZone(spec, o),
+    deleteZone: (id, o) => to(id).deleteZone(id, o),
+    async getTags(ids, o) {
+      const mine = ids.filter((id) => !isParent(id));
+      const theirs = ids.filter((id) => isParent(id));
+      const out = new Map(mine.length > 0 ? await own.getTags(mine, o) : []);
+      if (theirs.length > 0) for (const [k, v] of await parent.getTags(theirs, o)) out.set(k, v);
+      return out;
+    },
+    changeTags: (id, change, o) => to(id).changeTags(id, change, o),
+    listRecords: (id, page, o) => to(id).listRecords(id, page, o),
+    async changeRecords(id, changes, o) {
+      if (!isParent(id)) return own.changeRecords(id, changes, o);
+      const info = await parent.changeRecords(id, changes, o);
+      parentChanges.add(stripChangeId(info.id));
+      return info;
+    },
+    getChange: (id, o) => (parentChanges.has(stripChangeId(id)) ? parent : own).getChange(id, o),
+  };
+}
+
+/**
+ * Creates a zonekeeper over several AWS accounts. Validated here (`INVALID_INPUT`): at least one
+ * account, unique ids, a role ARN of the account's own id, providers with their own limiters, secret
+ * prefixes that do not overlap; nothing is sent anywhere until an operation runs.
+ *
+ * @example
+ * ```ts
+ * const fleet = createFleet({
+ *   baseDomain: 'example.com',
+ *   secrets, inventory, clusters,
+ *   parent: { account: '111111111111' },
+ *   accounts: [
+ *     { id: '111111111111', dns: route53For('111111111111') },
+ *     { id: '222222222222', roleArn: 'arn:aws:iam::222222222222:role/zonekeeper', dns: route53For('222222222222') },
+ *   ],
+ * });
+ * const { account } = await fleet.ensureOrganization('acme');
+ * ```
+ * @public
+ */
+export function createFleet(config: FleetConfig): Fleet {
+  if (typeof config !== 'object' || config === null)
+    throw invalidInput('createFleet needs a configuration object with a baseDomain and accounts.');
+  const { accounts: accountConfigs, parent: parentConfig, ...shared } = config;
+  const baseDomain = normalizeBaseDomain(config.baseDomain);
+  if (!Array.isArray(accountConfigs) || accountConfigs.length === 0)
+    throw invalidInput('createFleet needs at least one account.');
+  const root = config.secretPrefix ?? defaultSecretPrefix(baseDomain);
+  const placementsRoot = `${root}/placements`;
+  const ids = new Set<string>();
+  const prefixes: { id: string; prefix: string }[] = [];
+  const limiters = new Map<unknown, string>();
+  for (const a of accountConfigs) {
+    const id = validateAccountId(a?.id);
+    if (ids.has(id)) throw invalidInput(`Account ${id} is listed twice.`);
+    ids.add(id);
+    if (typeof a.dns !== 'object' || a.dns === null)
+      throw invalidInput(`Account ${id} needs a dns provider.`);
+    if (a.roleArn !== undefined) {
+      const m = typeof a.roleArn === 'string' ? ROLE_ARN.exec(a.roleArn) : null;
+      if (!m) throw invalidInput(`Account ${id}: roleArn must be arn:aws:iam::<12 digits>:role/<name>.`);
+      if (/^\d{12}$/.test(id) && m[1] !== id)
+        throw invalidInput(`Account ${id}: roleArn ${a.roleArn} is a role of account ${m[1]}.`);
+    }
+    for (const [name, value, min] of [
+      ['zoneQuota', a.zoneQuota, 1],
+      ['maxOrganizations', a.maxOrganizations, 0],
+    ] as const)
+      if (value !== undefined && !(Number.isSafeInteger(value) && value >= min))
+        throw invalidInput(`Account ${id}: ${name} must be an integer ≥ ${min}, got ${String(value)}.`);
+    const limiter = (a.dns as { rateLimiter?: unknown }).rateLimiter;
+    if (limiter !== undefined) {
+      const other = limiters.get(limiter);
+      if (other !== undefined)
+        throw invalidInput(
+          `Accounts ${other} and ${id} share one Route 53 rate limiter; each account has its own budget: give each provider its own (rateLimiter: createRoute53RateLimiter()).`,
+        );
+      limiters.set(limiter, id);
+    }
+    const prefix = a.secretPrefix ?? `${root}/accounts/${id}`;
+    for (const p of prefixes)
+      if (overlaps(p.prefix, prefix))
+        throw invalidInput(`Account ${id}: its secret prefix ${prefix} overlaps ${p.id}'s (${p.prefix}).`);
+    if (overlapsPlacements(prefix, placementsRoot))
+      throw invalidInput(
+        `Account ${id}: its secret prefix ${prefix} overlaps the placements (${placementsRoot}).`,
+      );
+    prefixes.push({ id, prefix });
+  }
+  const parentAccount = parentConfig?.account ?? accountConfigs[0]?.id;
+  if (parentAccount === undefined || !ids.has(parentAccount))
+    throw invalidInput(`parent.account ${String(parentAccount)} is not one of the accounts.`);
+  const parentDns = accountConfigs.find((a) => a.id === parentAccount)?.dns as DnsProvider;
+
+  // Shared by every account: one secret store (the placement records), one set of cluster clients.
+  const secrets = config.secrets ?? createMemorySecretStore(config.clock ? { clock: config.clock } : {});
+  const memoryClusters = new Map<string, ReturnType<typeof createMemoryCluster>>();
+  const clusters: ZonekeeperConfig['clusters'] =
+    config.clusters ??
+    ((id: string) => {
+      let c = memoryClusters.get(id);
+      if (!c) {
+        c = createMemoryCluster({ name: id, ...(config.clock ? { clock: config.clock } : {}) });
+        memoryClusters.set(id, c);
+      }
+      return c;
+    });
+
+  const accounts = accountConfigs.map((a) => {
+    const prefix = prefixes.find((p) => p.id === a.id)?.prefix as string;
+    const dns =
+      a.id === parentAccount ? a.dns : withParentZoneOf(a.dns, parentDns, baseDomain, parentConfig?.zoneId);
+    const zonekeeper = createZonekeeper({
+      ...shared,
+      baseDomain,
+      dns,
+      ...(a.identity ? { identity: a.identity } : {}),
+      ...(parentConfig?.zoneId === undefined ? {} : { parentZoneId: parentConfig.zoneId }),
+      secrets,
+      clusters,
+      secretPrefix: prefix,
+    });
+    return { id: a.id, zonekeeper, config: a };
+  });
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  // Names are checked as every account checks them (reserved names included), before any call: a
+  // refused name must not leave a placement record behind.
+  const names = resolveContext({ ...shared, baseDomain, dns: parentDns, secrets });
+  const recordPath = (organization: string) =>
+    `${placementsRoot}/organizations/${validateOrganizationName(organization)}`;
+  const placementLockPath = `${placementsRoot}/lock`;
+
+  async function readRecord(organization: string, call: CallOptions): Promise<string | undefined> {
+    const found = await secrets.read(recordPath(organization), call);
+    const account = found?.data.account;
+    return account === undefined || account === '' ? undefined : account;
+  }
+
+  /** Every account's zones: how many, and which organisations ours are for. */
+  async function gatherAccounts(call: CallOptions) {
+    const accountFacts: PlacementAccount[] = [];
+    const placed: PlacedOrganization[] = [];
+    for (const a of accounts) {
+      throwIfAborted(call.signal);
+      const dns = a.zonekeeper.ports.dns;
+      const zones = await dns.listZones(call);
+      const ours = await listManagedZones(
+        { dns, ...(config.clock ? { clock: config.clock } : {}) },
+        { baseDomain, ...call },
+      );
+      accountFacts.push({
+        id: a.id,
+        zonesInUse: zones.length,
+        ...(a.config.zoneQuota === undefined ? {} : { zoneQuota: a.config.zoneQuota }),
+        ...(a.config.maxOrganizations === undefined ? {} : { maxOrganizations: a.config.maxOrganizations }),
+      });
+      for (const z of ours) placed.push({ organization: z.organization, account: a.id, source: 'zone' });
+    }
+    return { accountFacts, placed };
+  }
+
+  async function plan(organization: string, call: CallOptions): Promise<PlacementPlan> {
+    const org = validateOrganizationName(organization);
+    const { accountFacts, placed } = await gatherAccounts(call);
+    const recorded = await readRecord(org, call);
+    return planPlacement({
+      accounts: accountFacts,
+      placed:
+        recorded === undefined
+          ? placed
+          : [...placed, { organization: org, account: recorded, source: 'record' }],
+      organization: org,
+    });
+  }
+
+  function refusal(p: Extract<PlacementPlan, { outcome: 'refused' }>): ZonekeeperError {
+    return new ZonekeeperError('CONFLICT', p.message, {
+      details: { organization: p.organization, reason: p.reason, accounts: p.accounts, headroom: p.headroom },
+    });
+  }
+
+  async function locate(organization: string, options: CallOptions = {}): Promise<FleetLocation> {
+    const org = validateOrganizationName(organization);
+    const call = signalOnly(options);
+    const recorded = await readRecord(org, call);
+    if (recorded !== undefined) {
+      if (!byId.has(recorded))
+        throw new ZonekeeperError(
+          'CONFLICT',
+          `${org} is placed in account ${recorded}, which is not configured; configure it (a placed organisation never moves).`,
+          { details: { organization: org, reason: 'unknown-account', accounts: [recorded] } },
+        );
+      return { placed: true, account: recorded, source: 'record' };
+    }
+    const where: string[] = [];
+    for (const a of accounts) {
+      const dns = a.zonekeeper.ports.dns;
+      const zoneName = `${org}.${baseDomain}`;
+      const candidates = (await dns.findZonesByName(zoneName, call)).filter((z) => !z.privateZone);
+      const tags =
+        candidates.length === 0
+          ? new Map()
+          : await dns.getTags(candidates.map((z) => z.id).slice(0, 10), call);
+      if (
+        candidates.some(
+          (z) =>
+            tags.get(z.id)?.[ZoneTags.managedBy] === ZONEKEEPER_MANAGED_BY &&
+            tags.get(z.id)?.[ZoneTags.organization] === org,
+        )
+      )
+        where.push(a.id);
+    }
+    if (where.length > 1)
+      throw new ZonekeeperError(
+        'CONFLICT',
+        `${org} has zones in ${where.length} accounts (${where.join(', ')}).`,
+        {
+          details: { organization: org, reason: 'placed-in-several-accounts', accounts: where },
+        },
+      );
+    const [account] = where;
+    return account === undefined ? { placed: false } : { placed: true, account, source: 'zone' };
+  }
+
+  let lockCounter = 0;
+  const holderId = `${process.pid}-${Math.floor((config.random ?? Math.random)() * 36 ** 8).toString(36)}`;
+
+  /**
+   * Runs `run` in the organisation's account. A new organisation (no record) is placed holding the
+   * fleet's placement lock: the record is written and `create` runs in its account (creating its zone)
+   * before the lock is released, so the next placement counts its zone. A dry run takes no lock and
+   * writes nothing.
+   */
+  async function placed<T>(
+    organization: string,
+    options: EnsureOptions,
+    clusterId: unknown,
+    run: (zk: Zonekeeper) => Promise<T>,
+    create: 'run' | ((zk: Zonekeeper) => Promise<unknown>),
+  ): Promise<InAccount<T>> {
+    const org =
+      clusterId === undefined
+        ? organizationNames(names, organization).organization
+        : clusterNames(names, organization, clusterId).organization;
+    const dryRun = validateDryRun(options);
+    const call = signalOnly(options);
+    const found = await locate(org, call);
+    if (found.placed && found.source === 'record') return at(found.account, run);
+    const choose = async (where: FleetLocation): Promise<string> => {
+      if (where.placed) return where.account;
+      const p = await plan(org, call);
+      if (p.outcome === 'refused') throw refusal(p);
+      return p.account;
+    };
+    // Refusals (no capacity, an account that cannot be read) come before any write, the lock's too.
+    const planned = await choose(found);
+    if (dryRun) return at(planned, run);
+
+    lockCounter += 1;
+    const lock = createStoreLock(secrets, placementLockPath, {
+      holder: `${holderId}:${lockCounter}`,
+      purpose: `place ${org}`,
+      ttlMs: config.locks?.ttlMs ?? 60_000,
+      owner: baseDomain,
+      ...(config.clock ? { clock: config.clock } : {}),
+    });
+    await lock.acquire({
+      ...call,
+      waitTimeoutMs: config.locks?.waitTimeoutMs ?? 600_000,
+      ...(config.locks?.pollMs === undefined ? {} : { pollMs: config.locks.pollMs }),
+    });
+    let account: string;
+    let created: { readonly result: T } | undefined;
+    try {
+      // Placed while this process waited for the lock?
+      const again = await locate(org, call);
+      if (again.placed && again.source === 'record') account = again.account;
+      else {
+        account = await choose(again);
+        try {
+          await secrets.write(recordPath(org), { account }, { ...call, cas: 0 });
+        } catch (error) {
+          // A writer that does not take the lock (or took it over after expiry) placed it first.
+          if (!hasErrorCode(error, 'CONFLICT')) throw error;
+          const theirs = await readRecord(org, call);
+          if (theirs === undefined || !byId.has(theirs)) throw error;
+          account = theirs;
+        }
+        const zk = (byId.get(account) as (typeof accounts)[number]).zonekeeper;
+        if (!again.placed) {
+          if (create === 'run') created = { result: await run(zk) };
+          else await create(zk);
+        }
+      }
+    } finally {
+      await lock.release();
+    }
+    return created ? { ...created.result, account } : at(account, run);
+  }
+
+  async function existing(organization: string, options: CallOptions): Promise<(typeof accounts)[number]> {
+    const found = await locate(organization, options);
+    if (!found.placed)
+      throw new ZonekeeperError('NOT_FOUND', `${organization} is placed in no account.`, {
+        details: { organization },
+      });
+    return byId.get(found.account) as (typeof accounts)[number];
+  }
+
+  const at = async <T>(account: string, run: (zk: Zonekeeper) => Promise<T>): Promise<InAccount<T>> => ({
+    ...(await run((byId.get(account) as (typeof accounts)[number]).zonekeeper)),
+    account,
+  });
+
+  async function sweep<T>(run: (zk: Zonekeeper) => Promise<T>): Promise<AccountSweep<T>[]> {
+    const out: AccountSweep<T>[] = [];
+    for (const a of accounts) {
+      try {
+        out.push({ account: a.id, result: await run(a.zonekeeper) });
+      } catch (error) {
+        if (error instanceof ZonekeeperError && error.code !== 'INVALID_INPUT')
+          out.push({ account: a.id, error });
+        else throw error;
+      }
+    }
+    return out;
+  }
+
+  return {
+    baseDomain,
+    accounts: accounts.map((a) => ({ id: a.id, zonekeeper: a.zonekeeper })),
+    locate,
+    planPlacement: (organization, options = {}) => plan(organization, signalOnly(options)),
+    ensureOrganization: (organization, options = {}) =>
+      placed(organization, options, undefined, (zk) => zk.ensureOrganization(organization, options), 'run'),
+    attachCluster: (organization, input, options = {}) =>
+      placed(
+        organization,
+        options,
+        input?.clusterId ?? '',
+        (zk) => zk.attachCluster(organization, input, options),
+        (zk) =>
+          zk.ensureOrganization(organization, { ...(options.signal ? { signal: options.signal } : {}) }),
+      ),
+    detachCluster: async (organization, clusterId, options = {}) =>
+      at((await existing(organization, options)).id, (zk) =>
+        zk.detachCluster(organization, clusterId, options),
+      ),
+    rotateCredentials: async (organization, options = {}) =>
+      at((await existing(organization, options)).id, (zk) => zk.rotateCredentials(organization, options)),
+    issueCertificate: async (organization, input, options = {}) =>
+      at((await existing(organization, options)).id, (zk) =>
+        zk.issueCertificate(organization, input, options),
+      ),
+    async listOrganizations(options = {}) {
+      const out: InAccount<OrganizationSummary>[] = [];
+      for (const a of accounts)
+        for (const o of await a.zonekeeper.listOrganizations(options)) out.push({ ...o, account: a.id });
+      return out;
+    },
+    describeOrganization: async (organization, options = {}) =>
+      at((await existing(organization, options)).id, (zk) => zk.describeOrganization(organization, options)),
+    deleteOrganization: async (organization, options = {}) =>
+      at((await existing(organization, options)).id, (zk) => zk.deleteOrganization(organization, options)),
+    collectGarbage: async (options) => ({ accounts: await sweep((zk) => zk.collectGarbage(options)) }),
+    async runGarbageCollector(options) {
+      const { onCollection, lease, ...rest } = options ?? ({} as FleetGarbageCollectorOptions);
+      const outcomes = await Promise.allSettled(
+        accounts.map((a) =>
+          a.zonekeeper.runGarbageCollector({
+            ...rest,
+            ...(lease
+              ? {
+                  lease: {
+                    ...lease,
+                    name: `${lease.name ?? 'zonekeeper-gc'}-${a.id.toLowerCase().replaceAll('_', '-')}`,
+                  },
+                }
+              : {}),
+            ...(onCollection ? { onCollection: (o) => onCollection({ ...o, account: a.id }) } : {}),
+          } as GarbageCollectorOptions),
+        ),
+      );
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+    async auditFleet(options = {}) {
+      if (options.organization === undefined)
+        return { accounts: await sweep((zk) => zk.auditFleet(options)) };
+      const { id, zonekeeper } = await existing(options.organization, options);
+      return { accounts: [{ account: id, result: await zonekeeper.auditFleet(options) }] };
+    },
+  };
+}
