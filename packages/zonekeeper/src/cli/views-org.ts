@@ -267,6 +267,8 @@ export function organizationDeletionView(r: OrganizationDeletionResult) {
           return s.steps.map((z) => ({ stage: `zone ${s.zoneId}`, op: z.op, detail: stepDetail(z) }));
         case 'delete-identity':
           return s.steps.map((i) => ({ stage: `identity ${s.userName}`, op: i.op, detail: stepDetail(i) }));
+        case 'delete-tsig-key':
+          return [{ stage: 'tsig-key', op: s.op, detail: `key=${s.keyName}` }];
         case 'delete-secrets':
           return [{ stage: 'secrets', op: s.op, detail: `${s.paths.length} secret(s)` }];
         case 'unbind-cluster':

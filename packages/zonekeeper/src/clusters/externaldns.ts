@@ -20,11 +20,12 @@ import {
   DEFAULT_TXT_PREFIX,
   deployedTxtPrefix,
   type ExternalDnsOptions,
+  type Rfc2136TsigAlgorithm,
   renderExternalDns,
   resolveExternalDnsOptions,
 } from '@zonekeeper/externaldns-deployer';
 import { clusterRecordNames } from '@zonekeeper/iam-scoper';
-import { readAttachment, readClusterSettings, type StoredAccessKey } from '@zonekeeper/vault-keys';
+import { readAttachment, readClusterSettings } from '@zonekeeper/vault-keys';
 import type { ExternalDnsDefaults, IdentityScope } from '../config.js';
 import type { Context } from '../context.js';
 
@@ -71,12 +72,62 @@ export interface ExternalDnsTarget {
   readonly scope: IdentityScope;
 }
 
+/** An organisation's TSIG key as ExternalDNS signs with it (the PowerDNS backend). @internal */
+export interface ClusterTsigKey {
+  readonly name: string;
+  readonly algorithm: string;
+  readonly secret: string;
+}
+
+/** The key a cluster's ExternalDNS runs with: an IAM access key (Route 53) or the organisation's TSIG key. @internal */
+export type ClusterKey = { readonly accessKeyId: string; readonly secretAccessKey: string } | ClusterTsigKey;
+
+/** Whether a key is a TSIG key. @internal */
+export function isTsigKey(key: ClusterKey): key is ClusterTsigKey {
+  return !('accessKeyId' in key);
+}
+
+/** How a key is named in logs and results: its access key id or TSIG key name, never its secret. @internal */
+export function keyLabel(key: ClusterKey): string {
+  return isTsigKey(key) ? `TSIG key ${key.name}` : `access key ${key.accessKeyId}`;
+}
+
+/** The provider part of the render options: Route 53 with the access key, or rfc2136 with the TSIG key. */
+function providerOptions(
+  ctx: Context,
+  zone: { readonly id: string; readonly name: string },
+  key: ClusterKey,
+  o: ExternalDnsDefaults,
+) {
+  if (!ctx.powerdns || !isTsigKey(key)) {
+    if (isTsigKey(key)) throw invalidInput('A TSIG key needs the powerdns backend.');
+    return {
+      zoneId: zone.id,
+      credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+      ...(o.region ? { region: o.region } : {}),
+      ...(o.zonesCacheDuration ? { zonesCacheDuration: o.zonesCacheDuration } : {}),
+    };
+  }
+  if (o.region !== undefined || o.zonesCacheDuration !== undefined)
+    throw invalidInput(
+      'externalDns.region and externalDns.zonesCacheDuration are Route 53 settings; the powerdns backend renders rfc2136.',
+    );
+  return {
+    rfc2136: {
+      host: ctx.powerdns.dnsUpdate.host,
+      port: ctx.powerdns.dnsUpdate.port,
+      tsigKey: { name: key.name, algorithm: key.algorithm as Rfc2136TsigAlgorithm, secret: key.secret },
+      axfr: ctx.powerdns.axfr,
+    },
+  };
+}
+
 /** The render options of a cluster's ExternalDNS. Pure. @internal */
 export function externalDnsOptions(
   ctx: Context,
   target: ExternalDnsTarget,
   zone: { readonly id: string; readonly name: string },
-  key: { readonly accessKeyId: string; readonly secretAccessKey: string },
+  key: ClusterKey,
   overrides: ExternalDnsDefaults,
   namespace?: string,
 ): ExternalDnsOptions {
@@ -85,18 +136,15 @@ export function externalDnsOptions(
     clusterId: target.clusterId,
     organization: target.organization,
     zoneName: zone.name,
-    zoneId: zone.id,
-    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+    ...providerOptions(ctx, zone, key, o),
     createNamespace: o.createNamespace ?? true,
     ...(o.namespace ? { namespace: o.namespace } : {}),
     ...(o.image ? { image: o.image } : {}),
     ...(o.policy ? { policy: o.policy } : {}),
     ...(o.interval ? { interval: o.interval } : {}),
     ...(o.sources ? { sources: o.sources } : {}),
-    ...(o.region ? { region: o.region } : {}),
     ...(o.txtPrefix === undefined ? {} : { txtPrefix: o.txtPrefix }),
     ...(o.annotationPrefix ? { annotationPrefix: o.annotationPrefix } : {}),
-    ...(o.zonesCacheDuration ? { zonesCacheDuration: o.zonesCacheDuration } : {}),
     ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
     // A cluster identity may write <cluster>.<zone> and below only: ExternalDNS is told the same scope.
     ...(target.scope === 'cluster'
@@ -128,7 +176,9 @@ export function validateExternalDnsSettings(
         ctx,
         target,
         { id: 'ZVALIDATIONONLY', name: target.zoneName },
-        { accessKeyId: 'AKIAVALIDATIONONLY00', secretAccessKey: 'validation-only' },
+        ctx.powerdns
+          ? { name: 'validation-only.invalid', algorithm: 'hmac-sha256', secret: 'dmFsaWRhdGlvbi1vbmx5' }
+          : { accessKeyId: 'AKIAVALIDATIONONLY00', secretAccessKey: 'validation-only' },
         overrides,
       ),
     );
@@ -188,7 +238,7 @@ export function renderClusterExternalDns(
   ctx: Context,
   target: ExternalDnsTarget,
   zone: { readonly id: string; readonly name: string },
-  key: { readonly accessKeyId: string; readonly secretAccessKey: string },
+  key: ClusterKey,
   overrides: ExternalDnsDefaults,
   namespace?: string,
 ): readonly KubernetesObject[] {
@@ -204,7 +254,7 @@ export async function applyClusterExternalDns(
   ctx: Context,
   target: ExternalDnsTarget,
   zone: { readonly id: string; readonly name: string },
-  key: StoredAccessKey,
+  key: ClusterKey,
   overrides: ExternalDnsDefaults,
   namespace: string | undefined,
   call: CallOptions,
@@ -228,7 +278,7 @@ export async function publishKey(
   organization: string,
   zone: { readonly id: string; readonly name: string },
   clusterIds: readonly string[],
-  key: StoredAccessKey,
+  key: ClusterKey,
   call: CallOptions,
 ): Promise<void> {
   const at = { ...ctx.layout, ...call };
@@ -255,8 +305,6 @@ export async function publishKey(
           )
         : settings;
     await applyClusterExternalDns(ctx, target, zone, key, overrides, attachment?.namespace, call);
-    ctx.logger.info(
-      `zonekeeper: cluster ${clusterId} of ${organization} runs access key ${key.accessKeyId}.`,
-    );
+    ctx.logger.info(`zonekeeper: cluster ${clusterId} of ${organization} runs ${keyLabel(key)}.`);
   }
 }
