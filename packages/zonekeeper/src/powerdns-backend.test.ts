@@ -9,7 +9,7 @@
 import { createManualClock, hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { createMemoryCluster, type MemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { dig, nsupdate, type PowerDnsServer, startPowerDns } from '@zonekeeper/testkit/powerdns';
-import { createMemorySecretStore, readTsigKey } from '@zonekeeper/vault-keys';
+import { createMemorySecretStore, readTsigKey, secretPaths } from '@zonekeeper/vault-keys';
 import {
   createPowerDnsAdmin,
   createPowerDnsHttpApi,
@@ -18,6 +18,7 @@ import {
 } from '@zonekeeper/zone-manager/powerdns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PowerDnsBackendConfig, ZonekeeperConfig } from './config.js';
+import { createMemoryInventory } from './inventory.js';
 import { capturingLogger, everythingIn, rejectionOf } from './memory.test.support.js';
 import { createZonekeeper } from './zonekeeper.js';
 
@@ -66,11 +67,13 @@ async function platform(base: string, extra: Partial<PowerDnsBackendConfig> = {}
   };
   const { api, counts } = countingApi(rawApi);
   const logger = capturingLogger();
+  const inventory = createMemoryInventory();
   const zk = createZonekeeper({
     baseDomain: base,
     clock,
     logger,
     secrets,
+    inventory,
     clusters: cluster,
     powerdns: {
       api,
@@ -83,7 +86,7 @@ async function platform(base: string, extra: Partial<PowerDnsBackendConfig> = {}
     },
   });
   const storedKey = (organization: string) => readTsigKey(secrets, { organization }, zk.secretLayout);
-  return { zk, secrets, cluster, counts, logger, storedKey, base };
+  return { zk, secrets, cluster, counts, logger, storedKey, base, inventory };
 }
 
 function deploymentArgs(c: MemoryCluster): string[] {
@@ -264,6 +267,65 @@ describe('createZonekeeper({ powerdns })', { timeout: 60_000 }, () => {
     expect((await dig({ port: pdns.dnsPort }, 'acme.delete.test', 'SOA')).status).not.toBe('NOERROR');
     // Converged: a second run plans nothing.
     expect((await p.zk.deleteOrganization('acme')).plan).toEqual([]);
+  });
+
+  it('a dry run on a new organisation plans the key and writes nothing', async () => {
+    const p = await platform('dry.test');
+    const r = await p.zk.ensureOrganization('acme', { dryRun: true });
+    expect(r.dryRun).toBe(true);
+    expect(r.plans.zone.length).toBeGreaterThan(0);
+    expect(r.plans.tsigKey?.map((s) => s.op)).toEqual([
+      'store-key',
+      'create-key',
+      'set-update-keys',
+      'set-update-sources',
+    ]);
+    expect(p.counts.writes).toBe(0);
+    expect(await p.storedKey('acme')).toBeUndefined();
+  });
+
+  it('a lost stored key: a new secret, the server key replaced, and the attached cluster gets it', async () => {
+    const p = await platform('lost.test');
+    await p.zk.attachCluster('acme', { clusterId: 'c1' });
+    const before = await p.storedKey('acme');
+    await p.secrets.deleteAll(secretPaths(p.zk.secretLayout).tsigKey('acme'));
+    const r = await p.zk.ensureOrganization('acme');
+    expect(r.plans.tsigKey?.map((s) => `${s.op}:${s.reason}`)).toEqual([
+      'store-key:not-stored',
+      'delete-key:unknown-key',
+      'create-key:unknown-key',
+    ]);
+    const after = await p.storedKey('acme');
+    expect(after?.secret).not.toBe(before?.secret);
+    expect(tsigSecretOf(p.cluster('c1'))).toBe(after?.secret);
+    const stale = await update(
+      'acme.lost.test',
+      before?.secret as string,
+      before?.name as string,
+      'x.acme.lost.test',
+    );
+    expect(stale.ok).toBe(false);
+    const fresh = await update(
+      'acme.lost.test',
+      after?.secret as string,
+      after?.name as string,
+      'y.acme.lost.test',
+    );
+    expect(fresh.rcode).toBe('NOERROR');
+  });
+
+  it('the collector deletes an unused organisation with its key', async () => {
+    const p = await platform('gc.test');
+    await p.zk.ensureOrganization('acme');
+    await p.zk.ensureOrganization('globex');
+    p.inventory.set({ organization: 'globex', clusterId: 'g1', running: true });
+    const r = await p.zk.collectGarbage();
+    expect(r.results).toEqual([expect.objectContaining({ organization: 'acme', status: 'deleted' })]);
+    const admin = createPowerDnsAdmin(rawApi);
+    expect(await admin.getTsigKey('zonekeeper-update.acme.gc.test')).toBeUndefined();
+    expect(await p.storedKey('acme')).toBeUndefined();
+    expect(await admin.getTsigKey('zonekeeper-update.globex.gc.test')).toBeDefined();
+    expect(await p.storedKey('globex')).toBeDefined();
   });
 
   it('refuses bad configuration with INVALID_INPUT before any request, never echoing the API key', async () => {
