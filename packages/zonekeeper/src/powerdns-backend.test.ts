@@ -9,7 +9,7 @@
 import { createManualClock, hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { createMemoryCluster, type MemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { dig, nsupdate, type PowerDnsServer, startPowerDns } from '@zonekeeper/testkit/powerdns';
-import { createMemorySecretStore, readTsigKey, secretPaths } from '@zonekeeper/vault-keys';
+import { createMemorySecretStore, readTsigKey, secretPaths, writeTsigKey } from '@zonekeeper/vault-keys';
 import {
   createPowerDnsAdmin,
   createPowerDnsHttpApi,
@@ -239,6 +239,43 @@ describe('createZonekeeper({ powerdns })', { timeout: 60_000 }, () => {
       'y.evil.planted.test',
     );
     expect(now.rcode).toBe('NOERROR');
+  });
+
+  it("a key in the store that is another platform's is refused (NOT_OWNED) before anything is written", async () => {
+    const p = await platform('foreign.test');
+    await writeTsigKey(
+      p.secrets,
+      { organization: 'globex' },
+      { name: 'zonekeeper-update.globex.foreign.test', algorithm: 'hmac-sha256', secret: 'c3RvbGVu' },
+      { prefix: p.zk.secretLayout.prefix, owner: 'other-platform.test', cas: 0 },
+    );
+    const error = await rejectionOf(p.zk.ensureOrganization('globex'));
+    expect(hasErrorCode(error, 'NOT_OWNED')).toBe(true);
+    expect(everythingIn(error)).not.toContain('c3RvbGVu');
+    expect(p.counts.writes).toBe(0);
+    expect(
+      await createPowerDnsAdmin(rawApi).getTsigKey('zonekeeper-update.globex.foreign.test'),
+    ).toBeUndefined();
+  });
+
+  it('an rfc2136 Secret of another organisation in the cluster is refused, never overwritten', async () => {
+    const p = await platform('objects.test');
+    const shared = p.cluster('shared');
+    await shared.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'external-dns' } });
+    await shared.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'external-dns-rfc2136-tsig',
+        namespace: 'external-dns',
+        labels: { 'zonekeeper.io/managed-by': 'zonekeeper', 'zonekeeper.io/organization': 'acme' },
+      },
+      data: { 'tsig-secret': Buffer.from('acme-secret').toString('base64') },
+    });
+    const error = await rejectionOf(p.zk.attachCluster('globex', { clusterId: 'shared' }));
+    expect(hasErrorCode(error, 'NOT_OWNED')).toBe(true);
+    expect(tsigSecretOf(shared)).toBe('acme-secret');
+    expect(p.counts.writes).toBe(0);
   });
 
   it('detach, then deleteOrganization: zone first, then the key, then the stored secret', async () => {
