@@ -2,7 +2,9 @@
  * A PowerDNS world for the rfc2136 scenarios: a real `pdns_server` holding a parent zone and two
  * organisations' zones, each organisation's TSIG key made by `ensureOrganizationTsigKey` and kept in a
  * secret store (vault-keys' layout), and one Kubernetes API fake as acme's cluster, with acme's
- * ExternalDNS rendered (`--provider=rfc2136`) and applied.
+ * ExternalDNS rendered (`--provider=rfc2136`) and applied. With `via: 'facade'` the same world is built
+ * by `createZonekeeper({ powerdns })`: `ensureOrganization('globex')` and
+ * `attachCluster('acme', { clusterId: 'acme-prod' })` make the zones, the keys and acme's ExternalDNS.
  *
  * ```
  *  kubectl ──► Kubernetes API fake ◄── ExternalDNS (--once) ──RFC 2136 + TSIG(acme)──► pdns_server
@@ -35,6 +37,7 @@ import {
   type PowerDnsProvider,
   type TsigKeyStore,
 } from '@zonekeeper/zone-manager/powerdns';
+import { createZonekeeper, type Zonekeeper } from 'zonekeeper';
 import { type ExternalDnsRun, runExternalDnsOnce } from './external-dns/pod.js';
 import { runKubectl } from './world.js';
 
@@ -51,6 +54,8 @@ export interface PowerDnsWorldOptions {
   readonly policy?: ExternalDnsPolicy;
   /** More `pdns.conf` settings. */
   readonly settings?: PowerDnsOptions['settings'];
+  /** `facade`: provision through `createZonekeeper({ powerdns })` instead of the packages by hand. */
+  readonly via?: 'packages' | 'facade';
 }
 
 /** A running PowerDNS world (stop it in `afterAll`). */
@@ -61,6 +66,8 @@ export interface PowerDnsWorld {
   /** Each zone's organisation key, read back from the secret store. */
   readonly keys: Readonly<Record<string, NsupdateKey>>;
   readonly cluster: KubernetesFake;
+  /** The facade that provisioned the world (`via: 'facade'` only). */
+  readonly zk?: Zonekeeper;
   /** `{ port }` of the server's DNS, for dig and nsupdate. */
   server(): { readonly port: number };
   kubectl(args: readonly string[], stdin?: string): Promise<string>;
@@ -89,6 +96,14 @@ export async function startPowerDnsWorld(options: PowerDnsWorldOptions = {}): Pr
     });
     const admin = createPowerDnsAdmin(dns.api);
     await dns.createZone({ name: PARENT, callerReference: 'platform-parent' });
+    const dir = await mkdtemp(join(tmpdir(), 'zk-e2e-pdns-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const cluster = await startKubernetesFake({ rolloutDelayMs: 0 });
+    cleanups.push(() => cluster.stop());
+    const acmeCluster = createKubernetesCluster({
+      name: 'acme-prod',
+      kubeconfigYaml: cluster.kubeconfig().yaml,
+    });
     // Each organisation's identity: its key created over the API, kept in the secret store, alone
     // allowed to update (and, with axfr, to transfer) its zone.
     const secrets = createMemorySecretStore();
@@ -97,10 +112,39 @@ export async function startPowerDnsWorld(options: PowerDnsWorldOptions = {}): Pr
       write: (organization, key, o) => writeTsigKey(secrets, { organization }, key, o),
     };
     const keys: Record<string, NsupdateKey> = {};
-    for (const [organization, zone] of [
-      ['acme', ACME],
-      ['globex', GLOBEX],
-    ] as const) {
+    let zk: Zonekeeper | undefined;
+    if (options.via === 'facade') {
+      zk = createZonekeeper({
+        baseDomain: PARENT,
+        secrets,
+        clusters: { 'acme-prod': acmeCluster },
+        powerdns: {
+          apiUrl: pdns.apiUrl,
+          apiKey: pdns.apiKey,
+          nameServers: ['ns1.pdns.test'],
+          dnsUpdate: { host: '127.0.0.1', port: pdns.dnsPort },
+          updateSources: ['127.0.0.0/8'],
+          ...(options.axfr ? { axfr: true } : {}),
+        },
+        ...(options.policy ? { externalDns: { policy: options.policy } } : {}),
+      });
+      await zk.ensureOrganization('globex');
+      await zk.attachCluster('acme', { clusterId: 'acme-prod' });
+      for (const [organization, zone] of [
+        ['acme', ACME],
+        ['globex', GLOBEX],
+      ] as const) {
+        const key = await readTsigKey(secrets, { organization }, zk.secretLayout);
+        if (!key) throw new Error(`no stored key for ${organization}`);
+        keys[zone] = { name: key.name, algorithm: key.algorithm, secret: key.secret };
+      }
+    }
+    for (const [organization, zone] of options.via === 'facade'
+      ? []
+      : ([
+          ['acme', ACME],
+          ['globex', GLOBEX],
+        ] as const)) {
       await dns.createZone({ name: zone, callerReference: `org-${zone}` });
       await ensureOrganizationTsigKey(
         { admin, store },
@@ -115,27 +159,24 @@ export async function startPowerDnsWorld(options: PowerDnsWorldOptions = {}): Pr
       if (!key) throw new Error(`no stored key for ${organization}`);
       keys[zone] = { name: key.name, algorithm: key.algorithm, secret: key.secret };
     }
-    const dir = await mkdtemp(join(tmpdir(), 'zk-e2e-pdns-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const cluster = await startKubernetesFake({ rolloutDelayMs: 0 });
-    cleanups.push(() => cluster.stop());
     const acmeKey = keys[ACME] as NsupdateKey;
-    await applyExternalDns(
-      createKubernetesCluster({ name: 'acme-prod', kubeconfigYaml: cluster.kubeconfig().yaml }),
-      renderExternalDns({
-        clusterId: 'acme-prod',
-        organization: 'acme',
-        zoneName: ACME,
-        createNamespace: true,
-        ...(options.policy ? { policy: options.policy } : {}),
-        rfc2136: {
-          host: '127.0.0.1',
-          port: pdns.dnsPort,
-          axfr: options.axfr === true,
-          tsigKey: { name: acmeKey.name, algorithm: 'hmac-sha256', secret: acmeKey.secret },
-        },
-      }),
-    );
+    if (options.via !== 'facade')
+      await applyExternalDns(
+        acmeCluster,
+        renderExternalDns({
+          clusterId: 'acme-prod',
+          organization: 'acme',
+          zoneName: ACME,
+          createNamespace: true,
+          ...(options.policy ? { policy: options.policy } : {}),
+          rfc2136: {
+            host: '127.0.0.1',
+            port: pdns.dnsPort,
+            axfr: options.axfr === true,
+            tsigKey: { name: acmeKey.name, algorithm: 'hmac-sha256', secret: acmeKey.secret },
+          },
+        }),
+      );
     const kubectl = async (args: readonly string[], stdin?: string) =>
       runKubectl(await cluster.writeKubeconfig(dir), args, stdin);
     return {
@@ -144,6 +185,7 @@ export async function startPowerDnsWorld(options: PowerDnsWorldOptions = {}): Pr
       admin,
       keys,
       cluster,
+      ...(zk ? { zk } : {}),
       server: () => ({ port: pdns.dnsPort }),
       kubectl,
       async records(zone) {

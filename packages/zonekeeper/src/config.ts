@@ -18,6 +18,7 @@ import type {
 } from '@zonekeeper/iam-scoper';
 import type { SecretStore } from '@zonekeeper/vault-keys';
 import type { DnsProvider } from '@zonekeeper/zone-manager';
+import type { PowerDnsProviderOptions, TsigAlgorithm } from '@zonekeeper/zone-manager/powerdns';
 import type { ClusterInventory } from './inventory.js';
 import type { ZonekeeperMetrics } from './telemetry/events.js';
 
@@ -74,6 +75,30 @@ export interface ExternalDnsDefaults {
   readonly extraArgs?: readonly string[];
   /** Rollout timeout (default 300 000 ms). */
   readonly rolloutTimeoutMs?: number;
+}
+
+/**
+ * The PowerDNS backend (docs/powerdns.md): zones on your own PowerDNS Authoritative Server over its
+ * HTTP API, one TSIG key per organisation as its identity, and ExternalDNS rendered with
+ * `--provider=rfc2136` signing with that key. The provider options are `createPowerDnsProvider`'s.
+ * @public
+ */
+export interface PowerDnsBackendConfig extends Omit<PowerDnsProviderOptions, 'clock'> {
+  /** Where clusters' ExternalDNS sends RFC 2136 updates (`--rfc2136-host`, `--rfc2136-port`, default 53). */
+  readonly dnsUpdate: { readonly host: string; readonly port?: number };
+  /**
+   * The networks updates may come from (each zone's `ALLOW-DNSUPDATE-FROM`, the clusters' egress).
+   * Default: left as the zone has it.
+   */
+  readonly updateSources?: readonly string[];
+  /**
+   * Let the organisation's key (only it) transfer its zone, so ExternalDNS can read records and update
+   * and delete them (`--rfc2136-axfr`; the server needs `disable-axfr=no` and an empty
+   * `allow-axfr-ips`). Default false: ExternalDNS only adds.
+   */
+  readonly axfr?: boolean;
+  /** The algorithm of new keys (default `hmac-sha256`; not `hmac-md5`). */
+  readonly tsigAlgorithm?: TsigAlgorithm;
 }
 
 /** The organisation lock every write of one organisation holds (see `docs/reliability.md`). @public */
@@ -141,6 +166,12 @@ export interface ZonekeeperConfig {
   readonly parentZoneId?: string;
   /** DNS provider (Route 53: `createRoute53Provider` from `@zonekeeper/zone-manager/route53`). */
   readonly dns?: DnsProvider;
+  /**
+   * The PowerDNS backend instead of `dns` (and of the identity port, which it does not use): builds
+   * the provider, and makes each organisation's identity a TSIG key. Giving both `dns` and `powerdns`
+   * is `INVALID_INPUT`.
+   */
+  readonly powerdns?: PowerDnsBackendConfig;
   /** Identity provider (IAM: `createIamIdentityProvider` from `@zonekeeper/iam-scoper/iam`). */
   readonly identity?: IdentityProvider;
   /**

@@ -38,10 +38,19 @@ import {
 import {
   createMemorySecretStore,
   type LayoutOptions,
+  readTsigKey,
   type SecretStore,
   secretPaths,
+  writeTsigKey,
 } from '@zonekeeper/vault-keys';
 import { createMemoryDnsProvider, type DnsProvider, type ZoneManagerDeps } from '@zonekeeper/zone-manager';
+import {
+  createPowerDnsAdmin,
+  createPowerDnsProvider,
+  type PowerDnsAdmin,
+  type TsigAlgorithm,
+  type TsigKeyStore,
+} from '@zonekeeper/zone-manager/powerdns';
 import {
   DEFAULT_RESERVED_ORGANIZATION_NAMES,
   type ExternalDnsDefaults,
@@ -65,6 +74,18 @@ export interface ZonekeeperPorts {
   cluster(clusterId: string): Promise<ClusterClient>;
 }
 
+/** The PowerDNS backend as an operation runs with it (`powerdns` in the configuration). @internal */
+export interface PowerDnsContext {
+  /** TSIG keys and zone update metadata, over the provider's API client. */
+  readonly admin: PowerDnsAdmin;
+  /** The organisations' keys in the secret store (`<prefix>/orgs/<org>/tsig-key`). */
+  readonly store: TsigKeyStore;
+  readonly dnsUpdate: { readonly host: string; readonly port: number };
+  readonly updateSources: readonly string[] | undefined;
+  readonly axfr: boolean;
+  readonly algorithm: TsigAlgorithm | undefined;
+}
+
 /** Everything an operation runs with. @internal */
 export interface Context {
   readonly baseDomain: string;
@@ -79,6 +100,8 @@ export interface Context {
    */
   readonly telemetry: Telemetry;
   readonly ports: ZonekeeperPorts;
+  /** The PowerDNS backend: organisations' identities are TSIG keys, ExternalDNS renders rfc2136. */
+  readonly powerdns?: PowerDnsContext;
   /** Whether an inventory was configured (the collector refuses to run without one). */
   readonly inventoryConfigured: boolean;
   /** The secret layout: prefix and owner (the platform). */
@@ -142,6 +165,61 @@ function resolverOf(
   };
 }
 
+/**
+ * Validates the `powerdns` section (the provider validates its own options; the API key is never in a
+ * message) and builds the provider and its admin client. Touches no remote system.
+ */
+function resolvePowerDns(
+  config: ZonekeeperConfig,
+  clock: Clock,
+): { dns: DnsProvider; admin: PowerDnsAdmin; rest: Omit<PowerDnsContext, 'admin' | 'store'> } {
+  const p = config.powerdns;
+  if (typeof p !== 'object' || p === null || Array.isArray(p))
+    throw invalidInput('powerdns must be an object (apiUrl, apiKey, nameServers, dnsUpdate).');
+  if (config.dns !== undefined)
+    throw invalidInput('Give either dns or powerdns: powerdns builds the DNS provider itself.');
+  if (config.identity !== undefined)
+    throw invalidInput(
+      "identity is not used with powerdns: an organisation's identity is its TSIG key. Remove identity.",
+    );
+  if ((config.identityScope ?? 'organization') !== 'organization')
+    throw invalidInput(
+      'identityScope "cluster" is not available with powerdns: a TSIG key cannot be limited to a cluster\'s names.',
+    );
+  const u = p.dnsUpdate;
+  if (typeof u !== 'object' || u === null)
+    throw invalidInput('powerdns.dnsUpdate must be an object with the host (and port) of RFC 2136 updates.');
+  if (typeof u.host !== 'string' || !/^[A-Za-z0-9.:_-]{1,253}$/.test(u.host))
+    throw invalidInput('powerdns.dnsUpdate.host must be a host name or an IP address.');
+  const port = u.port ?? 53;
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw invalidInput(`powerdns.dnsUpdate.port must be an integer from 1 to 65535, got ${String(port)}.`);
+  if (p.axfr !== undefined && typeof p.axfr !== 'boolean')
+    throw invalidInput('powerdns.axfr must be a boolean.');
+  const sources = p.updateSources;
+  if (sources !== undefined && (!Array.isArray(sources) || sources.some((s) => typeof s !== 'string')))
+    throw invalidInput('powerdns.updateSources must be an array of networks (CIDR).');
+  const { dnsUpdate: _u, updateSources: _s, axfr: _a, tsigAlgorithm, ...providerOptions } = p;
+  if (
+    tsigAlgorithm !== undefined &&
+    (typeof tsigAlgorithm !== 'string' || !/^hmac-sha(1|224|256|384|512)$/.test(tsigAlgorithm))
+  )
+    throw invalidInput(
+      'powerdns.tsigAlgorithm must be one of hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512.',
+    );
+  const provider = createPowerDnsProvider({ ...providerOptions, clock });
+  return {
+    dns: provider,
+    admin: createPowerDnsAdmin(provider.api),
+    rest: {
+      dnsUpdate: { host: u.host, port },
+      updateSources: sources,
+      axfr: p.axfr ?? false,
+      algorithm: tsigAlgorithm,
+    },
+  };
+}
+
 /** The default secret prefix of a platform: its own folder, so platforms sharing a store never collide. */
 export function defaultSecretPrefix(baseDomain: string): string {
   return `zonekeeper/platforms/${baseDomain}`;
@@ -191,8 +269,10 @@ export function resolveContext(config: ZonekeeperConfig): Context {
 
   // The ports, wrapped once for telemetry (the same instances when it is off): every call below goes
   // through them, also the embedded parent zone's and the operations' `deps`.
-  const embeddedDns = config.dns === undefined;
-  const dns = telemetry.port(config.dns ?? createMemoryDnsProvider({ clock }), 'dns');
+  const pdns = config.powerdns === undefined ? undefined : resolvePowerDns(config, clock);
+  const configuredDns = pdns?.dns ?? config.dns;
+  const embeddedDns = configuredDns === undefined;
+  const dns = telemetry.port(configuredDns ?? createMemoryDnsProvider({ clock }), 'dns');
   const identity = telemetry.port(config.identity ?? createMemoryIdentityProvider({ clock }), 'identity');
   const secrets = telemetry.port(config.secrets ?? createMemorySecretStore({ clock }), 'secrets');
   const inventory = telemetry.port(config.inventory ?? createMemoryInventory(), 'inventory');
@@ -235,6 +315,14 @@ export function resolveContext(config: ZonekeeperConfig): Context {
     : resolve;
   const layout = { prefix: config.secretPrefix ?? defaultSecretPrefix(baseDomain), owner: baseDomain };
   const paths = secretPaths(layout);
+  const powerdns: PowerDnsContext | undefined = pdns && {
+    ...pdns.rest,
+    admin: telemetry.port(pdns.admin, 'dns'),
+    store: {
+      read: (organization, o) => readTsigKey(secrets, { organization }, { ...layout, ...o }),
+      write: (organization, key, o) => writeTsigKey(secrets, { organization }, key, { ...layout, ...o }),
+    },
+  };
   let parentReady: Promise<void> | undefined;
 
   return {
@@ -245,6 +333,7 @@ export function resolveContext(config: ZonekeeperConfig): Context {
     random,
     telemetry,
     ports: { dns, identity, secrets, inventory, roles, podIdentity, cluster },
+    ...(powerdns ? { powerdns } : {}),
     inventoryConfigured: config.inventory !== undefined,
     layout,
     paths,
@@ -255,9 +344,9 @@ export function resolveContext(config: ZonekeeperConfig): Context {
     acme,
     // The provider's pricing model unless the configuration names one (docs/billing-model.md).
     gc:
-      config.gc?.pricing !== undefined || config.dns?.pricing === undefined
+      config.gc?.pricing !== undefined || configuredDns?.pricing === undefined
         ? config.gc
-        : { ...config.gc, pricing: config.dns.pricing },
+        : { ...config.gc, pricing: configuredDns.pricing },
     reservedNames,
     locks: { ttlMs, waitTimeoutMs, ...(pollMs === undefined ? {} : { pollMs }) },
     holderId: `${process.pid}-${Math.floor(random() * 36 ** 8).toString(36)}`,

@@ -28,6 +28,7 @@ export {
   type ExternalDnsDefaults,
   type IdentityScope,
   type LockOptions,
+  type PowerDnsBackendConfig,
   type ZonekeeperConfig,
 } from './config.js';
 export { defaultSecretPrefix, type ZonekeeperPorts } from './context.js';

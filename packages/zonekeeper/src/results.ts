@@ -25,6 +25,7 @@ import type {
 } from '@zonekeeper/gc-policy';
 import type { ZoneIdentityDeletionStep, ZoneIdentityStep } from '@zonekeeper/iam-scoper';
 import type { ManagedZone, OrganizationZoneStep, ZoneDeletionStep } from '@zonekeeper/zone-manager';
+import type { OrganizationTsigStep } from '@zonekeeper/zone-manager/powerdns';
 import type { AuditPlan } from './audit/plan.js';
 import type { ClusterCredentialsMode, KeylessStep, WorkloadIdentityInput } from './clusters/keyless.js';
 import type { ExternalDnsDefaults, IdentityScope } from './config.js';
@@ -51,12 +52,19 @@ export interface OrganizationResult {
   readonly userName?: string;
   /** The access key id in use (never the secret); absent in a dry run that would issue it. */
   readonly accessKeyId?: string;
+  /**
+   * The PowerDNS backend: the name of the organisation's TSIG key (`zonekeeper-update.<zone>`), never
+   * its secret, which is in the secret store at `<prefix>/orgs/<org>/tsig-key`.
+   */
+  readonly tsigKeyName?: string;
   /** The plans of every stage, in order: exactly what the run executed (or a dry run would execute). */
   readonly plans: {
     readonly zone: readonly OrganizationZoneStep[];
     readonly identity: readonly ZoneIdentityStep[];
     readonly credentials: readonly CredentialStep[];
     readonly certificateAuthority: readonly CertificateAuthorityStep[];
+    /** The PowerDNS backend only: the TSIG key's steps (zone-manager's `OrganizationTsigStep`s). */
+    readonly tsigKey?: readonly OrganizationTsigStep[];
   };
   /** Duplicate zones found for this organisation (reported; empty ones are deleted). */
   readonly duplicateZones: readonly string[];
@@ -135,8 +143,10 @@ export type ClusterStep =
       readonly op: 'apply-external-dns';
       readonly clusterId: string;
       readonly namespace: string;
-      /** The key it runs with; `null`: the key this plan issues, or none (a keyless mode: `ensure-role` names the role). */
+      /** The key it runs with; `null`: the key this plan issues, or none (a keyless mode: `ensure-role` names the role; PowerDNS: `tsigKeyName`). */
       readonly accessKeyId: string | null;
+      /** The PowerDNS backend: the organisation's TSIG key it signs with (its name). */
+      readonly tsigKeyName?: string;
       /** The objects to apply; `null` when they are rendered once the plan's zone or key exists. */
       readonly objects: readonly ApplyObjectStep[] | null;
     }
@@ -196,6 +206,8 @@ export interface AttachResult {
   readonly credentials: ClusterCredentialsMode;
   /** The role ExternalDNS assumes (keyless modes). */
   readonly roleArn?: string;
+  /** The PowerDNS backend: the TSIG key ExternalDNS signs with (its name; absent in a dry run that would store it). */
+  readonly tsigKeyName?: string;
   /** The cluster identity (identity scope `cluster` only). */
   readonly clusterIdentity?: ClusterIdentityResult;
 }
@@ -367,6 +379,12 @@ export type OrganizationDeletionStep =
     }
   /** Keyless leftovers, in order: Pod Identity associations → the roles' inline policies → roles → OIDC providers. */
   | { readonly op: 'delete-keyless'; readonly steps: readonly KeylessStep[] }
+  | {
+      /** The PowerDNS backend: the organisation's TSIG key, off the server (after its zone, before its secrets). */
+      readonly op: 'delete-tsig-key';
+      readonly keyName: string;
+      readonly zoneName: string;
+    }
   | { readonly op: 'delete-secrets'; readonly paths: readonly string[] }
   | { readonly op: 'unbind-cluster'; readonly clusterId: string }
   | { readonly op: 'forget-lock'; readonly path: string };
@@ -383,6 +401,8 @@ export interface OrganizationDeletionResult {
   readonly deletedZones: readonly string[];
   readonly deletedIdentities: readonly string[];
   readonly deletedSecrets: readonly string[];
+  /** The PowerDNS backend: the TSIG keys removed from the server (names only); absent when none. */
+  readonly deletedTsigKeys?: readonly string[];
   /** Zones named like the organisation's that are not zonekeeper's: kept. */
   readonly keptZones: readonly string[];
   /** Secrets in the organisation's folder that are not zonekeeper's (this platform's): kept. */

@@ -117,12 +117,15 @@ export async function buildFacade(
   const { settings, deps } = ctx;
   if (!deps.secrets) checkVaultSettings(settings.vault);
   const secrets = deps.secrets ?? (await buildSecretStore(settings.vault));
-  const dns = deps.dns ?? (await buildDnsProvider(settings));
-  const identity = deps.identity ?? (await buildIdentityProvider(settings));
+  // The PowerDNS backend builds its provider itself and has no identity port (a test's injected dns
+  // replaces it: then it is a Route 53-shaped backend, as before).
+  const pdns = deps.dns === undefined ? settings.powerdns : undefined;
+  const dns = pdns ? undefined : (deps.dns ?? (await buildDnsProvider(settings)));
+  const identity = pdns ? undefined : (deps.identity ?? (await buildIdentityProvider(settings)));
   // Keyless credentials on IAM and EKS when the identity is IAM's (a test's injected identity keeps
-  // the embedded memory roles); the account comes from --aws-account-id.
+  // the embedded memory roles); the account comes from --aws-account-id. Not with PowerDNS.
   const keyless =
-    deps.identity === undefined
+    deps.identity === undefined && !pdns
       ? {
           roles: await buildRoleProvider(settings),
           podIdentity: lazyPodIdentityProvider(settings),
@@ -135,15 +138,28 @@ export async function buildFacade(
   return createZonekeeper({
     baseDomain: settings.baseDomain,
     ...(settings.parentZoneId === undefined ? {} : { parentZoneId: settings.parentZoneId }),
-    dns,
-    identity,
+    ...(dns ? { dns } : {}),
+    ...(identity ? { identity } : {}),
+    ...(pdns
+      ? {
+          powerdns: {
+            apiUrl: pdns.apiUrl,
+            apiKey: pdns.apiKey,
+            ...(pdns.serverId === undefined ? {} : { serverId: pdns.serverId }),
+            nameServers: pdns.nameServers,
+            dnsUpdate: { host: pdns.updateHost, port: pdns.updatePort },
+            ...(pdns.updateSources === undefined ? {} : { updateSources: pdns.updateSources }),
+            axfr: pdns.axfr,
+          },
+        }
+      : {}),
     ...keyless,
     secrets,
     clusters,
     ...(inv === undefined ? {} : { inventory: inv }),
     ...(settings.identityScope === undefined ? {} : { identityScope: settings.identityScope }),
     ...(settings.secretPrefix === undefined ? {} : { secretPrefix: settings.secretPrefix }),
-    externalDns: { region: settings.aws.region },
+    ...(pdns ? {} : { externalDns: { region: settings.aws.region } }),
     ...(acme === undefined ? {} : { acme: { ...acme, ...deps.acme } as AcmeSettings }),
     logger: ctx.logger,
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),

@@ -101,6 +101,11 @@ Environment:
   VAULT_ADDR                   Vault address (default of --vault-addr)
   VAULT_TOKEN                  Vault token (environment only: a flag would show it in \`ps\`)
   VAULT_NAMESPACE              Vault Enterprise namespace
+  ZONEKEEPER_PDNS_API_URL      default of --pdns-api-url: the PowerDNS backend instead of Route 53 and IAM
+  ZONEKEEPER_PDNS_API_KEY      PowerDNS API key (environment only: a flag would show it in \`ps\`)
+  ZONEKEEPER_PDNS_NAME_SERVERS default of --pdns-name-server (comma-separated)
+  ZONEKEEPER_PDNS_UPDATE_HOST, ZONEKEEPER_PDNS_UPDATE_PORT, ZONEKEEPER_PDNS_SERVER_ID
+                               defaults of --pdns-update-host, --pdns-update-port, --pdns-server-id
   KUBECONFIG                   kubeconfig files (default ~/.kube/config); a cluster id is the context name
                                unless mapped with --context <cluster>=<context>
 
@@ -224,6 +229,27 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     )
     .option('--vault-addr <url>', 'Vault address (env VAULT_ADDR); the token comes from VAULT_TOKEN only')
     .option('--vault-mount <mount>', 'Vault KV version 2 mount (default secret)')
+    .option(
+      '--pdns-api-url <url>',
+      'the PowerDNS backend: zones on this PowerDNS HTTP API, TSIG keys as identities, ExternalDNS with rfc2136 (env ZONEKEEPER_PDNS_API_URL; the key comes from ZONEKEEPER_PDNS_API_KEY only)',
+    )
+    .option('--pdns-server-id <id>', 'PowerDNS server id in API paths (default localhost)')
+    .option(
+      '--pdns-name-server <host>',
+      'name server every new zone publishes (repeatable; required)',
+      collect,
+    )
+    .option('--pdns-update-host <host>', "where clusters' ExternalDNS sends RFC 2136 updates (required)")
+    .option('--pdns-update-port <port>', 'RFC 2136 port (default 53)')
+    .option(
+      '--pdns-update-source <cidr>',
+      "network updates may come from (repeatable; each zone's ALLOW-DNSUPDATE-FROM)",
+      collect,
+    )
+    .option(
+      '--pdns-axfr',
+      "let each organisation's key transfer its zone, so ExternalDNS can update and delete",
+    )
     .option('--kubeconfig <file>', 'kubeconfig file (env KUBECONFIG, default ~/.kube/config)')
     .option(
       '--context <cluster=context>',

@@ -47,6 +47,21 @@ export interface VaultSettings {
   readonly mount?: string;
 }
 
+/**
+ * The PowerDNS backend (`--pdns-api-url`): zones on a PowerDNS server, each organisation's identity a
+ * TSIG key, ExternalDNS rendered with rfc2136. The API key comes from `ZONEKEEPER_PDNS_API_KEY` only.
+ */
+export interface PowerDnsSettings {
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly serverId?: string;
+  readonly nameServers: readonly string[];
+  readonly updateHost: string;
+  readonly updatePort: number;
+  readonly updateSources?: readonly string[];
+  readonly axfr: boolean;
+}
+
 /** Kubernetes settings: kubeconfig files (in `KUBECONFIG` order) and cluster id → context overrides. */
 export interface KubeSettings {
   readonly files: readonly string[];
@@ -66,6 +81,8 @@ export interface CliSettings {
   readonly identityScope?: IdentityScope;
   /** The secret path prefix (absent: the facade's default, per base domain). */
   readonly secretPrefix?: string;
+  /** The PowerDNS backend instead of Route 53 and IAM (absent: Route 53). */
+  readonly powerdns?: PowerDnsSettings;
 }
 
 /** The raw global options as commander parsed them. */
@@ -83,6 +100,13 @@ export interface RawGlobalOptions {
   readonly identityScope?: string;
   readonly secretPrefix?: string;
   readonly awsAccountId?: string;
+  readonly pdnsApiUrl?: string;
+  readonly pdnsServerId?: string;
+  readonly pdnsNameServer?: readonly string[];
+  readonly pdnsUpdateHost?: string;
+  readonly pdnsUpdatePort?: string;
+  readonly pdnsUpdateSource?: readonly string[];
+  readonly pdnsAxfr?: boolean;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -203,6 +227,64 @@ export function defaultCertificateName(firstHost: string, zoneName: string): str
   }
 }
 
+/** The `--pdns-*` options and `ZONEKEEPER_PDNS_*` variables; absent without an API URL. */
+function resolvePowerDnsSettings(raw: RawGlobalOptions, env: CliEnv): PowerDnsSettings | undefined {
+  const url = nonEmpty(raw.pdnsApiUrl) ?? nonEmpty(env.ZONEKEEPER_PDNS_API_URL);
+  const others = [
+    raw.pdnsServerId && '--pdns-server-id',
+    raw.pdnsNameServer && '--pdns-name-server',
+    raw.pdnsUpdateHost && '--pdns-update-host',
+    raw.pdnsUpdatePort && '--pdns-update-port',
+    raw.pdnsUpdateSource && '--pdns-update-source',
+    raw.pdnsAxfr && '--pdns-axfr',
+  ].filter((x): x is string => typeof x === 'string');
+  if (url === undefined) {
+    if (others.length > 0)
+      throw invalidInput(
+        `${others.join(', ')} need the PowerDNS backend: pass --pdns-api-url <url> (or set ZONEKEEPER_PDNS_API_URL).`,
+      );
+    return undefined;
+  }
+  const apiUrl = parseUrl(url, 'PowerDNS API URL');
+  const apiKey = nonEmpty(env.ZONEKEEPER_PDNS_API_KEY);
+  if (apiKey === undefined)
+    throw invalidInput(
+      'ZONEKEEPER_PDNS_API_KEY is not set: export the PowerDNS API key in the environment (it is never accepted as a flag, which would show it in `ps`).',
+    );
+  const nameServers = (
+    raw.pdnsNameServer ??
+    (nonEmpty(env.ZONEKEEPER_PDNS_NAME_SERVERS) ?? '').split(',').filter((n) => n.trim() !== '')
+  ).map((n) => normalizeHostname(n.trim()));
+  if (nameServers.length === 0)
+    throw invalidInput(
+      'The PowerDNS backend needs the name servers new zones publish: pass --pdns-name-server <host> (repeatable) or set ZONEKEEPER_PDNS_NAME_SERVERS (comma-separated).',
+    );
+  const updateHost = nonEmpty(raw.pdnsUpdateHost) ?? nonEmpty(env.ZONEKEEPER_PDNS_UPDATE_HOST);
+  if (updateHost === undefined)
+    throw invalidInput(
+      "The PowerDNS backend needs the address clusters' ExternalDNS sends RFC 2136 updates to: pass --pdns-update-host <host> (or set ZONEKEEPER_PDNS_UPDATE_HOST).",
+    );
+  const portText = nonEmpty(raw.pdnsUpdatePort) ?? nonEmpty(env.ZONEKEEPER_PDNS_UPDATE_PORT);
+  const updatePort = portText === undefined ? 53 : Number(portText);
+  if (!Number.isInteger(updatePort) || updatePort < 1 || updatePort > 65_535)
+    throw invalidInput(
+      `--pdns-update-port must be an integer from 1 to 65535, got ${JSON.stringify(portText)}.`,
+    );
+  const serverId = nonEmpty(raw.pdnsServerId) ?? nonEmpty(env.ZONEKEEPER_PDNS_SERVER_ID);
+  return {
+    apiUrl,
+    apiKey,
+    ...(serverId === undefined ? {} : { serverId }),
+    nameServers,
+    updateHost,
+    updatePort,
+    ...(raw.pdnsUpdateSource === undefined
+      ? {}
+      : { updateSources: raw.pdnsUpdateSource.map((s) => s.trim()) }),
+    axfr: raw.pdnsAxfr === true,
+  };
+}
+
 /** Resolves and validates the global options and the environment. No client is built. */
 export function resolveSettings(raw: RawGlobalOptions, env: CliEnv, cwd: string): CliSettings {
   const base = nonEmpty(raw.baseDomain) ?? nonEmpty(env.ZONEKEEPER_BASE_DOMAIN);
@@ -303,9 +385,16 @@ export function resolveSettings(raw: RawGlobalOptions, env: CliEnv, cwd: string)
       `--secret-prefix ${JSON.stringify(secretPrefix)} is not a secret path (e.g. "zonekeeper/platforms/example.com").`,
     );
 
+  const powerdns = resolvePowerDnsSettings(raw, env);
+  if (powerdns && scope === 'cluster')
+    throw invalidInput(
+      "--identity-scope cluster is not available with the PowerDNS backend: a TSIG key cannot be limited to a cluster's names.",
+    );
+
   return {
     baseDomain,
     ...(parentZoneId === undefined ? {} : { parentZoneId }),
+    ...(powerdns === undefined ? {} : { powerdns }),
     aws,
     vault,
     kube: { files, contexts },

@@ -281,6 +281,8 @@ export function organizationDeletionView(r: OrganizationDeletionResult) {
                     ? `cluster=${k.clusterName} association=${k.associationId}`
                     : '',
           }));
+        case 'delete-tsig-key':
+          return [{ stage: 'tsig-key', op: s.op, detail: `key=${s.keyName}` }];
         case 'delete-secrets':
           return [{ stage: 'secrets', op: s.op, detail: `${s.paths.length} secret(s)` }];
         case 'unbind-cluster':

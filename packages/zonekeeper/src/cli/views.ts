@@ -105,6 +105,8 @@ export function organizationView(r: OrganizationResult) {
     zone: r.zone ? { id: r.zone.id, name: r.zone.name, nameServers: [...r.zone.nameServers] } : null,
     userName: r.userName ?? null,
     accessKeyId: maskAccessKeyId(r.accessKeyId) ?? null,
+    // The PowerDNS backend: the TSIG key's name (never its secret).
+    ...(r.tsigKeyName === undefined ? {} : { tsigKeyName: r.tsigKeyName }),
     duplicateZones: [...r.duplicateZones],
     steps: organizationSteps(r),
   };
@@ -116,6 +118,7 @@ function organizationSteps(r: OrganizationResult): StepView[] {
     ...steps('identity', r.plans.identity),
     ...steps('credentials', r.plans.credentials),
     ...steps('certificate authority', r.plans.certificateAuthority),
+    ...steps('tsig key', r.plans.tsigKey ?? []),
   ];
 }
 
@@ -129,6 +132,9 @@ export function renderOrganization(view: ReturnType<typeof organizationView>): H
       ['Name servers', view.zone?.nameServers],
       ['IAM user', view.userName],
       ['Access key id', view.accessKeyId],
+      ...(view.tsigKeyName
+        ? [['TSIG key', view.tsigKeyName] as const satisfies readonly [string, Cell]]
+        : []),
       ...(view.duplicateZones.length > 0
         ? [['Duplicate zones', view.duplicateZones] as const satisfies readonly [string, Cell]]
         : []),
@@ -161,6 +167,7 @@ export function attachView(r: AttachResult, certificateNames: readonly string[])
     accessKeyId: maskAccessKeyId(r.accessKeyId) ?? null,
     credentials: r.credentials,
     roleArn: r.roleArn ?? null,
+    ...(r.tsigKeyName === undefined ? {} : { tsigKeyName: r.tsigKeyName }),
     rollout: r.externalDns?.rollout
       ? {
           generation: r.externalDns.rollout.generation,
@@ -201,7 +208,9 @@ export function renderAttach(view: ReturnType<typeof attachView>): HumanView {
           ['Credentials', `${view.credentials} (no key)`],
           ['IAM role', view.roleArn],
         ] as const)
-      : ([['Access key id', view.accessKeyId]] as const)),
+      : view.tsigKeyName
+        ? ([['TSIG key', view.tsigKeyName]] as const)
+        : ([['Access key id', view.accessKeyId]] as const)),
     [
       'ExternalDNS rollout',
       view.rollout

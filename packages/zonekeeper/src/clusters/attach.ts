@@ -54,6 +54,7 @@ import {
   type ApplyObjectStep,
   externalDnsClusterRoleName,
   externalDnsSecretName,
+  externalDnsTsigSecretName,
   planApply,
 } from '@zonekeeper/externaldns-deployer';
 import {
@@ -73,7 +74,6 @@ import {
   readAttachment,
   readClusterBinding,
   readClusterSettings,
-  type StoredAccessKey,
   writeAttachment,
   writeClusterBinding,
   writeClusterSettings,
@@ -97,12 +97,19 @@ import {
   type GatheredOrganization,
   gatherOrganization,
 } from '../organization/apply.js';
-import { isEmptyOrganizationPlan, type OrganizationPlan, planOrganization } from '../organization/plan.js';
+import {
+  isEmptyOrganizationPlan,
+  type OrganizationPlan,
+  planOrganization,
+  storesNewTsigKey,
+} from '../organization/plan.js';
 import { organizationResultOf } from '../organization/result.js';
 import type { AttachClusterInput, AttachResult, ClusterCertificate, ClusterStep } from '../results.js';
 import { deleteClusterIdentity } from './detach.js';
 import {
   applyClusterExternalDns,
+  type ClusterKey,
+  isTsigKey,
   keepDeployedTxtPrefix,
   normalizeOverrides,
   publishKey,
@@ -197,6 +204,14 @@ function validateAttachInput(ctx: Context, organization: string, input: AttachCl
     throw invalidInput(
       `credentials "${credentials.mode}" needs identity scope "organization": the keyless role is the organisation's (a role per cluster is not supported yet).`,
     );
+  if (ctx.powerdns && scope === 'cluster')
+    throw invalidInput(
+      'identityScope "cluster" is not available with powerdns: a TSIG key cannot be limited to a cluster\'s names.',
+    );
+  if (ctx.powerdns && credentials)
+    throw invalidInput(
+      `credentials "${credentials.mode}" is a Route 53 mode; the powerdns backend runs ExternalDNS with the organisation's TSIG key.`,
+    );
   const validated = { names, certificates, overrides, fleet, scope, credentials };
   // Checked again by the planner with the scope the cluster ends up with (it may be the recorded one).
   if (overrides || fleet)
@@ -208,8 +223,11 @@ function validateAttachInput(ctx: Context, organization: string, input: AttachCl
   return validated;
 }
 
-/** The objects ExternalDNS is rendered as, by reference (what attach reads before it can render). */
-export function externalDnsRefs(namespace: string, createNamespace: boolean): ObjectRef[] {
+/**
+ * The objects ExternalDNS is rendered as, by reference (what attach reads before it can render); with
+ * `tsig` (the PowerDNS backend), the Secret of the TSIG key instead of the AWS credentials.
+ */
+export function externalDnsRefs(namespace: string, createNamespace: boolean, tsig = false): ObjectRef[] {
   return [
     ...(createNamespace ? [{ apiVersion: 'v1', kind: 'Namespace', name: namespace }] : []),
     { apiVersion: 'v1', kind: 'ServiceAccount', name: INSTANCE, namespace },
@@ -223,7 +241,12 @@ export function externalDnsRefs(namespace: string, createNamespace: boolean): Ob
       kind: 'ClusterRoleBinding',
       name: externalDnsClusterRoleName(namespace, INSTANCE),
     },
-    { apiVersion: 'v1', kind: 'Secret', name: externalDnsSecretName(INSTANCE), namespace },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name: tsig ? externalDnsTsigSecretName(INSTANCE) : externalDnsSecretName(INSTANCE),
+      namespace,
+    },
     { apiVersion: 'apps/v1', kind: 'Deployment', name: INSTANCE, namespace },
   ];
 }
@@ -345,7 +368,8 @@ async function gatherAttach(
   const namespace =
     attachment?.namespace ?? overrides.namespace ?? ctx.externalDns.namespace ?? DEFAULT_NAMESPACE;
   const live = new Map<string, KubernetesObject | undefined>();
-  for (const ref of externalDnsRefs(namespace, true)) live.set(describeRef(ref), await client.get(ref, call));
+  for (const ref of externalDnsRefs(namespace, true, ctx.powerdns !== undefined))
+    live.set(describeRef(ref), await client.get(ref, call));
   const scope = input.scope ?? attachment?.scope ?? ctx.defaultScope;
   const credentials = input.credentials === undefined ? (attachment?.credentials ?? null) : input.credentials;
   // A key cluster reads the organisation role too (when keyless credentials are configured): a move
@@ -428,6 +452,26 @@ function refuseForeignObjects(state: AttachState, names: ClusterNames): void {
         { details: { ref, cluster: state.clusterName, organization: owner } },
       );
   }
+}
+
+/**
+ * The key a cluster's ExternalDNS runs with as the plan starts: the organisation's TSIG key (the
+ * PowerDNS backend), the cluster identity's or the organisation identity's access key; `undefined` when
+ * the plan issues or stores a new one (its secret exists only once the plan runs). Pure.
+ */
+function plannedKey(
+  ctx: Context,
+  scope: IdentityScope,
+  organizationPlan: OrganizationPlan,
+  clusterCredentials: CredentialsPlan | undefined,
+  state: Pick<AttachState, 'organization' | 'clusterIdentity'>,
+): ClusterKey | undefined {
+  if (ctx.powerdns) return storesNewTsigKey(organizationPlan) ? undefined : state.organization.tsigKey;
+  const keyPlan = scope === 'cluster' ? clusterCredentials : organizationPlan.credentials;
+  const issuesKey = keyPlan?.steps.some((s) => s.op === 'issue-key') ?? false;
+  const existingKey =
+    scope === 'cluster' ? state.clusterIdentity?.credentials.stored : state.organization.credentials?.stored;
+  return issuesKey ? undefined : existingKey;
 }
 
 /** Plans an attach. Pure. */
@@ -643,11 +687,9 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     });
 
   // What ExternalDNS runs with, and whether it exists before this plan runs.
-  const keyPlan = scope === 'cluster' ? clusterIdentity?.credentials : organizationPlan.credentials;
-  const issuesKey = keyPlan?.steps.some((s) => s.op === 'issue-key') ?? false;
-  const existingKey =
-    scope === 'cluster' ? state.clusterIdentity?.credentials.stored : state.organization.credentials?.stored;
-  const key = finalCredentials ? undefined : issuesKey ? undefined : existingKey;
+  const key = finalCredentials
+    ? undefined
+    : plannedKey(ctx, scope, organizationPlan, clusterIdentity?.credentials, state);
   const runWith = keyless && finalCredentials ? renderCredentials(finalCredentials, keyless.roleArn) : key;
   let objects: readonly ApplyObjectStep[] | null = null;
   if (zoneId !== null && runWith) {
@@ -668,7 +710,8 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
       op: 'apply-external-dns',
       clusterId: names.clusterId,
       namespace,
-      accessKeyId: key?.accessKeyId ?? null,
+      accessKeyId: key && !isTsigKey(key) ? key.accessKeyId : null,
+      ...(organizationPlan.tsigKey ? { tsigKeyName: organizationPlan.tsigKey.keyName } : {}),
       objects,
     });
   if (scope === 'organization' && state.clusterIdentity?.current.user)
@@ -734,7 +777,7 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
 /** What applying an attach left. */
 interface AppliedAttach {
   readonly organization: AppliedOrganization;
-  readonly key?: StoredAccessKey;
+  readonly key?: ClusterKey;
   readonly externalDns?: ApplyExternalDnsResult;
   readonly certificates: readonly EnsureCertificateResult[];
 }
@@ -808,7 +851,11 @@ async function applyAttach(
   const ensureRole = step('ensure-role');
   if (ensureRole) await applyKeylessSteps(ctx, org, names.clusterId, ensureRole.steps, zone, call);
 
-  let key = plan.scope === 'organization' ? organization.key : state.clusterIdentity?.credentials.stored;
+  let key: ClusterKey | undefined = ctx.powerdns
+    ? organization.tsigKey
+    : plan.scope === 'organization'
+      ? organization.key
+      : state.clusterIdentity?.credentials.stored;
   if (plan.clusterIdentity) {
     const desired = desiredZoneIdentity({
       baseDomain: ctx.baseDomain,
@@ -981,10 +1028,13 @@ export async function attachCluster(
           ? Promise.resolve<AppliedAttach>({
               organization: currentOrganization(state.organization, plan.organization),
               ...(() => {
-                const key =
-                  plan.scope === 'cluster'
-                    ? state.clusterIdentity?.credentials.stored
-                    : state.organization.credentials?.stored;
+                const key = plannedKey(
+                  ctx,
+                  plan.scope,
+                  plan.organization,
+                  plan.clusterIdentity?.credentials,
+                  state,
+                );
                 return key ? { key } : {};
               })(),
               certificates: plan.certificates.map((c, i) =>
@@ -1006,14 +1056,13 @@ export async function attachCluster(
     ? {
         organization: currentOrganization(outcome.state.organization, plan.organization),
         ...(() => {
-          const issues = (
-            plan.scope === 'cluster' ? plan.clusterIdentity?.credentials : plan.organization.credentials
-          )?.steps.some((s) => s.op === 'issue-key');
-          const key = issues
-            ? undefined
-            : plan.scope === 'cluster'
-              ? outcome.state.clusterIdentity?.credentials.stored
-              : outcome.state.organization.credentials?.stored;
+          const key = plannedKey(
+            ctx,
+            plan.scope,
+            plan.organization,
+            plan.clusterIdentity?.credentials,
+            outcome.state,
+          );
           return key ? { key } : {};
         })(),
         certificates: plan.certificates.map((c, i) =>
@@ -1046,7 +1095,11 @@ export async function attachCluster(
     plan: plan.steps,
     ...(externalDns ? { externalDns } : {}),
     certificates: applied.certificates,
-    ...(applied.key && plan.credentials.final === null ? { accessKeyId: applied.key.accessKeyId } : {}),
+    ...(applied.key && plan.credentials.final === null
+      ? isTsigKey(applied.key)
+        ? { tsigKeyName: applied.key.name }
+        : { accessKeyId: applied.key.accessKeyId }
+      : {}),
     credentials: modeOf(plan.credentials.final ?? undefined),
     ...(plan.credentials.roleArn ? { roleArn: plan.credentials.roleArn } : {}),
     ...(plan.clusterIdentity

@@ -16,16 +16,17 @@ import {
   ZonekeeperLabels,
 } from '@zonekeeper/core';
 import {
-  type AwsExternalDnsOptions,
   applyExternalDns,
   DEFAULT_TXT_PREFIX,
   deployedTxtPrefix,
+  type ExternalDnsOptions,
   type KeylessCredentials,
+  type Rfc2136TsigAlgorithm,
   renderExternalDns,
   resolveExternalDnsOptions,
 } from '@zonekeeper/externaldns-deployer';
 import { clusterRecordNames } from '@zonekeeper/iam-scoper';
-import { readAttachment, readClusterSettings, type StoredAccessKey } from '@zonekeeper/vault-keys';
+import { readAttachment, readClusterSettings } from '@zonekeeper/vault-keys';
 import type { ExternalDnsDefaults, IdentityScope } from '../config.js';
 import type { Context } from '../context.js';
 
@@ -72,13 +73,62 @@ export interface ExternalDnsTarget {
   readonly scope: IdentityScope;
 }
 
-/** What a cluster's ExternalDNS runs with: an access key, or a role (keyless). @internal */
-export type ClusterRunCredentials =
-  | { readonly accessKeyId: string; readonly secretAccessKey: string }
-  | KeylessCredentials;
+/** An organisation's TSIG key as ExternalDNS signs with it (the PowerDNS backend). @internal */
+export interface ClusterTsigKey {
+  readonly name: string;
+  readonly algorithm: string;
+  readonly secret: string;
+}
 
-function renderedCredentials(key: ClusterRunCredentials): AwsExternalDnsOptions['credentials'] {
-  return 'mode' in key ? key : { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
+/** A key a cluster's ExternalDNS runs with: an IAM access key (Route 53) or the organisation's TSIG key. @internal */
+export type ClusterKey = { readonly accessKeyId: string; readonly secretAccessKey: string } | ClusterTsigKey;
+
+/** What a cluster's ExternalDNS runs with: a key, or a role (keyless, Route 53 only). @internal */
+export type ClusterRunCredentials = ClusterKey | KeylessCredentials;
+
+/** Whether credentials are a TSIG key. @internal */
+export function isTsigKey(key: ClusterRunCredentials): key is ClusterTsigKey {
+  return 'algorithm' in key && 'secret' in key && !('mode' in key);
+}
+
+/** How credentials are named in logs and results: access key id, TSIG key name or role, never a secret. @internal */
+export function keyLabel(key: ClusterRunCredentials): string {
+  if ('mode' in key)
+    return `${key.mode} role ${'roleArn' in key && key.roleArn ? key.roleArn : '(association)'}`;
+  return isTsigKey(key) ? `TSIG key ${key.name}` : `access key ${key.accessKeyId}`;
+}
+
+/** The provider part of the render options: Route 53 with a key or a role, or rfc2136 with the TSIG key. */
+function providerOptions(
+  ctx: Context,
+  zone: { readonly id: string; readonly name: string },
+  key: ClusterRunCredentials,
+  o: ExternalDnsDefaults,
+) {
+  if (!ctx.powerdns || !isTsigKey(key)) {
+    if (isTsigKey(key)) throw invalidInput('A TSIG key needs the powerdns backend.');
+    if (ctx.powerdns)
+      throw invalidInput('The powerdns backend renders rfc2136 with a TSIG key, not AWS credentials.');
+    return {
+      zoneId: zone.id,
+      credentials:
+        'mode' in key ? key : { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+      ...(o.region ? { region: o.region } : {}),
+      ...(o.zonesCacheDuration ? { zonesCacheDuration: o.zonesCacheDuration } : {}),
+    };
+  }
+  if (o.region !== undefined || o.zonesCacheDuration !== undefined)
+    throw invalidInput(
+      'externalDns.region and externalDns.zonesCacheDuration are Route 53 settings; the powerdns backend renders rfc2136.',
+    );
+  return {
+    rfc2136: {
+      host: ctx.powerdns.dnsUpdate.host,
+      port: ctx.powerdns.dnsUpdate.port,
+      tsigKey: { name: key.name, algorithm: key.algorithm as Rfc2136TsigAlgorithm, secret: key.secret },
+      axfr: ctx.powerdns.axfr,
+    },
+  };
 }
 
 /** The render options of a cluster's ExternalDNS. Pure. @internal */
@@ -89,24 +139,21 @@ export function externalDnsOptions(
   key: ClusterRunCredentials,
   overrides: ExternalDnsDefaults,
   namespace?: string,
-): AwsExternalDnsOptions {
+): ExternalDnsOptions {
   const o = { ...ctx.externalDns, ...overrides, ...(namespace ? { namespace } : {}) };
   return {
     clusterId: target.clusterId,
     organization: target.organization,
     zoneName: zone.name,
-    zoneId: zone.id,
-    credentials: renderedCredentials(key),
+    ...providerOptions(ctx, zone, key, o),
     createNamespace: o.createNamespace ?? true,
     ...(o.namespace ? { namespace: o.namespace } : {}),
     ...(o.image ? { image: o.image } : {}),
     ...(o.policy ? { policy: o.policy } : {}),
     ...(o.interval ? { interval: o.interval } : {}),
     ...(o.sources ? { sources: o.sources } : {}),
-    ...(o.region ? { region: o.region } : {}),
     ...(o.txtPrefix === undefined ? {} : { txtPrefix: o.txtPrefix }),
     ...(o.annotationPrefix ? { annotationPrefix: o.annotationPrefix } : {}),
-    ...(o.zonesCacheDuration ? { zonesCacheDuration: o.zonesCacheDuration } : {}),
     ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
     // A cluster identity may write <cluster>.<zone> and below only: ExternalDNS is told the same scope.
     ...(target.scope === 'cluster'
@@ -138,7 +185,9 @@ export function validateExternalDnsSettings(
         ctx,
         target,
         { id: 'ZVALIDATIONONLY', name: target.zoneName },
-        { accessKeyId: 'AKIAVALIDATIONONLY00', secretAccessKey: 'validation-only' },
+        ctx.powerdns
+          ? { name: 'validation-only.invalid', algorithm: 'hmac-sha256', secret: 'dmFsaWRhdGlvbi1vbmx5' }
+          : { accessKeyId: 'AKIAVALIDATIONONLY00', secretAccessKey: 'validation-only' },
         overrides,
       ),
     );
@@ -238,7 +287,7 @@ export async function publishKey(
   organization: string,
   zone: { readonly id: string; readonly name: string },
   clusterIds: readonly string[],
-  key: StoredAccessKey,
+  key: ClusterKey,
   call: CallOptions,
 ): Promise<void> {
   const at = { ...ctx.layout, ...call };
@@ -265,8 +314,6 @@ export async function publishKey(
           )
         : settings;
     await applyClusterExternalDns(ctx, target, zone, key, overrides, attachment?.namespace, call);
-    ctx.logger.info(
-      `zonekeeper: cluster ${clusterId} of ${organization} runs access key ${key.accessKeyId}.`,
-    );
+    ctx.logger.info(`zonekeeper: cluster ${clusterId} of ${organization} runs ${keyLabel(key)}.`);
   }
 }

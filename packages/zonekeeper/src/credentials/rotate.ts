@@ -156,6 +156,11 @@ export async function rotateCredentials(
   options: CallOptions = {},
 ): Promise<RotationResult> {
   const names = organizationNames(ctx, organizationInput);
+  if (ctx.powerdns)
+    throw new ZonekeeperError(
+      'INVALID_INPUT',
+      `rotateCredentials is not available with the powerdns backend yet: organisation ${names.organization}'s identity is a TSIG key (docs/powerdns.md). Nothing was read or written.`,
+    );
   const outcome = await ensure(
     {
       gather: (call) => gatherRotation(ctx, names.organization, call),

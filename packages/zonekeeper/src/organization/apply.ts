@@ -20,6 +20,15 @@ import {
   keptOrganizationZone,
   type OrganizationZone,
 } from '@zonekeeper/zone-manager';
+import {
+  applyOrganizationTsigPlan,
+  gatherOrganizationTsig,
+  type OrganizationTsigDesired,
+  type OrganizationTsigState,
+  type StoredOrganizationTsigKey,
+  tsigKeyNameForZone,
+  tsigSecretFingerprint,
+} from '@zonekeeper/zone-manager/powerdns';
 import { publishKey } from '../clusters/externaldns.js';
 import type { Context } from '../context.js';
 import { applyCredentialsPlan, type GatheredCredentials, gatherCredentials } from '../credentials/apply.js';
@@ -29,6 +38,7 @@ import {
   type OrganizationPlan,
   type OrganizationState,
   organizationKeyConsumers,
+  storesNewTsigKey,
 } from './plan.js';
 
 /** The gathered state, plus what applying needs beyond the planner's facts (secrets included). @internal */
@@ -36,6 +46,8 @@ export interface GatheredOrganization {
   readonly state: OrganizationState;
   readonly credentials?: GatheredCredentials;
   readonly ca?: StoredCertificateAuthority;
+  /** The PowerDNS backend: the stored TSIG key, secret included (what ExternalDNS is rendered with). */
+  readonly tsigKey?: StoredOrganizationTsigKey;
 }
 
 /** The organisation's attached clusters and their recorded identity scopes. @internal */
@@ -82,6 +94,71 @@ function nonceOf(random: () => number): string {
     .padStart(8, '0');
 }
 
+/** What the organisation's TSIG key should be (the PowerDNS backend). @internal */
+export function desiredOrganizationTsig(ctx: Context, names: OrganizationNames): OrganizationTsigDesired {
+  const p = ctx.powerdns;
+  return {
+    organization: names.organization,
+    zoneName: names.zoneName,
+    ...(p?.algorithm ? { algorithm: p.algorithm } : {}),
+    ...(p?.updateSources ? { updateSources: p.updateSources } : {}),
+    allowTransfer: p?.axfr ?? false,
+  };
+}
+
+/**
+ * The organisation's TSIG key and zone metadata (the PowerDNS backend), plus the stored key with its
+ * secret. A zone that does not exist yet is the zone this ensure creates: it starts without update
+ * metadata, and the key is read as for any other (a server key nobody stored is replaced, never
+ * adopted). Reads only.
+ */
+async function gatherTsig(
+  ctx: Context,
+  names: OrganizationNames,
+  call: CallOptions,
+): Promise<{
+  state: OrganizationTsigState;
+  desired: OrganizationTsigDesired;
+  stored?: StoredOrganizationTsigKey;
+}> {
+  const p = ctx.powerdns;
+  if (!p) throw new ZonekeeperError('INTERNAL', 'zonekeeper: the PowerDNS backend is not configured.');
+  const deps = { admin: p.admin, store: p.store };
+  const desired = desiredOrganizationTsig(ctx, names);
+  let state = await gatherOrganizationTsig(deps, desired, call);
+  if (!state.zoneExists) {
+    const server = await p.admin.getTsigKey(tsigKeyNameForZone(names.zoneName), call);
+    const stored = await p.store.read(names.organization, call);
+    state = {
+      zoneExists: true,
+      updateKeys: [],
+      updateSources: [],
+      transferKeys: [],
+      ...(server
+        ? {
+            serverKey: {
+              name: server.name,
+              algorithm: server.algorithm,
+              fingerprint: tsigSecretFingerprint(server.secret),
+            },
+          }
+        : {}),
+      ...(stored
+        ? {
+            storedKey: {
+              name: stored.name,
+              algorithm: stored.algorithm,
+              fingerprint: tsigSecretFingerprint(stored.secret),
+              version: stored.version,
+            },
+          }
+        : {}),
+    };
+  }
+  const stored = await p.store.read(names.organization, call);
+  return { state, desired, ...(stored ? { stored } : {}) };
+}
+
 /**
  * Reads everything {@link planOrganization} needs. Reads only (the embedded backend's parent zone is
  * created once, before the first read).
@@ -104,6 +181,24 @@ export async function gatherOrganization(
     call,
   );
   const attached = await gatherAttached(ctx, names.organization, call);
+  if (ctx.powerdns) {
+    const tsig = await gatherTsig(ctx, names, call);
+    const ca = await gatherCertificateAuthority(names.organization, ctx.deps.certificates, call);
+    return {
+      state: {
+        names,
+        baseDomain: ctx.baseDomain,
+        now: ctx.clock.now(),
+        nonce: nonceOf(ctx.random),
+        zone,
+        attached,
+        tsig: { state: tsig.state, desired: tsig.desired },
+        ...(ca ? { ca: { notBefore: ca.notBefore, notAfter: ca.notAfter } } : {}),
+      },
+      ...(ca ? { ca } : {}),
+      ...(tsig.stored ? { tsigKey: tsig.stored } : {}),
+    };
+  }
   const identity = await gatherZoneIdentity(names, ctx.ports.identity, call);
   const userExists = identity.user !== undefined;
   const credentials = await gatherCredentials(
@@ -137,6 +232,8 @@ export interface AppliedOrganization {
   readonly zone?: OrganizationZone;
   readonly key?: StoredAccessKey;
   readonly ca?: StoredCertificateAuthority;
+  /** The PowerDNS backend: the organisation's TSIG key (secret included). */
+  readonly tsigKey?: StoredOrganizationTsigKey;
 }
 
 /**
@@ -149,7 +246,13 @@ export function currentOrganization(
 ): AppliedOrganization {
   const zone = keptOrganizationZone(plan.zone, gathered.state.zone);
   const key = gathered.credentials?.stored;
-  return { ...(zone ? { zone } : {}), ...(key ? { key } : {}), ...(gathered.ca ? { ca: gathered.ca } : {}) };
+  const tsigKey = storesNewTsigKey(plan) ? undefined : gathered.tsigKey;
+  return {
+    ...(zone ? { zone } : {}),
+    ...(key ? { key } : {}),
+    ...(gathered.ca ? { ca: gathered.ca } : {}),
+    ...(tsigKey ? { tsigKey } : {}),
+  };
 }
 
 /**
@@ -186,6 +289,18 @@ export async function applyOrganizationPlan(
       call,
     );
   }
+  let tsigKey = gathered.tsigKey;
+  if (plan.tsigKey && zone && ctx.powerdns) {
+    const p = ctx.powerdns;
+    await applyOrganizationTsigPlan(plan.tsigKey, { admin: p.admin, store: p.store }, call);
+    if (storesNewTsigKey(plan)) {
+      tsigKey = await p.store.read(names.organization, call);
+      // A new secret: the clusters running the old one get the new one (the server key was replaced).
+      const consumers = organizationKeyConsumers(state.attached);
+      if (tsigKey && consumers.length > 0)
+        await publishKey(ctx, names.organization, zone, consumers, tsigKey, call);
+    }
+  }
   const ca = await applyCertificateAuthorityPlan(
     plan.certificateAuthority,
     gathered.ca,
@@ -193,5 +308,10 @@ export async function applyOrganizationPlan(
     ctx.deps.certificates,
     call,
   );
-  return { ...(zone ? { zone } : {}), ...(key ? { key } : {}), ...(ca ? { ca } : {}) };
+  return {
+    ...(zone ? { zone } : {}),
+    ...(key ? { key } : {}),
+    ...(ca ? { ca } : {}),
+    ...(tsigKey ? { tsigKey } : {}),
+  };
 }

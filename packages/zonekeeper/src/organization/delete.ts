@@ -27,6 +27,7 @@ import {
   type EnsureOptions,
   ensure,
   hasErrorCode,
+  organizationZoneName,
   throwIfAborted,
   validateDryRun,
   ZonekeeperError,
@@ -58,6 +59,7 @@ import {
   ZoneTags,
   zoneOwnership,
 } from '@zonekeeper/zone-manager';
+import { removeOrganizationTsigKey, tsigKeyNameForZone } from '@zonekeeper/zone-manager/powerdns';
 import { applyKeylessSteps, eksClusterName, type KeylessStep } from '../clusters/keyless.js';
 import type { Context } from '../context.js';
 import { readOrganizationsInUseBy } from '../inventory.js';
@@ -96,6 +98,8 @@ export interface LeftoversState {
     readonly roles: readonly { readonly roleName: string; readonly policyNames: readonly string[] }[];
     readonly oidcProviders: readonly string[];
   };
+  /** The PowerDNS backend: the organisation's TSIG key on the server, when it is there. */
+  readonly tsigKey?: { readonly keyName: string; readonly zoneName: string };
 }
 
 /** Whether tags mark something as this platform's, of this organisation. */
@@ -245,12 +249,27 @@ export async function gatherOrganizationLeftovers(
         .filter((b) => b.organization === organization)
         .map((b) => b.clusterId)
         .sort();
-  const keyless = await gatherKeylessLeftovers(ctx, organization, call);
-  return { organization, identities, ownedSecrets, foreignSecrets, bindings, keyless };
+  const keyless = ctx.powerdns ? undefined : await gatherKeylessLeftovers(ctx, organization, call);
+  let tsigKey: LeftoversState['tsigKey'];
+  if (ctx.powerdns) {
+    const zoneName = organizationZoneName(organization, ctx.baseDomain);
+    const keyName = tsigKeyNameForZone(zoneName);
+    if (await ctx.powerdns.admin.getTsigKey(keyName, call)) tsigKey = { keyName, zoneName };
+  }
+  return {
+    organization,
+    identities,
+    ownedSecrets,
+    foreignSecrets,
+    bindings,
+    ...(keyless ? { keyless } : {}),
+    ...(tsigKey ? { tsigKey } : {}),
+  };
 }
 
 /**
- * Plans the deletion of an organisation's identities → secrets → cluster bindings, in that order (the
+ * Plans the deletion of an organisation's identities (its TSIG key, on PowerDNS) → secrets → cluster
+ * bindings, in that order (the
  * last part of both the collector's zone deletion and offboarding). Pure.
  * @throws `NOT_OWNED` for an identity without zonekeeper's tag (listed ones always carry it).
  * @internal
@@ -291,6 +310,9 @@ export function planOrganizationLeftovers(state: LeftoversState): OrganizationDe
         policyNames: u.policyNames,
       }).steps as readonly ZoneIdentityDeletionStep[],
     });
+  // Like the IAM identity: after the zone, before the stored secret (a crash in between leaves the
+  // stored key, which the next run of either deletion finds nothing to do with but delete).
+  if (state.tsigKey) steps.push({ op: 'delete-tsig-key', ...state.tsigKey });
   if (state.ownedSecrets.length > 0) steps.push({ op: 'delete-secrets', paths: state.ownedSecrets });
   for (const clusterId of state.bindings) steps.push({ op: 'unbind-cluster', clusterId });
   return steps;
@@ -302,6 +324,8 @@ export interface DeletionOutcome {
   readonly identities: string[];
   readonly secretPaths: string[];
   readonly unboundClusters: string[];
+  /** TSIG keys removed from the PowerDNS server (their names). */
+  readonly tsigKeys: string[];
 }
 
 /**
@@ -319,7 +343,13 @@ export async function applyOrganizationDeletionSteps(
   call: CallOptions,
   options: { readonly dns?: Context['ports']['dns'] } = {},
 ): Promise<DeletionOutcome> {
-  const out: DeletionOutcome = { zones: [], identities: [], secretPaths: [], unboundClusters: [] };
+  const out: DeletionOutcome = {
+    zones: [],
+    identities: [],
+    secretPaths: [],
+    unboundClusters: [],
+    tsigKeys: [],
+  };
   const at = { ...ctx.layout, ...call };
   await applySteps(
     steps,
@@ -340,6 +370,13 @@ export async function applyOrganizationDeletionSteps(
           await deleteZoneIdentity({ userName: step.userName }, ctx.deps.identity, call);
           out.identities.push(step.userName);
           return;
+        case 'delete-tsig-key': {
+          if (!ctx.powerdns)
+            throw new ZonekeeperError('INTERNAL', 'zonekeeper: the PowerDNS backend is not configured.');
+          await removeOrganizationTsigKey({ admin: ctx.powerdns.admin }, { zoneName: step.zoneName }, call);
+          out.tsigKeys.push(step.keyName);
+          return;
+        }
         case 'delete-secrets': {
           const { deleted, foreign } = await deleteOrganizationSecrets(ctx.ports.secrets, organization, at);
           if (foreign.length > 0)
@@ -528,6 +565,7 @@ export async function deleteOrganization(
     identities: steps.flatMap((s) => (s.op === 'delete-identity' ? [s.userName] : [])),
     secretPaths: steps.flatMap((s) => (s.op === 'delete-secrets' ? s.paths : [])),
     unboundClusters: [],
+    tsigKeys: steps.flatMap((s) => (s.op === 'delete-tsig-key' ? [s.keyName] : [])),
   };
   const removed = outcome.dryRun ? planned : outcome.applied;
   return {
@@ -538,6 +576,7 @@ export async function deleteOrganization(
     deletedZones: removed.zones,
     deletedIdentities: removed.identities,
     deletedSecrets: removed.secretPaths,
+    ...(removed.tsigKeys.length > 0 ? { deletedTsigKeys: removed.tsigKeys } : {}),
     keptZones: outcome.plan.keptZones,
     keptSecrets: outcome.plan.keptSecrets,
   };

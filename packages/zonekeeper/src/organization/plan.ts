@@ -27,6 +27,12 @@ import {
   type OrganizationZoneState,
   planOrganizationZone,
 } from '@zonekeeper/zone-manager';
+import {
+  type OrganizationTsigDesired,
+  type OrganizationTsigPlan,
+  type OrganizationTsigState,
+  planOrganizationTsig,
+} from '@zonekeeper/zone-manager/powerdns';
 import type { IdentityScope } from '../config.js';
 import {
   type CredentialIntent,
@@ -61,6 +67,11 @@ export interface OrganizationState {
   readonly credentials?: CredentialsState;
   /** The stored CA (its public facts are what the planner reads). */
   readonly ca?: Pick<StoredCertificateAuthority, 'notBefore' | 'notAfter'>;
+  /**
+   * The PowerDNS backend: the organisation's TSIG key as gathered (fingerprints, no secret) and what it
+   * should be. Present only there, and then the organisation has no IAM identity.
+   */
+  readonly tsig?: { readonly state: OrganizationTsigState; readonly desired: OrganizationTsigDesired };
 }
 
 /** What the organisation should have. @internal */
@@ -82,6 +93,8 @@ export interface OrganizationPlan {
   readonly identity: ZoneIdentityPlan | null;
   readonly credentials: CredentialsPlan | null;
   readonly certificateAuthority: CertificateAuthorityPlan;
+  /** The PowerDNS backend only: the organisation's TSIG key (zone-manager's `planOrganizationTsig`). */
+  readonly tsigKey?: OrganizationTsigPlan;
 }
 
 /**
@@ -113,7 +126,7 @@ export function planOrganization(state: OrganizationState, desired: Organization
   );
   let identity: ZoneIdentityPlan | null = null;
   let credentials: CredentialsPlan | null = null;
-  if (needsOrganizationIdentity(state, desired)) {
+  if (state.tsig === undefined && needsOrganizationIdentity(state, desired)) {
     const wanted = desiredZoneIdentity({
       baseDomain: state.baseDomain,
       organization: names.organization,
@@ -127,6 +140,8 @@ export function planOrganization(state: OrganizationState, desired: Organization
     );
   }
   const certificateAuthority = planCertificateAuthority(state.ca, names.certificateAuthority, state.now);
+  // After the zone (the key's metadata lives on it); for a zone this plan creates, gathering saw none.
+  const tsigKey = state.tsig ? planOrganizationTsig(state.tsig.state, state.tsig.desired) : undefined;
   return {
     organization: names.organization,
     zoneName: names.zoneName,
@@ -134,6 +149,7 @@ export function planOrganization(state: OrganizationState, desired: Organization
     identity,
     credentials,
     certificateAuthority,
+    ...(tsigKey ? { tsigKey } : {}),
   };
 }
 
@@ -143,8 +159,14 @@ export function isEmptyOrganizationPlan(plan: OrganizationPlan): boolean {
     plan.zone.steps.length === 0 &&
     (plan.identity?.steps.length ?? 0) === 0 &&
     (plan.credentials?.steps.length ?? 0) === 0 &&
-    plan.certificateAuthority.steps.length === 0
+    plan.certificateAuthority.steps.length === 0 &&
+    (plan.tsigKey?.steps.length ?? 0) === 0
   );
+}
+
+/** Whether an organisation plan stores a new TSIG key (whose secret exists only once it runs). @internal */
+export function storesNewTsigKey(plan: OrganizationPlan): boolean {
+  return plan.tsigKey?.steps.some((s) => s.op === 'store-key') ?? false;
 }
 
 /**

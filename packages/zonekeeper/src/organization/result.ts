@@ -23,11 +23,13 @@ export function organizationResultOf(
     ...(zone ? { zone: { id: zone.id, name: zone.name, nameServers: zone.nameServers } } : {}),
     ...(plan.identity ? { userName: names.userName } : {}),
     ...(plan.identity && applied.key ? { accessKeyId: applied.key.accessKeyId } : {}),
+    ...(plan.tsigKey ? { tsigKeyName: plan.tsigKey.keyName } : {}),
     plans: {
       zone: plan.zone.steps,
       identity: plan.identity?.steps ?? [],
       credentials: plan.credentials?.steps ?? [],
       certificateAuthority: plan.certificateAuthority.steps,
+      ...(plan.tsigKey ? { tsigKey: plan.tsigKey.steps } : {}),
     },
     duplicateZones: plan.zone.duplicates,
   };
