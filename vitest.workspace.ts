@@ -51,6 +51,10 @@ export default defineConfig({
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Two files at a time even on 2 cores (Vitest's default there is one): most test time is spent
+    // waiting on servers and binaries (moto, PowerDNS, Pebble, ExternalDNS, kube-apiserver), not on
+    // the CPU. ZONEKEEPER_TEST_WORKERS overrides it.
+    maxWorkers: Number(process.env.ZONEKEEPER_TEST_WORKERS) || 2,
     projects: projectDirs.flatMap(({ group, name }) => {
       const project = {
         extends: true as const,

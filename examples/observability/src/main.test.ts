@@ -40,7 +40,8 @@ describe('the observability example', () => {
       'zonekeeper.detachCluster acme',
       'zonekeeper.collectGarbage',
     ]);
-    for (const l of roots) expect(l).toMatch(/\[ok\]: ((dns|identity|secrets|cluster|inventory) \d+(, )?)+$/);
+    for (const l of roots)
+      expect(l).toMatch(/\[ok\]: ((dns|identity|secrets|cluster|inventory|roles|podIdentity) \d+(, )?)+$/);
     expect(roots[1]).toMatch(/cluster \d+/);
     expect(lines.slice(traces + 1, metrics)).toContain(
       '  event zonekeeper.gc.decision FREE_DELETION_WINDOW → deleted',
