@@ -83,6 +83,7 @@ export {
   pollUntil,
   rethrowIfAborted,
   signalOnly,
+  sleep,
   systemClock,
   throwIfAborted,
 } from './runtime.js';

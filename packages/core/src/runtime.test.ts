@@ -5,6 +5,7 @@ import {
   maskSecret,
   noopLogger,
   pollUntil,
+  sleep,
   systemClock,
   throwIfAborted,
 } from './runtime.js';
@@ -127,5 +128,22 @@ describe('small helpers', () => {
   it('noopLogger accepts every level', () => {
     for (const level of ['trace', 'debug', 'info', 'warn', 'error'] as const)
       expect(() => noopLogger[level]?.('x', { a: 1 })).not.toThrow();
+  });
+});
+
+describe('sleep', () => {
+  it('resolves after the time, rejects with the reason on abort, and at once when already aborted', async () => {
+    const started = performance.now();
+    await sleep(20);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(15);
+
+    const controller = new AbortController();
+    const waiting = sleep(60_000, controller.signal);
+    const reason = new Error('stop');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+
+    const aborted = AbortSignal.abort('gone');
+    await expect(sleep(60_000, aborted)).rejects.toBe('gone');
   });
 });

@@ -27,6 +27,29 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /**
+ * Waits `ms` milliseconds, or rejects with the signal's reason as soon as it aborts (at once when it
+ * already has). The timer is cleared on abort.
+ * @public
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
  * The call options with nothing but the signal: what every function forwards to the remote calls it
  * makes, so that options meant for it (`dryRun`, timeouts) never leak into a port call.
  *

@@ -8,7 +8,7 @@
 
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { type CallOptions, type Logger, noopLogger, ZonekeeperError } from '@zonekeeper/core';
+import { type CallOptions, type Logger, noopLogger, sleep, ZonekeeperError } from '@zonekeeper/core';
 import {
   type DnsProvider,
   type DnsServerAddress,
@@ -129,24 +129,6 @@ async function systemResolve(host: string): Promise<readonly DnsServerAddress[]>
     resolver.resolve6(host).catch(() => [] as string[]),
   ]);
   return found.flat().map((address) => ({ address }));
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Whether one server's answer holds every value of the record. Pure. @public */

@@ -40,6 +40,7 @@ import {
   noopLogger,
   normalizeDomainName,
   normalizeHostname,
+  sleep,
   systemClock,
   validateDnsLabel,
   validateOrganizationName,
@@ -424,24 +425,6 @@ function translate(error: unknown, scope: AcmeTransportScope, what: string, sign
   if (code !== undefined && /^E[A-Z]+$/.test(code))
     return new ZonekeeperError('UNAVAILABLE', `ACME: ${what}: ${code} talking to the CA.`, { cause });
   return new ZonekeeperError('INTERNAL', `ACME: ${what}: ${message.slice(0, 300)}`, { cause: error });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Polls until no authorisation is pending; an invalid one is the error of its failed challenge. */

@@ -13,7 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CallOptions, invalidInput, ZonekeeperError } from '@zonekeeper/core';
+import { type CallOptions, invalidInput, sleep, ZonekeeperError } from '@zonekeeper/core';
 import { trackChild, untrackChild } from '../moto/processes.js';
 
 /** The Debian package that provides `pebble`. @public */
@@ -187,24 +187,6 @@ function httpsGet(
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

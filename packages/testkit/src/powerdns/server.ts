@@ -15,7 +15,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CallOptions, invalidInput, ZonekeeperError } from '@zonekeeper/core';
+import { type CallOptions, invalidInput, sleep, ZonekeeperError } from '@zonekeeper/core';
 import { trackChild, untrackChild } from '../moto/processes.js';
 
 /** The Debian packages that provide `pdns_server`, its sqlite3 backend and the sqlite3 CLI. @public */
@@ -134,24 +134,6 @@ async function freePort(udpToo: boolean): Promise<number> {
     if (udpFree) return port;
   }
   throw new ZonekeeperError('UNAVAILABLE', 'PowerDNS: found no port free for both UDP and TCP on 127.0.0.1.');
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function httpStatus(url: string, apiKey: string, timeoutMs: number): Promise<number> {
