@@ -5,7 +5,8 @@
  * - `emulators`: the same story over real HTTP — Route 53 and IAM on moto, Vault and Kubernetes on the
  *   testkit fakes — driven by the real AWS SDK, node-vault and @kubernetes/client-node.
  * - `powerdns`: organisations on a real PowerDNS with one TSIG key each, ExternalDNS (the real binary)
- *   with `--provider=rfc2136`, and `dig` answers (see powerdns.ts).
+ *   with `--provider=rfc2136`, `dig` answers, and an ACME DNS-01 certificate from a real Pebble (see
+ *   powerdns.ts).
  */
 import { parseArgs } from 'node:util';
 import { createManualClock } from '@zonekeeper/core';
@@ -30,8 +31,9 @@ Options:
   --backend emulators  the same story over real HTTP: Route 53 and IAM on moto, Vault and Kubernetes
                        on the testkit fakes (needs python3 -m moto.server)
   --backend powerdns   organisations on a real PowerDNS with one TSIG key each, the real ExternalDNS
-                       with --provider=rfc2136, and dig answers (needs pdns-server, bind9-dnsutils and
-                       the ExternalDNS binary: bash .ci/build-external-dns.sh)
+                       with --provider=rfc2136, dig answers, and an ACME DNS-01 certificate from Pebble
+                       (needs pdns-server, bind9-dnsutils, pebble and the ExternalDNS binary:
+                       bash .ci/build-external-dns.sh)
   -h, --help           print this help
 `;
 
@@ -68,7 +70,7 @@ if (backend === 'memory') {
 } else if (backend === 'powerdns') {
   const started = Date.now();
   await runPowerDnsStory(print);
-  print(`\n(real pdns_server, dig and ExternalDNS; ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  print(`\n(real pdns_server, dig, ExternalDNS and Pebble; ${((Date.now() - started) / 1000).toFixed(1)} s)`);
 } else {
   console.error(
     `unknown backend ${JSON.stringify(backend)}: use --backend memory, --backend emulators or --backend powerdns`,

@@ -8,18 +8,26 @@
  * key is refused on globex's zone. When acme's cluster goes, the collector deletes its zone at once:
  * a PowerDNS zone costs nothing to keep or to re-create (the provider's pricing model is `free`).
  *
- * Built from the packages directly (zone-manager, externaldns-deployer, gc-policy, vault-keys): the
- * facade's `ensureOrganization` and `attachCluster` do not provision TSIG keys or rfc2136 ExternalDNS
- * yet (docs/powerdns.md).
+ * While acme's zone exists, cert-issuer's `ensureAcmeCertificate` gets a certificate for
+ * `www.acme.example.com` by ACME DNS-01 from a real Pebble (Debian `pebble`), which validates the
+ * `_acme-challenge` TXT record by asking this PowerDNS; the certificate lands as a `kubernetes.io/tls`
+ * Secret in acme's cluster and the challenge record is removed. Without Pebble the demo fails at once,
+ * naming `apt-get install -y pebble`.
+ *
+ * Built from the packages directly (zone-manager, externaldns-deployer, gc-policy, vault-keys,
+ * cert-issuer): the facade's `ensureOrganization` and `attachCluster` do not provision TSIG keys or
+ * rfc2136 ExternalDNS yet (docs/powerdns.md).
  */
 
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureAcmeCertificate } from '@zonekeeper/cert-issuer';
 import type { KubernetesObject } from '@zonekeeper/core';
 import {
   applyExternalDns,
@@ -32,6 +40,7 @@ import {
 import { createKubernetesCluster } from '@zonekeeper/externaldns-deployer/kubernetes';
 import { planGarbageCollection } from '@zonekeeper/gc-policy';
 import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
+import { startPebble } from '@zonekeeper/testkit/pebble';
 import { dig, nsupdate, startPowerDns } from '@zonekeeper/testkit/powerdns';
 import { createMemorySecretStore, readTsigKey, writeTsigKey } from '@zonekeeper/vault-keys';
 import { deleteOrganizationZone, ensureOrganizationZone, listManagedZones } from '@zonekeeper/zone-manager';
@@ -128,12 +137,16 @@ function setLoadBalancerIp(
 }
 
 /**
- * Runs the PowerDNS story, printing as it goes. Needs pdns_server, dig/nsupdate and the ExternalDNS
- * binary. Resolves with the TSIG secrets it made (for the test that checks none was printed).
+ * Runs the PowerDNS story, printing as it goes. Needs pdns_server, dig/nsupdate, pebble and the
+ * ExternalDNS binary. Resolves with the secrets it made, the TSIG secrets and the certificate's private
+ * key (for the test that checks none was printed).
+ * @throws `UNAVAILABLE` naming `apt-get install -y pebble` when Pebble is not installed, before any zone.
  */
 export async function runPowerDnsStory(print: (line?: string) => void): Promise<readonly string[]> {
   await using pdns = await startPowerDns();
   const server = { port: pdns.dnsPort };
+  // Pebble validates every DNS-01 challenge by asking this PowerDNS, never the system's resolvers.
+  await using pebble = await startPebble({ dnsServer: server });
   const dns = createPowerDnsProvider({
     apiUrl: pdns.apiUrl,
     apiKey: pdns.apiKey,
@@ -225,7 +238,10 @@ export async function runPowerDnsStory(print: (line?: string) => void): Promise<
     const txt = await dig(server, `_extdns-a.www.acme.${BASE}`, 'TXT');
     print(`  dig … _extdns-a.www.acme.${BASE} TXT → ${txt.status} ${txt.values.join(' ')}`);
 
-    print("\n4. acme's key on globex's zone");
+    print(`\n4. A certificate for www.acme.${BASE} by ACME DNS-01 (Pebble, validating over this PowerDNS)`);
+    const tlsKey = await issueAcmeCertificate(print, { pdns, pebble, dns, secrets, cluster });
+
+    print("\n5. acme's key on globex's zone");
     const cross = await nsupdate(server, {
       zone: `globex.${BASE}`,
       key: acmeKey,
@@ -234,7 +250,7 @@ export async function runPowerDnsStory(print: (line?: string) => void): Promise<
     const evil = await dig(server, `evil.globex.${BASE}`, 'A');
     print(`  nsupdate with acme's key → ${cross.rcode}; dig evil.globex.${BASE} → ${evil.status}`);
 
-    print("\n5. acme's cluster goes; the collector decides with the provider's pricing");
+    print("\n6. acme's cluster goes; the collector decides with the provider's pricing");
     const zones = await listManagedZones({ dns }, { baseDomain: BASE });
     const plan = planGarbageCollection(
       zones.map((z) => ({
@@ -257,8 +273,82 @@ export async function runPowerDnsStory(print: (line?: string) => void): Promise<
     const made = await Promise.all(
       ['acme', 'globex'].map((organization) => readTsigKey(secrets, { organization })),
     );
-    return made.map((k) => k?.secret as string);
+    return [...made.map((k) => k?.secret as string), tlsKey];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Step 4: `ensureAcmeCertificate` for `www.acme.example.com` into acme's cluster, then what the
+ * certificate says (read back from the Secret) and `dig` on the challenge record. Returns the private
+ * key (never printed).
+ */
+async function issueAcmeCertificate(
+  print: (line?: string) => void,
+  ctx: {
+    pdns: { dnsPort: number };
+    pebble: { directoryUrl: string; tlsCertificatePem: string; intermediatePem: string };
+    dns: ReturnType<typeof createPowerDnsProvider>;
+    secrets: ReturnType<typeof createMemorySecretStore>;
+    cluster: KubernetesFake;
+  },
+): Promise<string> {
+  const { pdns, pebble, dns, secrets, cluster } = ctx;
+  const zones = await listManagedZones({ dns }, { baseDomain: BASE });
+  const zone = zones.find((z) => z.organization === 'acme');
+  if (!zone) throw new Error("acme's zone is missing");
+  const name = `www.acme.${BASE}`;
+  const result = await ensureAcmeCertificate(
+    {
+      organization: 'acme',
+      name: 'web',
+      dnsNames: [name],
+      zone: { id: zone.id, name: zone.name },
+      target: {
+        cluster: createKubernetesCluster({ name: 'acme-prod', kubeconfigYaml: cluster.kubeconfig().yaml }),
+        namespace: 'default',
+        secretName: 'web-tls',
+      },
+    },
+    {
+      secrets,
+      dns,
+      acme: {
+        directoryUrl: pebble.directoryUrl,
+        termsOfServiceAgreed: true,
+        contact: [`mailto:ops@${BASE}`],
+        // Pebble's HTTPS certificate (made by the testkit), not its CA.
+        caCertificates: pebble.tlsCertificatePem,
+        propagationPollMs: 200,
+        pollIntervalMs: 200,
+        // The zone's name server (ns1.dns.example.net) is this PowerDNS.
+        resolveNameServer: async () => [{ address: '127.0.0.1', port: pdns.dnsPort }],
+      },
+    },
+  );
+  print(
+    `  ${pebble.directoryUrl}: ${result.plan.steps.map((s) => (s.op === 'order-acme-certificate' ? `${s.op} (${s.challengeRecords.join(', ')})` : s.op)).join(', ')}`,
+  );
+  const stored = cluster.get({ apiVersion: 'v1', kind: 'Secret', namespace: 'default', name: 'web-tls' }) as
+    | { type?: string; data: Record<string, string> }
+    | undefined;
+  if (!stored) throw new Error('the certificate Secret default/web-tls is missing');
+  const decode = (k: string) => Buffer.from(stored.data[k] as string, 'base64').toString('utf8');
+  const leaf = new X509Certificate(decode('tls.crt'));
+  const intermediate = new X509Certificate(pebble.intermediatePem);
+  const signed = leaf.checkIssued(intermediate) && leaf.verify(intermediate.publicKey);
+  print(
+    `  Secret default/web-tls (${stored.type}): subject ${leaf.subject.replace(/\n/g, ', ') || '(empty)'}; SAN ${leaf.subjectAltName}`,
+  );
+  print(
+    `  issuer ${leaf.issuer.replace(/\n/g, ', ')} (${signed ? "Pebble's intermediate, signature verified" : "NOT signed by Pebble's intermediate"})`,
+  );
+  const iso = (d: string) => new Date(d).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  print(
+    `  valid ${iso(leaf.validFrom)} → ${iso(leaf.validTo)}; renew at ${result.certificate?.renewAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}`,
+  );
+  const challenge = await dig({ port: pdns.dnsPort }, `_acme-challenge.${name}`, 'TXT');
+  print(`  dig … _acme-challenge.${name} TXT → ${challenge.status} (the challenge record is removed)`);
+  return decode('tls.key');
 }
