@@ -15,8 +15,8 @@
  * naming `apt-get install -y pebble`.
  *
  * Built from the packages directly (zone-manager, externaldns-deployer, gc-policy, vault-keys,
- * cert-issuer): the facade's `ensureOrganization` and `attachCluster` do not provision TSIG keys or
- * rfc2136 ExternalDNS yet (docs/powerdns.md).
+ * cert-issuer), to show each step; `createZonekeeper({ powerdns })` does the same through the facade
+ * (docs/powerdns.md).
  */
 
 import { spawn } from 'node:child_process';
