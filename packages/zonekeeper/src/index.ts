@@ -107,6 +107,7 @@ export type {
   DelegationState,
   DescribedCertificate,
   DescribedCluster,
+  DescribedTsigKey,
   DetachResult,
   DetachStep,
   GarbageCollectorOptions,
