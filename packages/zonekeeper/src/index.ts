@@ -20,6 +20,8 @@ export {
   type OrganizationFacts,
   type PlanAuditOptions,
   planAudit,
+  type TsigFacts,
+  type TsigKeyFingerprint,
 } from './audit/plan.js';
 export type { ClusterCredentialsMode, KeylessStep, WorkloadIdentityInput } from './clusters/keyless.js';
 export {

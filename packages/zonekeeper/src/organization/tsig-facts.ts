@@ -14,29 +14,8 @@ import {
   tsigKeyNameForZone,
   tsigSecretFingerprint,
 } from '@zonekeeper/zone-manager/powerdns';
+import type { TsigFacts, TsigKeyFingerprint } from '../audit/plan.js';
 import type { PowerDnsContext } from '../context.js';
-
-/** A TSIG key as gathered: its name, algorithm and the fingerprint of its secret. @internal */
-export interface TsigKeyFingerprint {
-  readonly name: string;
-  readonly algorithm: string;
-  readonly fingerprint: string;
-}
-
-/** The organisation's TSIG facts. JSON data, secret-free. @internal */
-export interface TsigFacts {
-  /** The key's name, `zonekeeper-update.<zone>`. */
-  readonly keyName: string;
-  readonly zoneExists: boolean;
-  /** The server's key of that name. */
-  readonly serverKey?: TsigKeyFingerprint;
-  /** The stored key. */
-  readonly storedKey?: TsigKeyFingerprint;
-  /** `TSIG-ALLOW-DNSUPDATE` of the zone (canonical names, sorted); `[]` without a zone. */
-  readonly updateKeys: readonly string[];
-  /** `ALLOW-DNSUPDATE-FROM` of the zone (sorted); `[]` without a zone. */
-  readonly updateSources: readonly string[];
-}
 
 const strip = (k: { name: string; algorithm: string; fingerprint: string }): TsigKeyFingerprint => ({
   name: k.name,
@@ -65,9 +44,12 @@ export async function gatherTsigFacts(
       keyName,
       zoneExists: true,
       ...(state.serverKey ? { serverKey: strip(state.serverKey) } : {}),
-      ...(state.storedKey ? { storedKey: strip(state.storedKey) } : {}),
+      ...(state.storedKey
+        ? { storedKey: { ...strip(state.storedKey), version: state.storedKey.version } }
+        : {}),
       updateKeys: state.updateKeys,
       updateSources: state.updateSources,
+      transferKeys: state.transferKeys ?? [],
     };
   const server = await pdns.admin.getTsigKey(keyName, call);
   const stored = await pdns.store.read(names.organization, call);
@@ -80,9 +62,10 @@ export async function gatherTsigFacts(
     keyName,
     zoneExists: false,
     ...(server ? { serverKey: of(server) } : {}),
-    ...(stored ? { storedKey: of(stored) } : {}),
+    ...(stored ? { storedKey: { ...of(stored), version: stored.version } } : {}),
     updateKeys: [],
     updateSources: [],
+    transferKeys: [],
   };
 }
 
