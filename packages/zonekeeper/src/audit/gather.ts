@@ -37,11 +37,7 @@ import {
   readClusterSettings,
 } from '@zonekeeper/vault-keys';
 import { gatherOrganizationZone, listManagedZones, type ManagedZone } from '@zonekeeper/zone-manager';
-import {
-  DEFAULT_TSIG_KEY_LABEL,
-  tsigKeyNameForZone,
-  tsigSecretFingerprint,
-} from '@zonekeeper/zone-manager/powerdns';
+import { DEFAULT_TSIG_KEY_LABEL, tsigSecretFingerprint } from '@zonekeeper/zone-manager/powerdns';
 import type { RecordedClusterSettings } from '../clusters/externaldns.js';
 import type { ExternalDnsDefaults } from '../config.js';
 import type { Context } from '../context.js';
@@ -235,9 +231,13 @@ export async function gatherFleet(
   if (ctx.powerdns && !only) {
     const prefix = `${DEFAULT_TSIG_KEY_LABEL}.`;
     const suffix = `.${ctx.baseDomain}`;
+    // Only a name that is exactly an organisation's key name (one label between): organizationNames
+    // below drops what is not an organisation name, and gatherTsigFacts reads the key by its name.
     for (const k of await ctx.powerdns.admin.listTsigKeys(call))
-      if (k.name.startsWith(prefix) && k.name.endsWith(suffix))
-        keyed.push(k.name.slice(prefix.length, -suffix.length));
+      if (k.name.startsWith(prefix) && k.name.endsWith(suffix)) {
+        const label = k.name.slice(prefix.length, -suffix.length);
+        if (!label.includes('.')) keyed.push(label);
+      }
   }
   let inventory: FleetState['inventory'];
   if (!ctx.inventoryConfigured) inventory = { status: 'not-configured' };
@@ -272,11 +272,6 @@ export async function gatherFleet(
       continue; // not a name zonekeeper could have made (a foreign folder in the store)
     }
     const organization = names.organization;
-    if (
-      keyed.includes(candidate) &&
-      tsigKeyNameForZone(names.zoneName) !== `${DEFAULT_TSIG_KEY_LABEL}.${candidate}.${ctx.baseDomain}`
-    )
-      continue; // a key name that is not this platform's organisation key
     let zone: OrganizationFacts['zone'];
     try {
       zone = {
