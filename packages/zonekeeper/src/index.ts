@@ -20,6 +20,8 @@ export {
   type OrganizationFacts,
   type PlanAuditOptions,
   planAudit,
+  type TsigFacts,
+  type TsigKeyFingerprint,
 } from './audit/plan.js';
 export type { ClusterCredentialsMode, KeylessStep, WorkloadIdentityInput } from './clusters/keyless.js';
 export {
@@ -107,6 +109,7 @@ export type {
   DelegationState,
   DescribedCertificate,
   DescribedCluster,
+  DescribedTsigKey,
   DetachResult,
   DetachStep,
   GarbageCollectorOptions,

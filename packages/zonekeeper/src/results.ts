@@ -458,6 +458,31 @@ export interface DescribedCertificate {
   readonly dnsNames: readonly string[];
 }
 
+/**
+ * The organisation's TSIG key on the PowerDNS backend, as {@link Zonekeeper.describeOrganization} found
+ * it: names and comparisons only. The stored and the server's secrets are compared by a hash
+ * (zone-manager's `tsigSecretFingerprint`); neither the secrets nor their hashes are in it.
+ * @public
+ */
+export interface DescribedTsigKey {
+  /** The key's name, `zonekeeper-update.<zone>`. */
+  readonly name: string;
+  /** The stored key's algorithm (the server's when nothing is stored); absent when neither has the key. */
+  readonly algorithm?: string;
+  /** Whether the secret store holds the organisation's key. */
+  readonly stored: boolean;
+  /** Whether the server has a key of that name. */
+  readonly onServer: boolean;
+  /** Whether the server's key is the stored one (same algorithm and secret). */
+  readonly matchesStored: boolean;
+  /** The zone's `TSIG-ALLOW-DNSUPDATE`: the keys that may update it (`[]`: none is required). */
+  readonly updateKeys: readonly string[];
+  /** Whether `TSIG-ALLOW-DNSUPDATE` is exactly this key. */
+  readonly updateKeysOk: boolean;
+  /** The zone's `ALLOW-DNSUPDATE-FROM`: the networks updates may come from. */
+  readonly updateSources: readonly string[];
+}
+
 /** What {@link Zonekeeper.describeOrganization} found. Secret-free. @public */
 export interface OrganizationDescription {
   readonly organization: string;
@@ -500,6 +525,8 @@ export interface OrganizationDescription {
     /** A rotation in flight: the key it replaces. */
     readonly previousAccessKeyId?: string;
   };
+  /** The PowerDNS backend: the organisation's TSIG key (absent on Route 53). Never its secret. */
+  readonly tsigKey?: DescribedTsigKey;
   readonly clusters: readonly DescribedCluster[];
   /** Cluster identities (identity scope `cluster`). */
   readonly clusterIdentities: readonly string[];

@@ -21,12 +21,6 @@ export async function auditFleet(ctx: Context, options: AuditFleetOptions = {}):
     throw invalidInput('auditFleet: now must be a valid Date.');
   if (options.organization !== undefined && typeof options.organization !== 'string')
     throw invalidInput('auditFleet: organization must be an organisation name.');
-  // The audit reads IAM identities and access-key Secrets; on PowerDNS it would report every
-  // organisation's TSIG key as a missing identity. Refused until it reads TSIG keys (docs/powerdns.md).
-  if (ctx.powerdns)
-    throw invalidInput(
-      'auditFleet is not available with the powerdns backend yet: it checks IAM identities, and organisations there have TSIG keys. Nothing was read.',
-    );
   const call = signalOnly(options);
   throwIfAborted(call.signal);
   const state = await gatherFleet(

@@ -11,6 +11,8 @@
  *  store      organisations, attachments and settings, key records, CA and certificates
  *  clusters   per attached cluster: ExternalDNS's credentials Secret (its key id) and Deployment (image)
  *  inventory  the organisations with a running cluster (when configured)
+ *  PowerDNS   in place of IAM: per organisation its TSIG key on the server and in the store (compared
+ *             by fingerprint), the zone's update metadata, and the rfc2136 Secret's key fingerprint
  * ```
  *
  * @internal
@@ -18,7 +20,12 @@
  */
 
 import { type CallOptions, throwIfAborted, toZonekeeperError } from '@zonekeeper/core';
-import { DEFAULT_EXTERNAL_DNS_IMAGE, externalDnsSecretName } from '@zonekeeper/externaldns-deployer';
+import {
+  DEFAULT_EXTERNAL_DNS_IMAGE,
+  externalDnsSecretName,
+  externalDnsTsigSecretName,
+  TSIG_SECRET_KEY,
+} from '@zonekeeper/externaldns-deployer';
 import { gatherZoneIdentity, listZoneIdentities } from '@zonekeeper/iam-scoper';
 import {
   listAttachedClusters,
@@ -30,6 +37,7 @@ import {
   readClusterSettings,
 } from '@zonekeeper/vault-keys';
 import { gatherOrganizationZone, listManagedZones, type ManagedZone } from '@zonekeeper/zone-manager';
+import { DEFAULT_TSIG_KEY_LABEL, tsigSecretFingerprint } from '@zonekeeper/zone-manager/powerdns';
 import type { RecordedClusterSettings } from '../clusters/externaldns.js';
 import type { ExternalDnsDefaults } from '../config.js';
 import type { Context } from '../context.js';
@@ -37,6 +45,7 @@ import { gatherCredentials } from '../credentials/apply.js';
 import { readOrganizationsInUse } from '../inventory.js';
 import { clusterNames, organizationNames } from '../names.js';
 import { organizationKeyConsumers } from '../organization/plan.js';
+import { gatherTsigFacts } from '../organization/tsig-facts.js';
 import type { CertificateFacts, ClusterFacts, FleetState, IdentityFacts, OrganizationFacts } from './plan.js';
 
 const INSTANCE = 'external-dns';
@@ -55,6 +64,13 @@ function accessKeyIdOf(data: unknown): string | null {
   if (typeof encoded !== 'string') return null;
   const file = Buffer.from(encoded, 'base64').toString('utf8');
   return /^\s*aws_access_key_id\s*=\s*(\S+)\s*$/m.exec(file)?.[1] ?? null;
+}
+
+/** The fingerprint of the TSIG secret in an rfc2136 Secret's `data`; never the secret. */
+function tsigFingerprintOf(data: unknown): string | null {
+  const encoded = (data as Record<string, unknown> | undefined)?.[TSIG_SECRET_KEY];
+  if (typeof encoded !== 'string') return null;
+  return tsigSecretFingerprint(Buffer.from(encoded, 'base64').toString('utf8'));
 }
 
 async function gatherCluster(
@@ -82,7 +98,12 @@ async function gatherCluster(
   try {
     const client = await ctx.ports.cluster(clusterId);
     const secret = await client.get(
-      { apiVersion: 'v1', kind: 'Secret', namespace, name: externalDnsSecretName(INSTANCE) },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace,
+        name: ctx.powerdns ? externalDnsTsigSecretName(INSTANCE) : externalDnsSecretName(INSTANCE),
+      },
       call,
     );
     const deployment = await client.get(
@@ -105,7 +126,9 @@ async function gatherCluster(
     return {
       ...base,
       status: 'read',
-      secretAccessKeyId: secret ? accessKeyIdOf(secret.data) : null,
+      ...(ctx.powerdns
+        ? { tsigKeyFingerprint: secret ? tsigFingerprintOf(secret.data) : null }
+        : { secretAccessKeyId: secret ? accessKeyIdOf(secret.data) : null }),
       image: deployment ? (containers[0]?.image ?? null) : null,
       tlsSecrets,
     };
@@ -171,6 +194,17 @@ async function gatherCertificates(
   return out;
 }
 
+function managedOf(managed: readonly ManagedZone[], organization: string): OrganizationFacts['managedZones'] {
+  return managed
+    .filter((z) => z.organization === organization)
+    .map((z) => ({
+      id: z.id,
+      name: z.name,
+      protected: z.protected,
+      ...(z.createdAt ? { createdAt: z.createdAt } : {}),
+    }));
+}
+
 /**
  * Reads the fleet (or one organisation of it) for {@link planAudit}. Read-only.
  * @internal
@@ -192,6 +226,19 @@ export async function gatherFleet(
     call,
   );
   const stored = await listStoredOrganizations(ctx.ports.secrets, at);
+  // The PowerDNS backend: organisations whose key is on the server alone (a deletion stopped half-way).
+  const keyed: string[] = [];
+  if (ctx.powerdns && !only) {
+    const prefix = `${DEFAULT_TSIG_KEY_LABEL}.`;
+    const suffix = `.${ctx.baseDomain}`;
+    // Only a name that is exactly an organisation's key name (one label between): organizationNames
+    // below drops what is not an organisation name, and gatherTsigFacts reads the key by its name.
+    for (const k of await ctx.powerdns.admin.listTsigKeys(call))
+      if (k.name.startsWith(prefix) && k.name.endsWith(suffix)) {
+        const label = k.name.slice(prefix.length, -suffix.length);
+        if (!label.includes('.')) keyed.push(label);
+      }
+  }
   let inventory: FleetState['inventory'];
   if (!ctx.inventoryConfigured) inventory = { status: 'not-configured' };
   else
@@ -212,6 +259,7 @@ export async function gatherFleet(
           ...managed.map((z) => z.organization),
           ...identities.map((i) => i.organization),
           ...stored,
+          ...keyed,
         ]),
       ].sort();
   const organizations: OrganizationFacts[] = [];
@@ -246,6 +294,23 @@ export async function gatherFleet(
     for (const clusterId of await listAttachedClusters(ctx.ports.secrets, organization, at)) {
       const c = await gatherCluster(ctx, organization, clusterId, call);
       if (c) attached.push(c);
+    }
+    if (ctx.powerdns) {
+      // The identity is the TSIG key: no IAM user, no access keys.
+      organizations.push({
+        organization,
+        zoneName: names.zoneName,
+        zone,
+        managedZones: managedOf(managed, organization),
+        attached,
+        identities: [],
+        certificates: await gatherCertificates(ctx, organization, call),
+        secretPaths: [
+          ...(await listSecretsRecursively(ctx.ports.secrets, ctx.paths.organization(organization), call)),
+        ].sort(),
+        tsig: await gatherTsigFacts(ctx.powerdns, names, call),
+      });
+      continue;
     }
     const orgIdentity = await gatherIdentity(
       ctx,
@@ -286,14 +351,7 @@ export async function gatherFleet(
       organization,
       zoneName: names.zoneName,
       zone,
-      managedZones: managed
-        .filter((z) => z.organization === organization)
-        .map((z) => ({
-          id: z.id,
-          name: z.name,
-          protected: z.protected,
-          ...(z.createdAt ? { createdAt: z.createdAt } : {}),
-        })),
+      managedZones: managedOf(managed, organization),
       attached,
       identities: found,
       certificates: await gatherCertificates(ctx, organization, call),
@@ -302,5 +360,20 @@ export async function gatherFleet(
       ].sort(),
     });
   }
-  return { baseDomain: ctx.baseDomain, defaultScope: ctx.defaultScope, organizations, inventory };
+  return {
+    baseDomain: ctx.baseDomain,
+    defaultScope: ctx.defaultScope,
+    organizations,
+    ...(ctx.powerdns
+      ? {
+          powerdns: {
+            ...(ctx.powerdns.updateSources === undefined
+              ? {}
+              : { updateSources: ctx.powerdns.updateSources }),
+            axfr: ctx.powerdns.axfr,
+          },
+        }
+      : {}),
+    inventory,
+  };
 }

@@ -22,6 +22,7 @@ import {
   type IdentityFacts,
   type OrganizationFacts,
   planAudit,
+  type TsigFacts,
 } from './plan.js';
 
 const BASE = 'example.com';
@@ -500,5 +501,140 @@ describe('planAudit properties', () => {
       ),
       { numRuns: 30 },
     );
+  });
+});
+
+describe('planAudit on PowerDNS', () => {
+  const KEY = `zonekeeper-update.acme.${BASE}`;
+  const FP = 'aaaaaaaaaaaaaaaa';
+  const healthyTsig: TsigFacts = {
+    keyName: KEY,
+    zoneExists: true,
+    serverKey: { name: KEY, algorithm: 'hmac-sha256', fingerprint: FP },
+    storedKey: { name: KEY, algorithm: 'hmac-sha256', fingerprint: FP, version: 1 },
+    updateKeys: [KEY],
+    updateSources: ['10.0.0.0/8'],
+    transferKeys: [],
+  };
+  const pdnsCluster = (fingerprint: string | null): ClusterFacts => {
+    const { secretAccessKeyId: _, ...c } = cluster();
+    return { ...c, tsigKeyFingerprint: fingerprint };
+  };
+  const pdnsOrg = (
+    tsig: { readonly [K in keyof TsigFacts]?: TsigFacts[K] | undefined } = {},
+    rest: Partial<OrganizationFacts> = {},
+  ) =>
+    organization({
+      identities: [],
+      attached: [pdnsCluster(FP)],
+      secretPaths: ['p/orgs/acme/tsig-key'],
+      tsig: Object.fromEntries(
+        Object.entries({ ...healthyTsig, ...tsig }).filter(([, v]) => v !== undefined),
+      ) as unknown as TsigFacts,
+      ...rest,
+    });
+  const pdnsFleet = (orgs: readonly OrganizationFacts[], axfr = false): FleetState => ({
+    ...fleet(orgs, { status: 'not-configured' }),
+    powerdns: { updateSources: ['10.0.0.0/8'], axfr },
+  });
+  const reasons = (o: OrganizationFacts, axfr = false) =>
+    planAudit(pdnsFleet([o], axfr), { now: NOW }).findings.map((f) => f.reason);
+
+  it('a healthy organisation has no findings, and no IAM identity is asked for', () => {
+    expect(reasons(pdnsOrg())).toEqual([]);
+  });
+
+  it.each<[string, OrganizationFacts, readonly AuditReason[], boolean?]>([
+    ['the server key is gone', pdnsOrg({ serverKey: undefined }), ['tsig-key-missing']],
+    [
+      'the server key has another secret',
+      pdnsOrg({ serverKey: { name: KEY, algorithm: 'hmac-sha256', fingerprint: 'bbbbbbbbbbbbbbbb' } }),
+      ['tsig-key-differs'],
+    ],
+    [
+      'the server key has another algorithm',
+      pdnsOrg({ serverKey: { name: KEY, algorithm: 'hmac-sha512', fingerprint: FP } }),
+      ['tsig-key-differs'],
+    ],
+    ['nothing stored, a key on the server', pdnsOrg({ storedKey: undefined }), ['tsig-key-not-stored']],
+    [
+      'a foreign key may update',
+      pdnsOrg({ updateKeys: ['intruder.example.com', KEY] }),
+      ['tsig-update-permission-drift'],
+    ],
+    ['no key required', pdnsOrg({ updateKeys: [] }), ['tsig-update-permission-drift']],
+    ['the sources differ', pdnsOrg({ updateSources: ['0.0.0.0/0'] }), ['tsig-update-sources-drift']],
+    ['AXFR allowed but not asked for', pdnsOrg({ transferKeys: [KEY] }), ['tsig-transfer-drift']],
+    ['AXFR asked for but not allowed', pdnsOrg(), ['tsig-transfer-drift'], true],
+    [
+      'the cluster signs with another secret',
+      pdnsOrg({}, { attached: [pdnsCluster('cccccccccccccccc')] }),
+      ['cluster-stale-key'],
+    ],
+    [
+      'the cluster has no rfc2136 Secret',
+      pdnsOrg({}, { attached: [pdnsCluster(null)] }),
+      ['external-dns-missing'],
+    ],
+  ])('%s', (_name, org, expected, axfr = false) => {
+    expect(reasons(org, axfr)).toEqual(expected);
+  });
+
+  it('a key without a zone: the collector removes it, or an ensure uses it when the organisation is in use', () => {
+    const noZone = {
+      zone: { status: 'read', state: { ...acmeZone, zones: [], delegation: undefined } },
+      managedZones: [],
+    } as unknown as Partial<OrganizationFacts>;
+    const unused = planAudit(
+      pdnsFleet([
+        pdnsOrg({ zoneExists: false, serverKey: undefined, updateKeys: [] }, { ...noZone, attached: [] }),
+      ]),
+      { now: NOW },
+    ).findings;
+    expect(unused.map((f) => [f.reason, f.fix.operation])).toEqual([
+      ['organization-leftovers', 'collectGarbage'],
+      ['tsig-key-without-zone', 'collectGarbage'],
+    ]);
+    const used = planAudit(pdnsFleet([pdnsOrg({ zoneExists: false, updateKeys: [] }, noZone)]), {
+      now: NOW,
+    }).findings;
+    expect(used.find((f) => f.reason === 'tsig-key-without-zone')?.fix.operation).toBe('ensureOrganization');
+  });
+
+  fcTest.prop(
+    [
+      fc.record({
+        server: fc.option(fc.constantFrom('1111111111111111', '2222222222222222'), { nil: undefined }),
+        stored: fc.option(fc.constantFrom('1111111111111111', '3333333333333333'), { nil: undefined }),
+        updateKeys: fc.subarray([KEY, 'other.example.com']),
+        cluster: fc.option(fc.constantFrom('1111111111111111', '4444444444444444'), { nil: null }),
+      }),
+    ],
+    { numRuns: 40 },
+  )('no fingerprint in any finding, never an IAM finding, findings iff something differs', (g) => {
+    const org = pdnsOrg(
+      {
+        ...(g.server
+          ? { serverKey: { name: KEY, algorithm: 'hmac-sha256', fingerprint: g.server } }
+          : { serverKey: undefined }),
+        ...(g.stored
+          ? { storedKey: { name: KEY, algorithm: 'hmac-sha256', fingerprint: g.stored, version: 1 } }
+          : { storedKey: undefined }),
+        updateKeys: g.updateKeys,
+      },
+      { attached: [pdnsCluster(g.cluster)] },
+    );
+    const findings = planAudit(pdnsFleet([org]), { now: NOW }).findings;
+    const text = JSON.stringify(findings);
+    for (const fp of ['1111111111111111', '2222222222222222', '3333333333333333', '4444444444444444'])
+      expect(text).not.toContain(fp);
+    expect(findings.some((f) => /^(identity-|key-|policy-|rotation-)/.test(f.reason))).toBe(false);
+    const healthy =
+      g.server !== undefined &&
+      g.server === g.stored &&
+      g.updateKeys.length === 1 &&
+      g.updateKeys[0] === KEY &&
+      g.cluster === g.stored;
+    expect(findings.length === 0).toBe(healthy);
   });
 });

@@ -15,6 +15,8 @@
  *                          deployer renders
  *  certificates            cert-issuer's renewalTime             due, expired
  *  collection              gc-policy's decideZoneFate            delete now, defer until
+ *  TSIG key (PowerDNS)     zone-manager's planOrganizationTsig   create-key, set-update-keys, set-update-
+ *                                                                 sources, set-transfer-keys; no zone
  * ```
  *
  * @packageDocumentation
@@ -25,6 +27,7 @@ import { isZonekeeperError } from '@zonekeeper/core';
 import { type CollectionPolicyOptions, decideZoneFate } from '@zonekeeper/gc-policy';
 import { type CurrentZoneIdentity, desiredZoneIdentity, planZoneIdentity } from '@zonekeeper/iam-scoper';
 import { type OrganizationZoneState, planOrganizationZone } from '@zonekeeper/zone-manager';
+import { type OrganizationTsigState, planOrganizationTsig } from '@zonekeeper/zone-manager/powerdns';
 import type { IdentityScope } from '../config.js';
 import { type CredentialsState, planCredentials } from '../credentials/plan.js';
 
@@ -61,6 +64,16 @@ import { type CredentialsState, planCredentials } from '../credentials/plan.js';
  * - `certificate-due`: a stored certificate (or CA) is within its renewal window;
  * - `certificate-expired`: a stored certificate (or CA) has expired;
  * - `zone-collectable`: the collector would delete the zone, now or at `at`;
+ * - `tsig-key-missing` (PowerDNS): the server has no key of the organisation (stored or not);
+ * - `tsig-key-differs` (PowerDNS): the server's key is not the stored one (another secret or algorithm),
+ *   or the stored key is unusable: ExternalDNS signs with a key the server does not accept;
+ * - `tsig-key-not-stored` (PowerDNS): the server has the organisation's key, the store has none (never
+ *   adopted: an ensure replaces it);
+ * - `tsig-update-permission-drift` (PowerDNS): the zone's `TSIG-ALLOW-DNSUPDATE` is not exactly the
+ *   organisation's key (another key listed, or none, so the allowed networks may update without a key);
+ * - `tsig-update-sources-drift` (PowerDNS): the zone's `ALLOW-DNSUPDATE-FROM` is not the configured networks;
+ * - `tsig-transfer-drift` (PowerDNS): the zone's `TSIG-ALLOW-AXFR` is not what `powerdns.axfr` asks;
+ * - `tsig-key-without-zone` (PowerDNS): a stored (or server) key of an organisation without a zone;
  * - `inventory-unreadable`: the cluster inventory could not be read (the collector fails closed).
  * @public
  */
@@ -94,7 +107,14 @@ export type AuditReason =
   | 'certificate-due'
   | 'certificate-expired'
   | 'zone-collectable'
-  | 'inventory-unreadable';
+  | 'inventory-unreadable'
+  | 'tsig-key-missing'
+  | 'tsig-key-differs'
+  | 'tsig-key-not-stored'
+  | 'tsig-update-permission-drift'
+  | 'tsig-update-sources-drift'
+  | 'tsig-transfer-drift'
+  | 'tsig-key-without-zone';
 
 /** How bad a finding is: `error` breaks something now, `warning` will or may, `info` is to know. @public */
 export type AuditSeverity = 'error' | 'warning' | 'info';
@@ -155,6 +175,11 @@ export interface ClusterFacts {
   readonly error?: { readonly code: string; readonly message: string };
   /** The access key id in ExternalDNS's credentials Secret; `null`: no Secret (or no key in it). */
   readonly secretAccessKeyId?: string | null;
+  /**
+   * The PowerDNS backend: the fingerprint of the TSIG secret in ExternalDNS's rfc2136 Secret; `null`: no
+   * Secret (or no secret in it). Absent on Route 53.
+   */
+  readonly tsigKeyFingerprint?: string | null;
   /** The keyless mode the attachment records (absent: an access key); such a cluster has no Secret. */
   readonly keyless?: 'irsa' | 'pod-identity' | 'web-identity';
   /** The ExternalDNS container image; `null`: no Deployment. */
@@ -183,6 +208,32 @@ export interface ManagedZoneFacts {
   readonly createdAt?: Date;
 }
 
+/** A TSIG key as gathered: its name, algorithm and the fingerprint of its secret (never the secret). @public */
+export interface TsigKeyFingerprint {
+  readonly name: string;
+  readonly algorithm: string;
+  /** zone-manager's `tsigSecretFingerprint` of the secret. */
+  readonly fingerprint: string;
+}
+
+/** The PowerDNS backend: an organisation's TSIG key and its zone's update metadata. Secret-free. @public */
+export interface TsigFacts {
+  /** The key's name, `zonekeeper-update.<zone>`. */
+  readonly keyName: string;
+  /** Whether the server has a zone of the organisation's zone name. */
+  readonly zoneExists: boolean;
+  /** The server's key of that name. */
+  readonly serverKey?: TsigKeyFingerprint;
+  /** The stored key, with its version in the store. */
+  readonly storedKey?: TsigKeyFingerprint & { readonly version: number };
+  /** `TSIG-ALLOW-DNSUPDATE` of the zone (canonical names, sorted); `[]` without a zone. */
+  readonly updateKeys: readonly string[];
+  /** `ALLOW-DNSUPDATE-FROM` of the zone (sorted); `[]` without a zone. */
+  readonly updateSources: readonly string[];
+  /** `TSIG-ALLOW-AXFR` of the zone (sorted); `[]` without a zone. */
+  readonly transferKeys: readonly string[];
+}
+
 /** Everything gathered about one organisation. JSON data, secret-free. @public */
 export interface OrganizationFacts {
   readonly organization: string;
@@ -199,6 +250,8 @@ export interface OrganizationFacts {
   readonly certificates: readonly CertificateFacts[];
   /** Secret paths of the organisation in the store (for leftovers). */
   readonly secretPaths: readonly string[];
+  /** The PowerDNS backend: its TSIG key (then `identities` is empty). Absent on Route 53. */
+  readonly tsig?: TsigFacts;
 }
 
 /** The input of {@link planAudit}. JSON data, secret-free. @public */
@@ -207,6 +260,13 @@ export interface FleetState {
   /** The platform's default identity scope. */
   readonly defaultScope: IdentityScope;
   readonly organizations: readonly OrganizationFacts[];
+  /** The PowerDNS backend's settings an ensure applies to each zone (absent on Route 53). */
+  readonly powerdns?: {
+    /** `powerdns.updateSources`; absent: left as it is. */
+    readonly updateSources?: readonly string[];
+    /** `powerdns.axfr`. */
+    readonly axfr: boolean;
+  };
   /** The inventory's answer: the organisations with a running cluster. */
   readonly inventory:
     | { readonly status: 'read'; readonly inUse: readonly string[] }
@@ -567,7 +627,11 @@ function auditClusters(org: OrganizationFacts, out: AuditFinding[]): void {
       });
       continue;
     }
-    if (c.image === null || (c.secretAccessKeyId === null && c.keyless === undefined)) {
+    const noCredentials =
+      c.tsigKeyFingerprint !== undefined
+        ? c.tsigKeyFingerprint === null
+        : c.secretAccessKeyId === null && c.keyless === undefined;
+    if (c.image === null || noCredentials) {
       out.push({
         reason: 'external-dns-missing',
         severity: 'error',
@@ -577,6 +641,19 @@ function auditClusters(org: OrganizationFacts, out: AuditFinding[]): void {
       });
       continue;
     }
+    const storedTsig = org.tsig?.storedKey?.fingerprint;
+    if (
+      typeof c.tsigKeyFingerprint === 'string' &&
+      storedTsig !== undefined &&
+      c.tsigKeyFingerprint !== storedTsig
+    )
+      out.push({
+        reason: 'cluster-stale-key',
+        severity: 'error',
+        ...where,
+        message: `ExternalDNS on cluster ${c.clusterId} signs with another TSIG secret than the stored key ${org.tsig?.keyName}'s.`,
+        fix: fixes.attach(o, c.clusterId),
+      });
     const identity = org.identities.find((i) =>
       c.scope === 'cluster' ? i.clusterId === c.clusterId : i.clusterId === undefined,
     );
@@ -634,6 +711,118 @@ function auditClusters(org: OrganizationFacts, out: AuditFinding[]): void {
               fix: fixes.attach(o, c.clusterId),
             },
       );
+  }
+}
+
+function tsigStateOf(t: TsigFacts): OrganizationTsigState {
+  return {
+    zoneExists: t.zoneExists,
+    ...(t.serverKey ? { serverKey: t.serverKey } : {}),
+    ...(t.storedKey ? { storedKey: t.storedKey } : {}),
+    updateKeys: t.updateKeys,
+    updateSources: t.updateSources,
+    transferKeys: t.transferKeys,
+  };
+}
+
+/** The PowerDNS backend: the organisation's TSIG key, as zone-manager's planOrganizationTsig judges it. */
+function auditTsig(
+  org: OrganizationFacts,
+  t: TsigFacts,
+  state: FleetState,
+  zoneId: string | null,
+  inUse: boolean,
+  out: AuditFinding[],
+): void {
+  const o = org.organization;
+  const where = { organization: o, subject: t.keyName };
+  if (!t.zoneExists) {
+    if (t.storedKey === undefined && t.serverKey === undefined) return;
+    const held = [...(t.storedKey ? ['stored'] : []), ...(t.serverKey ? ['on the server'] : [])].join(
+      ' and ',
+    );
+    out.push({
+      reason: 'tsig-key-without-zone',
+      severity: 'warning',
+      ...where,
+      message: `Organisation ${o} has no zone ${org.zoneName}, but its TSIG key ${t.keyName} is ${held}: ${inUse ? 'an ensure creates the zone for it' : "the collector's orphan sweep removes it (or ensure the organisation to bring it back)"}.`,
+      fix: inUse ? fixes.ensure(o) : fixes.collect(),
+    });
+    return;
+  }
+  if (zoneId === null) return; // a zone zonekeeper does not own (or cannot judge): reported by auditZone
+  const plan = planOrganizationTsig(tsigStateOf(t), {
+    organization: o,
+    zoneName: org.zoneName,
+    ...(state.powerdns?.updateSources === undefined ? {} : { updateSources: state.powerdns.updateSources }),
+    ...(state.powerdns === undefined ? {} : { allowTransfer: state.powerdns.axfr }),
+  });
+  const fix = fixes.ensure(o);
+  for (const step of plan.steps) {
+    switch (step.op) {
+      case 'create-key':
+        out.push(
+          step.reason === 'key-missing'
+            ? {
+                reason: 'tsig-key-missing',
+                severity: 'error',
+                ...where,
+                message: `PowerDNS has no TSIG key ${t.keyName}${t.storedKey ? ' (the store has it)' : ' and the store has none'}: ExternalDNS's updates of ${org.zoneName} are refused.`,
+                fix,
+              }
+            : step.reason === 'unknown-key'
+              ? {
+                  reason: 'tsig-key-not-stored',
+                  severity: 'error',
+                  ...where,
+                  message: `PowerDNS has a TSIG key ${t.keyName} that the store does not record${t.storedKey ? ' usably' : ''}: it is not zonekeeper's to adopt, and whoever holds it may update ${org.zoneName}. An ensure replaces it.`,
+                  fix,
+                }
+              : {
+                  reason: 'tsig-key-differs',
+                  severity: 'error',
+                  ...where,
+                  message: `PowerDNS's TSIG key ${t.keyName} is not the stored one (${t.serverKey?.algorithm === t.storedKey?.algorithm ? 'another secret' : `algorithm ${t.serverKey?.algorithm}, stored ${t.storedKey?.algorithm}`}): ExternalDNS's updates are refused, and whoever holds the server's secret may update ${org.zoneName}.`,
+                  fix,
+                },
+        );
+        break;
+      case 'set-update-keys':
+        out.push({
+          reason: 'tsig-update-permission-drift',
+          severity: 'error',
+          ...where,
+          subject: org.zoneName,
+          message:
+            step.reason === 'update-keys-missing'
+              ? `Zone ${org.zoneName} requires no TSIG key for updates (TSIG-ALLOW-DNSUPDATE is unset): any update from ${t.updateSources.length > 0 ? t.updateSources.join(', ') : "the server's allow-dnsupdate-from"} is accepted without a key.`
+              : `Zone ${org.zoneName} may be updated with ${t.updateKeys.join(', ')}, not only with its key ${t.keyName}.`,
+          fix,
+        });
+        break;
+      case 'set-update-sources':
+        out.push({
+          reason: 'tsig-update-sources-drift',
+          severity: 'warning',
+          ...where,
+          subject: org.zoneName,
+          message: `Zone ${org.zoneName} takes updates from ${t.updateSources.length > 0 ? t.updateSources.join(', ') : "the server's allow-dnsupdate-from"}, not the configured ${step.networks.join(', ') || '(none)'}.`,
+          fix,
+        });
+        break;
+      case 'set-transfer-keys':
+        out.push({
+          reason: 'tsig-transfer-drift',
+          severity: 'warning',
+          ...where,
+          subject: org.zoneName,
+          message: `Zone ${org.zoneName} may be transferred (AXFR) with ${t.transferKeys.join(', ') || 'no key'}, not ${step.keyNames.join(', ') || 'by nobody'} as powerdns.axfr asks.`,
+          fix,
+        });
+        break;
+      default:
+        break; // store-key, delete-key: part of the create-key finding
+    }
   }
 }
 
@@ -718,7 +907,8 @@ export function planAudit(state: FleetState, options: PlanAuditOptions): AuditPl
   for (const org of state.organizations) {
     const used = inUse.has(org.organization) || org.attached.length > 0;
     const zoneId = auditZone(org, state.baseDomain, used, now, out);
-    auditIdentities(org, state, zoneId, out);
+    if (org.tsig) auditTsig(org, org.tsig, state, zoneId, used, out);
+    else auditIdentities(org, state, zoneId, out);
     auditClusters(org, out);
     auditCertificates(org, now, out);
     if (inventory.status === 'read') auditCollection(org, inUse, now, options.gc, out);

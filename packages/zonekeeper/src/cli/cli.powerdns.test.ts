@@ -77,6 +77,37 @@ describe('zonekeeper --pdns-api-url', { timeout: 60_000 }, () => {
     expect(everything()).not.toContain(stored?.secret);
   });
 
+  it('org show names the TSIG key, doctor finds a swapped server key; no secret printed', async () => {
+    const secrets = createMemorySecretStore();
+    const deps = { secrets, clusters: {} };
+    expect((await run(['org', 'ensure', 'globex', '--json'], env, { deps })).code).toBe(0);
+    const name = `zonekeeper-update.globex.${BASE}`;
+    const shown = await run(['org', 'show', 'globex', '--json'], env, { deps });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(json(shown).result.tsigKey).toMatchObject({
+      name,
+      onServer: true,
+      matchesStored: true,
+      updateKeysOk: true,
+    });
+    const human = await run(['org', 'show', 'globex'], env, { deps });
+    expect(human.stdout).toContain(`${name} (hmac-sha256): ok`);
+    const admin = createPowerDnsAdmin(
+      createPowerDnsProvider({ apiUrl: pdns.apiUrl, apiKey: pdns.apiKey, nameServers: ['ns1.pdns.test'] })
+        .api,
+    );
+    await admin.deleteTsigKey(name);
+    const planted = await admin.createTsigKey({ name });
+    const doctor = await run(['doctor', '--json'], env, { deps });
+    expect(JSON.stringify(json(doctor).result.findings)).toContain('tsig-key-differs');
+    const stored = await readTsigKey(
+      secrets,
+      { organization: 'globex' },
+      { prefix: `zonekeeper/platforms/${BASE}` },
+    );
+    for (const s of [planted.secret, stored?.secret as string]) expect(everything()).not.toContain(s);
+  });
+
   it('incomplete or misplaced PowerDNS settings exit 2 before any request', async () => {
     const deps = { secrets: createMemorySecretStore(), clusters: {} };
     const { ZONEKEEPER_PDNS_API_KEY: _k, ...noKey } = env;

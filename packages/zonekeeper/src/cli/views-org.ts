@@ -113,6 +113,21 @@ export function organizationDescriptionView(d: OrganizationDescription) {
           rotationInFlight: d.accessKey.previousAccessKeyId !== undefined,
         }
       : null,
+    // The PowerDNS backend only (a Route 53 view has no such field): names and booleans, no secret.
+    ...(d.tsigKey
+      ? {
+          tsigKey: {
+            name: d.tsigKey.name,
+            algorithm: d.tsigKey.algorithm ?? null,
+            stored: d.tsigKey.stored,
+            onServer: d.tsigKey.onServer,
+            matchesStored: d.tsigKey.matchesStored,
+            updateKeys: [...d.tsigKey.updateKeys],
+            updateKeysOk: d.tsigKey.updateKeysOk,
+            updateSources: [...d.tsigKey.updateSources],
+          },
+        }
+      : {}),
     clusters: d.clusters.map((c) => ({
       clusterId: c.clusterId,
       scope: c.scope,
@@ -198,6 +213,32 @@ export function renderOrganizationDescription(
     ['CA serial', ca?.serialNumber, 'wide'],
     ['Garbage collection', gcText(view.garbageCollection, view.now)],
   ];
+  const tsig = view.tsigKey;
+  if (tsig) {
+    const problems = [
+      ...(tsig.stored ? [] : ['NOT stored']),
+      ...(tsig.onServer
+        ? tsig.matchesStored || !tsig.stored
+          ? []
+          : ['server key NOT the stored one']
+        : ['NOT on the server']),
+      ...(tsig.updateKeysOk
+        ? []
+        : [
+            tsig.updateKeys.length === 0
+              ? 'updates need NO key'
+              : `updates also by ${tsig.updateKeys.filter((k) => k !== tsig.name).join(', ') || 'none'}`,
+          ]),
+    ];
+    pairs.push([
+      'TSIG key',
+      `${tsig.name}${tsig.algorithm ? ` (${tsig.algorithm})` : ''}: ${problems.length === 0 ? 'ok' : problems.join(', ')}`,
+    ]);
+    pairs.push([
+      'Update sources',
+      tsig.updateSources.length > 0 ? tsig.updateSources : 'any the server allows',
+    ]);
+  }
   if (view.otherZones.length > 0)
     pairs.push([
       'Other zones of the name',

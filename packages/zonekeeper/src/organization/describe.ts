@@ -51,9 +51,11 @@ import type {
   DelegationState,
   DescribedCertificate,
   DescribedCluster,
+  DescribedTsigKey,
   OrganizationDescription,
   OrganizationSummary,
 } from '../results.js';
+import { gatherTsigFacts, serverKeyMatchesStored, updateKeysExact } from './tsig-facts.js';
 
 /** {@link Zonekeeper.listOrganizations}. @internal */
 export async function listOrganizations(
@@ -282,6 +284,23 @@ export async function describeOrganization(
     };
   }
 
+  // The PowerDNS backend: the TSIG key, compared by fingerprint (the secrets are dropped in the gather).
+  let tsigKey: DescribedTsigKey | undefined;
+  if (ctx.powerdns) {
+    const facts = await gatherTsigFacts(ctx.powerdns, names, call);
+    const algorithm = facts.storedKey?.algorithm ?? facts.serverKey?.algorithm;
+    tsigKey = {
+      name: facts.keyName,
+      ...(algorithm === undefined ? {} : { algorithm }),
+      stored: facts.storedKey !== undefined,
+      onServer: facts.serverKey !== undefined,
+      matchesStored: serverKeyMatchesStored(facts),
+      updateKeys: [...facts.updateKeys],
+      updateKeysOk: updateKeysExact(facts),
+      updateSources: [...facts.updateSources],
+    };
+  }
+
   // Clusters: attachment records and bindings.
   const bindings = new Set(
     (await listClusterBindings(ctx.ports.secrets, at))
@@ -360,6 +379,7 @@ export async function describeOrganization(
       observed.some((z) => zoneOwnership(z, zoneName, organization) === 'ours') ||
       current.user !== undefined ||
       secretsStored ||
+      tsigKey?.onServer === true ||
       bindings.size > 0 ||
       clusterIdentities.length > 0,
     ...(zone ? { zone } : {}),
@@ -372,6 +392,7 @@ export async function describeOrganization(
     },
     ...(identity ? { identity } : {}),
     ...(accessKey ? { accessKey } : {}),
+    ...(tsigKey ? { tsigKey } : {}),
     clusters,
     clusterIdentities,
     ...(certificateAuthority ? { certificateAuthority } : {}),
