@@ -5,20 +5,17 @@
  * Every result and log is searched for the secrets; the audit is checked to send no write.
  */
 
-import { createManualClock } from '@zonekeeper/core';
-import { createMemoryCluster, type MemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { type PowerDnsServer, startPowerDns } from '@zonekeeper/testkit/powerdns';
-import { createMemorySecretStore, readTsigKey, secretPaths } from '@zonekeeper/vault-keys';
+import { secretPaths } from '@zonekeeper/vault-keys';
 import {
   createPowerDnsAdmin,
   createPowerDnsHttpApi,
-  createPowerDnsProvider,
   type PowerDnsAdmin,
   type PowerDnsApi,
 } from '@zonekeeper/zone-manager/powerdns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capturingLogger, everythingIn } from './memory.test.support.js';
-import { createZonekeeper } from './zonekeeper.js';
+import { everythingIn } from './memory.test.support.js';
+import { powerDnsPlatform } from './powerdns.test.support.js';
 
 let pdns: PowerDnsServer;
 let rawApi: PowerDnsApi;
@@ -31,58 +28,9 @@ beforeAll(async () => {
 });
 afterAll(() => pdns?.stop());
 
-const READS = /^(get|list|search)/;
-
-/** The API with its calls counted: every call, and those that write. */
-function countingApi(api: PowerDnsApi) {
-  const counts = { calls: 0, writes: 0 };
-  const wrapped = new Proxy(api, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        counts.calls++;
-        if (!READS.test(String(prop))) counts.writes++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { api: wrapped, counts };
-}
-
 /** A platform on its own parent zone of the server. */
-async function platform(base: string) {
-  const parent = createPowerDnsProvider({ api: rawApi, nameServers: ['ns1.pdns.test'] });
-  await parent.createZone({ name: base, callerReference: `parent-${base}` });
-  const clock = createManualClock(new Date(Math.ceil(Date.now() / 1000) * 1000));
-  const secrets = createMemorySecretStore({ clock });
-  const clusters = new Map<string, MemoryCluster>();
-  const cluster = (id: string) => {
-    let c = clusters.get(id);
-    if (!c) {
-      c = createMemoryCluster({ name: id, clock });
-      clusters.set(id, c);
-    }
-    return c;
-  };
-  const { api, counts } = countingApi(rawApi);
-  const logger = capturingLogger();
-  const zk = createZonekeeper({
-    baseDomain: base,
-    clock,
-    logger,
-    secrets,
-    // No inventory: the collector's findings (every unused PowerDNS zone is collectable) stay out.
-    clusters: cluster,
-    powerdns: {
-      api,
-      nameServers: ['ns1.pdns.test'],
-      dnsUpdate: { host: '127.0.0.1', port: pdns.dnsPort },
-      updateSources: ['127.0.0.1/32'],
-    },
-  });
-  const storedKey = (organization: string) => readTsigKey(secrets, { organization }, zk.secretLayout);
-  return { zk, secrets, cluster, counts, logger, storedKey, base };
+function platform(base: string) {
+  return powerDnsPlatform({ api: rawApi, dnsPort: pdns.dnsPort }, base);
 }
 
 /** Replaces the server's key with one of the same name and another secret (the server generates it). */

@@ -6,10 +6,10 @@
  * secrets in results and logs, bad configuration before any request.
  */
 
-import { createManualClock, hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
-import { createMemoryCluster, type MemoryCluster } from '@zonekeeper/externaldns-deployer';
+import { hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
+import type { MemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { dig, nsupdate, type PowerDnsServer, startPowerDns } from '@zonekeeper/testkit/powerdns';
-import { createMemorySecretStore, readTsigKey, secretPaths, writeTsigKey } from '@zonekeeper/vault-keys';
+import { secretPaths, writeTsigKey } from '@zonekeeper/vault-keys';
 import {
   createPowerDnsAdmin,
   createPowerDnsHttpApi,
@@ -18,8 +18,8 @@ import {
 } from '@zonekeeper/zone-manager/powerdns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PowerDnsBackendConfig, ZonekeeperConfig } from './config.js';
-import { createMemoryInventory } from './inventory.js';
-import { capturingLogger, everythingIn, rejectionOf } from './memory.test.support.js';
+import { everythingIn, rejectionOf } from './memory.test.support.js';
+import { powerDnsPlatform } from './powerdns.test.support.js';
 import { createZonekeeper } from './zonekeeper.js';
 
 let pdns: PowerDnsServer;
@@ -31,62 +31,11 @@ beforeAll(async () => {
 });
 afterAll(() => pdns?.stop());
 
-const READS = /^(get|list|search)/;
-
-/** The API with its calls counted: every call, and those that write. */
-function countingApi(api: PowerDnsApi) {
-  const counts = { calls: 0, writes: 0 };
-  const wrapped = new Proxy(api, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        counts.calls++;
-        if (!READS.test(String(prop))) counts.writes++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { api: wrapped, counts };
-}
-
 /** A platform on its own parent zone of the server. */
 async function platform(base: string, extra: Partial<PowerDnsBackendConfig> = {}) {
-  const parent = createPowerDnsProvider({ api: rawApi, nameServers: ['ns1.pdns.test'] });
-  await parent.createZone({ name: base, callerReference: `parent-${base}` });
-  const clock = createManualClock(new Date(Math.ceil(Date.now() / 1000) * 1000));
-  const secrets = createMemorySecretStore({ clock });
-  const clusters = new Map<string, MemoryCluster>();
-  const cluster = (id: string) => {
-    let c = clusters.get(id);
-    if (!c) {
-      c = createMemoryCluster({ name: id, clock });
-      clusters.set(id, c);
-    }
-    return c;
-  };
-  const { api, counts } = countingApi(rawApi);
-  const logger = capturingLogger();
-  const inventory = createMemoryInventory();
-  const zk = createZonekeeper({
-    baseDomain: base,
-    clock,
-    logger,
-    secrets,
-    inventory,
-    clusters: cluster,
-    powerdns: {
-      api,
-      nameServers: ['ns1.pdns.test'],
-      dnsUpdate: { host: '127.0.0.1', port: pdns.dnsPort },
-      // The server takes no update from anywhere unless a zone lists the source (allow-dnsupdate-from
-      // is empty): the tests' updates come from 127.0.0.1.
-      updateSources: ['127.0.0.1/32'],
-      ...extra,
-    },
-  });
-  const storedKey = (organization: string) => readTsigKey(secrets, { organization }, zk.secretLayout);
-  return { zk, secrets, cluster, counts, logger, storedKey, base, inventory };
+  const p = await powerDnsPlatform({ api: rawApi, dnsPort: pdns.dnsPort }, base, { extra, inventory: true });
+  if (p.inventory === undefined) throw new Error('the platform has no inventory');
+  return { ...p, inventory: p.inventory };
 }
 
 function deploymentArgs(c: MemoryCluster): string[] {
