@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { type CallOptions, invalidInput, sleep, ZonekeeperError } from '@zonekeeper/core';
+import { type ExitInfo, terminate } from '../internal/child.js';
 import { trackChild, untrackChild } from './processes.js';
 
 /**
@@ -181,11 +182,6 @@ export async function resetMoto(endpoint: string, options: CallOptions = {}): Pr
   }
 }
 
-interface ExitInfo {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
 type StartOutcome =
   | { readonly kind: 'ready' }
   | { readonly kind: 'exited'; readonly exit: ExitInfo }
@@ -296,22 +292,6 @@ function missingMotoError(
       },
     },
   );
-}
-
-/** Sends SIGTERM, then SIGKILL after `graceMs`; resolves once the child has exited and been reaped. */
-async function terminate(child: ChildProcess, exited: Promise<ExitInfo>, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), graceMs);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await exited;
 }
 
 /**

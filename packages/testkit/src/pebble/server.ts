@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CallOptions, invalidInput, sleep, ZonekeeperError } from '@zonekeeper/core';
+import { type ExitInfo, hasSetpriv, terminate } from '../internal/child.js';
 import { trackChild, untrackChild } from '../moto/processes.js';
 
 /** The Debian package that provides `pebble`. @public */
@@ -229,32 +230,6 @@ function makeTlsCertificate(openssl: string, dir: string): Promise<string> {
       resolve(readFileSync(certPath, 'utf8'));
     });
   });
-}
-
-let setprivChecked: boolean | undefined;
-function hasSetpriv(): boolean {
-  setprivChecked ??= ['/usr/bin/setpriv', '/bin/setpriv'].some((p) => existsSync(p));
-  return setprivChecked;
-}
-
-interface ExitInfo {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-async function terminate(child: ChildProcess, exited: Promise<ExitInfo>, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), graceMs);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await exited;
 }
 
 /**

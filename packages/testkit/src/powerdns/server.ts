@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CallOptions, invalidInput, sleep, ZonekeeperError } from '@zonekeeper/core';
+import { type ExitInfo, hasSetpriv, terminate } from '../internal/child.js';
 import { trackChild, untrackChild } from '../moto/processes.js';
 
 /** The Debian packages that provide `pdns_server`, its sqlite3 backend and the sqlite3 CLI. @public */
@@ -218,39 +219,12 @@ function validate(options: PowerDnsOptions): void {
   }
 }
 
-/** Whether setpriv (util-linux) can give the server a parent-death signal. */
-let setprivChecked: boolean | undefined;
-function hasSetpriv(): boolean {
-  setprivChecked ??= ['/usr/bin/setpriv', '/bin/setpriv'].some((p) => existsSync(p));
-  return setprivChecked;
-}
-
-interface ExitInfo {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
 function missingError(what: string, cause?: unknown): ZonekeeperError {
   return new ZonekeeperError(
     'UNAVAILABLE',
     `PowerDNS: ${what}. Install it with: ${powerDnsInstallHint} (Debian packages; .ci/run installs them).`,
     { retry: 'permanent', ...(cause === undefined ? {} : { cause }) },
   );
-}
-
-async function terminate(child: ChildProcess, exited: Promise<ExitInfo>, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), graceMs);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await exited;
 }
 
 function configText(
