@@ -8,12 +8,10 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
-import { encode } from 'dns-packet';
 import type { DevProcess } from './state.js';
 
 /** The environment variable every backend process carries: the backend directory (for audits and tests). */
@@ -214,22 +212,16 @@ export function healthUrl(p: Pick<DevProcess, 'kind' | 'endpoint'>): string | un
   }
 }
 
-/** Whether a DNS server at `dns://127.0.0.1:<port>` answers a question (any answer counts). */
-function dnsAnswers(endpoint: string, timeoutMs: number): Promise<boolean> {
+/** Whether a DNS server at `dns://127.0.0.1:<port>` answers a question (any answer counts, REFUSED too). */
+async function dnsAnswers(endpoint: string, timeoutMs: number): Promise<boolean> {
   const port = Number(/^dns:\/\/127\.0\.0\.1:(\d+)$/.exec(endpoint)?.[1] ?? Number.NaN);
-  if (!Number.isInteger(port)) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.on('error', () => done(false));
-    socket.on('message', () => done(true));
-    socket.send(encode({ type: 'query', id: 1, questions: [{ type: 'SOA', name: '.' }] }), port, '127.0.0.1');
+  if (!Number.isInteger(port)) return false;
+  const { lookupTxt } = await import('@zonekeeper/zone-manager');
+  const { status } = await lookupTxt({ address: '127.0.0.1', port }, 'health.zonekeeper.invalid', {
+    timeoutMs,
+    attempts: 1,
   });
+  return status !== 'timeout' && status !== 'error';
 }
 
 /** Whether a backend process answers its health URL with 200. */
