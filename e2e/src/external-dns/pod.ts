@@ -28,13 +28,14 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { KubernetesObject } from '@zonekeeper/core';
 import {
   type ExternalDnsProcessForm,
   externalDnsProcessOf,
+  mountExternalDnsProcessForm,
   type ServiceAccountTokenRequest,
 } from '@zonekeeper/externaldns-deployer';
 import type { KubernetesFake } from '@zonekeeper/kube-apiserver-fake';
@@ -97,18 +98,7 @@ interface Started {
 async function launch(target: PodTarget, spec: ExternalDnsProcessForm, once: boolean): Promise<Started> {
   const binary = await externalDnsBinary();
   const root = await mkdtemp(join(tmpdir(), 'zk-external-dns-'));
-  for (const [path, content] of Object.entries(spec.files)) {
-    const host = join(root, path);
-    await mkdir(dirname(host), { recursive: true });
-    await writeFile(host, content, { mode: 0o400 });
-  }
-  const mounted = Object.keys(spec.files);
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(spec.env)) {
-    env[name] = mounted.some((p) => value === p || value.startsWith(`${dirname(p)}/`))
-      ? join(root, value)
-      : value;
-  }
+  const env = await mountExternalDnsProcessForm(spec, root);
   const kubeconfig = await target.cluster.writeKubeconfig(root);
   const args = [
     ...spec.args,

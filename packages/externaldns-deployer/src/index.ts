@@ -112,6 +112,7 @@ export {
 export {
   type ExternalDnsProcessForm,
   externalDnsProcessOf,
+  mountExternalDnsProcessForm,
   type ServiceAccountTokenRequest,
 } from './process-form.js';
 export { sameResourceQuantity } from './quantity.js';

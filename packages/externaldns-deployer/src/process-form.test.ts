@@ -1,6 +1,15 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { describe, expect, it } from 'vitest';
-import { CREDENTIALS_MOUNT_PATH, credentialsFile, externalDnsProcessOf, renderExternalDns } from './index.js';
+import {
+  CREDENTIALS_MOUNT_PATH,
+  credentialsFile,
+  externalDnsProcessOf,
+  mountExternalDnsProcessForm,
+  renderExternalDns,
+} from './index.js';
 
 const credentials = {
   accessKeyId: 'AKIAZKFAKE0TEST00002',
@@ -72,5 +81,24 @@ describe('externalDnsProcessOf', () => {
     expect(hasErrorCode(missing, 'INVALID_INPUT')).toBe(true);
     expect(String((missing as Error).message)).toMatch(/Secret .* does not exist/);
     expect(JSON.stringify(missing)).not.toContain(credentials.secretAccessKey);
+  });
+});
+
+describe('mountExternalDnsProcessForm', () => {
+  it('writes each file under the root, read-only, and rebases the env values that name them', async () => {
+    const form = externalDnsProcessOf(deployment, secretOf);
+    const root = await mkdtemp(join(tmpdir(), 'zk-process-form-'));
+    try {
+      const env = await mountExternalDnsProcessForm(form, root);
+      const [path, content] = Object.entries(form.files)[0] as [string, string];
+      expect(await readFile(join(root, path), 'utf8')).toBe(content);
+      expect((await stat(join(root, path))).mode & 0o777).toBe(0o400);
+      const rebased = Object.entries(form.env).filter(([, v]) => v === path);
+      expect(rebased.length).toBe(1);
+      expect(env[rebased[0]?.[0] as string]).toBe(join(root, path));
+      for (const [name, value] of Object.entries(form.env)) if (value !== path) expect(env[name]).toBe(value);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -12,6 +12,8 @@
  * @packageDocumentation
  */
 
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { invalidInput, type KubernetesObject } from '@zonekeeper/core';
 
 /** How to run a Deployment's only container as a process. @public */
@@ -154,4 +156,29 @@ export function externalDnsProcessOf(
     }
   }
   return { args: [...(container.args ?? [])], env, files };
+}
+
+/**
+ * Mounts a process form under `root`, as a pod's volumes are mounted under `/`: each file written at
+ * `<root><path>` (folders 0700, files 0400), and the environment returned with every value that names
+ * a mounted file or a file beside one rebased onto `root` (`AWS_SHARED_CREDENTIALS_FILE=/etc/…` becomes
+ * `<root>/etc/…`).
+ * @public
+ */
+export async function mountExternalDnsProcessForm(
+  form: ExternalDnsProcessForm,
+  root: string,
+): Promise<Readonly<Record<string, string>>> {
+  for (const [path, content] of Object.entries(form.files)) {
+    const file = join(root, path);
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(file, content, { mode: 0o400 });
+  }
+  const mounted = Object.keys(form.files);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(form.env))
+    env[name] = mounted.some((p) => value === p || value.startsWith(`${dirname(p)}/`))
+      ? join(root, value)
+      : value;
+  return env;
 }

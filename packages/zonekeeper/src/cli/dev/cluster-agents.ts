@@ -17,11 +17,11 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { request } from 'node:https';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { KubernetesObject } from '@zonekeeper/core';
-import { externalDnsProcessOf } from '@zonekeeper/externaldns-deployer';
+import { externalDnsProcessOf, mountExternalDnsProcessForm } from '@zonekeeper/externaldns-deployer';
 import type { KubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { DEV_MARKER_VARIABLE } from './processes.js';
 
@@ -158,17 +158,7 @@ export function startDevClusterAgents(options: DevClusterAgentsOptions): DevClus
     );
     const root = join(dns.workDir, `${namespace}.${deployment.metadata.name}`);
     await rm(root, { recursive: true, force: true });
-    for (const [path, content] of Object.entries(form.files)) {
-      const file = join(root, path);
-      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-      await writeFile(file, content, { mode: 0o400 });
-    }
-    const mounted = Object.keys(form.files);
-    const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(form.env))
-      env[name] = mounted.some((p) => value === p || value.startsWith(`${dirname(p)}/`))
-        ? join(root, value)
-        : value;
+    const env = await mountExternalDnsProcessForm(form, root);
     const kubeconfig = await fake.writeKubeconfig(root);
     const child = spawn(
       dns.binary,
