@@ -14,9 +14,11 @@
  * @packageDocumentation
  */
 
+import { execFile } from 'node:child_process';
 import { readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { type CallOptions, invalidInput, ZonekeeperError } from '@zonekeeper/core';
 import {
   answers,
@@ -565,9 +567,6 @@ export const EXTERNAL_DNS_BUILD_HINT =
  * @throws ZonekeeperError `INVALID_INPUT` (a missing or non-executable file, another version).
  */
 export async function checkExternalDnsBinary(binary: string, cwd: string): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  const { promisify } = await import('node:util');
-  const { resolve: resolvePath } = await import('node:path');
   const { EXTERNAL_DNS_VERSION } = await import('@zonekeeper/externaldns-deployer');
   const path = resolvePath(cwd, binary);
   const hint = EXTERNAL_DNS_BUILD_HINT.replace('<version>', EXTERNAL_DNS_VERSION);
