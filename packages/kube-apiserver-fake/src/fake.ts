@@ -23,6 +23,7 @@ import { StatusError } from './errors.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { clone, isObject, type Json, obj, str } from './json.js';
 import { buildKubeconfig, type Kubeconfig, type KubeconfigOptions } from './kubeconfig.js';
+import type { PodLogSource } from './pod-logs.js';
 import { groupVersion, type ResourceDefinition, resourceForKind, resources } from './resources.js';
 import { matchesLabels, parseLabelSelector } from './selectors.js';
 import { type KubernetesRequestRecord, RequestHandler } from './server.js';
@@ -121,6 +122,13 @@ export interface KubernetesFake extends AsyncDisposable {
   setRolloutDelay(ms: number): void;
   /** Resolves once the simulated controllers have no pending work (rollouts reported, namespaces gone). */
   settle(): Promise<void>;
+  /**
+   * Plays the kubelet for `GET …/pods/<name>/log` (`kubectl logs`): the source supplies each container's
+   * lines. Without one (the default), or for a container the source does not know, a scheduled pod's log
+   * is answered as a kubelet answers a container that has not started (400); an unscheduled pod's (no
+   * `spec.nodeName`) is 204 No Content, as on a real server. `undefined` removes the source.
+   */
+  setPodLogs(source: PodLogSource | undefined): void;
   /** Every request served so far (never the token). */
   readonly requests: readonly KubernetesRequestRecord[];
   /** Empties the request log. */
@@ -235,6 +243,7 @@ export async function startKubernetesFake(options: KubernetesFakeOptions = {}): 
     );
   }
   const log: KubernetesRequestRecord[] = [];
+  let podLogs: PodLogSource | undefined;
   let address = '127.0.0.1:0';
   const handler = new RequestHandler({
     api,
@@ -244,6 +253,7 @@ export async function startKubernetesFake(options: KubernetesFakeOptions = {}): 
     clock,
     log: (e) => log.push(e),
     serverAddress: () => address,
+    podLogs: () => podLogs,
   });
   const tls = options.tls ?? true;
   const certificate = tls ? selfSignedCertificate(clock()) : undefined;
@@ -375,6 +385,9 @@ export async function startKubernetesFake(options: KubernetesFakeOptions = {}): 
       controllers.options.rolloutDelayMs = ms;
     },
     settle: () => controllers.settle(),
+    setPodLogs(source) {
+      podLogs = source;
+    },
     get connections() {
       return connections;
     },

@@ -20,4 +20,5 @@ export type {
   KubeconfigDocument,
   KubeconfigOptions,
 } from './kubeconfig.js';
+export type { ContainerLog, PodLogLine, PodLogRequest, PodLogSource } from './pod-logs.js';
 export type { KubernetesRequestRecord } from './server.js';

@@ -252,6 +252,120 @@ describe('kubectl against the fake', () => {
     expect(fake.get({ apiVersion: 'v1', kind: 'Namespace', name: 'demo' })).toBeUndefined();
   });
 
+  describe('kubectl logs (the lines from a PodLogSource, as a kubelet would serve them)', () => {
+    const t0 = new Date('2026-12-02T10:00:00.000Z');
+    const lines = ['starting', 'listening on :8080', 'request 1', 'request 2'].map((text, i) => ({
+      time: new Date(t0.getTime() + i * 1000),
+      text,
+    }));
+    let followers: ((line: { time: Date; text: string }) => void)[] = [];
+    let enders: (() => void)[] = [];
+    const asked: unknown[] = [];
+
+    beforeAll(() => {
+      fake.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'logs' } });
+      fake.put({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'echo', namespace: 'logs' },
+        spec: {
+          selector: { matchLabels: { app: 'echo' } },
+          template: {
+            metadata: { labels: { app: 'echo' } },
+            spec: { containers: [{ name: 'echo', image: 'echo:1' }] },
+          },
+        },
+      });
+      const pod = (name: string, labels: Record<string, string>, nodeName?: string, containers = ['echo']) =>
+        fake.put({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: 'logs', labels },
+          spec: {
+            ...(nodeName === undefined ? {} : { nodeName }),
+            containers: containers.map((c) => ({ name: c, image: 'echo:1' })),
+          },
+        });
+      pod('echo-5d8f7c9b4-x2k7q', { app: 'echo' }, 'node-1');
+      pod('pair', { app: 'pair' }, 'node-1', ['main', 'sidecar']);
+      pod('unscheduled', { app: 'unscheduled' });
+      fake.setPodLogs((request) => {
+        asked.push(request);
+        if (request.pod === 'echo-5d8f7c9b4-x2k7q' && !request.previous) {
+          return {
+            lines,
+            follow: (onLine, onEnd) => {
+              followers.push(onLine);
+              enders.push(onEnd);
+              return () => {
+                followers = followers.filter((f) => f !== onLine);
+              };
+            },
+          };
+        }
+        if (request.pod === 'pair' && request.container === 'sidecar')
+          return { lines: [{ time: t0, text: 'sidecar up' }] };
+        return undefined;
+      });
+    });
+
+    afterAll(() => fake.setPodLogs(undefined));
+
+    it("reads a Deployment's pod through the label selector, with --tail, --timestamps and --limit-bytes", async () => {
+      expect(await ok(['-n', 'logs', 'logs', 'deployment/echo', '--tail', '2'])).toBe(
+        'request 1\nrequest 2\n',
+      );
+      expect(asked.at(-1)).toEqual({
+        namespace: 'logs',
+        pod: 'echo-5d8f7c9b4-x2k7q',
+        container: 'echo',
+        previous: false,
+      });
+      expect(await ok(['-n', 'logs', 'logs', 'echo-5d8f7c9b4-x2k7q', '--tail', '1', '--timestamps'])).toBe(
+        '2026-12-02T10:00:03.000000000Z request 2\n',
+      );
+      expect(await ok(['-n', 'logs', 'logs', 'echo-5d8f7c9b4-x2k7q', '--limit-bytes', '12'])).toBe(
+        'starting\nlis',
+      );
+      expect(await ok(['-n', 'logs', 'logs', 'pair', '-c', 'sidecar'])).toBe('sidecar up\n');
+    });
+
+    it('follows (-f) until the container stops', async () => {
+      const running = kubectl(['-n', 'logs', 'logs', '-f', 'echo-5d8f7c9b4-x2k7q', '--tail', '1']);
+      const deadline = Date.now() + 10_000;
+      while (followers.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(followers).toHaveLength(1);
+      followers[0]?.({ time: new Date(), text: 'request 3' });
+      for (const end of enders) end();
+      enders = [];
+      const r = await running;
+      expect(r).toMatchObject({ code: 0, stdout: 'request 2\nrequest 3\n' });
+      expect(followers).toEqual([]);
+    });
+
+    it('answers the errors a real server does: unknown container, no previous run, not started, no pod', async () => {
+      // kubectl checks a named container against the Pod itself (the server's own check, the same
+      // words, is in real-apiserver.test.ts).
+      const unknown = await kubectl(['-n', 'logs', 'logs', 'echo-5d8f7c9b4-x2k7q', '-c', 'nope']);
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.stderr.trim()).toBe('error: container nope is not valid for pod echo-5d8f7c9b4-x2k7q');
+      const previous = await kubectl(['-n', 'logs', 'logs', 'echo-5d8f7c9b4-x2k7q', '--previous']);
+      expect(previous.stderr.trim()).toBe(
+        'Error from server (BadRequest): previous terminated container "echo" in pod "echo-5d8f7c9b4-x2k7q" not found',
+      );
+      const waiting = await kubectl(['-n', 'logs', 'logs', 'pair', '-c', 'main']);
+      expect(waiting.stderr.trim()).toBe(
+        'Error from server (BadRequest): container "main" in pod "pair" is waiting to start: ContainerCreating',
+      );
+      // Unscheduled: nothing to ask, no content (a real server answers 204 too).
+      expect(await ok(['-n', 'logs', 'logs', 'unscheduled'])).toBe('');
+      const missing = await kubectl(['-n', 'logs', 'logs', 'gone']);
+      expect(missing.stderr.trim()).toBe(
+        'error: error from server (NotFound): pods "gone" not found in namespace "logs"',
+      );
+    });
+  });
+
   it('is refused with a wrong token', async () => {
     const badConfig = await fake.writeKubeconfig(join(dir, 'bad'), { token: 'not-the-token' });
     const r = await kubectl(['get', 'ns'], badConfig);

@@ -292,6 +292,70 @@ describe('differential: fake and real kube-apiserver 1.32', () => {
     await sameStatus('POST', '/api/v1/namespaces/doomed/configmaps', { metadata: { name: 'late' } });
   });
 
+  it('pods/log: options validated (422/400), the container resolved (400), an unscheduled pod 204', async () => {
+    const pod = (name: string, containers: string[]) => ({
+      metadata: { name },
+      spec: { containers: containers.map((c) => ({ name: c, image: 'registry.example/app:1' })) },
+    });
+    // The real server runs no controller-manager: its namespaces have no `default` ServiceAccount,
+    // which a Pod's admission needs (the fake's controllers make one).
+    const sa = await call(targets[0] as Target, 'POST', '/api/v1/namespaces/diff/serviceaccounts', {
+      metadata: { name: 'default' },
+    });
+    expect([201, 409]).toContain(sa.code);
+    for (const t of targets) {
+      expect((await call(t, 'POST', '/api/v1/namespaces/diff/pods', pod('solo', ['app']))).code).toBe(201);
+      expect((await call(t, 'POST', '/api/v1/namespaces/diff/pods', pod('duo', ['app', 'side']))).code).toBe(
+        201,
+      );
+    }
+    const log = '/api/v1/namespaces/diff/pods';
+    await sameStatus('GET', `${log}/solo/log?tailLines=-1`);
+    await sameStatus('GET', `${log}/solo/log?limitBytes=0&sinceSeconds=0`);
+    await sameStatus('GET', `${log}/solo/log?tailLines=x`);
+    await sameStatus('GET', `${log}/solo/log?container=nope`);
+    await sameStatus('GET', `${log}/duo/log`);
+    await sameStatus('GET', `${log}/gone/log`);
+    const [r, f] = await both('GET', `${log}/solo/log?tailLines=3`);
+    expect({ code: f.code, body: f.body }).toEqual({ code: r.code, body: r.body });
+    expect(r.code).toBe(204);
+    await sameStatus('POST', `${log}/solo/log`, {});
+
+    // `kubectl get pods` (server-side printing): the same columns, and the same cells but the age.
+    const table = async (t: Target) =>
+      JSON.parse(
+        await new Promise<string>((resolve, reject) => {
+          const req = request(
+            `${t.endpoint}${log}/duo`,
+            {
+              ca: t.ca,
+              agent: false,
+              headers: {
+                Authorization: `Bearer ${t.token}`,
+                Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+              },
+            },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8').on('data', (c: string) => (text += c));
+              res.on('end', () => resolve(text));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        }),
+      ) as {
+        columnDefinitions: { name: string; type: string; priority: number }[];
+        rows: { cells: unknown[] }[];
+      };
+    const [realTable, fakeTable] = [await table(targets[0] as Target), await table(targets[1] as Target)];
+    const shape = (x: typeof realTable) => ({
+      columns: x.columnDefinitions.map((c) => [c.name, c.type, c.priority]),
+      cells: x.rows.map((row) => row.cells.filter((_, i) => x.columnDefinitions[i]?.name !== 'Age')),
+    });
+    expect(shape(fakeTable)).toEqual(shape(realTable));
+  });
+
   it('foreground and orphan deletion answer the object with its garbage-collector finalizer', async () => {
     for (const [policy, finalizer] of [
       ['Foreground', 'foregroundDeletion'],

@@ -30,6 +30,14 @@ import {
 } from './errors.js';
 import { isObject, type Json, type JsonObject, obj, str } from './json.js';
 import { openApiV3Document, openApiV3Index } from './openapi.js';
+import {
+  formatLogLine,
+  type PodLogLine,
+  type PodLogSource,
+  parsePodLogOptions,
+  resolveLogContainer,
+  selectLogLines,
+} from './pod-logs.js';
 import { decodeProtobufObject, decodesProtobuf, PROTOBUF, ProtobufError } from './protobuf.js';
 import { apiGroups, findResource, groupVersion, type ResourceDefinition } from './resources.js';
 import {
@@ -118,6 +126,8 @@ export interface ServerContext {
   readonly clock: () => Date;
   readonly log: (entry: KubernetesRequestRecord) => void;
   readonly serverAddress: () => string;
+  /** Who plays the kubelet for `pods/<name>/log` (none: every running pod's log is unavailable). */
+  readonly podLogs: () => PodLogSource | undefined;
 }
 
 interface Route {
@@ -414,6 +424,13 @@ export class RequestHandler {
 
     if (subresource !== undefined) {
       if (name === undefined) throw pathNotFound();
+      if (subresource === 'log' && def.group === '' && def.kind === 'Pod') {
+        // (A real server answers other methods here with an empty `details`, unlike elsewhere.)
+        if (method !== 'GET') throw new StatusError(405, 'MethodNotAllowed', methodNotAllowed().message, {});
+        setVerb('get');
+        this.podLog(res, def, namespace as string, name, query);
+        return;
+      }
       if (subresource === 'status' && def.subresources.includes('status')) {
         if (method === 'GET') {
           setVerb('get');
@@ -532,6 +549,76 @@ export class RequestHandler {
       return;
     }
     throw methodNotAllowed();
+  }
+
+  /** `GET …/pods/<name>/log` (see pod-logs.ts): plain text, streamed while following. */
+  private podLog(
+    res: ServerResponse,
+    def: ResourceDefinition,
+    namespace: string,
+    name: string,
+    query: Record<string, string>,
+  ): void {
+    const options = parsePodLogOptions(name, query, parseBool);
+    const pod = this.ctx.api.get(def, namespace, name);
+    const container = resolveLogContainer(pod, name, options.container);
+    const head = { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' };
+    if (str(obj(pod.spec)?.nodeName) === undefined) {
+      // No kubelet to ask: a real server answers 204 No Content.
+      res.writeHead(204, { 'Cache-Control': 'no-cache, private' });
+      res.end();
+      return;
+    }
+    const log = this.ctx.podLogs()?.({ namespace, pod: name, container, previous: options.previous });
+    if (log === undefined) {
+      throw badRequest(
+        options.previous
+          ? `previous terminated container "${container}" in pod "${name}" not found`
+          : `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`,
+      );
+    }
+    let budget = options.limitBytes ?? Number.POSITIVE_INFINITY;
+    /** Writes a line within `limitBytes`; false once the budget is spent (the response ends there). */
+    const write = (line: PodLogLine): boolean => {
+      const bytes = Buffer.from(formatLogLine(line, options.timestamps), 'utf8');
+      if (bytes.length >= budget) {
+        res.write(bytes.subarray(0, budget));
+        budget = 0;
+        return false;
+      }
+      budget -= bytes.length;
+      res.write(bytes);
+      return true;
+    };
+    res.writeHead(200, head);
+    for (const line of selectLogLines(log.lines, options, this.ctx.clock())) {
+      if (!write(line)) {
+        res.end();
+        return;
+      }
+    }
+    if (!options.follow || options.previous || log.follow === undefined) {
+      res.end();
+      return;
+    }
+    this.watches.add(res);
+    let unfollow = (): void => {};
+    let ended = false;
+    const finish = (): void => {
+      if (ended) return;
+      ended = true;
+      unfollow();
+      this.watches.delete(res);
+      res.end();
+    };
+    unfollow = log.follow((line) => {
+      if (!ended && !write(line)) finish();
+    }, finish);
+    if (ended) unfollow();
+    res.on('close', () => {
+      unfollow();
+      this.watches.delete(res);
+    });
   }
 
   private patchOptions(write: WriteOptions, query: Record<string, string>): WriteOptions {

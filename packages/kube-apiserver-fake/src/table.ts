@@ -139,6 +139,31 @@ function containersOf(o: JsonObject): JsonObject[] {
   return Array.isArray(cs) ? cs.filter(isObject) : [];
 }
 
+function containersOfPod(o: JsonObject): JsonObject[] {
+  const list = obj(o.spec)?.containers;
+  return Array.isArray(list) ? list.filter(isObject) : [];
+}
+
+function containerStatusesOf(o: JsonObject): JsonObject[] {
+  const list = status(o).containerStatuses;
+  return Array.isArray(list) ? list.filter(isObject) : [];
+}
+
+/** The Status column: a waiting or terminated container's reason, else the phase (printers.go). */
+function podReason(o: JsonObject): string {
+  if (str(obj(o.metadata)?.deletionTimestamp) !== undefined) return 'Terminating';
+  let reason = str(status(o).reason) ?? str(status(o).phase) ?? 'Pending';
+  for (const c of containerStatusesOf(o)) {
+    const state = obj(c.state);
+    const waiting = str(obj(state?.waiting)?.reason);
+    const terminated = obj(state?.terminated);
+    if (waiting !== undefined && waiting !== '') reason = waiting;
+    else if (terminated !== undefined)
+      reason = str(terminated.reason) ?? `ExitCode:${num(terminated.exitCode)}`;
+  }
+  return reason;
+}
+
 function servicePorts(o: JsonObject): string {
   const ports = obj(o.spec)?.ports;
   if (!Array.isArray(ports) || ports.length === 0) return '<none>';
@@ -321,6 +346,73 @@ function columnsFor(def: ResourceDefinition): Column[] {
               .map(([k, v]) => `${k}=${String(v)}`)
               .join(',');
           },
+        },
+      ];
+    case 'Pod':
+      return [
+        nameColumn,
+        {
+          name: 'Ready',
+          type: 'string',
+          description: 'The aggregate readiness state of this pod for accepting traffic.',
+          cell: (o) => {
+            const statuses = containerStatusesOf(o);
+            return `${statuses.filter((c) => c.ready === true).length}/${containersOfPod(o).length}`;
+          },
+        },
+        {
+          name: 'Status',
+          type: 'string',
+          description: 'The aggregate status of the containers in this pod.',
+          cell: (o) => podReason(o),
+        },
+        {
+          name: 'Restarts',
+          type: 'string',
+          description:
+            'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+          cell: (o, now) => {
+            const statuses = containerStatusesOf(o);
+            const restarts = statuses.reduce((n, c) => n + num(c.restartCount), 0);
+            const last = statuses
+              .map((c) => str(obj(obj(c.lastState)?.terminated)?.finishedAt))
+              .filter((t): t is string => t !== undefined)
+              .map((t) => Date.parse(t))
+              .sort((a, b) => b - a)[0];
+            return restarts > 0 && last !== undefined
+              ? `${restarts} (${humanDuration(now.getTime() - last)} ago)`
+              : String(restarts);
+          },
+        },
+        ageColumn,
+        {
+          name: 'IP',
+          type: 'string',
+          priority: 1,
+          description:
+            'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.',
+          cell: (o) => str(status(o).podIP) ?? '<none>',
+        },
+        {
+          name: 'Node',
+          type: 'string',
+          priority: 1,
+          description: 'NodeName is a request to schedule this pod onto a specific node.',
+          cell: (o) => str(obj(o.spec)?.nodeName) ?? '<none>',
+        },
+        {
+          name: 'Nominated Node',
+          type: 'string',
+          priority: 1,
+          description: 'nominatedNodeName is set only when this pod preempts other pods on the node.',
+          cell: (o) => str(status(o).nominatedNodeName) ?? '<none>',
+        },
+        {
+          name: 'Readiness Gates',
+          type: 'string',
+          priority: 1,
+          description: 'If specified, all readiness gates will be evaluated for pod readiness.',
+          cell: () => '<none>',
         },
       ];
     case 'Lease':
