@@ -345,6 +345,23 @@ export class Acl {
     return caps.has(capability) && (!needsSudo || caps.has('sudo'));
   }
 
+  /**
+   * Whether anything is granted at or under `prefix` (a mount path such as `secret/`): Vault's check for
+   * `sys/internal/ui/mounts/<path>`, which answers a mount to a token that may use some path in it.
+   */
+  grantsUnder(prefix: string): boolean {
+    if (this.root) return true;
+    const own = this.capabilities(prefix);
+    if (!own.has('deny')) return true;
+    for (const rule of [...this.exact.values(), ...this.nonExact]) {
+      if (rule.caps.has('deny')) continue;
+      const literal = rule.pattern.endsWith('*') ? rule.pattern.slice(0, -1) : rule.pattern;
+      if (literal.startsWith(prefix) || (rule.pattern.endsWith('*') && prefix.startsWith(literal)))
+        return true;
+    }
+    return false;
+  }
+
   private ruleFor(path: string, list: boolean): Rule | undefined {
     const exact = this.exact.get(path) ?? (list ? this.exact.get(path.replace(/\/$/, '')) : undefined);
     if (exact !== undefined) return exact;

@@ -164,7 +164,9 @@ export function createRouter(s: VaultState, tokens: Tokens, health: Health) {
       mount === undefined ? '' : path.length < mount.path.length ? '' : path.slice(mount.path.length);
     if (op === 'update' && mount !== undefined && mount.engine.exists(relative) === false) op = 'create';
     const acl = aclFor(caller);
-    if (!acl.allows(path, op satisfies VaultCapability, needsSudo(path), op === 'list')) {
+    // `sys/internal/ui/mounts` needs no grant on itself: it answers by what the token may use.
+    const preflight = op === 'read' && /^sys\/internal\/ui\/mounts(\/|$)/.test(path);
+    if (!preflight && !acl.allows(path, op satisfies VaultCapability, needsSudo(path), op === 'list')) {
       return { status: 403, body: errorBody([multiError(['permission denied'])]) };
     }
     if (mount === undefined) {

@@ -1,6 +1,7 @@
 /**
  * The system engine mounted at `sys/`: mounts (list, enable, disable, read), ACL policies (both
- * `sys/policy` and `sys/policies/acl`), `capabilities-self` and `seal`.
+ * `sys/policy` and `sys/policies/acl`), `capabilities-self`, `seal` and `internal/ui/mounts` (the
+ * preflight of the `vault kv` commands).
  * @internal
  */
 
@@ -204,6 +205,29 @@ export function createSystem(s: VaultState, tokens: Tokens) {
         }
         data.capabilities = [...all].sort();
         return ok(data);
+      }
+      if ((path === 'internal/ui/mounts' || path.startsWith('internal/ui/mounts/')) && op === 'read') {
+        // The preflight every `vault kv` command sends to learn a mount's KV version: the mounts (or the
+        // one holding the path) the caller may use something in; others are a 403, as if absent.
+        const caller = s.currentCaller;
+        const acl = caller === undefined ? undefined : aclFor(caller);
+        const visible = (m: Mount) => acl?.grantsUnder(m.path) === true;
+        const rest = path.slice('internal/ui/mounts'.length).replace(/^\/+/, '');
+        if (rest === '') {
+          const secret: JsonObject = {};
+          for (const mount of secretMounts()) if (visible(mount)) secret[mount.path] = mountEntry(mount);
+          return ok({ auth: {}, secret });
+        }
+        const target = `${rest.replace(/\/+$/, '')}/`;
+        const mount = secretMounts()
+          .filter((m) => target.startsWith(m.path))
+          .sort((a, b) => b.path.length - a.path.length)[0];
+        if (mount === undefined || !visible(mount)) {
+          throw new VaultHttpError(403, [
+            `preflight capability check returned 403, please ensure client's policies grant access to path "${target}"`,
+          ]);
+        }
+        return ok({ ...mountEntry(mount), path: mount.path });
       }
       if (path === 'seal' && write) {
         s.sealed = true;

@@ -454,6 +454,52 @@ describe('tokens and policies over HTTP', () => {
     expect((bad.json as { errors: string[] }).errors[0]).toContain('invalid capability');
   });
 
+  it('answers the `vault kv` preflight (sys/internal/ui/mounts) by what the token may use', async () => {
+    const root = await call('GET', 'sys/internal/ui/mounts/secret');
+    expect(root.status).toBe(200);
+    expect((root.json as { data: unknown }).data).toMatchObject({
+      path: 'secret/',
+      type: 'kv',
+      options: { version: '2' },
+    });
+    // A path inside the mount names the mount.
+    const inside = await call('GET', 'sys/internal/ui/mounts/secret/zonekeeper/platforms/x');
+    expect((inside.json as { data: { path: string } }).data.path).toBe('secret/');
+    await call('PUT', 'sys/policies/acl/zk', {
+      body: { policy: 'path "secret/data/zonekeeper/*" { capabilities = ["read"] }' },
+    });
+    const token = async (policies: string[]) =>
+      (
+        (await call('POST', 'auth/token/create', { body: { policies } })).json as {
+          auth: { client_token: string };
+        }
+      ).auth.client_token;
+    const scoped = await token(['zk']);
+    const nothing = await token(['default']);
+    // No grant on sys/internal/ui/mounts itself is needed: a grant under the mount is.
+    expect((await call('GET', 'sys/internal/ui/mounts/secret', { token: scoped })).status).toBe(200);
+    const list = await call('GET', 'sys/internal/ui/mounts', { token: scoped });
+    expect(Object.keys((list.json as { data: { secret: object } }).data.secret)).toContain('secret/');
+    const refused = await call('GET', 'sys/internal/ui/mounts/secret', { token: nothing });
+    expect(refused.status).toBe(403);
+    expect(refused.json).toEqual({
+      errors: [
+        'preflight capability check returned 403, please ensure client\'s policies grant access to path "secret/"',
+      ],
+    });
+    // An absent mount is the same 403 (Vault does not tell which), even for root.
+    expect((await call('GET', 'sys/internal/ui/mounts/nowhere')).status).toBe(403);
+    expect(
+      Object.keys(
+        (
+          (await call('GET', 'sys/internal/ui/mounts', { token: nothing })).json as {
+            data: { secret: object };
+          }
+        ).data.secret,
+      ),
+    ).not.toContain('secret/');
+  });
+
   it('renews and revokes the calling token', async () => {
     const token = fake.createToken({ ttlSeconds: 60 });
     const renewed = await call('POST', 'auth/token/renew-self', { token, body: { increment: '2h' } });
