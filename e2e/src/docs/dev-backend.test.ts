@@ -109,7 +109,9 @@ describe('the local backend with ExternalDNS (docs/quickstart.md)', { timeout: 2
       '"heritage=external-dns,external-dns/owner=dev-1,external-dns/resource=service/web/web"',
     );
     expect(lines.filter((l) => /^ns-\d+\.awsdns-\d+\.[a-z.]+\.$/.test(l)).length).toBeGreaterThanOrEqual(1);
-    expect(run.stdout).toMatch(/\[external-dns\/external-dns\] .*successfully updated/);
+    // `kubectl logs deployment/external-dns` read the Pod's log from the fake: ExternalDNS's own lines,
+    // unprefixed (`dev logs` prefixes them with the Deployment).
+    expect(run.stdout).toMatch(/^time="[^"]+" level=info msg=".*successfully updated/m);
     // Nothing of the backend runs any more, and its files (the mounted credentials) are gone.
     expect(backendProcesses()).toEqual([]);
     expect(existsSync(join(home, 'state', 'zonekeeper', 'dev', 'run'))).toBe(false);
@@ -128,11 +130,15 @@ svc() { printf 'apiVersion: v1\\nkind: Service\\nmetadata: {name: %s, namespace:
 wait_for() { i=0; until dig @127.0.0.1 -p "$ZONEKEEPER_DEV_DNS_PORT" +short "$1" | grep .; do i=$((i+1)); [ $i -lt 90 ] || exit 9; sleep 1; done; }
 mounted() { sed -n 's/^aws_access_key_id = //p' "$ZONEKEEPER_DEV_DIR"/run/dev-1.pods/*/etc/zonekeeper/aws/credentials; }
 secret() { kubectl --context dev-1 -n external-dns get secret external-dns-aws-credentials -o jsonpath='{.data.credentials}' | base64 -d | sed -n 's/^aws_access_key_id = //p'; }
+pods() { kubectl --context dev-1 -n external-dns get pods --no-headers -o custom-columns=NAME:.metadata.name,PHASE:.status.phase,READY:.status.containerStatuses[0].ready; }
 svc one; wait_for one.acme.example.com
 echo "before: mounted=$(mounted) secret=$(secret)"
+echo "pods before: $(pods)"
 npx zonekeeper credentials rotate acme >/dev/null 2>&1
 svc two; wait_for two.acme.example.com
 echo "after: mounted=$(mounted) secret=$(secret)"
+echo "pods after: $(pods)"
+kubectl -n external-dns logs deployment/external-dns | grep -c 'Desired change: CREATE two.acme.example.com A' | sed 's/^/two created: /'
 npx zonekeeper dev logs dev-1 | grep 'external-dns:' || true
 eval "$(npx zonekeeper dev down)"
 `;
@@ -148,6 +154,19 @@ eval "$(npx zonekeeper dev down)"
     expect(before?.[1]).toBe(before?.[2]);
     expect(after?.[1]).toBe(after?.[2]);
     expect(after?.[1]).not.toBe(before?.[1]);
+    // One Pod per template, as a rollout makes: a new one after the rotation, Running and ready; the
+    // guide's `kubectl -n external-dns logs deployment/external-dns` (current context) reads the new one.
+    const pod = (when: string) =>
+      new RegExp(`^pods ${when}: (external-dns-[a-z0-9]{10}-[a-z0-9]{5})\\s+Running\\s+true$`, 'm').exec(
+        run.stdout,
+      )?.[1];
+    expect(pod('before'), run.stdout).toBeDefined();
+    expect(pod('after')).toBeDefined();
+    expect(pod('after')).not.toBe(pod('before'));
+    expect(run.stdout).toContain('two created: 1');
+    expect(await readFile(join(REPO_ROOT, 'docs', 'expose-a-service.md'), 'utf8')).toContain(
+      '\nkubectl -n external-dns logs deployment/external-dns\n',
+    );
     // Started, stopped for the new template (not a crash), started again.
     const started = run.stdout.match(/external-dns: external-dns\/external-dns started/g) ?? [];
     expect(started).toHaveLength(2);
@@ -158,6 +177,67 @@ eval "$(npx zonekeeper dev down)"
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/reports version "[^"\n]*", but zonekeeper renders ExternalDNS v0\.22\.0/);
     expect(existsSync(join(work, 'bad', 'state', 'zonekeeper', 'dev', 'dev.json'))).toBe(false);
+    expect(backendProcesses()).toEqual([]);
+  });
+
+  it("the guides' vault lines: the Vault setup, then zonekeeper on the least-privilege token, then the GitOps recipe", async () => {
+    const configuration = await readFile(join(REPO_ROOT, 'docs', 'configuration.md'), 'utf8');
+    const externalDns = await readFile(join(REPO_ROOT, 'docs', 'externaldns.md'), 'utf8');
+    const vaultSection = configuration.slice(configuration.indexOf('\n## Vault\n'));
+    const setup = /^```sh\n(vault secrets enable[\s\S]*?)^```$/m.exec(vaultSection)?.[1];
+    const hcl = /^```hcl\n([\s\S]*?)^```$/m.exec(vaultSection)?.[1];
+    const gitops = /^```sh\n(vault kv get[\s\S]*?)^```$/m.exec(externalDns)?.[1];
+    expect(setup).toBeDefined();
+    expect(hcl).toBeDefined();
+    expect(gitops).toBeDefined();
+    // No Vault CLI on these machines: `vault` is the requests the Vault CLI (1.21, command/secrets_enable.go,
+    // policy_write.go, token_create.go, kv_get.go + kv_helpers.go) sends for exactly the argument lists
+    // the guides use, with curl; any other argument list fails. The rest of each block runs as written.
+    const script = `
+pkg="$(pwd)"
+eval "$(npx zonekeeper dev up)"
+req() { curl -sS -f -X "$1" -H "X-Vault-Token: $VAULT_TOKEN" -H 'Content-Type: application/json' "$VAULT_ADDR/v1/$2" \${3:+--data "$3"}; }
+vault() {
+  case "$*" in
+    'secrets disable secret') req DELETE sys/mounts/secret/ ;;
+    'secrets enable -path=secret kv-v2') req POST sys/mounts/secret/ '{"type":"kv-v2","description":"","config":{"default_lease_ttl":"0s","max_lease_ttl":"0s","force_no_cache":false},"local":false,"seal_wrap":false,"external_entropy_access":false,"options":null}' && echo 'Success! Enabled the kv-v2 secrets engine at: secret/' ;;
+    'policy write zonekeeper zonekeeper.hcl') req PUT sys/policies/acl/zonekeeper "$(jq -Rs '{policy: .}' zonekeeper.hcl)" && echo 'Success! Uploaded policy: zonekeeper' ;;
+    'token create -policy=zonekeeper') req POST auth/token/create '{"policies":["zonekeeper"],"display_name":"","num_uses":0,"renewable":true,"type":"service","entity_alias":""}' | jq -r '"token \\(.auth.client_token)", "token_policies \\(.auth.token_policies | tostring)"' ;;
+    'kv get -mount=secret -format=json '*)
+      req GET sys/internal/ui/mounts/secret | jq -e '.data.options.version == "2"' >/dev/null || { echo 'preflight: not KV v2' >&2; return 2; }
+      req GET "secret/data/$5" ;;
+    *) echo "vault $*: not a line of the guides" >&2; return 127 ;;
+  esac
+}
+cd "$HOME"
+cat > zonekeeper.hcl <<'HCL'
+${hcl}HCL
+vault secrets disable secret   # a fresh Vault: the dev backend's comes with secret/ mounted
+${setup}
+export VAULT_TOKEN="$(vault token create -policy=zonekeeper | sed -n 's/^token //p')"
+echo "least-privilege token: \${VAULT_TOKEN%%.*}"
+vault policy write zonekeeper zonekeeper.hcl >/dev/null 2>&1 && echo 'policy write: allowed' || echo 'policy write: refused'
+(cd "$pkg" && npx zonekeeper org ensure acme >/dev/null && npx zonekeeper cluster attach acme dev-1 >/dev/null)
+applied="$(kubectl -n external-dns get secret external-dns-aws-credentials -o jsonpath='{.data.credentials}')"
+kubectl -n external-dns delete secret external-dns-aws-credentials >/dev/null
+${gitops}
+recreated="$(kubectl -n external-dns get secret external-dns-aws-credentials -o jsonpath='{.data.credentials}')"
+[ -n "$applied" ] && [ "$applied" = "$recreated" ] && echo 'recipe: the same credentials file zonekeeper applied'
+kubectl -n external-dns get secret external-dns-aws-credentials -o jsonpath='{.metadata.labels.zonekeeper\\.io/managed-by}{"\\n"}'
+[ ! -e credentials ] && echo 'credentials file removed'
+cd "$pkg"
+eval "$(npx zonekeeper dev down)"
+`;
+    const run = await sh(script, join(work, 'vault'));
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('Success! Enabled the kv-v2 secrets engine at: secret/');
+    expect(run.stdout).toContain('Success! Uploaded policy: zonekeeper');
+    // zonekeeper ran on a token holding only the guide's policy (and default), which cannot edit policies.
+    expect(run.stdout).toMatch(/^least-privilege token: hvs$/m);
+    expect(run.stdout).toContain('policy write: refused');
+    expect(run.stdout).toContain('recipe: the same credentials file zonekeeper applied');
+    expect(run.stdout).toMatch(/^zonekeeper$/m);
+    expect(run.stdout).toContain('credentials file removed');
     expect(backendProcesses()).toEqual([]);
   });
 });
