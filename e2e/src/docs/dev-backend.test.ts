@@ -180,6 +180,34 @@ eval "$(npx zonekeeper dev down)"
     expect(backendProcesses()).toEqual([]);
   });
 
+  it("docs/certificates.md's own check of a certificate, on the local backend", async () => {
+    const guide = await readFile(join(REPO_ROOT, 'docs', 'certificates.md'), 'utf8');
+    const section = guide.slice(guide.indexOf('## Checking a certificate yourself'));
+    const block = /^```sh\n(kubectl -n web get secret[\s\S]*?)^```$/m.exec(section)?.[1];
+    expect(block).toBeDefined();
+    const attach = 'zonekeeper cluster attach acme dev-1 --cert web:web:www.acme.example.com';
+    expect(section).toContain(attach);
+    const run = await sh(
+      `
+pkg="$(pwd)"
+eval "$(npx zonekeeper dev up)"
+npx zonekeeper org ensure acme >/dev/null
+kubectl create namespace web >/dev/null
+npx ${attach} >/dev/null
+cd "$HOME"
+${block}
+cd "$pkg"
+eval "$(npx zonekeeper dev down)"
+`,
+      join(work, 'certificates'),
+    );
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('DNS:www.acme.example.com');
+    expect(run.stdout).toMatch(/TLS Web Server Authentication/);
+    expect(run.stdout).toMatch(/^leaf\.pem: OK$/m);
+    expect(backendProcesses()).toEqual([]);
+  });
+
   it("the guides' vault lines: the Vault setup, then zonekeeper on the least-privilege token, then the GitOps recipe", async () => {
     const configuration = await readFile(join(REPO_ROOT, 'docs', 'configuration.md'), 'utf8');
     const externalDns = await readFile(join(REPO_ROOT, 'docs', 'externaldns.md'), 'utf8');
