@@ -208,6 +208,49 @@ eval "$(npx zonekeeper dev down)"
     expect(backendProcesses()).toEqual([]);
   });
 
+  it('docs/operations.md on the local backend: protecting a zone (aws CLI), then offboarding', async () => {
+    const guide = await readFile(join(REPO_ROOT, 'docs', 'operations.md'), 'utf8');
+    const protect = /^```sh\n(aws route53 change-tags-for-resource[\s\S]*?)^```$/m.exec(guide)?.[1];
+    const offboard = /^```sh\n(zonekeeper cluster list --org acme[\s\S]*?)^```$/m.exec(guide)?.[1];
+    expect(protect).toContain('Z0123456789ABCDEFGHIJ');
+    expect(offboard).toContain('prod-1');
+    // The guide's placeholders become the backend's names: beta's zone id, and the cluster dev-1. The
+    // prompt of `org delete` needs a terminal: `script` gives it one, and the answer is typed in.
+    const offboardHere = (offboard as string)
+      .replaceAll('prod-1', 'dev-1')
+      .split('\n')
+      .map((line) =>
+        /^zonekeeper org delete acme +#/.test(line)
+          ? `printf 'acme\\n' | script -qec 'npx() { shift; node --import tsx --conditions=@zonekeeper/source ${BIN} "$@"; }; npx zonekeeper org delete acme' /dev/null | tr -d '\\r'`
+          : line.replace(/^zonekeeper /, 'npx zonekeeper '),
+      )
+      .join('\n');
+    const run = await sh(
+      `
+eval "$(npx zonekeeper dev up)"
+for org in acme beta; do npx zonekeeper org ensure $org >/dev/null; done
+npx zonekeeper cluster attach acme dev-1 >/dev/null
+zone="$(npx zonekeeper org show beta -o json | jq -r .result.zone.id)"
+${(protect as string).replaceAll('Z0123456789ABCDEFGHIJ', '"$zone"')}
+npx zonekeeper gc plan --inventory "$ZONEKEEPER_DEV_DIR/inventory.json" | grep '^beta'
+npx zonekeeper org delete beta --yes 2>&1 && echo 'beta deleted' || echo 'beta: refused'
+${offboardHere}
+npx zonekeeper org list -o json | jq -r '.result.organizations[].organization' | sed 's/^/left: /'
+eval "$(npx zonekeeper dev down)"
+`,
+      join(work, 'operations'),
+    );
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toMatch(/^beta\.example\.com\s+beta\s+\S+\s+keep\s+PROTECTED/m);
+    expect(run.stdout).toContain('beta: refused');
+    expect(run.stdout).toMatch(/is protected \(zonekeeper:protected=true\)/);
+    expect(run.stdout).toMatch(/^acme\s+dev-1\s+yes\s/m);
+    expect(run.stdout).toMatch(/Type its name \(acme\) to confirm/);
+    expect(run.stdout).toMatch(/^left: beta$/m);
+    expect(run.stdout).not.toMatch(/^left: acme$/m);
+    expect(backendProcesses()).toEqual([]);
+  });
+
   it("the guides' vault lines: the Vault setup, then zonekeeper on the least-privilege token, then the GitOps recipe", async () => {
     const configuration = await readFile(join(REPO_ROOT, 'docs', 'configuration.md'), 'utf8');
     const externalDns = await readFile(join(REPO_ROOT, 'docs', 'externaldns.md'), 'utf8');
