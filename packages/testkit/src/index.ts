@@ -63,6 +63,7 @@ export {
   type PebbleOptions,
   type PebbleProcessInfo,
   type PebbleServer,
+  PEBBLE_VERSION,
   pebbleInstallHint,
   startPebble,
 } from './pebble/index.js';
