@@ -47,14 +47,14 @@ describe('the demo story on PowerDNS', { timeout: 120_000 }, () => {
     }
   });
 
-  it('fails loudly, naming apt-get install -y pebble, when Pebble is not installed — before any zone', async () => {
+  it('fails loudly, naming bash .ci/build-pebble.sh, when Pebble is not built — before any zone', async () => {
     const saved = process.env.ZONEKEEPER_PEBBLE;
     process.env.ZONEKEEPER_PEBBLE = '/nonexistent/zonekeeper-test/pebble';
     try {
       const lines: string[] = [];
       const error = await runPowerDnsStory((l = '') => lines.push(l)).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'UNAVAILABLE' });
-      expect((error as Error).message).toContain('apt-get install -y pebble');
+      expect((error as Error).message).toContain('bash .ci/build-pebble.sh');
       expect(lines).toEqual([]);
     } finally {
       if (saved === undefined) delete process.env.ZONEKEEPER_PEBBLE;
