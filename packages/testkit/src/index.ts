@@ -58,12 +58,12 @@ export {
 export {
   type ListPebbleProcessesOptions,
   listPebbleProcesses,
+  PEBBLE_VERSION,
   type PebbleCertificateStatus,
   type PebbleDnsServer,
   type PebbleOptions,
   type PebbleProcessInfo,
   type PebbleServer,
-  PEBBLE_VERSION,
   pebbleInstallHint,
   startPebble,
 } from './pebble/index.js';
