@@ -1,12 +1,13 @@
 /** ARI on data alone: the CertID, the RenewalInfo parser, the pure renewal decision (with properties). */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasErrorCode } from '@zonekeeper/core';
 import type { StoredCertificate } from '@zonekeeper/vault-keys';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renewalTime } from '../certificates.js';
 import { bitString, context, octetString, oid, sequence, smallInteger, tlv } from '../der.js';
 import { acmeIssuer, planAcmeCertificate } from './ensure.js';
@@ -17,6 +18,7 @@ import {
   fetchRenewalInfo,
   parseRenewalInfo,
 } from './renewal-info.js';
+import { pinnedAgent } from './transport.js';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/:/g, ''), 'hex'));
 
@@ -201,6 +203,188 @@ describe('fetchRenewalInfo', () => {
       signal: controller.signal,
     }).catch((e: unknown) => e);
     expect(error).toBe(reason);
+  });
+});
+
+describe('fetchRenewalInfo on the wire (a small HTTPS CA on 127.0.0.1)', () => {
+  let dir: string;
+  let tls: string;
+  let server: Server;
+  let base: string;
+  let answer: (res: import('node:http').ServerResponse) => void = (res) => res.end();
+  const seen: { path: string; userAgent?: string; method?: string }[] = [];
+  const pem = certificatePem(
+    hex('00:87:65:43:21'),
+    hex('69:88:5B:6B:87:46:40:41:E1:B3:7B:84:7B:A0:AE:2C:DE:01:C8:D4'),
+  );
+  const NOW = new Date('2026-05-01T00:00:00Z');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'zonekeeper-ari-wire-'));
+    execFileSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test ari',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
+    tls = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    server = createServer({ cert: tls, key: readFileSync(join(dir, 'key.pem')) }, (req, res) => {
+      const path = new URL(req.url ?? '/', 'https://x').pathname;
+      seen.push({
+        path,
+        ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+        ...(req.method ? { method: req.method } : {}),
+      });
+      if (path === '/dir') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ newOrder: `${base}/order`, renewalInfo: `${base}/ari/` }));
+      } else answer(res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    base = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ask = () =>
+    fetchRenewalInfo(`${base}/dir`, pem, { now: NOW, agent: pinnedAgent(tls), timeoutMs: 2_000 });
+
+  it('GETs <renewalInfo>/<CertID> (one slash), with a User-Agent, and reads the window and Retry-After', async () => {
+    seen.length = 0;
+    answer = (res) => {
+      res.setHeader('retry-after', '3600');
+      res.end(
+        JSON.stringify({
+          suggestedWindow: { start: '2026-06-01T00:00:00Z', end: '2026-06-02T00:00:00Z' },
+          explanationURL: 'https://ca.example/why',
+        }),
+      );
+    };
+    expect(await ask()).toEqual({
+      status: 'window',
+      certId: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE',
+      window: { start: new Date('2026-06-01T00:00:00Z'), end: new Date('2026-06-02T00:00:00Z') },
+      retryAfter: new Date(NOW.getTime() + 3_600_000),
+      explanationUrl: 'https://ca.example/why',
+    });
+    expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /dir',
+      'GET /ari/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE',
+    ]);
+    expect(seen.every((r) => (r.userAgent ?? '').length > 0)).toBe(true);
+  });
+
+  it('clamps Retry-After to one minute … one day (RFC 9773 §4.3)', async () => {
+    for (const [header, ms] of [
+      ['5', 60_000],
+      ['999999', 86_400_000],
+      ['Fri, 01 May 2026 00:10:00 GMT', 600_000],
+    ] as const) {
+      answer = (res) => {
+        res.setHeader('retry-after', header);
+        res.end(
+          JSON.stringify({ suggestedWindow: { start: '2026-06-01T00:00:00Z', end: '2026-06-02T00:00:00Z' } }),
+        );
+      };
+      const result = await ask();
+      expect(result.status === 'window' && result.retryAfter?.getTime(), header).toBe(NOW.getTime() + ms);
+    }
+  });
+
+  it('maps error answers like the CA’s other problems: 503 with Retry-After transient, 429 rateLimited THROTTLED, 404 without a problem INTERNAL', async () => {
+    const cases: [number, Record<string, unknown> | undefined, Record<string, unknown>][] = [
+      [
+        503,
+        undefined,
+        {
+          code: 'UNAVAILABLE',
+          retry: 'transient',
+          httpStatus: 503,
+          retryAfter: new Date(NOW.getTime() + 120_000),
+        },
+      ],
+      [
+        429,
+        { type: 'urn:ietf:params:acme:error:rateLimited', detail: 'slow down' },
+        { code: 'THROTTLED', retry: 'transient', acmeProblem: 'rateLimited' },
+      ],
+      [404, undefined, { code: 'INTERNAL', retry: 'bug', httpStatus: 404 }],
+    ];
+    for (const [status, problem, expected] of cases) {
+      answer = (res) => {
+        res.statusCode = status;
+        res.setHeader('retry-after', '120');
+        if (problem) res.setHeader('content-type', 'application/problem+json');
+        res.end(problem ? JSON.stringify({ ...problem, status }) : 'nope');
+      };
+      expect(await ask(), String(status)).toMatchObject({
+        status: 'failed',
+        failure: 'http-error',
+        certId: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE',
+        ...expected,
+      });
+    }
+  });
+
+  it('treats a body that is not a RenewalInfo object as invalid-response, and a CA that never answers as TIMEOUT', async () => {
+    answer = (res) => res.end('{"suggestedWindow": "soon"}');
+    expect(await ask()).toMatchObject({
+      status: 'failed',
+      failure: 'invalid-response',
+      code: 'UNAVAILABLE',
+      retry: 'transient',
+    });
+    answer = () => {};
+    const started = Date.now();
+    expect(
+      await fetchRenewalInfo(`${base}/dir`, pem, { now: NOW, agent: pinnedAgent(tls), timeoutMs: 300 }),
+    ).toMatchObject({
+      status: 'failed',
+      failure: 'unreachable',
+      code: 'TIMEOUT',
+      retry: 'transient',
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('an abort while the CA is silent re-throws the reason, promptly', async () => {
+    answer = () => {};
+    const controller = new AbortController();
+    const reason = new Error('operator pressed ^C');
+    setTimeout(() => controller.abort(reason), 100);
+    const error = await fetchRenewalInfo(`${base}/dir`, pem, {
+      now: NOW,
+      agent: pinnedAgent(tls),
+      timeoutMs: 30_000,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    expect(error).toBe(reason);
+  });
+
+  it('does not trust a CA certificate it was not given (system trust): unreachable, no window', async () => {
+    answer = (res) =>
+      res.end(
+        JSON.stringify({ suggestedWindow: { start: '2026-06-01T00:00:00Z', end: '2026-06-02T00:00:00Z' } }),
+      );
+    expect(await fetchRenewalInfo(`${base}/dir`, pem, { now: NOW, timeoutMs: 2_000 })).toMatchObject({
+      status: 'failed',
+      failure: 'unreachable',
+    });
   });
 });
 
