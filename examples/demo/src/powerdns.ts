@@ -9,10 +9,10 @@
  * a PowerDNS zone costs nothing to keep or to re-create (the provider's pricing model is `free`).
  *
  * While acme's zone exists, cert-issuer's `ensureAcmeCertificate` gets a certificate for
- * `www.acme.example.com` by ACME DNS-01 from a real Pebble (Debian `pebble`), which validates the
+ * `www.acme.example.com` by ACME DNS-01 from a real Pebble (built by `.ci/build-pebble.sh`), which validates the
  * `_acme-challenge` TXT record by asking this PowerDNS; the certificate lands as a `kubernetes.io/tls`
  * Secret in acme's cluster and the challenge record is removed. Without Pebble the demo fails at once,
- * naming `apt-get install -y pebble`.
+ * naming `bash .ci/build-pebble.sh`.
  *
  * Built from the packages directly (zone-manager, externaldns-deployer, gc-policy, vault-keys,
  * cert-issuer), to show each step; `createZonekeeper({ powerdns })` does the same through the facade
@@ -140,7 +140,7 @@ function setLoadBalancerIp(
  * Runs the PowerDNS story, printing as it goes. Needs pdns_server, dig/nsupdate, pebble and the
  * ExternalDNS binary. Resolves with the secrets it made, the TSIG secrets and the certificate's private
  * key (for the test that checks none was printed).
- * @throws `UNAVAILABLE` naming `apt-get install -y pebble` when Pebble is not installed, before any zone.
+ * @throws `UNAVAILABLE` naming `bash .ci/build-pebble.sh` when Pebble is not built, before any zone.
  */
 export async function runPowerDnsStory(print: (line?: string) => void): Promise<readonly string[]> {
   await using pdns = await startPowerDns();

@@ -53,6 +53,20 @@ export {
   parseRetryAfter,
 } from './acme/problems.js';
 export {
+  type AcmeRenewalBasis,
+  type AcmeRenewalDecision,
+  type AcmeRenewalDecisionInput,
+  type AcmeRenewalInfo,
+  type AcmeRenewalInfoFailure,
+  type AcmeRenewalReason,
+  type AcmeRenewalWindow,
+  acmeCertId,
+  decideAcmeRenewal,
+  type FetchRenewalInfoOptions,
+  fetchRenewalInfo,
+  parseRenewalInfo,
+} from './acme/renewal-info.js';
+export {
   type CertificateAuthority,
   type CertificateAuthorityOptions,
   certificateDefaults,

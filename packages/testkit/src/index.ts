@@ -58,6 +58,7 @@ export {
 export {
   type ListPebbleProcessesOptions,
   listPebbleProcesses,
+  PEBBLE_VERSION,
   type PebbleCertificateStatus,
   type PebbleDnsServer,
   type PebbleOptions,

@@ -1,7 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createServer as createHttpsServer,
+  type Server as HttpsServer,
+  request as httpsRequest,
+} from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +22,15 @@ import { createMemoryCluster, type MemoryCluster } from '@zonekeeper/externaldns
 import { type PebbleServer, startPebble } from '@zonekeeper/testkit/pebble';
 import { dig, type PowerDnsServer, startPowerDns } from '@zonekeeper/testkit/powerdns';
 import { startVaultFake, type VaultFake } from '@zonekeeper/testkit/vault';
-import { readCertificate, type SecretStore } from '@zonekeeper/vault-keys';
+import { readCertificate, type SecretStore, secretPaths } from '@zonekeeper/vault-keys';
 import { createVaultSecretStore } from '@zonekeeper/vault-keys/vault';
 import type { DnsProvider, RecordChange } from '@zonekeeper/zone-manager';
 import { createPowerDnsProvider } from '@zonekeeper/zone-manager/powerdns';
+import { Client } from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AcmeDeps, ensureAcmeCertificate, revokeAcmeCertificate } from './ensure.js';
+import { acmeCertId, fetchRenewalInfo } from './renewal-info.js';
+import { inAcmeScope, pinnedAgent } from './transport.js';
 
 /**
  * Real ACME over real DNS: Pebble validates every DNS-01 challenge by asking a real PowerDNS, which
@@ -43,6 +51,10 @@ let silent: Socket;
 beforeAll(async () => {
   [pdns, vault] = await Promise.all([startPowerDns(), startVaultFake()]);
   pebble = await startPebble({ dnsServer: { port: pdns.dnsPort } });
+  if (pebble.renewalInfoUrl === undefined)
+    throw new Error(
+      'This Pebble offers no renewalInfo (RFC 9773): run the one bash .ci/build-pebble.sh builds (ZONEKEEPER_PEBBLE).',
+    );
   dns = createPowerDnsProvider({ apiUrl: pdns.apiUrl, apiKey: pdns.apiKey, nameServers: NAME_SERVERS });
   acmeZoneId = (await dns.createZone({ name: 'acme.example.test', callerReference: 'acme' })).zone.id;
   globexZoneId = (await dns.createZone({ name: 'globex.example.test', callerReference: 'globex' })).zone.id;
@@ -189,6 +201,67 @@ function input(
   };
 }
 
+async function storedPem(s: Setup): Promise<string> {
+  const stored = await readCertificate(s.secrets, 'acme', 'web', { prefix: s.deps.secretPrefix as string });
+  if (!stored) throw new Error('nothing stored');
+  return stored.certificatePem;
+}
+
+/**
+ * An HTTPS server presenting Pebble's own TLS certificate that serves Pebble's directory rewritten by
+ * `rewrite` (e.g. without renewalInfo): every other URL in it still points at the real Pebble.
+ */
+async function rewrittenDirectory(
+  server: PebbleServer,
+  rewrite: (directory: Record<string, unknown>) => Record<string, unknown>,
+): Promise<{ directoryUrl: string } & AsyncDisposable> {
+  const original = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const req = httpsRequest(
+      server.directoryUrl,
+      { ca: server.tlsCertificatePem, headers: { 'user-agent': 'zonekeeper-test' } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  const https: HttpsServer = createHttpsServer(
+    {
+      cert: readFileSync(join(server.dataDir, 'tls-cert.pem')),
+      key: readFileSync(join(server.dataDir, 'tls-key.pem')),
+    },
+    (req, res) => {
+      if (req.url !== '/dir') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(rewrite(original)));
+    },
+  );
+  await new Promise<void>((r) => https.listen(0, '127.0.0.1', () => r()));
+  return {
+    directoryUrl: `https://127.0.0.1:${(https.address() as { port: number }).port}/dir`,
+    [Symbol.asyncDispose]: () => new Promise<void>((r) => https.close(() => r())),
+  };
+}
+
+/** Revokes a certificate with the platform's account key, leaving it in the store (as an outside revocation would). */
+async function revokeBehindOurBack(s: Setup, certificatePem: string): Promise<void> {
+  const account = await s.secrets.read(`${s.deps.secretPrefix}/acme/account`);
+  const accountKey = (account?.data as { privateKeyPem?: string } | undefined)?.privateKeyPem;
+  if (accountKey === undefined) throw new Error('no account key stored');
+  await inAcmeScope({ timeoutMs: 10_000, agent: pinnedAgent(pebble.tlsCertificatePem) }, async () => {
+    const client = new Client({ directoryUrl: pebble.directoryUrl, accountKey });
+    await client.createAccount({ onlyReturnExisting: true });
+    await client.revokeCertificate(certificatePem, { reason: 1 });
+  });
+}
+
 describe('ensureAcmeCertificate against Pebble over real DNS', () => {
   it('issues through DNS-01, stores the chain, injects a kubernetes.io/tls Secret, removes the challenge records; a second run changes nothing', async () => {
     const s = await setup();
@@ -251,8 +324,10 @@ describe('ensureAcmeCertificate against Pebble over real DNS', () => {
     expect(await handshake(secret, 'a.b.apps.acme.example.test')).not.toMatch(/Verification: OK/);
   });
 
-  it('renews at two thirds of the lifetime, not before; revokes, and orders anew after revocation', async () => {
-    const s = await setup();
+  it('renews at two thirds of the lifetime, not before, when the CA offers no renewalInfo; revokes, and orders anew after revocation', async () => {
+    // The same Pebble behind a directory without renewalInfo: a CA without ARI.
+    await using noAri = await rewrittenDirectory(pebble, ({ renewalInfo: _, ...rest }) => rest);
+    const s = await setup({ directoryUrl: noAri.directoryUrl });
     // An account without contacts is found again on every later run, without an update.
     const { contact: _, ...noContact } = s.deps.acme;
     s.deps = { ...s.deps, acme: noContact };
@@ -262,15 +337,24 @@ describe('ensureAcmeCertificate against Pebble over real DNS', () => {
     const lifetime = c.notAfter.getTime() - c.notBefore.getTime();
     expect(c.renewAt.getTime()).toBe(c.notBefore.getTime() + Math.round((lifetime * 2) / 3));
     s.clock.set(new Date(c.notBefore.getTime() + lifetime * 0.6));
-    expect((await ensureAcmeCertificate(input(s, ['renew.acme.example.test']), s.deps)).plan.steps).toEqual(
-      [],
-    );
+    const early = await ensureAcmeCertificate(input(s, ['renew.acme.example.test']), s.deps);
+    expect(early.plan.steps).toEqual([]);
+    expect(early.renewal).toMatchObject({
+      renew: false,
+      basis: 'ari-not-offered',
+      reason: 'lifetime-fraction-ahead',
+      renewAt: c.renewAt.toISOString(),
+    });
+    const before = await storedPem(s);
     s.clock.set(new Date(c.renewAt.getTime() + 1_000));
     const renewed = await ensureAcmeCertificate(input(s, ['renew.acme.example.test']), s.deps);
     expect(renewed.plan.steps.map((x) => (x.op === 'order-acme-certificate' ? x.reason : x.op))).toEqual([
       'renewal-due',
       'apply-tls-secret',
     ]);
+    expect(renewed.renewal).toMatchObject({ renew: true, basis: 'ari-not-offered' });
+    // Even without ARI in the directory, the renewal order names what it replaces, and Pebble accepts it.
+    expect(renewed.plan.steps[0]).toMatchObject({ replaces: acmeCertId(before) });
     expect(renewed.certificate?.serialNumber).not.toBe(c.serialNumber);
     const secret = await tlsSecretOf(s.cluster);
     expect(new X509Certificate(decode(secret, 'tls.crt')).serialNumber.toLowerCase()).toContain(
@@ -293,6 +377,174 @@ describe('ensureAcmeCertificate against Pebble over real DNS', () => {
       'apply-tls-secret',
     ]);
     expect((await pebble.certificateStatus(again.certificate?.serialNumber ?? ''))?.status).toBe('Valid');
+  });
+});
+
+describe('ACME Renewal Information (RFC 9773) from Pebble', () => {
+  const DAY = 86_400_000;
+
+  it('asks for the suggested window, parses it, and renews at the time picked inside it, naming the certificate it replaces; Pebble accepts the replacement', async () => {
+    const s = await setup();
+    s.deps = { ...s.deps, random: () => 0.25 };
+    const names = ['ari.acme.example.test'];
+    const first = await ensureAcmeCertificate(input(s, names), s.deps);
+    expect(first.renewal).toBeUndefined();
+    const c = first.certificate as NonNullable<typeof first.certificate>;
+    const pem = await storedPem(s);
+
+    // Pebble's window: a day either side of two thirds of the validity (notAfter + 1 s − notBefore).
+    const validity = c.notAfter.getTime() + 1_000 - c.notBefore.getTime();
+    const ideal = c.notAfter.getTime() - Math.floor(validity / 3);
+    const second = await ensureAcmeCertificate(input(s, names), s.deps);
+    expect(second.plan.steps).toEqual([]);
+    const r = second.renewal;
+    if (!r?.window) throw new Error(`no window: ${JSON.stringify(r)}`);
+    expect(r).toMatchObject({ renew: false, basis: 'ari', reason: 'ari-time-ahead' });
+    expect(Math.abs(Date.parse(r.window.start) - (ideal - DAY))).toBeLessThan(1_000);
+    expect(Math.abs(Date.parse(r.window.end) - (ideal + DAY))).toBeLessThan(1_000);
+    const start = Date.parse(r.window.start);
+    const end = Date.parse(r.window.end);
+    // The injected random fraction picks the time: a quarter into the window.
+    expect(Date.parse(r.renewAt)).toBe(start + Math.floor(0.25 * (end - start)));
+    expect(second.certificate?.renewAt.toISOString()).toBe(r.renewAt);
+    // Pebble's Retry-After is 6 h: when to ask again.
+    expect(Date.parse(r.checkAgainAt as string) - s.clock.now().getTime()).toBe(6 * 3_600_000);
+
+    // Kept until the picked time — after the two-thirds point the fallback would have used.
+    s.clock.set(new Date(Date.parse(r.renewAt) - 1_000));
+    const before = await ensureAcmeCertificate(input(s, names), s.deps);
+    expect(before.plan.steps).toEqual([]);
+    expect(before.renewal?.reason).toBe('ari-time-ahead');
+    s.clock.set(new Date(Date.parse(r.renewAt)));
+    const renewed = await ensureAcmeCertificate(input(s, names), s.deps);
+    expect(renewed.renewal).toMatchObject({ renew: true, basis: 'ari', reason: 'ari-time-reached' });
+    expect(renewed.plan.steps).toEqual([
+      expect.objectContaining({
+        op: 'order-acme-certificate',
+        reason: 'renewal-suggested',
+        replaces: acmeCertId(pem),
+      }),
+      expect.objectContaining({ op: 'apply-tls-secret' }),
+    ]);
+    expect(renewed.certificate?.serialNumber).not.toBe(c.serialNumber);
+    expect((await pebble.certificateStatus(renewed.certificate?.serialNumber ?? ''))?.status).toBe('Valid');
+    expect(pebble.logTail()).toMatch(/ARI: order "?[^ ]+"? is a replacement of/);
+  });
+
+  it("after a revocation Pebble's window lies in the past: renewed at once, replacing the revoked certificate", async () => {
+    const s = await setup();
+    const names = ['revoked.acme.example.test'];
+    const first = await ensureAcmeCertificate(input(s, names), s.deps);
+    const pem = await storedPem(s);
+    await revokeBehindOurBack(s, pem);
+    expect(await pebble.certificateStatus(first.certificate?.serialNumber ?? '')).toMatchObject({
+      status: 'Revoked',
+    });
+    const info = await fetchRenewalInfo(pebble.directoryUrl, pem, {
+      now: new Date(),
+      agent: pinnedAgent(pebble.tlsCertificatePem),
+    });
+    expect(info.status === 'window' && info.window.end.getTime()).toBeLessThanOrEqual(Date.now());
+
+    // A day after issuance: two thirds are far off, ARI alone says renew.
+    s.clock.set(new Date(s.clock.now().getTime() + DAY));
+    const renewed = await ensureAcmeCertificate(input(s, names), s.deps);
+    expect(renewed.renewal).toMatchObject({ renew: true, basis: 'ari', reason: 'ari-window-passed' });
+    expect(renewed.plan.steps[0]).toMatchObject({ reason: 'renewal-suggested', replaces: acmeCertId(pem) });
+    expect((await pebble.certificateStatus(renewed.certificate?.serialNumber ?? ''))?.status).toBe('Valid');
+    const secret = await tlsSecretOf(s.cluster);
+    expect(new X509Certificate(decode(secret, 'tls.crt')).serialNumber.toLowerCase()).toContain(
+      renewed.certificate?.serialNumber,
+    );
+    // The new certificate has its own window, in the future: the next run keeps it.
+    const next = await ensureAcmeCertificate(input(s, names), s.deps);
+    expect(next.plan.steps).toEqual([]);
+    expect(next.renewal).toMatchObject({ basis: 'ari', reason: 'ari-time-ahead' });
+  });
+
+  it('a replacement issued but never stored (crash after the side effect): the next run meets alreadyReplaced and orders without replaces', async () => {
+    const s = await setup();
+    const names = ['crash.acme.example.test'];
+    await ensureAcmeCertificate(input(s, names), s.deps);
+    const pem = await storedPem(s);
+    const past = new Date(Date.now() - 2 * DAY).toISOString();
+    await pebble.setRenewalInfo(
+      pem,
+      JSON.stringify({ suggestedWindow: { start: past, end: new Date(Date.now() - DAY).toISOString() } }),
+    );
+    // The store refuses the certificate write once: Pebble has issued the replacement, we lost it.
+    const certificatePath = secretPaths({ prefix: s.deps.secretPrefix as string }).certificate('acme', 'web');
+    let failures = 0;
+    const flaky = Object.create(s.secrets) as SecretStore;
+    Object.assign(flaky, {
+      write: (path: string, ...rest: unknown[]) => {
+        if (path === certificatePath && failures++ === 0)
+          return Promise.reject(new Error('storage node lost power'));
+        return (s.secrets.write as (...a: unknown[]) => Promise<unknown>).call(s.secrets, path, ...rest);
+      },
+    });
+    const crashed = await ensureAcmeCertificate(input(s, names), { ...s.deps, secrets: flaky }).catch(
+      (e: unknown) => e,
+    );
+    expect((crashed as Error).message).toMatch(/lost power/);
+    expect(await storedPem(s)).toBe(pem);
+
+    const infos: string[] = [];
+    const logger = { ...noopLogger, info: (message: string) => infos.push(message) };
+    const recovered = await ensureAcmeCertificate(input(s, names), { ...s.deps, logger });
+    expect(recovered.plan.steps[0]).toMatchObject({ reason: 'renewal-suggested', replaces: acmeCertId(pem) });
+    expect(infos.some((m) => /already has a replacement/.test(m))).toBe(true);
+    expect(await storedPem(s)).not.toBe(pem);
+    expect((await pebble.certificateStatus(recovered.certificate?.serialNumber ?? ''))?.status).toBe('Valid');
+  });
+
+  it('falls back to two thirds, saying why, when the answer is malformed, the window inverted, or renewalInfo unreachable', async () => {
+    const s = await setup();
+    const names = ['fallback.acme.example.test'];
+    const first = await ensureAcmeCertificate(input(s, names), s.deps);
+    const c = first.certificate as NonNullable<typeof first.certificate>;
+    const pem = await storedPem(s);
+    for (const [response, failure] of [
+      ['{"suggestedWindow": not json', 'invalid-response'],
+      [
+        JSON.stringify({
+          suggestedWindow: { start: c.notAfter.toISOString(), end: c.notBefore.toISOString() },
+        }),
+        'invalid-response',
+      ],
+    ] as const) {
+      await pebble.setRenewalInfo(pem, response);
+      const run = await ensureAcmeCertificate(input(s, names), s.deps);
+      expect(run.plan.steps).toEqual([]);
+      expect(run.renewal).toMatchObject({
+        renew: false,
+        basis: 'ari-failed',
+        reason: 'lifetime-fraction-ahead',
+        renewAt: c.renewAt.toISOString(),
+        failure: { failure, code: 'UNAVAILABLE', retry: 'transient' },
+      });
+    }
+    // A directory whose renewalInfo answers nothing (a closed port): unreachable, still the fallback.
+    const closed = createTcpServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r));
+    await using broken = await rewrittenDirectory(pebble, (d) => ({
+      ...d,
+      renewalInfo: `https://127.0.0.1:${port}/renewalInfo`,
+    }));
+    const moved = await setup({ directoryUrl: broken.directoryUrl });
+    await ensureAcmeCertificate(input(moved, names), moved.deps);
+    moved.clock.set(new Date(moved.clock.now().getTime() + 61 * DAY));
+    const late = await ensureAcmeCertificate(input(moved, names), moved.deps);
+    expect(late.renewal).toMatchObject({
+      renew: true,
+      basis: 'ari-failed',
+      reason: 'lifetime-fraction-reached',
+      failure: { failure: 'unreachable', code: 'UNAVAILABLE', retry: 'transient' },
+    });
+    expect(late.plan.steps[0]).toMatchObject({ reason: 'renewal-due' });
+    expect(JSON.stringify(late)).not.toContain('PRIVATE KEY');
   });
 });
 

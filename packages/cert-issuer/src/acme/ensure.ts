@@ -6,7 +6,8 @@
  *  gather (I/O)                                plan (pure)
  *  the zone (DNS port): id ↔ name, NS hosts    every name within the zone, else INVALID_INPUT (outside-zone)
  *  the platform's ACME account key (store)     none stored ................. create-acme-account
- *  the stored certificate (store)              none / names / issuer differ / now ≥ renewAt
+ *  the stored certificate (store)              none / names / issuer differ → order
+ *  its renewal information (the CA, RFC 9773)  decideAcmeRenewal: the ARI window, else two thirds
  *  the target Secret (cluster)                                               order-acme-certificate
  *                                              Secret missing or different .. apply-tls-secret
  *
@@ -20,7 +21,10 @@
  *
  * The name check happens before anything is read or sent: a name outside the organisation's zone is
  * never ordered, and no challenge record is ever written outside it (the zone id is checked against
- * the zone's name too). Renewal comes at two thirds of the lifetime (`renewalTime`).
+ * the zone's name too). Renewal follows the CA's ACME Renewal Information (RFC 9773) when it offers it —
+ * a time picked at random inside its suggested window, at once when the window has passed (a revoked
+ * certificate) — and comes at two thirds of the lifetime (`renewalTime`) otherwise; a renewal order
+ * names the certificate it replaces (`replaces`).
  *
  * @packageDocumentation
  */
@@ -76,6 +80,13 @@ import {
   writeChallengeRecords,
 } from './challenge.js';
 import { type AcmeProblem, acmeProblemError } from './problems.js';
+import {
+  type AcmeRenewalDecision,
+  type AcmeRenewalInfo,
+  acmeCertId,
+  decideAcmeRenewal,
+  fetchRenewalInfo,
+} from './renewal-info.js';
 import { type AcmeTransportScope, inAcmeScope, pinnedAgent } from './transport.js';
 
 /** How zonekeeper talks to one ACME CA. @public */
@@ -112,6 +123,11 @@ export interface AcmeDeps extends CertificateDeps {
   /** The DNS port the organisation's zone is served by (Route 53, PowerDNS, …). */
   readonly dns: DnsProvider;
   readonly acme: AcmeSettings;
+  /**
+   * Uniform random numbers in [0, 1): pick the renewal time inside the CA's suggested window (RFC 9773
+   * §4.2). Default `Math.random`; tests inject their own.
+   */
+  readonly random?: () => number;
 }
 
 /** The organisation's zone, as the DNS port knows it. @public */
@@ -130,14 +146,26 @@ export interface EnsureAcmeCertificateInput {
   /** The names, each within `zone.name`; wildcards as the whole left-most label. */
   readonly dnsNames: readonly string[];
   readonly zone: AcmeZone;
-  /** Default 1/3 of the lifetime: renewal after two thirds. */
+  /**
+   * Renewal when the CA offers no usable renewal information (RFC 9773): after `1 - renewBeforeFraction`
+   * of the lifetime. Default 1/3: after two thirds.
+   */
   readonly renewBeforeFraction?: number;
   /** Inject the certificate as a `kubernetes.io/tls` Secret. */
   readonly target?: TlsSecretTarget;
 }
 
-/** Why an ACME certificate is ordered. @public */
-export type AcmeIssueReason = 'missing' | 'names-changed' | 'issuer-changed' | 'renewal-due';
+/**
+ * Why an ACME certificate is ordered: `renewal-suggested` when the CA's renewal information says so
+ * (RFC 9773), `renewal-due` when the lifetime fraction has passed without it.
+ * @public
+ */
+export type AcmeIssueReason =
+  | 'missing'
+  | 'names-changed'
+  | 'issuer-changed'
+  | 'renewal-due'
+  | 'renewal-suggested';
 
 /** Why a request is refused before anything is sent. @public */
 export type AcmeRefusalReason =
@@ -158,6 +186,11 @@ export type AcmeCertificateStep =
       readonly zone: string;
       /** The challenge record names the order will write (`_acme-challenge.<name>`). */
       readonly challengeRecords: readonly string[];
+      /**
+       * The ARI CertID of the certificate this order renews (RFC 9773 §5, `replaces`), when it renews
+       * one that has a CertID. A CA that answers `alreadyReplaced` gets the order again without it.
+       */
+      readonly replaces?: string;
     }
   | {
       readonly op: 'apply-tls-secret';
@@ -169,6 +202,11 @@ export type AcmeCertificateStep =
 /** A plan of {@link planAcmeCertificate}. JSON data. @public */
 export interface AcmeCertificatePlan {
   readonly steps: readonly AcmeCertificateStep[];
+  /**
+   * Whether and why the stored certificate is renewed now ({@link decideAcmeRenewal}), when one is stored
+   * for the same names and CA.
+   */
+  readonly renewal?: AcmeRenewalDecision;
 }
 
 /** What {@link planAcmeCertificate} needs, as gathered. It holds private keys: never log it. @public */
@@ -180,13 +218,26 @@ export interface AcmeCertificateState {
   readonly secret?: KubernetesObject;
   /** The zone's name servers (from the DNS port). */
   readonly nameServers: readonly string[];
+  /**
+   * What the CA said about renewing the stored certificate (RFC 9773), asked when one is stored for the
+   * same names and CA.
+   */
+  readonly renewalInfo?: AcmeRenewalInfo;
+  /** A uniform random number in [0, 1) drawn at gather time (`AcmeDeps.random`); default 0.5. */
+  readonly randomFraction?: number;
 }
 
 /** Result of {@link ensureAcmeCertificate}. @public */
 export interface EnsureAcmeCertificateResult {
   readonly plan: AcmeCertificatePlan;
   readonly dryRun: boolean;
-  /** The certificate in effect after the run (absent in a dry run that would order the first one). */
+  /** The renewal decision about the stored certificate (also `plan.renewal`). */
+  readonly renewal?: AcmeRenewalDecision;
+  /**
+   * The certificate in effect after the run (absent in a dry run that would order the first one). Its
+   * `renewAt` is the decision's for a kept certificate, two thirds of the lifetime for a new one (whose
+   * renewal information is asked on the next run).
+   */
   readonly certificate?: CertificateSummary & {
     readonly dnsNames: readonly string[];
     readonly issuer: string;
@@ -286,21 +337,33 @@ export function planAcmeCertificate(
   assertSecretOwned(state.secret, organization, secretName, input.target);
   const issuer = acmeIssuer(directoryUrl);
   const { stored } = state;
+  const renewal =
+    stored && sameNames(stored.dnsNames, dnsNames) && stored.issuer === issuer
+      ? decideAcmeRenewal({
+          now,
+          certificate: stored,
+          ...(state.renewalInfo === undefined ? {} : { renewalInfo: state.renewalInfo }),
+          randomFraction: state.randomFraction ?? 0.5,
+          ...(input.renewBeforeFraction === undefined
+            ? {}
+            : { renewBeforeFraction: input.renewBeforeFraction }),
+        })
+      : undefined;
   const reason: AcmeIssueReason | undefined = !stored
     ? 'missing'
-    : [...stored.dnsNames].sort().join(',') !== [...dnsNames].sort().join(',')
+    : !sameNames(stored.dnsNames, dnsNames)
       ? 'names-changed'
       : stored.issuer !== issuer
         ? 'issuer-changed'
-        : now.getTime() >=
-            renewalTime(
-              stored,
-              input.renewBeforeFraction === undefined
-                ? {}
-                : { renewBeforeFraction: input.renewBeforeFraction },
-            ).getTime()
-          ? 'renewal-due'
+        : renewal?.renew
+          ? renewal.basis === 'ari'
+            ? 'renewal-suggested'
+            : 'renewal-due'
           : undefined;
+  const replaces =
+    stored && (reason === 'renewal-due' || reason === 'renewal-suggested')
+      ? certIdOrUndefined(stored.certificatePem)
+      : undefined;
   const steps: AcmeCertificateStep[] = [];
   if (reason && state.accountKeyPem === undefined) steps.push({ op: 'create-acme-account', directoryUrl });
   if (reason)
@@ -312,6 +375,7 @@ export function planAcmeCertificate(
       directoryUrl,
       zone: zone.name,
       challengeRecords: [...new Set(dnsNames.map(challengeRecordName))].sort(),
+      ...(replaces === undefined ? {} : { replaces }),
     });
   if (
     input.target &&
@@ -323,7 +387,19 @@ export function planAcmeCertificate(
       namespace: input.target.namespace,
       secretName,
     });
-  return { steps };
+  return { steps, ...(renewal === undefined ? {} : { renewal }) };
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return [...a].sort().join(',') === [...b].sort().join(',');
+}
+
+function certIdOrUndefined(certificatePem: string): string | undefined {
+  try {
+    return acmeCertId(certificatePem);
+  } catch {
+    return undefined;
+  }
 }
 
 function layout(deps: CertificateDeps): { prefix?: string; owner?: string } {
@@ -360,7 +436,8 @@ export async function gatherAcmeCertificate(
   deps: AcmeDeps,
   options: CallOptions = {},
 ): Promise<AcmeCertificateState> {
-  const { organization, name, zone, secretName } = acmeNames(input);
+  const { organization, name, dnsNames, zone, secretName } = acmeNames(input);
+  const directoryUrl = validateAcmeSettings(deps.acme);
   const call = options.signal === undefined ? {} : { signal: options.signal };
   const details = await deps.dns.getZone(zone.id, call);
   if (!details)
@@ -385,12 +462,38 @@ export async function gatherAcmeCertificate(
         call,
       )
     : undefined;
+  // Renewal information only matters for a certificate that would otherwise be kept, and not after it
+  // expired (RFC 9773 §4.3: clients stop asking then).
+  const now = (deps.clock ?? systemClock).now();
+  const renewalInfo =
+    stored &&
+    stored.issuer === acmeIssuer(directoryUrl) &&
+    sameNames(stored.dnsNames, dnsNames) &&
+    now.getTime() < stored.notAfter.getTime()
+      ? await fetchRenewalInfo(directoryUrl, stored.certificatePem, {
+          now,
+          timeoutMs: deps.acme.requestTimeoutMs ?? 30_000,
+          ...(deps.acme.caCertificates === undefined ? {} : { agent: pinnedAgent(deps.acme.caCertificates) }),
+          ...call,
+        })
+      : undefined;
   return {
     nameServers: details.nameServers,
+    ...(renewalInfo === undefined
+      ? {}
+      : { renewalInfo, randomFraction: randomFraction(deps.random ?? Math.random) }),
     ...(account ? { accountKeyPem: account.pem, accountKeyVersion: account.version } : {}),
     ...(stored ? { stored } : {}),
     ...(secret ? { secret } : {}),
   };
+}
+
+/** One draw of `random`, checked to be in [0, 1). */
+function randomFraction(random: () => number): number {
+  const r = random();
+  if (typeof r !== 'number' || !(r >= 0 && r < 1))
+    throw invalidInput(`ACME: random() must return a number in [0, 1), got ${String(r)}.`);
+  return r;
 }
 
 function newAccountKeyPem(): string {
@@ -583,9 +686,27 @@ async function orderCertificate(
     let written: ReturnType<typeof challengeRecordSets> = [];
     try {
       await useAccount(client, scope, settings);
-      const order = await client.createOrder({
-        identifiers: step.dnsNames.map((value) => ({ type: 'dns', value })),
-      });
+      const identifiers = step.dnsNames.map((value) => ({ type: 'dns', value }));
+      let order: Order;
+      try {
+        // acme-client sends the request body as given: `replaces` (RFC 9773 §5) goes through as is.
+        order = await client.createOrder({
+          identifiers,
+          ...(step.replaces === undefined ? {} : { replaces: step.replaces }),
+        } as Parameters<Client['createOrder']>[0]);
+      } catch (error) {
+        // The certificate already has a replacement (an earlier run was issued one, then failed to
+        // store it): order without `replaces`, as a new certificate.
+        if (
+          step.replaces === undefined ||
+          scope.lastProblem?.type !== 'urn:ietf:params:acme:error:alreadyReplaced'
+        )
+          throw error;
+        logger.info('ACME: the certificate already has a replacement; ordering without replaces', {
+          order: step.name,
+        });
+        order = await client.createOrder({ identifiers });
+      }
       const authorizations = await client.getAuthorizations(order);
       const ordered = new Set(step.dnsNames.map((n) => n.replace(/^\*\./, '')));
       const pending: { challenge: Authorization['challenges'][number]; dnsName: string; digest: string }[] =
@@ -751,21 +872,27 @@ export async function ensureAcmeCertificate(
     options,
   );
   const current = outcome.dryRun ? outcome.state.stored : outcome.applied;
+  const { renewal } = outcome.plan;
+  const kept = renewal !== undefined && current?.serialNumber === outcome.state.stored?.serialNumber;
   return {
     plan: outcome.plan,
     dryRun: outcome.dryRun,
+    ...(renewal === undefined ? {} : { renewal }),
     ...(current
       ? {
           certificate: {
             serialNumber: current.serialNumber,
             notBefore: current.notBefore,
             notAfter: current.notAfter,
-            renewAt: renewalTime(
-              current,
-              input.renewBeforeFraction === undefined
-                ? {}
-                : { renewBeforeFraction: input.renewBeforeFraction },
-            ),
+            renewAt:
+              kept && renewal !== undefined
+                ? new Date(renewal.renewAt)
+                : renewalTime(
+                    current,
+                    input.renewBeforeFraction === undefined
+                      ? {}
+                      : { renewBeforeFraction: input.renewBeforeFraction },
+                  ),
             dnsNames: current.dnsNames,
             issuer: current.issuer ?? 'organisation-ca',
           },

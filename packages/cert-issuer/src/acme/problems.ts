@@ -55,6 +55,9 @@ export const ACME_PROBLEM_MAPPINGS: Readonly<Record<string, AcmeProblemMapping>>
   invalidContact: { code: 'INVALID_INPUT', retry: 'permanent' },
   unsupportedContact: { code: 'INVALID_INPUT', retry: 'permanent' },
   alreadyRevoked: { code: 'CONFLICT', retry: 'permanent' },
+  // RFC 9773 §5: the certificate named in `replaces` already has a replacement (zonekeeper then orders
+  // without `replaces`).
+  alreadyReplaced: { code: 'CONFLICT', retry: 'permanent' },
   orderNotReady: { code: 'PENDING', retry: 'pending' },
   // What zonekeeper sent was wrong: a bug to report, not a condition to wait out.
   malformed: { code: 'INTERNAL', retry: 'bug' },

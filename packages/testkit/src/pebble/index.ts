@@ -8,6 +8,7 @@
 
 export { type ListPebbleProcessesOptions, listPebbleProcesses, type PebbleProcessInfo } from './processes.js';
 export {
+  PEBBLE_VERSION,
   type PebbleCertificateStatus,
   type PebbleDnsServer,
   type PebbleOptions,

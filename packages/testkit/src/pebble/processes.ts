@@ -32,7 +32,7 @@ export interface ListPebbleProcessesOptions {
 export function listPebbleProcesses(options: ListPebbleProcessesOptions = {}): PebbleProcessInfo[] {
   return scanProcesses((args) => {
     // setpriv execs pebble in place: a process whose first argument is still setpriv is not Pebble yet.
-    if (!/(^|\/)pebble$/.test(args[0] ?? '') || !args.includes('-config')) return undefined;
+    if (!/(^|\/)pebble(-v[0-9][0-9.]*)?$/.test(args[0] ?? '') || !args.includes('-config')) return undefined;
     const configPath = args[args.indexOf('-config') + 1];
     return configPath !== undefined && /zonekeeper-pebble-/.test(configPath) ? { configPath } : undefined;
   }, options.parentPid ?? process.pid);

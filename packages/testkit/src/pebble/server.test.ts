@@ -6,7 +6,13 @@ import { hasErrorCode } from '@zonekeeper/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProcessRunning } from '../moto/processes.js';
 import { type PowerDnsServer, startPowerDns } from '../powerdns/index.js';
-import { listPebbleProcesses, type PebbleServer, pebbleInstallHint, startPebble } from './index.js';
+import {
+  listPebbleProcesses,
+  PEBBLE_VERSION,
+  type PebbleServer,
+  pebbleInstallHint,
+  startPebble,
+} from './index.js';
 
 let pdns: PowerDnsServer;
 let pebble: PebbleServer;
@@ -132,6 +138,37 @@ describe('startPebble', () => {
     expect(hasErrorCode(error, 'UNAVAILABLE')).toBe(true);
     expect((error as Error).message).toContain(pebbleInstallHint);
     expect((error as { retry?: string }).retry).toBe('permanent');
+  });
+
+  it('runs the Pebble the tests pin, which offers ACME Renewal Information (RFC 9773)', () => {
+    const binary = listPebbleProcesses().find((p) => p.pid === pebble.pid)?.args[0] as string;
+    expect(execFileSync(binary, ['-version'], { encoding: 'utf8' })).toContain(
+      `Pebble version: ${PEBBLE_VERSION}`,
+    );
+    expect(pebble.renewalInfoUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/.*renewalInfo$/);
+  });
+
+  it('fails loudly naming the build command when no binary is given and none is built', async () => {
+    const saved = { pebble: process.env.ZONEKEEPER_PEBBLE, cache: process.env.ZONEKEEPER_CACHE_DIR };
+    delete process.env.ZONEKEEPER_PEBBLE;
+    process.env.ZONEKEEPER_CACHE_DIR = join(scratch, 'empty-cache');
+    try {
+      const before = listPebbleProcesses().length;
+      const error = await failure(startPebble({ dnsServer: { port: pdns.dnsPort } }));
+      expect(error).toMatchObject({ code: 'UNAVAILABLE', retry: 'permanent' });
+      expect((error as Error).message).toContain('bash .ci/build-pebble.sh');
+      expect((error as Error).message).toContain(
+        join(scratch, 'empty-cache', 'bin', `pebble-${PEBBLE_VERSION}`),
+      );
+      expect(listPebbleProcesses().length).toBe(before);
+    } finally {
+      for (const [key, value] of [
+        ['ZONEKEEPER_PEBBLE', saved.pebble],
+        ['ZONEKEEPER_CACHE_DIR', saved.cache],
+      ] as const)
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+    }
   });
 
   it('rejects bad options with INVALID_INPUT before starting anything, and an abort with its reason', async () => {

@@ -1,5 +1,6 @@
 /**
- * Starts and stops Pebble, Let's Encrypt's ACME test server (Debian `pebble`), on 127.0.0.1 for tests:
+ * Starts and stops Pebble, Let's Encrypt's ACME test server ({@link PEBBLE_VERSION}, built by
+ * `.ci/build-pebble.sh`), on 127.0.0.1 for tests:
  * the ACME API and the management interface on free ports over TLS with a certificate made here by
  * `openssl`, challenge validation only over DNS at the server given in `dnsServer` (a test PowerDNS),
  * and the CA's root and intermediate fetched from the management interface once it answers.
@@ -12,13 +13,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type CallOptions, invalidInput, sleep, ZonekeeperError } from '@zonekeeper/core';
 import { type ExitInfo, hasSetpriv, terminate } from '../internal/child.js';
 import { trackChild, untrackChild } from '../moto/processes.js';
 
-/** The Debian package that provides `pebble`. @public */
-export const pebbleInstallHint = 'apt-get install -y pebble';
+/**
+ * The Pebble release the tests run: the first one Debian does not ship that offers ACME Renewal
+ * Information (RFC 9773). `.ci/build-pebble.sh` builds it from the Go module proxy. @public
+ */
+export const PEBBLE_VERSION = 'v2.10.3';
+
+/** The command that provides the Pebble binary the tests run ({@link PEBBLE_VERSION}). @public */
+export const pebbleInstallHint = 'bash .ci/build-pebble.sh (then ZONEKEEPER_PEBBLE=<the path it prints>)';
 
 /** A DNS server Pebble validates DNS-01 challenges against. @public */
 export interface PebbleDnsServer {
@@ -45,7 +53,11 @@ export interface PebbleOptions extends CallOptions {
    * so every order is validated over DNS again (Pebble's own default is 50).
    */
   readonly authzReusePercent?: number;
-  /** The binary. Default: `ZONEKEEPER_PEBBLE`, else `/usr/bin/pebble` if it exists, else `pebble` on `PATH`. */
+  /**
+   * The binary. Default: `ZONEKEEPER_PEBBLE`, else `.ci/build-pebble.sh`'s output
+   * (`$ZONEKEEPER_CACHE_DIR/bin/pebble-<PEBBLE_VERSION>`, or under the repository's `.cache`) if it
+   * exists; otherwise `startPebble` fails naming `bash .ci/build-pebble.sh`.
+   */
   readonly pebble?: string;
   /** The openssl binary that makes the server's TLS certificate (default `openssl`). */
   readonly openssl?: string;
@@ -82,6 +94,11 @@ export interface PebbleServer extends AsyncDisposable {
   readonly intermediatePem: string;
   /** The DNS server Pebble validates against, as `address:port`. */
   readonly dnsServer: string;
+  /**
+   * The directory's `renewalInfo` URL (ACME Renewal Information, RFC 9773), or `undefined` for a
+   * Pebble without it (Debian's 2.4).
+   */
+  readonly renewalInfoUrl: string | undefined;
   readonly pid: number;
   /** True once the process has exited. */
   readonly exited: boolean;
@@ -89,6 +106,12 @@ export interface PebbleServer extends AsyncDisposable {
   readonly dataDir: string;
   /** A certificate's status by serial (lowercase hex, no leading zeros needed); `undefined` if unknown. */
   certificateStatus(serialHex: string, options?: CallOptions): Promise<PebbleCertificateStatus | undefined>;
+  /**
+   * Overrides what Pebble answers to the renewalInfo request of one certificate it issued (its
+   * management interface's `/set-renewal-info/`): `response` is sent verbatim, so it may be a window
+   * (`{"suggestedWindow":{"start":…,"end":…}}`) or deliberately malformed.
+   */
+  setRenewalInfo(certificatePem: string, response: string, options?: CallOptions): Promise<void>;
   /** The last lines Pebble logged (bounded), for failure messages. */
   logTail(): string;
   /** SIGTERM, then SIGKILL after `stopGraceMs`; resolves once the process is reaped. Idempotent. */
@@ -129,17 +152,30 @@ async function freePorts(count: number): Promise<number[]> {
 }
 
 function missingError(what: string, hint: string, cause?: unknown): ZonekeeperError {
-  return new ZonekeeperError(
-    'UNAVAILABLE',
-    `Pebble: ${what}. Install it with: ${hint} (a Debian package; .ci/run installs it).`,
-    { retry: 'permanent', ...(cause === undefined ? {} : { cause }) },
-  );
+  return new ZonekeeperError('UNAVAILABLE', `Pebble: ${what}. Provide it with: ${hint} (.ci/run does).`, {
+    retry: 'permanent',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** The repository's root (this file is `packages/testkit/{src,dist}/pebble/server.*`). */
+const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+/** Where `.ci/build-pebble.sh` puts the binary. */
+function builtBinary(): string {
+  const cache = process.env.ZONEKEEPER_CACHE_DIR?.trim() || join(repositoryRoot, '.cache');
+  return join(cache, 'bin', `pebble-${PEBBLE_VERSION}`);
 }
 
 function defaultBinary(): string {
   const fromEnv = process.env.ZONEKEEPER_PEBBLE;
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv;
-  return existsSync('/usr/bin/pebble') ? '/usr/bin/pebble' : 'pebble';
+  const built = builtBinary();
+  if (existsSync(built)) return built;
+  throw missingError(
+    `Pebble ${PEBBLE_VERSION} is not built (no ZONEKEEPER_PEBBLE, nothing at ${built})`,
+    pebbleInstallHint,
+  );
 }
 
 function percent(name: string, value: number | undefined): number {
@@ -176,18 +212,63 @@ function httpsGet(
   signal?: AbortSignal,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method: 'GET', ca, agent: false, timeout: timeoutMs, signal }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
+    // Pebble (since 2.5) refuses requests without a User-Agent, as RFC 8555 §6.1 lets a server do.
+    const headers = { 'user-agent': 'zonekeeper-testkit' };
+    const req = httpsRequest(
+      url,
+      { method: 'GET', ca, agent: false, timeout: timeoutMs, signal, headers },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** `POST` of a JSON body over HTTPS trusting only `ca`. */
+function httpsPost(
+  url: string,
+  json: string,
+  ca: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      {
+        method: 'POST',
+        ca,
+        agent: false,
+        timeout: timeoutMs,
+        signal,
+        headers: {
+          'user-agent': 'zonekeeper-testkit',
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(json),
+        },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(json);
   });
 }
 
@@ -253,7 +334,7 @@ function makeTlsCertificate(openssl: string, dir: string): Promise<string> {
  * await pebble.stop();
  * ```
  * @throws ZonekeeperError `INVALID_INPUT` for bad options; `UNAVAILABLE` (retry `permanent`) naming
- * `apt-get install -y pebble` when the binary is missing or exits early (with its log tail); `TIMEOUT`
+ * `bash .ci/build-pebble.sh` when the binary is missing or exits early (with its log tail); `TIMEOUT`
  * when it does not answer within `startTimeoutMs`. An abort re-throws `signal.reason`. The process is
  * stopped first.
  * @public
@@ -263,6 +344,7 @@ export async function startPebble(options: PebbleOptions): Promise<PebbleServer>
   const { signal } = options;
   signal?.throwIfAborted();
   const binary = options.pebble ?? defaultBinary();
+  let renewalInfoUrl: string | undefined;
   const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   const stopGraceMs = options.stopGraceMs ?? 3_000;
   const deadline = Date.now() + startTimeoutMs;
@@ -343,6 +425,8 @@ export async function startPebble(options: PebbleOptions): Promise<PebbleServer>
         try {
           const dirResponse = await httpsGet(directoryUrl, tlsCertificatePem, left, pollSignal);
           if (dirResponse.status === 200 && dirResponse.body.includes('newOrder')) {
+            const entry = (JSON.parse(dirResponse.body) as { renewalInfo?: unknown }).renewalInfo;
+            renewalInfoUrl = typeof entry === 'string' ? entry : undefined;
             const root = await httpsGet(`${managementUrl}/roots/0`, tlsCertificatePem, left, pollSignal);
             const intermediate = await httpsGet(
               `${managementUrl}/intermediates/0`,
@@ -386,6 +470,7 @@ export async function startPebble(options: PebbleOptions): Promise<PebbleServer>
         tlsCertificatePem,
         ...outcome,
         dnsServer,
+        renewalInfoUrl,
         dir,
         log,
         stopGraceMs,
@@ -444,6 +529,7 @@ function handle(
     rootPem: string;
     intermediatePem: string;
     dnsServer: string;
+    renewalInfoUrl: string | undefined;
     dir: string;
     log: Tail;
     stopGraceMs: number;
@@ -490,6 +576,24 @@ function handle(
         : {}),
     };
   };
+  const setRenewalInfo = async (
+    certificatePem: string,
+    response: string,
+    options: CallOptions = {},
+  ): Promise<void> => {
+    const { status, body } = await httpsPost(
+      `${facts.managementUrl}/set-renewal-info/`,
+      JSON.stringify({ Certificate: certificatePem, ARIResponse: response }),
+      facts.tlsCertificatePem,
+      5_000,
+      options.signal,
+    );
+    if (status !== 200)
+      throw new ZonekeeperError(
+        'UNAVAILABLE',
+        `Pebble: set-renewal-info answered ${status}: ${body.slice(0, 200)}`,
+      );
+  };
   return {
     directoryUrl: facts.directoryUrl,
     managementUrl: facts.managementUrl,
@@ -497,12 +601,14 @@ function handle(
     rootPem: facts.rootPem,
     intermediatePem: facts.intermediatePem,
     dnsServer: facts.dnsServer,
+    renewalInfoUrl: facts.renewalInfoUrl,
     pid: child.pid as number,
     get exited() {
       return child.exitCode !== null || child.signalCode !== null;
     },
     dataDir: facts.dir,
     certificateStatus,
+    setRenewalInfo,
     logTail: () => facts.log.lines(),
     stop,
     [Symbol.asyncDispose]: stop,

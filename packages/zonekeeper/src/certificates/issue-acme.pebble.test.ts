@@ -118,6 +118,12 @@ describe('issueCertificate with acme', () => {
     });
     expect(again.plans.acme).toEqual([]);
     expect(again.certificate?.serialNumber).toBe(issued.certificate?.serialNumber);
+    // The kept certificate renews inside Pebble's ARI window (RFC 9773): a day either side of two thirds.
+    const c = issued.certificate as NonNullable<typeof issued.certificate>;
+    const twoThirds = c.notBefore.getTime() + ((c.notAfter.getTime() - c.notBefore.getTime()) * 2) / 3;
+    const renewAt = again.certificate?.renewAt.getTime() as number;
+    expect(Math.abs(renewAt - twoThirds)).toBeLessThanOrEqual(86_400_000 + 2_000);
+    expect(renewAt).not.toBe(c.renewAt.getTime());
   });
 
   it('refuses before any request: foreign names, a missing organisation, CA-only options, no ACME configured', async () => {

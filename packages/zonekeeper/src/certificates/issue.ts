@@ -265,6 +265,9 @@ async function issueAcmeCertificate(
     options,
   );
   const current = outcome.dryRun ? outcome.state?.acme.stored : outcome.applied;
+  // A kept certificate renews when the CA's renewal information (RFC 9773) says, else at two thirds.
+  const { renewal } = outcome.plan;
+  const kept = current !== undefined && current.serialNumber === outcome.state?.acme.stored?.serialNumber;
   return {
     organization: names.organization,
     name,
@@ -276,7 +279,7 @@ async function issueAcmeCertificate(
             serialNumber: current.serialNumber,
             notBefore: current.notBefore,
             notAfter: current.notAfter,
-            renewAt: renewalTime(current),
+            renewAt: kept && renewal !== undefined ? new Date(renewal.renewAt) : renewalTime(current),
             dnsNames: current.dnsNames,
             issuer: current.issuer ?? 'organisation-ca',
           },
