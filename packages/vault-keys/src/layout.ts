@@ -100,6 +100,8 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
   readonly locksRoot: string;
   organization(organization: string): string;
   accessKey(organization: string, clusterId?: string): string;
+  /** The organisation's ACME identity's access key (the TXT-only key cert-manager's solver runs with). */
+  acmeChallengeKey(organization: string): string;
   tsigKey(organization: string): string;
   clusterFolder(organization: string, clusterId: string): string;
   attachment(organization: string, clusterId: string): string;
@@ -120,6 +122,7 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
     locksRoot: `${prefix}/locks`,
     organization: org,
     accessKey: (o, c) => (c === undefined ? `${org(o)}/aws-access-key` : `${cluster(o, c)}/aws-access-key`),
+    acmeChallengeKey: (o) => `${org(o)}/acme-challenge/aws-access-key`,
     tsigKey: (o) => `${org(o)}/tsig-key`,
     clusterFolder: cluster,
     attachment: (o, c) => `${cluster(o, c)}/attachment`,
@@ -310,10 +313,20 @@ export interface StoredAccessKey {
   readonly version: number;
 }
 
-/** Which access key: the organisation's, or one cluster's. @public */
+/** Which access key: the organisation's, one cluster's, or the organisation's ACME identity's. @public */
 export interface AccessKeyRef {
   readonly organization: string;
   readonly clusterId?: string;
+  /** `acme-challenge`: the ACME identity's key (then without `clusterId`). */
+  readonly purpose?: 'acme-challenge';
+}
+
+function accessKeyPath(options: LayoutOptions, ref: AccessKeyRef): string {
+  const paths = secretPaths(options);
+  if (ref.purpose === undefined) return paths.accessKey(ref.organization, ref.clusterId);
+  if (ref.purpose !== 'acme-challenge' || ref.clusterId !== undefined)
+    throw invalidInput('An access key purpose must be "acme-challenge", without a cluster id.');
+  return paths.acmeChallengeKey(ref.organization);
 }
 
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
@@ -329,7 +342,7 @@ export async function readAccessKey(
   ref: AccessKeyRef,
   options: LayoutOptions = {},
 ): Promise<StoredAccessKey | undefined> {
-  const path = secretPaths(options).accessKey(ref.organization, ref.clusterId);
+  const path = accessKeyPath(options, ref);
   const secret = await readOwnedSecret(
     store,
     path,
@@ -376,7 +389,7 @@ export async function writeAccessKey(
   key: AccessKeyToStore,
   options: LayoutOptions & { readonly cas: number },
 ): Promise<{ readonly version: number }> {
-  const path = secretPaths(options).accessKey(ref.organization, ref.clusterId);
+  const path = accessKeyPath(options, ref);
   if (!ACCESS_KEY_ID.test(key.accessKeyId))
     throw invalidInput('Access key id must be 16–128 uppercase letters and digits.');
   if (typeof key.secretAccessKey !== 'string' || key.secretAccessKey.length === 0)
@@ -404,6 +417,7 @@ export async function writeAccessKey(
       organization: ref.organization,
       info: {
         ...(ref.clusterId ? { cluster: ref.clusterId } : {}),
+        ...(ref.purpose ? { purpose: ref.purpose } : {}),
         'user-name': key.userName,
         'access-key-id': key.accessKeyId,
         'created-at': key.createdAt.toISOString(),

@@ -1,0 +1,478 @@
+/**
+ * `attachCluster`'s cert-manager mode: the organisation's ACME identity (the TXT-only IAM user
+ * cert-manager's Route 53 DNS-01 solver runs with), and the rendered cert-manager objects applied to the
+ * cluster's tenant namespaces.
+ *
+ * ```
+ *  gather   the ACME identity (user, policy, stored key facts), the tenant namespaces, and the objects
+ *           at the rendered names (desired and previously recorded)
+ *  plan     pure: refuse a missing namespace or an object at our names that is not ours (or another
+ *           organisation's); plan the identity (iam-scoper's planZoneIdentity with desiredAcmeIdentity)
+ *           and its key (planCredentials), the objects to apply, and the recorded objects to remove
+ *  apply    identity → key (IAM, then the store, as for every key) → objects (server-side apply, only
+ *           the changed ones) → removal of what is no longer rendered
+ * ```
+ *
+ * The settings are recorded with the cluster's settings (`record-settings`) before anything touches
+ * the cluster, so a detach — or an attach after a crash — always knows which objects are ours.
+ *
+ * Crash safety: the identity's writes are iam-scoper's (idempotent, a foreign user never adopted); the
+ * key's are `applyCredentialsPlan`'s (a key IAM created but the store never received is deleted as
+ * unknown by the next run); the objects are applied by server-side apply and deleted by name, both
+ * idempotent, and re-planned from what the cluster holds.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import {
+  CERT_MANAGER_OBJECT_NAMES,
+  type CertManagerManifest,
+  renderCertManager,
+} from '@zonekeeper/cert-issuer/cert-manager';
+import {
+  type CallOptions,
+  type ClusterClient,
+  describeRef,
+  describeValue,
+  hasErrorCode,
+  invalidInput,
+  type KubernetesObject,
+  type ObjectRef,
+  refOf,
+  validateDnsLabel,
+  ZONEKEEPER_MANAGER,
+  ZonekeeperError,
+  ZonekeeperLabels,
+} from '@zonekeeper/core';
+import { planApply } from '@zonekeeper/externaldns-deployer';
+import {
+  applyZoneIdentityPlan,
+  type CurrentZoneIdentity,
+  desiredAcmeIdentity,
+  gatherZoneIdentity,
+  planZoneIdentity,
+  type ZoneIdentityPlan,
+} from '@zonekeeper/iam-scoper';
+import type { AccessKeyRef, StoredAccessKey } from '@zonekeeper/vault-keys';
+import type { OrganizationZone } from '@zonekeeper/zone-manager';
+import type { Context } from '../context.js';
+import { applyCredentialsPlan, type GatheredCredentials, gatherCredentials } from '../credentials/apply.js';
+import { type CredentialsPlan, planCredentials } from '../credentials/plan.js';
+import type { OrganizationNames } from '../names.js';
+import type { CertManagerSettings, ClusterCertificateMode } from '../results.js';
+
+/** The cert-manager settings as recorded (validated, defaults filled in; secret-free JSON). @internal */
+export interface RecordedCertManager {
+  readonly namespaces: readonly string[];
+  readonly acme: { readonly server: string; readonly email?: string; readonly caBundlePem?: string };
+  readonly approverPolicy: boolean;
+  readonly serviceAccount: { readonly namespace: string; readonly name: string };
+}
+
+const MAX_NAMESPACES = 100;
+
+/**
+ * Validates the cert-manager part of an attach's input (before anything is read): the mode, and the
+ * settings' shape. `undefined` for both: keep what is recorded.
+ * @throws `INVALID_INPUT`.
+ * @internal
+ */
+export function validateCertManagerInput(
+  mode: unknown,
+  settings: unknown,
+): { readonly mode: ClusterCertificateMode | undefined; readonly settings: CertManagerSettings | undefined } {
+  if (mode !== undefined && mode !== 'zonekeeper' && mode !== 'cert-manager')
+    throw invalidInput(`certificateMode must be "zonekeeper" or "cert-manager", got ${describeValue(mode)}.`);
+  if (settings === undefined) return { mode, settings: undefined };
+  if (mode === 'zonekeeper')
+    throw invalidInput('certManager settings need certificateMode "cert-manager" (or no certificateMode).');
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings))
+    throw invalidInput(`certManager must be an object, got ${describeValue(settings)}.`);
+  const s = settings as CertManagerSettings;
+  if (!Array.isArray(s.namespaces) || s.namespaces.length === 0 || s.namespaces.length > MAX_NAMESPACES)
+    throw invalidInput(
+      `certManager.namespaces must list 1 to ${MAX_NAMESPACES} tenant namespaces, got ${describeValue(s.namespaces)}.`,
+    );
+  for (const [i, n] of s.namespaces.entries()) validateDnsLabel(n, `certManager.namespaces[${i}]`);
+  if (new Set(s.namespaces).size !== s.namespaces.length)
+    throw invalidInput('certManager.namespaces lists a namespace twice.');
+  if (s.acme !== undefined && (typeof s.acme !== 'object' || s.acme === null))
+    throw invalidInput(`certManager.acme must be an object, got ${describeValue(s.acme)}.`);
+  if (s.approverPolicy !== undefined && typeof s.approverPolicy !== 'boolean')
+    throw invalidInput(
+      `certManager.approverPolicy must be a boolean, got ${describeValue(s.approverPolicy)}.`,
+    );
+  return { mode: 'cert-manager', settings: s };
+}
+
+/**
+ * The settings a cluster ends up with: the given ones (defaults from the platform's ACME directory),
+ * else the recorded ones; `undefined` in `zonekeeper` mode. Checked by rendering them with a stand-in
+ * key, so a bad ACME URL or e-mail is refused before any write.
+ * @throws `INVALID_INPUT`.
+ * @internal
+ */
+export function resolveCertManager(
+  ctx: Context,
+  names: OrganizationNames,
+  input: {
+    readonly mode: ClusterCertificateMode | undefined;
+    readonly settings: CertManagerSettings | undefined;
+  },
+  recorded: RecordedCertManager | undefined,
+): RecordedCertManager | undefined {
+  const mode = input.mode ?? (recorded ? 'cert-manager' : 'zonekeeper');
+  if (mode === 'zonekeeper') return undefined;
+  if (!input.settings) {
+    if (recorded) return recorded;
+    throw invalidInput(
+      'certificateMode "cert-manager" needs certManager settings (at least the tenant namespaces) on the first attach in that mode.',
+    );
+  }
+  if (ctx.powerdns)
+    throw invalidInput(
+      'certificateMode "cert-manager" renders a Route 53 DNS-01 solver; the powerdns backend has no Route 53 zone (use issueCertificate with acme instead).',
+    );
+  const s = input.settings;
+  const server = s.acme?.server ?? ctx.acme?.directoryUrl;
+  if (server === undefined)
+    throw invalidInput(
+      'certificateMode "cert-manager" needs an ACME directory URL: certManager.acme.server, or the acme setting of createZonekeeper.',
+    );
+  const resolved: RecordedCertManager = {
+    namespaces: [...s.namespaces].sort(),
+    acme: {
+      server,
+      ...(s.acme?.email === undefined ? {} : { email: s.acme.email }),
+      ...(s.acme?.caBundlePem === undefined ? {} : { caBundlePem: s.acme.caBundlePem }),
+    },
+    approverPolicy: s.approverPolicy ?? true,
+    serviceAccount: {
+      namespace: s.serviceAccount?.namespace ?? 'cert-manager',
+      name: s.serviceAccount?.name ?? 'cert-manager',
+    },
+  };
+  renderObjects(names, resolved, 'ZVALIDATIONONLY', {
+    accessKeyId: 'AKIAVALIDATIONONLY00',
+    secretAccessKey: 'validation-only-not-a-secret',
+  });
+  return resolved;
+}
+
+function renderObjects(
+  names: OrganizationNames,
+  settings: RecordedCertManager,
+  zoneId: string,
+  key: Pick<StoredAccessKey, 'accessKeyId' | 'secretAccessKey'>,
+): CertManagerManifest {
+  return renderCertManager({
+    organization: names.organization,
+    zoneName: names.zoneName,
+    namespaces: settings.namespaces,
+    approverPolicy: settings.approverPolicy,
+    certManagerServiceAccount: settings.serviceAccount,
+    acme: {
+      server: settings.acme.server,
+      ...(settings.acme.email === undefined ? {} : { email: settings.acme.email }),
+      ...(settings.acme.caBundlePem === undefined ? {} : { caBundlePem: settings.acme.caBundlePem }),
+      hostedZoneId: zoneId,
+      accessKeyId: key.accessKeyId,
+      secretAccessKey: key.secretAccessKey,
+    },
+  });
+}
+
+/** The objects rendered for the settings, by reference, in apply order (no secret needed). @internal */
+export function certManagerRefs(organization: string, settings: RecordedCertManager): ObjectRef[] {
+  const N = CERT_MANAGER_OBJECT_NAMES;
+  const refs: ObjectRef[] = [];
+  if (settings.approverPolicy)
+    refs.push(
+      {
+        apiVersion: 'policy.cert-manager.io/v1alpha1',
+        kind: 'CertificateRequestPolicy',
+        name: `zonekeeper-${organization}`,
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        name: `zonekeeper-${organization}-certificate-policy`,
+      },
+    );
+  for (const namespace of settings.namespaces) {
+    refs.push(
+      { apiVersion: 'v1', kind: 'Secret', name: N.route53Credentials, namespace },
+      { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', name: N.acmeIssuer, namespace },
+    );
+    if (settings.approverPolicy)
+      refs.push({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        name: N.policyRoleBinding,
+        namespace,
+      });
+  }
+  return refs;
+}
+
+/** What the cert-manager part of an attach reads. Holds the stored key (a secret): internal. */
+export interface CertManagerState {
+  readonly recorded?: RecordedCertManager;
+  /** Tenant namespaces of the desired settings that do not exist. */
+  readonly missingNamespaces: readonly string[];
+  /** Every object at a desired or recorded name, by `describeRef`. */
+  readonly live: ReadonlyMap<string, KubernetesObject | undefined>;
+  readonly identity?: {
+    readonly current: CurrentZoneIdentity;
+    readonly credentials: GatheredCredentials;
+  };
+}
+
+/** The ACME identity's key in the store. @internal */
+export function acmeKeyRef(organization: string): AccessKeyRef {
+  return { organization, purpose: 'acme-challenge' };
+}
+
+/**
+ * Reads what the cert-manager part of an attach needs. Reads only.
+ * @internal
+ */
+export async function gatherCertManager(
+  ctx: Context,
+  names: OrganizationNames,
+  desired: RecordedCertManager | undefined,
+  recorded: RecordedCertManager | undefined,
+  client: ClusterClient,
+  call: CallOptions,
+): Promise<CertManagerState> {
+  const missingNamespaces: string[] = [];
+  const live = new Map<string, KubernetesObject | undefined>();
+  if (desired)
+    for (const namespace of desired.namespaces)
+      if (!(await client.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, call)))
+        missingNamespaces.push(namespace);
+  const refs = [
+    ...(desired ? certManagerRefs(names.organization, desired) : []),
+    ...(recorded ? certManagerRefs(names.organization, recorded) : []),
+  ];
+  for (const ref of refs) {
+    const key = describeRef(ref);
+    if (live.has(key)) continue;
+    const ns = ref.namespace;
+    // A namespace that does not exist holds nothing (and a CRD that is not installed serves nothing).
+    if (ns !== undefined && missingNamespaces.includes(ns)) {
+      live.set(key, undefined);
+      continue;
+    }
+    try {
+      live.set(key, await client.get(ref, call));
+    } catch (error) {
+      if (!hasErrorCode(error, 'NOT_FOUND')) throw error;
+      live.set(key, undefined);
+    }
+  }
+  let identity: CertManagerState['identity'];
+  if (desired) {
+    const wanted = acmeNames(ctx, names);
+    const current = await gatherZoneIdentity(wanted, ctx.ports.identity, call);
+    const credentials = await gatherCredentials(
+      ctx,
+      acmeKeyRef(names.organization),
+      wanted.userName,
+      current.user !== undefined,
+      [],
+      call,
+    );
+    identity = { current, credentials };
+  }
+  return {
+    ...(recorded ? { recorded } : {}),
+    missingNamespaces,
+    live,
+    ...(identity ? { identity } : {}),
+  };
+}
+
+function acmeNames(ctx: Context, names: OrganizationNames): { userName: string; policyName: string } {
+  const d = desiredAcmeIdentity({
+    baseDomain: ctx.baseDomain,
+    organization: names.organization,
+    zoneName: names.zoneName,
+    zoneId: null,
+  });
+  return { userName: d.userName, policyName: d.policyName };
+}
+
+/** The cert-manager part of an attach plan. JSON data. @internal */
+export interface CertManagerPlan {
+  readonly settings: RecordedCertManager | null;
+  readonly acmeIdentity: {
+    readonly userName: string;
+    readonly identity: ZoneIdentityPlan;
+    readonly credentials: CredentialsPlan;
+  } | null;
+  /** Whether the rendered objects need applying (some are missing or differ, or the key is new). */
+  readonly apply: boolean;
+  /** Recorded objects no longer rendered that the cluster holds (ours, this organisation's). */
+  readonly remove: readonly ObjectRef[];
+}
+
+/** Whether an object at one of our names is ours and this organisation's. */
+function refuseForeign(object: KubernetesObject, organization: string, clusterName: string): void {
+  const labels = object.metadata.labels ?? {};
+  const ref = describeRef(refOf(object));
+  if (labels[ZonekeeperLabels.managedBy] !== ZONEKEEPER_MANAGER)
+    throw new ZonekeeperError(
+      'NOT_OWNED',
+      `Kubernetes: ${ref} in cluster ${clusterName} exists and is not managed by zonekeeper; refusing to take it over. Remove it, or choose other tenant namespaces.`,
+      { details: { ref, cluster: clusterName } },
+    );
+  const owner = labels[ZonekeeperLabels.organization];
+  if (owner !== organization)
+    throw new ZonekeeperError(
+      'NOT_OWNED',
+      `Kubernetes: ${ref} in cluster ${clusterName} belongs to organisation ${owner ?? '(none)'}, not ${organization}; zonekeeper never replaces another organisation's objects.`,
+      { details: { ref, cluster: clusterName, ...(owner ? { organization: owner } : {}) } },
+    );
+}
+
+/**
+ * Plans the cert-manager part of an attach. Pure.
+ * @throws `NOT_FOUND` (a tenant namespace that does not exist), `NOT_OWNED` (an object at our names
+ *   that is not zonekeeper's or is another organisation's; an IAM user at the ACME identity's name
+ *   without zonekeeper's tag), `CONFLICT` (an ACME identity of another organisation or platform).
+ * @internal
+ */
+export function planCertManager(
+  ctx: Context,
+  names: OrganizationNames,
+  desired: RecordedCertManager | undefined,
+  state: CertManagerState,
+  zoneId: string | null,
+  clusterName: string,
+): CertManagerPlan {
+  if (desired && state.missingNamespaces.length > 0)
+    throw new ZonekeeperError(
+      'NOT_FOUND',
+      `Namespace(s) ${state.missingNamespaces.join(', ')} do not exist in cluster ${clusterName}; create them before giving them cert-manager issuers (nothing was written).`,
+      { details: { cluster: clusterName, namespaces: [...state.missingNamespaces] } },
+    );
+  for (const object of state.live.values())
+    if (object) refuseForeign(object, names.organization, clusterName);
+  const wanted = desired ? certManagerRefs(names.organization, desired) : [];
+  const wantedKeys = new Set(wanted.map(describeRef));
+  const remove = (state.recorded ? certManagerRefs(names.organization, state.recorded) : []).filter(
+    (r) => !wantedKeys.has(describeRef(r)) && state.live.get(describeRef(r)) !== undefined,
+  );
+  if (!desired) return { settings: null, acmeIdentity: null, apply: false, remove };
+
+  const identityDesired = desiredAcmeIdentity({
+    baseDomain: ctx.baseDomain,
+    organization: names.organization,
+    zoneName: names.zoneName,
+    zoneId,
+  });
+  const identityState = state.identity;
+  const facts = identityState?.credentials.facts ?? {
+    userName: identityDesired.userName,
+    iamKeys: null,
+    consumers: [],
+  };
+  const acmeIdentity = {
+    userName: identityDesired.userName,
+    identity: planZoneIdentity(identityState?.current ?? { policyNames: [] }, identityDesired),
+    credentials: planCredentials(facts, 'ensure'),
+  };
+  const key = acmeIdentity.credentials.steps.some((s) => s.op === 'issue-key')
+    ? undefined
+    : identityState?.credentials.stored;
+  let apply = true;
+  if (zoneId !== null && key) {
+    const objects = renderObjects(names, desired, zoneId, key);
+    apply = planApply(objects, state.live, clusterName).steps.length > 0;
+  }
+  return { settings: desired, acmeIdentity, apply, remove };
+}
+
+/** Whether the cert-manager part plans nothing. @internal */
+export function isEmptyCertManagerPlan(plan: CertManagerPlan): boolean {
+  return (
+    !plan.apply &&
+    plan.remove.length === 0 &&
+    (plan.acmeIdentity?.identity.steps.length ?? 0) === 0 &&
+    (plan.acmeIdentity?.credentials.steps.length ?? 0) === 0
+  );
+}
+
+/** Deletes objects by reference; one already gone is fine. */
+export async function deleteObjects(
+  client: ClusterClient,
+  refs: readonly ObjectRef[],
+  call: CallOptions,
+): Promise<void> {
+  // Issuers before the Secrets they read, cluster-scoped policy last: the reverse of apply order.
+  for (const ref of [...refs].reverse()) {
+    call.signal?.throwIfAborted();
+    try {
+      await client.delete(ref, call);
+    } catch (error) {
+      if (!hasErrorCode(error, 'NOT_FOUND')) throw error;
+    }
+  }
+}
+
+/**
+ * Applies the cert-manager part of an attach plan: the ACME identity, its key (IAM, then the store),
+ * the objects, then the removal of what is no longer rendered.
+ * @internal
+ */
+export async function applyCertManagerPlan(
+  ctx: Context,
+  names: OrganizationNames,
+  plan: CertManagerPlan,
+  state: CertManagerState,
+  zone: OrganizationZone,
+  client: ClusterClient,
+  call: CallOptions,
+): Promise<void> {
+  if (plan.settings && plan.acmeIdentity) {
+    const desired = desiredAcmeIdentity({
+      baseDomain: ctx.baseDomain,
+      organization: names.organization,
+      zoneName: names.zoneName,
+      zoneId: zone.id,
+    });
+    await applyZoneIdentityPlan(plan.acmeIdentity.identity, desired, ctx.deps.identity, call);
+    const gathered = state.identity?.credentials ?? {
+      facts: { userName: desired.userName, iamKeys: null, consumers: [] },
+    };
+    // No consumers: this attach applies the key to its own cluster below.
+    const key = await applyCredentialsPlan(
+      ctx,
+      plan.acmeIdentity.credentials,
+      acmeKeyRef(names.organization),
+      gathered,
+      async () => {},
+      call,
+    );
+    if (!key)
+      throw new ZonekeeperError(
+        'INTERNAL',
+        `zonekeeper: no ACME identity key for ${names.organization} after ensuring it; run attachCluster again.`,
+      );
+    const objects = renderObjects(names, plan.settings, zone.id, key);
+    const live = new Map<string, KubernetesObject | undefined>();
+    for (const o of objects) {
+      const ref = describeRef(refOf(o));
+      live.set(ref, state.live.get(ref));
+    }
+    const changed = new Set(planApply(objects, live, client.name).steps.map((s) => describeRef(s.ref)));
+    for (const o of objects) {
+      call.signal?.throwIfAborted();
+      const ref = describeRef(refOf(o));
+      if (changed.has(ref)) await client.apply(o, call);
+    }
+  }
+  if (plan.remove.length > 0) await deleteObjects(client, plan.remove, call);
+}
