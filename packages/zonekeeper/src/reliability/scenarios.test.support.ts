@@ -139,6 +139,51 @@ export const deleteOrganizationScenario: Scenario = {
   run: (zk, _ctx, options) => zk.deleteOrganization('acme', options),
 };
 
+const CERT_MANAGER = {
+  namespaces: ['web'],
+  acme: { server: 'https://acme-v02.api.letsencrypt.org/directory' },
+};
+
+/**
+ * `attachCluster` in cert-manager mode (the organisation exists): the TXT-only ACME identity, its key
+ * (IAM, then the store), the issuers, policy and credentials Secret in the tenant namespace.
+ */
+export const attachCertManagerScenario: Scenario = {
+  name: 'attachCluster (cert-manager mode)',
+  clusters: ['c1'],
+  organizations: ['acme'],
+  async setup(zk, ctx) {
+    await zk.ensureOrganization('acme');
+    await namespace(ctx, 'c1', 'web');
+    ctx.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+  },
+  run: (zk, _ctx, options) =>
+    zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER }, options),
+};
+
+/**
+ * `deleteOrganization` of acme after a cluster ran in cert-manager mode and was detached: its ACME
+ * identity (keys → policy → user) goes before its stored key, like every identity.
+ */
+export const deleteCertManagerScenario: Scenario = {
+  name: 'deleteOrganization (after cert-manager mode)',
+  clusters: ['c1'],
+  organizations: [],
+  async setup(zk, ctx) {
+    await namespace(ctx, 'c1', 'web');
+    await zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });
+    await zk.detachCluster('acme', 'c1');
+  },
+  run: (zk, _ctx, options) => zk.deleteOrganization('acme', options),
+};
+
+/**
+ * Scenarios whose objects only the memory cluster serves: the Kubernetes API fake has no
+ * CustomResourceDefinitions, so cert-manager's kinds are not there (render.apiserver.test.ts and the
+ * facade's apiserver test apply them to a real kube-apiserver with cert-manager's CRDs instead).
+ */
+export const MEMORY_ONLY_SCENARIOS = [attachCertManagerScenario, deleteCertManagerScenario];
+
 export const ALL_SCENARIOS = [
   ensureScenario,
   attachScenario,
