@@ -15,7 +15,7 @@ import {
   IDENTITY_TAGS,
   samePolicyDocument,
 } from '@zonekeeper/iam-scoper';
-import { readAccessKey, readClusterSettings } from '@zonekeeper/vault-keys';
+import { readAccessKey, readCertificateAuthority, readClusterSettings } from '@zonekeeper/vault-keys';
 import { describe, expect, it } from 'vitest';
 import { BASE, everythingIn, memoryWorld, rejectionOf } from './memory.test.support.js';
 
@@ -133,6 +133,30 @@ describe('attachCluster in cert-manager mode', () => {
     expect(w.logger.lines.join('\n')).not.toContain(stored?.secretAccessKey as string);
   });
 
+  it('distributes the organisation’s CA with a trust-manager Bundle, when asked', async () => {
+    const w = await worldWithNamespaces();
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      certManager: { ...CERT_MANAGER, trustBundle: true },
+    });
+    const c1 = await w.cluster('c1');
+    const bundles = c1.objects('Bundle');
+    expect(bundles.map((b) => b.metadata.name)).toEqual(['zonekeeper-acme-ca']);
+    const ca = await readCertificateAuthority(w.secrets, 'acme', w.layout);
+    const spec = bundles[0]?.spec as {
+      sources: { inLine: string }[];
+      target: { namespaceSelector: { matchExpressions: { values: string[] }[] } };
+    };
+    expect(spec.sources[0]?.inLine.trim()).toBe(ca?.certificatePem.trim());
+    expect(spec.target.namespaceSelector.matchExpressions[0]?.values).toEqual(['api', 'web']);
+    expect((await w.zk.attachCluster('acme', { clusterId: 'c1' })).plan).toEqual([]);
+    // Turned off again: the Bundle goes, the issuers stay.
+    const off = await w.zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });
+    expect(off.plan.map((s) => s.op)).toEqual(['record-settings', 'remove-cert-manager']);
+    expect(c1.objects('Bundle')).toEqual([]);
+    expect(ours(c1.objects())).toEqual(ISSUER_OBJECTS);
+  });
+
   it('is idempotent: a second attach plans nothing and writes nothing', async () => {
     const w = await worldWithNamespaces();
     await w.zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });
@@ -236,6 +260,7 @@ describe('attachCluster in cert-manager mode', () => {
       { certManager: { namespaces: ['web'], acme: { server: 'http://acme.test/dir' } } },
       { certManager: { namespaces: ['web'], acme: { server: SERVER, email: 'not an address' } } },
       { certManager: { namespaces: ['web'], acme: { server: SERVER }, approverPolicy: 'yes' } },
+      { certManager: { namespaces: ['web'], acme: { server: SERVER }, trustBundle: 1 } },
     ]) {
       const error = await rejectionOf(w.zk.attachCluster('acme', { clusterId: 'c1', ...(input as object) }));
       expect(hasErrorCode(error, 'INVALID_INPUT'), JSON.stringify(input)).toBe(true);

@@ -104,6 +104,11 @@ export interface CertManagerSettings {
   };
   /** Render approver-policy's `CertificateRequestPolicy` (names under the zone only). Default `true`. */
   readonly approverPolicy?: boolean;
+  /**
+   * Render a trust-manager `Bundle` that distributes the organisation's CA certificate to the
+   * namespaces (ConfigMap `zonekeeper-<org>-ca`, key `ca.crt`). Default `false` (needs trust-manager).
+   */
+  readonly trustBundle?: boolean;
   /** cert-manager's controller service account; default `cert-manager/cert-manager`. */
   readonly serviceAccount?: { readonly namespace: string; readonly name: string };
 }

@@ -694,6 +694,9 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     state.certManager,
     zoneId,
     state.clusterName,
+    organizationPlan.certificateAuthority.steps.length > 0
+      ? undefined
+      : state.organization.ca?.certificatePem,
   );
   if (
     state.recorded === undefined ||
@@ -1021,6 +1024,7 @@ async function applyAttach(
       plan.certManager,
       state.certManager,
       zone,
+      organization.ca?.certificatePem,
       await ctx.ports.cluster(names.clusterId),
       call,
     );

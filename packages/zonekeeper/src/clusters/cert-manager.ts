@@ -27,8 +27,9 @@
 
 import {
   CERT_MANAGER_OBJECT_NAMES,
-  type CertManagerManifest,
   renderCertManager,
+  renderTrustBundle,
+  trustBundleName,
 } from '@zonekeeper/cert-issuer/cert-manager';
 import {
   type CallOptions,
@@ -67,6 +68,8 @@ export interface RecordedCertManager {
   readonly namespaces: readonly string[];
   readonly acme: { readonly server: string; readonly email?: string; readonly caBundlePem?: string };
   readonly approverPolicy: boolean;
+  /** Render a trust-manager `Bundle` of the organisation's CA for the namespaces. */
+  readonly trustBundle: boolean;
   readonly serviceAccount: { readonly namespace: string; readonly name: string };
 }
 
@@ -103,6 +106,8 @@ export function validateCertManagerInput(
     throw invalidInput(
       `certManager.approverPolicy must be a boolean, got ${describeValue(s.approverPolicy)}.`,
     );
+  if (s.trustBundle !== undefined && typeof s.trustBundle !== 'boolean')
+    throw invalidInput(`certManager.trustBundle must be a boolean, got ${describeValue(s.trustBundle)}.`);
   return { mode: 'cert-manager', settings: s };
 }
 
@@ -148,25 +153,34 @@ export function resolveCertManager(
       ...(s.acme?.caBundlePem === undefined ? {} : { caBundlePem: s.acme.caBundlePem }),
     },
     approverPolicy: s.approverPolicy ?? true,
+    trustBundle: s.trustBundle ?? false,
     serviceAccount: {
       namespace: s.serviceAccount?.namespace ?? 'cert-manager',
       name: s.serviceAccount?.name ?? 'cert-manager',
     },
   };
-  renderObjects(names, resolved, 'ZVALIDATIONONLY', {
-    accessKeyId: 'AKIAVALIDATIONONLY00',
-    secretAccessKey: 'validation-only-not-a-secret',
-  });
+  renderObjects(
+    names,
+    resolved,
+    'ZVALIDATIONONLY',
+    { accessKeyId: 'AKIAVALIDATIONONLY00', secretAccessKey: 'validation-only-not-a-secret' },
+    undefined,
+  );
   return resolved;
 }
 
+/**
+ * The objects of the settings, in apply order: cert-manager's (renderCertManager), then the
+ * trust-manager Bundle of the organisation's CA (`caPem`; left out while it is unknown: validation).
+ */
 function renderObjects(
   names: OrganizationNames,
   settings: RecordedCertManager,
   zoneId: string,
   key: Pick<StoredAccessKey, 'accessKeyId' | 'secretAccessKey'>,
-): CertManagerManifest {
-  return renderCertManager({
+  caPem: string | undefined,
+): KubernetesObject[] {
+  const objects = renderCertManager({
     organization: names.organization,
     zoneName: names.zoneName,
     namespaces: settings.namespaces,
@@ -181,6 +195,16 @@ function renderObjects(
       secretAccessKey: key.secretAccessKey,
     },
   });
+  return settings.trustBundle && caPem !== undefined
+    ? [
+        ...objects,
+        renderTrustBundle({
+          organization: names.organization,
+          namespaces: settings.namespaces,
+          certificatesPem: [caPem],
+        }),
+      ]
+    : [...objects];
 }
 
 /** The objects rendered for the settings, by reference, in apply order (no secret needed). @internal */
@@ -213,6 +237,12 @@ export function certManagerRefs(organization: string, settings: RecordedCertMana
         namespace,
       });
   }
+  if (settings.trustBundle)
+    refs.push({
+      apiVersion: 'trust.cert-manager.io/v1alpha1',
+      kind: 'Bundle',
+      name: trustBundleName(organization),
+    });
   return refs;
 }
 
@@ -351,6 +381,8 @@ export function planCertManager(
   state: CertManagerState,
   zoneId: string | null,
   clusterName: string,
+  /** The organisation's CA as it is before the plan runs (`undefined`: the plan creates or renews it). */
+  caPem: string | undefined,
 ): CertManagerPlan {
   if (desired && state.missingNamespaces.length > 0)
     throw new ZonekeeperError(
@@ -388,8 +420,8 @@ export function planCertManager(
     ? undefined
     : identityState?.credentials.stored;
   let apply = true;
-  if (zoneId !== null && key) {
-    const objects = renderObjects(names, desired, zoneId, key);
+  if (zoneId !== null && key && (caPem !== undefined || !desired.trustBundle)) {
+    const objects = renderObjects(names, desired, zoneId, key, caPem);
     apply = planApply(objects, state.live, clusterName).steps.length > 0;
   }
   return { settings: desired, acmeIdentity, apply, remove };
@@ -433,6 +465,7 @@ export async function applyCertManagerPlan(
   plan: CertManagerPlan,
   state: CertManagerState,
   zone: OrganizationZone,
+  caPem: string | undefined,
   client: ClusterClient,
   call: CallOptions,
 ): Promise<void> {
@@ -461,7 +494,12 @@ export async function applyCertManagerPlan(
         'INTERNAL',
         `zonekeeper: no ACME identity key for ${names.organization} after ensuring it; run attachCluster again.`,
       );
-    const objects = renderObjects(names, plan.settings, zone.id, key);
+    if (plan.settings.trustBundle && caPem === undefined)
+      throw new ZonekeeperError(
+        'INTERNAL',
+        `zonekeeper: organisation ${names.organization} has no CA after ensuring it; run attachCluster again.`,
+      );
+    const objects = renderObjects(names, plan.settings, zone.id, key, caPem);
     const live = new Map<string, KubernetesObject | undefined>();
     for (const o of objects) {
       const ref = describeRef(refOf(o));
