@@ -55,6 +55,7 @@ export {
 export {
   type CertificateAuthority,
   type CertificateAuthorityOptions,
+  canSignIntermediates,
   certificateDefaults,
   createCertificateAuthority,
   type IntermediateCertificateAuthority,

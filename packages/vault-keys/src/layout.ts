@@ -109,6 +109,8 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
   clusterBinding(clusterId: string): string;
   lock(organization: string): string;
   certificateAuthority(organization: string): string;
+  /** The name-constrained intermediate CA given to cert-manager's CA `Issuer`. */
+  intermediateCertificateAuthority(organization: string): string;
   certificate(organization: string, name: string): string;
   /** The platform's ACME account key (one per platform, whatever the organisation). */
   acmeAccount(): string;
@@ -130,6 +132,7 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
     clusterBinding: (c) => `${prefix}/clusters/${validateClusterId(c)}`,
     lock: (o) => `${prefix}/locks/${validateOrganizationName(o)}`,
     certificateAuthority: (o) => `${org(o)}/tls/ca`,
+    intermediateCertificateAuthority: (o) => `${org(o)}/tls/cert-manager-ca`,
     certificate: (o, name) => `${org(o)}/tls/certs/${validateDnsLabel(name, 'Certificate name')}`,
     acmeAccount: () => `${prefix}/acme/account`,
   };
@@ -628,6 +631,45 @@ export async function writeCertificateAuthority(
       kind: 'tls-ca',
       organization,
       info: { serial: ca.serialNumber, 'not-after': ca.notAfter.toISOString() },
+    },
+    options,
+  );
+}
+
+/**
+ * Reads the organisation's intermediate CA for cert-manager; `undefined` when none is stored.
+ * @throws `NOT_OWNED` when the path holds a secret that is not zonekeeper's.
+ * @public
+ */
+export async function readIntermediateCertificateAuthority(
+  store: SecretStore,
+  organization: string,
+  options: LayoutOptions = {},
+): Promise<StoredCertificateAuthority | undefined> {
+  const path = secretPaths(options).intermediateCertificateAuthority(organization);
+  const secret = await readOwnedSecret(store, path, { kind: 'tls-ca', organization }, options);
+  return secret && { ...parseCertificateFields(path, store.kind, secret.data), version: secret.version };
+}
+
+/**
+ * Stores the organisation's intermediate CA for cert-manager with check-and-set.
+ * @public
+ */
+export async function writeIntermediateCertificateAuthority(
+  store: SecretStore,
+  organization: string,
+  ca: CertificateAuthorityToStore,
+  options: LayoutOptions & { readonly cas: number },
+): Promise<{ readonly version: number }> {
+  const path = secretPaths(options).intermediateCertificateAuthority(organization);
+  return writeOwnedSecret(
+    store,
+    path,
+    certificateFields(ca),
+    {
+      kind: 'tls-ca',
+      organization,
+      info: { serial: ca.serialNumber, 'not-after': ca.notAfter.toISOString(), role: 'cert-manager' },
     },
     options,
   );

@@ -2,7 +2,7 @@
  * `attachCluster`'s cert-manager mode against a real kube-apiserver (API server and etcd only, built by
  * `bash tools/kube-apiserver/build.sh`; the suite fails, never skips, without it) that has
  * cert-manager's, approver-policy's and trust-manager's own CRDs (from the Go module proxy): the
- * facade's objects pass the CRDs' schema validation through zonekeeper's own Kubernetes adapter, a
+ * facade's objects (ACME and CA issuers, policy, RBAC, Secrets, trust Bundle) pass the CRDs' schema validation through zonekeeper's own Kubernetes adapter, a
  * second attach writes nothing (the stored resourceVersions stay), and detach removes them. The AWS and
  * Vault ports are the embedded in-memory backend.
  */
@@ -90,7 +90,7 @@ beforeAll(async () => {
     }
   for (const name of ['web', 'api'])
     await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  const w = memoryWorld();
+  const w = memoryWorld({ certificates: { caPathLength: 1 } });
   // The embedded backend creates its parent zone on first use; another organisation does that here.
   await w.zk.ensureOrganization('globex');
   // The embedded backend's AWS and Vault ports; this cluster instead of a memory one.
@@ -101,6 +101,7 @@ beforeAll(async () => {
     secrets: w.zk.ports.secrets,
     inventory: w.inventory,
     clusters: async () => cluster,
+    certificates: { caPathLength: 1 },
   });
 }, 600_000);
 
@@ -180,6 +181,7 @@ describe('cert-manager mode on a real kube-apiserver with the CRDs', () => {
     certManager: {
       namespaces: ['web', 'api'],
       acme: { server: 'https://acme-staging-v02.api.letsencrypt.org/directory', email: 'ops@acme.example' },
+      ca: true,
       trustBundle: true,
     },
   };
@@ -194,11 +196,15 @@ describe('cert-manager mode on a real kube-apiserver with the CRDs', () => {
       'CertificateRequestPolicy//zonekeeper-acme',
       'ClusterRole//zonekeeper-acme-certificate-policy',
       'Issuer/api/zonekeeper-acme',
+      'Issuer/api/zonekeeper-ca',
       'Issuer/web/zonekeeper-acme',
+      'Issuer/web/zonekeeper-ca',
       'RoleBinding/api/zonekeeper-certificate-policy',
       'RoleBinding/web/zonekeeper-certificate-policy',
       'Secret/api/zonekeeper-acme-route53',
+      'Secret/api/zonekeeper-ca',
       'Secret/web/zonekeeper-acme-route53',
+      'Secret/web/zonekeeper-ca',
     ]);
     const issuer = await cluster.get({
       apiVersion: 'cert-manager.io/v1',

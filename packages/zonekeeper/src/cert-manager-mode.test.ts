@@ -6,6 +6,8 @@
  * back to `zonekeeper` mode, detach, and deleteOrganization removing the identity and its key.
  */
 
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import {
   ACME_IDENTITY_PURPOSE,
@@ -15,7 +17,12 @@ import {
   IDENTITY_TAGS,
   samePolicyDocument,
 } from '@zonekeeper/iam-scoper';
-import { readAccessKey, readCertificateAuthority, readClusterSettings } from '@zonekeeper/vault-keys';
+import {
+  readAccessKey,
+  readCertificateAuthority,
+  readClusterSettings,
+  readIntermediateCertificateAuthority,
+} from '@zonekeeper/vault-keys';
 import { describe, expect, it } from 'vitest';
 import { BASE, everythingIn, memoryWorld, rejectionOf } from './memory.test.support.js';
 
@@ -332,5 +339,88 @@ describe('attachCluster in cert-manager mode', () => {
     expect(
       await readAccessKey(w.secrets, { organization: 'acme', purpose: 'acme-challenge' }, w.layout),
     ).toBeUndefined();
+  });
+});
+
+describe('cert-manager mode’s CA issuer', () => {
+  const CA_ONLY = { namespaces: ['web'], acme: false as const, ca: true };
+
+  it('issues a name-constrained intermediate signed by the organisation’s CA, stores it, and gives it to the CA Issuer', async () => {
+    const w = memoryWorld({ certificates: { caPathLength: 1 } });
+    const c1 = await w.cluster('c1');
+    await c1.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+    const r = await w.zk.attachCluster('acme', { clusterId: 'c1', certManager: CA_ONLY });
+    expect(r.plan.map((s) => s.op)).not.toContain('ensure-acme-identity');
+    expect(w.identity.snapshot().some((u) => u.userName === ACME_USER)).toBe(false);
+    const root = await readCertificateAuthority(w.secrets, 'acme', w.layout);
+    const stored = await readIntermediateCertificateAuthority(w.secrets, 'acme', w.layout);
+    const intermediate = new X509Certificate(stored?.certificatePem as string);
+    const rootCert = new X509Certificate(root?.certificatePem as string);
+    expect(intermediate.ca).toBe(true);
+    expect(intermediate.checkIssued(rootCert) && intermediate.verify(rootCert.publicKey)).toBe(true);
+    // openssl reads the extensions: pathlen:0, and name constraints permitting the zone only.
+    const text = execFileSync('openssl', ['x509', '-noout', '-ext', 'basicConstraints,nameConstraints'], {
+      input: stored?.certificatePem,
+      encoding: 'utf8',
+    });
+    expect(text).toMatch(/CA:TRUE, pathlen:0/);
+    expect(text).toMatch(/Permitted:\s+DNS:acme\.example\.com\s*$/);
+    const secret = c1.objects('Secret').find((o) => o.metadata.name === 'zonekeeper-ca');
+    const data = (secret?.data ?? {}) as Record<string, string>;
+    const decode = (v: string | undefined) => Buffer.from(v ?? '', 'base64').toString('utf8');
+    expect(secret?.type).toBe('kubernetes.io/tls');
+    expect(decode(data['tls.key']).trim()).toBe(stored?.privateKeyPem.trim());
+    expect(decode(data['tls.crt'])).toContain(stored?.certificatePem.trim());
+    expect(decode(data['ca.crt']).trim()).toBe(root?.certificatePem.trim());
+    expect(c1.objects('Issuer').map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'web/zonekeeper-ca',
+    ]);
+    // The root's key never reaches the cluster: no Secret value holds its private scalar (a P-256
+    // PKCS#8 key's base64 after the fixed 48-character header; the public key follows it).
+    expect(root?.privateKeyPem).toContain('PRIVATE KEY');
+    const rootKeyTail = (root?.privateKeyPem ?? '').replace(/-----[A-Z ]+-----|\s/g, '').slice(48, 88);
+    for (const o of c1.objects('Secret'))
+      for (const v of Object.values((o.data ?? {}) as Record<string, string>))
+        expect(decode(v).replace(/\s/g, '')).not.toContain(rootKeyTail);
+    const before = await w.writes(['c1']);
+    expect((await w.zk.attachCluster('acme', { clusterId: 'c1' })).plan).toEqual([]);
+    expect(await w.writes(['c1'])).toEqual(before);
+  });
+
+  it('replaces the intermediate at two thirds of its lifetime', async () => {
+    const w = memoryWorld({ certificates: { caPathLength: 1 } });
+    const c1 = await w.cluster('c1');
+    await c1.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+    await w.zk.attachCluster('acme', { clusterId: 'c1', certManager: CA_ONLY });
+    const first = await readIntermediateCertificateAuthority(w.secrets, 'acme', w.layout);
+    w.clock.advance(250 * 24 * 3_600_000);
+    const r = await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    expect(r.plan.map((s) => s.op)).toContain('apply-cert-manager');
+    const second = await readIntermediateCertificateAuthority(w.secrets, 'acme', w.layout);
+    expect(second?.serialNumber).not.toBe(first?.serialNumber);
+    const secret = c1.objects('Secret').find((o) => o.metadata.name === 'zonekeeper-ca');
+    const crt = Buffer.from(((secret?.data ?? {}) as Record<string, string>)['tls.crt'] ?? '', 'base64');
+    expect(crt.toString()).toContain(second?.certificatePem.trim());
+  });
+
+  it('is refused, before any write, when the organisation’s CA may not sign an intermediate', async () => {
+    const w = memoryWorld();
+    const c1 = await w.cluster('c1');
+    await c1.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+    await w.zk.ensureOrganization('acme');
+    const before = await w.writes(['c1']);
+    const error = await rejectionOf(w.zk.attachCluster('acme', { clusterId: 'c1', certManager: CA_ONLY }));
+    expect(hasErrorCode(error, 'INVALID_INPUT')).toBe(true);
+    expect((error as Error).message).toContain('caPathLength');
+    expect(await w.writes(['c1'])).toEqual(before);
+    // A first attach whose CA would be created with pathlen:0: refused too.
+    const fresh = memoryWorld();
+    const f1 = await fresh.cluster('c1');
+    await f1.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+    const again = await rejectionOf(
+      fresh.zk.attachCluster('acme', { clusterId: 'c1', certManager: CA_ONLY }),
+    );
+    expect(hasErrorCode(again, 'INVALID_INPUT')).toBe(true);
+    expect((await fresh.writes()).secrets).toBe(0);
   });
 });

@@ -97,11 +97,20 @@ export interface CertManagerSettings {
    * The ACME `Issuer`: its directory URL (default: the `acme` setting of `createZonekeeper`), contact
    * e-mail, and PEM certificates cert-manager trusts for a private ACME server's HTTPS.
    */
-  readonly acme?: {
-    readonly server?: string;
-    readonly email?: string;
-    readonly caBundlePem?: string;
-  };
+  readonly acme?:
+    | {
+        readonly server?: string;
+        readonly email?: string;
+        readonly caBundlePem?: string;
+      }
+    | false;
+  /**
+   * Also a CA `Issuer` (`zonekeeper-ca`) backed by an intermediate the organisation's CA signs
+   * (pathlen:0, name constraints = the zone; kept in Vault and in the namespaces' `zonekeeper-ca`
+   * Secret). Needs an organisation CA that may sign intermediates (`certificates.caPathLength: 1`).
+   * Default `false`.
+   */
+  readonly ca?: boolean;
   /** Render approver-policy's `CertificateRequestPolicy` (names under the zone only). Default `true`. */
   readonly approverPolicy?: boolean;
   /**

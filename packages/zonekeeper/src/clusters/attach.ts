@@ -697,6 +697,7 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     organizationPlan.certificateAuthority.steps.length > 0
       ? undefined
       : state.organization.ca?.certificatePem,
+    { createsWithPathLength: names.certificateAuthority.pathLength === 1, now: orgState.now },
   );
   if (
     state.recorded === undefined ||
@@ -1024,7 +1025,7 @@ async function applyAttach(
       plan.certManager,
       state.certManager,
       zone,
-      organization.ca?.certificatePem,
+      organization.ca,
       await ctx.ports.cluster(names.clusterId),
       call,
     );

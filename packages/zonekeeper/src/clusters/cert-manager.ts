@@ -25,6 +25,12 @@
  * @packageDocumentation
  */
 
+import { X509Certificate } from 'node:crypto';
+import {
+  canSignIntermediates,
+  issueIntermediateCertificateAuthority,
+  renewalTime,
+} from '@zonekeeper/cert-issuer';
 import {
   CERT_MANAGER_OBJECT_NAMES,
   renderCertManager,
@@ -55,7 +61,13 @@ import {
   planZoneIdentity,
   type ZoneIdentityPlan,
 } from '@zonekeeper/iam-scoper';
-import type { AccessKeyRef, StoredAccessKey } from '@zonekeeper/vault-keys';
+import {
+  type AccessKeyRef,
+  readIntermediateCertificateAuthority,
+  type StoredAccessKey,
+  type StoredCertificateAuthority,
+  writeIntermediateCertificateAuthority,
+} from '@zonekeeper/vault-keys';
 import type { OrganizationZone } from '@zonekeeper/zone-manager';
 import type { Context } from '../context.js';
 import { applyCredentialsPlan, type GatheredCredentials, gatherCredentials } from '../credentials/apply.js';
@@ -66,7 +78,10 @@ import type { CertManagerSettings, ClusterCertificateMode } from '../results.js'
 /** The cert-manager settings as recorded (validated, defaults filled in; secret-free JSON). @internal */
 export interface RecordedCertManager {
   readonly namespaces: readonly string[];
-  readonly acme: { readonly server: string; readonly email?: string; readonly caBundlePem?: string };
+  /** The ACME `Issuer` (absent: none). */
+  readonly acme?: { readonly server: string; readonly email?: string; readonly caBundlePem?: string };
+  /** The CA `Issuer`, backed by the name-constrained intermediate. */
+  readonly ca: boolean;
   readonly approverPolicy: boolean;
   /** Render a trust-manager `Bundle` of the organisation's CA for the namespaces. */
   readonly trustBundle: boolean;
@@ -100,8 +115,12 @@ export function validateCertManagerInput(
   for (const [i, n] of s.namespaces.entries()) validateDnsLabel(n, `certManager.namespaces[${i}]`);
   if (new Set(s.namespaces).size !== s.namespaces.length)
     throw invalidInput('certManager.namespaces lists a namespace twice.');
-  if (s.acme !== undefined && (typeof s.acme !== 'object' || s.acme === null))
-    throw invalidInput(`certManager.acme must be an object, got ${describeValue(s.acme)}.`);
+  if (s.acme !== undefined && s.acme !== false && (typeof s.acme !== 'object' || s.acme === null))
+    throw invalidInput(`certManager.acme must be an object or false, got ${describeValue(s.acme)}.`);
+  if (s.ca !== undefined && typeof s.ca !== 'boolean')
+    throw invalidInput(`certManager.ca must be a boolean, got ${describeValue(s.ca)}.`);
+  if (s.acme === false && s.ca !== true)
+    throw invalidInput('certManager needs an ACME issuer, a CA issuer (ca: true) or both.');
   if (s.approverPolicy !== undefined && typeof s.approverPolicy !== 'boolean')
     throw invalidInput(
       `certManager.approverPolicy must be a boolean, got ${describeValue(s.approverPolicy)}.`,
@@ -140,18 +159,24 @@ export function resolveCertManager(
       'certificateMode "cert-manager" renders a Route 53 DNS-01 solver; the powerdns backend has no Route 53 zone (use issueCertificate with acme instead).',
     );
   const s = input.settings;
-  const server = s.acme?.server ?? ctx.acme?.directoryUrl;
-  if (server === undefined)
+  const acme = s.acme === false ? undefined : (s.acme ?? {});
+  const server = acme?.server ?? ctx.acme?.directoryUrl;
+  if (acme && server === undefined)
     throw invalidInput(
-      'certificateMode "cert-manager" needs an ACME directory URL: certManager.acme.server, or the acme setting of createZonekeeper.',
+      'certificateMode "cert-manager" needs an ACME directory URL: certManager.acme.server, or the acme setting of createZonekeeper (or acme: false with ca: true).',
     );
   const resolved: RecordedCertManager = {
     namespaces: [...s.namespaces].sort(),
-    acme: {
-      server,
-      ...(s.acme?.email === undefined ? {} : { email: s.acme.email }),
-      ...(s.acme?.caBundlePem === undefined ? {} : { caBundlePem: s.acme.caBundlePem }),
-    },
+    ...(acme && server
+      ? {
+          acme: {
+            server,
+            ...(acme.email === undefined ? {} : { email: acme.email }),
+            ...(acme.caBundlePem === undefined ? {} : { caBundlePem: acme.caBundlePem }),
+          },
+        }
+      : {}),
+    ca: s.ca ?? false,
     approverPolicy: s.approverPolicy ?? true,
     trustBundle: s.trustBundle ?? false,
     serviceAccount: {
@@ -165,6 +190,7 @@ export function resolveCertManager(
     'ZVALIDATIONONLY',
     { accessKeyId: 'AKIAVALIDATIONONLY00', secretAccessKey: 'validation-only-not-a-secret' },
     undefined,
+    undefined,
   );
   return resolved;
 }
@@ -177,23 +203,40 @@ function renderObjects(
   names: OrganizationNames,
   settings: RecordedCertManager,
   zoneId: string,
-  key: Pick<StoredAccessKey, 'accessKeyId' | 'secretAccessKey'>,
+  key: Pick<StoredAccessKey, 'accessKeyId' | 'secretAccessKey'> | undefined,
   caPem: string | undefined,
+  intermediate: Pick<StoredCertificateAuthority, 'certificatePem' | 'privateKeyPem'> | undefined,
 ): KubernetesObject[] {
+  const a = settings.acme;
+  // Validation renders without a CA (the intermediate exists only once applied): ACME stands in.
+  const acme = a ?? (intermediate ? undefined : { server: 'https://acme.invalid/directory' });
   const objects = renderCertManager({
     organization: names.organization,
     zoneName: names.zoneName,
     namespaces: settings.namespaces,
     approverPolicy: settings.approverPolicy,
     certManagerServiceAccount: settings.serviceAccount,
-    acme: {
-      server: settings.acme.server,
-      ...(settings.acme.email === undefined ? {} : { email: settings.acme.email }),
-      ...(settings.acme.caBundlePem === undefined ? {} : { caBundlePem: settings.acme.caBundlePem }),
-      hostedZoneId: zoneId,
-      accessKeyId: key.accessKeyId,
-      secretAccessKey: key.secretAccessKey,
-    },
+    ...(acme
+      ? {
+          acme: {
+            server: acme.server,
+            ...(a?.email === undefined ? {} : { email: a.email }),
+            ...(a?.caBundlePem === undefined ? {} : { caBundlePem: a.caBundlePem }),
+            hostedZoneId: zoneId,
+            accessKeyId: key?.accessKeyId ?? 'AKIAVALIDATIONONLY00',
+            secretAccessKey: key?.secretAccessKey ?? 'validation-only-not-a-secret',
+          },
+        }
+      : {}),
+    ...(settings.ca && intermediate && caPem !== undefined
+      ? {
+          ca: {
+            certificatePem: intermediate.certificatePem,
+            privateKeyPem: intermediate.privateKeyPem,
+            issuerCertificatePem: caPem,
+          },
+        }
+      : {}),
   });
   return settings.trustBundle && caPem !== undefined
     ? [
@@ -225,10 +268,16 @@ export function certManagerRefs(organization: string, settings: RecordedCertMana
       },
     );
   for (const namespace of settings.namespaces) {
-    refs.push(
-      { apiVersion: 'v1', kind: 'Secret', name: N.route53Credentials, namespace },
-      { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', name: N.acmeIssuer, namespace },
-    );
+    if (settings.acme)
+      refs.push(
+        { apiVersion: 'v1', kind: 'Secret', name: N.route53Credentials, namespace },
+        { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', name: N.acmeIssuer, namespace },
+      );
+    if (settings.ca)
+      refs.push(
+        { apiVersion: 'v1', kind: 'Secret', name: N.caSecret, namespace },
+        { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', name: N.caIssuer, namespace },
+      );
     if (settings.approverPolicy)
       refs.push({
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -257,6 +306,8 @@ export interface CertManagerState {
     readonly current: CurrentZoneIdentity;
     readonly credentials: GatheredCredentials;
   };
+  /** The stored intermediate CA (with its key: never logged), when the CA issuer is wanted. */
+  readonly intermediate?: StoredCertificateAuthority;
 }
 
 /** The ACME identity's key in the store. @internal */
@@ -303,7 +354,13 @@ export async function gatherCertManager(
     }
   }
   let identity: CertManagerState['identity'];
-  if (desired) {
+  const intermediate = desired?.ca
+    ? await readIntermediateCertificateAuthority(ctx.ports.secrets, names.organization, {
+        ...ctx.layout,
+        ...call,
+      })
+    : undefined;
+  if (desired?.acme) {
     const wanted = acmeNames(ctx, names);
     const current = await gatherZoneIdentity(wanted, ctx.ports.identity, call);
     const credentials = await gatherCredentials(
@@ -321,6 +378,7 @@ export async function gatherCertManager(
     missingNamespaces,
     live,
     ...(identity ? { identity } : {}),
+    ...(intermediate ? { intermediate } : {}),
   };
 }
 
@@ -342,6 +400,8 @@ export interface CertManagerPlan {
     readonly identity: ZoneIdentityPlan;
     readonly credentials: CredentialsPlan;
   } | null;
+  /** The CA issuer's intermediate: kept as stored, or issued (none, expiring, or of a replaced CA). */
+  readonly intermediate: 'keep' | 'issue' | null;
   /** Whether the rendered objects need applying (some are missing or differ, or the key is new). */
   readonly apply: boolean;
   /** Recorded objects no longer rendered that the cluster holds (ours, this organisation's). */
@@ -383,6 +443,11 @@ export function planCertManager(
   clusterName: string,
   /** The organisation's CA as it is before the plan runs (`undefined`: the plan creates or renews it). */
   caPem: string | undefined,
+  ca: {
+    /** Whether a CA this plan creates or renews may sign intermediates (`certificates.caPathLength`). */
+    readonly createsWithPathLength: boolean;
+    readonly now: Date;
+  },
 ): CertManagerPlan {
   if (desired && state.missingNamespaces.length > 0)
     throw new ZonekeeperError(
@@ -397,7 +462,34 @@ export function planCertManager(
   const remove = (state.recorded ? certManagerRefs(names.organization, state.recorded) : []).filter(
     (r) => !wantedKeys.has(describeRef(r)) && state.live.get(describeRef(r)) !== undefined,
   );
-  if (!desired) return { settings: null, acmeIdentity: null, apply: false, remove };
+  if (!desired) return { settings: null, acmeIdentity: null, intermediate: null, apply: false, remove };
+
+  let intermediate: CertManagerPlan['intermediate'] = null;
+  if (desired.ca) {
+    const refuse = (why: string) =>
+      new ZonekeeperError(
+        'INVALID_INPUT',
+        `cert-manager's CA issuer for ${names.organization} needs an organisation CA that may sign an intermediate, and ${why}. Set certificates.caPathLength: 1 (CAs created or renewed from then on allow one), or attach with certManager.ca: false. Nothing was written.`,
+        { details: { organization: names.organization } },
+      );
+    if (caPem === undefined && !ca.createsWithPathLength)
+      throw refuse('the CA this attach creates or renews would have pathlen:0');
+    if (caPem !== undefined && !canSignIntermediates(caPem)) throw refuse('its CA has pathlen:0');
+    intermediate =
+      caPem === undefined || !state.intermediate || !issuedBy(state.intermediate.certificatePem, caPem)
+        ? 'issue'
+        : ca.now.getTime() >= renewalTime(state.intermediate).getTime()
+          ? 'issue'
+          : 'keep';
+  }
+  if (!desired.acme) {
+    let apply = true;
+    if (zoneId !== null && intermediate === 'keep') {
+      const objects = renderObjects(names, desired, zoneId, undefined, caPem, state.intermediate);
+      apply = planApply(objects, state.live, clusterName).steps.length > 0;
+    }
+    return { settings: desired, acmeIdentity: null, intermediate, apply, remove };
+  }
 
   const identityDesired = desiredAcmeIdentity({
     baseDomain: ctx.baseDomain,
@@ -420,17 +512,35 @@ export function planCertManager(
     ? undefined
     : identityState?.credentials.stored;
   let apply = true;
-  if (zoneId !== null && key && (caPem !== undefined || !desired.trustBundle)) {
-    const objects = renderObjects(names, desired, zoneId, key, caPem);
+  if (zoneId !== null && key && (caPem !== undefined || !desired.trustBundle) && intermediate !== 'issue') {
+    const objects = renderObjects(names, desired, zoneId, key, caPem, state.intermediate);
     apply = planApply(objects, state.live, clusterName).steps.length > 0;
   }
-  return { settings: desired, acmeIdentity, apply, remove };
+  return { settings: desired, acmeIdentity, intermediate, apply, remove };
+}
+
+/** Whether a certificate was signed by a CA certificate. */
+function issuedBy(certificatePem: string, caPem: string): boolean {
+  try {
+    const cert = new X509Certificate(certificatePem);
+    const ca = new X509Certificate(caPem);
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** The intermediate's common name: `<org> cert-manager CA`, or the organisation name when too long. */
+function intermediateCommonName(organization: string): string {
+  const long = `${organization} cert-manager CA`;
+  return long.length <= 64 ? long : organization;
 }
 
 /** Whether the cert-manager part plans nothing. @internal */
 export function isEmptyCertManagerPlan(plan: CertManagerPlan): boolean {
   return (
     !plan.apply &&
+    plan.intermediate !== 'issue' &&
     plan.remove.length === 0 &&
     (plan.acmeIdentity?.identity.steps.length ?? 0) === 0 &&
     (plan.acmeIdentity?.credentials.steps.length ?? 0) === 0
@@ -465,41 +575,29 @@ export async function applyCertManagerPlan(
   plan: CertManagerPlan,
   state: CertManagerState,
   zone: OrganizationZone,
-  caPem: string | undefined,
+  ca: StoredCertificateAuthority | undefined,
   client: ClusterClient,
   call: CallOptions,
 ): Promise<void> {
-  if (plan.settings && plan.acmeIdentity) {
-    const desired = desiredAcmeIdentity({
-      baseDomain: ctx.baseDomain,
-      organization: names.organization,
-      zoneName: names.zoneName,
-      zoneId: zone.id,
-    });
-    await applyZoneIdentityPlan(plan.acmeIdentity.identity, desired, ctx.deps.identity, call);
-    const gathered = state.identity?.credentials ?? {
-      facts: { userName: desired.userName, iamKeys: null, consumers: [] },
-    };
-    // No consumers: this attach applies the key to its own cluster below.
-    const key = await applyCredentialsPlan(
-      ctx,
-      plan.acmeIdentity.credentials,
-      acmeKeyRef(names.organization),
-      gathered,
-      async () => {},
-      call,
-    );
-    if (!key)
-      throw new ZonekeeperError(
-        'INTERNAL',
-        `zonekeeper: no ACME identity key for ${names.organization} after ensuring it; run attachCluster again.`,
-      );
+  const caPem = ca?.certificatePem;
+  if (plan.settings) {
+    let key: StoredAccessKey | undefined;
+    if (plan.acmeIdentity) key = await ensureAcmeIdentity(ctx, names, plan, state, zone, call);
+    let intermediate = state.intermediate;
+    if (plan.intermediate === 'issue') {
+      if (!ca)
+        throw new ZonekeeperError(
+          'INTERNAL',
+          `zonekeeper: organisation ${names.organization} has no CA after ensuring it; run attachCluster again.`,
+        );
+      intermediate = await storeIntermediate(ctx, names, ca, state.intermediate, call);
+    }
     if (plan.settings.trustBundle && caPem === undefined)
       throw new ZonekeeperError(
         'INTERNAL',
         `zonekeeper: organisation ${names.organization} has no CA after ensuring it; run attachCluster again.`,
       );
-    const objects = renderObjects(names, plan.settings, zone.id, key, caPem);
+    const objects = renderObjects(names, plan.settings, zone.id, key, caPem, intermediate);
     const live = new Map<string, KubernetesObject | undefined>();
     for (const o of objects) {
       const ref = describeRef(refOf(o));
@@ -513,4 +611,87 @@ export async function applyCertManagerPlan(
     }
   }
   if (plan.remove.length > 0) await deleteObjects(client, plan.remove, call);
+}
+
+/** The ACME identity and its key (IAM, then the store); returns the stored key. */
+async function ensureAcmeIdentity(
+  ctx: Context,
+  names: OrganizationNames,
+  plan: CertManagerPlan,
+  state: CertManagerState,
+  zone: OrganizationZone,
+  call: CallOptions,
+): Promise<StoredAccessKey> {
+  const desired = desiredAcmeIdentity({
+    baseDomain: ctx.baseDomain,
+    organization: names.organization,
+    zoneName: names.zoneName,
+    zoneId: zone.id,
+  });
+  const steps = plan.acmeIdentity;
+  if (!steps) throw new ZonekeeperError('INTERNAL', 'zonekeeper: the ACME identity was not planned.');
+  await applyZoneIdentityPlan(steps.identity, desired, ctx.deps.identity, call);
+  const gathered = state.identity?.credentials ?? {
+    facts: { userName: desired.userName, iamKeys: null, consumers: [] },
+  };
+  // No consumers: this attach applies the key to its own cluster.
+  const key = await applyCredentialsPlan(
+    ctx,
+    steps.credentials,
+    acmeKeyRef(names.organization),
+    gathered,
+    async () => {},
+    call,
+  );
+  if (!key)
+    throw new ZonekeeperError(
+      'INTERNAL',
+      `zonekeeper: no ACME identity key for ${names.organization} after ensuring it; run attachCluster again.`,
+    );
+  return key;
+}
+
+/**
+ * Issues the intermediate for cert-manager's CA issuer (signed by the organisation's CA, pathlen:0,
+ * name constraints = the zone) and stores it with check-and-set before anything renders it: a crash
+ * after the store write leaves an intermediate the next run keeps; a concurrent writer's is adopted.
+ */
+async function storeIntermediate(
+  ctx: Context,
+  names: OrganizationNames,
+  ca: StoredCertificateAuthority,
+  stored: StoredCertificateAuthority | undefined,
+  call: CallOptions,
+): Promise<StoredCertificateAuthority> {
+  const at = { ...ctx.layout, ...call };
+  const issued = await issueIntermediateCertificateAuthority(ca, {
+    commonName: intermediateCommonName(names.organization),
+    permittedDnsDomains: [names.zoneName],
+    now: ctx.clock.now(),
+    ...(ctx.certificates?.keyAlgorithm ? { keyAlgorithm: ctx.certificates.keyAlgorithm } : {}),
+  });
+  const toStore = {
+    certificatePem: issued.certificatePem,
+    privateKeyPem: issued.privateKeyPem,
+    notBefore: issued.notBefore,
+    notAfter: issued.notAfter,
+    serialNumber: issued.serialNumber,
+  };
+  try {
+    const { version } = await writeIntermediateCertificateAuthority(
+      ctx.ports.secrets,
+      names.organization,
+      toStore,
+      { ...at, cas: stored?.version ?? 0 },
+    );
+    ctx.logger.info(
+      `zonekeeper: issued cert-manager's intermediate CA for ${names.organization} (serial ${issued.serialNumber}).`,
+    );
+    return { ...toStore, version };
+  } catch (error) {
+    if (!hasErrorCode(error, 'CONFLICT')) throw error;
+    const now = await readIntermediateCertificateAuthority(ctx.ports.secrets, names.organization, at);
+    if (!now) throw error;
+    return now;
+  }
 }

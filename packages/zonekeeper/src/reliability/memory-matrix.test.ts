@@ -31,6 +31,10 @@ describe('crash matrix on the memory backend', () => {
             'RoleBinding/web/zonekeeper-certificate-policy',
           ]),
         );
+        expect(c1?.['Secret/web/zonekeeper-ca']).toMatchObject({
+          certificate: expect.stringMatching(/stored at .*\/orgs\/acme\/tls\/cert-manager-ca$/),
+        });
+        expect(Object.keys(c1 ?? {})).toContain('Issuer/web/zonekeeper-ca');
         expect(c1?.['Secret/web/zonekeeper-acme-route53']).toMatchObject({
           credentials: expect.stringMatching(
             /the key stored at .*\/orgs\/acme\/acme-challenge\/aws-access-key$/,

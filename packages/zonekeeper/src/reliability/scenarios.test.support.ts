@@ -145,11 +145,13 @@ const CERT_MANAGER = {
 };
 
 /**
- * `attachCluster` in cert-manager mode (the organisation exists): the TXT-only ACME identity, its key
- * (IAM, then the store), the issuers, policy and credentials Secret in the tenant namespace.
+ * `attachCluster` in cert-manager mode (the organisation exists, its CA may sign an intermediate): the
+ * TXT-only ACME identity, its key (IAM, then the store), the intermediate CA (issued, then stored), the
+ * ACME and CA issuers, policy and Secrets in the tenant namespace.
  */
 export const attachCertManagerScenario: Scenario = {
   name: 'attachCluster (cert-manager mode)',
+  certificates: { caPathLength: 1 },
   clusters: ['c1'],
   organizations: ['acme'],
   async setup(zk, ctx) {
@@ -158,7 +160,7 @@ export const attachCertManagerScenario: Scenario = {
     ctx.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
   },
   run: (zk, _ctx, options) =>
-    zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER }, options),
+    zk.attachCluster('acme', { clusterId: 'c1', certManager: { ...CERT_MANAGER, ca: true } }, options),
 };
 
 /**

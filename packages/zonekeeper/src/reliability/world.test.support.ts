@@ -9,6 +9,7 @@
  * repaired run can be compared with an uninterrupted one.
  */
 
+import { X509Certificate } from 'node:crypto';
 import { type ClusterClient, hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { CREDENTIALS_HASH_ANNOTATION, credentialsHash } from '@zonekeeper/externaldns-deployer';
 import type { IdentityProvider } from '@zonekeeper/iam-scoper';
@@ -286,7 +287,15 @@ function normaliseObject(
 ): unknown {
   const labels = sortObject(o.metadata.labels ?? {});
   if (o.kind === 'Secret' && o.type === 'kubernetes.io/tls') {
-    const serial = o.metadata.annotations?.['zonekeeper.io/certificate-serial'];
+    // zonekeeper's TLS Secrets carry the serial; cert-manager's CA Secret holds the intermediate.
+    const crt = Buffer.from(((o.data ?? {}) as Record<string, string>)['tls.crt'] ?? '', 'base64').toString();
+    let first: string | undefined;
+    try {
+      first = new X509Certificate(crt).serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '');
+    } catch {
+      first = undefined;
+    }
+    const serial = o.metadata.annotations?.['zonekeeper.io/certificate-serial'] ?? first;
     const match = [...serials.entries()].find(([, s]) => s === serial)?.[0];
     return { labels, certificate: match ? `stored at ${match}` : 'not in the store' };
   }
