@@ -164,6 +164,16 @@ describe('attachCluster in cert-manager mode', () => {
     expect(ours(c1.objects())).toEqual(ISSUER_OBJECTS);
   });
 
+  it('auditFleet and describeOrganization see nothing wrong with the ACME identity and its key', async () => {
+    const w = await worldWithNamespaces();
+    w.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+    await w.zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });
+    const audit = await w.zk.auditFleet();
+    expect(audit.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    const described = await w.zk.describeOrganization('acme');
+    expect(JSON.stringify(described)).not.toContain('secretAccessKey');
+  });
+
   it('is idempotent: a second attach plans nothing and writes nothing', async () => {
     const w = await worldWithNamespaces();
     await w.zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });

@@ -160,13 +160,25 @@ export function certificateModeFlags(
   const email = commandString(ctx, 'acmeEmail');
   // commander's `--no-approver-policy`: `approverPolicy` is true unless it is given.
   const noApproverPolicy = (ctx.globals as Record<string, unknown>).approverPolicy === false;
+  const ca = commandFlag(ctx, 'certManagerCa');
+  const trustBundle = commandFlag(ctx, 'trustBundle');
+  const noAcme = (ctx.globals as Record<string, unknown>).acme === false;
   if (mode !== undefined && mode !== 'zonekeeper' && mode !== 'cert-manager')
     throw invalidInput(`--certificates must be "zonekeeper" or "cert-manager", got ${JSON.stringify(mode)}.`);
-  const given = namespaces !== undefined || server !== undefined || email !== undefined || noApproverPolicy;
+  const given =
+    namespaces !== undefined ||
+    server !== undefined ||
+    email !== undefined ||
+    noApproverPolicy ||
+    ca ||
+    trustBundle ||
+    noAcme;
   if (given && mode !== 'cert-manager')
     throw invalidInput(
-      '--cert-manager-namespace, --acme-server, --acme-email and --no-approver-policy need --certificates cert-manager.',
+      '--cert-manager-namespace, --acme-server, --acme-email, --no-acme, --cert-manager-ca, --trust-bundle and --no-approver-policy need --certificates cert-manager.',
     );
+  if (given && namespaces === undefined)
+    throw invalidInput('cert-manager settings need the tenant namespaces: --cert-manager-namespace <ns>.');
   if (mode === 'cert-manager' && namespaces === undefined) return { certificateMode: mode };
   return {
     ...(mode === undefined ? {} : { certificateMode: mode }),
@@ -175,14 +187,18 @@ export function certificateModeFlags(
       : {
           certManager: {
             namespaces,
-            ...(server === undefined && email === undefined
-              ? {}
-              : {
-                  acme: {
-                    ...(server === undefined ? {} : { server }),
-                    ...(email === undefined ? {} : { email }),
-                  },
-                }),
+            ...(noAcme
+              ? { acme: false as const }
+              : server === undefined && email === undefined
+                ? {}
+                : {
+                    acme: {
+                      ...(server === undefined ? {} : { server }),
+                      ...(email === undefined ? {} : { email }),
+                    },
+                  }),
+            ...(ca ? { ca: true } : {}),
+            ...(trustBundle ? { trustBundle: true } : {}),
             ...(noApproverPolicy ? { approverPolicy: false } : {}),
           },
         }),
@@ -255,6 +271,15 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
       "cert-manager mode: the ACME Issuer's directory URL (e.g. https://acme-v02.api.letsencrypt.org/directory)",
     )
     .option('--acme-email <address>', "cert-manager mode: the ACME account's contact e-mail")
+    .option('--no-acme', 'cert-manager mode: no ACME issuer (with --cert-manager-ca)')
+    .option(
+      '--cert-manager-ca',
+      "cert-manager mode: also a CA issuer, an intermediate of the organisation's CA (needs a CA with pathlen >= 1)",
+    )
+    .option(
+      '--trust-bundle',
+      "cert-manager mode: a trust-manager Bundle of the organisation's CA for the namespaces",
+    )
     .option(
       '--no-approver-policy',
       'cert-manager mode: approver-policy is not installed; render no CertificateRequestPolicy',
