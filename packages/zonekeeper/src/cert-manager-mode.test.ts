@@ -265,6 +265,83 @@ describe('attachCluster in cert-manager mode', () => {
     expect(w.identity.snapshot().find((u) => u.userName === ACME_USER)?.accessKeys).toEqual([]);
   });
 
+  it('never takes over a foreign secret at the ACME key’s or the intermediate’s path in Vault', async () => {
+    for (const [path, settings, config] of [
+      ['acme-challenge/aws-access-key', CERT_MANAGER, {}],
+      [
+        'tls/cert-manager-ca',
+        { namespaces: ['web'], acme: false as const, ca: true },
+        { caPathLength: 1 as const },
+      ],
+    ] as const) {
+      const w = memoryWorld({ certificates: config });
+      const c1 = await w.cluster('c1');
+      await c1.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+      await w.zk.ensureOrganization('acme');
+      const full = `${w.layout.prefix}/orgs/acme/${path}`;
+      await w.secrets.write(full, { someone: 'else' }, { cas: 0 });
+      const before = await w.writes(['c1']);
+      const error = await rejectionOf(w.zk.attachCluster('acme', { clusterId: 'c1', certManager: settings }));
+      expect(hasErrorCode(error, 'NOT_OWNED'), path).toBe(true);
+      expect(await w.writes(['c1'])).toEqual(before);
+      expect((await w.secrets.read(full))?.data).toEqual({ someone: 'else' });
+    }
+  });
+
+  it('a namespace dropped from the settings: an object there that someone replaced is left alone', async () => {
+    const w = await worldWithNamespaces();
+    await w.zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });
+    const c1 = await w.cluster('c1');
+    const ref = {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Issuer',
+      namespace: 'api',
+      name: 'zonekeeper-acme',
+    };
+    await c1.delete(ref);
+    await c1.apply({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Issuer',
+      metadata: { name: 'zonekeeper-acme', namespace: 'api', labels: { team: 'api' } },
+      spec: { selfSigned: {} },
+    });
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      certManager: { ...CERT_MANAGER, namespaces: ['web'] },
+    });
+    expect(
+      c1
+        .objects('Issuer')
+        .map((o) => `${o.metadata.namespace}/${o.metadata.name}`)
+        .sort(),
+    ).toEqual(['api/zonekeeper-acme', 'web/zonekeeper-acme']);
+    expect(ours(c1.objects()).filter((o) => o.includes('/api/'))).toEqual([]);
+  });
+
+  it('detach leaves an object at our names that someone replaced with their own', async () => {
+    const w = await worldWithNamespaces();
+    await w.zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });
+    const c1 = await w.cluster('c1');
+    const ref = {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Issuer',
+      namespace: 'api',
+      name: 'zonekeeper-acme',
+    };
+    await c1.delete(ref);
+    await c1.apply({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Issuer',
+      metadata: { name: 'zonekeeper-acme', namespace: 'api', labels: { team: 'api' } },
+      spec: { selfSigned: {} },
+    });
+    await w.zk.detachCluster('acme', 'c1');
+    expect(c1.objects('Issuer').map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'api/zonekeeper-acme',
+    ]);
+    expect(ours(c1.objects())).toEqual([]);
+  });
+
   it('refuses bad settings before anything is read', async () => {
     const w = await worldWithNamespaces();
     for (const input of [

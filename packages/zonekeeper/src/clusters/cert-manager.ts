@@ -455,13 +455,21 @@ export function planCertManager(
       `Namespace(s) ${state.missingNamespaces.join(', ')} do not exist in cluster ${clusterName}; create them before giving them cert-manager issuers (nothing was written).`,
       { details: { cluster: clusterName, namespaces: [...state.missingNamespaces] } },
     );
-  for (const object of state.live.values())
-    if (object) refuseForeign(object, names.organization, clusterName);
   const wanted = desired ? certManagerRefs(names.organization, desired) : [];
   const wantedKeys = new Set(wanted.map(describeRef));
-  const remove = (state.recorded ? certManagerRefs(names.organization, state.recorded) : []).filter(
-    (r) => !wantedKeys.has(describeRef(r)) && state.live.get(describeRef(r)) !== undefined,
-  );
+  // What will be applied must be ours (or absent); what is only recorded is removed only if it still is.
+  for (const ref of wanted) {
+    const object = state.live.get(describeRef(ref));
+    if (object) refuseForeign(object, names.organization, clusterName);
+  }
+  const remove = (state.recorded ? certManagerRefs(names.organization, state.recorded) : []).filter((r) => {
+    if (wantedKeys.has(describeRef(r))) return false;
+    const labels = state.live.get(describeRef(r))?.metadata.labels;
+    return (
+      labels?.[ZonekeeperLabels.managedBy] === ZONEKEEPER_MANAGER &&
+      labels[ZonekeeperLabels.organization] === names.organization
+    );
+  });
   if (!desired) return { settings: null, acmeIdentity: null, intermediate: null, apply: false, remove };
 
   let intermediate: CertManagerPlan['intermediate'] = null;
