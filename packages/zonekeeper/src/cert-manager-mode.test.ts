@@ -252,6 +252,27 @@ describe('attachCluster in cert-manager mode', () => {
     }
   });
 
+  it('a replaced key reaches the organisation’s other cert-manager clusters too', async () => {
+    const w = await worldWithNamespaces();
+    const c2 = await w.cluster('c2');
+    await c2.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    await w.zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c2',
+      certManager: { namespaces: ['shop'], acme: { server: SERVER } },
+    });
+    const ref = { organization: 'acme', purpose: 'acme-challenge' } as const;
+    const first = (await readAccessKey(w.secrets, ref, w.layout))?.accessKeyId as string;
+    expect(secretOf(c2.objects(), 'shop')['access-key-id']).toBe(first);
+    await w.identity.deleteAccessKey(ACME_USER, first);
+    await w.zk.attachCluster('acme', { clusterId: 'c1' });
+    const now = (await readAccessKey(w.secrets, ref, w.layout))?.accessKeyId;
+    expect(now).not.toBe(first);
+    expect(secretOf(c2.objects(), 'shop')['access-key-id']).toBe(now);
+    expect(secretOf((await w.cluster('c1')).objects(), 'web')['access-key-id']).toBe(now);
+    expect((await w.zk.attachCluster('acme', { clusterId: 'c2' })).plan).toEqual([]);
+  });
+
   it('never adopts a foreign IAM user at the ACME identity’s name', async () => {
     const w = await worldWithNamespaces();
     await w.zk.ensureOrganization('acme');

@@ -392,6 +392,7 @@ async function gatherAttach(
     certManagerSettings,
     recordedCertManager,
     client,
+    organization.state.attached.map((a) => a.clusterId).filter((id) => id !== names.clusterId),
     call,
   );
   const overrides = attachSettings(input, recorded);

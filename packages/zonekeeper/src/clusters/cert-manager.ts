@@ -63,6 +63,7 @@ import {
 } from '@zonekeeper/iam-scoper';
 import {
   type AccessKeyRef,
+  readClusterSettings,
   readIntermediateCertificateAuthority,
   type StoredAccessKey,
   type StoredCertificateAuthority,
@@ -74,6 +75,7 @@ import { applyCredentialsPlan, type GatheredCredentials, gatherCredentials } fro
 import { type CredentialsPlan, planCredentials } from '../credentials/plan.js';
 import type { OrganizationNames } from '../names.js';
 import type { CertManagerSettings, ClusterCertificateMode } from '../results.js';
+import type { RecordedClusterSettings } from './externaldns.js';
 
 /** The cert-manager settings as recorded (validated, defaults filled in; secret-free JSON). @internal */
 export interface RecordedCertManager {
@@ -308,6 +310,16 @@ export interface CertManagerState {
   };
   /** The stored intermediate CA (with its key: never logged), when the CA issuer is wanted. */
   readonly intermediate?: StoredCertificateAuthority;
+  /**
+   * The organisation's other clusters in cert-manager mode with an ACME issuer: a new ACME key is
+   * published to them (their Route 53 credentials Secrets) before the old one is gone.
+   */
+  readonly consumers: readonly {
+    readonly clusterId: string;
+    readonly settings: RecordedCertManager;
+    /** The access key id in each of its Route 53 credentials Secrets (`null`: missing). */
+    readonly keyIds: readonly (string | null)[];
+  }[];
 }
 
 /** The ACME identity's key in the store. @internal */
@@ -325,6 +337,7 @@ export async function gatherCertManager(
   desired: RecordedCertManager | undefined,
   recorded: RecordedCertManager | undefined,
   client: ClusterClient,
+  others: readonly string[],
   call: CallOptions,
 ): Promise<CertManagerState> {
   const missingNamespaces: string[] = [];
@@ -353,6 +366,38 @@ export async function gatherCertManager(
       live.set(key, undefined);
     }
   }
+  const consumers: CertManagerState['consumers'][number][] = [];
+  if (desired?.acme)
+    for (const clusterId of [...others].sort()) {
+      const recordedThere = (
+        (
+          await readClusterSettings(ctx.ports.secrets, names.organization, clusterId, {
+            ...ctx.layout,
+            ...call,
+          })
+        )?.settings as RecordedClusterSettings | undefined
+      )?.certManager as RecordedCertManager | undefined;
+      if (!recordedThere?.acme) continue;
+      // Which key each of its Secrets holds (an id, not a secret): a crash between storing a new key
+      // and publishing it is found here, and the key published by the next run.
+      const there = await ctx.ports.cluster(clusterId);
+      const keyIds: (string | null)[] = [];
+      for (const namespace of recordedThere.namespaces) {
+        const ref = {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace,
+          name: CERT_MANAGER_OBJECT_NAMES.route53Credentials,
+        };
+        const secret = await there.get(ref, call).catch((error: unknown) => {
+          if (hasErrorCode(error, 'NOT_FOUND')) return undefined;
+          throw error;
+        });
+        const id = (secret?.data as Record<string, string> | undefined)?.['access-key-id'];
+        keyIds.push(id === undefined ? null : Buffer.from(id, 'base64').toString('utf8'));
+      }
+      consumers.push({ clusterId, settings: recordedThere, keyIds });
+    }
   let identity: CertManagerState['identity'];
   const intermediate = desired?.ca
     ? await readIntermediateCertificateAuthority(ctx.ports.secrets, names.organization, {
@@ -368,7 +413,7 @@ export async function gatherCertManager(
       acmeKeyRef(names.organization),
       wanted.userName,
       current.user !== undefined,
-      [],
+      consumers.map((c) => c.clusterId),
       call,
     );
     identity = { current, credentials };
@@ -379,6 +424,7 @@ export async function gatherCertManager(
     live,
     ...(identity ? { identity } : {}),
     ...(intermediate ? { intermediate } : {}),
+    consumers,
   };
 }
 
@@ -404,6 +450,11 @@ export interface CertManagerPlan {
   readonly intermediate: 'keep' | 'issue' | null;
   /** Whether the rendered objects need applying (some are missing or differ, or the key is new). */
   readonly apply: boolean;
+  /**
+   * The organisation's other cert-manager clusters whose Route 53 Secrets do not hold the stored key
+   * (a new key of this plan reaches them through the key plan's `publish-key` instead).
+   */
+  readonly publish: readonly string[];
   /** Recorded objects no longer rendered that the cluster holds (ours, this organisation's). */
   readonly remove: readonly ObjectRef[];
 }
@@ -470,7 +521,8 @@ export function planCertManager(
       labels[ZonekeeperLabels.organization] === names.organization
     );
   });
-  if (!desired) return { settings: null, acmeIdentity: null, intermediate: null, apply: false, remove };
+  if (!desired)
+    return { settings: null, acmeIdentity: null, intermediate: null, apply: false, publish: [], remove };
 
   let intermediate: CertManagerPlan['intermediate'] = null;
   if (desired.ca) {
@@ -496,7 +548,7 @@ export function planCertManager(
       const objects = renderObjects(names, desired, zoneId, undefined, caPem, state.intermediate);
       apply = planApply(objects, state.live, clusterName).steps.length > 0;
     }
-    return { settings: desired, acmeIdentity: null, intermediate, apply, remove };
+    return { settings: desired, acmeIdentity: null, intermediate, apply, publish: [], remove };
   }
 
   const identityDesired = desiredAcmeIdentity({
@@ -509,7 +561,7 @@ export function planCertManager(
   const facts = identityState?.credentials.facts ?? {
     userName: identityDesired.userName,
     iamKeys: null,
-    consumers: [],
+    consumers: state.consumers.map((c) => c.clusterId),
   };
   const acmeIdentity = {
     userName: identityDesired.userName,
@@ -524,7 +576,10 @@ export function planCertManager(
     const objects = renderObjects(names, desired, zoneId, key, caPem, state.intermediate);
     apply = planApply(objects, state.live, clusterName).steps.length > 0;
   }
-  return { settings: desired, acmeIdentity, intermediate, apply, remove };
+  const publish = key
+    ? state.consumers.filter((c) => c.keyIds.some((id) => id !== key.accessKeyId)).map((c) => c.clusterId)
+    : [];
+  return { settings: desired, acmeIdentity, intermediate, apply, publish, remove };
 }
 
 /** Whether a certificate was signed by a CA certificate. */
@@ -548,6 +603,7 @@ function intermediateCommonName(organization: string): string {
 export function isEmptyCertManagerPlan(plan: CertManagerPlan): boolean {
   return (
     !plan.apply &&
+    plan.publish.length === 0 &&
     plan.intermediate !== 'issue' &&
     plan.remove.length === 0 &&
     (plan.acmeIdentity?.identity.steps.length ?? 0) === 0 &&
@@ -642,13 +698,14 @@ async function ensureAcmeIdentity(
   const gathered = state.identity?.credentials ?? {
     facts: { userName: desired.userName, iamKeys: null, consumers: [] },
   };
-  // No consumers: this attach applies the key to its own cluster.
+  // The other cert-manager clusters get a new key through `publish-key`; this attach applies it to its
+  // own cluster afterwards.
   const key = await applyCredentialsPlan(
     ctx,
     steps.credentials,
     acmeKeyRef(names.organization),
     gathered,
-    async () => {},
+    (clusterIds, k, c) => publishAcmeKey(ctx, names, state, zone, clusterIds, k, c),
     call,
   );
   if (!key)
@@ -656,7 +713,32 @@ async function ensureAcmeIdentity(
       'INTERNAL',
       `zonekeeper: no ACME identity key for ${names.organization} after ensuring it; run attachCluster again.`,
     );
+  if (plan.publish.length > 0) await publishAcmeKey(ctx, names, state, zone, plan.publish, key, call);
   return key;
+}
+
+/** Applies the ACME key's Route 53 credentials Secrets to other cert-manager clusters of the organisation. */
+async function publishAcmeKey(
+  ctx: Context,
+  names: OrganizationNames,
+  state: CertManagerState,
+  zone: OrganizationZone,
+  clusterIds: readonly string[],
+  key: StoredAccessKey,
+  call: CallOptions,
+): Promise<void> {
+  for (const clusterId of clusterIds) {
+    const consumer = state.consumers.find((x) => x.clusterId === clusterId);
+    if (!consumer) continue;
+    const target = await ctx.ports.cluster(clusterId);
+    const secrets = renderObjects(names, consumer.settings, zone.id, key, undefined, undefined).filter(
+      (o) => o.kind === 'Secret' && o.metadata.name === CERT_MANAGER_OBJECT_NAMES.route53Credentials,
+    );
+    for (const secret of secrets) await target.apply(secret, call);
+    ctx.logger.info(
+      `zonekeeper: published the ACME identity key of ${names.organization} to cluster ${clusterId}.`,
+    );
+  }
 }
 
 /**

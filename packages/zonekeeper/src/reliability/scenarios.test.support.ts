@@ -3,6 +3,7 @@
  * precedes it. Every scenario involves all four ports where the operation touches them.
  */
 
+import { acmeIdentityUserName } from '@zonekeeper/iam-scoper';
 import { listManagedZones } from '@zonekeeper/zone-manager';
 import type { Scenario, ScenarioContext } from './matrix.test.support.js';
 
@@ -164,6 +165,27 @@ export const attachCertManagerScenario: Scenario = {
 };
 
 /**
+ * `attachCluster` in cert-manager mode after the ACME identity's key was deleted from IAM, with a second
+ * cert-manager cluster: a new key (IAM, then the store) published to the other cluster's Secret, then
+ * applied to this one.
+ */
+export const replaceAcmeKeyScenario: Scenario = {
+  name: 'attachCluster (cert-manager mode, ACME key replaced)',
+  clusters: ['c1', 'c2'],
+  organizations: ['acme'],
+  async setup(zk, ctx) {
+    await namespace(ctx, 'c1', 'web');
+    await namespace(ctx, 'c2', 'web');
+    await zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });
+    await zk.attachCluster('acme', { clusterId: 'c2', certManager: CERT_MANAGER });
+    const identity = ctx.backend.inspect.identity;
+    const user = acmeIdentityUserName({ baseDomain: 'example.com', organization: 'acme' });
+    for (const k of await identity.listAccessKeys(user)) await identity.deleteAccessKey(user, k.accessKeyId);
+  },
+  run: (zk, _ctx, options) => zk.attachCluster('acme', { clusterId: 'c1' }, options),
+};
+
+/**
  * `deleteOrganization` of acme after a cluster ran in cert-manager mode and was detached: its ACME
  * identity (keys → policy → user) goes before its stored key, like every identity.
  */
@@ -184,7 +206,11 @@ export const deleteCertManagerScenario: Scenario = {
  * CustomResourceDefinitions, so cert-manager's kinds are not there (render.apiserver.test.ts and the
  * facade's apiserver test apply them to a real kube-apiserver with cert-manager's CRDs instead).
  */
-export const MEMORY_ONLY_SCENARIOS = [attachCertManagerScenario, deleteCertManagerScenario];
+export const MEMORY_ONLY_SCENARIOS = [
+  attachCertManagerScenario,
+  replaceAcmeKeyScenario,
+  deleteCertManagerScenario,
+];
 
 export const ALL_SCENARIOS = [
   ensureScenario,
