@@ -424,6 +424,7 @@ const OID_AUTHORITY_KEY_IDENTIFIER = oid('2.5.29.35');
 const OID_SUBJECT_ALT_NAME = oid('2.5.29.17');
 const OID_NAME_CONSTRAINTS = oid('2.5.29.30');
 const NAME_CONSTRAINTS_OID = '2.5.29.30';
+const BASIC_CONSTRAINTS_OID = '2.5.29.19';
 const SUBJECT_KEY_IDENTIFIER_OID = '2.5.29.14';
 
 /** The signature AlgorithmIdentifiers: ecdsa-with-SHA256 (no parameters), sha256WithRSAEncryption (NULL). */
@@ -656,6 +657,32 @@ export function permittedDnsDomainsOfCertificate(certificatePem: string): readon
     return nc === undefined ? undefined : permittedDnsDomainsOf(nc.value);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether a CA certificate may sign an intermediate CA (its basic constraints path length is absent or
+ * at least 1), read from its PEM; `false` for a certificate that is not a CA, or that does not parse.
+ * @public
+ */
+export function canSignIntermediates(certificatePem: string): boolean {
+  try {
+    const body = certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+    const bc = readCertificateFields(new Uint8Array(Buffer.from(body, 'base64'))).extensions.get(
+      BASIC_CONSTRAINTS_OID,
+    );
+    if (bc === undefined) return false;
+    const seq = readElement(bc.value, 0);
+    const items = derChildren(bc.value, seq);
+    const ca = items[0]?.tag === 0x01 && bc.value[items[0].contentStart] !== 0;
+    if (!ca) return false;
+    const pathLength = items.find((e) => e.tag === 0x02);
+    if (pathLength === undefined) return true;
+    let n = 0;
+    for (let i = pathLength.contentStart; i < pathLength.end; i++) n = n * 256 + (bc.value[i] as number);
+    return n >= 1;
+  } catch {
+    return false;
   }
 }
 

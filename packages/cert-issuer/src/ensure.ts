@@ -113,6 +113,11 @@ export interface EnsureCertificateAuthorityInput {
    * module notes). Default: no constraints.
    */
   readonly permittedDnsDomain?: string;
+  /**
+   * The basic constraints path length of a CA created or renewed by this call: `0` (default) signs
+   * server certificates only; `1` also signs intermediates (cert-manager's CA `Issuer`).
+   */
+  readonly pathLength?: 0 | 1;
 }
 
 /** A CA as {@link ensureCertificateAuthority} reports it. @public */
@@ -252,6 +257,7 @@ export async function applyCertificateAuthorityPlan(
         keyAlgorithm: input.keyAlgorithm ?? certificateDefaults.keyAlgorithm,
         now: clock.now(),
         ...(step.permittedDnsDomain === undefined ? {} : { permittedDnsDomains: [step.permittedDnsDomain] }),
+        ...(input.pathLength === undefined ? {} : { pathLength: input.pathLength }),
       });
       try {
         const { version } = await writeCertificateAuthority(deps.secrets, organization, ca, {

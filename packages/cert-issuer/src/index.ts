@@ -69,6 +69,7 @@ export {
 export {
   type CertificateAuthority,
   type CertificateAuthorityOptions,
+  canSignIntermediates,
   certificateDefaults,
   createCertificateAuthority,
   type IntermediateCertificateAuthority,

@@ -41,6 +41,10 @@ export const MEMORY_CLUSTER_KINDS: Readonly<Record<string, boolean>> = Object.fr
   'rbac.authorization.k8s.io/v1/RoleBinding': true,
   'apps/v1/Deployment': true,
   'coordination.k8s.io/v1/Lease': true,
+  // cert-manager's, approver-policy's and trust-manager's kinds (zonekeeper's cert-manager mode).
+  'cert-manager.io/v1/Issuer': true,
+  'policy.cert-manager.io/v1alpha1/CertificateRequestPolicy': false,
+  'trust.cert-manager.io/v1alpha1/Bundle': false,
 });
 
 /** Options of {@link createMemoryCluster}. @public */

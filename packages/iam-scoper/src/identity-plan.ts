@@ -34,7 +34,12 @@ export const IDENTITY_TAGS = {
   cluster: 'zonekeeper:cluster',
   zoneId: 'zonekeeper:zone-id',
   baseDomain: 'zonekeeper:base-domain',
+  /** Only on identities with a single purpose: `acme-challenge` (the ACME DNS-01 solver's). */
+  purpose: 'zonekeeper:purpose',
 } as const;
+
+/** The value of {@link IDENTITY_TAGS}.purpose on the ACME identity. @public */
+export const ACME_IDENTITY_PURPOSE = 'acme-challenge';
 
 /** The value of {@link IDENTITY_TAGS}.managedBy. @public */
 export const MANAGED_BY_VALUE = 'zonekeeper';
@@ -227,7 +232,12 @@ export function planZoneIdentity(
       { details: { userName: user.userName } },
     );
   }
-  for (const key of [IDENTITY_TAGS.organization, IDENTITY_TAGS.cluster, IDENTITY_TAGS.baseDomain]) {
+  for (const key of [
+    IDENTITY_TAGS.organization,
+    IDENTITY_TAGS.cluster,
+    IDENTITY_TAGS.baseDomain,
+    IDENTITY_TAGS.purpose,
+  ]) {
     const have = user.tags[key];
     const want = desired.tags[key];
     if (have !== undefined && have !== want) {

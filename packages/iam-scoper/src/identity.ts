@@ -33,7 +33,9 @@ import {
   validateOrganizationName,
   ZonekeeperError,
 } from '@zonekeeper/core';
+import { buildAcmeChallengePolicy } from './acme-policy.js';
 import {
+  ACME_IDENTITY_PURPOSE,
   type AccessKeyReconciliationPlan,
   type CurrentZoneIdentity,
   type DesiredZoneIdentity,
@@ -48,7 +50,14 @@ import {
 } from './identity-plan.js';
 import type { AccessKey, AccessKeyMetadata, IdentityProvider, IdentityUser } from './identity-ports.js';
 import { validateAccessKeyId, validateUserName } from './identity-validation.js';
-import { IDENTITY_PATH, identityPolicyName, identityUserName, identityUserNamePrefix } from './naming.js';
+import {
+  acmeIdentityPolicyName,
+  acmeIdentityUserName,
+  IDENTITY_PATH,
+  identityPolicyName,
+  identityUserName,
+  identityUserNamePrefix,
+} from './naming.js';
 import {
   buildZonePolicy,
   clusterRecordNames,
@@ -158,6 +167,55 @@ export function desiredZoneIdentity(
       ...(clusterId === undefined ? {} : { [IDENTITY_TAGS.cluster]: clusterId }),
       [IDENTITY_TAGS.zoneId]: zoneId,
       [IDENTITY_TAGS.baseDomain]: baseDomain,
+    },
+  };
+}
+
+/** Input of {@link desiredAcmeIdentity}. @public */
+export interface DesiredAcmeIdentityInput {
+  readonly baseDomain: string;
+  readonly organization: string;
+  /** The organisation's zone, `<organization>.<baseDomain>`. */
+  readonly zoneName: string;
+  /** The zone's id; `null` when the surrounding plan creates the zone (see {@link DesiredZoneIdentity}). */
+  readonly zoneId: string | null;
+}
+
+/**
+ * The desired ACME identity of an organisation: the IAM user `acmeIdentityUserName(…)` under
+ * `/zonekeeper/`, tagged like the organisation's identity plus `zonekeeper:purpose=acme-challenge`,
+ * carrying exactly one inline policy, the TXT-only `buildAcmeChallengePolicy` of the zone. Plan and
+ * apply it with {@link planZoneIdentity} and {@link applyZoneIdentityPlan}, like any zone identity: a user
+ * at that name without zonekeeper's tag is `NOT_OWNED`, one of another organisation, platform or
+ * purpose a `CONFLICT`. Pure; `INVALID_INPUT` for invalid input.
+ * @public
+ */
+export function desiredAcmeIdentity(input: DesiredAcmeIdentityInput): DesiredZoneIdentity {
+  requireObject(input, 'desiredAcmeIdentity input');
+  const baseDomain = normalizeBaseDomain(input.baseDomain);
+  const organization = validateOrganizationName(input.organization);
+  const zoneId = input.zoneId === null ? null : normalizeHostedZoneId(input.zoneId);
+  const zoneName = normalizeDomainName(input.zoneName, 'Zone name');
+  if (zoneName !== `${organization}.${baseDomain}`) {
+    throw invalidInput(
+      `Zone name ${JSON.stringify(zoneName)} is not the zone of organisation ${JSON.stringify(organization)} under ${JSON.stringify(baseDomain)}; expected ${JSON.stringify(`${organization}.${baseDomain}`)}.`,
+      { zoneName, organization, baseDomain },
+    );
+  }
+  // Built (and so validated) even before the zone exists, with a stand-in id that is discarded.
+  const policy = buildAcmeChallengePolicy({ zoneId: zoneId ?? 'ZVALIDATIONONLY', zoneName });
+  const who = { baseDomain, organization };
+  return {
+    userName: acmeIdentityUserName(who),
+    path: IDENTITY_PATH,
+    policyName: acmeIdentityPolicyName(who),
+    policy: zoneId === null ? null : policy,
+    tags: {
+      [IDENTITY_TAGS.managedBy]: MANAGED_BY_VALUE,
+      [IDENTITY_TAGS.organization]: organization,
+      [IDENTITY_TAGS.zoneId]: zoneId,
+      [IDENTITY_TAGS.baseDomain]: baseDomain,
+      [IDENTITY_TAGS.purpose]: ACME_IDENTITY_PURPOSE,
     },
   };
 }
@@ -595,6 +653,8 @@ export interface ZoneIdentity {
   readonly clusterId?: string;
   /** The zone id the identity was last ensured for. */
   readonly zoneId?: string;
+  /** Present on single-purpose identities: `acme-challenge` for the ACME identity. */
+  readonly purpose?: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -635,6 +695,7 @@ export async function listZoneIdentities(
     }
     const cluster = t[IDENTITY_TAGS.cluster];
     const zoneId = t[IDENTITY_TAGS.zoneId];
+    const purpose = t[IDENTITY_TAGS.purpose];
     out.push({
       userName: user.userName,
       arn: user.arn,
@@ -643,6 +704,7 @@ export async function listZoneIdentities(
       organization: org,
       ...(cluster === undefined ? {} : { clusterId: cluster }),
       ...(zoneId === undefined ? {} : { zoneId }),
+      ...(purpose === undefined ? {} : { purpose }),
       tags: { ...t },
     });
   }

@@ -19,7 +19,9 @@ export {
 export {
   applyZoneIdentityPlan,
   type DeleteZoneIdentityResult,
+  type DesiredAcmeIdentityInput,
   deleteZoneIdentity,
+  desiredAcmeIdentity,
   desiredZoneIdentity,
   type EnsureZoneIdentityInput,
   type EnsureZoneIdentityResult,
@@ -53,6 +55,7 @@ export {
   type MemoryIdentitySnapshotUser,
 } from './identity-memory.js';
 export {
+  ACME_IDENTITY_PURPOSE,
   type AccessKeyReconciliationPlan,
   type CurrentZoneIdentity,
   type DeleteAccessKeyStep,
@@ -71,6 +74,9 @@ export {
 } from './identity-plan.js';
 export type { AccessKey, AccessKeyMetadata, IdentityProvider, IdentityUser } from './identity-ports.js';
 export {
+  ACME_IDENTITY_SUFFIX,
+  acmeIdentityPolicyName,
+  acmeIdentityUserName,
   IDENTITY_PATH,
   IDENTITY_POLICY_SUFFIX,
   type IdentityNameInput,

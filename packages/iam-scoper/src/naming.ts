@@ -118,3 +118,38 @@ export function identityUserName(input: IdentityNameInput): string {
 export function identityPolicyName(input: IdentityNameInput): string {
   return `${identityUserName(input)}${IDENTITY_POLICY_SUFFIX}`;
 }
+
+/** What follows the organisation in the ACME identity's user name (`zk-<b8>.<org>+acme`). @public */
+export const ACME_IDENTITY_SUFFIX = '+acme';
+
+/**
+ * The IAM user name of an organisation's ACME identity, `zk-<b8>.<org>+acme`: the TXT-only identity
+ * cert-manager's Route 53 DNS-01 solver runs with. `+` never occurs in an organisation or cluster
+ * identity's name (DNS labels, dots, and `_` before a hash), so it cannot collide with either; when the
+ * name would exceed 64 characters, a truncated readable part plus a hash of the input (with the ACME
+ * purpose) is used, as in {@link identityUserName}.
+ * @throws `INVALID_INPUT` for an invalid base domain or organisation name.
+ * @public
+ */
+export function acmeIdentityUserName(input: Omit<IdentityNameInput, 'clusterId'>): string {
+  if (typeof input !== 'object' || input === null) {
+    throw invalidInput('ACME identity user name: input must be an object with baseDomain and organization.');
+  }
+  const base = normalizeBaseDomain(input.baseDomain);
+  const org = validateOrganizationName(input.organization);
+  const prefix = `${PREFIX}${baseDomainHash(base)}.`;
+  const short = `${prefix}${org}${ACME_IDENTITY_SUFFIX}`;
+  if (short.length <= MAX_IAM_USER_NAME_LENGTH) return short;
+  const hash = sha256Hex(JSON.stringify(['zonekeeper/iam-user/v1', base, org, null, 'acme'])).slice(
+    0,
+    INPUT_HASH_LENGTH,
+  );
+  const room = MAX_IAM_USER_NAME_LENGTH - prefix.length - ACME_IDENTITY_SUFFIX.length - hash.length;
+  const cut = org.slice(0, room).replace(/[.-]+$/, '');
+  return `${prefix}${cut}${ACME_IDENTITY_SUFFIX}${hash}`;
+}
+
+/** The name of the ACME identity's inline policy: its user name followed by `.route53`. @public */
+export function acmeIdentityPolicyName(input: Omit<IdentityNameInput, 'clusterId'>): string {
+  return `${acmeIdentityUserName(input)}${IDENTITY_POLICY_SUFFIX}`;
+}

@@ -33,6 +33,7 @@ export {
   readCertificateAuthority,
   readClusterBinding,
   readClusterSettings,
+  readIntermediateCertificateAuthority,
   readOwnedSecret,
   readTsigKey,
   SECRET_MANAGED_BY,
@@ -53,6 +54,7 @@ export {
   writeCertificateAuthority,
   writeClusterBinding,
   writeClusterSettings,
+  writeIntermediateCertificateAuthority,
   writeOwnedSecret,
   writeTsigKey,
 } from './layout.js';

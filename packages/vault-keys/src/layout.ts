@@ -100,6 +100,8 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
   readonly locksRoot: string;
   organization(organization: string): string;
   accessKey(organization: string, clusterId?: string): string;
+  /** The organisation's ACME identity's access key (the TXT-only key cert-manager's solver runs with). */
+  acmeChallengeKey(organization: string): string;
   tsigKey(organization: string): string;
   clusterFolder(organization: string, clusterId: string): string;
   attachment(organization: string, clusterId: string): string;
@@ -107,6 +109,8 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
   clusterBinding(clusterId: string): string;
   lock(organization: string): string;
   certificateAuthority(organization: string): string;
+  /** The name-constrained intermediate CA given to cert-manager's CA `Issuer`. */
+  intermediateCertificateAuthority(organization: string): string;
   certificate(organization: string, name: string): string;
   /** The platform's ACME account key (one per platform, whatever the organisation). */
   acmeAccount(): string;
@@ -120,6 +124,7 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
     locksRoot: `${prefix}/locks`,
     organization: org,
     accessKey: (o, c) => (c === undefined ? `${org(o)}/aws-access-key` : `${cluster(o, c)}/aws-access-key`),
+    acmeChallengeKey: (o) => `${org(o)}/acme-challenge/aws-access-key`,
     tsigKey: (o) => `${org(o)}/tsig-key`,
     clusterFolder: cluster,
     attachment: (o, c) => `${cluster(o, c)}/attachment`,
@@ -127,6 +132,7 @@ export function secretPaths(options: Pick<LayoutOptions, 'prefix'> = {}): {
     clusterBinding: (c) => `${prefix}/clusters/${validateClusterId(c)}`,
     lock: (o) => `${prefix}/locks/${validateOrganizationName(o)}`,
     certificateAuthority: (o) => `${org(o)}/tls/ca`,
+    intermediateCertificateAuthority: (o) => `${org(o)}/tls/cert-manager-ca`,
     certificate: (o, name) => `${org(o)}/tls/certs/${validateDnsLabel(name, 'Certificate name')}`,
     acmeAccount: () => `${prefix}/acme/account`,
   };
@@ -310,10 +316,20 @@ export interface StoredAccessKey {
   readonly version: number;
 }
 
-/** Which access key: the organisation's, or one cluster's. @public */
+/** Which access key: the organisation's, one cluster's, or the organisation's ACME identity's. @public */
 export interface AccessKeyRef {
   readonly organization: string;
   readonly clusterId?: string;
+  /** `acme-challenge`: the ACME identity's key (then without `clusterId`). */
+  readonly purpose?: 'acme-challenge';
+}
+
+function accessKeyPath(options: LayoutOptions, ref: AccessKeyRef): string {
+  const paths = secretPaths(options);
+  if (ref.purpose === undefined) return paths.accessKey(ref.organization, ref.clusterId);
+  if (ref.purpose !== 'acme-challenge' || ref.clusterId !== undefined)
+    throw invalidInput('An access key purpose must be "acme-challenge", without a cluster id.');
+  return paths.acmeChallengeKey(ref.organization);
 }
 
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
@@ -329,7 +345,7 @@ export async function readAccessKey(
   ref: AccessKeyRef,
   options: LayoutOptions = {},
 ): Promise<StoredAccessKey | undefined> {
-  const path = secretPaths(options).accessKey(ref.organization, ref.clusterId);
+  const path = accessKeyPath(options, ref);
   const secret = await readOwnedSecret(
     store,
     path,
@@ -376,7 +392,7 @@ export async function writeAccessKey(
   key: AccessKeyToStore,
   options: LayoutOptions & { readonly cas: number },
 ): Promise<{ readonly version: number }> {
-  const path = secretPaths(options).accessKey(ref.organization, ref.clusterId);
+  const path = accessKeyPath(options, ref);
   if (!ACCESS_KEY_ID.test(key.accessKeyId))
     throw invalidInput('Access key id must be 16–128 uppercase letters and digits.');
   if (typeof key.secretAccessKey !== 'string' || key.secretAccessKey.length === 0)
@@ -404,6 +420,7 @@ export async function writeAccessKey(
       organization: ref.organization,
       info: {
         ...(ref.clusterId ? { cluster: ref.clusterId } : {}),
+        ...(ref.purpose ? { purpose: ref.purpose } : {}),
         'user-name': key.userName,
         'access-key-id': key.accessKeyId,
         'created-at': key.createdAt.toISOString(),
@@ -614,6 +631,45 @@ export async function writeCertificateAuthority(
       kind: 'tls-ca',
       organization,
       info: { serial: ca.serialNumber, 'not-after': ca.notAfter.toISOString() },
+    },
+    options,
+  );
+}
+
+/**
+ * Reads the organisation's intermediate CA for cert-manager; `undefined` when none is stored.
+ * @throws `NOT_OWNED` when the path holds a secret that is not zonekeeper's.
+ * @public
+ */
+export async function readIntermediateCertificateAuthority(
+  store: SecretStore,
+  organization: string,
+  options: LayoutOptions = {},
+): Promise<StoredCertificateAuthority | undefined> {
+  const path = secretPaths(options).intermediateCertificateAuthority(organization);
+  const secret = await readOwnedSecret(store, path, { kind: 'tls-ca', organization }, options);
+  return secret && { ...parseCertificateFields(path, store.kind, secret.data), version: secret.version };
+}
+
+/**
+ * Stores the organisation's intermediate CA for cert-manager with check-and-set.
+ * @public
+ */
+export async function writeIntermediateCertificateAuthority(
+  store: SecretStore,
+  organization: string,
+  ca: CertificateAuthorityToStore,
+  options: LayoutOptions & { readonly cas: number },
+): Promise<{ readonly version: number }> {
+  const path = secretPaths(options).intermediateCertificateAuthority(organization);
+  return writeOwnedSecret(
+    store,
+    path,
+    certificateFields(ca),
+    {
+      kind: 'tls-ca',
+      organization,
+      info: { serial: ca.serialNumber, 'not-after': ca.notAfter.toISOString(), role: 'cert-manager' },
     },
     options,
   );

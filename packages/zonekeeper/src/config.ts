@@ -212,7 +212,16 @@ export interface ZonekeeperConfig {
   readonly secretPrefix?: string;
   readonly externalDns?: ExternalDnsDefaults;
   /** Certificate defaults. */
-  readonly certificates?: { readonly keyAlgorithm?: KeyAlgorithm; readonly validityDays?: number };
+  readonly certificates?: {
+    readonly keyAlgorithm?: KeyAlgorithm;
+    readonly validityDays?: number;
+    /**
+     * The basic constraints path length of organisation CAs created or renewed from now on: `0`
+     * (default) signs server certificates only; `1` also signs the name-constrained intermediate that
+     * cert-manager mode's CA `Issuer` holds (`certManager.ca`). Checked by `createZonekeeper`.
+     */
+    readonly caPathLength?: 0 | 1;
+  };
   /**
    * The ACME CA for publicly trusted certificates (`issueCertificate(…, { acme: true })`, the CLI's
    * `cert issue --acme`): directory URL (https), `termsOfServiceAgreed: true`, contacts, timings

@@ -259,6 +259,9 @@ export function resolveContext(config: ZonekeeperConfig): Context {
   const reservedNames = new Set(reserved.map((n) => validateDnsLabel(n, 'Reserved organisation name')));
   const edns = config.externalDns ?? {};
   positiveMs(edns.rolloutTimeoutMs, 'externalDns.rolloutTimeoutMs');
+  const caPathLength = config.certificates?.caPathLength;
+  if (caPathLength !== undefined && caPathLength !== 0 && caPathLength !== 1)
+    throw invalidInput(`certificates.caPathLength must be 0 or 1, got ${JSON.stringify(caPathLength)}.`);
 
   const acme =
     config.acme === undefined

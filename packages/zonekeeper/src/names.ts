@@ -34,6 +34,8 @@ export interface OrganizationNames {
     readonly organization: string;
     readonly commonName: string;
     readonly permittedDnsDomain: string;
+    /** `1` when the platform's CAs may sign cert-manager's intermediate (`certificates.caPathLength`). */
+    readonly pathLength?: 0 | 1;
   };
 }
 
@@ -68,6 +70,7 @@ export function organizationNames(ctx: Context, input: unknown): OrganizationNam
       organization,
       commonName: defaultCaCommonName(organization),
       permittedDnsDomain: zoneName,
+      ...(ctx.certificates?.caPathLength === 1 ? { pathLength: 1 as const } : {}),
     },
   };
 }

@@ -12,7 +12,7 @@ import type {
   CertificateSummary,
   EnsureCertificateResult,
 } from '@zonekeeper/cert-issuer';
-import type { CallOptions, EnsureOptions, ZonekeeperError } from '@zonekeeper/core';
+import type { CallOptions, EnsureOptions, ObjectRef, ZonekeeperError } from '@zonekeeper/core';
 import type {
   ApplyExternalDnsResult,
   ApplyObjectStep,
@@ -81,6 +81,47 @@ export interface ClusterCertificate {
   readonly secretName?: string;
 }
 
+/**
+ * Who issues a cluster's certificates: `zonekeeper` (the default: zonekeeper issues them from the
+ * organisation's CA, or over ACME, and writes the TLS Secrets) or `cert-manager` (zonekeeper gives the
+ * cluster's cert-manager per-namespace issuers for the organisation's zone; see docs/certificates.md).
+ * @public
+ */
+export type ClusterCertificateMode = 'zonekeeper' | 'cert-manager';
+
+/** The settings of {@link ClusterCertificateMode} `cert-manager`. Secret-free; recorded. @public */
+export interface CertManagerSettings {
+  /** The tenant namespaces that get the issuers (1–100, existing). */
+  readonly namespaces: readonly string[];
+  /**
+   * The ACME `Issuer`: its directory URL (default: the `acme` setting of `createZonekeeper`), contact
+   * e-mail, and PEM certificates cert-manager trusts for a private ACME server's HTTPS.
+   */
+  readonly acme?:
+    | {
+        readonly server?: string;
+        readonly email?: string;
+        readonly caBundlePem?: string;
+      }
+    | false;
+  /**
+   * Also a CA `Issuer` (`zonekeeper-ca`) backed by an intermediate the organisation's CA signs
+   * (pathlen:0, name constraints = the zone; kept in Vault and in the namespaces' `zonekeeper-ca`
+   * Secret). Needs an organisation CA that may sign intermediates (`certificates.caPathLength: 1`).
+   * Default `false`.
+   */
+  readonly ca?: boolean;
+  /** Render approver-policy's `CertificateRequestPolicy` (names under the zone only). Default `true`. */
+  readonly approverPolicy?: boolean;
+  /**
+   * Render a trust-manager `Bundle` that distributes the organisation's CA certificate to the
+   * namespaces (ConfigMap `zonekeeper-<org>-ca`, key `ca.crt`). Default `false` (needs trust-manager).
+   */
+  readonly trustBundle?: boolean;
+  /** cert-manager's controller service account; default `cert-manager/cert-manager`. */
+  readonly serviceAccount?: { readonly namespace: string; readonly name: string };
+}
+
 /** Input of {@link Zonekeeper.attachCluster}. @public */
 export interface AttachClusterInput {
   /** The cluster id (a DNS label); also ExternalDNS's TXT owner id. */
@@ -117,6 +158,15 @@ export interface AttachClusterInput {
   readonly credentials?: ClusterCredentialsMode;
   /** What a keyless mode needs of the cluster: its OIDC issuer (irsa, web-identity) or EKS cluster ARN (pod-identity). */
   readonly workloadIdentity?: WorkloadIdentityInput;
+  /**
+   * Who issues the cluster's certificates. `cert-manager`: the organisation's TXT-only ACME identity
+   * is ensured and its key applied, with an ACME `Issuer` (Route 53 DNS-01 in the organisation's zone)
+   * in each of `certManager.namespaces`; `zonekeeper` removes those objects again. Recorded; default:
+   * the recorded mode (`cert-manager` when `certManager` is given), else `zonekeeper`.
+   */
+  readonly certificateMode?: ClusterCertificateMode;
+  /** The `cert-manager` mode's settings (needed on the first attach in that mode; recorded). */
+  readonly certManager?: CertManagerSettings;
 }
 
 /** A step of an attach's cluster part. JSON data. @public */
@@ -138,7 +188,13 @@ export type ClusterStep =
       readonly roleArn: string;
       readonly steps: readonly KeylessStep[];
     }
-  | { readonly op: 'record-settings'; readonly clusterId: string; readonly externalDns: ExternalDnsDefaults }
+  | {
+      readonly op: 'record-settings';
+      readonly clusterId: string;
+      readonly externalDns: ExternalDnsDefaults;
+      /** The cert-manager mode's settings as recorded (absent: `zonekeeper` mode). */
+      readonly certManager?: Readonly<Record<string, unknown>>;
+    }
   | {
       readonly op: 'apply-external-dns';
       readonly clusterId: string;
@@ -166,6 +222,17 @@ export type ClusterStep =
     }
   /** After ExternalDNS rolled: the role's trust without entries this cluster no longer uses (a move back to a key, or to another issuer). */
   | { readonly op: 'trim-role'; readonly clusterId: string; readonly steps: readonly KeylessStep[] }
+  /** cert-manager mode: the organisation's TXT-only ACME identity and its key (after the certificates). */
+  | {
+      readonly op: 'ensure-acme-identity';
+      readonly userName: string;
+      readonly identity: readonly ZoneIdentityStep[];
+      readonly credentials: readonly CredentialStep[];
+    }
+  /** cert-manager mode: the rendered issuers, policy and credentials Secrets, applied with SSA. */
+  | { readonly op: 'apply-cert-manager'; readonly clusterId: string; readonly namespaces: readonly string[] }
+  /** Recorded cert-manager objects that are no longer rendered (a move back to `zonekeeper`, a namespace dropped). */
+  | { readonly op: 'remove-cert-manager'; readonly clusterId: string; readonly objects: readonly ObjectRef[] }
   /** After ExternalDNS rolled to a role: the organisation's IAM user and key, when no attached cluster runs them any more. */
   | {
       readonly op: 'retire-organization-key';
@@ -220,6 +287,8 @@ export type DetachStep =
       readonly objects: readonly UninstallStep[];
     }
   | { readonly op: 'delete-tls-secret'; readonly namespace: string; readonly name: string }
+  /** cert-manager mode: the issuers, policy and credentials Secrets zonekeeper applied. */
+  | { readonly op: 'remove-cert-manager'; readonly objects: readonly ObjectRef[] }
   | { readonly op: 'delete-cluster-identity'; readonly userName: string }
   /** A keyless cluster: its trust entry (the role when none remains), its Pod Identity association, its OIDC provider. */
   | { readonly op: 'remove-keyless'; readonly steps: readonly KeylessStep[] }

@@ -19,3 +19,10 @@ export {
   ROUTE53_CREDENTIAL_KEYS,
   renderCertManager,
 } from './render.js';
+export {
+  renderTrustBundle,
+  TRUST_BUNDLE_KEY,
+  TRUST_MANAGER_VERSION,
+  type TrustBundleInput,
+  trustBundleName,
+} from './trust-manager.js';

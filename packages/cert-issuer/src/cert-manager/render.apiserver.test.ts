@@ -1,7 +1,7 @@
 /**
  * The rendered cert-manager objects on a real kube-apiserver (API server and etcd only, built by
  * `bash tools/kube-apiserver/build.sh`; the suite fails, never skips, without it) that has cert-manager's
- * and approver-policy's own CRDs (from the Go module proxy, `crds.test.util.ts`). The API server checks
+ * approver-policy's and trust-manager's own CRDs (from the Go module proxy, `crds.test.util.ts`). The API server checks
  * custom resources against the CRDs' OpenAPI schemas, so what it accepts is what cert-manager's API
  * accepts; `kubectl apply --server-side` applies them as a user would.
  */
@@ -16,7 +16,7 @@ import { type KubeApiServer, startKubeApiServer } from '@zonekeeper/testkit/kube
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueIntermediateCertificateAuthority } from '../index.js';
 import { certManagerCrdFiles } from './crds.test.util.js';
-import { type CertManagerInput, renderCertManager } from './index.js';
+import { type CertManagerInput, renderCertManager, renderTrustBundle } from './index.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 const ZONE = 'acme.example.com';
@@ -25,6 +25,7 @@ let server: KubeApiServer;
 let dir: string;
 let kubeconfig: string;
 let input: CertManagerInput;
+let rootPem: string;
 
 function kubectl(
   args: readonly string[],
@@ -78,11 +79,13 @@ beforeAll(async () => {
     'crd/issuers.cert-manager.io',
     'crd/certificates.cert-manager.io',
     'crd/certificaterequestpolicies.policy.cert-manager.io',
+    'crd/bundles.trust.cert-manager.io',
   ]);
   expect(established.code, established.stderr).toBe(0);
   for (const ns of ['web', 'api']) expect((await kubectl(['create', 'namespace', ns])).code).toBe(0);
 
   const root = await createCertificateAuthority({ commonName: 'acme zonekeeper CA', pathLength: 1 });
+  rootPem = root.certificatePem;
   const intermediate = await issueIntermediateCertificateAuthority(root, {
     commonName: 'acme cert-manager CA',
     permittedDnsDomains: [ZONE],
@@ -288,5 +291,32 @@ describe('cert-manager objects on a real kube-apiserver with cert-manager’s CR
       'jsonpath={.data.access-key-id}',
     ]);
     expect(Buffer.from(secret.stdout, 'base64').toString()).toBe('AKIAACMEEXAMPLE00001');
+  });
+
+  it('accepts the trust-manager Bundle (trust-manager’s own CRD), and refuses a broken one', async () => {
+    const bundle = renderTrustBundle({
+      organization: 'acme',
+      namespaces: ['web', 'api'],
+      certificatesPem: [rootPem],
+    });
+    const applied = await apply([bundle]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const stored = await kubectl([
+      'get',
+      'bundles.trust.cert-manager.io',
+      'zonekeeper-acme-ca',
+      '-o',
+      'json',
+    ]);
+    expect(stored.code, stored.stderr).toBe(0);
+    expect((JSON.parse(stored.stdout) as { spec: unknown }).spec).toEqual(bundle.spec);
+    const noTarget = {
+      ...bundle,
+      metadata: { name: 'broken-bundle' },
+      spec: { sources: (bundle.spec as { sources: unknown }).sources, target: {} },
+    } as KubernetesObject;
+    const refused = await apply([noTarget], { validate: false });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/at least one of the fields in \[configMap secret\] must be set/);
   });
 });

@@ -250,3 +250,5 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     [Symbol.asyncDispose]: stop,
   };
 }
+
+export { type GoModuleFiles, goModDownloadCommand, goModuleFiles } from './go-modules.js';

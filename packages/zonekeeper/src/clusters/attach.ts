@@ -105,6 +105,17 @@ import {
 } from '../organization/plan.js';
 import { organizationResultOf } from '../organization/result.js';
 import type { AttachClusterInput, AttachResult, ClusterCertificate, ClusterStep } from '../results.js';
+import {
+  applyCertManagerPlan,
+  type CertManagerPlan,
+  type CertManagerState,
+  gatherCertManager,
+  isEmptyCertManagerPlan,
+  planCertManager,
+  type RecordedCertManager,
+  resolveCertManager,
+  validateCertManagerInput,
+} from './cert-manager.js';
 import { deleteClusterIdentity } from './detach.js';
 import {
   applyClusterExternalDns,
@@ -148,6 +159,8 @@ interface AttachInput {
   readonly scope: IdentityScope | undefined;
   /** `undefined`: keep the recorded mode; `null`: an access key. */
   readonly credentials: AttachmentCredentials | null | undefined;
+  /** The certificate mode and its settings as given (`undefined`: keep what is recorded). */
+  readonly certManager: ReturnType<typeof validateCertManagerInput>;
 }
 
 /** The settings an attach renders and records: the overrides or the recorded ones, then the plan's. */
@@ -212,7 +225,10 @@ function validateAttachInput(ctx: Context, organization: string, input: AttachCl
     throw invalidInput(
       `credentials "${credentials.mode}" is a Route 53 mode; the powerdns backend runs ExternalDNS with the organisation's TSIG key.`,
     );
-  const validated = { names, certificates, overrides, fleet, scope, credentials };
+  const certManager = validateCertManagerInput(input.certificateMode, input.certManager);
+  // Given settings are checked whole now (what is recorded only matters when none are given).
+  if (certManager.settings) resolveCertManager(ctx, names, certManager, undefined);
+  const validated = { names, certificates, overrides, fleet, scope, credentials, certManager };
   // Checked again by the planner with the scope the cluster ends up with (it may be the recorded one).
   if (overrides || fleet)
     validateExternalDnsSettings(
@@ -293,6 +309,9 @@ interface AttachState {
     readonly state: CertificateState;
     readonly namespaceExists: boolean;
   }[];
+  /** The cert-manager settings the cluster ends up with (`undefined`: `zonekeeper` mode). */
+  readonly certManagerSettings?: RecordedCertManager;
+  readonly certManager: CertManagerState;
 }
 
 /** The plan of an attach. JSON data. */
@@ -314,11 +333,13 @@ export interface AttachPlan {
   } | null;
   readonly steps: readonly ClusterStep[];
   readonly certificates: readonly { readonly name: string; readonly plan: CertificatePlan }[];
+  readonly certManager: CertManagerPlan;
 }
 
 function isEmptyAttachPlan(plan: AttachPlan): boolean {
   return (
     isEmptyOrganizationPlan(plan.organization) &&
+    isEmptyCertManagerPlan(plan.certManager) &&
     plan.steps.length === 0 &&
     (plan.clusterIdentity?.identity.steps.length ?? 0) === 0 &&
     (plan.clusterIdentity?.credentials.steps.length ?? 0) === 0 &&
@@ -359,11 +380,21 @@ async function gatherAttach(
   const organization = await gatherOrganization(ctx, names, call);
   const binding = await readClusterBinding(ctx.ports.secrets, names.clusterId, at);
   const attachment = await readAttachment(ctx.ports.secrets, names.organization, names.clusterId, at);
-  const recorded = (
-    (await readClusterSettings(ctx.ports.secrets, names.organization, names.clusterId, at))?.settings as
-      | RecordedClusterSettings
-      | undefined
-  )?.externalDns;
+  const recordedSettings = (
+    await readClusterSettings(ctx.ports.secrets, names.organization, names.clusterId, at)
+  )?.settings as RecordedClusterSettings | undefined;
+  const recorded = recordedSettings?.externalDns;
+  const recordedCertManager = recordedSettings?.certManager as RecordedCertManager | undefined;
+  const certManagerSettings = resolveCertManager(ctx, names, input.certManager, recordedCertManager);
+  const certManager = await gatherCertManager(
+    ctx,
+    names,
+    certManagerSettings,
+    recordedCertManager,
+    client,
+    organization.state.attached.map((a) => a.clusterId).filter((id) => id !== names.clusterId),
+    call,
+  );
   const overrides = attachSettings(input, recorded);
   const namespace =
     attachment?.namespace ?? overrides.namespace ?? ctx.externalDns.namespace ?? DEFAULT_NAMESPACE;
@@ -429,6 +460,8 @@ async function gatherAttach(
     credentials,
     ...(keyless ? { keyless } : {}),
     certificates,
+    ...(certManagerSettings ? { certManagerSettings } : {}),
+    certManager,
   };
 }
 
@@ -653,8 +686,33 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
       tlsSecrets,
       credentials: modeOf(credentialsNow ?? undefined),
     });
-  if (state.recorded === undefined || canonicalJson(state.recorded) !== canonicalJson(overrides))
-    steps.push({ op: 'record-settings', clusterId: names.clusterId, externalDns: overrides });
+  // cert-manager mode: planned here (refusing a missing namespace or a foreign object before any
+  // write), recorded with the settings, applied after the certificates.
+  const certManager = planCertManager(
+    ctx,
+    names,
+    state.certManagerSettings,
+    state.certManager,
+    zoneId,
+    state.clusterName,
+    organizationPlan.certificateAuthority.steps.length > 0
+      ? undefined
+      : state.organization.ca?.certificatePem,
+    { createsWithPathLength: names.certificateAuthority.pathLength === 1, now: orgState.now },
+  );
+  if (
+    state.recorded === undefined ||
+    canonicalJson(state.recorded) !== canonicalJson(overrides) ||
+    canonicalJson(state.certManager.recorded ?? null) !== canonicalJson(state.certManagerSettings ?? null)
+  )
+    steps.push({
+      op: 'record-settings',
+      clusterId: names.clusterId,
+      externalDns: overrides,
+      ...(state.certManagerSettings
+        ? { certManager: state.certManagerSettings as unknown as Record<string, unknown> }
+        : {}),
+    });
 
   let clusterIdentity: AttachPlan['clusterIdentity'] = null;
   if (scope === 'cluster') {
@@ -762,6 +820,29 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     name: c.input.name,
     plan: planCertificate(c.state, c.input, caPem, orgState.now),
   }));
+  if (
+    certManager.acmeIdentity &&
+    (certManager.acmeIdentity.identity.steps.length > 0 ||
+      certManager.acmeIdentity.credentials.steps.length > 0)
+  )
+    steps.push({
+      op: 'ensure-acme-identity',
+      userName: certManager.acmeIdentity.userName,
+      identity: certManager.acmeIdentity.identity.steps,
+      credentials: certManager.acmeIdentity.credentials.steps,
+    });
+  if (certManager.apply && certManager.settings)
+    steps.push({
+      op: 'apply-cert-manager',
+      clusterId: names.clusterId,
+      namespaces: certManager.settings.namespaces,
+    });
+  if (certManager.remove.length > 0)
+    steps.push({
+      op: 'remove-cert-manager',
+      clusterId: names.clusterId,
+      objects: certManager.remove,
+    });
   return {
     organization: organizationPlan,
     scope,
@@ -771,6 +852,7 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     clusterIdentity,
     steps,
     certificates,
+    certManager,
   };
 }
 
@@ -843,7 +925,10 @@ async function applyAttach(
       ctx.ports.secrets,
       org,
       names.clusterId,
-      { externalDns: settings.externalDns },
+      {
+        externalDns: settings.externalDns,
+        ...(settings.certManager ? { certManager: settings.certManager } : {}),
+      },
       { ...at, cas: recorded?.version ?? 0 },
     );
   }
@@ -934,6 +1019,17 @@ async function applyAttach(
     );
     certificates.push(certificateResult(c.plan, false, current));
   }
+  if (!isEmptyCertManagerPlan(plan.certManager))
+    await applyCertManagerPlan(
+      ctx,
+      names,
+      plan.certManager,
+      state.certManager,
+      zone,
+      organization.ca,
+      await ctx.ports.cluster(names.clusterId),
+      call,
+    );
   return { organization, ...(key ? { key } : {}), ...(externalDns ? { externalDns } : {}), certificates };
 }
 

@@ -17,6 +17,7 @@ import {
   ensure,
   hasErrorCode,
   type KubernetesObject,
+  refOf,
   validateDryRun,
   ZONEKEEPER_MANAGER,
   ZonekeeperError,
@@ -37,12 +38,15 @@ import {
   listSecretsRecursively,
   readAttachment,
   readClusterBinding,
+  readClusterSettings,
 } from '@zonekeeper/vault-keys';
 import type { Context } from '../context.js';
 import { organizationExclusion } from '../locks.js';
 import { type ClusterNames, clusterNames } from '../names.js';
 import { gatherAttached } from '../organization/apply.js';
 import type { DetachResult, DetachStep } from '../results.js';
+import { certManagerRefs, deleteObjects, type RecordedCertManager } from './cert-manager.js';
+import type { RecordedClusterSettings } from './externaldns.js';
 import {
   applyKeylessSteps,
   gatherKeyless,
@@ -68,6 +72,8 @@ interface DetachState {
   readonly secretPaths: readonly string[];
   /** The keyless steps of a keyless cluster (planned while gathering: they need the organisation's others). */
   readonly keyless: readonly KeylessStep[];
+  /** cert-manager mode: the recorded objects the cluster holds (`undefined` with skipCluster). */
+  readonly certManager: readonly KubernetesObject[];
 }
 
 /** Deletes a cluster's identity (keys, policies, user) and its key record. @internal */
@@ -108,6 +114,22 @@ async function gatherDetach(
       tlsSecrets.push({ namespace: ns, name, ...(object ? { object } : {}) });
     }
   }
+  const certManager: KubernetesObject[] = [];
+  const recorded = (
+    (await readClusterSettings(ctx.ports.secrets, names.organization, names.clusterId, at))?.settings as
+      | RecordedClusterSettings
+      | undefined
+  )?.certManager as RecordedCertManager | undefined;
+  if (client && recorded)
+    for (const ref of certManagerRefs(names.organization, recorded)) {
+      try {
+        const object = await client.get(ref, call);
+        if (object) certManager.push(object);
+      } catch (error) {
+        // A namespace or CRD that is gone holds nothing.
+        if (!hasErrorCode(error, 'NOT_FOUND')) throw error;
+      }
+    }
   const clusterUserExists = (await ctx.ports.identity.getUser(names.clusterUserName, call)) !== undefined;
   const secretPaths = await listSecretsRecursively(
     ctx.ports.secrets,
@@ -159,6 +181,7 @@ async function gatherDetach(
     clusterUserExists,
     secretPaths,
     keyless,
+    certManager,
   };
 }
 
@@ -181,6 +204,19 @@ function planDetach(names: ClusterNames, state: DetachState): { readonly steps: 
     )
       steps.push({ op: 'delete-tls-secret', namespace: s.namespace, name: s.name });
   }
+  // cert-manager mode: only objects labelled for this organisation (others are left alone).
+  const certManager = state.certManager.filter((o) => {
+    const labels = o.metadata.labels ?? {};
+    return (
+      labels[ZonekeeperLabels.managedBy] === ZONEKEEPER_MANAGER &&
+      labels[ZonekeeperLabels.organization] === names.organization
+    );
+  });
+  if (certManager.length > 0)
+    steps.push({
+      op: 'remove-cert-manager',
+      objects: certManager.map(refOf),
+    });
   if (state.clusterUserExists) steps.push({ op: 'delete-cluster-identity', userName: names.clusterUserName });
   // After ExternalDNS is gone: its trust entry, association and provider.
   if (state.keyless.length > 0) steps.push({ op: 'remove-keyless', steps: state.keyless });
@@ -223,6 +259,9 @@ async function applyDetach(
               if (!hasErrorCode(error, 'NOT_FOUND')) throw error;
             }
           }
+          return;
+        case 'remove-cert-manager':
+          if (client) await deleteObjects(client, step.objects, call);
           return;
         case 'delete-cluster-identity':
           await deleteZoneIdentity({ userName: step.userName }, ctx.deps.identity, call);

@@ -33,6 +33,8 @@ import type { Context } from '../context.js';
 /** The ExternalDNS settings a cluster records at attach (secret-free, JSON). @internal */
 export interface RecordedClusterSettings {
   readonly externalDns: ExternalDnsDefaults;
+  /** The cert-manager mode's settings (absent: `zonekeeper` mode). */
+  readonly certManager?: unknown;
 }
 
 const OVERRIDE_KEYS: readonly (keyof ExternalDnsDefaults)[] = [

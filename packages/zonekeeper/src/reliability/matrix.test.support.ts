@@ -13,7 +13,7 @@
 
 import { appendFileSync } from 'node:fs';
 import { createManualClock, hasErrorCode, type Logger, type ManualClock } from '@zonekeeper/core';
-import type { IdentityScope } from '../config.js';
+import type { IdentityScope, ZonekeeperConfig } from '../config.js';
 import { createMemoryInventory, type MemoryInventory } from '../inventory.js';
 import { everythingIn } from '../memory.test.support.js';
 import { createZonekeeper, type Zonekeeper } from '../zonekeeper.js';
@@ -123,6 +123,8 @@ export interface ScenarioContext {
 export interface Scenario {
   readonly name: string;
   readonly identityScope?: IdentityScope;
+  /** Certificate settings of the facade (e.g. `caPathLength` for cert-manager's CA issuer). */
+  readonly certificates?: ZonekeeperConfig['certificates'];
   /** Clusters whose objects are part of the end state. */
   readonly clusters: readonly string[];
   /** The organisations that may exist at the end (anything else is orphaned). */
@@ -169,6 +171,7 @@ export async function runCase(
       inventory,
       logger,
       ...(scenario.identityScope ? { identityScope: scenario.identityScope } : {}),
+      ...(scenario.certificates ? { certificates: scenario.certificates } : {}),
       ...backend.config(harness),
     });
   await scenario.setup(make(new Harness({ onResult: watch.collect })), ctx);

@@ -3,6 +3,7 @@
  * precedes it. Every scenario involves all four ports where the operation touches them.
  */
 
+import { acmeIdentityUserName } from '@zonekeeper/iam-scoper';
 import { listManagedZones } from '@zonekeeper/zone-manager';
 import type { Scenario, ScenarioContext } from './matrix.test.support.js';
 
@@ -138,6 +139,78 @@ export const deleteOrganizationScenario: Scenario = {
   },
   run: (zk, _ctx, options) => zk.deleteOrganization('acme', options),
 };
+
+const CERT_MANAGER = {
+  namespaces: ['web'],
+  acme: { server: 'https://acme-v02.api.letsencrypt.org/directory' },
+};
+
+/**
+ * `attachCluster` in cert-manager mode (the organisation exists, its CA may sign an intermediate): the
+ * TXT-only ACME identity, its key (IAM, then the store), the intermediate CA (issued, then stored), the
+ * ACME and CA issuers, policy and Secrets in the tenant namespace.
+ */
+export const attachCertManagerScenario: Scenario = {
+  name: 'attachCluster (cert-manager mode)',
+  certificates: { caPathLength: 1 },
+  clusters: ['c1'],
+  organizations: ['acme'],
+  async setup(zk, ctx) {
+    await zk.ensureOrganization('acme');
+    await namespace(ctx, 'c1', 'web');
+    ctx.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+  },
+  run: (zk, _ctx, options) =>
+    zk.attachCluster('acme', { clusterId: 'c1', certManager: { ...CERT_MANAGER, ca: true } }, options),
+};
+
+/**
+ * `attachCluster` in cert-manager mode after the ACME identity's key was deleted from IAM, with a second
+ * cert-manager cluster: a new key (IAM, then the store) published to the other cluster's Secret, then
+ * applied to this one.
+ */
+export const replaceAcmeKeyScenario: Scenario = {
+  name: 'attachCluster (cert-manager mode, ACME key replaced)',
+  clusters: ['c1', 'c2'],
+  organizations: ['acme'],
+  async setup(zk, ctx) {
+    await namespace(ctx, 'c1', 'web');
+    await namespace(ctx, 'c2', 'web');
+    await zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });
+    await zk.attachCluster('acme', { clusterId: 'c2', certManager: CERT_MANAGER });
+    const identity = ctx.backend.inspect.identity;
+    const user = acmeIdentityUserName({ baseDomain: 'example.com', organization: 'acme' });
+    for (const k of await identity.listAccessKeys(user)) await identity.deleteAccessKey(user, k.accessKeyId);
+  },
+  run: (zk, _ctx, options) => zk.attachCluster('acme', { clusterId: 'c1' }, options),
+};
+
+/**
+ * `deleteOrganization` of acme after a cluster ran in cert-manager mode and was detached: its ACME
+ * identity (keys → policy → user) goes before its stored key, like every identity.
+ */
+export const deleteCertManagerScenario: Scenario = {
+  name: 'deleteOrganization (after cert-manager mode)',
+  clusters: ['c1'],
+  organizations: [],
+  async setup(zk, ctx) {
+    await namespace(ctx, 'c1', 'web');
+    await zk.attachCluster('acme', { clusterId: 'c1', certManager: CERT_MANAGER });
+    await zk.detachCluster('acme', 'c1');
+  },
+  run: (zk, _ctx, options) => zk.deleteOrganization('acme', options),
+};
+
+/**
+ * Scenarios whose objects only the memory cluster serves: the Kubernetes API fake has no
+ * CustomResourceDefinitions, so cert-manager's kinds are not there (render.apiserver.test.ts and the
+ * facade's apiserver test apply them to a real kube-apiserver with cert-manager's CRDs instead).
+ */
+export const MEMORY_ONLY_SCENARIOS = [
+  attachCertManagerScenario,
+  replaceAcmeKeyScenario,
+  deleteCertManagerScenario,
+];
 
 export const ALL_SCENARIOS = [
   ensureScenario,

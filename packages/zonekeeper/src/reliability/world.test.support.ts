@@ -9,7 +9,8 @@
  * repaired run can be compared with an uninterrupted one.
  */
 
-import type { ClusterClient, KubernetesObject } from '@zonekeeper/core';
+import { X509Certificate } from 'node:crypto';
+import { type ClusterClient, hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { CREDENTIALS_HASH_ANNOTATION, credentialsHash } from '@zonekeeper/externaldns-deployer';
 import type { IdentityProvider } from '@zonekeeper/iam-scoper';
 import {
@@ -68,6 +69,13 @@ const CLUSTER_KINDS: readonly [string, string][] = [
   ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
   ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
   ['apps/v1', 'Deployment'],
+  ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
+];
+
+/** Custom kinds (cert-manager mode): listed where the cluster serves them (not on the API fake). */
+const CUSTOM_KINDS: readonly [string, string][] = [
+  ['cert-manager.io/v1', 'Issuer'],
+  ['policy.cert-manager.io/v1alpha1', 'CertificateRequestPolicy'],
 ];
 
 async function allRecords(dns: DnsProvider, zoneId: string): Promise<RecordSet[]> {
@@ -226,17 +234,24 @@ export async function snapshotWorld(
         .filter((n) => n.metadata.deletionTimestamp !== undefined)
         .map((n) => n.metadata.name),
     );
-    for (const [apiVersion, kind] of CLUSTER_KINDS) {
-      for (const o of await client.list(apiVersion, kind)) {
-        if (o.metadata.deletionTimestamp !== undefined) continue;
-        if (o.metadata.namespace !== undefined && terminating.has(o.metadata.namespace)) continue;
-        objects[`${kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`] = normaliseObject(
-          o,
-          storedKeys,
-          serials,
-          replaceIds,
-        );
+    const listed: [string, KubernetesObject][] = [];
+    for (const [apiVersion, kind] of CLUSTER_KINDS)
+      for (const o of await client.list(apiVersion, kind)) listed.push([kind, o]);
+    for (const [apiVersion, kind] of CUSTOM_KINDS)
+      try {
+        for (const o of await client.list(apiVersion, kind)) listed.push([kind, o]);
+      } catch (error) {
+        if (!hasErrorCode(error, 'NOT_FOUND') && !hasErrorCode(error, 'INVALID_INPUT')) throw error;
       }
+    for (const [kind, o] of listed) {
+      if (o.metadata.deletionTimestamp !== undefined) continue;
+      if (o.metadata.namespace !== undefined && terminating.has(o.metadata.namespace)) continue;
+      objects[`${kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`] = normaliseObject(
+        o,
+        storedKeys,
+        serials,
+        replaceIds,
+      );
     }
     clusters[id] = sortObject(objects);
   }
@@ -272,9 +287,28 @@ function normaliseObject(
 ): unknown {
   const labels = sortObject(o.metadata.labels ?? {});
   if (o.kind === 'Secret' && o.type === 'kubernetes.io/tls') {
-    const serial = o.metadata.annotations?.['zonekeeper.io/certificate-serial'];
+    // zonekeeper's TLS Secrets carry the serial; cert-manager's CA Secret holds the intermediate.
+    const crt = Buffer.from(((o.data ?? {}) as Record<string, string>)['tls.crt'] ?? '', 'base64').toString();
+    let first: string | undefined;
+    try {
+      first = new X509Certificate(crt).serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '');
+    } catch {
+      first = undefined;
+    }
+    const serial = o.metadata.annotations?.['zonekeeper.io/certificate-serial'] ?? first;
     const match = [...serials.entries()].find(([, s]) => s === serial)?.[0];
     return { labels, certificate: match ? `stored at ${match}` : 'not in the store' };
+  }
+  if (o.kind === 'Secret' && (o.data as Record<string, string> | undefined)?.['access-key-id']) {
+    // cert-manager mode's Route 53 credentials: the ACME identity's key.
+    const data = o.data as Record<string, string>;
+    const decode = (v: string | undefined) => Buffer.from(v ?? '', 'base64').toString('utf8');
+    const key = storedKeys.find(
+      (k) =>
+        k.accessKeyId === decode(data['access-key-id']) &&
+        k.secretAccessKey === decode(data['secret-access-key']),
+    );
+    return { labels, credentials: key ? `the key stored at ${key.path}` : 'a key the store does not hold' };
   }
   if (o.kind === 'Secret') {
     const data = (o.data ?? {}) as Record<string, string>;

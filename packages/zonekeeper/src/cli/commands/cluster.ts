@@ -147,6 +147,64 @@ function credentialsFlags(ctx: CommandContext): Pick<AttachClusterInput, 'creden
   };
 }
 
+/**
+ * `--certificates` and the cert-manager mode's flags (the facade validates them). Pure.
+ * @internal
+ */
+export function certificateModeFlags(
+  ctx: CommandContext,
+): Pick<AttachClusterInput, 'certificateMode' | 'certManager'> {
+  const mode = commandString(ctx, 'certificates');
+  const namespaces = commandList(ctx, 'certManagerNamespace');
+  const server = commandString(ctx, 'acmeServer');
+  const email = commandString(ctx, 'acmeEmail');
+  // commander's `--no-approver-policy`: `approverPolicy` is true unless it is given.
+  const noApproverPolicy = (ctx.globals as Record<string, unknown>).approverPolicy === false;
+  const ca = commandFlag(ctx, 'certManagerCa');
+  const trustBundle = commandFlag(ctx, 'trustBundle');
+  const noAcme = (ctx.globals as Record<string, unknown>).acme === false;
+  if (mode !== undefined && mode !== 'zonekeeper' && mode !== 'cert-manager')
+    throw invalidInput(`--certificates must be "zonekeeper" or "cert-manager", got ${JSON.stringify(mode)}.`);
+  const given =
+    namespaces !== undefined ||
+    server !== undefined ||
+    email !== undefined ||
+    noApproverPolicy ||
+    ca ||
+    trustBundle ||
+    noAcme;
+  if (given && mode !== 'cert-manager')
+    throw invalidInput(
+      '--cert-manager-namespace, --acme-server, --acme-email, --no-acme, --cert-manager-ca, --trust-bundle and --no-approver-policy need --certificates cert-manager.',
+    );
+  if (given && namespaces === undefined)
+    throw invalidInput('cert-manager settings need the tenant namespaces: --cert-manager-namespace <ns>.');
+  if (mode === 'cert-manager' && namespaces === undefined) return { certificateMode: mode };
+  return {
+    ...(mode === undefined ? {} : { certificateMode: mode }),
+    ...(namespaces === undefined
+      ? {}
+      : {
+          certManager: {
+            namespaces,
+            ...(noAcme
+              ? { acme: false as const }
+              : server === undefined && email === undefined
+                ? {}
+                : {
+                    acme: {
+                      ...(server === undefined ? {} : { server }),
+                      ...(email === undefined ? {} : { email }),
+                    },
+                  }),
+            ...(ca ? { ca: true } : {}),
+            ...(trustBundle ? { trustBundle: true } : {}),
+            ...(noApproverPolicy ? { approverPolicy: false } : {}),
+          },
+        }),
+  };
+}
+
 /** Registers `cluster attach`, `cluster detach` and `cluster list`. */
 export const registerClusterCommands: CommandGroup = (program, execute) => {
   const cluster = program.command('cluster').description("an organisation's clusters");
@@ -199,6 +257,33 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
       '--fleet-budget <file>',
       "planFleetBudget's JSON (or its settings): render the planned --interval, zone cache, --events, --min-event-sync-interval and batch size",
     )
+    .option(
+      '--certificates <mode>',
+      "who issues the cluster's certificates: zonekeeper, or cert-manager (per-namespace ACME issuers with a TXT-only identity; recorded; see docs/certificates.md)",
+    )
+    .option(
+      '--cert-manager-namespace <ns>',
+      'cert-manager mode: a tenant namespace that gets the issuers (repeatable; recorded)',
+      (value: string, previous: readonly string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option(
+      '--acme-server <url>',
+      "cert-manager mode: the ACME Issuer's directory URL (e.g. https://acme-v02.api.letsencrypt.org/directory)",
+    )
+    .option('--acme-email <address>', "cert-manager mode: the ACME account's contact e-mail")
+    .option('--no-acme', 'cert-manager mode: no ACME issuer (with --cert-manager-ca)')
+    .option(
+      '--cert-manager-ca',
+      "cert-manager mode: also a CA issuer, an intermediate of the organisation's CA (needs a CA with pathlen >= 1)",
+    )
+    .option(
+      '--trust-bundle',
+      "cert-manager mode: a trust-manager Bundle of the organisation's CA for the namespaces",
+    )
+    .option(
+      '--no-approver-policy',
+      'cert-manager mode: approver-policy is not installed; render no CertificateRequestPolicy',
+    )
     .option('--dry-run', 'print the plan, change nothing')
     .action(
       execute('cluster attach', async (ctx, org: string, clusterArg: string) => {
@@ -211,6 +296,7 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
         const identityScope = identityScopeFlag(ctx);
         const fleetBudget = await fleetBudgetFlag(ctx);
         const keyless = credentialsFlags(ctx);
+        const certificateMode = certificateModeFlags(ctx);
         const zk = await buildFacade(ctx);
         const dryRun = commandFlag(ctx, 'dryRun');
         // Loading the kubeconfig sends nothing: a missing context fails here, before any AWS call.
@@ -228,6 +314,7 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
             // Checked by the facade, before any call, like every other setting.
             ...(fleetBudget === undefined ? {} : { fleetBudget: fleetBudget as FleetExternalDnsSettings }),
             ...keyless,
+            ...certificateMode,
           },
           { dryRun, ...signalOf(ctx) },
         );
