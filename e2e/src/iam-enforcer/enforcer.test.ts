@@ -4,6 +4,8 @@
  * `AccessDenied` otherwise.
  */
 
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -236,5 +238,72 @@ describe('keys', () => {
     expect(enforcer.log.map((e) => `${e.principal} ${e.operation} ${e.status}`)).toEqual([
       'admin ListHostedZones 200',
     ]);
+  });
+});
+
+describe('the log', () => {
+  it('holds a write before its answer reaches the client, so a change visible in moto is always logged', async () => {
+    // A target that lets moto apply the request, then holds moto's answer until released.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let applied: () => void = () => {};
+    const appliedInMoto = new Promise<void>((resolve) => {
+      applied = resolve;
+    });
+    const holding = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const answer = await fetch(`${moto.endpoint}${req.url}`, {
+          method: req.method ?? 'GET',
+          headers: Object.fromEntries(
+            Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'connection'),
+          ) as Record<string, string>,
+          ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+        });
+        const payload = Buffer.from(await answer.arrayBuffer());
+        applied();
+        await released;
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/xml' });
+        res.end(payload);
+      });
+    });
+    await new Promise<void>((resolve) => holding.listen(0, '127.0.0.1', resolve));
+    const { port } = holding.address() as AddressInfo;
+    const held = await startIamEnforcer({
+      target: `http://127.0.0.1:${port}`,
+      iamEndpoint: moto.endpoint,
+      adminCredentials: ADMIN,
+    });
+    try {
+      const client = new Route53Client({
+        endpoint: held.endpoint,
+        region: 'us-east-1',
+        credentials: orgKey,
+        maxAttempts: 1,
+      });
+      const write = client.send(
+        new ChangeResourceRecordSetsCommand(upsert(zoneA, 'held.acme.example.com', 'A', '192.0.2.9')),
+      );
+      await appliedInMoto;
+      const inMoto = await new Route53Client(admin()).send(
+        new ListResourceRecordSetsCommand({ HostedZoneId: zoneA }),
+      );
+      expect(inMoto.ResourceRecordSets?.some((r) => r.Name === 'held.acme.example.com.')).toBe(true);
+      expect(held.log.map((e) => `${e.operation} ${e.decision} ${e.status}`)).toEqual([
+        'ChangeResourceRecordSets allowed undefined',
+      ]);
+      release();
+      await write;
+      expect(held.log.map((e) => `${e.operation} ${e.decision} ${e.status}`)).toEqual([
+        'ChangeResourceRecordSets allowed 200',
+      ]);
+    } finally {
+      release();
+      await held.stop();
+      await new Promise((resolve) => holding.close(resolve));
+    }
   });
 });

@@ -74,8 +74,11 @@ export interface EnforcerLogEntry {
   readonly result?: 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied' | 'Error';
   /** The change batch of a ChangeResourceRecordSets call. */
   readonly changes: readonly RecordChange[];
-  /** Status the client got. */
-  readonly status: number;
+  /**
+   * Status the client got; undefined while a forwarded request waits for its answer. A forwarded
+   * request is logged before it is forwarded, so a write that is visible in moto is always in the log.
+   */
+  readonly status: number | undefined;
 }
 
 /** Filter of {@link IamEnforcer.count}; every given field must match. */
@@ -316,13 +319,24 @@ export async function startIamEnforcer(options: IamEnforcerOptions): Promise<Iam
       service: identity.service,
       operation: identity.operation,
     };
-    const record = (entry: Omit<EnforcerLogEntry, 'seq' | 'accessKeyId' | 'service' | 'operation'>) =>
-      log.push({ ...base, ...entry });
+    const record = (entry: Omit<EnforcerLogEntry, 'seq' | 'accessKeyId' | 'service' | 'operation'>) => {
+      const logged: { -readonly [K in keyof EnforcerLogEntry]: EnforcerLogEntry[K] } = { ...base, ...entry };
+      log.push(logged);
+      return logged;
+    };
 
     if (accessKeyId === options.adminCredentials.accessKeyId) {
-      await forward(req, body, res, (status) =>
-        record({ principal: 'admin', action: '', resources: [], decision: 'admin', changes: [], status }),
-      );
+      const entry = record({
+        principal: 'admin',
+        action: '',
+        resources: [],
+        decision: 'admin',
+        changes: [],
+        status: undefined,
+      });
+      await forward(req, body, res, (status) => {
+        entry.status = status;
+      });
       return;
     }
     if (
@@ -378,17 +392,18 @@ export async function startIamEnforcer(options: IamEnforcerOptions): Promise<Iam
       }
     }
     if (result === 'Allowed') {
-      await forward(req, body, res, (status) =>
-        record({
-          principal: principal.arn,
-          action: auth.action,
-          resources: auth.resources,
-          decision: 'allowed',
-          result: 'Allowed',
-          changes: auth.changes,
-          status,
-        }),
-      );
+      const entry = record({
+        principal: principal.arn,
+        action: auth.action,
+        resources: auth.resources,
+        decision: 'allowed',
+        result: 'Allowed',
+        changes: auth.changes,
+        status: undefined,
+      });
+      await forward(req, body, res, (status) => {
+        entry.status = status;
+      });
       return;
     }
     const why =
@@ -440,7 +455,7 @@ export async function startIamEnforcer(options: IamEnforcerOptions): Promise<Iam
   return {
     endpoint: `http://127.0.0.1:${port}`,
     get log() {
-      return [...log];
+      return log.map((e) => ({ ...e }));
     },
     denials: () => log.filter((e) => e.decision === 'denied'),
     count: (filter = {}) => log.filter((e) => matches(e, filter)).length,
