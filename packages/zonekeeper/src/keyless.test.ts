@@ -7,6 +7,7 @@
 import { hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { IRSA_ROLE_ARN_ANNOTATION, type MemoryCluster } from '@zonekeeper/externaldns-deployer';
 import {
+  buildPodIdentityTrustPolicy,
   buildWebIdentityTrustPolicy,
   buildZonePolicy,
   clusterRecordNames,
@@ -842,7 +843,11 @@ describe('identity scope cluster: a role per cluster', () => {
     expect(w.pods.snapshot().map((a) => [a.clusterName, a.roleArn, a.tags['zonekeeper:cluster']])).toEqual([
       ['c3', arnOf(C3_ROLE), 'c3'],
     ]);
-    expect(roleOf(w, C3_ROLE)?.trustPolicy).toContain(EKS_C3);
+    expect(JSON.parse(roleOf(w, C3_ROLE)?.trustPolicy ?? '{}')).toEqual(
+      buildPodIdentityTrustPolicy({
+        clusters: [{ clusterArn: EKS_C3, namespace: 'external-dns', serviceAccount: 'external-dns' }],
+      }),
+    );
     expect(roleOf(w, ACME)).toBeUndefined();
     const order: string[] = [];
     for (const [target, methods] of [
