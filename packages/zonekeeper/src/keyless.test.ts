@@ -14,9 +14,9 @@ import {
   createMemoryPodIdentityProvider,
   createMemoryRoleProvider,
   identityUserName,
-  minifyPolicy,
   type MemoryPodIdentityProvider,
   type MemoryRoleProvider,
+  minifyPolicy,
 } from '@zonekeeper/iam-scoper';
 import { deleteClusterBinding, deleteClusterSecrets, readAttachment } from '@zonekeeper/vault-keys';
 import { describe, expect, it } from 'vitest';
@@ -890,23 +890,28 @@ describe('identity scope cluster: a role per cluster', () => {
       },
       'CONFLICT' as const,
     ],
-  ])('never takes over a role at the cluster’s role name that is %s, and writes nothing', async (_what, tags, code) => {
-    const w = world();
-    const foreignTrust = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-    });
-    await w.roles.createRole({ roleName: C1_ROLE, path: '/zonekeeper/', trustPolicy: foreignTrust, tags });
-    const before = JSON.stringify(w.roles.snapshot());
-    const error = await rejectionOf(w.zk.attachCluster('acme', webC1));
-    expect(hasErrorCode(error, code)).toBe(true);
-    expect(JSON.stringify(w.roles.snapshot())).toBe(before);
-    expect(await deployment(w, 'c1')).toBeUndefined();
-    // A detach and an offboarding leave it too.
-    await w.zk.detachCluster('acme', 'c1');
-    await w.zk.deleteOrganization('acme');
-    expect(roleOf(w, C1_ROLE)?.trustPolicy).toBe(foreignTrust);
-  });
+  ])(
+    'never takes over a role at the cluster’s role name that is %s, and writes nothing',
+    async (_what, tags, code) => {
+      const w = world();
+      const foreignTrust = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      });
+      await w.roles.createRole({ roleName: C1_ROLE, path: '/zonekeeper/', trustPolicy: foreignTrust, tags });
+      const before = JSON.stringify(w.roles.snapshot());
+      const error = await rejectionOf(w.zk.attachCluster('acme', webC1));
+      expect(hasErrorCode(error, code)).toBe(true);
+      expect(JSON.stringify(w.roles.snapshot())).toBe(before);
+      expect(await deployment(w, 'c1')).toBeUndefined();
+      // A detach and an offboarding leave it too.
+      await w.zk.detachCluster('acme', 'c1');
+      await w.zk.deleteOrganization('acme');
+      expect(roleOf(w, C1_ROLE)?.trustPolicy).toBe(foreignTrust);
+    },
+  );
 
   it("names never collide: acme's cluster c1 and an organisation named like it, and another organisation's c1, each have their own role", async () => {
     const w = world();
@@ -987,46 +992,52 @@ describe('identity scope cluster: a role per cluster', () => {
     }
   }
 
-  it.each(MOVES)('%s: the role before the roll, the old credentials gone after, valid credentials at every write', async (_what, from, to) => {
-    const w = world();
-    await w.zk.attachCluster('acme', from as Parameters<typeof w.zk.attachCluster>[1]);
-    const { problems, events } = await instrument(w, 'c1', {}, ISSUERS);
-    const moved = await w.zk.attachCluster('acme', to as Parameters<typeof w.zk.attachCluster>[1]);
-    expect(problems).toEqual([]);
-    expect(events.length).toBeGreaterThan(2);
-    const ops = moved.plan.map((s) => s.op);
-    // ExternalDNS rolls after the role or the key it moves to exists, before what it leaves goes.
-    expect(ops).toContain('apply-external-dns');
-    await expectMoved(w, to);
-    expect((await w.zk.attachCluster('acme', { clusterId: 'c1' })).plan).toEqual([]);
-  });
-
-  it.each(MOVES)('%s: a crash after any write leaves valid credentials, and the next attach finishes the move', async (_what, from, to) => {
-    const clean = world();
-    await clean.zk.attachCluster('acme', from as Parameters<typeof clean.zk.attachCluster>[1]);
-    const counted = await instrument(clean, 'c1', {}, ISSUERS);
-    await clean.zk.attachCluster('acme', to as Parameters<typeof clean.zk.attachCluster>[1]);
-    const writes = counted.events.length;
-    expect(writes).toBeGreaterThan(2);
-    for (let k = 1; k <= writes; k++) {
+  it.each(MOVES)(
+    '%s: the role before the roll, the old credentials gone after, valid credentials at every write',
+    async (_what, from, to) => {
       const w = world();
       await w.zk.attachCluster('acme', from as Parameters<typeof w.zk.attachCluster>[1]);
-      const crash: { after?: number | undefined } = { after: k };
-      const { problems } = await instrument(w, 'c1', crash, ISSUERS);
-      let crashed = 'no crash';
-      try {
-        await w.zk.attachCluster('acme', to as Parameters<typeof w.zk.attachCluster>[1]);
-      } catch (error) {
-        crashed = String(error);
-      }
-      expect(crashed).toMatch(/crash after write|no crash/);
-      crash.after = undefined;
-      await w.zk.attachCluster('acme', to as Parameters<typeof w.zk.attachCluster>[1]);
-      expect(problems, `crash after write ${k} of ${writes}`).toEqual([]);
+      const { problems, events } = await instrument(w, 'c1', {}, ISSUERS);
+      const moved = await w.zk.attachCluster('acme', to as Parameters<typeof w.zk.attachCluster>[1]);
+      expect(problems).toEqual([]);
+      expect(events.length).toBeGreaterThan(2);
+      const ops = moved.plan.map((s) => s.op);
+      // ExternalDNS rolls after the role or the key it moves to exists, before what it leaves goes.
+      expect(ops).toContain('apply-external-dns');
       await expectMoved(w, to);
-      expect((await w.zk.attachCluster('acme', { clusterId: 'c1' })).plan, `after crash ${k}`).toEqual([]);
-    }
-  });
+      expect((await w.zk.attachCluster('acme', { clusterId: 'c1' })).plan).toEqual([]);
+    },
+  );
+
+  it.each(MOVES)(
+    '%s: a crash after any write leaves valid credentials, and the next attach finishes the move',
+    async (_what, from, to) => {
+      const clean = world();
+      await clean.zk.attachCluster('acme', from as Parameters<typeof clean.zk.attachCluster>[1]);
+      const counted = await instrument(clean, 'c1', {}, ISSUERS);
+      await clean.zk.attachCluster('acme', to as Parameters<typeof clean.zk.attachCluster>[1]);
+      const writes = counted.events.length;
+      expect(writes).toBeGreaterThan(2);
+      for (let k = 1; k <= writes; k++) {
+        const w = world();
+        await w.zk.attachCluster('acme', from as Parameters<typeof w.zk.attachCluster>[1]);
+        const crash: { after?: number | undefined } = { after: k };
+        const { problems } = await instrument(w, 'c1', crash, ISSUERS);
+        let crashed = 'no crash';
+        try {
+          await w.zk.attachCluster('acme', to as Parameters<typeof w.zk.attachCluster>[1]);
+        } catch (error) {
+          crashed = String(error);
+        }
+        expect(crashed).toMatch(/crash after write|no crash/);
+        crash.after = undefined;
+        await w.zk.attachCluster('acme', to as Parameters<typeof w.zk.attachCluster>[1]);
+        expect(problems, `crash after write ${k} of ${writes}`).toEqual([]);
+        await expectMoved(w, to);
+        expect((await w.zk.attachCluster('acme', { clusterId: 'c1' })).plan, `after crash ${k}`).toEqual([]);
+      }
+    },
+  );
 
   it('refuses to move a Pod Identity cluster to another scope’s role (the association would be re-pointed), before anything is written', async () => {
     const w = world();

@@ -124,7 +124,6 @@ import {
   type KeylessState,
   type KeylessStep,
   keylessAccount,
-  type RoleFacts,
   modeOf,
   organizationRole,
   organizationTrustPolicy,
@@ -132,6 +131,7 @@ import {
   planKeylessAttach,
   planKeylessRemoval,
   planKeylessTrim,
+  type RoleFacts,
   renderCredentials,
   validateClusterCredentials,
 } from './keyless.js';
@@ -498,7 +498,10 @@ function planAttachKeyless(
     readonly finalCredentials: AttachmentCredentials | null;
     readonly previousCredentials: AttachmentCredentials | null;
   },
-): { readonly keyless: { roleArn: string; steps: readonly KeylessStep[] } | null; readonly trim: KeylessStep[] } {
+): {
+  readonly keyless: { roleArn: string; steps: readonly KeylessStep[] } | null;
+  readonly trim: KeylessStep[];
+} {
   const { names } = input;
   const org = names.organization;
   const { scope, namespace, zoneId, finalCredentials, previousCredentials } = at;
@@ -604,14 +607,16 @@ function planAttachKeyless(
   // 4. The cluster's own role, when the cluster does not end in it.
   if (!(clusterScoped && finalCredentials))
     trim.push(
-      ...planClusterRoleDeletion(ctx, { organization: org, clusterId: names.clusterId }, keylessState.clusterRole),
+      ...planClusterRoleDeletion(
+        ctx,
+        { organization: org, clusterId: names.clusterId },
+        keylessState.clusterRole,
+      ),
     );
   // 5. Providers last (a role's trust names them).
   trim.push(...leftovers.filter((s) => s.op === 'delete-oidc-provider'));
   for (const p of keylessState.strays?.oidcProviders ?? [])
-    if (
-      !remainingAll.some((r) => r.credentials.mode !== 'pod-identity' && r.credentials.issuerUrl === p.url)
-    )
+    if (!remainingAll.some((r) => r.credentials.mode !== 'pod-identity' && r.credentials.issuerUrl === p.url))
       trim.push({ op: 'delete-oidc-provider', arn: p.arn });
   const seen = new Set<string>();
   return {
@@ -798,7 +803,11 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
       ...(organizationPlan.tsigKey ? { tsigKeyName: organizationPlan.tsigKey.keyName } : {}),
       objects,
     });
-  if (scope === 'organization' && finalCredentials === null && state.clusterIdentity?.current.user)
+  // The user, or only its stored key (a run that stopped between deleting the user and the record).
+  const clusterIdentityLeft =
+    state.clusterIdentity?.current.user !== undefined ||
+    state.clusterIdentity?.credentials.stored !== undefined;
+  if (scope === 'organization' && finalCredentials === null && clusterIdentityLeft)
     steps.push({
       op: 'delete-cluster-identity',
       clusterId: names.clusterId,
@@ -822,7 +831,7 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
       });
     // The cluster's IAM user and key (it ran them with identity scope `cluster`): once the move is
     // recorded, as the organisation key below — until then the key stays published and rotated.
-    if (state.clusterIdentity?.current.user)
+    if (clusterIdentityLeft)
       steps.push({
         op: 'delete-cluster-identity',
         clusterId: names.clusterId,

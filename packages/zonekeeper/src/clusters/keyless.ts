@@ -302,11 +302,7 @@ export interface KeylessState extends RoleFacts {
 }
 
 /** The keyless tags of what zonekeeper creates for an organisation. @internal */
-export function keylessTags(
-  ctx: Context,
-  organization: string,
-  clusterId?: string,
-): Record<string, string> {
+export function keylessTags(ctx: Context, organization: string, clusterId?: string): Record<string, string> {
   return {
     [IDENTITY_TAGS.managedBy]: MANAGED_BY_VALUE,
     [IDENTITY_TAGS.organization]: organization,
@@ -401,8 +397,7 @@ export async function gatherKeyless(
     const strayRoles = input.strayFor
       ? [role, clusterRole?.role].filter(
           (r): r is IdentityRole =>
-            r !== undefined &&
-            (ourRole(ctx, r, organization) || ourRole(ctx, r, organization, clusterId)),
+            r !== undefined && (ourRole(ctx, r, organization) || ourRole(ctx, r, organization, clusterId)),
         )
       : [];
     const tagged = (tags: Readonly<Record<string, string>>) =>
