@@ -7,8 +7,11 @@
  *  organisation plan (zone, identity, key, CA)
  *  bind-cluster ─► record-attachment ─► record-settings          (before touching the cluster: a rotation or
  *                                                                  detach always knows about it)
- *  cluster identity + key (scope cluster)
+ *  ensure-role (keyless: the organisation's role, or the cluster's own with scope cluster)
+ *  cluster identity + key (scope cluster, access key)
  *  apply-external-dns ─► delete-cluster-identity (scope back to organisation)
+ *  delete-credentials-secret ─► record-credentials ─► delete-cluster-identity (a key cluster moved
+ *    to a role) ─► trim-role ─► retire-organization-key
  *  certificates (issue/renew, apply the TLS Secret)
  * ```
  *

@@ -215,7 +215,7 @@ export function organizationTrustPolicy(
   const size = trustPolicyCharacterCount(doc);
   if (size > account.maxTrustPolicyChars)
     throw invalidInput(
-      `The organisation role's trust policy for ${clusters.length} keyless cluster(s) has ${size} characters, over the account's limit of ${account.maxTrustPolicyChars} (IAM's role trust policy length; raise the quota and set keyless.maxTrustPolicyChars, or attach this cluster with credentials "access-key"). Nothing was written.`,
+      `The role's trust policy for ${clusters.length} keyless cluster(s) has ${size} characters, over the account's limit of ${account.maxTrustPolicyChars} (IAM's role trust policy length; raise the quota and set keyless.maxTrustPolicyChars, or attach this cluster with credentials "access-key"). Nothing was written.`,
       { reason: TRUST_POLICY_TOO_LARGE, size, limit: account.maxTrustPolicyChars, clusters: clusters.length },
     );
   return doc;
