@@ -4,7 +4,8 @@
  * (`attachCluster(…, { credentials: 'web-identity', workloadIdentity: { issuerUrl } })`) and back, and
  * ExternalDNS keeps writing the organisation's zone with every call allowed. After the move the key is
  * retired: the pod that still held it (saved before the move) is refused. Another organisation
- * naming the same issuer is refused before anything is written.
+ * naming the same issuer is refused before anything is written. Last, the cluster moves to a role of
+ * its own (identity scope `cluster`), whose session writes the cluster's names.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -147,5 +148,45 @@ describe('attachCluster: key → web identity → key, with the real ExternalDNS
     expect(await roles.listRoles('/zonekeeper/')).toEqual([]);
     const records = (await world.records('acme.example.com')).map((r) => r.split(' ').slice(0, 2).join(' '));
     for (const name of ['web', 'api', 'shop']) expect(records).toContain(`${name}.acme.example.com. A`);
+  });
+
+  it("moved to a role of its own (identity scope cluster): the cluster's role writes the cluster's names, the organisation's key is retired", async () => {
+    const own = await world.zk.attachCluster('acme', {
+      clusterId: 'c1',
+      identityScope: 'cluster',
+      credentials: 'web-identity',
+      workloadIdentity: { issuerUrl: issuer.issuer },
+    });
+    expect(own.roleArn).toMatch(/:role\/zonekeeper\/zk-[0-9a-f]{8}\.acme\.c1$/);
+    expect(own.plan.map((s) => s.op)).toEqual([
+      'record-attachment',
+      'ensure-role',
+      'apply-external-dns',
+      'delete-credentials-secret',
+      'record-credentials',
+      'retire-organization-key',
+    ]);
+    const roles = createIamRoleProvider({ endpoint: world.moto.endpoint, credentials: ADMIN });
+    expect((await roles.listRoles('/zonekeeper/')).map((r) => r.arn)).toEqual([own.roleArn]);
+    await world.kubectl(
+      'c1',
+      ['apply', '-f', '-'],
+      service('own').replace('own.acme.example.com', 'own.c1.acme.example.com'),
+    );
+    await world.setLoadBalancer('c1', 'service', 'shop', 'own', ELB_HOSTNAME);
+    world.enforcer.clearLog();
+    const result = await world.runOnce('c1');
+    expect(errorLines(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(desiredChanges(result)).toContain('CREATE own.c1.acme.example.com A');
+    expect(world.enforcer.denials()).toEqual([]);
+    const exchange = world.enforcer.log.filter((e) => e.operation === 'AssumeRoleWithWebIdentity');
+    expect(exchange.map((e) => [e.decision, e.resources[0]])).toEqual([['allowed', own.roleArn]]);
+    for (const w of world.enforcer.log.filter((e) => e.operation === 'ChangeResourceRecordSets'))
+      expect(w.principal).toMatch(/:assumed-role\/zk-[0-9a-f]{8}\.acme\.c1\//);
+    const iam = createIamIdentityProvider({ endpoint: world.moto.endpoint, credentials: ADMIN });
+    expect((await iam.listUsers('/zonekeeper/')).filter((u) => u.userName.includes('.acme'))).toEqual([]);
+    await world.zk.detachCluster('acme', 'c1');
+    expect(await roles.listRoles('/zonekeeper/')).toEqual([]);
   });
 });

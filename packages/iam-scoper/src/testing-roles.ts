@@ -201,6 +201,37 @@ export function roleProviderContract(options: RoleProviderContractOptions): void
       expect(read?.trustPolicy).toBe(trustPolicy);
     });
 
+    it('creates the roles of two clusters at once: each with its own trust and cluster tag', async () => {
+      const tags = (cluster: string) => ({
+        'zonekeeper:managed-by': 'zonekeeper',
+        'zonekeeper:organization': 'acme',
+        'zonekeeper:cluster': cluster,
+      });
+      const [a, b] = [fresh(), fresh()];
+      created.push(a, b);
+      await Promise.all([
+        p.createRole({ roleName: a, path, trustPolicy: podTrust('c1'), tags: tags('c1') }),
+        p.createRole({ roleName: b, path, trustPolicy: podTrust('c2'), tags: tags('c2') }),
+      ]);
+      const [ra, rb] = [await p.getRole(a), await p.getRole(b)];
+      expect(ra?.tags).toEqual(tags('c1'));
+      expect(rb?.tags).toEqual(tags('c2'));
+      expect(ra?.trustPolicy).toBe(podTrust('c1'));
+      expect(rb?.trustPolicy).toBe(podTrust('c2'));
+    });
+
+    it('two creates of one name at once: one role, the other create is ALREADY_EXISTS', async () => {
+      const roleName = fresh();
+      created.push(roleName);
+      const results = await Promise.allSettled([
+        p.createRole({ roleName, path, trustPolicy: podTrust('c1'), tags: {} }),
+        p.createRole({ roleName, path, trustPolicy: podTrust('c2'), tags: {} }),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(await codeOf(Promise.reject(refused?.reason))).toBe('ALREADY_EXISTS');
+    });
+
     it('refuses a taken name with ALREADY_EXISTS and leaves the role as it was', async () => {
       const role = await newRole();
       const other = podTrust('other-cluster');

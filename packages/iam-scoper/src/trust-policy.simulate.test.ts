@@ -311,3 +311,106 @@ describe('the Pod Identity trust policy under an IAM policy simulator', () => {
     expect(result.ignoredContextKeys).toEqual(['aws:RequestTagg/kubernetes-namespace']);
   });
 });
+
+describe('a role per cluster (identity scope cluster): the trust of one cluster under the simulator', () => {
+  // zonekeeper builds a cluster's own role's trust with the same builders, from that cluster alone
+  // (keyless.test.ts checks the document it writes is exactly this one).
+  const ROLE_C1 = `arn:aws:iam::${ACCOUNT}:role/zonekeeper/zk-a379a6f6.acme.c1`;
+  const EKS_A2 = 'oidc.eks.eu-west-1.amazonaws.com/id/A2A2A2A2A2A2A2A2A2A2A2A2A2A2A2A2';
+  const webC1 = buildWebIdentityTrustPolicy({
+    accountId: ACCOUNT,
+    clusters: [{ issuerUrl: `https://${EKS_A}`, namespace: 'external-dns', serviceAccount: 'external-dns' }],
+  });
+  const podC1 = buildPodIdentityTrustPolicy({
+    clusters: [{ clusterArn: C1, namespace: 'external-dns', serviceAccount: 'external-dns' }],
+  });
+  const web: Record<string, WebCase> = {
+    'the cluster’s own ExternalDNS is allowed': {
+      principal: provider(EKS_A),
+      context: webIdentityContext(EKS_A, { aud: 'sts.amazonaws.com', sub: SA_A }),
+      expected: 'Allowed',
+    },
+    'another cluster of the same organisation (its own issuer, the same service account) is denied': {
+      principal: provider(EKS_A2),
+      context: webIdentityContext(EKS_A2, { aud: 'sts.amazonaws.com', sub: SA_A }),
+      expected: 'ImplicitlyDenied',
+    },
+    'another organisation’s cluster is denied': {
+      principal: provider(OTHER_ORG),
+      context: webIdentityContext(OTHER_ORG, { aud: 'sts.amazonaws.com', sub: SA_A }),
+      expected: 'ImplicitlyDenied',
+    },
+    'another namespace on the cluster’s issuer is denied': {
+      principal: provider(EKS_A),
+      context: webIdentityContext(EKS_A, {
+        aud: 'sts.amazonaws.com',
+        sub: 'system:serviceaccount:dns:external-dns',
+      }),
+      expected: 'ImplicitlyDenied',
+    },
+    'another service account in ExternalDNS’s namespace is denied': {
+      principal: provider(EKS_A),
+      context: webIdentityContext(EKS_A, {
+        aud: 'sts.amazonaws.com',
+        sub: 'system:serviceaccount:external-dns:default',
+      }),
+      expected: 'ImplicitlyDenied',
+    },
+    'a token without aud is denied': {
+      principal: provider(EKS_A),
+      context: webIdentityContext(EKS_A, { sub: SA_A }),
+      expected: 'ImplicitlyDenied',
+    },
+  };
+  for (const [sentence, c] of Object.entries(web)) {
+    it(`web identity: ${sentence}`, async () => {
+      const result = await simulateTrust(webC1, {
+        action: c.action ?? WEB,
+        principal: c.principal,
+        context: c.context,
+        roleArn: ROLE_C1,
+      });
+      expect(result.ignoredContextKeys).toEqual([]);
+      expect(result.decision).toBe(c.expected);
+    });
+  }
+  const pod: Record<string, PodCase> = {
+    'the cluster’s own ExternalDNS is allowed': {
+      action: 'sts:AssumeRole',
+      context: tags(C1),
+      expected: 'Allowed',
+    },
+    'another cluster of the same organisation is denied': {
+      action: 'sts:AssumeRole',
+      context: tags(C2),
+      expected: 'ImplicitlyDenied',
+    },
+    'another organisation’s cluster is denied': {
+      action: 'sts:AssumeRole',
+      context: tags(`arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/beta-c1`),
+      expected: 'ImplicitlyDenied',
+    },
+    'another namespace is denied': {
+      action: 'sts:AssumeRole',
+      context: tags(C1, 'dns'),
+      expected: 'ImplicitlyDenied',
+    },
+    'another service account is denied': {
+      action: 'sts:TagSession',
+      context: tags(C1, 'external-dns', 'default'),
+      expected: 'ImplicitlyDenied',
+    },
+  };
+  for (const [sentence, c] of Object.entries(pod)) {
+    it(`Pod Identity: ${sentence}`, async () => {
+      const result = await simulateTrust(podC1, {
+        action: c.action,
+        principal: c.principal ?? POD,
+        context: c.context,
+        roleArn: ROLE_C1,
+      });
+      expect(result.ignoredContextKeys).toEqual([]);
+      expect(result.decision).toBe(c.expected);
+    });
+  }
+});

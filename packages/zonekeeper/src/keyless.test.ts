@@ -7,11 +7,16 @@
 import { hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { IRSA_ROLE_ARN_ANNOTATION, type MemoryCluster } from '@zonekeeper/externaldns-deployer';
 import {
+  buildPodIdentityTrustPolicy,
+  buildWebIdentityTrustPolicy,
+  buildZonePolicy,
+  clusterRecordNames,
   createMemoryPodIdentityProvider,
   createMemoryRoleProvider,
   identityUserName,
   type MemoryPodIdentityProvider,
   type MemoryRoleProvider,
+  minifyPolicy,
 } from '@zonekeeper/iam-scoper';
 import { deleteClusterBinding, deleteClusterSecrets, readAttachment } from '@zonekeeper/vault-keys';
 import { describe, expect, it } from 'vitest';
@@ -319,11 +324,6 @@ describe('isolation: another organisation cannot be admitted to a role', () => {
       /not used by credentials "irsa"/,
     ],
     [
-      'a keyless cluster-scoped identity',
-      { credentials: 'irsa', identityScope: 'cluster', workloadIdentity: { issuerUrl: ISSUER_C1 } },
-      /identity scope "organization"/,
-    ],
-    [
       'workloadIdentity with a key',
       { credentials: 'access-key', workloadIdentity: { issuerUrl: ISSUER_C1 } },
       /takes no workloadIdentity/,
@@ -357,84 +357,89 @@ describe('configuration', () => {
   });
 });
 
-describe('migration: key → role → key, with valid credentials at every write', () => {
-  /** After every write anywhere, ExternalDNS's Deployment must name credentials that work right then. */
-  async function instrument(
-    w: ReturnType<typeof world>,
-    clusterId: string,
-    crash: { after?: number | undefined } = {},
-  ): Promise<{ problems: string[]; events: string[] }> {
-    const cluster = await w.cluster(clusterId);
-    const problems: string[] = [];
-    const events: string[] = [];
-    const check = async (what: string) => {
-      const d = await cluster.get({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
+/** After every write anywhere, ExternalDNS's Deployment must name credentials that work right then. */
+async function instrument(
+  w: ReturnType<typeof world>,
+  clusterId: string,
+  crash: { after?: number | undefined } = {},
+  /** What the role ExternalDNS assumes must trust (its issuer or EKS cluster; one of them). */
+  trusts: string | readonly string[] = 'C1C1C1C1',
+): Promise<{ problems: string[]; events: string[] }> {
+  const cluster = await w.cluster(clusterId);
+  const problems: string[] = [];
+  const events: string[] = [];
+  const check = async (what: string) => {
+    const d = await cluster.get({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: 'external-dns',
+      name: 'external-dns',
+    });
+    if (!d) return;
+    const env = envOf(d);
+    if (typeof env.AWS_ROLE_ARN === 'string') {
+      const role = w.roles.snapshot().roles.find((r) => r.arn === env.AWS_ROLE_ARN);
+      if (
+        !(typeof trusts === 'string' ? [trusts] : trusts).some((t) => role?.trustPolicy.includes(t)) ||
+        !role?.policies[`${role.roleName}.route53`]
+      )
+        problems.push(
+          `after ${what}: the Deployment assumes ${String(env.AWS_ROLE_ARN)}, which does not trust it or has no policy`,
+        );
+    } else {
+      const s = await cluster.get({
+        apiVersion: 'v1',
+        kind: 'Secret',
         namespace: 'external-dns',
-        name: 'external-dns',
+        name: 'external-dns-aws-credentials',
       });
-      if (!d) return;
-      const env = envOf(d);
-      if (typeof env.AWS_ROLE_ARN === 'string') {
-        const role = w.roles.snapshot().roles.find((r) => r.arn === env.AWS_ROLE_ARN);
-        if (!role?.trustPolicy.includes('C1C1C1C1') || !role.policies[`${ACME}.route53`])
-          problems.push(
-            `after ${what}: the Deployment assumes ${String(env.AWS_ROLE_ARN)}, which does not trust it or has no policy`,
-          );
-      } else {
-        const s = await cluster.get({
-          apiVersion: 'v1',
-          kind: 'Secret',
-          namespace: 'external-dns',
-          name: 'external-dns-aws-credentials',
-        });
-        const file = Buffer.from(
-          ((s?.data ?? {}) as Record<string, string>).credentials ?? '',
-          'base64',
-        ).toString();
-        const keyId = /aws_access_key_id = (\S+)/.exec(file)?.[1];
-        const live = w.identity.snapshot().some((u) => u.accessKeys.some((k) => k.accessKeyId === keyId));
-        if (!keyId || !live)
-          problems.push(`after ${what}: the Deployment reads key ${String(keyId)}, which is not live`);
-      }
-    };
-    const wrap = (target: Record<string, unknown>, name: string, methods: readonly string[]) => {
-      for (const m of methods) {
-        const original = target[m] as (...a: unknown[]) => Promise<unknown>;
-        if (typeof original !== 'function') continue;
-        target[m] = async (...args: unknown[]) => {
-          const out = await original.apply(target, args);
-          // The organisation lock's own record is not a step of the move (a crash holding it is the
-          // lock's TTL story, reliability.md), so it is neither counted nor a crash point.
-          if (name === 'secrets' && String(args[0]).includes('/locks/')) return out;
-          events.push(`${name}.${m}`);
-          await check(`${name}.${m}`);
-          if (crash.after !== undefined && events.length === crash.after)
-            throw new Error(`crash after write ${crash.after} (${name}.${m})`);
-          return out;
-        };
-      }
-    };
-    wrap(cluster as unknown as Record<string, unknown>, 'cluster', ['apply', 'delete', 'replace']);
-    wrap(w.roles as unknown as Record<string, unknown>, 'roles', [
-      'createRole',
-      'updateTrustPolicy',
-      'putRolePolicy',
-      'deleteRolePolicy',
-      'deleteRole',
-      'createOidcProvider',
-      'deleteOidcProvider',
-    ]);
-    wrap(w.secrets as unknown as Record<string, unknown>, 'secrets', ['write', 'writeMetadata', 'deleteAll']);
-    wrap(w.identity as unknown as Record<string, unknown>, 'identity', [
-      'createAccessKey',
-      'deleteAccessKey',
-      'deleteUser',
-    ]);
-    return { problems, events };
-  }
+      const file = Buffer.from(
+        ((s?.data ?? {}) as Record<string, string>).credentials ?? '',
+        'base64',
+      ).toString();
+      const keyId = /aws_access_key_id = (\S+)/.exec(file)?.[1];
+      const live = w.identity.snapshot().some((u) => u.accessKeys.some((k) => k.accessKeyId === keyId));
+      if (!keyId || !live)
+        problems.push(`after ${what}: the Deployment reads key ${String(keyId)}, which is not live`);
+    }
+  };
+  const wrap = (target: Record<string, unknown>, name: string, methods: readonly string[]) => {
+    for (const m of methods) {
+      const original = target[m] as (...a: unknown[]) => Promise<unknown>;
+      if (typeof original !== 'function') continue;
+      target[m] = async (...args: unknown[]) => {
+        const out = await original.apply(target, args);
+        // The organisation lock's own record is not a step of the move (a crash holding it is the
+        // lock's TTL story, reliability.md), so it is neither counted nor a crash point.
+        if (name === 'secrets' && String(args[0]).includes('/locks/')) return out;
+        events.push(`${name}.${m}`);
+        await check(`${name}.${m}`);
+        if (crash.after !== undefined && events.length === crash.after)
+          throw new Error(`crash after write ${crash.after} (${name}.${m})`);
+        return out;
+      };
+    }
+  };
+  wrap(cluster as unknown as Record<string, unknown>, 'cluster', ['apply', 'delete', 'replace']);
+  wrap(w.roles as unknown as Record<string, unknown>, 'roles', [
+    'createRole',
+    'updateTrustPolicy',
+    'putRolePolicy',
+    'deleteRolePolicy',
+    'deleteRole',
+    'createOidcProvider',
+    'deleteOidcProvider',
+  ]);
+  wrap(w.secrets as unknown as Record<string, unknown>, 'secrets', ['write', 'writeMetadata', 'deleteAll']);
+  wrap(w.identity as unknown as Record<string, unknown>, 'identity', [
+    'createAccessKey',
+    'deleteAccessKey',
+    'deleteUser',
+  ]);
+  return { problems, events };
+}
 
+describe('migration: key → role → key, with valid credentials at every write', () => {
   it('moves a cluster from its key to the role and back: role before the roll, key retired after; key before the roll, role trimmed after', async () => {
     const w = world();
     await w.zk.attachCluster('acme', { clusterId: 'c1' });
@@ -698,5 +703,400 @@ describe('the rest of the facade sees a keyless cluster as healthy', () => {
     expect(JSON.stringify(trustOf(w))).toContain('C1C1C1C1');
     expect(w.pods.snapshot()).toEqual([]);
     expect(envOf(await deployment(w, 'c3')).AWS_ROLE_ARN).toBe(ROLE_ARN);
+  });
+});
+
+describe('identity scope cluster: a role per cluster', () => {
+  const C1_ROLE = identityUserName({ baseDomain: BASE, organization: 'acme', clusterId: 'c1' });
+  const C2_ROLE = identityUserName({ baseDomain: BASE, organization: 'acme', clusterId: 'c2' });
+  const C3_ROLE = identityUserName({ baseDomain: BASE, organization: 'acme', clusterId: 'c3' });
+  const arnOf = (roleName: string) => `arn:aws:iam::${ACCOUNT}:role/zonekeeper/${roleName}`;
+  const roleOf = (w: ReturnType<typeof world>, roleName: string) =>
+    w.roles.snapshot().roles.find((r) => r.roleName === roleName);
+  const webC1 = {
+    clusterId: 'c1',
+    identityScope: 'cluster',
+    credentials: 'web-identity',
+    workloadIdentity: { issuerUrl: ISSUER_C1 },
+  } as const;
+
+  it("creates the cluster's own role: its tags, a trust of its service account only (the builder's document), the cluster's zone policy; ExternalDNS gets that role", async () => {
+    const w = world();
+    const result = await w.zk.attachCluster('acme', webC1);
+    expect(result.identityScope).toBe('cluster');
+    expect(result.roleArn).toBe(arnOf(C1_ROLE));
+    expect(w.roles.snapshot().roles.map((r) => r.roleName)).toEqual([C1_ROLE]);
+    const role = roleOf(w, C1_ROLE);
+    expect(role?.tags).toEqual({
+      'zonekeeper:managed-by': 'zonekeeper',
+      'zonekeeper:organization': 'acme',
+      'zonekeeper:base-domain': BASE,
+      'zonekeeper:cluster': 'c1',
+    });
+    // Exactly what the simulated builder makes for one cluster (trust-policy.simulate.test.ts, "a role per cluster").
+    expect(JSON.parse(role?.trustPolicy ?? '{}')).toEqual(
+      buildWebIdentityTrustPolicy({
+        accountId: ACCOUNT,
+        clusters: [{ issuerUrl: ISSUER_C1, namespace: 'external-dns', serviceAccount: 'external-dns' }],
+      }),
+    );
+    // The cluster IAM user's policy: the cluster's names only.
+    const zoneId = result.organizationResult.zone?.id as string;
+    expect(role?.policies[`${C1_ROLE}.route53`]).toBe(
+      minifyPolicy(
+        buildZonePolicy({
+          zoneId,
+          zoneName: 'acme.example.com',
+          recordNames: clusterRecordNames('acme.example.com', 'c1'),
+        }),
+      ),
+    );
+    const env = envOf(await deployment(w, 'c1'));
+    expect(env.AWS_ROLE_ARN).toBe(arnOf(C1_ROLE));
+    expect(await secret(w, 'c1')).toBeUndefined();
+    // No IAM user at all: neither the organisation's nor the cluster's.
+    expect(w.identity.snapshot()).toEqual([]);
+    expect(await readAttachment(w.secrets, 'acme', 'c1', w.layout)).toMatchObject({
+      scope: 'cluster',
+      credentials: { mode: 'web-identity', issuerUrl: ISSUER_C1 },
+    });
+    expect((await w.zk.attachCluster('acme', { clusterId: 'c1' })).plan).toEqual([]);
+    // Nothing to rotate, and the audit has nothing to say about it.
+    expect(hasErrorCode(await rejectionOf(w.zk.rotateCredentials('acme')), 'NOT_FOUND')).toBe(true);
+    w.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+    const audit = await w.zk.auditFleet({});
+    expect(audit.findings.filter((f) => f.organization === 'acme').map((f) => f.reason)).toEqual([]);
+  });
+
+  it('two clusters attached at once get two roles, each trusting only itself; detach removes exactly its role, policy and provider', async () => {
+    const w = world();
+    await w.zk.ensureOrganization('acme');
+    const [r1, r2] = await Promise.all([
+      w.zk.attachCluster('acme', webC1),
+      w.zk.attachCluster('acme', {
+        clusterId: 'c2',
+        identityScope: 'cluster',
+        credentials: 'irsa',
+        workloadIdentity: { issuerUrl: ISSUER_C2 },
+      }),
+    ]);
+    expect([r1.roleArn, r2.roleArn]).toEqual([arnOf(C1_ROLE), arnOf(C2_ROLE)]);
+    expect(
+      w.roles
+        .snapshot()
+        .roles.map((r) => r.roleName)
+        .sort(),
+    ).toEqual([C1_ROLE, C2_ROLE].sort());
+    const t1 = roleOf(w, C1_ROLE)?.trustPolicy ?? '';
+    const t2 = roleOf(w, C2_ROLE)?.trustPolicy ?? '';
+    expect(t1).toContain('C1C1C1C1');
+    expect(t1).not.toContain('C2C2C2C2');
+    expect(t2).toContain('C2C2C2C2');
+    expect(t2).not.toContain('C1C1C1C1');
+    const c2 = await w.cluster('c2');
+    const sa = await c2.get({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      namespace: 'external-dns',
+      name: 'external-dns',
+    });
+    expect(sa?.metadata.annotations?.[IRSA_ROLE_ARN_ANNOTATION]).toBe(arnOf(C2_ROLE));
+
+    await w.zk.detachCluster('acme', 'c1');
+    expect(w.roles.snapshot().roles.map((r) => r.roleName)).toEqual([C2_ROLE]);
+    expect(w.roles.snapshot().oidcProviders.map((p) => p.url)).toEqual([ISSUER_C2]);
+    expect(roleOf(w, C2_ROLE)?.trustPolicy).toBe(t2);
+    await w.zk.detachCluster('acme', 'c2');
+    expect(w.roles.snapshot()).toEqual({ roles: [], oidcProviders: [] });
+  });
+
+  it("a cluster's role and the organisation role side by side: neither trusts the other's clusters, and a shared issuer stays while one uses it", async () => {
+    const w = world();
+    await w.zk.attachCluster('acme', webC1);
+    // c2 shares c1's issuer (one OIDC provider), with the organisation role.
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c2',
+      credentials: 'web-identity',
+      workloadIdentity: { issuerUrl: ISSUER_C1 },
+      externalDns: { namespace: 'dns' },
+    });
+    const orgTrust = roleOf(w, ACME)?.trustPolicy ?? '';
+    expect(orgTrust).toContain('system:serviceaccount:dns:external-dns');
+    expect(orgTrust).not.toContain('system:serviceaccount:external-dns:external-dns');
+    expect(roleOf(w, C1_ROLE)?.trustPolicy).not.toContain('system:serviceaccount:dns:');
+    expect(w.roles.snapshot().oidcProviders).toHaveLength(1);
+    await w.zk.detachCluster('acme', 'c1');
+    expect(w.roles.snapshot().roles.map((r) => r.roleName)).toEqual([ACME]);
+    expect(w.roles.snapshot().oidcProviders).toHaveLength(1);
+    expect(roleOf(w, ACME)?.trustPolicy).toBe(orgTrust);
+  });
+
+  it('Pod Identity: the association names the cluster’s role; detach deletes the association, the policy and the role', async () => {
+    const w = world();
+    const result = await w.zk.attachCluster('acme', {
+      clusterId: 'c3',
+      identityScope: 'cluster',
+      credentials: 'pod-identity',
+      workloadIdentity: { eksClusterArn: EKS_C3 },
+    });
+    expect(result.roleArn).toBe(arnOf(C3_ROLE));
+    expect(w.pods.snapshot().map((a) => [a.clusterName, a.roleArn, a.tags['zonekeeper:cluster']])).toEqual([
+      ['c3', arnOf(C3_ROLE), 'c3'],
+    ]);
+    expect(JSON.parse(roleOf(w, C3_ROLE)?.trustPolicy ?? '{}')).toEqual(
+      buildPodIdentityTrustPolicy({
+        clusters: [{ clusterArn: EKS_C3, namespace: 'external-dns', serviceAccount: 'external-dns' }],
+      }),
+    );
+    expect(roleOf(w, ACME)).toBeUndefined();
+    const order: string[] = [];
+    for (const [target, methods] of [
+      [w.roles, ['deleteRolePolicy', 'deleteRole']],
+      [w.pods, ['deleteAssociation']],
+    ] as const) {
+      const t = target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      for (const m of methods) {
+        const original = t[m] as (...a: unknown[]) => Promise<unknown>;
+        t[m] = async (...args: unknown[]) => {
+          order.push(m);
+          return original.apply(target, args);
+        };
+      }
+    }
+    await w.zk.detachCluster('acme', 'c3');
+    expect(order).toEqual(['deleteAssociation', 'deleteRolePolicy', 'deleteRole']);
+    expect(w.pods.snapshot()).toEqual([]);
+    expect(w.roles.snapshot().roles).toEqual([]);
+  });
+
+  it.each([
+    ['not zonekeeper’s', {}, 'NOT_OWNED' as const],
+    [
+      'another organisation’s',
+      { 'zonekeeper:managed-by': 'zonekeeper', 'zonekeeper:organization': 'globex' },
+      'CONFLICT' as const,
+    ],
+    [
+      'the organisation’s, without the cluster tag',
+      { 'zonekeeper:managed-by': 'zonekeeper', 'zonekeeper:organization': 'acme' },
+      'CONFLICT' as const,
+    ],
+    [
+      'another cluster’s',
+      {
+        'zonekeeper:managed-by': 'zonekeeper',
+        'zonekeeper:organization': 'acme',
+        'zonekeeper:cluster': 'c9',
+      },
+      'CONFLICT' as const,
+    ],
+  ])(
+    'never takes over a role at the cluster’s role name that is %s, and writes nothing',
+    async (_what, tags, code) => {
+      const w = world();
+      const foreignTrust = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      });
+      await w.roles.createRole({ roleName: C1_ROLE, path: '/zonekeeper/', trustPolicy: foreignTrust, tags });
+      const before = JSON.stringify(w.roles.snapshot());
+      const error = await rejectionOf(w.zk.attachCluster('acme', webC1));
+      expect(hasErrorCode(error, code)).toBe(true);
+      expect(JSON.stringify(w.roles.snapshot())).toBe(before);
+      expect(await deployment(w, 'c1')).toBeUndefined();
+      // A detach and an offboarding leave it too.
+      await w.zk.detachCluster('acme', 'c1');
+      await w.zk.deleteOrganization('acme');
+      expect(roleOf(w, C1_ROLE)?.trustPolicy).toBe(foreignTrust);
+    },
+  );
+
+  it("names never collide: acme's cluster c1 and an organisation named like it, and another organisation's c1, each have their own role", async () => {
+    const w = world();
+    await w.zk.attachCluster('acme', webC1);
+    await w.zk.attachCluster('globex', {
+      clusterId: 'g1',
+      identityScope: 'cluster',
+      credentials: 'web-identity',
+      workloadIdentity: { issuerUrl: ISSUER_C2 },
+    });
+    const names = w.roles.snapshot().roles.map((r) => r.roleName);
+    expect(new Set(names).size).toBe(2);
+    expect(names).toContain(C1_ROLE);
+    expect(names).toContain(identityUserName({ baseDomain: BASE, organization: 'globex', clusterId: 'g1' }));
+    expect(C1_ROLE).not.toBe(ACME);
+    // A cluster id of another organisation cannot reuse acme's issuer (the provider is acme's).
+    const error = await rejectionOf(
+      w.zk.attachCluster('globex', {
+        clusterId: 'g2',
+        identityScope: 'cluster',
+        credentials: 'web-identity',
+        workloadIdentity: { issuerUrl: ISSUER_C1 },
+      }),
+    );
+    expect(hasErrorCode(error, 'NOT_OWNED')).toBe(true);
+  });
+
+  const KEY_ORG = { clusterId: 'c1', identityScope: 'organization', credentials: 'access-key' } as const;
+  const KEY_CLUSTER = { clusterId: 'c1', identityScope: 'cluster', credentials: 'access-key' } as const;
+  const WEB_ORG = {
+    clusterId: 'c1',
+    identityScope: 'organization',
+    credentials: 'web-identity',
+    workloadIdentity: { issuerUrl: ISSUER_C1 },
+  } as const;
+  const WEB_ORG_C2 = { ...WEB_ORG, workloadIdentity: { issuerUrl: ISSUER_C2 } } as const;
+  type Move = readonly [string, object, object];
+  /** The cluster was rebuilt with a new issuer in one move: its ExternalDNS may run with either. */
+  const ISSUERS = ['C1C1C1C1', 'C2C2C2C2'];
+  const MOVES: readonly Move[] = [
+    ['key (cluster) → own role', KEY_CLUSTER, webC1],
+    ['own role → key (cluster)', webC1, KEY_CLUSTER],
+    ['key (organisation) → own role', KEY_ORG, webC1],
+    ['own role → key (organisation)', webC1, KEY_ORG],
+    ['organisation role → own role', WEB_ORG, webC1],
+    ['own role → organisation role', webC1, WEB_ORG],
+    ['organisation role (another issuer) → own role', WEB_ORG_C2, webC1],
+  ];
+
+  /** The end state of a move: only what the target mode uses is left. */
+  async function expectMoved(w: ReturnType<typeof world>, to: object): Promise<void> {
+    const target = to as { credentials?: string; identityScope?: string };
+    const roles = w.roles
+      .snapshot()
+      .roles.map((r) => r.roleName)
+      .sort();
+    const users = w.identity
+      .snapshot()
+      .map((u) => u.userName)
+      .sort();
+    const env = envOf(await deployment(w, 'c1'));
+    if (target.credentials === 'web-identity') {
+      const own = target.identityScope === 'cluster';
+      expect(roles).toEqual([own ? C1_ROLE : ACME]);
+      expect(env.AWS_ROLE_ARN).toBe(arnOf(own ? C1_ROLE : ACME));
+      expect(users).toEqual([]);
+      expect(await secret(w, 'c1')).toBeUndefined();
+      expect(subjects(JSON.parse(roleOf(w, own ? C1_ROLE : ACME)?.trustPolicy ?? '{}'))).toHaveLength(1);
+      expect(w.roles.snapshot().oidcProviders.map((p) => p.url)).toEqual([ISSUER_C1]);
+    } else {
+      expect(roles).toEqual([]);
+      expect(w.roles.snapshot().oidcProviders).toEqual([]);
+      // The cluster's IAM user is named like its role; the organisation's exists on this platform
+      // (default scope organization) once no cluster is keyless.
+      expect(users).toEqual(target.identityScope === 'cluster' ? [ACME, C1_ROLE] : [ACME]);
+      expect(env.AWS_SHARED_CREDENTIALS_FILE).toBeDefined();
+      expect(await secret(w, 'c1')).toBeDefined();
+    }
+  }
+
+  it.each(MOVES)(
+    '%s: the role before the roll, the old credentials gone after, valid credentials at every write',
+    async (_what, from, to) => {
+      const w = world();
+      await w.zk.attachCluster('acme', from as Parameters<typeof w.zk.attachCluster>[1]);
+      const { problems, events } = await instrument(w, 'c1', {}, ISSUERS);
+      const moved = await w.zk.attachCluster('acme', to as Parameters<typeof w.zk.attachCluster>[1]);
+      expect(problems).toEqual([]);
+      expect(events.length).toBeGreaterThan(2);
+      const ops = moved.plan.map((s) => s.op);
+      // ExternalDNS rolls after the role or the key it moves to exists, before what it leaves goes.
+      expect(ops).toContain('apply-external-dns');
+      await expectMoved(w, to);
+      expect((await w.zk.attachCluster('acme', { clusterId: 'c1' })).plan).toEqual([]);
+    },
+  );
+
+  it.each(MOVES)(
+    '%s: a crash after any write leaves valid credentials, and the next attach finishes the move',
+    async (_what, from, to) => {
+      const clean = world();
+      await clean.zk.attachCluster('acme', from as Parameters<typeof clean.zk.attachCluster>[1]);
+      const counted = await instrument(clean, 'c1', {}, ISSUERS);
+      await clean.zk.attachCluster('acme', to as Parameters<typeof clean.zk.attachCluster>[1]);
+      const writes = counted.events.length;
+      expect(writes).toBeGreaterThan(2);
+      for (let k = 1; k <= writes; k++) {
+        const w = world();
+        await w.zk.attachCluster('acme', from as Parameters<typeof w.zk.attachCluster>[1]);
+        const crash: { after?: number | undefined } = { after: k };
+        const { problems } = await instrument(w, 'c1', crash, ISSUERS);
+        let crashed = 'no crash';
+        try {
+          await w.zk.attachCluster('acme', to as Parameters<typeof w.zk.attachCluster>[1]);
+        } catch (error) {
+          crashed = String(error);
+        }
+        expect(crashed).toMatch(/crash after write|no crash/);
+        crash.after = undefined;
+        await w.zk.attachCluster('acme', to as Parameters<typeof w.zk.attachCluster>[1]);
+        expect(problems, `crash after write ${k} of ${writes}`).toEqual([]);
+        await expectMoved(w, to);
+        expect((await w.zk.attachCluster('acme', { clusterId: 'c1' })).plan, `after crash ${k}`).toEqual([]);
+      }
+    },
+  );
+
+  it('refuses to move a Pod Identity cluster to another scope’s role (the association would be re-pointed), before anything is written', async () => {
+    const w = world();
+    const pod = {
+      clusterId: 'c3',
+      credentials: 'pod-identity',
+      workloadIdentity: { eksClusterArn: EKS_C3 },
+    } as const;
+    await w.zk.attachCluster('acme', pod);
+    const before = JSON.stringify([w.roles.snapshot(), w.pods.snapshot()]);
+    const error = await rejectionOf(w.zk.attachCluster('acme', { ...pod, identityScope: 'cluster' }));
+    expect(hasErrorCode(error, 'INVALID_INPUT')).toBe(true);
+    expect(JSON.stringify([w.roles.snapshot(), w.pods.snapshot()])).toBe(before);
+  });
+
+  it("deleteOrganization removes every cluster's role (associations → policies → roles → providers), found by tag with the records lost", async () => {
+    const w = world();
+    await w.zk.attachCluster('acme', webC1);
+    await w.zk.attachCluster('acme', {
+      clusterId: 'c3',
+      identityScope: 'cluster',
+      credentials: 'pod-identity',
+      workloadIdentity: { eksClusterArn: EKS_C3 },
+    });
+    await w.zk.attachCluster('globex', {
+      clusterId: 'g1',
+      identityScope: 'cluster',
+      credentials: 'pod-identity',
+      workloadIdentity: { eksClusterArn: EKS_G1 },
+    });
+    for (const id of ['c1', 'c3']) {
+      await deleteClusterSecrets(w.secrets, 'acme', id, w.layout);
+      await deleteClusterBinding(w.secrets, id, 'acme', w.layout);
+    }
+    const result = await w.zk.deleteOrganization('acme');
+    const keyless = result.plan.find((s) => s.op === 'delete-keyless');
+    expect(keyless && keyless.op === 'delete-keyless' ? keyless.steps.map((s) => s.op) : []).toEqual([
+      'delete-pod-identity-association',
+      'delete-role-policy',
+      'delete-role',
+      'delete-role-policy',
+      'delete-role',
+      'delete-oidc-provider',
+    ]);
+    expect(w.roles.snapshot().roles.map((r) => r.roleName)).toEqual([
+      identityUserName({ baseDomain: BASE, organization: 'globex', clusterId: 'g1' }),
+    ]);
+    expect(w.roles.snapshot().oidcProviders).toEqual([]);
+    expect(w.pods.snapshot().map((a) => a.clusterName)).toEqual(['g1']);
+  });
+
+  it('the collector, deleting an unused organisation, removes its cluster roles too', async () => {
+    const w = world();
+    w.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+    await w.zk.attachCluster('acme', webC1);
+    w.inventory.set({ organization: 'acme', clusterId: 'c1', running: false });
+    await w.clock.advance(3_600_000);
+    const collected = await w.zk.collectGarbage();
+    expect(collected.results.map((r) => [r.organization, r.status])).toEqual([['acme', 'deleted']]);
+    expect(w.roles.snapshot()).toEqual({ roles: [], oidcProviders: [] });
   });
 });

@@ -181,7 +181,10 @@ export type ClusterStep =
       /** The credentials mode recorded now (a move to keyless is recorded after ExternalDNS rolled: `record-credentials`). */
       readonly credentials: ClusterCredentialsMode;
     }
-  /** The organisation role, its trust and zone policy, the OIDC provider or Pod Identity association (before ExternalDNS). */
+  /**
+   * The role ExternalDNS moves to — the organisation's, or with identity scope `cluster` the cluster's
+   * own — its trust and zone policy, the OIDC provider or Pod Identity association (before ExternalDNS).
+   */
   | {
       readonly op: 'ensure-role';
       readonly clusterId: string;
@@ -206,6 +209,10 @@ export type ClusterStep =
       /** The objects to apply; `null` when they are rendered once the plan's zone or key exists. */
       readonly objects: readonly ApplyObjectStep[] | null;
     }
+  /**
+   * The cluster's IAM user, its key and their record (identity scope `cluster` with a key): right after
+   * ExternalDNS rolled to the organisation's key; after `record-credentials` when it rolled to a role.
+   */
   | { readonly op: 'delete-cluster-identity'; readonly clusterId: string; readonly userName: string }
   /** After ExternalDNS rolled to a role: the credentials Secret it no longer reads. */
   | {
@@ -220,7 +227,11 @@ export type ClusterStep =
       readonly clusterId: string;
       readonly credentials: ClusterCredentialsMode;
     }
-  /** After ExternalDNS rolled: the role's trust without entries this cluster no longer uses (a move back to a key, or to another issuer). */
+  /**
+   * After ExternalDNS rolled: the roles without what this cluster no longer uses — the trust entries of
+   * a move back to a key, to another issuer or to another identity scope (the organisation role rebuilt
+   * from its other clusters; the cluster's own role deleted), its association and OIDC provider.
+   */
   | { readonly op: 'trim-role'; readonly clusterId: string; readonly steps: readonly KeylessStep[] }
   /** cert-manager mode: the organisation's TXT-only ACME identity and its key (after the certificates). */
   | {

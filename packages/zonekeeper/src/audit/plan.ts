@@ -483,7 +483,10 @@ function auditIdentities(
   const orgNeeded =
     (state.defaultScope === 'organization' && !org.attached.some((a) => a.keyless !== undefined)) ||
     org.attached.some((a) => a.scope === 'organization' && a.keyless === undefined);
-  const clusterScoped = new Set(org.attached.filter((a) => a.scope === 'cluster').map((a) => a.clusterId));
+  // A keyless cluster with identity scope `cluster` runs its own role, not an IAM user.
+  const clusterScoped = new Set(
+    org.attached.filter((a) => a.scope === 'cluster' && a.keyless === undefined).map((a) => a.clusterId),
+  );
   for (const identity of org.identities) {
     const { clusterId, userName } = identity;
     const needed = clusterId === undefined ? orgNeeded : clusterScoped.has(clusterId);

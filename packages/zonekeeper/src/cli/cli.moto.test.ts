@@ -513,6 +513,60 @@ describe('zonekeeper cluster attach --credentials', () => {
     expect(d.code, d.stderr).toBe(0);
     expect(await roles().getRole(roleArn.split('/').pop() as string)).toBeUndefined();
   });
+
+  it('--scope cluster: the cluster’s own role on IAM (tagged with it, trust of it alone, the cluster’s names); detach removes it', async () => {
+    const r = await run(
+      [
+        'cluster',
+        'attach',
+        'zeta',
+        'prod-1',
+        '--scope',
+        'cluster',
+        '--credentials',
+        'web-identity',
+        '--oidc-issuer',
+        issuer,
+        '--aws-account-id',
+        '123456789012',
+        '--namespace',
+        'dns-own',
+        '--json',
+      ],
+      env,
+      shim(),
+    );
+    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
+    const doc = json(r);
+    const roleArn = doc.result.roleArn as string;
+    expect(roleArn).toMatch(/^arn:aws:iam::123456789012:role\/zonekeeper\/zk-[0-9a-f]{8}\.zeta\.prod-1$/);
+    const roleName = roleArn.split('/').pop() as string;
+    const role = await roles().getRole(roleName);
+    expect(role?.tags).toMatchObject({ 'zonekeeper:organization': 'zeta', 'zonekeeper:cluster': 'prod-1' });
+    const trust = JSON.parse(role?.trustPolicy ?? '{}') as { Statement: unknown[] };
+    expect(trust.Statement).toHaveLength(1);
+    expect(role?.trustPolicy).toContain('system:serviceaccount:dns-own:external-dns');
+    const policy = await roles().getRolePolicy(roleName, `${roleName}.route53`);
+    expect(policy).toContain('prod-1.zeta.');
+    // Neither an organisation role nor an IAM user for it.
+    expect((await roles().listRoles('/zonekeeper/')).map((x) => x.roleName)).toEqual([roleName]);
+    expect((await iam.listUsers('/zonekeeper/')).filter((u) => u.userName.includes('.zeta'))).toEqual([]);
+    const env0 = (
+      kube.get(objectRef('Deployment', 'dns-own', 'external-dns', 'apps/v1')) as unknown as {
+        spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } };
+      }
+    ).spec.template.spec.containers[0]?.env;
+    expect(env0?.find((e) => e.name === 'AWS_ROLE_ARN')?.value).toBe(roleArn);
+    expectClean(r);
+    const d = await run(
+      ['cluster', 'detach', 'zeta', 'prod-1', '--aws-account-id', '123456789012', '--json'],
+      env,
+      shim(),
+    );
+    expect(d.code, d.stderr).toBe(0);
+    expect(await roles().getRole(roleName)).toBeUndefined();
+    expect(await roles().listRoles('/zonekeeper/')).toEqual([]);
+  });
 });
 
 describe('zonekeeper cert issue', () => {

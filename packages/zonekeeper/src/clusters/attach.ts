@@ -7,8 +7,11 @@
  *  organisation plan (zone, identity, key, CA)
  *  bind-cluster ─► record-attachment ─► record-settings          (before touching the cluster: a rotation or
  *                                                                  detach always knows about it)
- *  cluster identity + key (scope cluster)
+ *  ensure-role (keyless: the organisation's role, or the cluster's own with scope cluster)
+ *  cluster identity + key (scope cluster, access key)
  *  apply-external-dns ─► delete-cluster-identity (scope back to organisation)
+ *  delete-credentials-secret ─► record-credentials ─► delete-cluster-identity (a key cluster moved
+ *    to a role) ─► trim-role ─► retire-organization-key
  *  certificates (issue/renew, apply the TLS Secret)
  * ```
  *
@@ -138,9 +141,11 @@ import {
   modeOf,
   organizationRole,
   organizationTrustPolicy,
+  planClusterRoleDeletion,
   planKeylessAttach,
   planKeylessRemoval,
   planKeylessTrim,
+  type RoleFacts,
   renderCredentials,
   validateClusterCredentials,
 } from './keyless.js';
@@ -213,10 +218,6 @@ function validateAttachInput(ctx: Context, organization: string, input: AttachCl
   if (scope !== undefined && scope !== 'organization' && scope !== 'cluster')
     throw invalidInput(`identityScope must be "organization" or "cluster", got ${JSON.stringify(scope)}.`);
   const credentials = validateClusterCredentials(input.credentials, input.workloadIdentity);
-  if (credentials && scope === 'cluster')
-    throw invalidInput(
-      `credentials "${credentials.mode}" needs identity scope "organization": the keyless role is the organisation's (a role per cluster is not supported yet).`,
-    );
   if (ctx.powerdns && scope === 'cluster')
     throw invalidInput(
       'identityScope "cluster" is not available with powerdns: a TSIG key cannot be limited to a cluster\'s names.',
@@ -418,6 +419,8 @@ async function gatherAttach(
             ...(credentials === null && !attachment?.credentials
               ? { strayFor: { organization: names.organization, clusterId: names.clusterId } }
               : {}),
+            providersFor: { organization: names.organization, clusterId: names.clusterId },
+            clusterRole: { roleName: names.clusterUserName, policyName: names.clusterPolicyName },
           },
           call,
         )
@@ -507,6 +510,162 @@ function plannedKey(
   return issuesKey ? undefined : existingKey;
 }
 
+/** `state` with the facts of another role (and, when given, other strays). */
+function withRole(state: KeylessState, facts: RoleFacts, strays = state.strays): KeylessState {
+  const { role: _role, rolePolicy: _policy, rolePolicies: _policies, strays: _strays, ...rest } = state;
+  return {
+    ...rest,
+    ...(facts.role ? { role: facts.role } : {}),
+    rolePolicies: facts.rolePolicies,
+    ...(facts.rolePolicy === undefined ? {} : { rolePolicy: facts.rolePolicy }),
+    ...(strays ? { strays } : {}),
+  };
+}
+
+/** The keyless steps of an attach: the role before ExternalDNS rolls, the trims after. Pure. */
+function planAttachKeyless(
+  ctx: Context,
+  input: AttachInput,
+  state: AttachState,
+  at: {
+    readonly scope: IdentityScope;
+    readonly namespace: string;
+    readonly zoneId: string | null;
+    readonly finalCredentials: AttachmentCredentials | null;
+    readonly previousCredentials: AttachmentCredentials | null;
+  },
+): {
+  readonly keyless: { roleArn: string; steps: readonly KeylessStep[] } | null;
+  readonly trim: KeylessStep[];
+} {
+  const { names } = input;
+  const org = names.organization;
+  const { scope, namespace, zoneId, finalCredentials, previousCredentials } = at;
+  const orgState = state.organization.state;
+  // The organisation's other keyless clusters: all of them may share an OIDC provider; only those with
+  // identity scope `organization` are in the organisation role's trust.
+  const othersAll: KeylessCluster[] = orgState.attached.flatMap((c) =>
+    c.clusterId !== names.clusterId && c.credentials
+      ? [{ clusterId: c.clusterId, namespace: c.namespace ?? DEFAULT_NAMESPACE, credentials: c.credentials }]
+      : [],
+  );
+  const othersOrg = othersAll.filter(
+    (o) => orgState.attached.find((c) => c.clusterId === o.clusterId)?.scope !== 'cluster',
+  );
+  const keylessState: KeylessState = state.keyless ?? { rolePolicies: [], taggedAssociations: [] };
+  const clusterScoped = scope === 'cluster';
+  // The role this cluster ends with: the organisation's, or its own (identity scope `cluster`).
+  const target = clusterScoped
+    ? { roleName: names.clusterUserName, policyName: names.clusterPolicyName, others: [] as KeylessCluster[] }
+    : { roleName: names.userName, policyName: names.policyName, others: othersOrg };
+  const targetState: KeylessState = clusterScoped
+    ? withRole(keylessState, keylessState.clusterRole ?? { rolePolicies: [] })
+    : keylessState;
+  const switching =
+    previousCredentials !== null &&
+    (finalCredentials === null || canonicalJson(previousCredentials) !== canonicalJson(finalCredentials));
+  // While ExternalDNS rolls, the role it ends with also trusts the entry it runs with now (the same
+  // cluster's service account; harmless when it runs with the other role), so no scope a crashed
+  // attach recorded can leave it without credentials.
+  const previousEntry: KeylessCluster | undefined =
+    switching && previousCredentials
+      ? { clusterId: `${names.clusterId}~previous`, namespace, credentials: previousCredentials }
+      : undefined;
+  const keyless = finalCredentials
+    ? planKeylessAttach(
+        ctx,
+        {
+          organization: org,
+          clusterId: names.clusterId,
+          namespace,
+          roleName: target.roleName,
+          policyName: target.policyName,
+          zoneId,
+          zoneName: names.zoneName,
+          credentials: finalCredentials,
+          others: previousEntry ? [...target.others, previousEntry] : target.others,
+          clusterRole: clusterScoped,
+        },
+        targetState,
+      )
+    : null;
+  const trim: KeylessStep[] = [];
+  if (!ctx.keyless.accountId || !state.keyless) return { keyless, trim };
+  const account = keylessAccount(ctx);
+  const finalEntry: KeylessCluster | undefined = finalCredentials
+    ? { clusterId: names.clusterId, namespace, credentials: finalCredentials }
+    : undefined;
+  const remainingAll = finalEntry ? [...othersAll, finalEntry] : othersAll;
+  // 1. The role it ends with: only the final entry once ExternalDNS rolled.
+  if (previousEntry && finalEntry)
+    trim.push({
+      op: 'update-trust',
+      roleName: organizationRole(account, target.roleName).roleName,
+      trustPolicy: JSON.stringify(organizationTrustPolicy(account, [...target.others, finalEntry])),
+    });
+  // 2. What the previous credentials used that nothing uses any more (the association, the provider).
+  const leftovers = previousEntry
+    ? planKeylessRemoval(
+        ctx,
+        {
+          organization: org,
+          clusterId: previousEntry.clusterId,
+          roleName: target.roleName,
+          credentials: previousEntry.credentials,
+          remaining: remainingAll,
+          trustRemaining: [],
+          clusterRole: clusterScoped,
+        },
+        // Only its association and provider: the roles are trimmed below.
+        withRole(keylessState, { rolePolicies: [] }),
+      ).filter(
+        (s) => !(s.op === 'delete-pod-identity-association' && finalCredentials?.mode === 'pod-identity'),
+      )
+    : [];
+  trim.push(...leftovers.filter((s) => s.op === 'delete-pod-identity-association'));
+  // What was made for this cluster that no record names (a move back to a key that stopped after
+  // recording it): associations now, providers last.
+  for (const a of keylessState.strays?.associations ?? [])
+    trim.push({
+      op: 'delete-pod-identity-association',
+      clusterName: a.clusterName,
+      associationId: a.associationId,
+    });
+  // 3. The organisation role, when this cluster does not end in it: rebuilt from the others.
+  if (clusterScoped || finalCredentials === null)
+    trim.push(
+      ...planKeylessTrim(
+        ctx,
+        { organization: org, roleName: names.userName, remaining: othersOrg },
+        withRole(keylessState, keylessState, { oidcProviders: [], associations: [] }),
+      ),
+    );
+  // 4. The cluster's own role, when the cluster does not end in it.
+  if (!(clusterScoped && finalCredentials))
+    trim.push(
+      ...planClusterRoleDeletion(
+        ctx,
+        { organization: org, clusterId: names.clusterId },
+        keylessState.clusterRole,
+      ),
+    );
+  // 5. Providers last (a role's trust names them).
+  trim.push(...leftovers.filter((s) => s.op === 'delete-oidc-provider'));
+  for (const p of keylessState.strays?.oidcProviders ?? [])
+    if (!remainingAll.some((r) => r.credentials.mode !== 'pod-identity' && r.credentials.issuerUrl === p.url))
+      trim.push({ op: 'delete-oidc-provider', arn: p.arn });
+  const seen = new Set<string>();
+  return {
+    keyless,
+    trim: trim.filter((s) => {
+      const key = canonicalJson(s);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }),
+  };
+}
+
 /** Plans an attach. Pure. */
 function planAttach(ctx: Context, input: AttachInput, state: AttachState): AttachPlan {
   const { names } = input;
@@ -550,10 +709,6 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
       );
 
   const finalCredentials = state.credentials;
-  if (finalCredentials && scope === 'cluster')
-    throw invalidInput(
-      `Cluster ${names.clusterId} has identity scope "cluster"; credentials "${finalCredentials.mode}" need scope "organization" (the keyless role is the organisation's).`,
-    );
   const previousCredentials = state.attachment?.credentials ?? null;
   // The organisation, without this cluster among the consumers of its key (the attach applies
   // ExternalDNS here itself), and with this cluster's credentials as they end up.
@@ -587,77 +742,13 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     },
   );
   const zoneId = organizationPlan.zone.zoneId;
-
-  // Keyless: the role (trust of every keyless cluster of the organisation; during a switch also the
-  // entry ExternalDNS still runs with), then ExternalDNS, then what it no longer uses.
-  const others: KeylessCluster[] = orgState.attached.flatMap((c) =>
-    c.clusterId !== names.clusterId && c.credentials
-      ? [{ clusterId: c.clusterId, namespace: c.namespace ?? DEFAULT_NAMESPACE, credentials: c.credentials }]
-      : [],
-  );
-  const switching =
-    previousCredentials !== null &&
-    (finalCredentials === null || canonicalJson(previousCredentials) !== canonicalJson(finalCredentials));
-  const during: KeylessCluster[] =
-    switching && finalCredentials !== null
-      ? [...others, { clusterId: `${names.clusterId}~previous`, namespace, credentials: previousCredentials }]
-      : others;
-  const keylessState: KeylessState = state.keyless ?? { rolePolicies: [], taggedAssociations: [] };
-  const keyless = finalCredentials
-    ? planKeylessAttach(
-        ctx,
-        {
-          organization: org,
-          clusterId: names.clusterId,
-          namespace,
-          roleName: names.userName,
-          policyName: names.policyName,
-          zoneId,
-          zoneName: names.zoneName,
-          credentials: finalCredentials,
-          others: during,
-        },
-        keylessState,
-      )
-    : null;
-  const trim: KeylessStep[] = [];
-  if (switching && previousCredentials) {
-    const remaining = finalCredentials
-      ? [...others, { clusterId: names.clusterId, namespace, credentials: finalCredentials }]
-      : others;
-    const removal = planKeylessRemoval(
-      ctx,
-      {
-        organization: org,
-        clusterId: `${names.clusterId}~previous`,
-        roleName: names.userName,
-        credentials: previousCredentials,
-        remaining,
-      },
-      keylessState,
-    );
-    // After a keyless-to-keyless switch the role was just given the "during" trust: trim it to the final one.
-    const finalTrust = organizationTrustPolicy(keylessAccount(ctx), remaining);
-    for (const step of removal) {
-      if (step.op === 'update-trust') continue;
-      if (step.op === 'delete-pod-identity-association' && finalCredentials?.mode === 'pod-identity')
-        continue;
-      trim.push(step);
-    }
-    if (finalTrust !== null)
-      trim.unshift({
-        op: 'update-trust',
-        roleName: organizationRole(keylessAccount(ctx), names.userName).roleName,
-        trustPolicy: JSON.stringify(finalTrust),
-      });
-  } else if (finalCredentials === null && keylessState.role)
-    trim.push(
-      ...planKeylessTrim(
-        ctx,
-        { organization: org, roleName: names.userName, remaining: others },
-        keylessState,
-      ),
-    );
+  const { keyless, trim } = planAttachKeyless(ctx, input, state, {
+    scope,
+    namespace,
+    zoneId,
+    finalCredentials,
+    previousCredentials,
+  });
 
   const steps: ClusterStep[] = [];
   if (!state.binding) steps.push({ op: 'bind-cluster', clusterId: names.clusterId, organization: org });
@@ -715,7 +806,8 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
     });
 
   let clusterIdentity: AttachPlan['clusterIdentity'] = null;
-  if (scope === 'cluster') {
+  // A cluster scope with keyless credentials has a role of its own instead of an IAM user.
+  if (scope === 'cluster' && finalCredentials === null) {
     const desired = desiredZoneIdentity({
       baseDomain: ctx.baseDomain,
       organization: org,
@@ -772,7 +864,11 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
       ...(organizationPlan.tsigKey ? { tsigKeyName: organizationPlan.tsigKey.keyName } : {}),
       objects,
     });
-  if (scope === 'organization' && state.clusterIdentity?.current.user)
+  // The user, or only its stored key (a run that stopped between deleting the user and the record).
+  const clusterIdentityLeft =
+    state.clusterIdentity?.current.user !== undefined ||
+    state.clusterIdentity?.credentials.stored !== undefined;
+  if (scope === 'organization' && finalCredentials === null && clusterIdentityLeft)
     steps.push({
       op: 'delete-cluster-identity',
       clusterId: names.clusterId,
@@ -793,6 +889,14 @@ function planAttach(ctx: Context, input: AttachInput, state: AttachState): Attac
         op: 'record-credentials',
         clusterId: names.clusterId,
         credentials: finalCredentials.mode,
+      });
+    // The cluster's IAM user and key (it ran them with identity scope `cluster`): once the move is
+    // recorded, as the organisation key below — until then the key stays published and rotated.
+    if (clusterIdentityLeft)
+      steps.push({
+        op: 'delete-cluster-identity',
+        clusterId: names.clusterId,
+        userName: names.clusterUserName,
       });
   }
   if (trim.length > 0) steps.push({ op: 'trim-role', clusterId: names.clusterId, steps: trim });
@@ -1003,7 +1107,8 @@ async function applyAttach(
       call,
     );
   }
-  if (step('delete-cluster-identity')) await deleteClusterIdentity(ctx, names, call);
+  if (step('delete-cluster-identity') && plan.credentials.final === null)
+    await deleteClusterIdentity(ctx, names, call);
   await applyAfterRollout(ctx, input, plan, zone, call);
 
   const certificates: EnsureCertificateResult[] = [];
@@ -1066,6 +1171,8 @@ async function applyAfterRollout(
         { ...rest, credentials: plan.credentials.final },
         { ...at, cas: version },
       );
+    } else if (s.op === 'delete-cluster-identity' && plan.credentials.final !== null) {
+      await deleteClusterIdentity(ctx, names, call);
     } else if (s.op === 'trim-role') {
       await applyKeylessSteps(ctx, org, names.clusterId, s.steps, zone, call);
     } else if (s.op === 'retire-organization-key') {

@@ -52,6 +52,7 @@ import {
   gatherKeyless,
   type KeylessCluster,
   type KeylessStep,
+  planClusterRoleDeletion,
   planKeylessRemoval,
 } from './keyless.js';
 
@@ -138,7 +139,8 @@ async function gatherDetach(
   );
   let keyless: readonly KeylessStep[] = [];
   if (attachment?.credentials) {
-    const remaining: KeylessCluster[] = (await gatherAttached(ctx, names.organization, call)).flatMap((a) =>
+    const attached = await gatherAttached(ctx, names.organization, call);
+    const remaining: KeylessCluster[] = attached.flatMap((a) =>
       a.credentials && a.clusterId !== names.clusterId
         ? [
             {
@@ -149,6 +151,9 @@ async function gatherDetach(
           ]
         : [],
     );
+    // The organisation role keeps the organisation-scoped others; the cluster's own role (identity
+    // scope `cluster`) goes with it. Both are read whatever the recorded scope, so an attach that
+    // stopped half-way through a change of scope leaves neither trusting the detached cluster.
     const state = await gatherKeyless(
       ctx,
       {
@@ -157,10 +162,11 @@ async function gatherDetach(
         namespace,
         credentials: attachment.credentials,
         previous: undefined,
+        clusterRole: { roleName: names.clusterUserName, policyName: names.clusterPolicyName },
       },
       call,
     );
-    keyless = planKeylessRemoval(
+    const removal = planKeylessRemoval(
       ctx,
       {
         organization: names.organization,
@@ -168,9 +174,22 @@ async function gatherDetach(
         roleName: names.userName,
         credentials: attachment.credentials,
         remaining,
+        trustRemaining: remaining.filter(
+          (r) => attached.find((a) => a.clusterId === r.clusterId)?.scope !== 'cluster',
+        ),
       },
       state,
     );
+    // Providers last: a role's trust names them.
+    keyless = [
+      ...removal.filter((s) => s.op !== 'delete-oidc-provider'),
+      ...planClusterRoleDeletion(
+        ctx,
+        { organization: names.organization, clusterId: names.clusterId },
+        state.clusterRole,
+      ),
+      ...removal.filter((s) => s.op === 'delete-oidc-provider'),
+    ];
   }
   return {
     ...(binding ? { binding } : {}),

@@ -12,8 +12,10 @@
  * ```
  *
  * One role per organisation (named like its IAM user, under `/zonekeeper/`); its trust is rebuilt from
- * every keyless attachment of the organisation each time one changes, so it never holds a cluster
- * that is not attached to it. An issuer (the IAM OIDC provider carries the organisation's tag) and an
+ * every keyless attachment of the organisation with identity scope `organization` each time one
+ * changes, so it never holds a cluster that is not attached to it. A cluster attached with identity
+ * scope `cluster` gets a role of its own instead (named like the cluster's IAM user, tagged with the
+ * cluster, the zone policy narrowed to `<cluster>.<zone>`), whose trust admits that cluster only. An issuer (the IAM OIDC provider carries the organisation's tag) and an
  * EKS cluster's ExternalDNS association belong to one organisation: another organisation's attach
  * naming them is refused before anything is written.
  *
@@ -27,6 +29,7 @@ import {
   buildPodIdentityTrustPolicy,
   buildWebIdentityTrustPolicy,
   buildZonePolicy,
+  clusterRecordNames,
   type IamTrustPolicyDocument,
   type IamTrustPolicyStatement,
   IDENTITY_PATH,
@@ -148,7 +151,10 @@ export function keylessAccount(ctx: Context): KeylessAccount {
   return { accountId, partition, maxTrustPolicyChars };
 }
 
-/** The organisation role's name and ARN (the role is named like the organisation's IAM user). @internal */
+/**
+ * A role's name and ARN: the organisation role is named like the organisation's IAM user, a
+ * cluster's role (identity scope `cluster`) like the cluster's IAM user. @internal
+ */
 export function organizationRole(
   account: KeylessAccount,
   userName: string,
@@ -209,7 +215,7 @@ export function organizationTrustPolicy(
   const size = trustPolicyCharacterCount(doc);
   if (size > account.maxTrustPolicyChars)
     throw invalidInput(
-      `The organisation role's trust policy for ${clusters.length} keyless cluster(s) has ${size} characters, over the account's limit of ${account.maxTrustPolicyChars} (IAM's role trust policy length; raise the quota and set keyless.maxTrustPolicyChars, or attach this cluster with credentials "access-key"). Nothing was written.`,
+      `The role's trust policy for ${clusters.length} keyless cluster(s) has ${size} characters, over the account's limit of ${account.maxTrustPolicyChars} (IAM's role trust policy length; raise the quota and set keyless.maxTrustPolicyChars, or attach this cluster with credentials "access-key"). Nothing was written.`,
       { reason: TRUST_POLICY_TOO_LARGE, size, limit: account.maxTrustPolicyChars, clusters: clusters.length },
     );
   return doc;
@@ -222,7 +228,13 @@ const ROLE_TRUST_POLICY_MAX_FOR_BUILDERS = 4096;
 export type KeylessStep =
   | { readonly op: 'create-oidc-provider'; readonly url: string; readonly clientIds: readonly string[] }
   | { readonly op: 'tag-oidc-provider'; readonly arn: string }
-  | { readonly op: 'create-role'; readonly roleName: string; readonly trustPolicy: string }
+  | {
+      readonly op: 'create-role';
+      readonly roleName: string;
+      readonly trustPolicy: string;
+      /** A cluster's own role (identity scope `cluster`): tagged with the cluster. */
+      readonly clusterId?: string;
+    }
   | { readonly op: 'update-trust'; readonly roleName: string; readonly trustPolicy: string }
   | {
       readonly op: 'put-role-policy';
@@ -230,6 +242,8 @@ export type KeylessStep =
       readonly policyName: string;
       /** `null`: the zone this plan creates (filled in when it exists). */
       readonly zoneId: string | null;
+      /** A cluster's own role: the policy allows the cluster's names only (`<cluster>.<zone>`). */
+      readonly clusterId?: string;
     }
   | {
       readonly op: 'create-pod-identity-association';
@@ -247,13 +261,22 @@ export type KeylessStep =
   | { readonly op: 'delete-role'; readonly roleName: string }
   | { readonly op: 'delete-oidc-provider'; readonly arn: string };
 
-/** What the keyless planners read. Secret-free. @internal */
-export interface KeylessState {
+/** What is read of one role. Secret-free. @internal */
+export interface RoleFacts {
   readonly role?: IdentityRole;
   /** The role's inline policy names. */
   readonly rolePolicies: readonly string[];
   /** The current zone policy text of the role, if any. */
   readonly rolePolicy?: string;
+}
+
+/** What the keyless planners read. Secret-free. @internal */
+export interface KeylessState extends RoleFacts {
+  /**
+   * The cluster's own role (identity scope `cluster`), when gathered: read on every attach and detach
+   * of a cluster, whatever its scope, so a move between scopes finds the role it leaves.
+   */
+  readonly clusterRole?: RoleFacts;
   /** The OIDC provider of this cluster's issuer (irsa, web-identity): `null` when absent. */
   readonly oidcProvider?: OidcProvider | null;
   /** The OIDC providers of issuers the cluster used before (detach, mode switch). */
@@ -268,8 +291,9 @@ export interface KeylessState {
   /** Every association of the EKS cluster tagged for a zonekeeper organisation (the isolation check). */
   readonly taggedAssociations: readonly { readonly organization: string; readonly namespace: string }[];
   /**
-   * What zonekeeper made for this cluster that its record no longer names (a move back to a key that
-   * stopped after recording it): OIDC providers and associations tagged with the cluster.
+   * What zonekeeper made for this cluster that its record may no longer name (a move back to a key, or
+   * to another issuer, that stopped after recording it): OIDC providers tagged with the cluster and,
+   * for a key cluster, associations tagged with it.
    */
   readonly strays?: {
     readonly oidcProviders: readonly { readonly arn: string; readonly url: string }[];
@@ -303,14 +327,20 @@ export async function gatherKeyless(
     readonly previous: AttachmentCredentials | undefined;
     /** A key cluster: also read what was made for it that no record names (see {@link KeylessState.strays}). */
     readonly strayFor?: { readonly organization: string; readonly clusterId: string };
+    /**
+     * Also list the OIDC providers created for this cluster (tagged with it), for a keyless cluster
+     * too: those its record no longer names (an attach that stopped after recording a new issuer).
+     */
+    readonly providersFor?: { readonly organization: string; readonly clusterId: string };
+    /** The cluster's own role (identity scope `cluster`), read as well when given. */
+    readonly clusterRole?: { readonly roleName: string; readonly policyName: string };
   },
   call: CallOptions,
 ): Promise<KeylessState> {
   const { roles, podIdentity } = ctx.ports;
-  const role = await roles.getRole(input.roleName, call);
-  const rolePolicies = role ? await roles.listRolePolicies(input.roleName, call) : [];
-  const rolePolicy = rolePolicies.includes(input.policyName)
-    ? await roles.getRolePolicy(input.roleName, input.policyName, call)
+  const { role, rolePolicies, rolePolicy } = await gatherRole(ctx, input.roleName, input.policyName, call);
+  const clusterRole = input.clusterRole
+    ? await gatherRole(ctx, input.clusterRole.roleName, input.clusterRole.policyName, call)
     : undefined;
   const providerOf = async (c: AttachmentCredentials | undefined) =>
     c && c.mode !== 'pod-identity'
@@ -360,8 +390,16 @@ export async function gatherKeyless(
     }
   }
   let strays: KeylessState['strays'];
-  if (input.strayFor && role && ourRole(ctx, role, input.strayFor.organization)) {
-    const { organization, clusterId } = input.strayFor;
+  const who = input.strayFor ?? input.providersFor;
+  if (who) {
+    const { organization, clusterId } = who;
+    // Providers are listed even when no role is left (a crash after the role went, before its provider).
+    const strayRoles = input.strayFor
+      ? [role, clusterRole?.role].filter(
+          (r): r is IdentityRole =>
+            r !== undefined && (ourRole(ctx, r, organization) || ourRole(ctx, r, organization, clusterId)),
+        )
+      : [];
     const tagged = (tags: Readonly<Record<string, string>>) =>
       isManagedIdentity(tags) &&
       tags[IDENTITY_TAGS.organization] === organization &&
@@ -371,7 +409,9 @@ export async function gatherKeyless(
       .map((p) => ({ arn: p.arn, url: p.url }));
     const strayAssociations: { clusterName: string; associationId: string }[] = [];
     const eksArns = new Set(
-      role.trustPolicy.match(/arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]+/g) ?? [],
+      strayRoles.flatMap(
+        (r) => r.trustPolicy.match(/arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]+/g) ?? [],
+      ),
     );
     for (const arn of [...eksArns].sort()) {
       const clusterName = eksClusterName(arn);
@@ -394,10 +434,30 @@ export async function gatherKeyless(
     ...(role ? { role } : {}),
     rolePolicies,
     ...(rolePolicy === undefined ? {} : { rolePolicy }),
+    ...(clusterRole ? { clusterRole } : {}),
     ...(oidcProvider === undefined ? {} : { oidcProvider }),
     ...(previousOidcProvider === undefined ? {} : { previousOidcProvider }),
     ...(association === undefined ? {} : { association }),
     taggedAssociations,
+  };
+}
+
+async function gatherRole(
+  ctx: Context,
+  roleName: string,
+  policyName: string,
+  call: CallOptions,
+): Promise<RoleFacts> {
+  const { roles } = ctx.ports;
+  const role = await roles.getRole(roleName, call);
+  const rolePolicies = role ? await roles.listRolePolicies(roleName, call) : [];
+  const rolePolicy = rolePolicies.includes(policyName)
+    ? await roles.getRolePolicy(roleName, policyName, call)
+    : undefined;
+  return {
+    ...(role ? { role } : {}),
+    rolePolicies,
+    ...(rolePolicy === undefined ? {} : { rolePolicy }),
   };
 }
 
@@ -410,12 +470,39 @@ function sameJson(a: string | undefined, b: string): boolean {
   }
 }
 
-function ourRole(ctx: Context, role: IdentityRole, organization: string): boolean {
+/**
+ * Whether a role is this platform's role of `organization` — with `clusterId`, that cluster's own
+ * role; without, the organisation's (no cluster tag). @internal
+ */
+export function ourRole(ctx: Context, role: IdentityRole, organization: string, clusterId?: string): boolean {
   return (
     isManagedIdentity(role.tags) &&
     role.tags[IDENTITY_TAGS.organization] === organization &&
-    role.tags[IDENTITY_TAGS.baseDomain] === ctx.baseDomain
+    role.tags[IDENTITY_TAGS.baseDomain] === ctx.baseDomain &&
+    role.tags[IDENTITY_TAGS.cluster] === clusterId
   );
+}
+
+/**
+ * Plans deleting a cluster's own role (identity scope `cluster`) that the cluster no longer runs:
+ * its inline policies, then the role; nothing when the role is absent or not this cluster's. Pure.
+ * @internal
+ */
+export function planClusterRoleDeletion(
+  ctx: Context,
+  input: { readonly organization: string; readonly clusterId: string },
+  facts: RoleFacts | undefined,
+): KeylessStep[] {
+  const role = facts?.role;
+  if (!role || !ourRole(ctx, role, input.organization, input.clusterId)) return [];
+  return [
+    ...facts.rolePolicies.map((policyName) => ({
+      op: 'delete-role-policy' as const,
+      roleName: role.roleName,
+      policyName,
+    })),
+    { op: 'delete-role', roleName: role.roleName },
+  ];
 }
 
 /**
@@ -459,7 +546,7 @@ export function planKeylessTrim(
   return steps;
 }
 
-function refuseForeignRole(role: IdentityRole | undefined, organization: string): void {
+function refuseForeignRole(role: IdentityRole | undefined, organization: string, clusterId?: string): void {
   if (!role) return;
   if (!isManagedIdentity(role.tags))
     throw new ZonekeeperError(
@@ -474,6 +561,13 @@ function refuseForeignRole(role: IdentityRole | undefined, organization: string)
       `IAM role ${role.roleName} belongs to organisation ${owner ?? '(none)'}, not ${organization}. Nothing was written.`,
       { details: { roleName: role.roleName, organization: owner } },
     );
+  const cluster = role.tags[IDENTITY_TAGS.cluster];
+  if (cluster !== clusterId)
+    throw new ZonekeeperError(
+      'CONFLICT',
+      `IAM role ${role.roleName} is ${cluster === undefined ? `organisation ${organization}'s role` : `cluster ${cluster}'s role`}, not ${clusterId === undefined ? `the organisation's` : `cluster ${clusterId}'s`}. Nothing was written.`,
+      { details: { roleName: role.roleName, organization: owner, clusterId: cluster } },
+    );
 }
 
 /** What the keyless part of an attach is planned from. @internal */
@@ -487,8 +581,10 @@ export interface KeylessAttachInput {
   readonly zoneName: string;
   /** This cluster's new credentials. */
   readonly credentials: AttachmentCredentials;
-  /** The organisation's other keyless clusters. */
+  /** The other keyless entries the role trusts (the organisation role: its other clusters). */
   readonly others: readonly KeylessCluster[];
+  /** The role is the cluster's own (identity scope `cluster`): tagged and scoped to the cluster. */
+  readonly clusterRole?: boolean;
 }
 
 /**
@@ -508,7 +604,8 @@ export function planKeylessAttach(
   const { organization: org } = input;
   const account = keylessAccount(ctx);
   const { roleName, roleArn } = organizationRole(account, input.roleName);
-  refuseForeignRole(state.role, org);
+  const own = input.clusterRole === true ? input.clusterId : undefined;
+  refuseForeignRole(state.role, org, own);
   const steps: KeylessStep[] = [];
   const c = input.credentials;
   if (c.mode !== 'pod-identity') {
@@ -548,6 +645,16 @@ export function planKeylessAttach(
         serviceAccount: EXTERNAL_DNS_SERVICE_ACCOUNT,
         roleArn,
       });
+    else if (
+      a.roleArn !== roleArn &&
+      isManagedIdentity(a.tags) &&
+      a.tags[IDENTITY_TAGS.organization] === org &&
+      a.tags[IDENTITY_TAGS.cluster] === input.clusterId
+    )
+      throw invalidInput(
+        `Cluster ${input.clusterId} runs Pod Identity with role ${a.roleArn}; moving it to another identity scope's role would re-point its association, which zonekeeper cannot do without a gap yet. Move it through credentials "access-key" (or another mode) first, or detach it. Nothing was written.`,
+        { clusterId: input.clusterId, roleArn: a.roleArn },
+      );
     else if (a.roleArn !== roleArn)
       throw new ZonekeeperError(
         'CONFLICT',
@@ -560,20 +667,36 @@ export function planKeylessAttach(
     { clusterId: input.clusterId, namespace: input.namespace, credentials: c },
   ]) as IamTrustPolicyDocument;
   const trustText = JSON.stringify(trust);
-  if (!state.role) steps.push({ op: 'create-role', roleName, trustPolicy: trustText });
+  const scoped = own === undefined ? {} : { clusterId: own };
+  if (!state.role) steps.push({ op: 'create-role', roleName, trustPolicy: trustText, ...scoped });
   else if (!sameJson(state.role.trustPolicy, trustText))
     steps.push({ op: 'update-trust', roleName, trustPolicy: trustText });
-  const wanted = input.zoneId === null ? null : zonePolicyText(input.zoneId, input.zoneName);
+  const wanted = input.zoneId === null ? null : zonePolicyText(input.zoneId, input.zoneName, own);
   if (wanted === null || !sameJson(state.rolePolicy, wanted))
-    steps.push({ op: 'put-role-policy', roleName, policyName: input.policyName, zoneId: input.zoneId });
+    steps.push({
+      op: 'put-role-policy',
+      roleName,
+      policyName: input.policyName,
+      zoneId: input.zoneId,
+      ...scoped,
+    });
   // Create the provider and the role before the association (EKS checks the role exists).
   const order = (s: KeylessStep) => (s.op === 'create-pod-identity-association' ? 1 : 0);
   return { roleArn, steps: [...steps].sort((x, y) => order(x) - order(y)) };
 }
 
-/** The zone policy of the organisation role (the one its IAM user carries). */
-export function zonePolicyText(zoneId: string, zoneName: string): string {
-  return minifyPolicy(buildZonePolicy({ zoneId, zoneName }));
+/**
+ * The zone policy of a role: the organisation role's is the one its IAM user carries; a cluster's
+ * role (with `clusterId`) carries the cluster IAM user's, limited to `<cluster>.<zone>`.
+ */
+export function zonePolicyText(zoneId: string, zoneName: string, clusterId?: string): string {
+  return minifyPolicy(
+    buildZonePolicy({
+      zoneId,
+      zoneName,
+      ...(clusterId === undefined ? {} : { recordNames: clusterRecordNames(zoneName, clusterId) }),
+    }),
+  );
 }
 
 /**
@@ -590,7 +713,15 @@ export function planKeylessRemoval(
     readonly clusterId: string;
     readonly roleName: string;
     readonly credentials: AttachmentCredentials;
+    /** The organisation's keyless clusters that stay (any scope: they may use the same provider). */
     readonly remaining: readonly KeylessCluster[];
+    /**
+     * The entries the role keeps (default `remaining`); `[]` for a cluster's own role, which is
+     * deleted with its cluster.
+     */
+    readonly trustRemaining?: readonly KeylessCluster[];
+    /** The role is the cluster's own (identity scope `cluster`). */
+    readonly clusterRole?: boolean;
   },
   state: KeylessState,
 ): readonly KeylessStep[] {
@@ -611,12 +742,17 @@ export function planKeylessRemoval(
       associationId: association.associationId,
     });
   const remaining = input.remaining.filter((r) => r.clusterId !== input.clusterId);
+  const trustRemaining = (input.trustRemaining ?? input.remaining).filter(
+    (r) => r.clusterId !== input.clusterId,
+  );
+  const own = input.clusterRole === true ? input.clusterId : undefined;
   const ours =
     state.role &&
     isManagedIdentity(state.role.tags) &&
-    state.role.tags[IDENTITY_TAGS.organization] === input.organization;
+    state.role.tags[IDENTITY_TAGS.organization] === input.organization &&
+    state.role.tags[IDENTITY_TAGS.cluster] === own;
   if (ours && state.role) {
-    const trust = organizationTrustPolicy(account, remaining);
+    const trust = organizationTrustPolicy(account, trustRemaining);
     if (trust === null) {
       for (const name of state.rolePolicies)
         steps.push({ op: 'delete-role-policy', roleName, policyName: name });
@@ -665,8 +801,11 @@ export async function applyKeylessSteps(
             roleName: step.roleName,
             path: IDENTITY_PATH,
             trustPolicy: step.trustPolicy,
-            tags: keylessTags(ctx, organization),
-            description: `zonekeeper: ExternalDNS of organisation ${organization}'s keyless clusters`,
+            tags: keylessTags(ctx, organization, step.clusterId),
+            description:
+              step.clusterId === undefined
+                ? `zonekeeper: ExternalDNS of organisation ${organization}'s keyless clusters`
+                : `zonekeeper: ExternalDNS of organisation ${organization}'s cluster ${step.clusterId}`,
           },
           call,
         );
@@ -681,7 +820,12 @@ export async function applyKeylessSteps(
             'INTERNAL',
             `zonekeeper: no zone for ${organization}'s role policy; run again.`,
           );
-        await roles.putRolePolicy(step.roleName, step.policyName, zonePolicyText(zoneId, zone.name), call);
+        await roles.putRolePolicy(
+          step.roleName,
+          step.policyName,
+          zonePolicyText(zoneId, zone.name, step.clusterId),
+          call,
+        );
         break;
       }
       case 'create-pod-identity-association':

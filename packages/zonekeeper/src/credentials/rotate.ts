@@ -59,7 +59,8 @@ async function gatherRotation(
   if (org?.stored || (org?.facts.iamKeys?.length ?? 0) > 0)
     identities.push({ userName: names.userName, credentials: org as GatheredCredentials });
   for (const a of organization.state.attached) {
-    if (a.scope !== 'cluster') continue;
+    // A keyless cluster has no key of its own (identity scope `cluster`: its role instead).
+    if (a.scope !== 'cluster' || a.credentials !== undefined) continue;
     const c = clusterNames(ctx, names.organization, a.clusterId);
     const user = await ctx.ports.identity.getUser(c.clusterUserName, call);
     const credentials = await gatherCredentials(

@@ -15,7 +15,15 @@
 import { type Clock, type ClusterClient, systemClock, ZonekeeperError } from '@zonekeeper/core';
 import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { createKubernetesCluster } from '@zonekeeper/externaldns-deployer/kubernetes';
-import { createMemoryIdentityProvider, type IdentityProvider } from '@zonekeeper/iam-scoper';
+import {
+  createMemoryIdentityProvider,
+  createMemoryPodIdentityProvider,
+  createMemoryRoleProvider,
+  type IdentityProvider,
+  type OidcProviderRegistry,
+  type PodIdentityAssociationProvider,
+  type RoleProvider,
+} from '@zonekeeper/iam-scoper';
 import { createIamIdentityProvider } from '@zonekeeper/iam-scoper/iam';
 import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { type FaultProxy, type FaultRule, startFaultProxy } from '@zonekeeper/testkit/fault-proxy';
@@ -175,8 +183,17 @@ export interface Backend {
   readonly clusters: ClusterBackend;
   /** Fresh state for one case: only the parent zone exists; IAM, the store and the clusters are empty. */
   reset(clock: Clock): Promise<void>;
-  /** The ports of a zonekeeper under test, through `harness` when given. */
-  config(harness?: Harness): Pick<ZonekeeperConfig, 'dns' | 'identity' | 'secrets' | 'clusters'>;
+  /**
+   * The ports of a zonekeeper under test, through `harness` when given; the memory backend also has
+   * keyless credentials' roles and Pod Identity associations (the emulators do not: their scenarios
+   * are the access-key ones).
+   */
+  config(
+    harness?: Harness,
+  ): Pick<
+    ZonekeeperConfig,
+    'dns' | 'identity' | 'secrets' | 'clusters' | 'roles' | 'podIdentity' | 'keyless'
+  >;
   /** Read-only access that bypasses proxies and harnesses. */
   readonly inspect: Inspect;
   /** The wire-level drops of this backend. */
@@ -199,11 +216,21 @@ function harnessed(backend: Pick<Backend, 'clusters'>, harness: Harness | undefi
   };
 }
 
+/** The AWS account of the memory backend's keyless roles. */
+export const KEYLESS_ACCOUNT = '123456789012';
+/** The EKS clusters the memory backend's Pod Identity knows (named like the cluster ids). */
+export const EKS_CLUSTERS = ['c3'];
+
 /** The shipped memory ports, fresh for every case. */
 export function memoryBackend(clusters: ClusterBackend = memoryClusterBackend()): Backend {
   let dns: DnsProvider = createMemoryDnsProvider();
   let identity: IdentityProvider = createMemoryIdentityProvider();
   let secrets: SecretStore = createMemorySecretStore();
+  let roles: RoleProvider & OidcProviderRegistry = createMemoryRoleProvider({ accountId: KEYLESS_ACCOUNT });
+  let podIdentity: PodIdentityAssociationProvider = createMemoryPodIdentityProvider({
+    accountId: KEYLESS_ACCOUNT,
+    clusters: EKS_CLUSTERS,
+  });
   let calls = 0;
   const counting = <T extends object>(port: T, kind: PortKind): T =>
     new Proxy(port, {
@@ -228,6 +255,12 @@ export function memoryBackend(clusters: ClusterBackend = memoryClusterBackend())
       dns = createMemoryDnsProvider({ clock });
       identity = createMemoryIdentityProvider({ clock });
       secrets = createMemorySecretStore({ clock });
+      roles = createMemoryRoleProvider({ clock, accountId: KEYLESS_ACCOUNT });
+      podIdentity = createMemoryPodIdentityProvider({
+        clock,
+        accountId: KEYLESS_ACCOUNT,
+        clusters: EKS_CLUSTERS,
+      });
       await dns.createZone({ name: BASE_DOMAIN, callerReference: 'parent' });
       await clusters.reset(clock);
     },
@@ -241,6 +274,9 @@ export function memoryBackend(clusters: ClusterBackend = memoryClusterBackend())
         identity: wrap(identity, 'identity'),
         secrets: wrap(secrets, 'secrets'),
         clusters: harnessed(backend, harness),
+        roles: wrap(roles, 'roles'),
+        podIdentity: wrap(podIdentity, 'podIdentity'),
+        keyless: { accountId: KEYLESS_ACCOUNT },
       };
     },
     inspect: {
@@ -248,6 +284,13 @@ export function memoryBackend(clusters: ClusterBackend = memoryClusterBackend())
       get dns() {
         return dns;
       },
+      get roles() {
+        return roles;
+      },
+      get podIdentity() {
+        return podIdentity;
+      },
+      eksClusters: EKS_CLUSTERS,
       get identity() {
         return identity;
       },

@@ -18,10 +18,10 @@
  */
 
 import { ZonekeeperError } from '@zonekeeper/core';
-import { IDENTITY_WRITE_METHODS } from '@zonekeeper/iam-scoper';
+import { IDENTITY_WRITE_METHODS, ROLE_WRITE_METHODS } from '@zonekeeper/iam-scoper';
 import { TRACED_PORT_METHODS } from '../telemetry/telemetry.js';
 
-export type PortKind = 'dns' | 'identity' | 'secrets' | 'cluster';
+export type PortKind = 'dns' | 'identity' | 'secrets' | 'cluster' | 'roles' | 'podIdentity';
 export type CrashMode = 'drop' | 'fail' | 'abort' | 'kill';
 export const CRASH_MODES: readonly CrashMode[] = ['drop', 'fail', 'abort', 'kill'];
 
@@ -37,6 +37,12 @@ export const PORT_METHODS: Readonly<
   identity: { all: TRACED_PORT_METHODS.identity, writes: new Set<string>(IDENTITY_WRITE_METHODS) },
   secrets: { all: TRACED_PORT_METHODS.secrets, writes: new Set(['write', 'writeMetadata', 'deleteAll']) },
   cluster: { all: TRACED_PORT_METHODS.cluster, writes: new Set(['apply', 'delete', 'replace']) },
+  // Keyless credentials: IAM roles and OIDC providers, EKS Pod Identity associations.
+  roles: { all: TRACED_PORT_METHODS.roles, writes: new Set<string>(ROLE_WRITE_METHODS) },
+  podIdentity: {
+    all: TRACED_PORT_METHODS.podIdentity,
+    writes: new Set(['createAssociation', 'deleteAssociation']),
+  },
 };
 
 /** One side-effecting call, in the order the run made it. */

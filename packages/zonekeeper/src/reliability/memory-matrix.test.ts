@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, memoryBackend } from './backends.test.support.js';
 import { CRASH_MODES } from './harness.test.support.js';
 import { baseline, crashMatrix, type MatrixEnvironment, report, SecretWatch } from './matrix.test.support.js';
-import { ALL_SCENARIOS, attachCertManagerScenario, MEMORY_ONLY_SCENARIOS } from './scenarios.test.support.js';
+import {
+  ALL_SCENARIOS,
+  attachCertManagerScenario,
+  KEYLESS_SCENARIOS,
+  MEMORY_ONLY_SCENARIOS,
+} from './scenarios.test.support.js';
 
 let env: MatrixEnvironment;
 let backend: Backend;
@@ -15,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('crash matrix on the memory backend', () => {
-  for (const scenario of [...ALL_SCENARIOS, ...MEMORY_ONLY_SCENARIOS]) {
+  for (const scenario of [...ALL_SCENARIOS, ...KEYLESS_SCENARIOS, ...MEMORY_ONLY_SCENARIOS]) {
     it(`${scenario.name}: a crash after every write, in every mode, then a re-run converges`, async () => {
       const { outcome, problems } = await baseline(env, scenario);
       expect(problems).toEqual([]);
@@ -41,6 +46,9 @@ describe('crash matrix on the memory backend', () => {
           ),
         });
       }
+      // The keyless scenarios crash after their role, provider and association writes too.
+      if (KEYLESS_SCENARIOS.includes(scenario))
+        expect(outcome.writes.some((w) => w.port === 'roles' || w.port === 'podIdentity')).toBe(true);
       const failures: string[] = [];
       for (const mode of CRASH_MODES) {
         const { figures, failures: f } = await crashMatrix(env, scenario, outcome, mode);

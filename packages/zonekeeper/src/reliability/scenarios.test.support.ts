@@ -4,7 +4,10 @@
  */
 
 import { acmeIdentityUserName } from '@zonekeeper/iam-scoper';
+import { deleteClusterBinding, deleteClusterSecrets } from '@zonekeeper/vault-keys';
 import { listManagedZones } from '@zonekeeper/zone-manager';
+import { defaultSecretPrefix } from '../context.js';
+import type { Zonekeeper } from '../zonekeeper.js';
 import type { Scenario, ScenarioContext } from './matrix.test.support.js';
 
 const HOUR = 3_600_000;
@@ -220,4 +223,89 @@ export const ALL_SCENARIOS = [
   detachScenario,
   collectScenario,
   deleteOrganizationScenario,
+];
+
+const ISSUER_C1 = 'https://oidc.eks.eu-west-1.amazonaws.com/id/C1C1C1C1';
+const EKS_C3 = 'arn:aws:eks:eu-west-1:123456789012:cluster/c3';
+/** Cluster c1 with a role of its own (identity scope `cluster`), exchanging its projected token. */
+const OWN_ROLE = {
+  clusterId: 'c1',
+  identityScope: 'cluster',
+  credentials: 'web-identity',
+  workloadIdentity: { issuerUrl: ISSUER_C1 },
+} as const;
+const ORG_ROLE = { ...OWN_ROLE, identityScope: 'organization' } as const;
+const OWN_KEY = { clusterId: 'c1', identityScope: 'cluster', credentials: 'access-key' } as const;
+
+/** An `attachCluster` of c1 from `from` (set up first; `null`: not attached) to `to`. */
+function keylessMove(
+  name: string,
+  from: Parameters<Zonekeeper['attachCluster']>[1] | null,
+  to: Parameters<Zonekeeper['attachCluster']>[1],
+): Scenario {
+  return {
+    name,
+    clusters: ['c1'],
+    organizations: ['acme'],
+    async setup(zk, ctx) {
+      ctx.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+      if (from) await zk.attachCluster('acme', from);
+      else await zk.ensureOrganization('acme');
+    },
+    run: (zk, _ctx, options) => zk.attachCluster('acme', to, options),
+  };
+}
+
+/**
+ * Keyless credentials with identity scope `cluster` (the memory backend only: it has the roles and
+ * Pod Identity ports): every write of the cluster role's sequences — a first attach, the moves from
+ * and to a key and the organisation role, a detach, an offboarding — is a crash point.
+ */
+export const KEYLESS_SCENARIOS: readonly Scenario[] = [
+  keylessMove('attachCluster (own role, web identity)', null, OWN_ROLE),
+  keylessMove('attachCluster (own key → own role)', OWN_KEY, OWN_ROLE),
+  keylessMove('attachCluster (own role → own key)', OWN_ROLE, OWN_KEY),
+  keylessMove('attachCluster (organisation role → own role)', ORG_ROLE, OWN_ROLE),
+  keylessMove('attachCluster (own role → organisation role)', OWN_ROLE, ORG_ROLE),
+  {
+    name: 'detachCluster (own role, Pod Identity)',
+    clusters: ['c3'],
+    organizations: ['acme'],
+    async setup(zk, ctx) {
+      ctx.inventory.set({ organization: 'acme', clusterId: 'c3', running: true });
+      await zk.attachCluster('acme', {
+        clusterId: 'c3',
+        identityScope: 'cluster',
+        credentials: 'pod-identity',
+        workloadIdentity: { eksClusterArn: EKS_C3 },
+      });
+      ctx.inventory.remove('acme', 'c3');
+    },
+    run: (zk, _ctx, options) => zk.detachCluster('acme', 'c3', options),
+  },
+  {
+    // The store lost acme's cluster records (a restore from an old backup): the roles, the provider and
+    // the association are found by their tags.
+    name: 'deleteOrganization (own roles, records lost)',
+    clusters: ['c1', 'c3'],
+    organizations: ['globex'],
+    async setup(zk, ctx) {
+      ctx.inventory.set({ organization: 'acme', clusterId: 'c1', running: true });
+      await zk.attachCluster('acme', OWN_ROLE);
+      await zk.attachCluster('acme', {
+        clusterId: 'c3',
+        identityScope: 'cluster',
+        credentials: 'pod-identity',
+        workloadIdentity: { eksClusterArn: EKS_C3 },
+      });
+      await zk.ensureOrganization('globex');
+      ctx.inventory.remove('acme', 'c1');
+      const layout = { prefix: defaultSecretPrefix('example.com'), owner: 'example.com' };
+      for (const id of ['c1', 'c3']) {
+        await deleteClusterSecrets(ctx.backend.inspect.secrets, 'acme', id, layout);
+        await deleteClusterBinding(ctx.backend.inspect.secrets, id, 'acme', layout);
+      }
+    },
+    run: (zk, _ctx, options) => zk.deleteOrganization('acme', options),
+  },
 ];

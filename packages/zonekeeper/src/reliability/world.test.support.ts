@@ -12,7 +12,12 @@
 import { X509Certificate } from 'node:crypto';
 import { type ClusterClient, hasErrorCode, type KubernetesObject } from '@zonekeeper/core';
 import { CREDENTIALS_HASH_ANNOTATION, credentialsHash } from '@zonekeeper/externaldns-deployer';
-import type { IdentityProvider } from '@zonekeeper/iam-scoper';
+import type {
+  IdentityProvider,
+  OidcProviderRegistry,
+  PodIdentityAssociationProvider,
+  RoleProvider,
+} from '@zonekeeper/iam-scoper';
 import {
   listSecretsRecursively,
   SECRET_MANAGED_BY,
@@ -28,6 +33,10 @@ export interface Inspect {
   readonly identity: IdentityProvider;
   readonly secrets: SecretStore;
   cluster(id: string): Promise<ClusterClient>;
+  /** Keyless credentials (the memory backend): roles, OIDC providers, associations in `eksClusters`. */
+  readonly roles?: RoleProvider & OidcProviderRegistry;
+  readonly podIdentity?: PodIdentityAssociationProvider;
+  readonly eksClusters?: readonly string[];
 }
 
 export interface StoredKeyFacts {
@@ -55,6 +64,12 @@ export interface RawWorld {
   readonly heldLocks: readonly string[];
   /** Cluster bindings naming an organisation that has no secrets left (orphaned). */
   readonly bindingOrganizations: readonly string[];
+  /** The organisations of zonekeeper's roles, OIDC providers and associations (keyless). */
+  readonly keylessOrganizations: readonly string[];
+  /** The clusters (`<org>/<cluster>`) that have a role of their own (identity scope `cluster`). */
+  readonly clusterRoles: readonly string[];
+  /** The clusters (`<org>/<cluster>`) whose attachment records keyless credentials with scope `cluster`. */
+  readonly keylessClusterAttachments: readonly string[];
 }
 
 export interface WorldSnapshot {
@@ -98,6 +113,45 @@ function sortObject(record: Readonly<Record<string, unknown>>): Record<string, u
       .sort()
       .map((k) => [k, record[k]]),
   );
+}
+
+/** The keyless part of the world, normalised (no ids, no dates). */
+async function keylessFacts(inspect: Inspect, replaceIds: (text: string) => string): Promise<unknown> {
+  const roles = inspect.roles as RoleProvider & OidcProviderRegistry;
+  const roleFacts = [];
+  for (const r of [...(await roles.listRoles('/'))].sort((a, b) => (a.roleName < b.roleName ? -1 : 1))) {
+    const policies: Record<string, unknown> = {};
+    for (const name of [...(await roles.listRolePolicies(r.roleName))].sort()) {
+      const doc = await roles.getRolePolicy(r.roleName, name);
+      policies[name] = doc === undefined ? undefined : JSON.parse(replaceIds(doc));
+    }
+    roleFacts.push({
+      roleName: r.roleName,
+      path: r.path,
+      tags: sortObject(r.tags),
+      trust: JSON.parse(r.trustPolicy),
+      policies,
+    });
+  }
+  const providers = (await roles.listOidcProviders())
+    .map((p) => ({ url: p.url, clientIds: [...p.clientIds].sort(), tags: sortObject(p.tags) }))
+    .sort((a, b) => (a.url < b.url ? -1 : 1));
+  const associations = [];
+  for (const clusterName of inspect.eksClusters ?? []) {
+    for (const s of (await inspect.podIdentity?.listAssociations(clusterName)) ?? []) {
+      const a = await inspect.podIdentity?.describeAssociation(clusterName, s.associationId);
+      if (a)
+        associations.push({
+          clusterName,
+          namespace: a.namespace,
+          serviceAccount: a.serviceAccount,
+          roleArn: a.roleArn,
+          tags: sortObject(a.tags),
+        });
+    }
+  }
+  associations.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+  return { roles: roleFacts, providers, associations };
 }
 
 /** Reads and normalises the world. */
@@ -173,6 +227,25 @@ export async function snapshotWorld(
     userFacts.push({ userName: u.userName, path: u.path, tags: sortObject(t), policies, keys: keys.length });
   }
 
+  // Keyless credentials: roles (trust, tags, inline policies), OIDC providers, associations.
+  const keyless = inspect.roles ? await keylessFacts(inspect, replaceIds) : undefined;
+  const keylessOrganizations: string[] = [];
+  const clusterRoles: string[] = [];
+  const keylessClusterAttachments: string[] = [];
+  if (keyless) {
+    const k = keyless as {
+      roles: { tags: Record<string, string> }[];
+      providers: { tags: Record<string, string> }[];
+      associations: { tags: Record<string, string> }[];
+    };
+    for (const o of [...k.roles, ...k.providers, ...k.associations])
+      if (o.tags['zonekeeper:managed-by'] === 'zonekeeper')
+        keylessOrganizations.push(o.tags['zonekeeper:organization'] ?? '?');
+    for (const r of k.roles)
+      if (r.tags['zonekeeper:cluster'] !== undefined)
+        clusterRoles.push(`${r.tags['zonekeeper:organization']}/${r.tags['zonekeeper:cluster']}`);
+  }
+
   // The secret store.
   const paths = [...(await listSecretsRecursively(inspect.secrets, 'zonekeeper'))].sort();
   const storedKeys: StoredKeyFacts[] = [];
@@ -214,7 +287,15 @@ export async function snapshotWorld(
       if (d.serialNumber) serials.set(path, d.serialNumber);
       storeFacts[path] = { certificate: d.certificatePem?.includes('BEGIN CERTIFICATE') === true };
     } else if (path.endsWith('/attachment')) {
-      storeFacts[path] = { namespace: d.namespace, scope: d.scope, tlsSecrets: d.tlsSecrets };
+      const at = /\/orgs\/([^/]+)\/clusters\/([^/]+)\/attachment$/.exec(path);
+      if (at && d.scope === 'cluster' && d.credentials !== undefined)
+        keylessClusterAttachments.push(`${at[1]}/${at[2]}`);
+      storeFacts[path] = {
+        namespace: d.namespace,
+        scope: d.scope,
+        tlsSecrets: d.tlsSecrets,
+        ...(d.credentials === undefined ? {} : { credentials: d.credentials }),
+      };
     } else {
       storeFacts[path] = sortObject(d);
     }
@@ -262,6 +343,7 @@ export async function snapshotWorld(
       zones: zoneFacts,
       delegations,
       users: userFacts,
+      ...(keyless ? { keyless } : {}),
       store: storeFacts,
       clusters,
     },
@@ -273,6 +355,9 @@ export async function snapshotWorld(
       userOrganizations: users.map((u) => u.tags['zonekeeper:organization'] ?? '?'),
       storeOrganizations: [...new Set(paths.filter((p) => p.includes('/orgs/')).map((p) => orgOf(p) ?? '?'))],
       unmarkedSecrets,
+      keylessOrganizations,
+      clusterRoles,
+      keylessClusterAttachments,
       heldLocks,
       bindingOrganizations,
     },
@@ -376,6 +461,11 @@ export function invariantViolations(
     if (!expectedOrgs.has(org)) out.push(`the store holds secrets of ${org} (orphaned)`);
   for (const org of raw.bindingOrganizations)
     if (!expectedOrgs.has(org)) out.push(`a cluster is still bound to ${org} (orphaned)`);
+  for (const org of raw.keylessOrganizations)
+    if (!expectedOrgs.has(org)) out.push(`a role, OIDC provider or association of ${org} exists (orphaned)`);
+  for (const c of raw.clusterRoles)
+    if (!raw.keylessClusterAttachments.includes(c))
+      out.push(`cluster ${c} has a role of its own, but is not attached keyless with identity scope cluster`);
   for (const path of raw.unmarkedSecrets) out.push(`${path} does not carry zonekeeper's ownership mark`);
   for (const path of raw.heldLocks) out.push(`the lock ${path} is still held`);
   return out;
