@@ -25,7 +25,10 @@ import type {
 } from '@zonekeeper/gc-policy';
 import type { ZoneIdentityDeletionStep, ZoneIdentityStep } from '@zonekeeper/iam-scoper';
 import type { ManagedZone, OrganizationZoneStep, ZoneDeletionStep } from '@zonekeeper/zone-manager';
-import type { OrganizationTsigStep } from '@zonekeeper/zone-manager/powerdns';
+import type {
+  OrganizationTsigRotationStep,
+  OrganizationTsigStep,
+} from '@zonekeeper/zone-manager/powerdns';
 import type { AuditPlan } from './audit/plan.js';
 import type { ClusterCredentialsMode, KeylessStep, WorkloadIdentityInput } from './clusters/keyless.js';
 import type { ExternalDnsDefaults, IdentityScope } from './config.js';
@@ -255,6 +258,23 @@ export interface RotationResult {
     /** The credentials plan it executed. */
     readonly plan: readonly CredentialStep[];
   }[];
+  /**
+   * The PowerDNS backend (then `rotations` is empty): the organisation's TSIG key, by name only. The key
+   * alternates between `zonekeeper-update.<zone>` and `zonekeeper-update-b.<zone>`.
+   */
+  readonly tsigKey?: {
+    /** `resumed`: it finished a rotation a crash interrupted (no new key was made). */
+    readonly outcome: 'rotated' | 'resumed';
+    /** The key ExternalDNS signs with now. */
+    readonly keyName: string;
+    /** The key it replaced (off the server now). */
+    readonly previousKeyName: string;
+    /** Keys deleted from the server: the previous one, and an unstored key that held the new name. */
+    readonly deletedKeyNames: readonly string[];
+    readonly clustersUpdated: readonly string[];
+    /** The rotation plan it executed (zone-manager's `OrganizationTsigRotationStep`s). */
+    readonly plan: readonly OrganizationTsigRotationStep[];
+  };
 }
 
 /**

@@ -37,7 +37,11 @@ import {
   readClusterSettings,
 } from '@zonekeeper/vault-keys';
 import { gatherOrganizationZone, listManagedZones, type ManagedZone } from '@zonekeeper/zone-manager';
-import { DEFAULT_TSIG_KEY_LABEL, tsigSecretFingerprint } from '@zonekeeper/zone-manager/powerdns';
+import {
+  DEFAULT_TSIG_KEY_LABEL,
+  ROTATED_TSIG_KEY_SUFFIX,
+  tsigSecretFingerprint,
+} from '@zonekeeper/zone-manager/powerdns';
 import type { RecordedClusterSettings } from '../clusters/externaldns.js';
 import type { ExternalDnsDefaults } from '../config.js';
 import type { Context } from '../context.js';
@@ -229,15 +233,17 @@ export async function gatherFleet(
   // The PowerDNS backend: organisations whose key is on the server alone (a deletion stopped half-way).
   const keyed: string[] = [];
   if (ctx.powerdns && !only) {
-    const prefix = `${DEFAULT_TSIG_KEY_LABEL}.`;
+    const prefixes = [`${DEFAULT_TSIG_KEY_LABEL}.`, `${DEFAULT_TSIG_KEY_LABEL}${ROTATED_TSIG_KEY_SUFFIX}.`];
     const suffix = `.${ctx.baseDomain}`;
-    // Only a name that is exactly an organisation's key name (one label between): organizationNames
-    // below drops what is not an organisation name, and gatherTsigFacts reads the key by its name.
+    // Only a name that is exactly an organisation's key name (one label between, either of its two
+    // names): organizationNames below drops what is not an organisation name, and gatherTsigFacts reads
+    // the key by its name.
     for (const k of await ctx.powerdns.admin.listTsigKeys(call))
-      if (k.name.startsWith(prefix) && k.name.endsWith(suffix)) {
-        const label = k.name.slice(prefix.length, -suffix.length);
-        if (!label.includes('.')) keyed.push(label);
-      }
+      for (const prefix of prefixes)
+        if (k.name.startsWith(prefix) && k.name.endsWith(suffix)) {
+          const label = k.name.slice(prefix.length, -suffix.length);
+          if (!label.includes('.') && !keyed.includes(label)) keyed.push(label);
+        }
   }
   let inventory: FleetState['inventory'];
   if (!ctx.inventoryConfigured) inventory = { status: 'not-configured' };
