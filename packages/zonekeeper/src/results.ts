@@ -25,10 +25,7 @@ import type {
 } from '@zonekeeper/gc-policy';
 import type { ZoneIdentityDeletionStep, ZoneIdentityStep } from '@zonekeeper/iam-scoper';
 import type { ManagedZone, OrganizationZoneStep, ZoneDeletionStep } from '@zonekeeper/zone-manager';
-import type {
-  OrganizationTsigRotationStep,
-  OrganizationTsigStep,
-} from '@zonekeeper/zone-manager/powerdns';
+import type { OrganizationTsigRotationStep, OrganizationTsigStep } from '@zonekeeper/zone-manager/powerdns';
 import type { AuditPlan } from './audit/plan.js';
 import type { ClusterCredentialsMode, KeylessStep, WorkloadIdentityInput } from './clusters/keyless.js';
 import type { ExternalDnsDefaults, IdentityScope } from './config.js';

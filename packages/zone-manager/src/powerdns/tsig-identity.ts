@@ -141,7 +141,11 @@ export interface OrganizationTsigState {
    * the previous key of a rotation under way, or a key nothing stored. Absent when there is none (or in
    * older state).
    */
-  readonly otherServerKey?: { readonly name: string; readonly algorithm: string; readonly fingerprint: string };
+  readonly otherServerKey?: {
+    readonly name: string;
+    readonly algorithm: string;
+    readonly fingerprint: string;
+  };
   /** `TSIG-ALLOW-DNSUPDATE` of the zone (canonical names). */
   readonly updateKeys: readonly string[];
   /** `ALLOW-DNSUPDATE-FROM` of the zone. */

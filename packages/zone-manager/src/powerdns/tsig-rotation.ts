@@ -199,7 +199,8 @@ export function planOrganizationTsigRotation(
 
   // A new rotation: the new key takes the other name. A key already there that nothing stored is not
   // ours to adopt (decision 28): it is replaced.
-  if (state.otherServerKey !== undefined) steps.push({ op: 'delete-key', name: other, reason: 'unknown-key' });
+  if (state.otherServerKey !== undefined)
+    steps.push({ op: 'delete-key', name: other, reason: 'unknown-key' });
   steps.push({
     op: 'store-key',
     name: other,

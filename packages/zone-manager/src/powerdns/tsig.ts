@@ -87,7 +87,10 @@ export function tsigKeyNamesForZone(
   zoneName: string,
   label: string = DEFAULT_TSIG_KEY_LABEL,
 ): readonly [string, string] {
-  return [tsigKeyNameForZone(zoneName, label), tsigKeyNameForZone(zoneName, `${label}${ROTATED_TSIG_KEY_SUFFIX}`)];
+  return [
+    tsigKeyNameForZone(zoneName, label),
+    tsigKeyNameForZone(zoneName, `${label}${ROTATED_TSIG_KEY_SUFFIX}`),
+  ];
 }
 
 /** The administration client of {@link createPowerDnsAdmin}. @public */

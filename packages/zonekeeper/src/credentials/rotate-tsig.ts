@@ -24,7 +24,11 @@ import { publishKey } from '../clusters/externaldns.js';
 import type { Context } from '../context.js';
 import { organizationExclusion } from '../locks.js';
 import { organizationNames } from '../names.js';
-import { type GatheredOrganization, gatherOrganization, organizationNotFound } from '../organization/apply.js';
+import {
+  type GatheredOrganization,
+  gatherOrganization,
+  organizationNotFound,
+} from '../organization/apply.js';
 import { organizationKeyConsumers } from '../organization/plan.js';
 import type { RotationResult } from '../results.js';
 
@@ -59,7 +63,10 @@ async function applyTsigRotation(
   const { names } = organization.state;
   const stored = organization.tsigKey;
   if (!p || !stored)
-    throw new ZonekeeperError('INTERNAL', `zonekeeper: ${names.organization} has no stored TSIG key; run again.`);
+    throw new ZonekeeperError(
+      'INTERNAL',
+      `zonekeeper: ${names.organization} has no stored TSIG key; run again.`,
+    );
   const zone = await applyOrganizationZonePlan(plan.zone, organization.state.zone, ctx.deps.dns, call);
   if (!zone)
     throw new ZonekeeperError(

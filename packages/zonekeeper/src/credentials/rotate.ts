@@ -25,9 +25,9 @@ import {
   organizationNotFound,
 } from '../organization/apply.js';
 import type { RotationResult } from '../results.js';
-import { rotateTsigCredentials } from './rotate-tsig.js';
 import { applyCredentialsPlan, type GatheredCredentials, gatherCredentials } from './apply.js';
 import { type CredentialsPlan, planCredentials } from './plan.js';
+import { rotateTsigCredentials } from './rotate-tsig.js';
 
 interface RotationState {
   readonly organization: GatheredOrganization;
