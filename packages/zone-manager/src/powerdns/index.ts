@@ -62,6 +62,10 @@ export {
   tsigSecretFingerprint,
 } from './tsig-identity.js';
 export {
+  createTsigCredentialIssuer,
+  type TsigCredentialIssuerOptions,
+} from './tsig-issuer.js';
+export {
   applyOrganizationTsigRotationPlan,
   type OrganizationTsigRotationDeps,
   type OrganizationTsigRotationDesired,
