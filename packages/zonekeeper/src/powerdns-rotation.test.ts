@@ -165,6 +165,15 @@ describe('rotateCredentials on PowerDNS', { timeout: 90_000 }, () => {
     expect((await update(zone, first, `old.${zone}`)).rcode).toBe('NOERROR');
     expect((await update(zone, mid, `mid.${zone}`)).rcode).toBe('NOERROR');
     c1.setRolloutFailure('external-dns', 'external-dns', false);
+    // The audit sees an unfinished rotation, not a permission drift (both keys allowed is expected).
+    const audit = await p.zk.auditFleet({ organization: 'acme' });
+    const reasons = audit.findings.map((f) => f.reason);
+    expect(reasons).toContain('rotation-unfinished');
+    expect(reasons).not.toContain('tsig-update-permission-drift');
+    expect(audit.findings.find((f) => f.reason === 'rotation-unfinished')?.fix.operation).toBe(
+      'rotateCredentials',
+    );
+    expect(everythingIn(audit)).not.toContain(mid.secret);
     // An ensure in between leaves the old key allowed (the cluster still signs with it).
     const ensured = await p.zk.ensureOrganization('acme');
     expect(ensured.plans.tsigKey).toEqual([]);
@@ -178,6 +187,10 @@ describe('rotateCredentials on PowerDNS', { timeout: 90_000 }, () => {
     expect(tsigSecretOf(c1)).toBe(end?.secret);
     expect((await update(zone, first, `old3.${zone}`)).ok).toBe(false);
     expect((await update(zone, end as typeof first, `new.${zone}`)).rcode).toBe('NOERROR');
+    const clean = await p.zk.auditFleet({ organization: 'acme' });
+    expect(
+      clean.findings.filter((f) => f.reason.startsWith('tsig') || f.reason === 'rotation-unfinished'),
+    ).toEqual([]);
   });
 
   it('refuses an organisation without a key, before any write', async () => {

@@ -482,8 +482,10 @@ export interface DescribedCertificate {
  * @public
  */
 export interface DescribedTsigKey {
-  /** The key's name, `zonekeeper-update.<zone>`. */
+  /** The key's name: `zonekeeper-update.<zone>`, or `zonekeeper-update-b.<zone>` after a rotation. */
   readonly name: string;
+  /** While a rotation is under way: the key it replaces (still allowed until the rotation finishes). */
+  readonly previousName?: string;
   /** The stored key's algorithm (the server's when nothing is stored); absent when neither has the key. */
   readonly algorithm?: string;
   /** Whether the secret store holds the organisation's key. */

@@ -49,8 +49,15 @@ export async function gatherTsigFacts(
       zoneExists: true,
       ...(state.serverKey ? { serverKey: strip(state.serverKey) } : {}),
       ...(state.storedKey
-        ? { storedKey: { ...strip(state.storedKey), version: state.storedKey.version } }
+        ? {
+            storedKey: {
+              ...strip(state.storedKey),
+              version: state.storedKey.version,
+              ...(state.storedKey.previousName ? { previousName: state.storedKey.previousName } : {}),
+            },
+          }
         : {}),
+      ...(state.otherServerKey ? { otherServerKey: strip(state.otherServerKey) } : {}),
       updateKeys: state.updateKeys,
       updateSources: state.updateSources,
       transferKeys: state.transferKeys ?? [],
