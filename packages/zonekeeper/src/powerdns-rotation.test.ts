@@ -193,6 +193,24 @@ describe('rotateCredentials on PowerDNS', { timeout: 90_000 }, () => {
     ).toEqual([]);
   });
 
+  it('offboarding in the middle of a rotation removes both keys', async () => {
+    const p = await platform('offboard.test');
+    await p.zk.attachCluster('acme', { clusterId: 'c1' });
+    const zone = 'acme.offboard.test';
+    const first = await p.storedKey('acme');
+    p.cluster('c1').setRolloutFailure('external-dns', 'external-dns', true);
+    expect(await rejectionOf(p.zk.rotateCredentials('acme'))).toBeDefined();
+    const mid = await p.storedKey('acme');
+    if (!first || !mid) throw new Error('no stored key');
+    p.cluster('c1').setRolloutFailure('external-dns', 'external-dns', false);
+    expect(mid.previousName).toBe(first.name);
+    await p.zk.detachCluster('acme', 'c1');
+    await p.zk.deleteOrganization('acme');
+    expect(await admin.getTsigKey(first.name)).toBeUndefined();
+    expect(await admin.getTsigKey(mid.name)).toBeUndefined();
+    for (const k of [first, mid]) expect((await update(zone, k, `back.${zone}`)).ok).toBe(false);
+  });
+
   it('refuses an organisation without a key, before any write', async () => {
     const p = await platform('none.test');
     const error = await rejectionOf(p.zk.rotateCredentials('acme'));
