@@ -18,6 +18,13 @@ const LB_IP = '192.0.2.30';
 /** The rfc2136 provider's line for a record it sends (it logs no end-of-loop line). */
 const adding = (name: string) => (l: string) => l.includes(`Adding RR: ${name} `);
 
+/** The TSIG key name in an rfc2136 Secret. */
+const keyNameIn = (secret: KubernetesObject) =>
+  Buffer.from(
+    (secret as { data?: Record<string, string> }).data?.['tsig-keyname'] ?? '',
+    'base64',
+  ).toString();
+
 let w: PowerDnsWorld;
 let pod: ExternalDnsPod | undefined;
 const zk = () => {
@@ -65,7 +72,7 @@ describe('rotateCredentials on PowerDNS while the real ExternalDNS runs', { time
       namespace: REF.namespace,
       name: 'external-dns-rfc2136-tsig',
     }) as KubernetesObject;
-    expect(JSON.stringify(oldDeployment)).toContain(`--rfc2136-tsig-keyname=zonekeeper-update.${ACME}`);
+    expect(keyNameIn(oldSecret)).toBe(`zonekeeper-update.${ACME}`);
   });
 
   it('rolls the pod on rotation; its first loop writes with the new key, and dig resolves the record', async () => {
@@ -95,9 +102,14 @@ describe('rotateCredentials on PowerDNS while the real ExternalDNS runs', { time
     const second = live.generations[1];
     expect(second?.lines.some(adding(`after.${ACME}`))).toBe(true);
     expect(errorLines({ lines: second?.lines ?? [] })).toEqual([]);
-    expect(JSON.stringify(w.cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', ...REF }))).toContain(
-      `--rfc2136-tsig-keyname=zonekeeper-update-b.${ACME}`,
-    );
+    const secret = w.cluster.get({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: REF.namespace,
+      name: 'external-dns-rfc2136-tsig',
+    }) as KubernetesObject;
+    expect(keyNameIn(secret)).toBe(`zonekeeper-update-b.${ACME}`);
+    expect(second?.lines.join('\n')).toContain(`RFC2136TSIGKeyName:zonekeeper-update-b.${ACME}`);
     const old = w.keys[ACME] as NsupdateKey;
     for (const g of live.generations) expect(g.lines.join('\n')).not.toContain(old.secret);
     expect(await w.admin.getTsigKey(`zonekeeper-update.${ACME}`)).toBeUndefined();

@@ -94,7 +94,9 @@ describe('zonekeeper --pdns-api-url', { timeout: 60_000 }, () => {
       previousKeyName: before?.name,
       clustersUpdated: ['c2'],
     });
-    expect(JSON.stringify(c2.objects('Deployment')[0])).toContain(`--rfc2136-tsig-keyname=${after?.name}`);
+    const secret = c2.objects('Secret').find((o) => o.metadata.name === 'external-dns-rfc2136-tsig');
+    const keyName = (secret?.data as Record<string, string> | undefined)?.['tsig-keyname'] ?? '';
+    expect(Buffer.from(keyName, 'base64').toString()).toBe(after?.name);
     const human = await run(['credentials', 'rotate', 'hooli'], env, { deps });
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain(`zonekeeper-update.hooli.${BASE}`);

@@ -122,19 +122,26 @@ function deploymentOf(c: MemoryCluster) {
     | undefined;
 }
 
-function secretOf(c: MemoryCluster): string {
+function secretOf(c: MemoryCluster, key = 'tsig-secret'): string {
   const s = c.objects('Secret').find((o) => o.metadata.name === 'external-dns-rfc2136-tsig');
   const data = (s?.data ?? {}) as Record<string, string>;
-  return Buffer.from(data['tsig-secret'] ?? '', 'base64').toString('utf8');
+  return Buffer.from(data[key] ?? '', 'base64').toString('utf8');
 }
 
-/** The running key of a cluster, rolled only when its Deployment's pod template changed. */
+/**
+ * The running key of a cluster: what its pods started with. They start again only when the Deployment's
+ * pod template changed (a rollout), and then read the key name and the secret from the Secret as it is.
+ */
 function roll(c: MemoryCluster, before: Running | undefined): Running {
   const d = deploymentOf(c);
   const template = JSON.stringify(d?.spec.template ?? null);
   if (before && before.template === template) return before;
-  const arg = d?.spec.template.spec.containers[0]?.args.find((a) => a.startsWith('--rfc2136-tsig-keyname='));
-  return { template, name: arg?.slice('--rfc2136-tsig-keyname='.length) ?? '', secret: secretOf(c) };
+  return { template, name: secretOf(c, 'tsig-keyname'), secret: secretOf(c) };
+}
+
+/** What a pod that (re)starts right now would run: the Secret as it is. */
+function restarted(c: MemoryCluster): Running {
+  return { template: '', name: secretOf(c, 'tsig-keyname'), secret: secretOf(c) };
 }
 
 /** The problems of the running keys right now (none: every running ExternalDNS can sign updates). */
@@ -146,10 +153,18 @@ async function runningKeyProblems(p: Platform, running: Map<string, Running>): P
     if (!c) continue;
     const r = roll(c, running.get(id));
     running.set(id, r);
-    const key = r.name ? await admin.getTsigKey(r.name) : undefined;
-    if (!key) out.push(`${id} runs ${r.name || 'no key'}, which is not on the server`);
-    else if (key.secret !== r.secret) out.push(`${id} runs ${r.name} with another secret than the server's`);
-    if (!allowed.includes(r.name)) out.push(`${id} runs ${r.name}, which TSIG-ALLOW-DNSUPDATE does not list`);
+    // The pods running, and a pod that would restart now (a crash-looping or rescheduled one).
+    for (const [who, k] of [
+      ['runs', r],
+      ['would restart with', restarted(c)],
+    ] as const) {
+      const key = k.name ? await admin.getTsigKey(k.name) : undefined;
+      if (!key) out.push(`${id} ${who} ${k.name || 'no key'}, which is not on the server`);
+      else if (key.secret !== k.secret)
+        out.push(`${id} ${who} ${k.name} with another secret than the server's`);
+      if (!allowed.includes(k.name))
+        out.push(`${id} ${who} ${k.name}, which TSIG-ALLOW-DNSUPDATE does not list`);
+    }
   }
   return out;
 }
@@ -175,10 +190,9 @@ async function endState(p: Platform) {
       JSON.stringify(await admin.getZoneUpdateKeys(p.zone)) === JSON.stringify([stored?.name]),
     clusters: CLUSTERS.map((id) => {
       const c = p.clusters.get(id) as MemoryCluster;
-      const arg = deploymentOf(c)?.spec.template.spec.containers[0]?.args ?? [];
       return {
         secretIsStored: secretOf(c) === stored?.secret,
-        keyNameIsStored: arg.includes(`--rfc2136-tsig-keyname=${stored?.name}`),
+        keyNameIsStored: secretOf(c, 'tsig-keyname') === stored?.name,
       };
     }),
     foreign: {
