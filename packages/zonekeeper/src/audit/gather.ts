@@ -24,6 +24,7 @@ import {
   DEFAULT_EXTERNAL_DNS_IMAGE,
   externalDnsSecretName,
   externalDnsTsigSecretName,
+  TSIG_KEYNAME_KEY,
   TSIG_SECRET_KEY,
 } from '@zonekeeper/externaldns-deployer';
 import { gatherZoneIdentity, listZoneIdentities } from '@zonekeeper/iam-scoper';
@@ -68,6 +69,12 @@ function accessKeyIdOf(data: unknown): string | null {
   if (typeof encoded !== 'string') return null;
   const file = Buffer.from(encoded, 'base64').toString('utf8');
   return /^\s*aws_access_key_id\s*=\s*(\S+)\s*$/m.exec(file)?.[1] ?? null;
+}
+
+/** The TSIG key name in an rfc2136 Secret's `data` (absent in a Secret rendered before decision 36). */
+function tsigKeyNameIn(data: unknown): string | null {
+  const encoded = (data as Record<string, unknown> | undefined)?.[TSIG_KEYNAME_KEY];
+  return typeof encoded === 'string' ? Buffer.from(encoded, 'base64').toString('utf8') : null;
 }
 
 /** The fingerprint of the TSIG secret in an rfc2136 Secret's `data`; never the secret. */
@@ -131,7 +138,10 @@ async function gatherCluster(
       ...base,
       status: 'read',
       ...(ctx.powerdns
-        ? { tsigKeyFingerprint: secret ? tsigFingerprintOf(secret.data) : null }
+        ? {
+            tsigKeyFingerprint: secret ? tsigFingerprintOf(secret.data) : null,
+            tsigKeyName: secret ? tsigKeyNameIn(secret.data) : null,
+          }
         : { secretAccessKeyId: secret ? accessKeyIdOf(secret.data) : null }),
       image: deployment ? (containers[0]?.image ?? null) : null,
       tlsSecrets,

@@ -181,6 +181,8 @@ export interface ClusterFacts {
    * Secret (or no secret in it). Absent on Route 53.
    */
   readonly tsigKeyFingerprint?: string | null;
+  /** The PowerDNS backend: the TSIG key name in that Secret; `null`: none there. Absent on Route 53. */
+  readonly tsigKeyName?: string | null;
   /** The keyless mode the attachment records (absent: an access key); such a cluster has no Secret. */
   readonly keyless?: 'irsa' | 'pod-identity' | 'web-identity';
   /** The ExternalDNS container image; `null`: no Deployment. */
@@ -644,17 +646,21 @@ function auditClusters(org: OrganizationFacts, out: AuditFinding[]): void {
       });
       continue;
     }
-    const storedTsig = org.tsig?.storedKey?.fingerprint;
-    if (
+    const storedTsig = org.tsig?.storedKey;
+    const otherSecret =
       typeof c.tsigKeyFingerprint === 'string' &&
       storedTsig !== undefined &&
-      c.tsigKeyFingerprint !== storedTsig
-    )
+      c.tsigKeyFingerprint !== storedTsig.fingerprint;
+    const otherName =
+      typeof c.tsigKeyName === 'string' && storedTsig !== undefined && c.tsigKeyName !== storedTsig.name;
+    if (otherSecret || otherName)
       out.push({
         reason: 'cluster-stale-key',
         severity: 'error',
         ...where,
-        message: `ExternalDNS on cluster ${c.clusterId} signs with another TSIG secret than the stored key ${org.tsig?.keyName}'s.`,
+        message: otherSecret
+          ? `ExternalDNS on cluster ${c.clusterId} signs with another TSIG secret than the stored key ${org.tsig?.keyName}'s.`
+          : `ExternalDNS on cluster ${c.clusterId} signs as TSIG key ${c.tsigKeyName}, not as the stored key ${storedTsig?.name}.`,
         fix: fixes.attach(o, c.clusterId),
       });
     const identity = org.identities.find((i) =>
