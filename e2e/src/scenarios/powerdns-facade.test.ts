@@ -38,7 +38,17 @@ describe('createZonekeeper({ powerdns }) with the real ExternalDNS', { timeout: 
     const deployment = w.cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', ...REF });
     const text = JSON.stringify(deployment);
     expect(text).toContain('--provider=rfc2136');
-    expect(text).toContain(`--rfc2136-tsig-keyname=zonekeeper-update.${ACME}`);
+    // The key name travels with the secret, in the Secret (decision 36).
+    expect(text).toContain('EXTERNAL_DNS_RFC2136_TSIG_KEYNAME');
+    const secret = w.cluster.get({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: REF.namespace,
+      name: 'external-dns-rfc2136-tsig',
+    }) as { data?: Record<string, string> } | undefined;
+    expect(Buffer.from(secret?.data?.['tsig-keyname'] ?? '', 'base64').toString()).toBe(
+      `zonekeeper-update.${ACME}`,
+    );
     expect(text).toContain('EXTERNAL_DNS_RFC2136_TSIG_SECRET');
     expect(text).not.toContain((w.keys[ACME] as NsupdateKey).secret);
     expect(text).not.toContain((w.keys[GLOBEX] as NsupdateKey).secret);

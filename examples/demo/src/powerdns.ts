@@ -34,6 +34,8 @@ import {
   EXTERNAL_DNS_VERSION,
   externalDnsTsigSecretName,
   renderExternalDns,
+  TSIG_KEYNAME_ENV,
+  TSIG_KEYNAME_KEY,
   TSIG_SECRET_ENV,
   TSIG_SECRET_KEY,
 } from '@zonekeeper/externaldns-deployer';
@@ -77,18 +79,24 @@ function externalDnsBinary(): string {
 async function runExternalDnsOnce(
   objects: readonly KubernetesObject[],
   kubeconfig: string,
-  secret: string,
+  key: { readonly name: string; readonly secret: string },
 ): Promise<string[]> {
   const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
     spec: { template: { spec: { containers: { args: string[]; env: { name: string }[] }[] } } };
   };
   const container = deployment.spec.template.spec.containers[0];
-  if (container?.env.length !== 1 || container.env[0]?.name !== TSIG_SECRET_ENV)
+  const envNames = container?.env.map((e) => e.name).sort();
+  if (!container || JSON.stringify(envNames) !== JSON.stringify([TSIG_KEYNAME_ENV, TSIG_SECRET_ENV].sort()))
     throw new Error('unexpected ExternalDNS container');
   const args = [...container.args, `--kubeconfig=${kubeconfig}`, '--metrics-address=127.0.0.1:0', '--once'];
   return new Promise((resolve, reject) => {
     const child = spawn(externalDnsBinary(), args, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), [TSIG_SECRET_ENV]: secret },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: tmpdir(),
+        [TSIG_KEYNAME_ENV]: key.name,
+        [TSIG_SECRET_ENV]: key.secret,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
@@ -205,7 +213,7 @@ export async function runPowerDnsStory(print: (line?: string) => void): Promise<
     ).spec.template.spec.containers[0]?.args;
     print(`  ${args?.filter((a) => a.startsWith('--provider') || a.startsWith('--rfc2136')).join(' ')}`);
     print(
-      `  secret: Secret ${externalDnsTsigSecretName('external-dns')}/${TSIG_SECRET_KEY} → env ${TSIG_SECRET_ENV}`,
+      `  key: Secret ${externalDnsTsigSecretName('external-dns')}/${TSIG_KEYNAME_KEY},${TSIG_SECRET_KEY} → env ${TSIG_KEYNAME_ENV}, ${TSIG_SECRET_ENV}`,
     );
 
     cluster.put({
@@ -220,15 +228,18 @@ export async function runPowerDnsStory(print: (line?: string) => void): Promise<
     } as KubernetesObject);
     // The cloud's load-balancer controller: the address goes through the status subresource.
     await setLoadBalancerIp(cluster, 'default', 'web', LB_IP);
-    // The kubelet's view: the secret from the Secret as it is stored in the cluster.
+    // The kubelet's view: the key name and secret from the Secret as it is stored in the cluster.
     const stored = cluster.get({
       apiVersion: 'v1',
       kind: 'Secret',
       namespace: 'external-dns',
       name: externalDnsTsigSecretName('external-dns'),
     }) as unknown as { data: Record<string, string> };
-    const secret = Buffer.from(stored.data[TSIG_SECRET_KEY] as string, 'base64').toString();
-    const log = await runExternalDnsOnce(objects, await cluster.writeKubeconfig(dir), secret);
+    const fromSecret = (k: string) => Buffer.from(stored.data[k] as string, 'base64').toString();
+    const log = await runExternalDnsOnce(objects, await cluster.writeKubeconfig(dir), {
+      name: fromSecret(TSIG_KEYNAME_KEY),
+      secret: fromSecret(TSIG_SECRET_KEY),
+    });
     for (const line of log.filter((l) => l.includes('Adding RR')))
       print(`  ExternalDNS: ${/msg="((?:[^"\\]|\\.)*)"/.exec(line)?.[1]?.replace(/\\"/g, '"') ?? line}`);
 

@@ -6,6 +6,7 @@
  */
 
 export { type ConcurrencyLimit, createConcurrencyLimit, mapConcurrent } from './concurrency.js';
+export type { CredentialIssuer, IssuedCredential } from './credentials.js';
 export {
   defaultRetryClass,
   type ErrorCode,

@@ -230,6 +230,17 @@ export const TSIG_SECRET_KEY = 'tsig-secret';
 export const TSIG_SECRET_ENV = 'EXTERNAL_DNS_RFC2136_TSIG_SECRET';
 
 /**
+ * The key of the TSIG key's name in the rfc2136 Secret. The name travels with the secret (not as an
+ * argument of the Deployment), so a pod that starts while a rotation changes the Secret but not yet the
+ * Deployment still gets a matching pair.
+ * @public
+ */
+export const TSIG_KEYNAME_KEY = 'tsig-keyname';
+
+/** The environment variable ExternalDNS reads `--rfc2136-tsig-keyname` from. @public */
+export const TSIG_KEYNAME_ENV = 'EXTERNAL_DNS_RFC2136_TSIG_KEYNAME';
+
+/**
  * A short (16 hex characters) SHA-256-based fingerprint of a TSIG key (name, algorithm, secret), the
  * pod-template annotation of an rfc2136 Deployment: a rotated key changes it and rolls the pod.
  * @public

@@ -60,6 +60,8 @@ export {
   MIN_TOKEN_EXPIRATION_SECONDS,
   type PodIdentityCredentials,
   type ResolvedExternalDnsCredentials,
+  TSIG_KEYNAME_ENV,
+  TSIG_KEYNAME_KEY,
   TSIG_SECRET_ENV,
   TSIG_SECRET_KEY,
   tsigKeyHash,

@@ -43,6 +43,8 @@ import {
   credentialsHash,
   IRSA_ROLE_ARN_ANNOTATION,
   type ResolvedExternalDnsCredentials,
+  TSIG_KEYNAME_ENV,
+  TSIG_KEYNAME_KEY,
   TSIG_SECRET_ENV,
   TSIG_SECRET_KEY,
   tsigKeyHash,
@@ -171,7 +173,9 @@ function credentialWiring(
  * `--zone-id-filter` (both: a domain filter alone also matches sibling and child zones),
  * `--aws-zone-type=public`, `--aws-zones-cache-duration`. rfc2136: `--provider=rfc2136`, the sources,
  * `--domain-filter`, `--rfc2136-host`, `--rfc2136-port`, `--rfc2136-zone` (the organisation's zone only),
- * `--rfc2136-tsig-keyname`, `--rfc2136-tsig-secret-alg`, `--rfc2136-axfr` when enabled; never the secret.
+ * `--rfc2136-tsig-secret-alg`, `--rfc2136-axfr` when enabled; never the secret, and not the key name,
+ * which reaches ExternalDNS from the Secret with the secret (`EXTERNAL_DNS_RFC2136_TSIG_KEYNAME`), so
+ * that the two always match.
  * Then for both `--registry=txt`, `--txt-owner-id`, `--txt-prefix` (unless disabled),
  * `--annotation-prefix`, `--policy`, `--interval`, then `extraArgs`.
  * @public
@@ -195,7 +199,6 @@ export function externalDnsArgs(resolved: ResolvedExternalDnsOptions): readonly 
           `--rfc2136-host=${resolved.rfc2136.host}`,
           `--rfc2136-port=${resolved.rfc2136.port}`,
           `--rfc2136-zone=${resolved.zoneName}`,
-          `--rfc2136-tsig-keyname=${resolved.rfc2136.tsigKey.name}`,
           `--rfc2136-tsig-secret-alg=${resolved.rfc2136.tsigKey.algorithm}`,
           ...(resolved.rfc2136.axfr ? ['--rfc2136-axfr'] : []),
         ];
@@ -384,9 +387,15 @@ function credentialsWiring(r: ResolvedExternalDnsOptions): {
     return {
       secret: {
         name,
-        data: { [TSIG_SECRET_KEY]: Buffer.from(r.rfc2136.tsigKey.secret, 'utf8').toString('base64') },
+        data: {
+          [TSIG_KEYNAME_KEY]: Buffer.from(r.rfc2136.tsigKey.name, 'utf8').toString('base64'),
+          [TSIG_SECRET_KEY]: Buffer.from(r.rfc2136.tsigKey.secret, 'utf8').toString('base64'),
+        },
       },
-      env: [{ name: TSIG_SECRET_ENV, valueFrom: { secretKeyRef: { name, key: TSIG_SECRET_KEY } } }],
+      env: [
+        { name: TSIG_KEYNAME_ENV, valueFrom: { secretKeyRef: { name, key: TSIG_KEYNAME_KEY } } },
+        { name: TSIG_SECRET_ENV, valueFrom: { secretKeyRef: { name, key: TSIG_SECRET_KEY } } },
+      ],
       mounts: [],
       volumes: [],
       serviceAccountAnnotations: {},

@@ -13,6 +13,8 @@ import {
   type Rfc2136ExternalDnsOptions,
   renderExternalDns,
   resolveExternalDnsOptions,
+  TSIG_KEYNAME_ENV,
+  TSIG_KEYNAME_KEY,
   TSIG_SECRET_ENV,
   TSIG_SECRET_KEY,
   toYaml,
@@ -60,7 +62,7 @@ describe('renderExternalDns with rfc2136', () => {
   const deployment = deploymentOf(objects);
   const container = deployment.spec.template.spec.containers[0];
 
-  it('renders the rfc2136 provider, scoped to the organisation zone, with the key name and algorithm', () => {
+  it('renders the rfc2136 provider, scoped to the organisation zone, with the algorithm (the key name is in the Secret)', () => {
     expect(container?.args).toEqual([
       '--provider=rfc2136',
       '--source=service',
@@ -69,7 +71,6 @@ describe('renderExternalDns with rfc2136', () => {
       '--rfc2136-host=192.0.2.53',
       '--rfc2136-port=53',
       '--rfc2136-zone=acme.example.com',
-      '--rfc2136-tsig-keyname=zonekeeper-update.acme.example.com',
       '--rfc2136-tsig-secret-alg=hmac-sha256',
       '--registry=txt',
       '--txt-owner-id=prod-eu',
@@ -84,6 +85,12 @@ describe('renderExternalDns with rfc2136', () => {
     expectNoSecret(JSON.stringify(deployment));
     expect(container?.env).toEqual([
       {
+        name: TSIG_KEYNAME_ENV,
+        valueFrom: {
+          secretKeyRef: { name: externalDnsTsigSecretName('external-dns'), key: TSIG_KEYNAME_KEY },
+        },
+      },
+      {
         name: TSIG_SECRET_ENV,
         valueFrom: {
           secretKeyRef: { name: externalDnsTsigSecretName('external-dns'), key: TSIG_SECRET_KEY },
@@ -91,16 +98,20 @@ describe('renderExternalDns with rfc2136', () => {
       },
     ]);
     expect(TSIG_SECRET_ENV).toBe('EXTERNAL_DNS_RFC2136_TSIG_SECRET');
+    expect(TSIG_KEYNAME_ENV).toBe('EXTERNAL_DNS_RFC2136_TSIG_KEYNAME');
     expect(container?.volumeMounts).toBeUndefined();
     expect(deployment.spec.template.spec.volumes).toBeUndefined();
   });
 
-  it('puts the secret in the Secret only, under tsig-secret', () => {
+  it('puts the secret in the Secret only, under tsig-secret, with the key name beside it (a rotation changes both at once)', () => {
     const secret = objects.find((o) => o.kind === 'Secret') as KubernetesObject & {
       data: Record<string, string>;
     };
     expect(secret.metadata.name).toBe('external-dns-rfc2136-tsig');
-    expect(Object.keys(secret.data)).toEqual(['tsig-secret']);
+    expect(Object.keys(secret.data)).toEqual(['tsig-keyname', 'tsig-secret']);
+    expect(Buffer.from(secret.data['tsig-keyname'] as string, 'base64').toString()).toBe(
+      'zonekeeper-update.acme.example.com',
+    );
     expect(Buffer.from(secret.data['tsig-secret'] as string, 'base64').toString()).toBe(SECRET);
     for (const o of objects.filter((x) => x.kind !== 'Secret')) expectNoSecret(JSON.stringify(o));
   });
@@ -137,28 +148,39 @@ describe('renderExternalDns with rfc2136', () => {
     expect(hash(base)).toMatch(/^[0-9a-f]{16}$/);
     expect(hash(base)).toBe(hash({ ...base }));
     expect(hash(rotated)).not.toBe(hash(base));
+    // A rotation to the other key name rolls the pod too.
+    const renamed = {
+      ...base,
+      rfc2136: {
+        ...base.rfc2136,
+        tsigKey: { ...base.rfc2136.tsigKey, name: 'zonekeeper-update-b.acme.example.com' },
+      },
+    };
+    expect(hash(renamed)).not.toBe(hash(base));
     expect(JSON.stringify(renderExternalDns(base))).toBe(JSON.stringify(renderExternalDns(base)));
   });
 
-  it('renders port, algorithm, AXFR and a cluster-scoped domain filter', () => {
-    const args = externalDnsArgs(
-      resolveExternalDnsOptions({
-        ...base,
-        domainFilter: 'c1.acme.example.com',
-        rfc2136: {
-          host: 'ns1.dns.example.net.',
-          port: 5353,
-          axfr: true,
-          tsigKey: { name: 'Zonekeeper-Update.ACME.example.com.', algorithm: 'hmac-sha512', secret: SECRET },
-        },
-      }),
-    );
+  it('renders port, algorithm, AXFR and a cluster-scoped domain filter; the key name normalised, in the Secret', () => {
+    const resolved = resolveExternalDnsOptions({
+      ...base,
+      domainFilter: 'c1.acme.example.com',
+      rfc2136: {
+        host: 'ns1.dns.example.net.',
+        port: 5353,
+        axfr: true,
+        tsigKey: { name: 'Zonekeeper-Update.ACME.example.com.', algorithm: 'hmac-sha512', secret: SECRET },
+      },
+    });
+    const args = externalDnsArgs(resolved);
     expect(args).toContain('--domain-filter=c1.acme.example.com');
     expect(args).toContain('--rfc2136-zone=acme.example.com');
     expect(args).toContain('--rfc2136-host=ns1.dns.example.net');
     expect(args).toContain('--rfc2136-port=5353');
     expect(args).toContain('--rfc2136-axfr');
-    expect(args).toContain('--rfc2136-tsig-keyname=zonekeeper-update.acme.example.com');
+    expect(args.some((a) => a.startsWith('--rfc2136-tsig-keyname'))).toBe(false);
+    expect(resolved.provider === 'rfc2136' && resolved.rfc2136.tsigKey.name).toBe(
+      'zonekeeper-update.acme.example.com',
+    );
     expect(args).toContain('--rfc2136-tsig-secret-alg=hmac-sha512');
     expect(args.some((a) => a.startsWith('--aws'))).toBe(false);
   });

@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 
-import type { CallOptions } from '@zonekeeper/core';
+import type { CallOptions, CredentialIssuer } from '@zonekeeper/core';
 
 /** An IAM user. @public */
 export interface IdentityUser {
@@ -41,10 +41,10 @@ export interface AccessKey extends AccessKeyMetadata {
 }
 
 /**
- * The identity provider port.
+ * Users: the directory capability of the identity port (IAM only).
  * @public
  */
-export interface IdentityProvider {
+export interface IdentityUserDirectory {
   /** `iam`, `memory`, … for messages. */
   readonly kind: string;
   /** The user, or `undefined` if it does not exist. */
@@ -64,6 +64,14 @@ export interface IdentityProvider {
   listUsers(pathPrefix: string, options?: CallOptions): Promise<readonly IdentityUser[]>;
   /** Deletes a user with no keys and no policies left, else `CONFLICT`; `NOT_FOUND` if absent. */
   deleteUser(userName: string, options?: CallOptions): Promise<void>;
+}
+
+/**
+ * Inline policies: the permission capability of the identity port (IAM only; a TSIG key's permission is
+ * its zone's `TSIG-ALLOW-DNSUPDATE`, not a document).
+ * @public
+ */
+export interface IdentityUserPolicies {
   /** Names of the user's inline policies; `NOT_FOUND` if the user does not exist. */
   listUserPolicies(userName: string, options?: CallOptions): Promise<readonly string[]>;
   /** The inline policy document as JSON text (decoded), or `undefined` (no such policy or user). */
@@ -75,6 +83,15 @@ export interface IdentityProvider {
   putUserPolicy(userName: string, policyName: string, document: string, options?: CallOptions): Promise<void>;
   /** Deletes an inline policy; `NOT_FOUND` if absent. */
   deleteUserPolicy(userName: string, policyName: string, options?: CallOptions): Promise<void>;
+}
+
+/**
+ * Access keys: the key capability of the identity port, shaped after IAM. The backend-neutral form of
+ * it is core's `CredentialIssuer` ({@link accessKeyIssuer} adapts this one; PowerDNS TSIG keys
+ * implement it directly).
+ * @public
+ */
+export interface IdentityAccessKeys {
   /** The user's access keys (metadata only); `NOT_FOUND` if the user does not exist. */
   listAccessKeys(userName: string, options?: CallOptions): Promise<readonly AccessKeyMetadata[]>;
   /**
@@ -84,4 +101,31 @@ export interface IdentityProvider {
   createAccessKey(userName: string, options?: CallOptions): Promise<AccessKey>;
   /** Deletes an access key; `NOT_FOUND` if absent (or if it belongs to another user). */
   deleteAccessKey(userName: string, accessKeyId: string, options?: CallOptions): Promise<void>;
+}
+
+/**
+ * The identity provider port: the three capabilities of an IAM-shaped backend (decision 36). Code that
+ * only issues keys takes an {@link IdentityAccessKeys} (or core's `CredentialIssuer`).
+ * @public
+ */
+export interface IdentityProvider extends IdentityUserDirectory, IdentityUserPolicies, IdentityAccessKeys {}
+
+/**
+ * The access-key capability of an identity provider as core's `CredentialIssuer`: principal = user
+ * name, key id = access key id, secret = secret access key; two keys per user (IAM's limit).
+ * @public
+ */
+export function accessKeyIssuer(keys: IdentityAccessKeys & { readonly kind: string }): CredentialIssuer {
+  return {
+    kind: keys.kind,
+    keysPerPrincipal: 2,
+    async listKeys(principal, options) {
+      return (await keys.listAccessKeys(principal, options)).map((k) => k.accessKeyId).sort();
+    },
+    async createKey(principal, options) {
+      const k = await keys.createAccessKey(principal, options);
+      return { principal: k.userName, keyId: k.accessKeyId, secret: k.secretAccessKey };
+    },
+    deleteKey: (principal, keyId, options) => keys.deleteAccessKey(principal, keyId, options),
+  };
 }

@@ -72,7 +72,16 @@ export {
   type ZoneIdentityPlan,
   type ZoneIdentityStep,
 } from './identity-plan.js';
-export type { AccessKey, AccessKeyMetadata, IdentityProvider, IdentityUser } from './identity-ports.js';
+export {
+  type AccessKey,
+  type AccessKeyMetadata,
+  accessKeyIssuer,
+  type IdentityAccessKeys,
+  type IdentityProvider,
+  type IdentityUser,
+  type IdentityUserDirectory,
+  type IdentityUserPolicies,
+} from './identity-ports.js';
 export {
   ACME_IDENTITY_SUFFIX,
   acmeIdentityPolicyName,

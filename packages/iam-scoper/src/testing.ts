@@ -310,6 +310,11 @@ export function identityProviderContract(options: IdentityProviderContractOption
 }
 
 export {
+  type CredentialIssuerContractCapabilities,
+  type CredentialIssuerContractOptions,
+  credentialIssuerContract,
+} from './testing-credentials.js';
+export {
   type PodIdentityAssociationContractOptions,
   podIdentityAssociationContract,
 } from './testing-pod-identity.js';

@@ -444,6 +444,8 @@ export interface StoredTsigKey {
   readonly secret: string;
   /** The stored version (pass it as `cas` to the next write). */
   readonly version: number;
+  /** The name of the key this one replaces while a rotation is under way; absent otherwise. */
+  readonly previousName?: string;
 }
 
 /** What {@link writeTsigKey} stores. @public */
@@ -472,7 +474,7 @@ export async function readTsigKey(
     options,
   );
   if (!secret) return undefined;
-  const { name, algorithm, secret: value } = secret.data;
+  const { name, algorithm, secret: value, previousName } = secret.data;
   if (!name || !algorithm || !value) {
     throw new ZonekeeperError(
       'INTERNAL',
@@ -480,7 +482,13 @@ export async function readTsigKey(
       { details: { path } },
     );
   }
-  return { name, algorithm, secret: value, version: secret.version };
+  return {
+    name,
+    algorithm,
+    secret: value,
+    version: secret.version,
+    ...(previousName ? { previousName } : {}),
+  };
 }
 
 /**
@@ -505,10 +513,21 @@ export async function writeTsigKey(
     );
   if (typeof key.secret !== 'string' || key.secret.length === 0 || !TSIG_SECRET.test(key.secret))
     throw invalidInput('TSIG secret must be a non-empty base64 string (not shown).');
+  const previous = key.previousName;
+  if (
+    previous !== undefined &&
+    (typeof previous !== 'string' || previous.length > 253 || !TSIG_KEY_NAME.test(previous))
+  )
+    throw invalidInput('The previous TSIG key name must be a lowercase DNS name without a trailing dot.');
   return writeOwnedSecret(
     store,
     path,
-    { name: key.name, algorithm: key.algorithm, secret: key.secret },
+    {
+      name: key.name,
+      algorithm: key.algorithm,
+      secret: key.secret,
+      ...(previous === undefined ? {} : { previousName: previous }),
+    },
     {
       kind: 'tsig-key',
       organization: ref.organization,

@@ -34,6 +34,25 @@ describe('TSIG keys in the secret store', () => {
     expect((await readTsigKey(store, { organization: 'acme' }))?.secret).toBe('AAAA');
   });
 
+  it('records the previous key of a rotation under way, and forgets it when written without one', async () => {
+    const store = createMemorySecretStore();
+    const rotating = { ...key, name: 'zonekeeper-update-b.acme.example.com', previousName: key.name };
+    const { version } = await writeTsigKey(store, { organization: 'acme' }, rotating, { cas: 0 });
+    expect(await readTsigKey(store, { organization: 'acme' })).toEqual({ ...rotating, version });
+    const { previousName: _p, ...done } = rotating;
+    const next = await writeTsigKey(store, { organization: 'acme' }, done, { cas: version });
+    const read = await readTsigKey(store, { organization: 'acme' });
+    expect(read).toEqual({ ...done, version: next.version });
+    expect(read && 'previousName' in read).toBe(false);
+    const bad = await writeTsigKey(
+      store,
+      { organization: 'acme' },
+      { ...done, previousName: 'Not A Name.' },
+      { cas: next.version },
+    ).catch((e) => e);
+    expect(hasErrorCode(bad, 'INVALID_INPUT')).toBe(true);
+  });
+
   it('refuses a foreign secret at the path, and malformed keys without showing the secret', async () => {
     const store = createMemorySecretStore();
     await store.write(

@@ -182,6 +182,22 @@ describe('auditFleet on PowerDNS', { timeout: 90_000 }, () => {
       ['c1', 'external-dns-missing'],
       ['c2', 'cluster-stale-key'],
     ]);
+    // The right secret under another key name (the Secret carries the name since decision 36).
+    await p.zk.attachCluster('acme', { clusterId: 'c3' });
+    const c3 = p.cluster('c3');
+    const s3 = c3.objects('Secret').find((o) => o.metadata.name === 'external-dns-rfc2136-tsig');
+    const data3 = (s3?.data ?? {}) as Record<string, string>;
+    await c3.apply({
+      ...s3,
+      data: {
+        ...data3,
+        'tsig-keyname': Buffer.from('zonekeeper-update-b.acme.clusters.test').toString('base64'),
+      },
+    } as never);
+    const named = await p.zk.auditFleet({ organization: 'acme' });
+    const f3 = named.findings.find((f) => f.clusterId === 'c3');
+    expect(f3?.reason).toBe('cluster-stale-key');
+    expect(f3?.message).toContain('zonekeeper-update-b.acme.clusters.test');
   });
 
   it('a server key the store does not record, with a zone or alone, is found and never adopted', async () => {

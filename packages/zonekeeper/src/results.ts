@@ -25,7 +25,7 @@ import type {
 } from '@zonekeeper/gc-policy';
 import type { ZoneIdentityDeletionStep, ZoneIdentityStep } from '@zonekeeper/iam-scoper';
 import type { ManagedZone, OrganizationZoneStep, ZoneDeletionStep } from '@zonekeeper/zone-manager';
-import type { OrganizationTsigStep } from '@zonekeeper/zone-manager/powerdns';
+import type { OrganizationTsigRotationStep, OrganizationTsigStep } from '@zonekeeper/zone-manager/powerdns';
 import type { AuditPlan } from './audit/plan.js';
 import type { ClusterCredentialsMode, KeylessStep, WorkloadIdentityInput } from './clusters/keyless.js';
 import type { ExternalDnsDefaults, IdentityScope } from './config.js';
@@ -335,6 +335,23 @@ export interface RotationResult {
     /** The credentials plan it executed. */
     readonly plan: readonly CredentialStep[];
   }[];
+  /**
+   * The PowerDNS backend (then `rotations` is empty): the organisation's TSIG key, by name only. The key
+   * alternates between `zonekeeper-update.<zone>` and `zonekeeper-update-b.<zone>`.
+   */
+  readonly tsigKey?: {
+    /** `resumed`: it finished a rotation a crash interrupted (no new key was made). */
+    readonly outcome: 'rotated' | 'resumed';
+    /** The key ExternalDNS signs with now. */
+    readonly keyName: string;
+    /** The key it replaced (off the server now). */
+    readonly previousKeyName: string;
+    /** Keys deleted from the server: the previous one, and an unstored key that held the new name. */
+    readonly deletedKeyNames: readonly string[];
+    readonly clustersUpdated: readonly string[];
+    /** The rotation plan it executed (zone-manager's `OrganizationTsigRotationStep`s). */
+    readonly plan: readonly OrganizationTsigRotationStep[];
+  };
 }
 
 /**
@@ -545,8 +562,10 @@ export interface DescribedCertificate {
  * @public
  */
 export interface DescribedTsigKey {
-  /** The key's name, `zonekeeper-update.<zone>`. */
+  /** The key's name: `zonekeeper-update.<zone>`, or `zonekeeper-update-b.<zone>` after a rotation. */
   readonly name: string;
+  /** While a rotation is under way: the key it replaces (still allowed until the rotation finishes). */
+  readonly previousName?: string;
   /** The stored key's algorithm (the server's when nothing is stored); absent when neither has the key. */
   readonly algorithm?: string;
   /** Whether the secret store holds the organisation's key. */

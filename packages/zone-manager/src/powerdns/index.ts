@@ -36,12 +36,14 @@ export {
   DEFAULT_TSIG_KEY_LABEL,
   type DnsUpdatePolicyOptions,
   type PowerDnsAdmin,
+  ROTATED_TSIG_KEY_SUFFIX,
   renderDnsUpdatePolicy,
   TSIG_ALGORITHMS,
   type TsigAlgorithm,
   type TsigKey,
   type TsigKeyInfo,
   tsigKeyNameForZone,
+  tsigKeyNamesForZone,
 } from './tsig.js';
 export {
   applyOrganizationTsigPlan,
@@ -59,3 +61,15 @@ export {
   type TsigKeyStore,
   tsigSecretFingerprint,
 } from './tsig-identity.js';
+export {
+  createTsigCredentialIssuer,
+  type TsigCredentialIssuerOptions,
+} from './tsig-issuer.js';
+export {
+  applyOrganizationTsigRotationPlan,
+  type OrganizationTsigRotationDeps,
+  type OrganizationTsigRotationDesired,
+  type OrganizationTsigRotationPlan,
+  type OrganizationTsigRotationStep,
+  planOrganizationTsigRotation,
+} from './tsig-rotation.js';

@@ -53,12 +53,19 @@ import {
   type TsigAlgorithm,
   type TsigKey,
   tsigKeyNameForZone,
+  tsigKeyNamesForZone,
 } from './tsig.js';
 
 /** A TSIG key as the store holds it. @public */
 export interface StoredOrganizationTsigKey extends TsigKey {
   /** The stored version (check-and-set). */
   readonly version: number;
+  /**
+   * The key this one replaces, while a rotation is under way (`rotateOrganizationTsigKey`): the other
+   * of {@link tsigKeyNamesForZone}, still on the server and still allowed until every cluster runs
+   * this key. Absent outside a rotation.
+   */
+  readonly previousName?: string;
 }
 
 /**
@@ -73,7 +80,7 @@ export interface TsigKeyStore {
   /** Stores with check-and-set (`cas`: the version read, 0 to create); a mismatch is `CONFLICT`. */
   write(
     organization: string,
-    key: TsigKey,
+    key: TsigKey & { readonly previousName?: string },
     options: CallOptions & { readonly cas: number },
   ): Promise<{ readonly version: number }>;
 }
@@ -97,8 +104,8 @@ export interface OrganizationTsigDesired {
   readonly allowTransfer?: boolean;
 }
 
-/** Secret sizes by algorithm: the hash's output length (RFC 2104's recommended key size). */
-const SECRET_BYTES: Readonly<Record<string, number>> = {
+/** Secret sizes by algorithm: the hash's output length (RFC 2104's recommended key size). @internal */
+export const SECRET_BYTES: Readonly<Record<string, number>> = {
   'hmac-sha1': 20,
   'hmac-sha224': 28,
   'hmac-sha256': 32,
@@ -126,6 +133,18 @@ export interface OrganizationTsigState {
     readonly algorithm: string;
     readonly fingerprint: string;
     readonly version: number;
+    /** The key a rotation under way replaces (see {@link StoredOrganizationTsigKey.previousName}). */
+    readonly previousName?: string;
+  };
+  /**
+   * The key on the server under the organisation's other key name (of {@link tsigKeyNamesForZone}):
+   * the previous key of a rotation under way, or a key nothing stored. Absent when there is none (or in
+   * older state).
+   */
+  readonly otherServerKey?: {
+    readonly name: string;
+    readonly algorithm: string;
+    readonly fingerprint: string;
   };
   /** `TSIG-ALLOW-DNSUPDATE` of the zone (canonical names). */
   readonly updateKeys: readonly string[];
@@ -187,16 +206,20 @@ export interface OrganizationTsigPlan {
   readonly steps: readonly OrganizationTsigStep[];
 }
 
-interface Normalised {
+/** @internal */
+export interface Normalised {
   readonly organization: string;
   readonly zoneName: string;
+  /** The first of the organisation's two key names (a first key's). */
   readonly keyName: string;
+  readonly keyNames: readonly [string, string];
   readonly algorithm: TsigAlgorithm;
   readonly updateSources: readonly string[] | undefined;
   readonly allowTransfer: boolean | undefined;
 }
 
-function normalise(desired: OrganizationTsigDesired): Normalised {
+/** Validates and normalises the desired state (`INVALID_INPUT`). @internal */
+export function normalise(desired: OrganizationTsigDesired): Normalised {
   const organization = validateOrganizationName(desired.organization);
   const zoneName = normalizeDomainName(desired.zoneName, 'Zone name');
   const algorithm = desired.algorithm ?? 'hmac-sha256';
@@ -214,10 +237,23 @@ function normalise(desired: OrganizationTsigDesired): Normalised {
     organization,
     zoneName,
     keyName: tsigKeyNameForZone(zoneName),
+    keyNames: tsigKeyNamesForZone(zoneName),
     algorithm: algorithm as TsigAlgorithm,
     updateSources: sources === undefined ? undefined : [...new Set(sources)].sort(),
     allowTransfer: desired.allowTransfer,
   };
+}
+
+/** The organisation's key name in use: the stored key's when it is one of its two names, else the first. @internal */
+export function currentKeyName(n: Normalised, storedName: string | undefined): string {
+  return storedName !== undefined && (n.keyNames as readonly string[]).includes(storedName)
+    ? storedName
+    : n.keyName;
+}
+
+/** The other of the organisation's two key names. @internal */
+export function otherKeyName(n: Normalised, current: string): string {
+  return current === n.keyNames[0] ? n.keyNames[1] : n.keyNames[0];
 }
 
 /**
@@ -243,10 +279,21 @@ export async function gatherOrganizationTsig(
   }
   const updateSources = await deps.admin.getZoneUpdateSources(n.zoneName, call);
   const transferKeys = await deps.admin.getZoneTransferKeys(n.zoneName, call);
-  const server = await deps.admin.getTsigKey(n.keyName, call);
   const stored = await deps.store.read(n.organization, call);
+  const current = currentKeyName(n, stored?.name);
+  const server = await deps.admin.getTsigKey(current, call);
+  const other = await deps.admin.getTsigKey(otherKeyName(n, current), call);
   return {
     zoneExists: true,
+    ...(other
+      ? {
+          otherServerKey: {
+            name: other.name,
+            algorithm: other.algorithm,
+            fingerprint: tsigSecretFingerprint(other.secret),
+          },
+        }
+      : {}),
     ...(server
       ? {
           serverKey: {
@@ -263,6 +310,7 @@ export async function gatherOrganizationTsig(
             algorithm: stored.algorithm,
             fingerprint: tsigSecretFingerprint(stored.secret),
             version: stored.version,
+            ...(stored.previousName ? { previousName: stored.previousName } : {}),
           },
         }
       : {}),
@@ -272,10 +320,11 @@ export async function gatherOrganizationTsig(
   };
 }
 
-/** Algorithms a stored key may have: every one ExternalDNS can sign with (not hmac-md5). */
-const USABLE_ALGORITHMS: readonly string[] = TSIG_ALGORITHMS.filter((a) => a !== 'hmac-md5');
+/** Algorithms a stored key may have: every one ExternalDNS can sign with (not hmac-md5). @internal */
+export const USABLE_ALGORITHMS: readonly string[] = TSIG_ALGORITHMS.filter((a) => a !== 'hmac-md5');
 
-const same = (a: readonly string[], b: readonly string[]) =>
+/** @internal */
+export const same = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
@@ -299,12 +348,13 @@ export function planOrganizationTsig(
   const steps: OrganizationTsigStep[] = [];
   const stored = state.storedKey;
   const server = state.serverKey;
+  const keyName = currentKeyName(n, stored?.name);
   const usable =
-    stored !== undefined && stored.name === n.keyName && USABLE_ALGORITHMS.includes(stored.algorithm);
+    stored !== undefined && stored.name === keyName && USABLE_ALGORITHMS.includes(stored.algorithm);
   if (!usable) {
     steps.push({
       op: 'store-key',
-      name: n.keyName,
+      name: keyName,
       organization: n.organization,
       algorithm: n.algorithm,
       cas: stored?.version ?? 0,
@@ -320,14 +370,26 @@ export function planOrganizationTsig(
   if (!serverMatches) {
     const reason = server === undefined ? 'key-missing' : usable ? 'server-key-differs' : 'unknown-key';
     if (server !== undefined && reason !== 'key-missing')
-      steps.push({ op: 'delete-key', name: n.keyName, reason });
-    steps.push({ op: 'create-key', name: n.keyName, organization: n.organization, reason });
+      steps.push({ op: 'delete-key', name: keyName, reason });
+    steps.push({ op: 'create-key', name: keyName, organization: n.organization, reason });
   }
-  if (!same(state.updateKeys, [n.keyName])) {
+  // A rotation under way (its previous key still on the server): the clusters may still sign with the
+  // previous key, so it stays allowed beside the new one until the rotation retires it.
+  const previous =
+    usable &&
+    stored.previousName !== undefined &&
+    stored.previousName === otherKeyName(n, keyName) &&
+    state.otherServerKey?.name === stored.previousName
+      ? stored.previousName
+      : undefined;
+  const alone = [keyName];
+  const overlap = previous === undefined ? alone : [keyName, previous].sort();
+  const accepted = (keys: readonly string[]) => same(keys, alone) || same(keys, overlap);
+  if (!accepted(state.updateKeys)) {
     steps.push({
       op: 'set-update-keys',
       zoneName: n.zoneName,
-      keyNames: [n.keyName],
+      keyNames: overlap,
       reason: state.updateKeys.length === 0 ? 'update-keys-missing' : 'update-keys-differ',
     });
   }
@@ -340,11 +402,11 @@ export function planOrganizationTsig(
     });
   }
   const transferKeys = state.transferKeys ?? [];
-  if (n.allowTransfer === true && !same(transferKeys, [n.keyName])) {
+  if (n.allowTransfer === true && !accepted(transferKeys)) {
     steps.push({
       op: 'set-transfer-keys',
       zoneName: n.zoneName,
-      keyNames: [n.keyName],
+      keyNames: overlap,
       reason: 'transfer-keys-differ',
     });
   }
@@ -356,7 +418,7 @@ export function planOrganizationTsig(
       reason: 'transfer-not-allowed',
     });
   }
-  return { organization: n.organization, zoneName: n.zoneName, keyName: n.keyName, steps };
+  return { organization: n.organization, zoneName: n.zoneName, keyName, steps };
 }
 
 /**
@@ -444,7 +506,7 @@ export async function ensureOrganizationTsigKey(
   desired: OrganizationTsigDesired,
   options: EnsureOptions = {},
 ): Promise<OrganizationTsigResult> {
-  const n = normalise(desired);
+  normalise(desired); // INVALID_INPUT before any request
   const outcome = await ensure(
     {
       gather: (call) => gatherOrganizationTsig(deps, desired, call),
@@ -453,7 +515,7 @@ export async function ensureOrganizationTsigKey(
     },
     options,
   );
-  return { dryRun: outcome.dryRun, plan: outcome.plan, keyName: n.keyName };
+  return { dryRun: outcome.dryRun, plan: outcome.plan, keyName: outcome.plan.keyName };
 }
 
 /** What {@link removeOrganizationTsigKey} did. @public */
@@ -480,7 +542,7 @@ export async function removeOrganizationTsigKey(
   options: CallOptions = {},
 ): Promise<RemovedOrganizationTsigKey> {
   const zoneName = normalizeDomainName(input.zoneName, 'Zone name');
-  const keyName = tsigKeyNameForZone(zoneName);
+  const keyNames = tsigKeyNamesForZone(zoneName);
   const call = signalOnly(options);
   let clearedZone = false;
   try {
@@ -493,7 +555,12 @@ export async function removeOrganizationTsigKey(
   } catch (error) {
     if (!(error instanceof ZonekeeperError && error.code === 'NOT_FOUND')) throw error;
   }
-  const existed = (await deps.admin.getTsigKey(keyName, call)) !== undefined;
-  await deps.admin.deleteTsigKey(keyName, call);
-  return { keyName, deletedKey: existed, clearedZone };
+  let existed = false;
+  // Both of the organisation's key names: a rotation may have stopped with two keys on the server.
+  for (const keyName of keyNames) {
+    if ((await deps.admin.getTsigKey(keyName, call)) === undefined) continue;
+    existed = true;
+    await deps.admin.deleteTsigKey(keyName, call);
+  }
+  return { keyName: keyNames[0], deletedKey: existed, clearedZone };
 }

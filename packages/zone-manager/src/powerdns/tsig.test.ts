@@ -8,6 +8,7 @@ import {
   type PowerDnsAdmin,
   renderDnsUpdatePolicy,
   tsigKeyNameForZone,
+  tsigKeyNamesForZone,
 } from './tsig.js';
 
 /** Two organisations' zones with one key each, on one server. */
@@ -189,6 +190,20 @@ describe('the zonekeeper update policy script (lua-dnsupdate-policy-script)', ()
     expect((await dig(server(o), `evil.${o.b.zone}`, 'A')).status).toBe('NXDOMAIN');
     // B's own key still works.
     expect((await send(o.b.key, o.b.zone, [`add ok.${o.b.zone} 60 A 192.0.2.40`])).ok).toBe(true);
+  });
+
+  it("passes a rotated key (<label>-b.<zone>) in its own zone only; B's rotated key is refused on A's zone", async () => {
+    const [, rotatedA] = tsigKeyNamesForZone(o.a.zone);
+    const [, rotatedB] = tsigKeyNamesForZone(o.b.zone);
+    expect(rotatedA).toBe(`zonekeeper-update-b.${o.a.zone}`);
+    const a = await o.admin.createTsigKey({ name: rotatedA });
+    const b = await o.admin.createTsigKey({ name: rotatedB });
+    expect((await send(a, o.a.zone, [`add rotated.${o.a.zone} 60 TXT "a"`])).rcode).toBe('NOERROR');
+    expect((await send(b, o.a.zone, [`add evil2.${o.a.zone} 60 TXT "b"`])).rcode).toBe('SERVFAIL');
+    // A key named like a rotated key of a zone that does not exist ("-c") is refused.
+    const c = await o.admin.createTsigKey({ name: `zonekeeper-update-c.${o.a.zone}` });
+    expect((await send(c, o.a.zone, [`add evil3.${o.a.zone} 60 TXT "c"`])).rcode).toBe('SERVFAIL');
+    expect((await dig(server(o), `evil2.${o.a.zone}`, 'TXT')).status).toBe('NXDOMAIN');
   });
 });
 

@@ -24,6 +24,7 @@ import {
   DEFAULT_EXTERNAL_DNS_IMAGE,
   externalDnsSecretName,
   externalDnsTsigSecretName,
+  TSIG_KEYNAME_KEY,
   TSIG_SECRET_KEY,
 } from '@zonekeeper/externaldns-deployer';
 import { gatherZoneIdentity, listZoneIdentities } from '@zonekeeper/iam-scoper';
@@ -37,7 +38,11 @@ import {
   readClusterSettings,
 } from '@zonekeeper/vault-keys';
 import { gatherOrganizationZone, listManagedZones, type ManagedZone } from '@zonekeeper/zone-manager';
-import { DEFAULT_TSIG_KEY_LABEL, tsigSecretFingerprint } from '@zonekeeper/zone-manager/powerdns';
+import {
+  DEFAULT_TSIG_KEY_LABEL,
+  ROTATED_TSIG_KEY_SUFFIX,
+  tsigSecretFingerprint,
+} from '@zonekeeper/zone-manager/powerdns';
 import type { RecordedClusterSettings } from '../clusters/externaldns.js';
 import type { ExternalDnsDefaults } from '../config.js';
 import type { Context } from '../context.js';
@@ -64,6 +69,12 @@ function accessKeyIdOf(data: unknown): string | null {
   if (typeof encoded !== 'string') return null;
   const file = Buffer.from(encoded, 'base64').toString('utf8');
   return /^\s*aws_access_key_id\s*=\s*(\S+)\s*$/m.exec(file)?.[1] ?? null;
+}
+
+/** The TSIG key name in an rfc2136 Secret's `data` (absent in a Secret rendered before decision 36). */
+function tsigKeyNameIn(data: unknown): string | null {
+  const encoded = (data as Record<string, unknown> | undefined)?.[TSIG_KEYNAME_KEY];
+  return typeof encoded === 'string' ? Buffer.from(encoded, 'base64').toString('utf8') : null;
 }
 
 /** The fingerprint of the TSIG secret in an rfc2136 Secret's `data`; never the secret. */
@@ -127,7 +138,10 @@ async function gatherCluster(
       ...base,
       status: 'read',
       ...(ctx.powerdns
-        ? { tsigKeyFingerprint: secret ? tsigFingerprintOf(secret.data) : null }
+        ? {
+            tsigKeyFingerprint: secret ? tsigFingerprintOf(secret.data) : null,
+            tsigKeyName: secret ? tsigKeyNameIn(secret.data) : null,
+          }
         : { secretAccessKeyId: secret ? accessKeyIdOf(secret.data) : null }),
       image: deployment ? (containers[0]?.image ?? null) : null,
       tlsSecrets,
@@ -229,15 +243,17 @@ export async function gatherFleet(
   // The PowerDNS backend: organisations whose key is on the server alone (a deletion stopped half-way).
   const keyed: string[] = [];
   if (ctx.powerdns && !only) {
-    const prefix = `${DEFAULT_TSIG_KEY_LABEL}.`;
+    const prefixes = [`${DEFAULT_TSIG_KEY_LABEL}.`, `${DEFAULT_TSIG_KEY_LABEL}${ROTATED_TSIG_KEY_SUFFIX}.`];
     const suffix = `.${ctx.baseDomain}`;
-    // Only a name that is exactly an organisation's key name (one label between): organizationNames
-    // below drops what is not an organisation name, and gatherTsigFacts reads the key by its name.
+    // Only a name that is exactly an organisation's key name (one label between, either of its two
+    // names): organizationNames below drops what is not an organisation name, and gatherTsigFacts reads
+    // the key by its name.
     for (const k of await ctx.powerdns.admin.listTsigKeys(call))
-      if (k.name.startsWith(prefix) && k.name.endsWith(suffix)) {
-        const label = k.name.slice(prefix.length, -suffix.length);
-        if (!label.includes('.')) keyed.push(label);
-      }
+      for (const prefix of prefixes)
+        if (k.name.startsWith(prefix) && k.name.endsWith(suffix)) {
+          const label = k.name.slice(prefix.length, -suffix.length);
+          if (!label.includes('.') && !keyed.includes(label)) keyed.push(label);
+        }
   }
   let inventory: FleetState['inventory'];
   if (!ctx.inventoryConfigured) inventory = { status: 'not-configured' };

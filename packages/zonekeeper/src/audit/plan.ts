@@ -51,7 +51,8 @@ import { type CredentialsState, planCredentials } from '../credentials/plan.js';
  * - `key-unknown-to-store`: IAM keys of a zonekeeper user that the store does not record (leaked);
  * - `key-missing`: an identity in use has no key in the store;
  * - `key-not-in-iam`: the stored key no longer exists in IAM;
- * - `rotation-unfinished`: the store still records a previous key (a rotation stopped half-way);
+ * - `rotation-unfinished`: the store still records a previous key (a rotation stopped half-way; on
+ *   PowerDNS, a previous TSIG key);
  * - `cluster-unreachable`: an attached cluster could not be read;
  * - `external-dns-missing`: an attached cluster has no ExternalDNS Deployment or (with an access key)
  *   credentials Secret;
@@ -180,6 +181,8 @@ export interface ClusterFacts {
    * Secret (or no secret in it). Absent on Route 53.
    */
   readonly tsigKeyFingerprint?: string | null;
+  /** The PowerDNS backend: the TSIG key name in that Secret; `null`: none there. Absent on Route 53. */
+  readonly tsigKeyName?: string | null;
   /** The keyless mode the attachment records (absent: an access key); such a cluster has no Secret. */
   readonly keyless?: 'irsa' | 'pod-identity' | 'web-identity';
   /** The ExternalDNS container image; `null`: no Deployment. */
@@ -218,14 +221,16 @@ export interface TsigKeyFingerprint {
 
 /** The PowerDNS backend: an organisation's TSIG key and its zone's update metadata. Secret-free. @public */
 export interface TsigFacts {
-  /** The key's name, `zonekeeper-update.<zone>`. */
+  /** The key's name in use: `zonekeeper-update.<zone>`, or `zonekeeper-update-b.<zone>` after a rotation. */
   readonly keyName: string;
   /** Whether the server has a zone of the organisation's zone name. */
   readonly zoneExists: boolean;
   /** The server's key of that name. */
   readonly serverKey?: TsigKeyFingerprint;
-  /** The stored key, with its version in the store. */
-  readonly storedKey?: TsigKeyFingerprint & { readonly version: number };
+  /** The stored key, with its version in the store and, while a rotation is under way, the key it replaces. */
+  readonly storedKey?: TsigKeyFingerprint & { readonly version: number; readonly previousName?: string };
+  /** The server's key under the organisation's other key name (a rotation's previous key, or unstored). */
+  readonly otherServerKey?: TsigKeyFingerprint;
   /** `TSIG-ALLOW-DNSUPDATE` of the zone (canonical names, sorted); `[]` without a zone. */
   readonly updateKeys: readonly string[];
   /** `ALLOW-DNSUPDATE-FROM` of the zone (sorted); `[]` without a zone. */
@@ -644,17 +649,21 @@ function auditClusters(org: OrganizationFacts, out: AuditFinding[]): void {
       });
       continue;
     }
-    const storedTsig = org.tsig?.storedKey?.fingerprint;
-    if (
+    const storedTsig = org.tsig?.storedKey;
+    const otherSecret =
       typeof c.tsigKeyFingerprint === 'string' &&
       storedTsig !== undefined &&
-      c.tsigKeyFingerprint !== storedTsig
-    )
+      c.tsigKeyFingerprint !== storedTsig.fingerprint;
+    const otherName =
+      typeof c.tsigKeyName === 'string' && storedTsig !== undefined && c.tsigKeyName !== storedTsig.name;
+    if (otherSecret || otherName)
       out.push({
         reason: 'cluster-stale-key',
         severity: 'error',
         ...where,
-        message: `ExternalDNS on cluster ${c.clusterId} signs with another TSIG secret than the stored key ${org.tsig?.keyName}'s.`,
+        message: otherSecret
+          ? `ExternalDNS on cluster ${c.clusterId} signs with another TSIG secret than the stored key ${org.tsig?.keyName}'s.`
+          : `ExternalDNS on cluster ${c.clusterId} signs as TSIG key ${c.tsigKeyName}, not as the stored key ${storedTsig?.name}.`,
         fix: fixes.attach(o, c.clusterId),
       });
     const identity = org.identities.find((i) =>
@@ -722,6 +731,7 @@ function tsigStateOf(t: TsigFacts): OrganizationTsigState {
     zoneExists: t.zoneExists,
     ...(t.serverKey ? { serverKey: t.serverKey } : {}),
     ...(t.storedKey ? { storedKey: t.storedKey } : {}),
+    ...(t.otherServerKey ? { otherServerKey: t.otherServerKey } : {}),
     updateKeys: t.updateKeys,
     updateSources: t.updateSources,
     transferKeys: t.transferKeys,
@@ -754,6 +764,15 @@ function auditTsig(
     return;
   }
   if (zoneId === null) return; // a zone zonekeeper does not own (or cannot judge): reported by auditZone
+  const previous = t.storedKey?.previousName;
+  if (previous !== undefined)
+    out.push({
+      reason: 'rotation-unfinished',
+      severity: 'warning',
+      ...where,
+      message: `The store still records the previous TSIG key ${previous} of ${o}: a rotation stopped half-way (both keys may update ${org.zoneName} until it finishes).`,
+      fix: fixes.rotate(o),
+    });
   const plan = planOrganizationTsig(tsigStateOf(t), {
     organization: o,
     zoneName: org.zoneName,

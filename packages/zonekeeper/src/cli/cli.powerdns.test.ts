@@ -77,6 +77,35 @@ describe('zonekeeper --pdns-api-url', { timeout: 60_000 }, () => {
     expect(everything()).not.toContain(stored?.secret);
   });
 
+  it('credentials rotate: the TSIG key moves to its other name, in the store and the cluster; no secret printed', async () => {
+    const secrets = createMemorySecretStore();
+    const c2 = createMemoryCluster({ name: 'c2' });
+    const deps = { secrets, clusters: { c2 } };
+    expect((await run(['cluster', 'attach', 'hooli', 'c2', '--json'], env, { deps })).code).toBe(0);
+    const layout = { prefix: `zonekeeper/platforms/${BASE}` };
+    const before = await readTsigKey(secrets, { organization: 'hooli' }, layout);
+    const rotated = await run(['credentials', 'rotate', 'hooli', '--json'], env, { deps });
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const after = await readTsigKey(secrets, { organization: 'hooli' }, layout);
+    expect(after?.name).toBe(`zonekeeper-update-b.hooli.${BASE}`);
+    expect(json(rotated).result.tsigKey).toMatchObject({
+      outcome: 'rotated',
+      keyName: after?.name,
+      previousKeyName: before?.name,
+      clustersUpdated: ['c2'],
+    });
+    const secret = c2.objects('Secret').find((o) => o.metadata.name === 'external-dns-rfc2136-tsig');
+    const keyName = (secret?.data as Record<string, string> | undefined)?.['tsig-keyname'] ?? '';
+    expect(Buffer.from(keyName, 'base64').toString()).toBe(after?.name);
+    const human = await run(['credentials', 'rotate', 'hooli'], env, { deps });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain(`zonekeeper-update.hooli.${BASE}`);
+    expect(human.stdout).toContain('rotated');
+    const last = await readTsigKey(secrets, { organization: 'hooli' }, layout);
+    for (const s of [before?.secret, after?.secret, last?.secret] as string[])
+      expect(everything()).not.toContain(s);
+  });
+
   it('org show names the TSIG key, doctor finds a swapped server key; no secret printed', async () => {
     const secrets = createMemorySecretStore();
     const deps = { secrets, clusters: {} };

@@ -118,6 +118,7 @@ export function organizationDescriptionView(d: OrganizationDescription) {
       ? {
           tsigKey: {
             name: d.tsigKey.name,
+            rotationInFlight: d.tsigKey.previousName !== undefined,
             algorithm: d.tsigKey.algorithm ?? null,
             stored: d.tsigKey.stored,
             onServer: d.tsigKey.onServer,
@@ -222,7 +223,8 @@ export function renderOrganizationDescription(
           ? []
           : ['server key NOT the stored one']
         : ['NOT on the server']),
-      ...(tsig.updateKeysOk
+      ...(tsig.rotationInFlight ? ['rotation in flight'] : []),
+      ...(tsig.updateKeysOk || tsig.rotationInFlight
         ? []
         : [
             tsig.updateKeys.length === 0

@@ -286,11 +286,38 @@ export function rotationView(r: RotationResult) {
       deletedAccessKeyIds: x.deletedAccessKeyIds.map((id) => maskAccessKeyId(id) as string),
       clustersUpdated: [...x.clustersUpdated],
     })),
+    ...(r.tsigKey
+      ? {
+          tsigKey: {
+            outcome: r.tsigKey.outcome,
+            keyName: r.tsigKey.keyName,
+            previousKeyName: r.tsigKey.previousKeyName,
+            deletedKeyNames: [...r.tsigKey.deletedKeyNames],
+            clustersUpdated: [...r.tsigKey.clustersUpdated],
+          },
+        }
+      : {}),
   };
 }
 
 /** Tables of `credentials rotate`. */
 export function renderRotation(view: ReturnType<typeof rotationView>): HumanView {
+  const t = view.tsigKey;
+  if (t)
+    return [
+      table(
+        ['TSIG key', 'Outcome', 'Replaced', { header: 'Deleted keys', wide: true }, 'Clusters updated'],
+        [
+          [
+            t.keyName,
+            t.outcome,
+            t.previousKeyName,
+            t.deletedKeyNames,
+            t.clustersUpdated.length > 0 ? t.clustersUpdated : 'none',
+          ],
+        ],
+      ),
+    ];
   if (view.rotations.length === 0) return [text(`No credentials to rotate for ${view.organization}.`)];
   return [
     table(

@@ -27,6 +27,7 @@ import {
 import type { RotationResult } from '../results.js';
 import { applyCredentialsPlan, type GatheredCredentials, gatherCredentials } from './apply.js';
 import { type CredentialsPlan, planCredentials } from './plan.js';
+import { rotateTsigCredentials } from './rotate-tsig.js';
 
 interface RotationState {
   readonly organization: GatheredOrganization;
@@ -157,11 +158,7 @@ export async function rotateCredentials(
   options: CallOptions = {},
 ): Promise<RotationResult> {
   const names = organizationNames(ctx, organizationInput);
-  if (ctx.powerdns)
-    throw new ZonekeeperError(
-      'INVALID_INPUT',
-      `rotateCredentials is not available with the powerdns backend yet: organisation ${names.organization}'s identity is a TSIG key (docs/powerdns.md). Nothing was read or written.`,
-    );
+  if (ctx.powerdns) return rotateTsigCredentials(ctx, names.organization, options);
   const outcome = await ensure(
     {
       gather: (call) => gatherRotation(ctx, names.organization, call),

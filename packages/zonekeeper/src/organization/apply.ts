@@ -26,7 +26,7 @@ import {
   type OrganizationTsigDesired,
   type OrganizationTsigState,
   type StoredOrganizationTsigKey,
-  tsigKeyNameForZone,
+  tsigKeyNamesForZone,
   tsigSecretFingerprint,
 } from '@zonekeeper/zone-manager/powerdns';
 import { publishKey } from '../clusters/externaldns.js';
@@ -127,8 +127,12 @@ async function gatherTsig(
   const desired = desiredOrganizationTsig(ctx, names);
   let state = await gatherOrganizationTsig(deps, desired, call);
   if (!state.zoneExists) {
-    const server = await p.admin.getTsigKey(tsigKeyNameForZone(names.zoneName), call);
     const stored = await p.store.read(names.organization, call);
+    const keyNames: readonly string[] = tsigKeyNamesForZone(names.zoneName);
+    const server = await p.admin.getTsigKey(
+      stored && keyNames.includes(stored.name) ? stored.name : (keyNames[0] as string),
+      call,
+    );
     state = {
       zoneExists: true,
       updateKeys: [],

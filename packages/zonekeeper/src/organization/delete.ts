@@ -59,7 +59,7 @@ import {
   ZoneTags,
   zoneOwnership,
 } from '@zonekeeper/zone-manager';
-import { removeOrganizationTsigKey, tsigKeyNameForZone } from '@zonekeeper/zone-manager/powerdns';
+import { removeOrganizationTsigKey, tsigKeyNamesForZone } from '@zonekeeper/zone-manager/powerdns';
 import { applyKeylessSteps, eksClusterName, type KeylessStep } from '../clusters/keyless.js';
 import type { Context } from '../context.js';
 import { readOrganizationsInUseBy } from '../inventory.js';
@@ -253,8 +253,10 @@ export async function gatherOrganizationLeftovers(
   let tsigKey: LeftoversState['tsigKey'];
   if (ctx.powerdns) {
     const zoneName = organizationZoneName(organization, ctx.baseDomain);
-    const keyName = tsigKeyNameForZone(zoneName);
-    if (await ctx.powerdns.admin.getTsigKey(keyName, call)) tsigKey = { keyName, zoneName };
+    // Either of the organisation's two key names (a rotation alternates them, and may have stopped
+    // with both on the server).
+    for (const keyName of tsigKeyNamesForZone(zoneName))
+      if (!tsigKey && (await ctx.powerdns.admin.getTsigKey(keyName, call))) tsigKey = { keyName, zoneName };
   }
   return {
     organization,

@@ -291,6 +291,7 @@ export async function describeOrganization(
     const algorithm = facts.storedKey?.algorithm ?? facts.serverKey?.algorithm;
     tsigKey = {
       name: facts.keyName,
+      ...(facts.storedKey?.previousName ? { previousName: facts.storedKey.previousName } : {}),
       ...(algorithm === undefined ? {} : { algorithm }),
       stored: facts.storedKey !== undefined,
       onServer: facts.serverKey !== undefined,

@@ -11,7 +11,7 @@
 import type { CallOptions } from '@zonekeeper/core';
 import {
   gatherOrganizationTsig,
-  tsigKeyNameForZone,
+  tsigKeyNamesForZone,
   tsigSecretFingerprint,
 } from '@zonekeeper/zone-manager/powerdns';
 import type { TsigFacts, TsigKeyFingerprint } from '../audit/plan.js';
@@ -33,26 +33,38 @@ export async function gatherTsigFacts(
   names: { readonly organization: string; readonly zoneName: string },
   call: CallOptions,
 ): Promise<TsigFacts> {
-  const keyName = tsigKeyNameForZone(names.zoneName);
   const state = await gatherOrganizationTsig(
     { admin: pdns.admin, store: pdns.store },
     { organization: names.organization, zoneName: names.zoneName },
     call,
   );
+  // The key in use: the stored key's name when it is one of the organisation's two (a rotation
+  // alternates them), else the first.
+  const names2 = tsigKeyNamesForZone(names.zoneName);
+  const inUse = (stored: string | undefined) =>
+    stored !== undefined && (names2 as readonly string[]).includes(stored) ? stored : names2[0];
   if (state.zoneExists)
     return {
-      keyName,
+      keyName: inUse(state.storedKey?.name),
       zoneExists: true,
       ...(state.serverKey ? { serverKey: strip(state.serverKey) } : {}),
       ...(state.storedKey
-        ? { storedKey: { ...strip(state.storedKey), version: state.storedKey.version } }
+        ? {
+            storedKey: {
+              ...strip(state.storedKey),
+              version: state.storedKey.version,
+              ...(state.storedKey.previousName ? { previousName: state.storedKey.previousName } : {}),
+            },
+          }
         : {}),
+      ...(state.otherServerKey ? { otherServerKey: strip(state.otherServerKey) } : {}),
       updateKeys: state.updateKeys,
       updateSources: state.updateSources,
       transferKeys: state.transferKeys ?? [],
     };
-  const server = await pdns.admin.getTsigKey(keyName, call);
   const stored = await pdns.store.read(names.organization, call);
+  const keyName = inUse(stored?.name);
+  const server = await pdns.admin.getTsigKey(keyName, call);
   const of = (k: { name: string; algorithm: string; secret: string }) => ({
     name: k.name,
     algorithm: k.algorithm,

@@ -21,7 +21,21 @@ import { ZonekeeperError } from '@zonekeeper/core';
 import { IDENTITY_WRITE_METHODS, ROLE_WRITE_METHODS } from '@zonekeeper/iam-scoper';
 import { TRACED_PORT_METHODS } from '../telemetry/telemetry.js';
 
-export type PortKind = 'dns' | 'identity' | 'secrets' | 'cluster' | 'roles' | 'podIdentity';
+/** `powerdns`: the PowerDNS HTTP API client the PowerDNS backend is built on (TSIG keys, metadata, zones). */
+export type PortKind = 'dns' | 'identity' | 'secrets' | 'cluster' | 'roles' | 'podIdentity' | 'powerdns';
+
+/** The PowerDNS API client's methods (`PowerDnsApi`), and those that write. */
+const POWERDNS_READS = ['listZones', 'getZone', 'getMetadata', 'search', 'listTsigKeys', 'getTsigKey'];
+const POWERDNS_WRITES = [
+  'createZone',
+  'deleteZone',
+  'updateZone',
+  'patchRRsets',
+  'putMetadata',
+  'deleteMetadata',
+  'createTsigKey',
+  'deleteTsigKey',
+];
 export type CrashMode = 'drop' | 'fail' | 'abort' | 'kill';
 export const CRASH_MODES: readonly CrashMode[] = ['drop', 'fail', 'abort', 'kill'];
 
@@ -43,6 +57,7 @@ export const PORT_METHODS: Readonly<
     all: TRACED_PORT_METHODS.podIdentity,
     writes: new Set(['createAssociation', 'deleteAssociation']),
   },
+  powerdns: { all: new Set([...POWERDNS_READS, ...POWERDNS_WRITES]), writes: new Set(POWERDNS_WRITES) },
 };
 
 /** One side-effecting call, in the order the run made it. */

@@ -13,10 +13,10 @@ import { renderRotation, rotationView } from '../views.js';
 export const registerCredentialsCommands: CommandGroup = (program, execute) => {
   program
     .command('credentials')
-    .description("an organisation's AWS credentials")
+    .description("an organisation's credentials (AWS access keys, or the TSIG key on PowerDNS)")
     .command('rotate')
     .description(
-      'new access key → Vault → every attached cluster (pods roll) → old key deleted; re-run finishes an interrupted rotation',
+      'new access key (PowerDNS: TSIG key) → Vault → every attached cluster (pods roll) → old key deleted; re-run finishes an interrupted rotation',
     )
     .argument('<org>', 'organisation name')
     .action(
