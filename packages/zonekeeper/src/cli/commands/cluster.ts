@@ -24,11 +24,13 @@ import {
   commandFlag,
   commandList,
   commandString,
+  isFleet,
   signalOf,
 } from '../command.js';
 import { type CertSpec, parseCertSpec, parsePositiveInteger } from '../settings.js';
 import { attachView, detachView, renderAttach, renderDetach } from '../views.js';
 import { clusterListView, renderClusterList } from '../views-org.js';
+import { fleetClusterList, singleAccountOnly } from './fleet.js';
 import { nowOf, optionalInventory } from './org.js';
 
 /** Choices shown in the help without loading the libraries; a unit test keeps them equal to theirs. */
@@ -202,6 +204,7 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
     .option('--dry-run', 'print the plan, change nothing')
     .action(
       execute('cluster attach', async (ctx, org: string, clusterArg: string) => {
+        singleAccountOnly(ctx, 'cluster attach');
         const organization = validateOrganizationName(org);
         const clusterId = validateClusterId(clusterArg);
         const zoneName = organizationZoneName(organization, ctx.settings.baseDomain);
@@ -247,6 +250,7 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
     .option('--dry-run', 'print what would be removed, change nothing')
     .action(
       execute('cluster detach', async (ctx, org: string, clusterArg: string) => {
+        singleAccountOnly(ctx, 'cluster detach');
         const organization = validateOrganizationName(org);
         const clusterId = validateClusterId(clusterArg);
         const skipCluster = commandFlag(ctx, 'skipCluster');
@@ -275,6 +279,8 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
       execute('cluster list', async (ctx) => {
         const only = commandString(ctx, 'org');
         const organization = only === undefined ? undefined : validateOrganizationName(only);
+        if (isFleet(ctx))
+          return fleetClusterList(ctx, organization, await optionalInventory(ctx), nowOf(ctx));
         const zk = await buildFacade(ctx, await optionalInventory(ctx));
         ctx.out.progress(`zonekeeper cluster list${organization ? `: ${organization}` : ''}…`);
         const view = clusterListView(

@@ -14,6 +14,7 @@ import {
   type CommandContext,
   type CommandGroup,
   commandFlag,
+  isFleet,
   type PromptInput,
   signalOf,
 } from '../command.js';
@@ -27,6 +28,12 @@ import {
   renderOrganizationDescription,
   renderOrganizationList,
 } from '../views-org.js';
+import {
+  fleetOrganizationEnsure,
+  fleetOrganizationList,
+  fleetOrganizationShow,
+  singleAccountOnly,
+} from './fleet.js';
 
 /** The inventory of `--inventory` (or the test's), when one is given: the views then show what it says. */
 export async function optionalInventory(ctx: CommandContext): Promise<ClusterInventory | undefined> {
@@ -76,8 +83,9 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
       execute('org ensure', async (ctx, name: string) => {
         const organization = validateOrganizationName(name);
         organizationZoneName(organization, ctx.settings.baseDomain);
-        const zk = await buildFacade(ctx);
         const dryRun = commandFlag(ctx, 'dryRun');
+        if (isFleet(ctx)) return fleetOrganizationEnsure(ctx, organization, dryRun);
+        const zk = await buildFacade(ctx);
         ctx.out.progress(`zonekeeper org ensure: ${organization}${dryRun ? ' (dry run)' : ''}…`);
         const result = await zk.ensureOrganization(organization, { dryRun, ...signalOf(ctx) });
         const view = organizationView(result);
@@ -89,6 +97,7 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
     .description('the organisations of this platform: zone, IAM users, attached clusters (reads only)')
     .action(
       execute('org list', async (ctx) => {
+        if (isFleet(ctx)) return fleetOrganizationList(ctx, nowOf(ctx));
         const zk = await buildFacade(ctx);
         ctx.out.progress(`zonekeeper org list: organisations under ${ctx.settings.baseDomain}…`);
         const view = organizationListView(await zk.listOrganizations(signalOf(ctx)));
@@ -105,6 +114,7 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
       execute('org show', async (ctx, name: string) => {
         const organization = validateOrganizationName(name);
         organizationZoneName(organization, ctx.settings.baseDomain);
+        if (isFleet(ctx)) return fleetOrganizationShow(ctx, organization, await optionalInventory(ctx));
         const zk = await buildFacade(ctx, await optionalInventory(ctx));
         ctx.out.progress(`zonekeeper org show: ${organization}…`);
         const view = organizationDescriptionView(await zk.describeOrganization(organization, signalOf(ctx)));
@@ -123,6 +133,7 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
       execute('org delete', async (ctx, name: string) => {
         const organization = validateOrganizationName(name);
         organizationZoneName(organization, ctx.settings.baseDomain);
+        singleAccountOnly(ctx, 'org delete');
         const dryRun = commandFlag(ctx, 'dryRun');
         const yes = commandFlag(ctx, 'yes');
         const ask = !dryRun && !yes;
