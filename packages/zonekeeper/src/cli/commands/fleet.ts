@@ -235,3 +235,45 @@ export async function fleetOrganizationEnsure(
   const view = { account: result.account, ...organizationView(result) };
   return { view, text: [text(`Account: ${result.account}`), ...renderOrganization(view)] };
 }
+
+/** `org move <org> --to <account> --fleet <file>`: one run of the move (see `Fleet.moveOrganization`). */
+export async function fleetOrganizationMove(
+  ctx: CommandContext,
+  organization: string,
+  to: string,
+  drainMs: number | undefined,
+  dryRun: boolean,
+): Promise<CommandOutcome> {
+  const fleet = await buildFleetFacade(ctx);
+  if (!fleet.accounts.some((a) => a.id === to))
+    throw invalidInput(
+      `--to ${to} is not an account of the fleet file (${fleet.accounts.map((a) => a.id).join(', ')}).`,
+    );
+  ctx.out.progress(`zonekeeper org move: ${organization} to account ${to}${dryRun ? ' (dry run)' : ''}…`);
+  const r = await fleet.moveOrganization(organization, to, {
+    dryRun,
+    ...(drainMs === undefined ? {} : { drainMs }),
+    ...signalOf(ctx),
+  });
+  const view = {
+    organization: r.organization,
+    from: r.from,
+    to: r.to,
+    status: r.status,
+    phase: r.plan.outcome === 'steps' ? r.plan.phase : null,
+    planned: r.plan.outcome === 'steps' ? r.plan.steps.map((s) => s.op) : [],
+    applied: [...r.applied],
+    deleteSourceAt: r.deleteSourceAt?.toISOString() ?? null,
+  };
+  const lines = [
+    text(
+      r.status === 'moved'
+        ? `${r.organization} is in account ${r.to} (moved from ${r.from}).`
+        : r.status === 'draining'
+          ? `${r.organization} resolves from account ${r.to}; the old zone in ${r.from} stays until ${formatInstant(view.deleteSourceAt)} (resolvers may cache the old delegation): run this command again then to finish.`
+          : `Would move ${r.organization} from ${r.from} to ${r.to}: ${view.planned.join(', ') || 'nothing to do'}.`,
+    ),
+  ];
+  if (view.applied.length > 0) lines.push(text(`Applied: ${view.applied.join(', ')}.`));
+  return { view, text: lines };
+}

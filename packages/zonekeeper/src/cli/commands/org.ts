@@ -14,6 +14,7 @@ import {
   type CommandContext,
   type CommandGroup,
   commandFlag,
+  commandString,
   isFleet,
   type PromptInput,
   signalOf,
@@ -31,9 +32,11 @@ import {
 import {
   fleetOrganizationEnsure,
   fleetOrganizationList,
+  fleetOrganizationMove,
   fleetOrganizationShow,
   singleAccountOnly,
 } from './fleet.js';
+import { parseDuration } from './gc.js';
 
 /** The inventory of `--inventory` (or the test's), when one is given: the views then show what it says. */
 export async function optionalInventory(ctx: CommandContext): Promise<ClusterInventory | undefined> {
@@ -119,6 +122,31 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
         ctx.out.progress(`zonekeeper org show: ${organization}…`);
         const view = organizationDescriptionView(await zk.describeOrganization(organization, signalOf(ctx)));
         return { view, text: renderOrganizationDescription(view) };
+      }),
+    );
+  org
+    .command('move')
+    .description(
+      'move an organisation to another account of the fleet (--fleet): zone and records copied, delegation moved, identity re-issued, the old zone deleted after --drain; run again to continue or finish',
+    )
+    .argument('<org>', 'organisation name')
+    .requiredOption('--to <account>', 'the account id to move it to (one of the fleet file)')
+    .option(
+      '--drain <duration>',
+      'keep the old zone this long after the delegation moved (default: the delegation and apex NS TTLs)',
+    )
+    .option('--dry-run', 'print the plan, change nothing')
+    .action(
+      execute('org move', async (ctx, name: string) => {
+        const organization = validateOrganizationName(name);
+        organizationZoneName(organization, ctx.settings.baseDomain);
+        if (!isFleet(ctx))
+          throw invalidInput('org move needs --fleet <file>: it moves an organisation between its accounts.');
+        const to = commandString(ctx, 'to') ?? '';
+        const drain = commandString(ctx, 'drain');
+        const drainMs =
+          drain === undefined ? undefined : drain.trim() === '0' ? 0 : parseDuration(drain, '--drain');
+        return fleetOrganizationMove(ctx, organization, to, drainMs, commandFlag(ctx, 'dryRun'));
       }),
     );
   org
