@@ -9,6 +9,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
 import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
@@ -72,6 +73,17 @@ async function zonesNamed(account: string, name: string): Promise<{ id: string; 
   } finally {
     r53.destroy();
   }
+}
+
+async function usersIn(account: string): Promise<string[]> {
+  const iam = new IAMClient({
+    region,
+    endpoint: moto.endpoint,
+    credentials: credentialsOf.get(account) ?? ROOT,
+  });
+  const out = await iam.send(new ListUsersCommand({}));
+  iam.destroy();
+  return (out.Users ?? []).map((u) => u.UserName ?? '');
 }
 
 const roled = (id: string) => ({
@@ -277,6 +289,93 @@ describe('zonekeeper --fleet over two accounts on moto', () => {
     expect(doc.accounts).toHaveLength(2);
     // Only the inventory knows these clusters (none attached): each is listed once.
     expect(doc.clusters.map((c: { clusterId: string }) => c.clusterId).sort()).toEqual(['prod-1', 'prod-2']);
+  });
+});
+
+describe('zonekeeper org move --fleet on moto', () => {
+  it('moves acme from B to A: zone, records, delegation, identity; the old zone and identity go', async () => {
+    const [zone] = await zonesNamed(B, `acme.${BASE}`);
+    const r53 = route53In(B);
+    await r53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zone?.id,
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: {
+                Name: `www.acme.${BASE}`,
+                Type: 'A',
+                TTL: 60,
+                ResourceRecords: [{ Value: '192.0.2.7' }],
+              },
+            },
+          ],
+        },
+      }),
+    );
+    r53.destroy();
+
+    const plan = await run(
+      ['org', 'move', 'acme', '--to', A, '--fleet', fleetFile, '--dry-run', '--json'],
+      env,
+    );
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(json(plan).result).toMatchObject({ status: 'planned', from: B, to: A, applied: [] });
+    expect(json(plan).result.planned).toEqual([
+      'mark-moving',
+      'create-zone',
+      'tag-zone',
+      'copy-records',
+      'upsert-delegation',
+      'mark-moved',
+    ]);
+    expect(await zonesNamed(A, `acme.${BASE}`)).toHaveLength(0);
+
+    const r = await run(
+      ['org', 'move', 'acme', '--to', A, '--drain', '0', '--fleet', fleetFile, '--json'],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r).result).toMatchObject({ status: 'moved', from: B, to: A });
+    expect(await zonesNamed(B, `acme.${BASE}`)).toHaveLength(0);
+    const [moved] = await zonesNamed(A, `acme.${BASE}`);
+    expect(moved).toBeDefined();
+    const a53 = route53In(A);
+    const records = await a53.send(new ListResourceRecordSetsCommand({ HostedZoneId: moved?.id }));
+    a53.destroy();
+    expect(
+      (records.ResourceRecordSets ?? []).find((x) => x.Name === `www.acme.${BASE}.` && x.Type === 'A')
+        ?.ResourceRecords,
+    ).toEqual([{ Value: '192.0.2.7' }]);
+    expect((await usersIn(B)).filter((u) => u.includes('acme'))).toEqual([]);
+    expect((await usersIn(A)).filter((u) => u.includes('acme'))).toHaveLength(1);
+    const show = await run(['org', 'show', 'acme', '--fleet', fleetFile, '--json'], env);
+    expect(json(show).result).toMatchObject({ account: A, delegation: { state: 'present' } });
+    expect(json(show).result.identity?.userName).toBeDefined();
+    const again = await run(['org', 'move', 'acme', '--to', A, '--fleet', fleetFile, '--json'], env);
+    expect(json(again).result).toMatchObject({ status: 'in-place', applied: [] });
+    const doctor = await run(['doctor', '--fleet', fleetFile, '--json'], env);
+    expect(doctor.code, JSON.stringify(json(doctor).result.findings)).toBe(0);
+  });
+
+  it('refuses a foreign zone at the organisation’s name in the target account, before any write', async () => {
+    const r53 = route53In(B);
+    await r53.send(new CreateHostedZoneCommand({ Name: `globex.${BASE}`, CallerReference: 'not-ours' }));
+    r53.destroy();
+    proxy.clearLog();
+    const r = await run(['org', 'move', 'globex', '--to', B, '--fleet', fleetFile, '--json'], env);
+    expect(r.code).toBe(3);
+    expect(json(r).error?.code).toBe('CONFLICT');
+    expect(json(r).error?.message).toContain('never adopts');
+    expect(proxy.count({ operation: WRITES })).toBe(0);
+    const bad = await run(
+      ['org', 'move', 'globex', '--to', '999999999999', '--fleet', fleetFile, '--json'],
+      env,
+    );
+    expect(bad.code).toBe(2);
+    const single = await run(['org', 'move', 'globex', '--to', B, '--json'], env);
+    expect(single.code).toBe(2);
   });
 });
 

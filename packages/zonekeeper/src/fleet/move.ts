@@ -212,10 +212,24 @@ export function planOrganizationMove(state: MoveState): MovePlan {
     const steps: MoveStep[] = [{ op: 'ensure-target', account: to }];
     if (Date.parse(state.now) < movedAt + state.drainMs)
       return { outcome: 'steps', ...base, from: record.movedFrom, steps, phase: 'draining', deleteSourceAt };
-    steps.push(
-      { op: 'delete-source', account: record.movedFrom },
-      { op: 'mark-done', cas: record.version, data: { account: to } },
-    );
+    steps.push({ op: 'delete-source', account: record.movedFrom });
+    // The source zone's deletion removes the parent's delegation when it names the source zone's name
+    // servers. Route 53 gives zones of one name different name servers, so that is never the target's;
+    // where they coincide (moto gives every zone the same four), the delegation is written again.
+    const target = state.target.zones.find((z) => z.ours);
+    const src = state.source.zone;
+    if (target !== undefined && (src === undefined || key(src.nameServers) === key(target.nameServers))) {
+      const d = state.parent.delegation;
+      if (src !== undefined || d === undefined || key(d.values) !== key(target.nameServers))
+        steps.push({
+          op: 'upsert-delegation',
+          parentZoneId: state.parent.zoneId,
+          recordName: zoneName,
+          ttl: d?.ttl ?? 300,
+          nameServers: target.nameServers,
+        });
+    }
+    steps.push({ op: 'mark-done', cas: record.version, data: { account: to } });
     return { outcome: 'steps', ...base, from: record.movedFrom, steps, phase: 'finish', deleteSourceAt };
   }
 

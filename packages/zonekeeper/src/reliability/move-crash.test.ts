@@ -176,7 +176,7 @@ async function readRecord(w: World) {
 }
 
 /** Runs the move to `a` until it is complete (a crash, then a restarted process). */
-async function moveToA(w: World, fleet: Fleet) {
+async function moveToA(_w: World, fleet: Fleet) {
   return fleet.moveOrganization('acme', 'a', { drainMs: 0 });
 }
 
