@@ -262,6 +262,7 @@ const COMMANDS: Readonly<Record<string, (a: CommandArgs) => string>> = {
   listOrganizations: () => 'zonekeeper org list',
   describeOrganization: (a) => `zonekeeper org show ${a.organization}`,
   listClusters: () => 'zonekeeper cluster list',
+  moveOrganization: (a) => `zonekeeper org move ${a.organization} --to <account> --fleet <file>`,
 };
 
 /** The library operations {@link cliMessage} knows, i.e. those with a CLI command. */

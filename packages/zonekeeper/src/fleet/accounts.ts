@@ -17,6 +17,10 @@
  *  keep       records are never removed: an organisation deleted and created again returns to its
  *             account (removing a record while another process acts on the organisation could let a
  *             third place it anew, in another account)
+ *  move       moveOrganization (./move.ts): holding the placement lock, the record marked
+ *             { account: from, movingTo }, the zone and records copied, the delegation moved, the
+ *             record { account: to, movedFrom }, the identity ensured in `to`, after the drain the
+ *             source deleted and the record { account: to }; routed writes are refused while movingTo
  *  sweep      collectGarbage and auditFleet: every account, one after the other
  * ```
  *

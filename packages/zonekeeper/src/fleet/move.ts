@@ -16,7 +16,8 @@
  *    mark-done           the record: { account: to }
  * ```
  *
- * Every name resolves through the whole move: before `upsert-delegation` the parent names the source
+ * Every name resolves through the whole move (when the two zones' name servers differ, as they do
+ * across Route 53 accounts): before `upsert-delegation` the parent names the source
  * zone, which holds every record; after it, the target zone, which holds a copy of every record; the
  * source zone is deleted only once resolvers that cached the old delegation (its TTL, and the source
  * zone's apex NS TTL) have let it go. A re-run after a crash gathers again and plans what is left.
@@ -214,8 +215,8 @@ export function planOrganizationMove(state: MoveState): MovePlan {
       return { outcome: 'steps', ...base, from: record.movedFrom, steps, phase: 'draining', deleteSourceAt };
     steps.push({ op: 'delete-source', account: record.movedFrom });
     // The source zone's deletion removes the parent's delegation when it names the source zone's name
-    // servers. Route 53 gives zones of one name different name servers, so that is never the target's;
-    // where they coincide (moto gives every zone the same four), the delegation is written again.
+    // servers. Those are not the target's on Route 53 (zones of two accounts); where they coincide (moto
+    // gives every zone the same four), the delegation is written again right after: a short gap.
     const target = state.target.zones.find((z) => z.ours);
     const src = state.source.zone;
     if (target !== undefined && (src === undefined || key(src.nameServers) === key(target.nameServers))) {
