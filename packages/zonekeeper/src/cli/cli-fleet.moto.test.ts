@@ -6,9 +6,11 @@
  * role exists only in 222. The tests run in order and build on each other.
  */
 
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
 import {
   ChangeResourceRecordSetsCommand,
@@ -278,6 +280,39 @@ describe('zonekeeper --fleet over two accounts on moto', () => {
     expect(run1.code, run1.stderr).toBe(0);
     expect(json(run1).result.zones).toHaveLength(2);
   });
+
+  it('the real bin (a separate process) sweeps both accounts: doctor --fleet exits 0 with both listed', async () => {
+    const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
+    const base: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !/^(AWS_|VAULT_|KUBECONFIG$|ZONEKEEPER_)/.test(k)) base[k] = v;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=@zonekeeper/source',
+        'src/cli/bin.ts',
+        'doctor',
+        '--fleet',
+        fleetFile,
+        '-o',
+        'json',
+      ],
+      { cwd: packageRoot, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(0);
+    const doc = JSON.parse(stdout) as { result: { accounts: { account: string; ok: boolean }[] } };
+    expect(doc.result.accounts).toEqual([
+      { account: A, ok: true },
+      { account: B, ok: true },
+    ]);
+  }, 60_000);
 
   it('cluster list sweeps every account', async () => {
     const r = await run(
