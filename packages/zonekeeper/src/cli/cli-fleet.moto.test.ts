@@ -314,6 +314,43 @@ describe('zonekeeper --fleet over two accounts on moto', () => {
     ]);
   }, 60_000);
 
+  it('gc run --watch runs every account’s loop; SIGTERM stops them all and exits 0', async () => {
+    const controller = new AbortController();
+    const stop = setTimeout(
+      () => controller.abort(Object.assign(new Error('SIGTERM'), { signal: 'SIGTERM' })),
+      4_000,
+    );
+    const r = await run(
+      [
+        'gc',
+        'run',
+        '--watch',
+        '--fleet',
+        fleetFile,
+        '--inventory',
+        inventoryFile,
+        '--interval',
+        '1s',
+        '-o',
+        'json',
+      ],
+      env,
+      { signal: controller.signal },
+    ).finally(() => clearTimeout(stop));
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const passes = lines.filter((l) => l.event === 'gc-pass');
+    expect(new Set(passes.map((p) => p.account))).toEqual(new Set([A, B]));
+    expect(passes.every((p) => p.ok)).toBe(true);
+    expect(r.stderr).toContain(`account ${A}: gc pass 1`);
+    const final = lines.at(-1);
+    expect(final.result.stoppedBy).toBe('SIGTERM');
+    expect(final.result.accounts.map((a: { account: string }) => a.account)).toEqual([A, B]);
+  }, 30_000);
+
   it('cluster list sweeps every account', async () => {
     const r = await run(
       ['cluster', 'list', '--fleet', fleetFile, '--inventory', inventoryFile, '--json'],

@@ -15,12 +15,14 @@
  * @packageDocumentation
  */
 
-import { invalidInput, isZonekeeperError, type ZonekeeperError } from '@zonekeeper/core';
+import { invalidInput, isZonekeeperError, toZonekeeperError, type ZonekeeperError } from '@zonekeeper/core';
+import type { LeaseOptions } from '../../gc/lease.js';
 import type { ClusterInventory } from '../../inventory.js';
 import { buildFleetFacade, type CommandContext, type CommandOutcome, isFleet, signalOf } from '../command.js';
 import { type ExitCode, ExitCodes, exitCodeOfCode, worstExitCode } from '../exit-codes.js';
 import { formatInstant, text } from '../render.js';
 import { organizationView, renderOrganization } from '../views.js';
+import { watchPassEvent, watchPassLine } from '../views-doctor.js';
 import {
   type AccountStatus,
   fleetCollectionView,
@@ -276,4 +278,53 @@ export async function fleetOrganizationMove(
   ];
   if (view.applied.length > 0) lines.push(text(`Applied: ${view.applied.join(', ')}.`));
   return { view, text: lines };
+}
+
+/**
+ * `gc run --watch --fleet`: every account's collector loop side by side (`Fleet.runGarbageCollector`),
+ * each pass's line and stream entry naming its account; with a Lease, each account's loop holds its
+ * own, `<name>-<account id>`. SIGTERM stops every loop and exits 0.
+ */
+export async function fleetWatch(
+  ctx: CommandContext,
+  inventory: ClusterInventory,
+  options: { readonly maxIntervalMs?: number; readonly retryDelayMs?: number },
+  lease: LeaseOptions | undefined,
+): Promise<CommandOutcome> {
+  const fleet = await buildFleetFacade(ctx, inventory);
+  const signal = ctx.signal ?? new AbortController().signal;
+  ctx.out.progress(
+    `zonekeeper gc run --watch: collecting under ${ctx.settings.baseDomain} in ${fleet.accounts.length} account(s)${lease ? ` while holding Lease ${lease.namespace}/${lease.name ?? 'zonekeeper-gc'}-<account> as ${lease.identity}` : ''}; SIGTERM or Ctrl-C stops…`,
+  );
+  const passes = new Map<string, number>();
+  await fleet.runGarbageCollector({
+    signal,
+    ...(lease ? { lease } : {}),
+    ...(options.maxIntervalMs === undefined ? {} : { maxIntervalMs: options.maxIntervalMs }),
+    ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
+    onCollection: (outcome) => {
+      const n = (passes.get(outcome.account) ?? 0) + 1;
+      passes.set(outcome.account, n);
+      const line = `account ${outcome.account}: ${watchPassLine(n, {
+        ...outcome,
+        ...(outcome.error === undefined ? {} : { error: toZonekeeperError(outcome.error) }),
+      })}`;
+      if (outcome.result) ctx.out.progress(line);
+      else ctx.out.error(line);
+      ctx.out.event({ account: outcome.account, ...watchPassEvent(n, outcome) });
+    },
+  });
+  const reason = signal.reason as { signal?: unknown } | undefined;
+  const by = typeof reason?.signal === 'string' ? reason.signal : signal.aborted ? 'abort' : 'none';
+  const total = [...passes.values()].reduce((a, b) => a + b, 0);
+  ctx.out.progress(
+    `zonekeeper gc run --watch: stopped (${by}) after ${total} pass(es) in ${passes.size} account(s).`,
+  );
+  return {
+    view: {
+      stoppedBy: by,
+      accounts: fleet.accounts.map((a) => ({ account: a.id, passes: passes.get(a.id) ?? 0 })),
+    },
+    exitCode: by === 'SIGTERM' ? ExitCodes.OK : ExitCodes.INTERRUPTED,
+  };
 }

@@ -37,7 +37,7 @@ import { formatInstant } from '../render.js';
 import { parseInstant } from '../settings.js';
 import { collectionView, renderCollection } from '../views.js';
 import { watchPassEvent, watchPassLine, watchView } from '../views-doctor.js';
-import { fleetCollection, singleAccountOnly } from './fleet.js';
+import { fleetCollection, fleetWatch } from './fleet.js';
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -123,7 +123,6 @@ function watchOptions(ctx: CommandContext) {
 
 /** `gc run --watch`: the collector loop until the command's signal aborts. */
 async function runWatch(ctx: CommandContext): Promise<CommandOutcome> {
-  singleAccountOnly(ctx, 'gc run --watch');
   const options = watchOptions(ctx);
   const inventory = await inventoryOf(ctx, 'gc run --watch');
   let lease: LeaseOptions | undefined;
@@ -134,6 +133,7 @@ async function runWatch(ctx: CommandContext): Promise<CommandOutcome> {
     if (!client) throw invalidInput(`No cluster client for the Lease cluster ${cluster}.`);
     lease = { cluster: client, ...rest };
   }
+  if (isFleet(ctx)) return fleetWatch(ctx, inventory, options, lease);
   const zk = await buildFacade(ctx, inventory);
   const signal = ctx.signal ?? new AbortController().signal;
   ctx.out.progress(
