@@ -778,7 +778,11 @@ export function createFleet(config: FleetConfig): Fleet {
     const targetRecords = oursInTarget ? await allRecords(tdns, oursInTarget.id, call) : [];
     const userName = organizationNames(names, org).userName;
     const user = await target.zonekeeper.ports.identity.getUser(userName, call);
-    const placement = await plan(org, call).catch(() => undefined);
+    // An account that cannot be read leaves the target's headroom unknown (0: refused as no-capacity).
+    const placement = await plan(org, call).catch((error: unknown) => {
+      if (call.signal?.aborted) throw error;
+      return undefined;
+    });
     const headroom = placement?.headroom.find((h) => h.account === to)?.headroom ?? 0;
 
     const apexNsTtl = sourceRecords.find(

@@ -234,6 +234,12 @@ export function planOrganizationMove(state: MoveState): MovePlan {
     return { outcome: 'steps', ...base, from: record.movedFrom, steps, phase: 'finish', deleteSourceAt };
   }
 
+  // A finished copy to another account, still draining: that move is finished first.
+  if (record?.movedFrom !== undefined && record.account !== to)
+    return refuse(
+      'moving-elsewhere',
+      `${organization} was moved to account ${record.account} and that move is not finished (the old zone in ${record.movedFrom} drains); finish it first (run it again with ${record.account}).`,
+    );
   if (from === to) return { outcome: 'steps', ...base, steps: [], phase: 'done' };
   if (record?.movingTo !== undefined && record.movingTo !== to)
     return refuse(

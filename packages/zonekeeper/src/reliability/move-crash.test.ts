@@ -409,6 +409,16 @@ describe('planOrganizationMove (pure)', () => {
     });
   });
 
+  it('a move to a third account while another drains is refused', () => {
+    expect(
+      planOrganizationMove({
+        ...state,
+        to: 'c',
+        record: { version: 3, account: 'a', movedFrom: 'b', delegationMovedAt: START.toISOString() },
+      }),
+    ).toMatchObject({ outcome: 'refused', reason: 'moving-elsewhere' });
+  });
+
   it('no capacity in the target is refused; an existing zone of ours in the target is reused', () => {
     expect(planOrganizationMove({ ...state, target: { ...state.target, headroom: 0 } })).toMatchObject({
       outcome: 'refused',
