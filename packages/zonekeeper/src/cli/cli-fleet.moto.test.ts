@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
+import { IAMClient, ListAccessKeysCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
@@ -20,6 +20,7 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { type KubernetesFake, startKubernetesFake } from '@zonekeeper/kube-apiserver-fake';
 import { type FaultProxy, startFaultProxy } from '@zonekeeper/testkit/fault-proxy';
 import { type MotoServer, startMoto } from '@zonekeeper/testkit/moto';
 import { startVaultFake, type VaultFake } from '@zonekeeper/testkit/vault';
@@ -38,6 +39,7 @@ const WRITES = /^(Create|Put|Change|Delete|Tag|Untag)/;
 let moto: MotoServer;
 let proxy: FaultProxy;
 let vault: VaultFake;
+let kube: KubernetesFake;
 let dir: string;
 let env: Record<string, string>;
 let fleetFile: string;
@@ -98,7 +100,9 @@ beforeAll(async () => {
   moto = await startMoto();
   proxy = await startFaultProxy({ target: moto.endpoint, seed: 'cli-fleet' });
   vault = await startVaultFake();
+  kube = await startKubernetesFake({ rolloutDelayMs: 20 });
   dir = await mkdtemp(join(tmpdir(), 'zonekeeper-cli-fleet-'));
+  const kubeconfig = await kube.writeKubeconfig(dir, { name: 'prod-9' });
   for (const account of [A, B]) credentialsOf.set(account, await assume(account));
   // The parent zone: in A for the two-role fleet, in moto's default account for the mixed one.
   for (const account of [A, DEFAULT]) {
@@ -130,11 +134,13 @@ beforeAll(async () => {
     AWS_REGION: region,
     VAULT_ADDR: vault.endpoint,
     VAULT_TOKEN: vault.rootToken,
+    KUBECONFIG: kubeconfig,
     HOME: dir,
   };
 });
 
 afterAll(async () => {
+  await kube?.stop();
   await vault?.stop();
   await proxy?.stop();
   await moto?.stop();
@@ -451,6 +457,81 @@ describe('zonekeeper org move --fleet on moto', () => {
   });
 });
 
+describe('zonekeeper org move --fleet with an attached cluster', () => {
+  /** The cluster's ExternalDNS: the zone id it is filtered to, and the access key id of its Secret. */
+  function externalDnsOnCluster() {
+    const [deployment] = kube.objects({ kind: 'Deployment', namespace: 'external-dns' }) as unknown as {
+      spec: { template: { spec: { containers: { args?: string[] }[] } } };
+    }[];
+    const args = deployment?.spec.template.spec.containers[0]?.args ?? [];
+    const zoneId = args.find((a) => a.startsWith('--zone-id-filter='))?.slice('--zone-id-filter='.length);
+    const secrets = kube.objects({ kind: 'Secret', namespace: 'external-dns' }) as unknown as {
+      data?: Record<string, string>;
+    }[];
+    const text = secrets
+      .flatMap((x) => Object.values(x.data ?? {}))
+      .map((v) => Buffer.from(v, 'base64').toString('utf8'))
+      .join('\n');
+    return { zoneId, keyIds: [...text.matchAll(/aws_access_key_id\s*=\s*(\S+)/g)].map((m) => m[1]) };
+  }
+
+  async function keyIdsIn(account: string, userPart: string): Promise<string[]> {
+    const iam = new IAMClient({
+      region,
+      endpoint: moto.endpoint,
+      credentials: credentialsOf.get(account) ?? ROOT,
+    });
+    try {
+      const users = ((await iam.send(new ListUsersCommand({}))).Users ?? []).filter((u) =>
+        (u.UserName ?? '').includes(userPart),
+      );
+      const ids: string[] = [];
+      for (const u of users)
+        for (const k of (await iam.send(new ListAccessKeysCommand({ UserName: u.UserName })))
+          .AccessKeyMetadata ?? [])
+          ids.push(k.AccessKeyId ?? '');
+      return ids;
+    } finally {
+      iam.destroy();
+    }
+  }
+
+  it('cluster attach --fleet places initech and attaches its cluster there; org move rolls the cluster to the target account', async () => {
+    const a = await run(['cluster', 'attach', 'initech', 'prod-9', '--fleet', fleetFile, '--json'], env);
+    expect(a.code, a.stderr).toBe(0);
+    const from = json(a).result.account as string;
+    const to = from === A ? B : A;
+    const [zoneBefore] = await zonesNamed(from, `initech.${BASE}`);
+    const before = externalDnsOnCluster();
+    expect(before.zoneId).toBe(zoneBefore?.id);
+    expect(before.keyIds).toEqual(await keyIdsIn(from, 'initech'));
+
+    const r = await run(
+      ['org', 'move', 'initech', '--to', to, '--drain', '0', '--fleet', fleetFile, '--json'],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r).result.applied).toEqual(
+      expect.arrayContaining(['attach-cluster', 'release-cluster', 'delete-source']),
+    );
+    const [zoneAfter] = await zonesNamed(to, `initech.${BASE}`);
+    expect(await zonesNamed(from, `initech.${BASE}`)).toEqual([]);
+    const after = externalDnsOnCluster();
+    // ExternalDNS now writes to the zone in the target account, with the target account's key.
+    expect(after.zoneId).toBe(zoneAfter?.id);
+    expect(after.keyIds).toHaveLength(1);
+    expect(await keyIdsIn(to, 'initech')).toEqual(after.keyIds);
+    expect(await keyIdsIn(from, 'initech')).toEqual([]);
+    const list = await run(['cluster', 'list', '--fleet', fleetFile, '--org', 'initech', '--json'], env);
+    expect(json(list).result.clusters).toEqual([
+      expect.objectContaining({ account: to, clusterId: 'prod-9', attached: true }),
+    ]);
+    const detach = await run(['cluster', 'detach', 'initech', 'prod-9', '--fleet', fleetFile, '--json'], env);
+    expect(detach.code, detach.stderr).toBe(0);
+    expect(json(detach).result.account).toBe(to);
+  }, 120_000);
+});
+
 describe('zonekeeper --fleet with one account failing', () => {
   it('doctor, org list and gc plan report the failed account, run the other, and exit with its code', async () => {
     // B's role cannot be assumed; the other account acts with the environment's own credentials.
@@ -510,9 +591,27 @@ describe('zonekeeper --fleet refuses bad input before any call', () => {
       expect(r.code, content).toBe(2);
       expect(json(r).error?.message).toContain(message);
     }
-    const attach = await run(['cluster', 'attach', 'acme', 'prod-1', '--fleet', fleetFile, '--json'], env);
-    expect(attach.code).toBe(2);
-    expect(json(attach).error?.message).toContain('does not take --fleet');
+    const rotate = await run(['credentials', 'rotate', 'acme', '--fleet', fleetFile, '--json'], env);
+    expect(rotate.code).toBe(2);
+    expect(json(rotate).error?.message).toContain('does not take --fleet');
+    const keyless = await run(
+      [
+        'cluster',
+        'attach',
+        'acme',
+        'prod-9',
+        '--credentials',
+        'irsa',
+        '--oidc-issuer',
+        'https://oidc.example.com',
+        '--fleet',
+        fleetFile,
+        '--json',
+      ],
+      env,
+    );
+    expect(keyless.code).toBe(2);
+    expect(json(keyless).error?.message).toContain('access keys only');
     const both = await run(['doctor', '--fleet', fleetFile, '--parent-zone-id', 'Z123', '--json'], env);
     expect(both.code).toBe(2);
     expect(proxy.count()).toBe(0);

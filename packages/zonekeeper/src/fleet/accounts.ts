@@ -53,7 +53,12 @@ import {
 } from '@zonekeeper/core';
 import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { type IdentityProvider, isManagedIdentity } from '@zonekeeper/iam-scoper';
-import { createMemorySecretStore, createStoreLock } from '@zonekeeper/vault-keys';
+import {
+  createMemorySecretStore,
+  createStoreLock,
+  readAttachment,
+  readClusterSettings,
+} from '@zonekeeper/vault-keys';
 import {
   batchRecordChanges,
   type ChangeInfo,
@@ -70,6 +75,7 @@ import {
 } from '@zonekeeper/zone-manager';
 import type { ZonekeeperConfig } from '../config.js';
 import { defaultSecretPrefix, resolveContext } from '../context.js';
+import { createMemoryInventory } from '../inventory.js';
 import { clusterNames, organizationNames } from '../names.js';
 import type {
   AttachClusterInput,
@@ -89,7 +95,13 @@ import type {
   Zonekeeper,
 } from '../results.js';
 import { createZonekeeper } from '../zonekeeper.js';
-import { type MovePlan, type MoveState, type MoveStep, planOrganizationMove } from './move.js';
+import {
+  type MoveCluster,
+  type MovePlan,
+  type MoveState,
+  type MoveStep,
+  planOrganizationMove,
+} from './move.js';
 import {
   type PlacedOrganization,
   type PlacementAccount,
@@ -449,7 +461,25 @@ export function createFleet(config: FleetConfig): Fleet {
       clusters,
       secretPrefix: prefix,
     });
-    return { id: a.id, zonekeeper, config: a };
+    // The source side of a move: the same account, without the inventory. Its deleteOrganization
+    // removes an organisation that lives on in another account (whose clusters the inventory lists
+    // as running); it still refuses while a cluster is attached or bound in this account.
+    let mover: Zonekeeper | undefined;
+    const moverOf = () => {
+      mover ??= createZonekeeper({
+        ...shared,
+        baseDomain,
+        dns,
+        ...(a.identity ? { identity: a.identity } : {}),
+        ...(parentConfig?.zoneId === undefined ? {} : { parentZoneId: parentConfig.zoneId }),
+        secrets,
+        clusters,
+        inventory: createMemoryInventory(),
+        secretPrefix: prefix,
+      });
+      return mover;
+    };
+    return { id: a.id, zonekeeper, config: a, moverOf };
   });
   const byId = new Map(accounts.map((a) => [a.id, a]));
   // Names are checked as every account checks them (reserved names included), before any call: a
@@ -746,9 +776,28 @@ export function createFleet(config: FleetConfig): Fleet {
     const sourceRecords = sourceZone
       ? await allRecords(source.zonekeeper.ports.dns, sourceZone.id, call)
       : [];
-    const clusters = (await source.zonekeeper.listClusters({ organization: org, ...call }))
-      .filter((c) => c.attached || c.bound)
-      .map((c) => c.clusterId);
+    const clusters: MoveCluster[] = [];
+    for (const c of await source.zonekeeper.listClusters({ organization: org, ...call })) {
+      if (!c.attached && !c.bound) continue;
+      const layout = { ...source.zonekeeper.secretLayout, ...call };
+      const attachment = c.attached
+        ? await readAttachment(source.zonekeeper.ports.secrets, org, c.clusterId, layout)
+        : undefined;
+      const recorded = c.attached
+        ? await readClusterSettings(source.zonekeeper.ports.secrets, org, c.clusterId, layout)
+        : undefined;
+      const externalDns = recorded?.settings.externalDns;
+      clusters.push({
+        clusterId: c.clusterId,
+        attached: attachment !== undefined,
+        ...(attachment ? { scope: attachment.scope } : {}),
+        ...(typeof externalDns === 'object' && externalDns !== null
+          ? { externalDns: externalDns as Record<string, unknown> }
+          : {}),
+        ...(attachment?.credentials ? { keyless: attachment.credentials.mode } : {}),
+        tlsSecrets: attachment?.tlsSecrets.length ?? 0,
+      });
+    }
 
     const tdns = target.zonekeeper.ports.dns;
     const listed = (await tdns.findZonesByName(zoneName, call)).filter(
@@ -929,8 +978,27 @@ export function createFleet(config: FleetConfig): Fleet {
         case 'ensure-target':
           await target.zonekeeper.ensureOrganization(p.organization, call);
           break;
+        case 'attach-cluster':
+          await target.zonekeeper.attachCluster(
+            p.organization,
+            {
+              clusterId: step.clusterId,
+              ...(step.scope === undefined ? {} : { identityScope: step.scope }),
+              ...(step.externalDns === undefined
+                ? {}
+                : { externalDns: step.externalDns as AttachClusterInput['externalDns'] & object }),
+            },
+            call,
+          );
+          break;
+        case 'release-cluster':
+          await source.zonekeeper.detachCluster(p.organization, step.clusterId, {
+            ...call,
+            skipCluster: true,
+          });
+          break;
         case 'delete-source':
-          await source.zonekeeper.deleteOrganization(p.organization, call);
+          await source.moverOf().deleteOrganization(p.organization, call);
           break;
         case 'mark-done':
           await secrets.write(

@@ -11,6 +11,9 @@
  *    mark-moved          the record: { account: to, movedFrom: from, delegationMovedAt }
  *  phase 2 (the record says to, moved from `from`)
  *    ensure-target       `to`'s ensureOrganization: identity, key and CA in `to` (the zone is there already)
+ *    attach-cluster      per cluster: attached in `to` with its recorded settings (its ExternalDNS gets
+ *                        `to`'s key and zone; rollout waited for)
+ *    release-cluster     per cluster: `from`'s detachCluster without touching the cluster
  *    wait-drain          until delegationMovedAt + drain (resolvers may cache the old name servers)
  *    delete-source       `from`'s deleteOrganization: its zone (its delegation is gone already), identity, secrets
  *    mark-done           the record: { account: to }
@@ -26,6 +29,20 @@
  */
 
 import type { RecordSet } from '@zonekeeper/zone-manager';
+
+/** A cluster of the organisation in the source account, as the move sees it. JSON data. @public */
+export interface MoveCluster {
+  readonly clusterId: string;
+  /** Whether ExternalDNS was deployed (an attachment record); `false`: a binding only (interrupted). */
+  readonly attached: boolean;
+  readonly scope?: 'organization' | 'cluster';
+  /** The ExternalDNS settings recorded with the attachment (re-applied in the target account). */
+  readonly externalDns?: Readonly<Record<string, unknown>>;
+  /** A keyless mode (`irsa`, `pod-identity`, `web-identity`), when not an access key. */
+  readonly keyless?: string;
+  /** TLS Secrets zonekeeper injected into the cluster. */
+  readonly tlsSecrets: number;
+}
 
 /** What the move's gather read. JSON data (instants as ISO strings). @public */
 export interface MoveState {
@@ -49,7 +66,7 @@ export interface MoveState {
     /** Every record set of the source zone (apex SOA and NS included). */
     readonly records: readonly RecordSet[];
     /** Clusters attached or bound to the organisation in the source account. */
-    readonly clusters: readonly string[];
+    readonly clusters: readonly MoveCluster[];
   };
   /** The target account's zones named like the organisation's, with whether each is ours. */
   readonly target: {
@@ -114,6 +131,19 @@ export type MoveStep =
       readonly data: { readonly account: string; readonly movedFrom: string };
     }
   | { readonly op: 'ensure-target'; readonly account: string }
+  | {
+      /** The cluster attached in the target account: its ExternalDNS gets the target's key and zone. */
+      readonly op: 'attach-cluster';
+      readonly clusterId: string;
+      readonly scope?: 'organization' | 'cluster';
+      readonly externalDns?: Readonly<Record<string, unknown>>;
+    }
+  | {
+      /** The cluster's records (and cluster identity) in the source account removed; the cluster untouched. */
+      readonly op: 'release-cluster';
+      readonly account: string;
+      readonly clusterId: string;
+    }
   | { readonly op: 'delete-source'; readonly account: string }
   | {
       readonly op: 'mark-done';
@@ -124,6 +154,7 @@ export type MoveStep =
 /** Why a move is refused (before any write). @public */
 export type MoveRefusalReason =
   | 'clusters-attached'
+  | 'cluster-unmovable'
   | 'foreign-zone'
   | 'foreign-identity'
   | 'no-capacity'
@@ -211,6 +242,17 @@ export function planOrganizationMove(state: MoveState): MovePlan {
     const movedAt = Date.parse(record.delegationMovedAt ?? state.now);
     const deleteSourceAt = new Date(movedAt + state.drainMs).toISOString();
     const steps: MoveStep[] = [{ op: 'ensure-target', account: to }];
+    // Clusters move at once (their ExternalDNS then writes to the target zone); only the source zone waits.
+    for (const c of state.source.clusters)
+      steps.push(
+        {
+          op: 'attach-cluster',
+          clusterId: c.clusterId,
+          ...(c.scope === undefined ? {} : { scope: c.scope }),
+          ...(c.externalDns === undefined ? {} : { externalDns: c.externalDns }),
+        },
+        { op: 'release-cluster', account: record.movedFrom, clusterId: c.clusterId },
+      );
     if (Date.parse(state.now) < movedAt + state.drainMs)
       return { outcome: 'steps', ...base, from: record.movedFrom, steps, phase: 'draining', deleteSourceAt };
     steps.push({ op: 'delete-source', account: record.movedFrom });
@@ -246,10 +288,19 @@ export function planOrganizationMove(state: MoveState): MovePlan {
       'moving-elsewhere',
       `${organization} is being moved to account ${record.movingTo}; finish that move first (run it again with that account).`,
     );
-  if (state.source.clusters.length > 0)
+  const unmovable = state.source.clusters.flatMap((c) =>
+    !c.attached
+      ? [`${c.clusterId} (bound but not attached: an attach or detach was interrupted; run it again)`]
+      : c.keyless !== undefined
+        ? [`${c.clusterId} (keyless, ${c.keyless}: its role is not moved)`]
+        : c.tlsSecrets > 0
+          ? [`${c.clusterId} (${c.tlsSecrets} TLS Secret(s) of the organisation's CA, which is issued anew)`]
+          : [],
+  );
+  if (unmovable.length > 0)
     return refuse(
-      'clusters-attached',
-      `${organization} has attached clusters (${state.source.clusters.join(', ')}); a move does not roll clusters' ExternalDNS credentials yet: detach them, move, attach again.`,
+      'cluster-unmovable',
+      `${organization} has clusters a move cannot take along: ${unmovable.join('; ')}. Detach them, move, attach them again.`,
     );
   const sourceZone = state.source.zone;
   if (sourceZone === undefined)

@@ -15,6 +15,7 @@
  */
 
 import { createManualClock, type ManualClock, ZonekeeperError } from '@zonekeeper/core';
+import { createMemoryCluster, type MemoryCluster } from '@zonekeeper/externaldns-deployer';
 import { createMemoryIdentityProvider, type MemoryIdentityProvider } from '@zonekeeper/iam-scoper';
 import { createMemorySecretStore, type MemorySecretStore } from '@zonekeeper/vault-keys';
 import {
@@ -33,7 +34,8 @@ const ZONE = `acme.${BASE}`;
 const RECORD = `zonekeeper/platforms/${BASE}/placements/organizations/acme`;
 const START = new Date('2026-03-10T05:00:00.000Z');
 const LOCK_TTL_MS = 60_000;
-const WRITE = /^(create|put|delete|change|tag|untag|update|write|attach|detach|remove|set|destroy)/i;
+const WRITE =
+  /^(create|put|delete|change|tag|untag|update|write|attach|detach|remove|set|destroy|apply|patch)/i;
 
 /** acme's records, as a resolver should always see them (name|type → values). */
 const RECORDS: RecordSet[] = [
@@ -49,6 +51,8 @@ interface World {
   readonly dns: Record<'a' | 'b', MemoryDnsProvider>;
   readonly identity: Record<'a' | 'b', MemoryIdentityProvider>;
   readonly secrets: MemorySecretStore;
+  /** The organisation's cluster c1 (ExternalDNS attached with an access key, in account b at first). */
+  readonly cluster: MemoryCluster;
   readonly clock: ManualClock;
   /** Writes seen, in order (`port.method`). */
   readonly writes: string[];
@@ -59,6 +63,7 @@ interface World {
   dead: boolean;
   /** Resolution gaps seen after a write (described). */
   readonly gaps: string[];
+  readonly inventory: ReturnType<typeof createMemoryInventory>;
 }
 
 /** What a resolver sees for acme: the zone the parent's NS record names, and its records. */
@@ -115,7 +120,11 @@ function fleetOf(w: World, watch: boolean): Fleet {
     baseDomain: BASE,
     clock: w.clock,
     secrets: wrap('secrets', w.secrets),
-    inventory: createMemoryInventory(),
+    clusters: (id: string) => {
+      if (id !== 'c1') throw new Error(`no cluster ${id}`);
+      return wrap('cluster-c1', w.cluster);
+    },
+    inventory: w.inventory,
     locks: { ttlMs: LOCK_TTL_MS, pollMs: 1_000 },
     parent: { account: 'a' },
     accounts: (['a', 'b'] as const).map((id) => ({
@@ -136,6 +145,8 @@ async function world(): Promise<World> {
     },
     identity: { a: createMemoryIdentityProvider({ clock }), b: createMemoryIdentityProvider({ clock }) },
     secrets: createMemorySecretStore({ clock }),
+    cluster: createMemoryCluster({ name: 'c1', clock }),
+    inventory: createMemoryInventory([{ organization: 'acme', clusterId: 'c1', running: true }]),
     clock,
     writes: [],
     dead: false,
@@ -144,6 +155,7 @@ async function world(): Promise<World> {
   await w.dns.a.createZone({ name: BASE, callerReference: 'parent' });
   const fleet = fleetOf(w, false);
   expect((await fleet.ensureOrganization('acme')).account).toBe('b');
+  await fleet.attachCluster('acme', { clusterId: 'c1', externalDns: { policy: 'sync' } });
   const zone = w.dns.b.snapshot().find((z) => z.name === ZONE);
   await w.dns.b.changeRecords(
     zone?.id as string,
@@ -167,8 +179,30 @@ async function endState(w: World) {
     usersA: w.identity.a.snapshot().map((u) => u.userName),
     usersB: w.identity.b.snapshot().map((u) => u.userName),
     secretPaths: w.secrets.paths().filter((p) => !p.includes('/locks') && !p.endsWith('/lock')),
+    externalDns: externalDnsOf(w),
     record: (await w.secrets.read(RECORD))?.data ?? null,
   };
+}
+
+/** c1's ExternalDNS: the zone it writes to (its zone id filter, as an account letter) and its policy. */
+function externalDnsOf(w: World) {
+  const deployments = w.cluster.objects('Deployment') as unknown as {
+    metadata: { namespace?: string; name: string };
+    spec: { template: { spec: { containers: { args?: string[] }[] } } };
+  }[];
+  return deployments.map((d) => {
+    const args = d.spec.template.spec.containers[0]?.args ?? [];
+    const zone = args.find((a) => a.startsWith('--zone-id-filter='))?.slice('--zone-id-filter='.length) ?? '';
+    return {
+      name: `${d.metadata.namespace}/${d.metadata.name}`,
+      zoneAccount: w.dns.a.snapshot().some((z) => z.id === zone.replace(/^\/?hostedzone\//, ''))
+        ? 'A'
+        : w.dns.b.snapshot().some((z) => z.id === zone.replace(/^\/?hostedzone\//, ''))
+          ? 'B'
+          : `? ${zone}`,
+      policy: args.find((a) => a.startsWith('--policy=')),
+    };
+  });
 }
 
 async function readRecord(w: World) {
@@ -197,8 +231,20 @@ describe('moveOrganization: the move itself', () => {
       'upsert-delegation',
       'mark-moved',
       'ensure-target',
+      'attach-cluster',
+      'release-cluster',
       'delete-source',
       'mark-done',
+    ]);
+    // c1's ExternalDNS now writes to the zone in a, with its recorded settings kept.
+    expect(externalDnsOf(w)).toEqual([
+      { name: 'external-dns/external-dns', zoneAccount: 'A', policy: '--policy=sync' },
+    ]);
+    expect(
+      (await fleet.accounts[0]?.zonekeeper.listClusters())?.map((c) => [c.clusterId, c.attached]),
+    ).toEqual([['c1', true]]);
+    expect(await fleet.accounts[1]?.zonekeeper.listClusters()).toEqual([
+      expect.objectContaining({ clusterId: 'c1', attached: false, bound: false, inventory: 'running' }),
     ]);
     expect(w.gaps).toEqual([]);
     expect(resolve(w)).toEqual(expected);
@@ -229,6 +275,8 @@ describe('moveOrganization: the move itself', () => {
     expect(r.deleteSourceAt?.getTime()).toBeGreaterThanOrEqual(START.getTime() + 300_000);
     expect(w.dns.b.snapshot().filter((z) => z.name === ZONE)).toHaveLength(1);
     expect(resolve(w)).toEqual(expected);
+    // The cluster moved at once; only the old zone waits.
+    expect(externalDnsOf(w).map((d) => d.zoneAccount)).toEqual(['A']);
     // Writes through the fleet go to a already; the move is not finished.
     expect((await fleet.locate('acme')).placed && (await fleet.locate('acme'))).toMatchObject({
       account: 'a',
@@ -243,7 +291,7 @@ describe('moveOrganization: the move itself', () => {
     expect(w.gaps).toEqual([]);
   });
 
-  it('refuses before any write: a foreign zone or identity in the target, attached clusters, a foreign delegation; the same account is a no-op', async () => {
+  it('refuses before any write: a foreign zone or identity in the target, a cluster with TLS Secrets, a foreign delegation; the same account is a no-op', async () => {
     const cases: [string, (w: World) => Promise<void>, string][] = [
       [
         'a foreign zone at acme.example.com in a',
@@ -291,10 +339,16 @@ describe('moveOrganization: the move itself', () => {
     const same = await fleet.moveOrganization('acme', 'b');
     expect([same.status, same.applied]).toEqual(['in-place', []]);
     expect(w.writes).toEqual([]);
-    await fleet.attachCluster('acme', { clusterId: 'c1' });
+    // A cluster with TLS Secrets of the organisation's CA (which the target issues anew) stays behind.
+    await w.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } });
+    await fleet.attachCluster('acme', {
+      clusterId: 'c1',
+      certificates: [{ name: 'web', namespace: 'web', dnsNames: [`www.${ZONE}`] }],
+    });
     w.writes.length = 0;
-    const attached = await fleet.moveOrganization('acme', 'a').catch((e: unknown) => e);
-    expect((attached as ZonekeeperError).details?.reason).toBe('clusters-attached');
+    const withCerts = await fleet.moveOrganization('acme', 'a').catch((e: unknown) => e);
+    expect((withCerts as ZonekeeperError).details?.reason).toBe('cluster-unmovable');
+    expect((withCerts as ZonekeeperError).message).toContain('c1 (1 TLS Secret(s)');
     expect(w.writes).toEqual([]);
     const unknown = await fleet.moveOrganization('acme', 'zz').catch((e: unknown) => e);
     expect((unknown as ZonekeeperError).code).toBe('INVALID_INPUT');
@@ -341,7 +395,7 @@ describe('moveOrganization: a crash after every write converges to the uninterru
     await moveToA(reference, fleetOf(reference, true));
     const writes = [...reference.writes];
     const want = await endState(reference);
-    expect(writes.length).toBe(28);
+    expect(writes.length).toBe(43);
     let cases = 0;
     for (const mode of ['fail', 'kill'] as const)
       for (let k = 1; k <= writes.length; k++) {

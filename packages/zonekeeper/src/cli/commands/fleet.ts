@@ -20,7 +20,7 @@ import type { LeaseOptions } from '../../gc/lease.js';
 import type { ClusterInventory } from '../../inventory.js';
 import { buildFleetFacade, type CommandContext, type CommandOutcome, isFleet, signalOf } from '../command.js';
 import { type ExitCode, ExitCodes, exitCodeOfCode, worstExitCode } from '../exit-codes.js';
-import { formatInstant, text } from '../render.js';
+import { formatInstant, type HumanView, text } from '../render.js';
 import { organizationView, renderOrganization } from '../views.js';
 import { watchPassEvent, watchPassLine } from '../views-doctor.js';
 import {
@@ -50,6 +50,18 @@ export function singleAccountOnly(ctx: CommandContext, command: string): void {
     throw invalidInput(
       `${command} does not take --fleet yet: run it without --fleet against the organisation's account, or use createFleet from the SDK.`,
     );
+}
+
+/** A routed result's view with its `account` first (unchanged without one: a single account). */
+export function withAccount<V extends object>(result: object, view: V): V | ({ account: string } & V) {
+  const account = (result as { account?: unknown }).account;
+  return typeof account === 'string' ? { account, ...view } : view;
+}
+
+/** A routed result's human view with an `Account:` line first (unchanged without one). */
+export function withAccountLine(result: object, blocks: HumanView): HumanView {
+  const account = (result as { account?: unknown }).account;
+  return typeof account === 'string' ? [text(`Account: ${account}`), ...blocks] : blocks;
 }
 
 /** Reports each failed account on stderr and returns the exit codes of the failures. */
