@@ -268,12 +268,13 @@ export interface Fleet {
   runGarbageCollector(options: FleetGarbageCollectorOptions): Promise<void>;
   /**
    * Moves an organisation to another account: its zone is created in `toAccount`, every record copied,
-   * the parent's delegation moved, its identity, key and CA issued in `toAccount`, and — once resolvers
-   * that cached the old delegation have let it go (`drainMs`) — the old zone, identity and secrets
-   * deleted. Holds the fleet's placement lock; the placement record moves with check-and-set. Crash-safe:
-   * a re-run continues where a crash stopped it. Refused (`CONFLICT`, `details.reason`, before any
-   * write) while clusters are attached (their ExternalDNS credentials are not rolled yet), for a foreign
-   * zone or identity at the organisation's names in `toAccount`, a foreign delegation, or no room.
+   * the parent's delegation moved, its identity, key and CA issued in `toAccount`, each attached
+   * cluster's ExternalDNS rolled to `toAccount`'s key and zone, and — once resolvers that cached the old
+   * delegation have let it go (`drainMs`) — the old zone, identity and secrets deleted. Holds the
+   * fleet's placement lock; the placement record moves with check-and-set. Crash-safe: a re-run
+   * continues where a crash stopped it. Refused (`CONFLICT`, `details.reason`, before any write) for a
+   * cluster it cannot take along (keyless, with TLS Secrets, or only bound), a foreign zone or identity
+   * at the organisation's names in `toAccount`, a foreign delegation, or no room.
    */
   moveOrganization(
     organization: string,

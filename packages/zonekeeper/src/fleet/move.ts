@@ -153,7 +153,6 @@ export type MoveStep =
 
 /** Why a move is refused (before any write). @public */
 export type MoveRefusalReason =
-  | 'clusters-attached'
   | 'cluster-unmovable'
   | 'foreign-zone'
   | 'foreign-identity'
