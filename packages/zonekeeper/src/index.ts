@@ -50,6 +50,8 @@ export {
   type FleetGarbageCollectorOptions,
   type FleetLocation,
   type InAccount,
+  type MoveOrganizationOptions,
+  type MoveResult,
 } from './fleet/accounts.js';
 export {
   clusterIntervalSeconds,
@@ -62,6 +64,8 @@ export {
   type FleetBudgetPlan,
   type FleetExternalDnsSettings,
   type FleetFitReason,
+  type FleetGroup,
+  type FleetGroupPlan,
   type FleetImpossiblePlan,
   type FleetImpossibleReason,
   type FleetLoad,
@@ -69,8 +73,19 @@ export {
   type FleetShape,
   type FleetShortfall,
   goDuration,
+  type HeterogeneousAccountPlan,
+  type HeterogeneousFleet,
+  type HeterogeneousFleetPlan,
   planFleetBudget,
+  planHeterogeneousFleetBudget,
 } from './fleet/budget.js';
+export {
+  type MovePlan,
+  type MoveRefusalReason,
+  type MoveState,
+  type MoveStep,
+  planOrganizationMove,
+} from './fleet/move.js';
 export {
   type AccountHeadroom,
   DEFAULT_ACCOUNT_ZONE_QUOTA,

@@ -20,6 +20,7 @@ import {
   isZonekeeperError,
   type Logger,
   validateClusterId,
+  ZonekeeperError,
 } from '@zonekeeper/core';
 import type {
   IdentityProvider,
@@ -249,5 +250,89 @@ export function createFileInventory(file: string): ClusterInventory {
       });
       return parseInventory(text, file);
     },
+  };
+}
+
+/** Refresh assumed-role credentials this long before they expire. */
+const REFRESH_BEFORE_MS = 5 * 60_000;
+
+/**
+ * Credentials of a fleet account's role, from STS `AssumeRole` signed with the environment's
+ * credentials (else the SDK's default chain), cached until five minutes before they expire. Nothing is
+ * sent until the first AWS call needs them. A failure is a `ZonekeeperError` naming the account and the
+ * role — `PERMISSION_DENIED` (the role cannot be assumed), `THROTTLED`, or `UNAVAILABLE` — never the
+ * credentials.
+ */
+export function assumedRoleCredentials(
+  settings: CliSettings,
+  account: { readonly id: string; readonly roleArn: string; readonly externalId?: string },
+): () => Promise<{
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration?: Date;
+}> {
+  type Assumed = { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration?: Date };
+  let cached: Promise<Assumed> | undefined;
+  const fresh = (c: Assumed) =>
+    c.expiration === undefined || c.expiration.getTime() - Date.now() > REFRESH_BEFORE_MS;
+  const assume = async (): Promise<Assumed> => {
+    const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+    const { aws } = settings;
+    const sts = new STSClient({
+      region: aws.region,
+      ...(aws.stsEndpoint === undefined ? {} : { endpoint: aws.stsEndpoint }),
+      ...(aws.credentials === undefined ? {} : { credentials: aws.credentials }),
+    });
+    try {
+      const out = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: account.roleArn,
+          RoleSessionName: 'zonekeeper',
+          ...(account.externalId === undefined ? {} : { ExternalId: account.externalId }),
+        }),
+      );
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+        throw new ZonekeeperError(
+          'UNAVAILABLE',
+          `Account ${account.id}: AssumeRole of ${account.roleArn} returned no credentials.`,
+          { details: { account: account.id } },
+        );
+      return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        ...(c.Expiration ? { expiration: c.Expiration } : {}),
+      };
+    } catch (error) {
+      if (isZonekeeperError(error)) throw error;
+      const e = error as { name?: unknown; $metadata?: { httpStatusCode?: number } };
+      const name = typeof e.name === 'string' ? e.name : 'Error';
+      const status = e.$metadata?.httpStatusCode;
+      const code =
+        /Throttl/i.test(name) || status === 429
+          ? 'THROTTLED'
+          : status === undefined || status >= 500
+            ? 'UNAVAILABLE'
+            : 'PERMISSION_DENIED';
+      throw new ZonekeeperError(
+        code,
+        `Account ${account.id}: cannot assume ${account.roleArn} (${name}); check the role's trust policy allows the caller to sts:AssumeRole${account.externalId === undefined ? '' : ' with this ExternalId'}.`,
+        { details: { account: account.id, roleArn: account.roleArn } },
+      );
+    } finally {
+      sts.destroy();
+    }
+  };
+  return async () => {
+    const current = cached === undefined ? undefined : await cached.catch(() => undefined);
+    if (current !== undefined && fresh(current)) return current;
+    const next = assume();
+    cached = next;
+    next.catch(() => {
+      if (cached === next) cached = undefined;
+    });
+    return next;
   };
 }

@@ -9,9 +9,11 @@
 import type { AcmeSettings } from '@zonekeeper/cert-issuer';
 import type { Logger, ZonekeeperError } from '@zonekeeper/core';
 import type { Command } from 'commander';
+import type { Fleet } from '../fleet/accounts.js';
 import type { ClusterInventory } from '../inventory.js';
 import type { Zonekeeper } from '../results.js';
 import {
+  assumedRoleCredentials,
   buildDnsProvider,
   buildIdentityProvider,
   buildRoleProvider,
@@ -22,6 +24,7 @@ import {
   lazyPodIdentityProvider,
 } from './backend.js';
 import type { ExitCode } from './exit-codes.js';
+import { loadFleetFile } from './fleet-file.js';
 import type { Output } from './output.js';
 import type { HumanView } from './render.js';
 import type { CliEnv, CliSettings, RawGlobalOptions } from './settings.js';
@@ -166,6 +169,76 @@ export async function buildFacade(
   });
 }
 
+/** Whether the command runs over several accounts (`--fleet`). */
+export function isFleet(ctx: CommandContext): boolean {
+  return ctx.settings.fleetFile !== undefined;
+}
+
+/**
+ * The fleet of `--fleet <file>`: per account, Route 53 and IAM with the account's credentials (its
+ * role assumed through STS, else the environment's) and its own Route 53 rate limiter; one secret
+ * store, cluster resolver and inventory shared by every account. The file is read and checked first
+ * (exit 2, nothing sent); building the clients sends nothing.
+ */
+export async function buildFleetFacade(ctx: CommandContext, inventory?: ClusterInventory): Promise<Fleet> {
+  const { settings, deps } = ctx;
+  const file = settings.fleetFile;
+  if (file === undefined) throw new Error('buildFleetFacade needs --fleet');
+  const fleetFile = await loadFleetFile(file, signalOf(ctx));
+  if (!deps.secrets) checkVaultSettings(settings.vault);
+  const secrets = deps.secrets ?? (await buildSecretStore(settings.vault));
+  const { createRoute53Provider, createRoute53RateLimiter } = await import(
+    '@zonekeeper/zone-manager/route53'
+  );
+  const { createIamIdentityProvider } = await import('@zonekeeper/iam-scoper/iam');
+  const { aws } = settings;
+  const accounts = fleetFile.accounts.map((a) => {
+    const credentials =
+      a.roleArn === undefined
+        ? aws.credentials
+        : assumedRoleCredentials(settings, {
+            id: a.id,
+            roleArn: a.roleArn,
+            ...(a.externalId === undefined ? {} : { externalId: a.externalId }),
+          });
+    return {
+      id: a.id,
+      ...(a.roleArn === undefined ? {} : { roleArn: a.roleArn }),
+      ...(a.zoneQuota === undefined ? {} : { zoneQuota: a.zoneQuota }),
+      ...(a.maxOrganizations === undefined ? {} : { maxOrganizations: a.maxOrganizations }),
+      ...(a.secretPrefix === undefined ? {} : { secretPrefix: a.secretPrefix }),
+      dns: createRoute53Provider({
+        region: aws.region,
+        ...(aws.route53Endpoint === undefined ? {} : { endpoint: aws.route53Endpoint }),
+        ...(credentials === undefined ? {} : { credentials }),
+        rateLimiter: createRoute53RateLimiter({
+          requestsPerSecond: a.requestsPerSecond ?? aws.requestsPerSecond ?? 10,
+        }),
+      }),
+      identity: createIamIdentityProvider({
+        region: aws.region,
+        ...(aws.iamEndpoint === undefined ? {} : { endpoint: aws.iamEndpoint }),
+        ...(credentials === undefined ? {} : { credentials }),
+      }),
+    };
+  });
+  const inv = inventory ?? deps.inventory;
+  const { createFleet } = await import('../fleet/accounts.js');
+  return createFleet({
+    baseDomain: settings.baseDomain,
+    accounts,
+    ...(fleetFile.parent === undefined ? {} : { parent: fleetFile.parent }),
+    secrets,
+    clusters: deps.clusters ?? kubeconfigResolver(settings.kube),
+    ...(inv === undefined ? {} : { inventory: inv }),
+    ...(settings.identityScope === undefined ? {} : { identityScope: settings.identityScope }),
+    ...(settings.secretPrefix === undefined ? {} : { secretPrefix: settings.secretPrefix }),
+    externalDns: { region: settings.aws.region },
+    logger: ctx.logger,
+    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+  });
+}
+
 /** What a library operation's command needs. */
 interface CommandArgs {
   readonly organization: string;
@@ -189,6 +262,7 @@ const COMMANDS: Readonly<Record<string, (a: CommandArgs) => string>> = {
   listOrganizations: () => 'zonekeeper org list',
   describeOrganization: (a) => `zonekeeper org show ${a.organization}`,
   listClusters: () => 'zonekeeper cluster list',
+  moveOrganization: (a) => `zonekeeper org move ${a.organization} --to <account> --fleet <file>`,
 };
 
 /** The library operations {@link cliMessage} knows, i.e. those with a CLI command. */

@@ -106,6 +106,8 @@ Environment:
   ZONEKEEPER_PDNS_NAME_SERVERS default of --pdns-name-server (comma-separated)
   ZONEKEEPER_PDNS_UPDATE_HOST, ZONEKEEPER_PDNS_UPDATE_PORT, ZONEKEEPER_PDNS_SERVER_ID
                                defaults of --pdns-update-host, --pdns-update-port, --pdns-server-id
+  ZONEKEEPER_FLEET_FILE        default of --fleet (several AWS accounts, each reached through its roleArn)
+  AWS_ENDPOINT_URL_STS         STS endpoint of the fleet file's AssumeRole calls (default AWS_ENDPOINT_URL)
   KUBECONFIG                   kubeconfig files (default ~/.kube/config); a cluster id is the context name
                                unless mapped with --context <cluster>=<context>
 
@@ -255,6 +257,10 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       '--context <cluster=context>',
       'kubeconfig context of a cluster id (repeatable; default: the context named like the cluster id)',
       collect,
+    )
+    .option(
+      '--fleet <file>',
+      'several AWS accounts: a JSON fleet file of accounts (id, roleArn, zoneQuota, …); doctor, gc, org and cluster list sweep every account (env ZONEKEEPER_FLEET_FILE)',
     )
     .option('--inventory <file>', 'cluster inventory: JSON array of {organization, clusterId, running}')
     .option(

@@ -32,6 +32,8 @@ export interface AwsSettings {
   readonly region: string;
   readonly route53Endpoint?: string;
   readonly iamEndpoint?: string;
+  /** STS, for the roles of a fleet file's accounts (`--aws-endpoint`, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`). */
+  readonly stsEndpoint?: string;
   /** Absent: the SDK's default provider chain (profiles, SSO, web identity, instance metadata). */
   readonly credentials?: EnvAwsCredentials;
   readonly requestsPerSecond?: number;
@@ -83,6 +85,8 @@ export interface CliSettings {
   readonly secretPrefix?: string;
   /** The PowerDNS backend instead of Route 53 and IAM (absent: Route 53). */
   readonly powerdns?: PowerDnsSettings;
+  /** Absolute path of `--fleet` (env `ZONEKEEPER_FLEET_FILE`): several AWS accounts (see `fleet-file.ts`). */
+  readonly fleetFile?: string;
 }
 
 /** The raw global options as commander parsed them. */
@@ -107,6 +111,7 @@ export interface RawGlobalOptions {
   readonly pdnsUpdatePort?: string;
   readonly pdnsUpdateSource?: readonly string[];
   readonly pdnsAxfr?: boolean;
+  readonly fleet?: string;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -313,6 +318,7 @@ export function resolveSettings(raw: RawGlobalOptions, env: CliEnv, cwd: string)
   const route53Endpoint =
     nonEmpty(raw.awsEndpoint) ?? nonEmpty(env.AWS_ENDPOINT_URL_ROUTE_53) ?? sharedEndpoint;
   const iamEndpoint = nonEmpty(raw.awsEndpoint) ?? nonEmpty(env.AWS_ENDPOINT_URL_IAM) ?? sharedEndpoint;
+  const stsEndpoint = nonEmpty(raw.awsEndpoint) ?? nonEmpty(env.AWS_ENDPOINT_URL_STS) ?? sharedEndpoint;
   const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
   const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
   const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
@@ -324,6 +330,7 @@ export function resolveSettings(raw: RawGlobalOptions, env: CliEnv, cwd: string)
     ...(accountId === undefined ? {} : { accountId }),
     ...(route53Endpoint === undefined ? {} : { route53Endpoint: parseUrl(route53Endpoint, 'AWS endpoint') }),
     ...(iamEndpoint === undefined ? {} : { iamEndpoint: parseUrl(iamEndpoint, 'AWS endpoint') }),
+    ...(stsEndpoint === undefined ? {} : { stsEndpoint: parseUrl(stsEndpoint, 'AWS endpoint') }),
     ...(accessKeyId !== undefined && secretAccessKey !== undefined
       ? {
           credentials: {
@@ -391,8 +398,21 @@ export function resolveSettings(raw: RawGlobalOptions, env: CliEnv, cwd: string)
       "--identity-scope cluster is not available with the PowerDNS backend: a TSIG key cannot be limited to a cluster's names.",
     );
 
+  const fleet = nonEmpty(raw.fleet) ?? nonEmpty(env.ZONEKEEPER_FLEET_FILE);
+  if (fleet !== undefined) {
+    if (powerdns)
+      throw invalidInput(
+        '--fleet (several AWS accounts) cannot be combined with the PowerDNS backend (--pdns-api-url).',
+      );
+    if (parentZoneId !== undefined)
+      throw invalidInput(
+        '--parent-zone-id cannot be combined with --fleet: give the parent zone in the fleet file ("parent": {"account": …, "zoneId": …}).',
+      );
+  }
+
   return {
     baseDomain,
+    ...(fleet === undefined ? {} : { fleetFile: resolve(cwd, fleet) }),
     ...(parentZoneId === undefined ? {} : { parentZoneId }),
     ...(powerdns === undefined ? {} : { powerdns }),
     aws,

@@ -17,6 +17,10 @@
  *  keep       records are never removed: an organisation deleted and created again returns to its
  *             account (removing a record while another process acts on the organisation could let a
  *             third place it anew, in another account)
+ *  move       moveOrganization (./move.ts): holding the placement lock, the record marked
+ *             { account: from, movingTo }, the zone and records copied, the delegation moved, the
+ *             record { account: to, movedFrom }, the identity ensured in `to`, after the drain the
+ *             source deleted and the record { account: to }; routed writes are refused while movingTo
  *  sweep      collectGarbage and auditFleet: every account, one after the other
  * ```
  *
@@ -39,23 +43,39 @@ import {
   invalidInput,
   normalizeBaseDomain,
   normalizeHostedZoneId,
+  pollUntil,
   signalOnly,
+  systemClock,
   throwIfAborted,
   validateDryRun,
   validateOrganizationName,
   ZonekeeperError,
 } from '@zonekeeper/core';
 import { createMemoryCluster } from '@zonekeeper/externaldns-deployer';
-import type { IdentityProvider } from '@zonekeeper/iam-scoper';
-import { createMemorySecretStore, createStoreLock } from '@zonekeeper/vault-keys';
+import { type IdentityProvider, isManagedIdentity } from '@zonekeeper/iam-scoper';
 import {
+  createMemorySecretStore,
+  createStoreLock,
+  readAttachment,
+  readClusterSettings,
+} from '@zonekeeper/vault-keys';
+import {
+  batchRecordChanges,
+  type ChangeInfo,
+  DEFAULT_DELEGATION_TTL,
   type DnsProvider,
+  gatherOrganizationZone,
   listManagedZones,
+  organizationCallerReference,
+  organizationZoneComment,
+  type RecordSet,
   ZONEKEEPER_MANAGED_BY,
   ZoneTags,
+  zoneOwnership,
 } from '@zonekeeper/zone-manager';
 import type { ZonekeeperConfig } from '../config.js';
 import { defaultSecretPrefix, resolveContext } from '../context.js';
+import { createMemoryInventory } from '../inventory.js';
 import { clusterNames, organizationNames } from '../names.js';
 import type {
   AttachClusterInput,
@@ -75,6 +95,13 @@ import type {
   Zonekeeper,
 } from '../results.js';
 import { createZonekeeper } from '../zonekeeper.js';
+import {
+  type MoveCluster,
+  type MovePlan,
+  type MoveState,
+  type MoveStep,
+  planOrganizationMove,
+} from './move.js';
 import {
   type PlacedOrganization,
   type PlacementAccount,
@@ -148,6 +175,32 @@ export interface FleetGarbageCollectorOptions extends Omit<GarbageCollectorOptio
   }) => void;
 }
 
+/** Options of {@link Fleet.moveOrganization}. @public */
+export interface MoveOrganizationOptions extends EnsureOptions {
+  /**
+   * How long after the delegation moved the source zone is kept, so that resolvers that cached the old
+   * delegation still get answers (default: the larger of the delegation's TTL and the source zone's apex
+   * NS TTL, in ms). A run before then stops at `draining`; a run after it finishes the move.
+   */
+  readonly drainMs?: number;
+}
+
+/** The result of {@link Fleet.moveOrganization}. JSON data but for the instants. @public */
+export interface MoveResult {
+  readonly organization: string;
+  readonly from: string;
+  readonly to: string;
+  /**
+   * Where the move stands after this run: `moved` is complete; `draining` waits for `deleteSourceAt`;
+   * `in-place`: the organisation was in `toAccount` already and nothing was written; `planned`: a dry run.
+   */
+  readonly status: 'moved' | 'draining' | 'planned' | 'in-place';
+  readonly plan: MovePlan;
+  /** The steps this run applied (none in a dry run). */
+  readonly applied: readonly MoveStep['op'][];
+  readonly deleteSourceAt?: Date;
+}
+
 /** A zonekeeper over several AWS accounts, from {@link createFleet}. @public */
 export interface Fleet {
   readonly baseDomain: string;
@@ -213,6 +266,21 @@ export interface Fleet {
    * when `signal` stops them all, rejects with the first loop's error once all have stopped.
    */
   runGarbageCollector(options: FleetGarbageCollectorOptions): Promise<void>;
+  /**
+   * Moves an organisation to another account: its zone is created in `toAccount`, every record copied,
+   * the parent's delegation moved, its identity, key and CA issued in `toAccount`, each attached
+   * cluster's ExternalDNS rolled to `toAccount`'s key and zone, and — once resolvers that cached the old
+   * delegation have let it go (`drainMs`) — the old zone, identity and secrets deleted. Holds the
+   * fleet's placement lock; the placement record moves with check-and-set. Crash-safe: a re-run
+   * continues where a crash stopped it. Refused (`CONFLICT`, `details.reason`, before any write) for a
+   * cluster it cannot take along (keyless, with TLS Secrets, or only bound), a foreign zone or identity
+   * at the organisation's names in `toAccount`, a foreign delegation, or no room.
+   */
+  moveOrganization(
+    organization: string,
+    toAccount: string,
+    options?: MoveOrganizationOptions,
+  ): Promise<MoveResult>;
   /** The audit of every account (`doctor`'s), or of one organisation's account. */
   auditFleet(
     options?: AuditFleetOptions,
@@ -394,7 +462,25 @@ export function createFleet(config: FleetConfig): Fleet {
       clusters,
       secretPrefix: prefix,
     });
-    return { id: a.id, zonekeeper, config: a };
+    // The source side of a move: the same account, without the inventory. Its deleteOrganization
+    // removes an organisation that lives on in another account (whose clusters the inventory lists
+    // as running); it still refuses while a cluster is attached or bound in this account.
+    let mover: Zonekeeper | undefined;
+    const moverOf = () => {
+      mover ??= createZonekeeper({
+        ...shared,
+        baseDomain,
+        dns,
+        ...(a.identity ? { identity: a.identity } : {}),
+        ...(parentConfig?.zoneId === undefined ? {} : { parentZoneId: parentConfig.zoneId }),
+        secrets,
+        clusters,
+        inventory: createMemoryInventory(),
+        secretPrefix: prefix,
+      });
+      return mover;
+    };
+    return { id: a.id, zonekeeper, config: a, moverOf };
   });
   const byId = new Map(accounts.map((a) => [a.id, a]));
   // Names are checked as every account checks them (reserved names included), before any call: a
@@ -408,6 +494,18 @@ export function createFleet(config: FleetConfig): Fleet {
     const found = await secrets.read(recordPath(organization), call);
     const account = found?.data.account;
     return account === undefined || account === '' ? undefined : account;
+  }
+
+  /** Refuses a write routed to an organisation whose move is under way (`CONFLICT`, `moving`). */
+  async function refuseWhileMoving(organization: string, call: CallOptions): Promise<void> {
+    const found = await secrets.read(recordPath(organization), call);
+    const to = found?.data.movingTo;
+    if (to !== undefined && to !== '')
+      throw new ZonekeeperError(
+        'CONFLICT',
+        `${organization} is being moved from account ${found?.data.account} to ${to}; finish the move (moveOrganization to ${to}) and run this again.`,
+        { details: { organization, reason: 'moving', accounts: [found?.data.account ?? '', to] } },
+      );
   }
 
   /** Every account's zones: how many, and which organisations ours are for. */
@@ -518,6 +616,7 @@ export function createFleet(config: FleetConfig): Fleet {
         : clusterNames(names, organization, clusterId).organization;
     const dryRun = validateDryRun(options);
     const call = signalOnly(options);
+    if (!dryRun) await refuseWhileMoving(org, call);
     const found = await locate(org, call);
     if (found.placed && found.source === 'record') return at(found.account, run);
     const choose = async (where: FleetLocation): Promise<string> => {
@@ -572,8 +671,14 @@ export function createFleet(config: FleetConfig): Fleet {
     return created ? { ...created.result, account } : at(account, run);
   }
 
-  async function existing(organization: string, options: CallOptions): Promise<(typeof accounts)[number]> {
-    const found = await locate(organization, options);
+  async function existing(
+    organization: string,
+    options: CallOptions & { readonly dryRun?: boolean },
+    write = false,
+  ): Promise<(typeof accounts)[number]> {
+    if (write && options.dryRun !== true)
+      await refuseWhileMoving(validateOrganizationName(organization), signalOnly(options));
+    const found = await locate(organization, signalOnly(options));
     if (!found.placed)
       throw new ZonekeeperError('NOT_FOUND', `${organization} is placed in no account.`, {
         details: { organization },
@@ -600,6 +705,383 @@ export function createFleet(config: FleetConfig): Fleet {
     return out;
   }
 
+  const clock = config.clock ?? systemClock;
+
+  /** Every record set of a zone, page by page. */
+  async function allRecords(dns: DnsProvider, zoneId: string, call: CallOptions): Promise<RecordSet[]> {
+    const out: RecordSet[] = [];
+    let from: Parameters<DnsProvider['listRecords']>[1] = {};
+    for (;;) {
+      const page = await dns.listRecords(zoneId, from, call);
+      out.push(...page.recordSets);
+      if (!page.next) return out;
+      from = { from: page.next };
+    }
+  }
+
+  async function waitInsync(dns: DnsProvider, change: ChangeInfo, what: string, call: CallOptions) {
+    if (change.status === 'INSYNC') return;
+    await pollUntil(
+      async () => {
+        const c = await dns.getChange(change.id, call);
+        return c.status === 'INSYNC' ? { done: true, value: c } : { done: false };
+      },
+      { clock, timeoutMs: 300_000, initialDelayMs: 1_000, maxDelayMs: 15_000, what, ...call },
+    );
+  }
+
+  /** The move's gather: the record, both accounts' zones and records, the parent's delegation. */
+  async function gatherMove(
+    org: string,
+    to: string,
+    options: MoveOrganizationOptions,
+    call: CallOptions,
+  ): Promise<MoveState> {
+    const zoneName = `${org}.${baseDomain}`;
+    const raw = await secrets.read(recordPath(org), call);
+    const data = raw?.data ?? {};
+    const record =
+      raw === undefined || data.account === undefined || data.account === ''
+        ? undefined
+        : {
+            version: raw.version,
+            account: data.account,
+            ...(data.movingTo ? { movingTo: data.movingTo } : {}),
+            ...(data.movedFrom ? { movedFrom: data.movedFrom } : {}),
+            ...(data.delegationMovedAt ? { delegationMovedAt: data.delegationMovedAt } : {}),
+          };
+    let from: string;
+    if (record !== undefined) from = record.movedFrom ?? record.account;
+    else {
+      const where = await locate(org, call);
+      if (!where.placed)
+        throw new ZonekeeperError('NOT_FOUND', `${org} is placed in no account.`, {
+          details: { organization: org },
+        });
+      from = where.account;
+    }
+    const source = byId.get(from) as (typeof accounts)[number];
+    const target = byId.get(to) as (typeof accounts)[number];
+    const zoneState = await gatherOrganizationZone(
+      {
+        zoneName,
+        baseDomain,
+        ...(parentConfig?.zoneId === undefined ? {} : { parentZoneId: parentConfig.zoneId }),
+      },
+      source.zonekeeper.ports.dns,
+      call,
+    );
+    const sourceZone = zoneState.zones
+      .filter((z) => zoneOwnership(z, zoneName, org) === 'ours')
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
+    const sourceRecords = sourceZone
+      ? await allRecords(source.zonekeeper.ports.dns, sourceZone.id, call)
+      : [];
+    const clusters: MoveCluster[] = [];
+    for (const c of await source.zonekeeper.listClusters({ organization: org, ...call })) {
+      if (!c.attached && !c.bound) continue;
+      const layout = { ...source.zonekeeper.secretLayout, ...call };
+      const attachment = c.attached
+        ? await readAttachment(source.zonekeeper.ports.secrets, org, c.clusterId, layout)
+        : undefined;
+      const recorded = c.attached
+        ? await readClusterSettings(source.zonekeeper.ports.secrets, org, c.clusterId, layout)
+        : undefined;
+      const externalDns = recorded?.settings.externalDns;
+      clusters.push({
+        clusterId: c.clusterId,
+        attached: attachment !== undefined,
+        ...(attachment ? { scope: attachment.scope } : {}),
+        ...(typeof externalDns === 'object' && externalDns !== null
+          ? { externalDns: externalDns as Record<string, unknown> }
+          : {}),
+        ...(attachment?.credentials ? { keyless: attachment.credentials.mode } : {}),
+        tlsSecrets: attachment?.tlsSecrets.length ?? 0,
+      });
+    }
+
+    const tdns = target.zonekeeper.ports.dns;
+    const listed = (await tdns.findZonesByName(zoneName, call)).filter(
+      (z) => !z.privateZone && z.name.replace(/\.$/, '').toLowerCase() === zoneName,
+    );
+    const tags =
+      listed.length === 0
+        ? new Map()
+        : await tdns.getTags(
+            listed.map((z) => z.id),
+            call,
+          );
+    const targetZones: MoveState['target']['zones'][number][] = [];
+    for (const z of listed) {
+      const details = await tdns.getZone(z.id, call);
+      if (!details) continue;
+      const zoneTags = tags.get(z.id) ?? {};
+      targetZones.push({
+        id: z.id,
+        ours: zoneOwnership({ callerReference: z.callerReference, tags: zoneTags }, zoneName, org) === 'ours',
+        tagged:
+          zoneTags[ZoneTags.managedBy] === ZONEKEEPER_MANAGED_BY && zoneTags[ZoneTags.organization] === org,
+        nameServers: details.nameServers,
+      });
+    }
+    const oursInTarget = targetZones.filter((z) => z.ours).sort((a, b) => (a.id < b.id ? -1 : 1))[0];
+    const targetRecords = oursInTarget ? await allRecords(tdns, oursInTarget.id, call) : [];
+    const userName = organizationNames(names, org).userName;
+    const user = await target.zonekeeper.ports.identity.getUser(userName, call);
+    // An account that cannot be read leaves the target's headroom unknown (0: refused as no-capacity).
+    const placement = await plan(org, call).catch((error: unknown) => {
+      if (call.signal?.aborted) throw error;
+      return undefined;
+    });
+    const headroom = placement?.headroom.find((h) => h.account === to)?.headroom ?? 0;
+
+    const apexNsTtl = sourceRecords.find(
+      (r) => r.type === 'NS' && r.name.replace(/\.$/, '').toLowerCase() === zoneName,
+    )?.ttl;
+    const delegationTtl = zoneState.delegation?.ttl ?? DEFAULT_DELEGATION_TTL;
+    const drainMs = options.drainMs ?? Math.max(delegationTtl, apexNsTtl ?? 0) * 1000;
+    return {
+      organization: org,
+      zoneName,
+      to,
+      ...(record ? { record } : {}),
+      from,
+      source: {
+        ...(sourceZone ? { zone: { id: sourceZone.id, nameServers: sourceZone.nameServers } } : {}),
+        records: sourceRecords,
+        clusters,
+      },
+      target: {
+        zones: targetZones,
+        records: targetRecords,
+        foreignIdentity: user !== undefined && !isManagedIdentity(user.tags),
+        headroom,
+      },
+      parent: {
+        zoneId: zoneState.parent.id,
+        ...(zoneState.delegation ? { delegation: zoneState.delegation } : {}),
+      },
+      drainMs,
+      now: clock.now().toISOString(),
+    };
+  }
+
+  /** Applies a move plan step by step (each write a crash point); returns the ops applied. */
+  async function applyMove(
+    p: Extract<MovePlan, { outcome: 'steps' }>,
+    call: CallOptions,
+  ): Promise<MoveStep['op'][]> {
+    const applied: MoveStep['op'][] = [];
+    const source = byId.get(p.from) as (typeof accounts)[number];
+    const target = byId.get(p.to) as (typeof accounts)[number];
+    const tdns = target.zonekeeper.ports.dns;
+    let version: number | undefined;
+    let created: { id: string; nameServers: readonly string[]; submittedAt?: Date } | undefined;
+    const zoneIdOf = (id: string | null) => {
+      if (id !== null) return id;
+      if (!created)
+        throw new ZonekeeperError('INTERNAL', 'A move step refers to a zone that was not created.');
+      return created.id;
+    };
+    for (const step of p.steps) {
+      throwIfAborted(call.signal);
+      switch (step.op) {
+        case 'mark-moving':
+          version = (
+            await secrets.write(recordPath(p.organization), { ...step.data }, { ...call, cas: step.cas })
+          ).version;
+          break;
+        case 'create-zone': {
+          const result = await tdns.createZone(
+            {
+              name: step.zoneName,
+              callerReference: organizationCallerReference(
+                step.zoneName,
+                clock.now(),
+                Math.floor((config.random ?? Math.random)() * 36 ** 8).toString(36),
+              ),
+              comment: organizationZoneComment(p.organization),
+            },
+            call,
+          );
+          created = {
+            id: result.zone.id,
+            nameServers: result.nameServers,
+            ...(result.change.submittedAt ? { submittedAt: result.change.submittedAt } : {}),
+          };
+          break;
+        }
+        case 'tag-zone':
+          await tdns.changeTags(
+            zoneIdOf(step.zoneId),
+            {
+              add: {
+                [ZoneTags.managedBy]: ZONEKEEPER_MANAGED_BY,
+                [ZoneTags.organization]: p.organization,
+                [ZoneTags.createdAt]: (created?.submittedAt ?? clock.now()).toISOString(),
+              },
+            },
+            call,
+          );
+          break;
+        case 'copy-records': {
+          const zoneId = zoneIdOf(step.zoneId);
+          const rewrite = (r: RecordSet): RecordSet =>
+            r.aliasTarget?.hostedZoneId === step.sourceZoneId
+              ? { ...r, aliasTarget: { ...r.aliasTarget, hostedZoneId: zoneId } }
+              : r;
+          for (const [action, list] of [
+            ['UPSERT', step.upsert.map(rewrite)],
+            ['DELETE', step.delete],
+          ] as const)
+            for (const batch of batchRecordChanges(list)) {
+              const change = await tdns.changeRecords(
+                zoneId,
+                batch.map((recordSet) => ({ action, recordSet })),
+                { ...call, comment: `zonekeeper: move ${p.organization} from ${p.from}` },
+              );
+              await waitInsync(tdns, change, `records of ${p.organization} copied to ${p.to}`, call);
+            }
+          break;
+        }
+        case 'upsert-delegation': {
+          const nameServers = step.nameServers ?? created?.nameServers;
+          if (!nameServers)
+            throw new ZonekeeperError('INTERNAL', 'The move has no name servers to delegate to.');
+          // Through the target's provider: the parent zone's writes go to the parent account.
+          const change = await tdns.changeRecords(
+            step.parentZoneId,
+            [
+              {
+                action: 'UPSERT',
+                recordSet: {
+                  name: step.recordName,
+                  type: 'NS',
+                  ttl: step.ttl,
+                  values: nameServers.map((n) => (n.endsWith('.') ? n : `${n}.`)),
+                },
+              },
+            ],
+            { ...call, comment: `zonekeeper: delegate ${step.recordName} to account ${p.to}` },
+          );
+          await waitInsync(tdns, change, `delegation of ${step.recordName}`, call);
+          break;
+        }
+        case 'mark-moved':
+          version = (
+            await secrets.write(
+              recordPath(p.organization),
+              { ...step.data, delegationMovedAt: clock.now().toISOString() },
+              { ...call, cas: step.cas ?? (version as number) },
+            )
+          ).version;
+          break;
+        case 'ensure-target':
+          await target.zonekeeper.ensureOrganization(p.organization, call);
+          break;
+        case 'attach-cluster':
+          await target.zonekeeper.attachCluster(
+            p.organization,
+            {
+              clusterId: step.clusterId,
+              ...(step.scope === undefined ? {} : { identityScope: step.scope }),
+              ...(step.externalDns === undefined
+                ? {}
+                : { externalDns: step.externalDns as AttachClusterInput['externalDns'] & object }),
+            },
+            call,
+          );
+          break;
+        case 'release-cluster':
+          await source.zonekeeper.detachCluster(p.organization, step.clusterId, {
+            ...call,
+            skipCluster: true,
+          });
+          break;
+        case 'delete-source':
+          await source.moverOf().deleteOrganization(p.organization, call);
+          break;
+        case 'mark-done':
+          await secrets.write(
+            recordPath(p.organization),
+            { ...step.data },
+            { ...call, cas: step.cas ?? (version as number) },
+          );
+          break;
+      }
+      applied.push(step.op);
+    }
+    return applied;
+  }
+
+  async function moveOrganization(
+    organization: string,
+    toAccount: string,
+    options: MoveOrganizationOptions = {},
+  ): Promise<MoveResult> {
+    const org = organizationNames(names, organization).organization;
+    const to = validateAccountId(toAccount);
+    if (!byId.has(to)) throw invalidInput(`Account ${to} is not one of the fleet's accounts.`);
+    if (options.drainMs !== undefined && !(Number.isSafeInteger(options.drainMs) && options.drainMs >= 0))
+      throw invalidInput(`drainMs must be an integer ≥ 0, got ${String(options.drainMs)}.`);
+    const dryRun = validateDryRun(options);
+    const call = signalOnly(options);
+    const result = (p: MovePlan, applied: readonly MoveStep['op'][]): MoveResult => {
+      if (p.outcome === 'refused')
+        throw new ZonekeeperError('CONFLICT', p.message, {
+          details: { organization: org, reason: p.reason, accounts: [p.from, p.to] },
+        });
+      return {
+        organization: org,
+        from: p.from,
+        to: p.to,
+        status: dryRun
+          ? 'planned'
+          : p.phase === 'draining'
+            ? 'draining'
+            : p.phase === 'done' && applied.length === 0
+              ? 'in-place'
+              : 'moved',
+        plan: p,
+        applied,
+        ...(p.deleteSourceAt ? { deleteSourceAt: new Date(p.deleteSourceAt) } : {}),
+      };
+    };
+    // Refusals come before the lock and any write.
+    const first = planOrganizationMove(await gatherMove(org, to, options, call));
+    if (dryRun || first.outcome === 'refused' || (first.phase === 'done' && first.steps.length === 0))
+      return result(first, []);
+    lockCounter += 1;
+    const lock = createStoreLock(secrets, placementLockPath, {
+      holder: `${holderId}:${lockCounter}`,
+      purpose: `move ${org} to ${to}`,
+      ttlMs: config.locks?.ttlMs ?? 60_000,
+      owner: baseDomain,
+      ...(config.clock ? { clock: config.clock } : {}),
+    });
+    await lock.acquire({
+      ...call,
+      waitTimeoutMs: config.locks?.waitTimeoutMs ?? 600_000,
+      ...(config.locks?.pollMs === undefined ? {} : { pollMs: config.locks.pollMs }),
+    });
+    try {
+      // Gathered and planned again under the lock (another move may have run meanwhile), and again
+      // after the copy phase: its last write (the record naming the target) starts the finish phase.
+      const held: CallOptions = {
+        signal: call.signal ? AbortSignal.any([call.signal, lock.lost]) : lock.lost,
+      };
+      const applied: MoveStep['op'][] = [];
+      for (let round = 0; ; round++) {
+        const p = planOrganizationMove(await gatherMove(org, to, options, held));
+        if (p.outcome === 'refused' || round === 2) return result(p, applied);
+        applied.push(...(await applyMove(p, held)));
+        if (p.phase !== 'copy') return result(p, applied);
+      }
+    } finally {
+      await lock.release();
+    }
+  }
+
   return {
     baseDomain,
     accounts: accounts.map((a) => ({ id: a.id, zonekeeper: a.zonekeeper })),
@@ -617,13 +1099,15 @@ export function createFleet(config: FleetConfig): Fleet {
           zk.ensureOrganization(organization, { ...(options.signal ? { signal: options.signal } : {}) }),
       ),
     detachCluster: async (organization, clusterId, options = {}) =>
-      at((await existing(organization, options)).id, (zk) =>
+      at((await existing(organization, options, true)).id, (zk) =>
         zk.detachCluster(organization, clusterId, options),
       ),
     rotateCredentials: async (organization, options = {}) =>
-      at((await existing(organization, options)).id, (zk) => zk.rotateCredentials(organization, options)),
+      at((await existing(organization, options, true)).id, (zk) =>
+        zk.rotateCredentials(organization, options),
+      ),
     issueCertificate: async (organization, input, options = {}) =>
-      at((await existing(organization, options)).id, (zk) =>
+      at((await existing(organization, options, true)).id, (zk) =>
         zk.issueCertificate(organization, input, options),
       ),
     async listOrganizations(options = {}) {
@@ -635,7 +1119,10 @@ export function createFleet(config: FleetConfig): Fleet {
     describeOrganization: async (organization, options = {}) =>
       at((await existing(organization, options)).id, (zk) => zk.describeOrganization(organization, options)),
     deleteOrganization: async (organization, options = {}) =>
-      at((await existing(organization, options)).id, (zk) => zk.deleteOrganization(organization, options)),
+      at((await existing(organization, options, true)).id, (zk) =>
+        zk.deleteOrganization(organization, options),
+      ),
+    moveOrganization,
     collectGarbage: async (options) => ({ accounts: await sweep((zk) => zk.collectGarbage(options)) }),
     async runGarbageCollector(options) {
       const { onCollection, lease, ...rest } = options ?? ({} as FleetGarbageCollectorOptions);

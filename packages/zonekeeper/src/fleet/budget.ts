@@ -501,9 +501,10 @@ function accountLoad(
   interval: number,
   cache: number,
   minEventSync: number,
+  accountZones: number = organizations + r.otherZones,
 ): Record<ExternalDnsRoute53Action, number> & { readonly changes: number } {
   const clusters = organizations * r.clustersPerOrganization;
-  const zones = organizations + r.otherZones;
+  const zones = accountZones;
   // Pages of one listing and of one read, from the call model (a warm loop reads, a cold one also lists).
   const warm = externalDnsLoopCalls(
     { accountZones: zones, recordSets: r.recordSets, zonesCache: 'warm' },
@@ -577,9 +578,10 @@ function churn(
   organizations: number,
   cache: number,
   spacing: number,
+  accountZones: number = organizations + r.otherZones,
 ): { readonly account: number; readonly reads: number } {
   const clusters = organizations * r.clustersPerOrganization;
-  const zones = organizations + r.otherZones;
+  const zones = accountZones;
   const warm = externalDnsLoopCalls(
     { accountZones: zones, recordSets: r.recordSets, zonesCache: 'warm' },
     r.model,
@@ -877,5 +879,339 @@ export function withFleetExternalDnsSettings<
         : []),
       `--aws-batch-change-size=${settings.batchChangeSize}`,
     ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Heterogeneous fleets: groups of organisations with their own shapes and settings
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * One group of a heterogeneous fleet: organisations alike in clusters, records and churn, and,
+ * optionally, ExternalDNS settings the group insists on (a group that must repair drift within a minute
+ * pins `intervalSeconds: 60`). @public
+ */
+export interface FleetGroup extends Omit<FleetShape, 'otherZonesPerAccount'> {
+  /** The group's name (1–64 letters, digits, `-`, `_`), unique in the fleet. */
+  readonly name: string;
+  /** `--interval` every cluster of the group runs (seconds, ≥ 60); absent: planned. */
+  readonly intervalSeconds?: number;
+  /** `--aws-zones-cache-duration` every cluster of the group runs (seconds, ≥ 1); absent: planned. */
+  readonly zonesCacheSeconds?: number;
+}
+
+/** A heterogeneous fleet: its groups, and the zones of every account besides the organisations'. @public */
+export interface HeterogeneousFleet {
+  readonly groups: readonly FleetGroup[];
+  /** Hosted zones in every account besides the organisations' (default 1). */
+  readonly otherZonesPerAccount?: number;
+}
+
+/** One group's part of an account's plan. JSON data. @public */
+export interface FleetGroupPlan {
+  readonly name: string;
+  /** The group's organisations in the account. */
+  readonly organizations: number;
+  readonly clusters: number;
+  /** Its clusters' settings (pinned values kept; the rest planned). */
+  readonly settings: FleetExternalDnsSettings;
+  /** Which settings the group pinned. */
+  readonly pinned: readonly ('intervalSeconds' | 'zonesCacheSeconds')[];
+  /** Its clusters' steady-state requests per second (all actions). */
+  readonly requestsPerSecond: number;
+}
+
+/** An account holding its part of every group within the budget. JSON data. @public */
+export interface HeterogeneousAccountPlan {
+  readonly outcome: 'fits';
+  readonly accounts: 1;
+  readonly organizations: number;
+  readonly clusters: number;
+  readonly zones: number;
+  readonly groups: readonly FleetGroupPlan[];
+  /** The account's load: every group's requests, per bucket. */
+  readonly load: Omit<FleetLoad, 'restartRequests' | 'restartSeconds'>;
+  readonly message: string;
+}
+
+/** The result of {@link planHeterogeneousFleetBudget}. JSON data. @public */
+export type HeterogeneousFleetPlan =
+  | HeterogeneousAccountPlan
+  | {
+      readonly outcome: 'needs-accounts';
+      /** The fewest accounts holding the fleet with every group spread evenly over them. */
+      readonly accounts: number;
+      /** Each group's organisations per account (at most), by group name. */
+      readonly organizationsPerAccount: Readonly<Record<string, number>>;
+      readonly reasons: readonly FleetShortfall[];
+      /** The plan of the fullest account. */
+      readonly perAccount: HeterogeneousAccountPlan;
+      readonly message: string;
+    }
+  | { readonly outcome: 'impossible'; readonly reasons: readonly FleetShortfall[]; readonly message: string };
+
+interface ResolvedGroup {
+  readonly name: string;
+  readonly r: Resolved;
+  readonly organizations: number;
+  readonly interval?: number;
+  readonly cache?: number;
+}
+
+function resolveGroups(fleet: HeterogeneousFleet, options: FleetBudgetOptions): ResolvedGroup[] {
+  if (
+    typeof fleet !== 'object' ||
+    fleet === null ||
+    !Array.isArray(fleet.groups) ||
+    fleet.groups.length === 0
+  )
+    throw invalidInput(`${PREFIX}: expected a fleet { groups: [ … ] } with at least one group.`);
+  const names = new Set<string>();
+  return fleet.groups.map((g, i) => {
+    if (typeof g !== 'object' || g === null) throw invalidInput(`${PREFIX}: groups[${i}] must be an object.`);
+    if (typeof g.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(g.name))
+      throw invalidInput(`${PREFIX}: groups[${i}].name must be 1–64 letters, digits, "-" or "_".`);
+    if (names.has(g.name)) throw invalidInput(`${PREFIX}: group ${g.name} is listed twice.`);
+    names.add(g.name);
+    const { name, intervalSeconds, zonesCacheSeconds, ...shape } = g;
+    const r = resolve(
+      {
+        ...shape,
+        ...(fleet.otherZonesPerAccount === undefined
+          ? {}
+          : { otherZonesPerAccount: fleet.otherZonesPerAccount }),
+      },
+      options,
+    );
+    return {
+      name,
+      r,
+      organizations: r.organizations,
+      ...(intervalSeconds === undefined
+        ? {}
+        : { interval: integer(intervalSeconds, `group ${name}: intervalSeconds`, 60, MAX_SECONDS) }),
+      ...(zonesCacheSeconds === undefined
+        ? {}
+        : { cache: integer(zonesCacheSeconds, `group ${name}: zonesCacheSeconds`, 1, MAX_SECONDS) }),
+    };
+  });
+}
+
+/** Every group's per-action load in one account at a common planned (interval, cache, spacing). */
+function groupsLoad(
+  groups: readonly ResolvedGroup[],
+  counts: readonly number[],
+  interval: number,
+  cache: number,
+  spacing: number,
+) {
+  const zones = counts.reduce((a, b) => a + b, 0) + (groups[0]?.r.otherZones ?? 0);
+  return groups.map((g, i) =>
+    accountLoad(
+      g.r,
+      counts[i] ?? 0,
+      g.interval ?? interval,
+      g.cache ?? cache,
+      Math.min(spacing, g.interval ?? interval),
+      zones,
+    ),
+  );
+}
+
+function sumLoads(loads: readonly ReturnType<typeof accountLoad>[]) {
+  const out: Record<string, number> = { changes: 0 };
+  for (const a of EXTERNAL_DNS_ROUTE53_ACTIONS) out[a] = 0;
+  for (const l of loads) {
+    for (const a of EXTERNAL_DNS_ROUTE53_ACTIONS) out[a] = (out[a] as number) + l[a];
+    out.changes = (out.changes as number) + l.changes;
+  }
+  return out as Record<ExternalDnsRoute53Action, number> & { changes: number };
+}
+
+function fitsBuckets(r: Resolved, total: ReturnType<typeof sumLoads>): FleetBucketLoad[] | undefined {
+  const all = EXTERNAL_DNS_ROUTE53_ACTIONS.reduce((n, a) => n + total[a], 0);
+  const bucket = (name: FleetBucketLoad['bucket'], rate: number, spec: Route53BucketSpec) => ({
+    bucket: name,
+    requestsPerSecond: rate,
+    budgetRequestsPerSecond: r.share * spec.refillPerSecond,
+    refillPerSecond: spec.refillPerSecond,
+  });
+  const buckets: FleetBucketLoad[] = [
+    bucket('account', all, r.table.account),
+    ...EXTERNAL_DNS_ROUTE53_ACTIONS.map((a) => bucket(a, total[a], bucketOf(r.table, a))),
+    ...(r.table.changes === undefined ? [] : [bucket('changes', total.changes, r.table.changes)]),
+  ];
+  return buckets.every((b) => b.requestsPerSecond <= b.budgetRequestsPerSecond) ? buckets : undefined;
+}
+
+function planGroupsAccount(
+  groups: readonly ResolvedGroup[],
+  counts: readonly number[],
+): HeterogeneousAccountPlan | FleetShortfall[] {
+  const r = (groups[0] as ResolvedGroup).r;
+  const organizations = counts.reduce((a, b) => a + b, 0);
+  const zones = organizations + r.otherZones;
+  const shortfalls: FleetShortfall[] = [];
+  if (zones > r.quota) shortfalls.push('zone-quota');
+  const minSpacing = r.model.minEventSyncIntervalSeconds;
+  const maxCache = r.caches.at(-1) as number;
+  const fits = (i: number, c: number, sp: number) =>
+    fitsBuckets(r, sumLoads(groupsLoad(groups, counts, i, c, sp)));
+  const interval = r.intervals.find((i) => fits(i, maxCache, minSpacing) !== undefined);
+  if (interval === undefined) shortfalls.push('request-budget');
+  if (shortfalls.length > 0 || interval === undefined) return shortfalls;
+  const cache = r.caches.find((c) => fits(interval, c, minSpacing) !== undefined) as number;
+  // Change loops spaced so that constant churn on every cluster stays within the whole refill.
+  const churnAt = (spacing: number) => {
+    let account = 0;
+    let reads = 0;
+    for (const [i, g] of groups.entries()) {
+      const c = churn(
+        g.r,
+        counts[i] ?? 0,
+        g.cache ?? cache,
+        Math.min(spacing, g.interval ?? interval),
+        zones,
+      );
+      account += c.account;
+      reads += c.reads;
+    }
+    return { account, reads };
+  };
+  const churnWithin = (spacing: number) => {
+    const { account, reads } = churnAt(spacing);
+    return (
+      account <= r.table.account.refillPerSecond &&
+      reads <= bucketOf(r.table, 'ListResourceRecordSets').refillPerSecond
+    );
+  };
+  const longest = Math.max(interval, ...groups.map((g) => g.interval ?? interval));
+  let low = minSpacing;
+  let high = longest;
+  if (r.events)
+    while (low < high) {
+      const mid = Math.floor((low + high) / 2);
+      if (churnWithin(mid)) high = mid;
+      else low = mid + 1;
+    }
+  const spacing = r.events ? high : minSpacing;
+  const perGroup = groupsLoad(groups, counts, interval, cache, spacing);
+  const total = sumLoads(perGroup);
+  const buckets =
+    fitsBuckets(r, total) ??
+    fitsBuckets(r, sumLoads(groupsLoad(groups, counts, interval, cache, minSpacing)));
+  if (buckets === undefined) return ['request-budget'];
+  const requests = (buckets[0] as FleetBucketLoad).requestsPerSecond;
+  const budget = r.share * r.table.account.refillPerSecond;
+  const planned = groups.map((g, i): FleetGroupPlan => {
+    const gi = g.interval ?? interval;
+    const gc = g.cache ?? cache;
+    const gs = Math.min(spacing, gi);
+    const clusters = (counts[i] ?? 0) * g.r.clustersPerOrganization;
+    const warm = externalDnsLoopCalls(
+      { accountZones: zones, recordSets: g.r.recordSets, zonesCache: 'warm' },
+      g.r.model,
+    );
+    const round = clusters * (warm.ListResourceRecordSets + warm.ListHostedZones);
+    const load = perGroup[i] as ReturnType<typeof accountLoad>;
+    return {
+      name: g.name,
+      organizations: counts[i] ?? 0,
+      clusters,
+      pinned: [
+        ...(g.interval === undefined ? [] : ['intervalSeconds' as const]),
+        ...(g.cache === undefined ? [] : ['zonesCacheSeconds' as const]),
+      ],
+      requestsPerSecond: EXTERNAL_DNS_ROUTE53_ACTIONS.reduce((n, a) => n + load[a], 0),
+      settings: {
+        externalDnsVersion: g.r.model.version,
+        intervalSeconds: gi,
+        interval: goDuration(gi),
+        // The group's round of warm loops spread so that it arrives no faster than the whole budget.
+        jitterSeconds: Math.min(gi, Math.ceil(round / budget)),
+        zonesCacheSeconds: gc,
+        zonesCacheDuration: goDuration(gc),
+        zonesCacheJitterSeconds: gc,
+        events: g.r.events,
+        minEventSyncSeconds: gs,
+        minEventSyncInterval: goDuration(gs),
+        minEventSyncJitterSeconds: gs > minSpacing ? gs : 0,
+        batchChangeSize: g.r.batch,
+      },
+    };
+  });
+  const clusters = planned.reduce((n, g) => n + g.clusters, 0);
+  return {
+    outcome: 'fits',
+    accounts: 1,
+    organizations,
+    clusters,
+    zones,
+    groups: planned,
+    load: {
+      share: r.share,
+      requestsPerSecond: requests,
+      budgetRequestsPerSecond: budget,
+      utilisation: requests / r.table.account.refillPerSecond,
+      buckets,
+      churnRequestsPerSecond: r.events ? churnAt(spacing).account : requests,
+    },
+    message: `${clusters} clusters of ${organizations} organisations in ${groups.length} group(s) send ${requests.toFixed(2)} requests/s, ${((requests / r.table.account.refillPerSecond) * 100).toFixed(1)} % of the account's ${r.table.account.refillPerSecond}/s (budget ${(r.share * 100).toFixed(0)} %); ${planned.map((g) => `${g.name}: --interval=${g.settings.interval}, --aws-zones-cache-duration=${g.settings.zonesCacheDuration}`).join('; ')}.`,
+  };
+}
+
+/**
+ * {@link planFleetBudget} for a fleet whose organisations differ: groups with their own clusters per
+ * organisation, record sets, churn and — optionally — pinned `--interval` or zone-cache settings. The
+ * groups share one account's buckets: the planner keeps every pinned setting, and plans one interval
+ * and one zone cache for the groups that pinned none, the shortest (interval first) for which the
+ * account's total — every group's requests, each at its own settings — stays within `share` of every
+ * bucket; change loops are spaced as in the uniform planner, over all groups' churn. Where one account
+ * is not enough, every group is spread evenly over the fewest accounts that hold it (each account
+ * holds `⌈group ÷ accounts⌉` of every group or fewer). Pure and deterministic.
+ *
+ * @example
+ * ```ts
+ * planHeterogeneousFleetBudget({ groups: [
+ *   { name: 'big', organizations: 20, clustersPerOrganization: 30, recordSetsPerZone: 2000 },
+ *   { name: 'small', organizations: 300, clustersPerOrganization: 1, recordSetsPerZone: 20 },
+ *   { name: 'strict', organizations: 5, clustersPerOrganization: 2, recordSetsPerZone: 50, intervalSeconds: 60 },
+ * ] });
+ * ```
+ * @throws ZonekeeperError `INVALID_INPUT` for a malformed fleet, group, table or option.
+ * @public
+ */
+export function planHeterogeneousFleetBudget(
+  fleet: HeterogeneousFleet,
+  options: FleetBudgetOptions = {},
+): HeterogeneousFleetPlan {
+  const groups = resolveGroups(fleet, options);
+  const totals = groups.map((g) => g.organizations);
+  const one = planGroupsAccount(groups, totals);
+  if (!Array.isArray(one)) return one;
+  const split = (n: number) => totals.map((t) => Math.ceil(t / n));
+  const most = Math.max(...totals);
+  const smallest = planGroupsAccount(groups, split(most));
+  if (Array.isArray(smallest))
+    return {
+      outcome: 'impossible',
+      reasons: smallest,
+      message: `Even one organisation of each group per account does not fit (${smallest.join(', ')}): a pinned setting, or one organisation's clusters, exceed the budget at the longest interval allowed. Raise maxIntervalSeconds or the share, unpin, or split the organisation's clusters.`,
+    };
+  let low = 2;
+  let high = most;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (Array.isArray(planGroupsAccount(groups, split(mid)))) low = mid + 1;
+    else high = mid;
+  }
+  const perAccount = planGroupsAccount(groups, split(high)) as HeterogeneousAccountPlan;
+  return {
+    outcome: 'needs-accounts',
+    accounts: high,
+    organizationsPerAccount: Object.fromEntries(groups.map((g, i) => [g.name, split(high)[i] as number])),
+    reasons: one,
+    perAccount,
+    message: `One account cannot hold the fleet (${one.join(', ')}); ${high} accounts, each with at most ${groups.map((g, i) => `${split(high)[i]} of ${g.name}`).join(', ')}, can: ${perAccount.message}`,
   };
 }

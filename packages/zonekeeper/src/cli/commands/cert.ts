@@ -30,6 +30,7 @@ import {
 } from '../command.js';
 import { checkWithinZone, defaultCertificateName, parsePositiveInteger } from '../settings.js';
 import { certificateIssueView, renderCertificateIssue } from '../views.js';
+import { singleAccountOnly } from './fleet.js';
 
 /** Choices shown in the help without loading the libraries; a unit test keeps them equal to theirs. */
 export const certificateChoices = {
@@ -226,5 +227,10 @@ export const registerCertCommands: CommandGroup = (program, execute) => {
       "with --acme: PEM certificates to trust for the ACME CA's HTTPS (a private CA)",
     )
     .option('--dry-run', 'print the plan, issue nothing, write nothing')
-    .action(execute('cert issue', async (ctx, names: string[]) => issueCertificate(ctx, names)));
+    .action(
+      execute('cert issue', async (ctx, names: string[]) => {
+        singleAccountOnly(ctx, 'cert issue');
+        return issueCertificate(ctx, names);
+      }),
+    );
 };

@@ -16,19 +16,22 @@ import {
 import type { ExternalDnsPolicy } from '@zonekeeper/externaldns-deployer';
 import type { ExternalDnsDefaults, IdentityScope } from '../../config.js';
 import type { FleetExternalDnsSettings } from '../../fleet/budget.js';
-import type { AttachClusterInput } from '../../results.js';
+import type { AttachClusterInput, Zonekeeper } from '../../results.js';
 import {
   buildFacade,
+  buildFleetFacade,
   type CommandContext,
   type CommandGroup,
   commandFlag,
   commandList,
   commandString,
+  isFleet,
   signalOf,
 } from '../command.js';
 import { type CertSpec, parseCertSpec, parsePositiveInteger } from '../settings.js';
 import { attachView, detachView, renderAttach, renderDetach } from '../views.js';
 import { clusterListView, renderClusterList } from '../views-org.js';
+import { fleetClusterList, withAccount, withAccountLine } from './fleet.js';
 import { nowOf, optionalInventory } from './org.js';
 
 /** Choices shown in the help without loading the libraries; a unit test keeps them equal to theirs. */
@@ -297,10 +300,19 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
         const fleetBudget = await fleetBudgetFlag(ctx);
         const keyless = credentialsFlags(ctx);
         const certificateMode = certificateModeFlags(ctx);
-        const zk = await buildFacade(ctx);
+        if (isFleet(ctx) && keyless.credentials !== undefined && keyless.credentials !== 'access-key')
+          throw invalidInput(
+            `cluster attach --fleet attaches with access keys only: --credentials ${keyless.credentials} needs the account's IAM roles, which a fleet does not configure yet. Run it without --fleet against the organisation's account.`,
+          );
+        // Over several accounts: placed (a new organisation) and attached in the organisation's account.
+        const fleet = isFleet(ctx) ? await buildFleetFacade(ctx) : undefined;
+        const zk = fleet ?? (await buildFacade(ctx));
+        const ports = fleet
+          ? (fleet.accounts[0] as (typeof fleet.accounts)[number]).zonekeeper.ports
+          : (zk as Zonekeeper).ports;
         const dryRun = commandFlag(ctx, 'dryRun');
         // Loading the kubeconfig sends nothing: a missing context fails here, before any AWS call.
-        await zk.ports.cluster(clusterId);
+        await ports.cluster(clusterId);
         ctx.out.progress(
           `zonekeeper cluster attach: ${organization}/${clusterId}${dryRun ? ' (dry run)' : ''}: organisation, ExternalDNS${certs.length > 0 ? `, ${certs.length} certificate(s)` : ''}…`,
         );
@@ -318,11 +330,14 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
           },
           { dryRun, ...signalOf(ctx) },
         );
-        const view = attachView(
+        const view = withAccount(
           result,
-          certs.map((c) => c.name),
+          attachView(
+            result,
+            certs.map((c) => c.name),
+          ),
         );
-        return { view, text: renderAttach(view) };
+        return { view, text: withAccountLine(result, renderAttach(view)) };
       }),
     );
   cluster
@@ -337,9 +352,13 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
         const organization = validateOrganizationName(org);
         const clusterId = validateClusterId(clusterArg);
         const skipCluster = commandFlag(ctx, 'skipCluster');
-        const zk = await buildFacade(ctx);
+        const fleet = isFleet(ctx) ? await buildFleetFacade(ctx) : undefined;
+        const zk = fleet ?? (await buildFacade(ctx));
+        const ports = fleet
+          ? (fleet.accounts[0] as (typeof fleet.accounts)[number]).zonekeeper.ports
+          : (zk as Zonekeeper).ports;
         const dryRun = commandFlag(ctx, 'dryRun');
-        if (!skipCluster) await zk.ports.cluster(clusterId);
+        if (!skipCluster) await ports.cluster(clusterId);
         ctx.out.progress(
           `zonekeeper cluster detach: ${organization}/${clusterId}${dryRun ? ' (dry run)' : ''}${skipCluster ? ' (skipping the cluster)' : ''}…`,
         );
@@ -348,8 +367,8 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
           skipCluster,
           ...signalOf(ctx),
         });
-        const view = detachView(result);
-        return { view, text: renderDetach(view) };
+        const view = withAccount(result, detachView(result));
+        return { view, text: withAccountLine(result, renderDetach(view)) };
       }),
     );
   cluster
@@ -362,6 +381,8 @@ export const registerClusterCommands: CommandGroup = (program, execute) => {
       execute('cluster list', async (ctx) => {
         const only = commandString(ctx, 'org');
         const organization = only === undefined ? undefined : validateOrganizationName(only);
+        if (isFleet(ctx))
+          return fleetClusterList(ctx, organization, await optionalInventory(ctx), nowOf(ctx));
         const zk = await buildFacade(ctx, await optionalInventory(ctx));
         ctx.out.progress(`zonekeeper cluster list${organization ? `: ${organization}` : ''}…`);
         const view = clusterListView(

@@ -8,6 +8,7 @@
 import { validateOrganizationName } from '@zonekeeper/core';
 import { buildFacade, type CommandGroup, signalOf } from '../command.js';
 import { renderRotation, rotationView } from '../views.js';
+import { singleAccountOnly } from './fleet.js';
 
 /** Registers `credentials rotate`. */
 export const registerCredentialsCommands: CommandGroup = (program, execute) => {
@@ -21,6 +22,7 @@ export const registerCredentialsCommands: CommandGroup = (program, execute) => {
     .argument('<org>', 'organisation name')
     .action(
       execute('credentials rotate', async (ctx, org: string) => {
+        singleAccountOnly(ctx, 'credentials rotate');
         const organization = validateOrganizationName(org);
         const zk = await buildFacade(ctx);
         ctx.out.progress(`zonekeeper credentials rotate: ${organization}…`);

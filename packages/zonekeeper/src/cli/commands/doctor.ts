@@ -9,10 +9,11 @@
 import { validateOrganizationName } from '@zonekeeper/core';
 import type { ClusterInventory } from '../../inventory.js';
 import { checkInventoryFile, checkVaultSettings, createFileInventory } from '../backend.js';
-import { buildFacade, type CommandGroup, commandString, signalOf } from '../command.js';
+import { buildFacade, type CommandGroup, commandString, isFleet, signalOf } from '../command.js';
 import { ExitCodes } from '../exit-codes.js';
 import { parseInstant } from '../settings.js';
 import { doctorView, renderDoctor } from '../views-doctor.js';
+import { fleetDoctor } from './fleet.js';
 
 /** Registers `doctor`. */
 export const registerDoctorCommand: CommandGroup = (program, execute) => {
@@ -36,6 +37,7 @@ export const registerDoctorCommand: CommandGroup = (program, execute) => {
           await checkInventoryFile(file, signalOf(ctx));
           inventory = createFileInventory(file);
         }
+        if (isFleet(ctx)) return fleetDoctor(ctx, organization, now, inventory);
         const zk = await buildFacade(ctx, inventory);
         ctx.out.progress(
           `zonekeeper doctor: ${organization ?? `every organisation under ${ctx.settings.baseDomain}`} (read only)…`,

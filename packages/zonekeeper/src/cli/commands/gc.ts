@@ -29,6 +29,7 @@ import {
   cliText,
   commandFlag,
   commandString,
+  isFleet,
   signalOf,
 } from '../command.js';
 import { type ExitCode, ExitCodes, exitCodeOfCode, worstExitCode } from '../exit-codes.js';
@@ -36,6 +37,7 @@ import { formatInstant } from '../render.js';
 import { parseInstant } from '../settings.js';
 import { collectionView, renderCollection } from '../views.js';
 import { watchPassEvent, watchPassLine, watchView } from '../views-doctor.js';
+import { fleetCollection, fleetWatch } from './fleet.js';
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -131,6 +133,7 @@ async function runWatch(ctx: CommandContext): Promise<CommandOutcome> {
     if (!client) throw invalidInput(`No cluster client for the Lease cluster ${cluster}.`);
     lease = { cluster: client, ...rest };
   }
+  if (isFleet(ctx)) return fleetWatch(ctx, inventory, options, lease);
   const zk = await buildFacade(ctx, inventory);
   const signal = ctx.signal ?? new AbortController().signal;
   ctx.out.progress(
@@ -170,6 +173,7 @@ async function runCollection(ctx: CommandContext, name: string, dryRun: boolean)
   const nowText = commandString(ctx, 'now');
   const now = nowText === undefined ? undefined : parseInstant(nowText);
   const inventory = await inventoryOf(ctx, name);
+  if (isFleet(ctx)) return fleetCollection(ctx, name, dryRun, now, inventory);
   const zk = await buildFacade(ctx, inventory);
   ctx.out.progress(
     `zonekeeper ${name}: managed zones under ${ctx.settings.baseDomain}${now ? ` at ${formatInstant(now)}` : ''}${dryRun ? ' (plan only)' : ''}…`,

@@ -14,6 +14,8 @@ import {
   type CommandContext,
   type CommandGroup,
   commandFlag,
+  commandString,
+  isFleet,
   type PromptInput,
   signalOf,
 } from '../command.js';
@@ -27,6 +29,14 @@ import {
   renderOrganizationDescription,
   renderOrganizationList,
 } from '../views-org.js';
+import {
+  fleetOrganizationEnsure,
+  fleetOrganizationList,
+  fleetOrganizationMove,
+  fleetOrganizationShow,
+  singleAccountOnly,
+} from './fleet.js';
+import { parseDuration } from './gc.js';
 
 /** The inventory of `--inventory` (or the test's), when one is given: the views then show what it says. */
 export async function optionalInventory(ctx: CommandContext): Promise<ClusterInventory | undefined> {
@@ -76,8 +86,9 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
       execute('org ensure', async (ctx, name: string) => {
         const organization = validateOrganizationName(name);
         organizationZoneName(organization, ctx.settings.baseDomain);
-        const zk = await buildFacade(ctx);
         const dryRun = commandFlag(ctx, 'dryRun');
+        if (isFleet(ctx)) return fleetOrganizationEnsure(ctx, organization, dryRun);
+        const zk = await buildFacade(ctx);
         ctx.out.progress(`zonekeeper org ensure: ${organization}${dryRun ? ' (dry run)' : ''}…`);
         const result = await zk.ensureOrganization(organization, { dryRun, ...signalOf(ctx) });
         const view = organizationView(result);
@@ -89,6 +100,7 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
     .description('the organisations of this platform: zone, IAM users, attached clusters (reads only)')
     .action(
       execute('org list', async (ctx) => {
+        if (isFleet(ctx)) return fleetOrganizationList(ctx, nowOf(ctx));
         const zk = await buildFacade(ctx);
         ctx.out.progress(`zonekeeper org list: organisations under ${ctx.settings.baseDomain}…`);
         const view = organizationListView(await zk.listOrganizations(signalOf(ctx)));
@@ -105,10 +117,36 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
       execute('org show', async (ctx, name: string) => {
         const organization = validateOrganizationName(name);
         organizationZoneName(organization, ctx.settings.baseDomain);
+        if (isFleet(ctx)) return fleetOrganizationShow(ctx, organization, await optionalInventory(ctx));
         const zk = await buildFacade(ctx, await optionalInventory(ctx));
         ctx.out.progress(`zonekeeper org show: ${organization}…`);
         const view = organizationDescriptionView(await zk.describeOrganization(organization, signalOf(ctx)));
         return { view, text: renderOrganizationDescription(view) };
+      }),
+    );
+  org
+    .command('move')
+    .description(
+      'move an organisation to another account of the fleet (--fleet): zone and records copied, delegation moved, identity re-issued, the old zone deleted after --drain; run again to continue or finish',
+    )
+    .argument('<org>', 'organisation name')
+    .requiredOption('--to <account>', 'the account id to move it to (one of the fleet file)')
+    .option(
+      '--drain <duration>',
+      'keep the old zone this long after the delegation moved (default: the delegation and apex NS TTLs)',
+    )
+    .option('--dry-run', 'print the plan, change nothing')
+    .action(
+      execute('org move', async (ctx, name: string) => {
+        const organization = validateOrganizationName(name);
+        organizationZoneName(organization, ctx.settings.baseDomain);
+        if (!isFleet(ctx))
+          throw invalidInput('org move needs --fleet <file>: it moves an organisation between its accounts.');
+        const to = commandString(ctx, 'to') ?? '';
+        const drain = commandString(ctx, 'drain');
+        const drainMs =
+          drain === undefined ? undefined : drain.trim() === '0' ? 0 : parseDuration(drain, '--drain');
+        return fleetOrganizationMove(ctx, organization, to, drainMs, commandFlag(ctx, 'dryRun'));
       }),
     );
   org
@@ -123,6 +161,7 @@ export const registerOrgCommands: CommandGroup = (program, execute) => {
       execute('org delete', async (ctx, name: string) => {
         const organization = validateOrganizationName(name);
         organizationZoneName(organization, ctx.settings.baseDomain);
+        singleAccountOnly(ctx, 'org delete');
         const dryRun = commandFlag(ctx, 'dryRun');
         const yes = commandFlag(ctx, 'yes');
         const ask = !dryRun && !yes;
