@@ -60,7 +60,7 @@ import {
   writeOwnedSecret,
 } from '@zonekeeper/vault-keys';
 import type { DnsProvider, DnsServerAddress } from '@zonekeeper/zone-manager';
-import { type Authorization, crypto as acmeCrypto, Client, type Order } from 'acme-client';
+import type { Authorization, Client, Order } from 'acme-client';
 import { renewalTime } from '../certificates.js';
 import {
   assertSecretOwned,
@@ -70,6 +70,7 @@ import {
   type TlsSecretTarget,
   tlsSecret,
 } from '../ensure.js';
+import { loadAcmeClient } from './acme-runtime.js';
 import {
   type ChallengeRecord,
   challengeRecordName,
@@ -631,7 +632,8 @@ function certificateToStore(
 const BAD_NONCE_RETRIES = 20;
 
 /** A client for the account key, with zonekeeper's badNonce patience. */
-function acmeClient(directoryUrl: string, accountKey: string): Client {
+async function acmeClient(directoryUrl: string, accountKey: string): Promise<Client> {
+  const { Client } = await loadAcmeClient();
   const client = new Client({ directoryUrl, accountKey });
   // acme-client keeps the limit on its HTTP client, without an option: set it where it is, if it is.
   const http = (client as unknown as { api?: { http?: { maxBadNonceRetries?: unknown } } }).api?.http;
@@ -682,7 +684,7 @@ async function orderCertificate(
     ...(settings.caCertificates === undefined ? {} : { agent: pinnedAgent(settings.caCertificates) }),
   };
   return inAcmeScope(scopeSettings, async (scope) => {
-    const client = acmeClient(step.directoryUrl, accountKeyPem);
+    const client = await acmeClient(step.directoryUrl, accountKeyPem);
     let written: ReturnType<typeof challengeRecordSets> = [];
     try {
       await useAccount(client, scope, settings);
@@ -752,7 +754,7 @@ async function orderCertificate(
       const keyPem = newAccountKeyPem();
       const commonName =
         step.dnsNames[0] !== undefined && step.dnsNames[0].length <= 64 ? step.dnsNames[0] : undefined;
-      const [, csr] = await acmeCrypto.createCsr(
+      const [, csr] = await (await loadAcmeClient()).crypto.createCsr(
         { altNames: [...step.dnsNames], ...(commonName === undefined ? {} : { commonName }) },
         keyPem,
       );
@@ -977,7 +979,7 @@ export async function revokeAcmeCertificate(
       ...(settings.caCertificates === undefined ? {} : { agent: pinnedAgent(settings.caCertificates) }),
     },
     async (scope): Promise<'revoked' | 'already-revoked'> => {
-      const client = acmeClient(directoryUrl, account.pem);
+      const client = await acmeClient(directoryUrl, account.pem);
       try {
         await useAccount(client, scope, settings, { existingOnly: true });
         await client.revokeCertificate(stored.certificatePem, { reason: REASON_CODES[reason] });

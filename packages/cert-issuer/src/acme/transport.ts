@@ -14,7 +14,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent } from 'node:https';
 import { createRequire } from 'node:module';
-import { axios as acmeAxios } from 'acme-client';
+import { loadAcmeClient } from './acme-runtime.js';
 import { type AcmeProblem, acmeProblemName, parseAcmeProblem, parseRetryAfter } from './problems.js';
 
 /** What one scope sets for its requests. @internal */
@@ -66,7 +66,9 @@ interface AxiosLikeResponse {
   headers: Record<string, unknown>;
 }
 
-function install(): void {
+async function install(): Promise<void> {
+  if (installed) return;
+  const { axios: acmeAxios } = await loadAcmeClient();
   if (installed) return;
   installed = true;
   acmeAxios.interceptors.request.use((config) => {
@@ -130,7 +132,7 @@ export async function inAcmeScope<T>(
   scope: Omit<AcmeTransportScope, 'requests' | 'lastProblem' | 'problems'>,
   fn: (scope: AcmeTransportScope) => Promise<T>,
 ): Promise<T> {
-  install();
+  await install();
   const s: AcmeTransportScope = { ...scope, requests: 0, problems: [] };
   return scopes.run(s, () => fn(s));
 }
