@@ -18,6 +18,9 @@
  * Fleet: 2 clusters per organisation, 40 record sets per zone, the parent zone in every account, 2
  * change loops per cluster per hour (one ALIAS name each, 4 changes), seeded (`FLEET_SEED`, default
  * 2026). `--quick`: a 2-hour window.
+ *
+ * Then mixed fleets (`planHeterogeneousFleetBudget`): large, small and interval-pinned organisations in
+ * one account, each group with its planned (or pinned) settings, simulated the same way.
  */
 import {
   changeBatches,
@@ -32,9 +35,11 @@ import {
   clusterZonesCacheSeconds,
   type FleetAccountPlan,
   type FleetExternalDnsSettings,
+  type FleetGroup,
   type FleetShape,
   goDuration,
   planFleetBudget,
+  planHeterogeneousFleetBudget,
 } from 'zonekeeper';
 import { isQuick, type Row, report } from './report.js';
 
@@ -67,6 +72,16 @@ interface Simulated {
   readonly restartDrainSeconds: number;
 }
 
+/** Clusters alike in settings, records and churn (a whole uniform fleet, or one group of a mixed one). */
+interface SimulatedGroup {
+  readonly name: string;
+  readonly clusters: number;
+  readonly settings: FleetExternalDnsSettings;
+  readonly recordSets: number;
+  readonly changeLoopsPerHour: number;
+  readonly changesPerName: number;
+}
+
 /** One account's clusters, second by second, through the fleet's share of the account bucket. */
 function simulate(
   plan: FleetAccountPlan,
@@ -74,24 +89,56 @@ function simulate(
   seed: number,
   options: { readonly churn?: boolean; readonly share?: number } = {},
 ): Simulated {
+  return simulateGroups(
+    plan.zones,
+    [
+      {
+        name: 'cluster',
+        clusters: plan.clusters,
+        settings,
+        recordSets: RECORD_SETS,
+        changeLoopsPerHour: CHANGE_LOOPS_PER_HOUR,
+        changesPerName: CHANGES_PER_NAME,
+      },
+    ],
+    seed,
+    options,
+  );
+}
+
+/** {@link simulate} for clusters in groups with their own settings, records and churn. */
+function simulateGroups(
+  zones: number,
+  groups: readonly SimulatedGroup[],
+  seed: number,
+  options: { readonly churn?: boolean; readonly share?: number } = {},
+): Simulated {
   const share = options.share ?? SHARE;
   const r = rng(seed);
-  const n = plan.clusters;
   const end = WARMUP_S + WINDOW_HOURS * 3600;
-  const eventRate = CHANGE_LOOPS_PER_HOUR / 3600;
   /** One ExternalDNS: its settings and its controller's state (all start at t = 0, cache empty). */
-  const clusters = Array.from({ length: n }, (_, i) => ({
-    interval: clusterIntervalSeconds(settings, `cluster-${i}`),
-    cacheFor: clusterZonesCacheSeconds(settings, `cluster-${i}`),
-    minSync: settings.events
-      ? clusterMinEventSyncSeconds(settings, `cluster-${i}`)
-      : EXTERNAL_DNS_CALL_MODEL.minEventSyncIntervalSeconds,
-    nextRun: 0,
-    lastRun: Number.NEGATIVE_INFINITY,
-    cacheAge: Number.NEGATIVE_INFINITY,
-    pending: 0,
-    nextEvent: -Math.log(1 - r()) / eventRate,
-  }));
+  const clusters = groups.flatMap((g) =>
+    Array.from({ length: g.clusters }, (_, i) => {
+      const id = `${g.name}-${i}`;
+      const eventRate = g.changeLoopsPerHour / 3600;
+      return {
+        settings: g.settings,
+        recordSets: g.recordSets,
+        changesPerName: g.changesPerName,
+        eventRate,
+        interval: clusterIntervalSeconds(g.settings, id),
+        cacheFor: clusterZonesCacheSeconds(g.settings, id),
+        minSync: g.settings.events
+          ? clusterMinEventSyncSeconds(g.settings, id)
+          : EXTERNAL_DNS_CALL_MODEL.minEventSyncIntervalSeconds,
+        nextRun: 0,
+        lastRun: Number.NEGATIVE_INFINITY,
+        cacheAge: Number.NEGATIVE_INFINITY,
+        pending: 0,
+        nextEvent: eventRate === 0 ? Number.POSITIVE_INFINITY : -Math.log(1 - r()) / eventRate,
+      };
+    }),
+  );
   const bucket = ROUTE53_THROTTLING_2026.account;
   const capacity = Math.floor(bucket.capacity * share);
   const refill = bucket.refillPerSecond * share;
@@ -106,15 +153,15 @@ function simulate(
     let arrived = 0;
     for (const c of clusters) {
       // Churn: a watched object of every cluster changes every second (no record changes).
-      if (options.churn && settings.events)
+      if (options.churn && c.settings.events)
         c.nextRun = Math.max(c.lastRun + c.minSync, Math.min(t + 5, c.nextRun));
       while (c.nextEvent <= t) {
         c.pending++;
-        if (settings.events) {
+        if (c.settings.events) {
           // Controller.ScheduleRunOnce: latest(lastRunAt + min-event-sync, earliest(now + 5 s, nextRunAt)).
           c.nextRun = Math.max(c.lastRun + c.minSync, Math.min(t + 5, c.nextRun));
         }
-        c.nextEvent += -Math.log(1 - r()) / eventRate;
+        c.nextEvent += -Math.log(1 - r()) / c.eventRate;
       }
       if (t < c.nextRun) continue;
       // Controller.ShouldRunOnce: the next loop is due one interval after this one starts.
@@ -124,12 +171,12 @@ function simulate(
       const cold = t - c.cacheAge > c.cacheFor;
       if (cold) c.cacheAge = t;
       const calls = externalDnsLoopCalls({
-        accountZones: plan.zones,
-        recordSets: RECORD_SETS,
+        accountZones: zones,
+        recordSets: c.recordSets,
         zonesCache: cold ? 'cold' : 'warm',
         changedNames: c.pending,
-        changesPerName: CHANGES_PER_NAME,
-        batchChangeSize: settings.batchChangeSize,
+        changesPerName: c.changesPerName,
+        batchChangeSize: c.settings.batchChangeSize,
       });
       c.pending = 0;
       arrived += calls.ListHostedZones + calls.ListResourceRecordSets + calls.ChangeResourceRecordSets;
@@ -227,8 +274,95 @@ for (const clusters of SIZES) {
   };
 }
 
+// Mixed fleets: three kinds of organisation in one account's budget (planHeterogeneousFleetBudget).
+// Per scale s: 2s large organisations (10 clusters each, 2,000 record sets, 6 change loops per cluster
+// per hour), 30s small ones (1 cluster, 20 record sets, 1 change loop per hour) and s that pin
+// `--interval=1m` (2 clusters, 50 record sets, 2 change loops per hour): 52s clusters.
+const MIX = [
+  {
+    name: 'large',
+    organizations: 2,
+    clustersPerOrganization: 10,
+    recordSetsPerZone: 2000,
+    changeLoopsPerClusterPerHour: 6,
+  },
+  {
+    name: 'small',
+    organizations: 30,
+    clustersPerOrganization: 1,
+    recordSetsPerZone: 20,
+    changeLoopsPerClusterPerHour: 1,
+  },
+  {
+    name: 'pinned',
+    organizations: 1,
+    clustersPerOrganization: 2,
+    recordSetsPerZone: 50,
+    changeLoopsPerClusterPerHour: 2,
+    intervalSeconds: 60,
+  },
+] as const;
+const MIX_SCALES = [1, 10, 50, 200];
+const mixedRows: Row[] = [];
+for (const scale of MIX_SCALES) {
+  const groups: FleetGroup[] = MIX.map((g) => ({
+    ...g,
+    organizations: g.organizations * scale,
+    changesPerName: CHANGES_PER_NAME,
+  }));
+  const clusters = groups.reduce((n, g) => n + g.organizations * g.clustersPerOrganization, 0);
+  const plan = planHeterogeneousFleetBudget({ groups }, { share: SHARE });
+  if (plan.outcome === 'impossible') throw new Error(plan.message);
+  const account = plan.outcome === 'fits' ? plan : plan.perAccount;
+  const simulated = (noJitter: boolean): SimulatedGroup[] =>
+    account.groups.map((g) => {
+      const shape = groups.find((x) => x.name === g.name) as FleetGroup;
+      return {
+        name: g.name,
+        clusters: g.clusters,
+        settings: noJitter
+          ? { ...g.settings, jitterSeconds: 0, zonesCacheJitterSeconds: 0, minEventSyncJitterSeconds: 0 }
+          : g.settings,
+        recordSets: shape.recordSetsPerZone,
+        changeLoopsPerHour: shape.changeLoopsPerClusterPerHour ?? 0,
+        changesPerName: CHANGES_PER_NAME,
+      };
+    });
+  const t0 = performance.now();
+  const sim = simulateGroups(account.zones, simulated(false), SEED + clusters);
+  const lockStep = simulateGroups(account.zones, simulated(true), SEED + clusters);
+  const churned = simulateGroups(account.zones, simulated(false), SEED + clusters, { churn: true, share: 1 });
+  const ms = performance.now() - t0;
+  mixedRows.push({
+    clusters,
+    accounts: plan.accounts,
+    'clusters/account': account.clusters,
+    'zones/account': account.zones,
+    intervals: account.groups.map((g) => `${g.name} ${g.settings.interval}`).join(', '),
+    'zone caches': account.groups.map((g) => `${g.name} ${g.settings.zonesCacheDuration}`).join(', '),
+    'planned req/s': Number(account.load.requestsPerSecond.toFixed(2)),
+    'simulated req/s': Number(sim.meanPerSecond.toFixed(2)),
+    'busiest minute req/s': Number(sim.busiestMinutePerSecond.toFixed(2)),
+    'budget req/s': account.load.budgetRequestsPerSecond,
+    'waited %': Number((sim.waitedShare * 100).toFixed(2)),
+    'waited % no jitter': Number((lockStep.waitedShare * 100).toFixed(2)),
+    'churn: planned req/s': Number(account.load.churnRequestsPerSecond.toFixed(2)),
+    'churn: busiest minute req/s': Number(churned.busiestMinutePerSecond.toFixed(2)),
+    'sim ms': Math.round(ms),
+  });
+  summary[`mixed-${clusters}`] = {
+    outcome: plan.outcome,
+    accounts: plan.accounts,
+    ...(plan.outcome === 'needs-accounts' ? { organizationsPerAccount: plan.organizationsPerAccount } : {}),
+    plannedRequestsPerSecond: account.load.requestsPerSecond,
+    simulatedRequestsPerSecond: sim.meanPerSecond,
+    busiestMinute: sim.busiestMinutePerSecond,
+    budget: account.load.budgetRequestsPerSecond,
+  };
+}
+
 const refill = ROUTE53_THROTTLING_2026.account.refillPerSecond;
-const held = rows.every(
+const held = [...rows, ...mixedRows].every(
   (r) =>
     (r['busiest minute req/s'] as number) <= (r['budget req/s'] as number) &&
     (r['churn: busiest minute req/s'] as number) <= refill,
@@ -238,6 +372,12 @@ report(
   `ExternalDNS ${EXTERNAL_DNS_VERSION} fleets against one account's Route 53 budget (share ${SHARE * 100} % of ${ROUTE53_THROTTLING_2026.account.refillPerSecond}/s), per account, ${WINDOW_HOURS} h after a 1 h warm-up`,
   rows,
   { ...summary, seed: SEED, windowHours: WINDOW_HOURS, budgetHeldEveryMinute: held },
+  [
+    {
+      title: `Mixed fleets (planHeterogeneousFleetBudget): per scale s, 2s large organisations (10 clusters, 2,000 record sets), 30s small ones (1 cluster, 20), s pinned to --interval=1m (2 clusters, 50); per account, ${WINDOW_HOURS} h after a 1 h warm-up`,
+      rows: mixedRows,
+    },
+  ],
 );
 if (!held) {
   console.error('# fleet-budget: a simulated minute went over the budget');

@@ -164,6 +164,10 @@ describe('planHeterogeneousFleetBudget properties', () => {
       const account = plan.outcome === 'fits' ? plan : plan.perAccount;
       for (const b of account.load.buckets)
         expect(b.requestsPerSecond).toBeLessThanOrEqual(b.budgetRequestsPerSecond);
+      // The change loops' burst margin is kept free too.
+      expect(account.load.requestsPerSecond + account.load.burstRequestsPerSecond).toBeLessThanOrEqual(
+        account.load.budgetRequestsPerSecond + 1e-9,
+      );
       expect(account.load.utilisation).toBeLessThanOrEqual(share + 1e-12);
       for (const g of account.groups) {
         const input = fleet.groups.find((x) => x.name === g.name) as FleetGroup;

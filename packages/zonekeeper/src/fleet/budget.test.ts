@@ -187,6 +187,58 @@ describe('planFleetBudget', () => {
     expect(off.reasons).toContain('events-off');
   });
 
+  it('keeps burstSigmas standard deviations of the change loops free above their mean', () => {
+    // 40 record sets: one page per read; 4 changes per name: one batch. A change loop costs 2 calls.
+    const fleet = {
+      organizations: 100,
+      clustersPerOrganization: 2,
+      recordSetsPerZone: 40,
+      changeLoopsPerClusterPerHour: 2,
+    };
+    const plan = fits(planFleetBudget(fleet));
+    const rate = Math.min(2 / 3600, 1 / plan.settings.minEventSyncSeconds);
+    // Poisson: the variance of a minute's count is its mean, 200 clusters × rate × 60 s; calls² = 4.
+    expect(plan.load.burstRequestsPerSecond).toBeCloseTo((3 * Math.sqrt(200 * rate * 60 * 4)) / 60, 12);
+    expect(plan.load.requestsPerSecond + plan.load.burstRequestsPerSecond).toBeLessThanOrEqual(
+      plan.load.budgetRequestsPerSecond,
+    );
+    const meanOnly = fits(planFleetBudget(fleet, { burstSigmas: 0 }));
+    expect(meanOnly.load.burstRequestsPerSecond).toBe(0);
+    expect(meanOnly.settings).toEqual(plan.settings);
+    // Without changes there is nothing random to keep room for.
+    const still = fits(planFleetBudget({ ...fleet, changeLoopsPerClusterPerHour: 0 }));
+    expect(still.load.burstRequestsPerSecond).toBe(0);
+  });
+
+  it('needs a longer interval or more accounts for a fleet whose mean fits only without the burst margin', () => {
+    // Large zones (7 pages a read) and frequent changes: the change loops' spread is most of the load.
+    const fleet = {
+      organizations: 40,
+      clustersPerOrganization: 10,
+      recordSetsPerZone: 2000,
+      changeLoopsPerClusterPerHour: 6,
+    };
+    const meanOnly = planFleetBudget(fleet, { burstSigmas: 0 });
+    const planned = planFleetBudget(fleet);
+    const account = (p: typeof planned) =>
+      p.outcome === 'fits' ? p : p.outcome === 'needs-accounts' ? p.perAccount : undefined;
+    const a = account(planned) as FleetAccountPlan;
+    const m = account(meanOnly) as FleetAccountPlan;
+    expect(m.load.requestsPerSecond + a.load.burstRequestsPerSecond).toBeGreaterThan(
+      m.load.budgetRequestsPerSecond,
+    );
+    expect(a.load.requestsPerSecond + a.load.burstRequestsPerSecond).toBeLessThanOrEqual(
+      a.load.budgetRequestsPerSecond,
+    );
+    expect(
+      planned.outcome !== meanOnly.outcome ||
+        (planned.outcome === 'needs-accounts' &&
+          meanOnly.outcome === 'needs-accounts' &&
+          planned.accounts > meanOnly.accounts) ||
+        a.settings.intervalSeconds > m.settings.intervalSeconds,
+    ).toBe(true);
+  });
+
   it.each<[string, FleetShape, FleetBudgetOptions?]>([
     ['no organisations', { organizations: 0, clustersPerOrganization: 1, recordSetsPerZone: 1 }],
     ['half an organisation', { organizations: 1.5, clustersPerOrganization: 1, recordSetsPerZone: 1 }],
@@ -225,6 +277,16 @@ describe('planFleetBudget', () => {
       'events that are not a boolean',
       { organizations: 1, clustersPerOrganization: 1, recordSetsPerZone: 1 },
       { events: 'yes' as never },
+    ],
+    [
+      'negative burst sigmas',
+      { organizations: 1, clustersPerOrganization: 1, recordSetsPerZone: 1 },
+      { burstSigmas: -1 },
+    ],
+    [
+      'burst sigmas above 10',
+      { organizations: 1, clustersPerOrganization: 1, recordSetsPerZone: 1 },
+      { burstSigmas: 11 },
     ],
   ])('refuses %s with INVALID_INPUT', (_sentence, fleet, options) => {
     expect(
@@ -300,6 +362,9 @@ describe('planFleetBudget properties (fast-check)', () => {
       if (account === undefined) return;
       for (const b of account.load.buckets)
         expect(b.requestsPerSecond).toBeLessThanOrEqual(b.budgetRequestsPerSecond);
+      expect(account.load.requestsPerSecond + account.load.burstRequestsPerSecond).toBeLessThanOrEqual(
+        account.load.budgetRequestsPerSecond + 1e-9,
+      );
       expect(account.load.utilisation).toBeLessThanOrEqual(options.share ?? 0.6);
       // Constant churn on every cluster may take the rest of the account, never more.
       expect(account.load.churnRequestsPerSecond).toBeLessThanOrEqual(10);

@@ -109,6 +109,14 @@ export interface FleetBudgetOptions {
   readonly events?: boolean;
   /** ExternalDNS's call model (default `EXTERNAL_DNS_CALL_MODEL`, the release zonekeeper renders). */
   readonly model?: ExternalDnsCallModel;
+  /**
+   * Standard deviations of the change loops' per-minute count kept free above their mean (a number in
+   * [0, 10]; default 3). Change loops come when someone changes a Service, at random: their count in a
+   * minute is Poisson, so a fleet whose mean fits the share exactly would go over it in about half its
+   * minutes. The account bucket must hold the mean plus this many standard deviations (each loop costing
+   * its reads and change batches): see {@link FleetLoad.burstRequestsPerSecond}. 0 budgets the mean only.
+   */
+  readonly burstSigmas?: number;
 }
 
 /** The defaults of {@link FleetBudgetOptions} and {@link FleetShape}. @public */
@@ -124,6 +132,7 @@ export const DEFAULT_FLEET_BUDGET = Object.freeze({
   changeLoopsPerClusterPerHour: 0,
   namesPerChangeLoop: 1,
   changesPerName: 4,
+  burstSigmas: 3,
 } as const);
 
 // ---------------------------------------------------------------------------------------------------
@@ -198,8 +207,14 @@ export interface FleetLoad {
   readonly requestsPerSecond: number;
   /** `share` × the account bucket's refill. */
   readonly budgetRequestsPerSecond: number;
-  /** `requestsPerSecond` ÷ the account bucket's refill (≤ `share`). */
+  /** `requestsPerSecond` ÷ the account bucket's refill (< `share`). */
   readonly utilisation: number;
+  /**
+   * Requests per second kept free above `requestsPerSecond` for the change loops' randomness: `burstSigmas`
+   * standard deviations of their calls in a minute, ÷ 60. The account bucket holds `requestsPerSecond +
+   * burstRequestsPerSecond` within `budgetRequestsPerSecond`.
+   */
+  readonly burstRequestsPerSecond: number;
   /** The account bucket, then each action ExternalDNS uses. */
   readonly buckets: readonly FleetBucketLoad[];
   /** Requests of one round of first loops if every cluster starts at once (zones listed, records read). */
@@ -393,6 +408,7 @@ interface Resolved {
   readonly events: boolean;
   readonly model: ExternalDnsCallModel;
   readonly batch: number;
+  readonly burstSigmas: number;
 }
 
 function ladder(values: readonly number[], min: number, max: number): number[] {
@@ -451,6 +467,11 @@ function resolve(fleet: FleetShape, options: FleetBudgetOptions): Resolved {
   if (typeof events !== 'boolean')
     throw invalidInput(`${PREFIX}: events must be a boolean, got ${String(events)}.`, { option: 'events' });
   const model = options.model ?? EXTERNAL_DNS_CALL_MODEL;
+  const burstSigmas = options.burstSigmas ?? d.burstSigmas;
+  if (typeof burstSigmas !== 'number' || !Number.isFinite(burstSigmas) || burstSigmas < 0 || burstSigmas > 10)
+    throw invalidInput(`${PREFIX}: burstSigmas must be a number in [0, 10], got ${String(burstSigmas)}.`, {
+      option: 'burstSigmas',
+    });
   // The largest batch: Route 53's limit, or what the change bucket (when the table has one) lets through.
   const changeCap =
     table.changes === undefined ? model.maxBatchChangeSize : Math.floor(share * table.changes.capacity);
@@ -483,6 +504,7 @@ function resolve(fleet: FleetShape, options: FleetBudgetOptions): Resolved {
     events,
     model,
     batch,
+    burstSigmas,
   };
 }
 
@@ -526,6 +548,35 @@ function accountLoad(
   };
 }
 
+/** The window of the burst margin: the busiest minute. */
+const BURST_WINDOW_SECONDS = 60;
+
+/**
+ * The variance of the calls the change loops of one account's clusters make in a minute (calls²):
+ * their count is Poisson, so its variance is its mean; each loop reads the zone (with `--events`: a loop
+ * of its own) and sends its change batches.
+ */
+function changeLoopVariance(
+  r: Resolved,
+  organizations: number,
+  interval: number,
+  minEventSync: number,
+  accountZones: number = organizations + r.otherZones,
+): number {
+  const clusters = organizations * r.clustersPerOrganization;
+  const warm = externalDnsLoopCalls({ accountZones, recordSets: r.recordSets, zonesCache: 'warm' }, r.model);
+  const rate = r.events ? Math.min(r.changeLoops, 1 / minEventSync) : Math.min(r.changeLoops, 1 / interval);
+  const calls =
+    (r.events ? warm.ListResourceRecordSets : 0) +
+    changeBatches(r.namesPerChangeLoop, r.changesPerName, r.batch);
+  return clusters * rate * BURST_WINDOW_SECONDS * calls * calls;
+}
+
+/** Requests per second kept free for `variance` (calls² in a minute): `burstSigmas` deviations. */
+function burstOf(r: Resolved, variance: number): number {
+  return (r.burstSigmas * Math.sqrt(variance)) / BURST_WINDOW_SECONDS;
+}
+
 function loadOf(
   r: Resolved,
   organizations: number,
@@ -553,11 +604,13 @@ function loadOf(
   );
   const restartRequests = clusters * (cold.ListHostedZones + cold.ListResourceRecordSets);
   const budget = r.share * r.table.account.refillPerSecond;
+  const burst = burstOf(r, changeLoopVariance(r, organizations, interval, minEventSync));
   const load: FleetLoad = {
     share: r.share,
     requestsPerSecond: total,
     budgetRequestsPerSecond: budget,
     utilisation: total / r.table.account.refillPerSecond,
+    burstRequestsPerSecond: burst,
     buckets,
     restartRequests,
     restartSeconds: restartRequests / budget,
@@ -565,7 +618,10 @@ function loadOf(
       ? churn(r, organizations, cache, Math.min(minEventSync, interval)).account
       : total,
   };
-  return { load, fits: buckets.every((b) => b.requestsPerSecond <= b.budgetRequestsPerSecond) };
+  return {
+    load,
+    fits: total + burst <= budget && buckets.every((b) => b.requestsPerSecond <= b.budgetRequestsPerSecond),
+  };
 }
 
 /**
@@ -673,7 +729,7 @@ function planAccount(r: Resolved, organizations: number): FleetAccountPlan | Fle
     settings,
     load,
     reasons,
-    message: `${clusters} clusters of ${organizations} organisations send ${load.requestsPerSecond.toFixed(2)} requests/s, ${(load.utilisation * 100).toFixed(1)} % of the account's ${r.table.account.refillPerSecond}/s (budget ${(r.share * 100).toFixed(0)} %), with --interval=${settings.interval} (+0–${jitter} s per cluster) and --aws-zones-cache-duration=${settings.zonesCacheDuration}.`,
+    message: `${clusters} clusters of ${organizations} organisations send ${load.requestsPerSecond.toFixed(2)} requests/s (+${load.burstRequestsPerSecond.toFixed(2)} kept for bursts of change loops), ${(load.utilisation * 100).toFixed(1)} % of the account's ${r.table.account.refillPerSecond}/s (budget ${(r.share * 100).toFixed(0)} %), with --interval=${settings.interval} (+0–${jitter} s per cluster) and --aws-zones-cache-duration=${settings.zonesCacheDuration}.`,
   };
 }
 
@@ -1028,7 +1084,34 @@ function sumLoads(loads: readonly ReturnType<typeof accountLoad>[]) {
   return out as Record<ExternalDnsRoute53Action, number> & { changes: number };
 }
 
-function fitsBuckets(r: Resolved, total: ReturnType<typeof sumLoads>): FleetBucketLoad[] | undefined {
+/** The burst margin of every group's change loops in one account (their variances add). */
+function groupsBurst(
+  groups: readonly ResolvedGroup[],
+  counts: readonly number[],
+  interval: number,
+  spacing: number,
+): number {
+  const zones = counts.reduce((a, b) => a + b, 0) + (groups[0]?.r.otherZones ?? 0);
+  const variance = groups.reduce(
+    (sum, g, i) =>
+      sum +
+      changeLoopVariance(
+        g.r,
+        counts[i] ?? 0,
+        g.interval ?? interval,
+        Math.min(spacing, g.interval ?? interval),
+        zones,
+      ),
+    0,
+  );
+  return burstOf((groups[0] as ResolvedGroup).r, variance);
+}
+
+function fitsBuckets(
+  r: Resolved,
+  total: ReturnType<typeof sumLoads>,
+  burst: number,
+): FleetBucketLoad[] | undefined {
   const all = EXTERNAL_DNS_ROUTE53_ACTIONS.reduce((n, a) => n + total[a], 0);
   const bucket = (name: FleetBucketLoad['bucket'], rate: number, spec: Route53BucketSpec) => ({
     bucket: name,
@@ -1041,7 +1124,10 @@ function fitsBuckets(r: Resolved, total: ReturnType<typeof sumLoads>): FleetBuck
     ...EXTERNAL_DNS_ROUTE53_ACTIONS.map((a) => bucket(a, total[a], bucketOf(r.table, a))),
     ...(r.table.changes === undefined ? [] : [bucket('changes', total.changes, r.table.changes)]),
   ];
-  return buckets.every((b) => b.requestsPerSecond <= b.budgetRequestsPerSecond) ? buckets : undefined;
+  return all + burst <= r.share * r.table.account.refillPerSecond &&
+    buckets.every((b) => b.requestsPerSecond <= b.budgetRequestsPerSecond)
+    ? buckets
+    : undefined;
 }
 
 function planGroupsAccount(
@@ -1056,7 +1142,7 @@ function planGroupsAccount(
   const minSpacing = r.model.minEventSyncIntervalSeconds;
   const maxCache = r.caches.at(-1) as number;
   const fits = (i: number, c: number, sp: number) =>
-    fitsBuckets(r, sumLoads(groupsLoad(groups, counts, i, c, sp)));
+    fitsBuckets(r, sumLoads(groupsLoad(groups, counts, i, c, sp)), groupsBurst(groups, counts, i, sp));
   const interval = r.intervals.find((i) => fits(i, maxCache, minSpacing) !== undefined);
   if (interval === undefined) shortfalls.push('request-budget');
   if (shortfalls.length > 0 || interval === undefined) return shortfalls;
@@ -1097,9 +1183,10 @@ function planGroupsAccount(
   const spacing = r.events ? high : minSpacing;
   const perGroup = groupsLoad(groups, counts, interval, cache, spacing);
   const total = sumLoads(perGroup);
+  const spaced = fitsBuckets(r, total, groupsBurst(groups, counts, interval, spacing));
+  const burst = groupsBurst(groups, counts, interval, spaced ? spacing : minSpacing);
   const buckets =
-    fitsBuckets(r, total) ??
-    fitsBuckets(r, sumLoads(groupsLoad(groups, counts, interval, cache, minSpacing)));
+    spaced ?? fitsBuckets(r, sumLoads(groupsLoad(groups, counts, interval, cache, minSpacing)), burst);
   if (buckets === undefined) return ['request-budget'];
   const requests = (buckets[0] as FleetBucketLoad).requestsPerSecond;
   const budget = r.share * r.table.account.refillPerSecond;
@@ -1153,10 +1240,11 @@ function planGroupsAccount(
       requestsPerSecond: requests,
       budgetRequestsPerSecond: budget,
       utilisation: requests / r.table.account.refillPerSecond,
+      burstRequestsPerSecond: burst,
       buckets,
       churnRequestsPerSecond: r.events ? churnAt(spacing).account : requests,
     },
-    message: `${clusters} clusters of ${organizations} organisations in ${groups.length} group(s) send ${requests.toFixed(2)} requests/s, ${((requests / r.table.account.refillPerSecond) * 100).toFixed(1)} % of the account's ${r.table.account.refillPerSecond}/s (budget ${(r.share * 100).toFixed(0)} %); ${planned.map((g) => `${g.name}: --interval=${g.settings.interval}, --aws-zones-cache-duration=${g.settings.zonesCacheDuration}`).join('; ')}.`,
+    message: `${clusters} clusters of ${organizations} organisations in ${groups.length} group(s) send ${requests.toFixed(2)} requests/s (+${burst.toFixed(2)} kept for bursts of change loops), ${((requests / r.table.account.refillPerSecond) * 100).toFixed(1)} % of the account's ${r.table.account.refillPerSecond}/s (budget ${(r.share * 100).toFixed(0)} %); ${planned.map((g) => `${g.name}: --interval=${g.settings.interval}, --aws-zones-cache-duration=${g.settings.zonesCacheDuration}`).join('; ')}.`,
   };
 }
 
