@@ -93,7 +93,12 @@ const sizeRows: Row[] = [];
 for (const { manifest } of parts.includes('install') ? manifests : []) {
   const tarball = tarballs.get(manifest.name);
   if (!tarball) continue;
-  const sdks = Object.keys(manifest.peerDependencies ?? {}).filter((p) => p !== 'vitest');
+  // The vendor SDKs only: vitest and the optional @zonekeeper test peers (testkit, the Kubernetes
+  // fake) are not what a user installs to run the package (and a direct dependency on a workspace
+  // tarball would conflict with its `overrides` entry: npm's EOVERRIDE).
+  const sdks = Object.keys(manifest.peerDependencies ?? {}).filter(
+    (p) => p !== 'vitest' && !p.startsWith('@zonekeeper/'),
+  );
   const bare = install(manifest.name, undefined);
   const withPeers =
     sdks.length === 0
