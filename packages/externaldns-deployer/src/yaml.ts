@@ -13,8 +13,20 @@
  * @packageDocumentation
  */
 
+import { createRequire } from 'node:module';
 import { invalidInput, type KubernetesObject } from '@zonekeeper/core';
-import { Document, isMap, isScalar, type Pair } from 'yaml';
+import type { Pair } from 'yaml';
+
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+/**
+ * `yaml` (CommonJS on Node), required on the first {@link toYaml}: about 190 modules, a third of the
+ * facade's import time when it was imported with the package (docs/performance.md §6).
+ */
+function loadYaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;
+  return yamlModule;
+}
 
 /** Options of {@link toYaml}. @public */
 export interface ToYamlOptions {
@@ -133,6 +145,7 @@ export function toYaml(objects: readonly KubernetesObject[], options: ToYamlOpti
   const includeSecrets = options.includeSecrets ?? false;
   if (typeof includeSecrets !== 'boolean') throw invalidInput('toYaml: includeSecrets must be a boolean.');
 
+  const { Document, isMap, isScalar } = loadYaml();
   return valid
     .map((object) => {
       const secret = isSecret(object);

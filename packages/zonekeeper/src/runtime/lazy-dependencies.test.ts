@@ -1,8 +1,8 @@
 /**
- * Importing the facade or `@zonekeeper/cert-issuer` loads neither `acme-client` (and its axios) nor
- * `reflect-metadata` (loaded with `@peculiar/x509`): both are imported on first use, so a user who
- * never orders an ACME certificate or parses a CA does not pay for them at start-up
- * (docs/performance.md §6). A fresh process imports the entries and reports the packages it loaded.
+ * Importing the facade, `@zonekeeper/cert-issuer` or `@zonekeeper/externaldns-deployer` loads neither
+ * `acme-client` (and its axios), `reflect-metadata` (loaded with `@peculiar/x509`) nor `yaml` (loaded
+ * by the first `toYaml`): each is loaded on first use, so a user who never orders an ACME certificate,
+ * parses a CA or renders a manifest does not pay for them at start-up (docs/performance.md §6). A fresh process imports the entries and reports the packages it loaded.
  */
 
 import { spawn } from 'node:child_process';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
-const LAZY = ['acme-client', 'axios', 'reflect-metadata'];
+const LAZY = ['acme-client', 'axios', 'reflect-metadata', 'yaml'];
 
 function loadedPackages(args: readonly string[]): Promise<string[]> {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -40,8 +40,12 @@ function loadedPackages(args: readonly string[]): Promise<string[]> {
 }
 
 describe('dependencies loaded on first use', { timeout: 60_000 }, () => {
-  it('importing zonekeeper and @zonekeeper/cert-issuer loads no ACME client, axios or reflect-metadata', async () => {
-    const loaded = await loadedPackages(['zonekeeper', '@zonekeeper/cert-issuer']);
+  it('importing zonekeeper, @zonekeeper/cert-issuer and @zonekeeper/externaldns-deployer loads no ACME client, axios, reflect-metadata or yaml', async () => {
+    const loaded = await loadedPackages([
+      'zonekeeper',
+      '@zonekeeper/cert-issuer',
+      '@zonekeeper/externaldns-deployer',
+    ]);
     expect(loaded.filter((p) => LAZY.includes(p))).toEqual([]);
   });
 
