@@ -626,9 +626,7 @@ export async function readCertificateAuthority(
   organization: string,
   options: LayoutOptions = {},
 ): Promise<StoredCertificateAuthority | undefined> {
-  const path = secretPaths(options).certificateAuthority(organization);
-  const secret = await readOwnedSecret(store, path, { kind: 'tls-ca', organization }, options);
-  return secret && { ...parseCertificateFields(path, store.kind, secret.data), version: secret.version };
+  return readCaAt(store, secretPaths(options).certificateAuthority(organization), organization, options);
 }
 
 /**
@@ -642,17 +640,7 @@ export async function writeCertificateAuthority(
   options: LayoutOptions & { readonly cas: number },
 ): Promise<{ readonly version: number }> {
   const path = secretPaths(options).certificateAuthority(organization);
-  return writeOwnedSecret(
-    store,
-    path,
-    certificateFields(ca),
-    {
-      kind: 'tls-ca',
-      organization,
-      info: { serial: ca.serialNumber, 'not-after': ca.notAfter.toISOString() },
-    },
-    options,
-  );
+  return writeCaAt(store, path, organization, ca, {}, options);
 }
 
 /**
@@ -666,8 +654,7 @@ export async function readIntermediateCertificateAuthority(
   options: LayoutOptions = {},
 ): Promise<StoredCertificateAuthority | undefined> {
   const path = secretPaths(options).intermediateCertificateAuthority(organization);
-  const secret = await readOwnedSecret(store, path, { kind: 'tls-ca', organization }, options);
-  return secret && { ...parseCertificateFields(path, store.kind, secret.data), version: secret.version };
+  return readCaAt(store, path, organization, options);
 }
 
 /**
@@ -681,6 +668,29 @@ export async function writeIntermediateCertificateAuthority(
   options: LayoutOptions & { readonly cas: number },
 ): Promise<{ readonly version: number }> {
   const path = secretPaths(options).intermediateCertificateAuthority(organization);
+  return writeCaAt(store, path, organization, ca, { role: 'cert-manager' }, options);
+}
+
+/** A CA (root or intermediate) at `path`: its certificate fields and the store's version. */
+async function readCaAt(
+  store: SecretStore,
+  path: string,
+  organization: string,
+  options: LayoutOptions,
+): Promise<StoredCertificateAuthority | undefined> {
+  const secret = await readOwnedSecret(store, path, { kind: 'tls-ca', organization }, options);
+  return secret && { ...parseCertificateFields(path, store.kind, secret.data), version: secret.version };
+}
+
+/** Writes a CA at `path` with check-and-set; `info` adds to the serial and expiry recorded. */
+function writeCaAt(
+  store: SecretStore,
+  path: string,
+  organization: string,
+  ca: CertificateAuthorityToStore,
+  info: Readonly<Record<string, string>>,
+  options: LayoutOptions & { readonly cas: number },
+): Promise<{ readonly version: number }> {
   return writeOwnedSecret(
     store,
     path,
@@ -688,7 +698,7 @@ export async function writeIntermediateCertificateAuthority(
     {
       kind: 'tls-ca',
       organization,
-      info: { serial: ca.serialNumber, 'not-after': ca.notAfter.toISOString(), role: 'cert-manager' },
+      info: { serial: ca.serialNumber, 'not-after': ca.notAfter.toISOString(), ...info },
     },
     options,
   );
