@@ -20,8 +20,8 @@ import type { Pair } from 'yaml';
 type YamlModule = typeof import('yaml');
 let yamlModule: YamlModule | undefined;
 /**
- * `yaml` (CommonJS on Node), required on the first {@link toYaml}: about 190 modules, a third of the
- * facade's import time when it was imported with the package (docs/performance.md §6).
+ * `yaml` (CommonJS on Node), required on the first {@link toYaml}: about 190 modules, some 20 ms of
+ * the package's (and the facade's) import time when it was imported with it (docs/performance.md §6).
  */
 function loadYaml(): YamlModule {
   yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;

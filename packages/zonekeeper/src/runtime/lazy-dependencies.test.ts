@@ -2,7 +2,8 @@
  * Importing the facade, `@zonekeeper/cert-issuer` or `@zonekeeper/externaldns-deployer` loads neither
  * `acme-client` (and its axios), `reflect-metadata` (loaded with `@peculiar/x509`) nor `yaml` (loaded
  * by the first `toYaml`): each is loaded on first use, so a user who never orders an ACME certificate,
- * parses a CA or renders a manifest does not pay for them at start-up (docs/performance.md §6). A fresh process imports the entries and reports the packages it loaded.
+ * parses a CA or renders a manifest does not pay for them at start-up (docs/performance.md §6). A
+ * fresh process imports the entries and reports the packages it loaded.
  */
 
 import { spawn } from 'node:child_process';
